@@ -1,0 +1,17 @@
+"""The engine: Tensor, Function, the backward walk and grad mode."""
+
+from .engine import backward, grad
+from .function import Function
+from .mode import enable_grad, is_grad_enabled, no_grad
+from .tensor import Tensor, tensor
+
+__all__ = [
+    "Function",
+    "Tensor",
+    "backward",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "tensor",
+]

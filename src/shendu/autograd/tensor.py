@@ -1,0 +1,342 @@
+"""``Tensor``: an array, its gradient, and the node that made it.
+
+Python operators map to the functions of ``shendu.ops``; nothing else here
+builds graph nodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+
+_ops = None  # shendu.ops, bound when that package is imported (the two refer to each other)
+
+
+def _float_default(arr):
+    return arr.astype(backend.floatx()) if arr.dtype == np.float64 else arr
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it for reverse-mode autodiff.
+
+    Attributes:
+        data: the NumPy (or CuPy) array.
+        grad: the gradient (a Tensor) after ``backward()``, else None.
+        requires_grad: whether ops on it are recorded.
+        creator: the ``Function`` that produced it (None for leaves).
+    """
+
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "creator",
+        "output_index",
+        "name",
+        "_keras_mask",
+        "_keras_logits",
+        "__weakref__",
+    )
+    __array_ufunc__ = None  # make numpy defer to our reflected operators
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
+        if isinstance(data, Tensor):
+            data = data.data
+        xp = backend.array_module(data) if not isinstance(data, (list, tuple)) else np
+        if dtype is not None:
+            data = xp.asarray(data, dtype=dtype)
+        elif (
+            isinstance(data, (int, float, complex, list, tuple)) and not isinstance(data, np.generic)
+        ) or data is None:
+            data = _float_default(np.asarray(data))
+        else:
+            data = xp.asarray(data)
+        if requires_grad and data.dtype.kind not in "fc":
+            raise TypeError(
+                "Only floating point tensors can require gradients. "
+                f"Received: dtype={data.dtype}"
+            )
+        self.data = data
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.creator = None
+        self.output_index = 0
+        self.name = name
+        self._keras_mask = None
+        self._keras_logits = None
+
+    # --- construction shortcuts used by Function.apply (skip __init__'s checks) ---
+    @classmethod
+    def _wrap(cls, array):
+        t = object.__new__(cls)
+        t.data = array
+        t.grad = None
+        t.requires_grad = False
+        t.creator = None
+        t.output_index = 0
+        t.name = None
+        t._keras_mask = None
+        t._keras_logits = None
+        return t
+
+    @classmethod
+    def _from_op(cls, array, creator, index):
+        t = object.__new__(cls)
+        t.data = array
+        t.grad = None
+        t.requires_grad = True
+        t.creator = creator
+        t.output_index = index
+        t.name = None
+        t._keras_mask = None
+        t._keras_logits = None
+        return t
+
+    # --- array facts ---
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.creator is None
+
+    @property
+    def device(self) -> str:
+        return "cpu" if isinstance(self.data, np.ndarray) else "gpu"
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __repr__(self) -> str:
+        body = np.array2string(backend.to_numpy(self.data), separator=", ", prefix="tensor(")
+        extra = ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({body}, dtype={self.data.dtype}{extra})"
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (a copy from the GPU; the array itself on the CPU)."""
+        return backend.to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        a = backend.to_numpy(self.data)
+        return a.astype(dtype) if dtype is not None else a
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() expects a tensor with one element. Received: shape={self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                "The truth value of a tensor with more than one element is ambiguous. "
+                f"Received: shape={self.shape}"
+            )
+        return bool(self.data)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing the data, cut from the graph."""
+        return Tensor._wrap(self.data)
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        if flag and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"Only floating point tensors can require gradients. Received: dtype={self.dtype}"
+            )
+        self.requires_grad = bool(flag)
+        return self
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``grad`` is the gradient flowing in (required unless the tensor has one element).
+        """
+        from .engine import backward
+
+        backward([self], [grad], retain_graph=retain_graph, create_graph=create_graph)
+
+    def to(self, device: str) -> Tensor:
+        """A copy on ``"cpu"`` or ``"gpu"`` (the same tensor when already there)."""
+        return _ops.to_device(self, device)
+
+    def astype(self, dtype) -> Tensor:
+        return _ops.cast(self, dtype)
+
+    # --- operators (all through shendu.ops) ---
+    def __neg__(self):
+        return _ops.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.subtract(self, other)
+
+    def __rsub__(self, other):
+        return _ops.subtract(other, self)
+
+    def __mul__(self, other):
+        return _ops.multiply(self, other)
+
+    def __rmul__(self, other):
+        return _ops.multiply(other, self)
+
+    def __truediv__(self, other):
+        return _ops.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.divide(other, self)
+
+    def __pow__(self, other):
+        return _ops.power(self, other)
+
+    def __rpow__(self, other):
+        return _ops.power(other, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __lt__(self, other):
+        return _ops.less(self, other)
+
+    def __le__(self, other):
+        return _ops.less_equal(self, other)
+
+    def __gt__(self, other):
+        return _ops.greater(self, other)
+
+    def __ge__(self, other):
+        return _ops.greater_equal(self, other)
+
+    def __eq__(self, other):
+        return _ops.equal(self, other)
+
+    def __ne__(self, other):
+        return _ops.not_equal(self, other)
+
+    __hash__ = object.__hash__
+
+    # --- a few NumPy-style methods ---
+    @property
+    def T(self):  # noqa: N802 - the NumPy name
+        return _ops.transpose(self)
+
+    def sum(self, axis=None, keepdims=False):
+        return _ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _ops.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _ops.min(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, keepdims=False):
+        return _ops.var(self, axis=axis, keepdims=keepdims)
+
+    def std(self, axis=None, keepdims=False):
+        return _ops.std(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis=None):
+        return _ops.argmax(self, axis=axis)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.reshape(self, shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops.transpose(self, axes or None)
+
+    def flatten(self):
+        return _ops.reshape(self, (-1,))
+
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def clip(self, x_min, x_max):
+        return _ops.clip(self, x_min, x_max)
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Make a leaf Tensor from an array, a nested list or a scalar.
+
+    Python floats and lists of floats take the default float dtype (float32);
+    NumPy arrays keep their dtype unless ``dtype`` is given.
+
+    Example:
+    >>> import shendu
+    >>> x = shendu.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad.numpy()
+    array([2., 4., 6.], dtype=float32)
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)

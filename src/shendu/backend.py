@@ -1,0 +1,120 @@
+"""Which array module an array lives on, the float dtype policy, and the library's seeded RNG.
+
+Array code never imports numpy or cupy directly for computation: it asks
+``array_module(x)`` for the module of the arrays at hand (``xp``) so that the
+same op runs on NumPy and, when installed, on CuPy. CuPy is imported lazily.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+_FLOATX = "float32"
+_ALLOWED_FLOATX = ("float16", "float32", "float64")
+_generator: np.random.Generator = np.random.default_rng()
+_seed: int | None = None
+
+
+def _cupy_if_loaded():
+    """Return the cupy module only if the user (or a device call) already imported it."""
+    return sys.modules.get("cupy")
+
+
+def array_module(*arrays):
+    """Return the array module (``numpy`` or ``cupy``) of the given arrays.
+
+    Raises ``ValueError`` when NumPy and CuPy arrays are mixed in one call.
+    """
+    cp = _cupy_if_loaded()
+    if cp is None:
+        return np
+    found = None
+    for a in arrays:
+        if isinstance(a, cp.ndarray):
+            if found is np:
+                raise ValueError(
+                    "Cannot mix NumPy (cpu) and CuPy (gpu) arrays in one op. "
+                    "Move both to one device first (Tensor.to('cpu') or Tensor.to('gpu'))."
+                )
+            found = cp
+        elif isinstance(a, np.ndarray):
+            if found is cp:
+                raise ValueError(
+                    "Cannot mix NumPy (cpu) and CuPy (gpu) arrays in one op. "
+                    "Move both to one device first (Tensor.to('cpu') or Tensor.to('gpu'))."
+                )
+            found = np
+    return found or np
+
+
+def floatx() -> str:
+    """Return the default float dtype name (``"float32"`` unless changed)."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    """Set the default float dtype: one of ``float16``, ``float32``, ``float64``."""
+    global _FLOATX
+    name = np.dtype(value).name if isinstance(value, (str, type, np.dtype)) else value
+    if name not in _ALLOWED_FLOATX:
+        raise ValueError(
+            f"Unknown `floatx` value, expected one of {_ALLOWED_FLOATX}. Received: floatx={value!r}"
+        )
+    _FLOATX = name
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed the library's one NumPy Generator (and CuPy's RNG when CuPy is loaded).
+
+    Every random op in shendu (initializers, dropout, shuffling, augmentation)
+    draws from this generator unless it is given its own seed.
+    """
+    global _generator, _seed
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"Expected a non-negative integer seed. Received: seed={seed!r}")
+    _seed = int(seed)
+    _generator = np.random.default_rng(_seed)
+    np.random.seed(_seed % 2**32)
+    cp = _cupy_if_loaded()
+    if cp is not None:
+        cp.random.seed(_seed)
+
+
+def generator() -> np.random.Generator:
+    """Return the library's global NumPy Generator."""
+    return _generator
+
+
+def make_generator(seed=None) -> np.random.Generator:
+    """A Generator: a fresh one from ``seed``, or one spawned from the global generator."""
+    if seed is None:
+        return np.random.default_rng(_generator.integers(0, 2**63 - 1))
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def is_float_dtype(dtype) -> bool:
+    return np.dtype(dtype).kind == "f"
+
+
+def to_numpy(x):
+    """Return ``x`` as a NumPy array (copying from the GPU when needed)."""
+    cp = _cupy_if_loaded()
+    if cp is not None and isinstance(x, cp.ndarray):
+        return cp.asnumpy(x)
+    return np.asarray(x)
+
+
+def require_cupy():
+    """Import CuPy, or explain how to get it (the ``[gpu]`` extra)."""
+    try:
+        import cupy
+    except ImportError:
+        raise ImportError(
+            "The GPU needs CuPy, which is not installed. Install the extra: "
+            "pip install 'shendu[gpu]' (cupy-cuda12x; use cupy-cuda13x for CUDA 13 drivers)."
+        ) from None
+    return cupy

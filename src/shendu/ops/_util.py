@@ -1,0 +1,107 @@
+"""Helpers shared by the ops: input coercion, undoing broadcasting, axis handling."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import backend
+from ..autograd.tensor import Tensor
+
+
+def data_of(x):
+    """The raw array (or Python scalar) behind ``x``."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def as_tensor(x, dtype=None) -> Tensor:
+    """``x`` as a Tensor (no copy when it already is one of the right dtype)."""
+    if isinstance(x, Tensor):
+        if dtype is not None and x.dtype != np.dtype(dtype):
+            from .math import cast
+
+            return cast(x, dtype)
+        return x
+    return Tensor(x, dtype=dtype)
+
+
+def _constant_like(value, ref):
+    """A non-Tensor operand next to a Tensor: scalars stay weak, arrays adopt a float dtype."""
+    if isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, np.ndarray):
+        if isinstance(value, np.generic) and ref.dtype.kind == "f":
+            return value.item()
+        return value
+    xp = backend.array_module(ref)
+    arr = xp.asarray(value)
+    if ref.dtype.kind == "f" and arr.dtype.kind in "fiub" and arr.dtype != ref.dtype:
+        arr = arr.astype(ref.dtype)
+    return arr
+
+
+def coerce_pair(a, b):
+    """Two operands of a binary op: at least one becomes a Tensor; constants keep float32."""
+    ta = isinstance(a, Tensor)
+    tb = isinstance(b, Tensor)
+    if ta and tb:
+        return a, b
+    if ta:
+        return a, _constant_like(b, a.data)
+    if tb:
+        return _constant_like(a, b.data), b
+    a = Tensor(a)
+    return a, _constant_like(b, a.data)
+
+
+def sum_to_shape(g, shape):
+    """Undo broadcasting: sum ``g`` over the axes that were broadcast to reach ``g.shape``."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def shape_of(x):
+    return x.shape if hasattr(x, "shape") else ()
+
+
+def normalize_axis(axis, ndim, op="op"):
+    """``axis`` (None, int or tuple) as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (int(axis),)
+    out = []
+    for a in axis:
+        if not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{op}: `axis` must be an int or a tuple of ints. Received: axis={axis}")
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(
+                f"{op}: `axis` {a} is out of bounds for an input of rank {ndim}. Received: axis={axis}"
+            )
+        out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis. Received: axis={axis}")
+    return tuple(sorted(out))
+
+
+def expand_reduced(g, shape, axes, keepdims):
+    """Reshape a reduced gradient so it broadcasts against the input of shape ``shape``."""
+    if keepdims or not axes:
+        return g
+    kept = tuple(1 if i in axes else s for i, s in enumerate(shape))
+    return g.reshape(kept)
+
+
+def broadcast_error(op, a, b, err):
+    return ValueError(
+        f"{op}: the shapes of the inputs do not broadcast. "
+        f"Received: shapes {shape_of(a)} and {shape_of(b)} ({err})"
+    )

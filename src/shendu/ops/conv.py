@@ -1,0 +1,416 @@
+"""Convolution and pooling, channels_last, each one graph node.
+
+Convolution is im2col + one GEMM: the input is padded, its sliding windows are
+taken as a strided view (no copy) and laid out as a (N * out_positions,
+kernel_positions * C_in) matrix, which is multiplied by the kernel reshaped to
+(kernel_positions * C_in, C_out). In backward, dW = cols^T @ gy and dx is the
+column gradient gy @ W^T scattered back over the windows (col2im), one strided
+add per kernel position. 1-D ops run as 2-D ops with a height of 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+from ._util import as_tensor
+from .shape import reshape, transpose
+
+
+def _tuple(v, n, name):
+    t = (v,) * n if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(t) != n or any(int(a) < 1 for a in t):
+        raise ValueError(f"Expected `{name}` as {n} positive integers. Received: {name}={v}")
+    return tuple(int(a) for a in t)
+
+
+def _same_padding(size, k, s, d):
+    """TensorFlow's 'same': output ceil(size / s), extra padding at the end."""
+    dk = (k - 1) * d + 1
+    out = -(-size // s)
+    total = max((out - 1) * s + dk - size, 0)
+    return total // 2, total - total // 2
+
+
+def _pads(spatial, kernel, strides, dilation, padding):
+    if padding == "valid":
+        return [(0, 0)] * len(spatial)
+    if padding == "same":
+        return [_same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation)]
+    raise ValueError(f"Expected `padding` 'valid' or 'same'. Received: padding={padding!r}")
+
+
+def _windows(xp_, x, kernel, strides, dilation):
+    """Strided view (N, OH, OW, KH, KW, C) of the sliding windows of x (N, H, W, C)."""
+    n, h, w, c = x.shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, strides, dilation
+    oh = (h - (kh - 1) * dh - 1) // sh + 1
+    ow = (w - (kw - 1) * dw - 1) // sw + 1
+    if oh <= 0 or ow <= 0:
+        raise ValueError(
+            f"conv: the input's spatial size {(h, w)} is smaller than the (dilated) window "
+            f"{((kh - 1) * dh + 1, (kw - 1) * dw + 1)}"
+        )
+    s0, s1, s2, s3 = x.strides
+    return xp_.lib.stride_tricks.as_strided(
+        x,
+        shape=(n, oh, ow, kh, kw, c),
+        strides=(s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
+        writeable=False,
+    )
+
+
+def _col2im(xp_, gcols, x_shape, kernel, strides, dilation):
+    """Scatter-add window gradients (N, OH, OW, KH, KW, C) back to an input of x_shape."""
+    n, oh, ow, kh, kw, c = gcols.shape
+    (sh, sw), (dh, dw) = strides, dilation
+    gx = xp_.zeros(x_shape, dtype=gcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            gx[:, i * dh : i * dh + sh * oh : sh, j * dw : j * dw + sw * ow : sw, :] += gcols[
+                :, :, :, i, j, :
+            ]
+    return gx
+
+
+def _pad_input(xp_, x, pads, value=0.0):
+    if all(p == (0, 0) for p in pads):
+        return x
+    return xp_.pad(x, [(0, 0)] + list(pads) + [(0, 0)], constant_values=value)
+
+
+class Conv2D(Function):
+    """y = conv(x, W) (+ groups), channels_last, via im2col and one GEMM per group."""
+
+    def __init__(self, strides, padding, dilation, groups):
+        self.strides, self.padding = strides, padding
+        self.dilation, self.groups = dilation, groups
+
+    def forward(self, x, w):
+        xp_ = backend.array_module(x, w)
+        kh, kw, cin_g, cout = w.shape
+        if x.shape[-1] != cin_g * self.groups:
+            raise ValueError(
+                f"conv: the input has {x.shape[-1]} channels but the kernel of shape {w.shape} "
+                f"expects {cin_g * self.groups} (groups={self.groups})"
+            )
+        self.pads = _pads(x.shape[1:3], (kh, kw), self.strides, self.dilation, self.padding)
+        xpad = _pad_input(xp_, x, self.pads)
+        win = _windows(xp_, xpad, (kh, kw), self.strides, self.dilation)
+        n, oh, ow = win.shape[:3]
+        g = self.groups
+        if g == 1:
+            cols = win.reshape(n * oh * ow, kh * kw * cin_g)
+            y = (cols @ w.reshape(-1, cout)).reshape(n, oh, ow, cout)
+        else:
+            wg = w.reshape(kh, kw, cin_g, g, cout // g)
+            cols = win.reshape(n, oh, ow, kh, kw, g, cin_g)
+            y = xp_.einsum("nhwijgc,ijcgo->nhwgo", cols, wg, optimize=True)
+            y = y.reshape(n, oh, ow, cout)
+        if self.recording:
+            self.cols, self.w, self.xpad_shape, self.x_shape = cols, w, xpad.shape, x.shape
+        return y
+
+    def backward(self, gy):
+        xp_ = backend.array_module(gy)
+        w = self.w
+        kh, kw, cin_g, cout = w.shape
+        n, oh, ow, _ = gy.shape
+        nx, nw = self.needs_input_grad
+        g = self.groups
+        gx = gw = None
+        if g == 1:
+            g2 = gy.reshape(-1, cout)
+            if nw:
+                gw = (self.cols.T @ g2).reshape(w.shape)
+            if nx:
+                gcols = (g2 @ w.reshape(-1, cout).T).reshape(n, oh, ow, kh, kw, cin_g)
+        else:
+            wg = w.reshape(kh, kw, cin_g, g, cout // g)
+            gyg = gy.reshape(n, oh, ow, g, cout // g)
+            if nw:
+                gw = xp_.einsum("nhwijgc,nhwgo->ijcgo", self.cols, gyg, optimize=True)
+                gw = gw.reshape(w.shape)
+            if nx:
+                gcols = xp_.einsum("nhwgo,ijcgo->nhwijgc", gyg, wg, optimize=True)
+                gcols = gcols.reshape(n, oh, ow, kh, kw, g * cin_g)
+        if nx:
+            gxp = _col2im(xp_, gcols, self.xpad_shape, (kh, kw), self.strides, self.dilation)
+            (t, b), (l, r) = self.pads
+            gx = gxp[:, t : gxp.shape[1] - b, l : gxp.shape[2] - r, :]
+        return gx, gw
+
+
+def _conv_args(x, kernel, strides, padding, dilation_rate, data_format, rank):
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    if data_format not in (None, "channels_last", "channels_first"):
+        raise ValueError(
+            "Expected `data_format` 'channels_last' or 'channels_first'. "
+            f"Received: data_format={data_format!r}"
+        )
+    if x.ndim != rank + 2:
+        raise ValueError(
+            f"conv: expected an input of rank {rank + 2} (batch, {rank} spatial axes, channels). "
+            f"Received: input shape={x.shape}"
+        )
+    if kernel.ndim != rank + 2:
+        raise ValueError(
+            f"conv: expected a kernel of rank {rank + 2}. Received: kernel shape={kernel.shape}"
+        )
+    if data_format == "channels_first":
+        x = transpose(x, (0,) + tuple(range(2, rank + 2)) + (1,))
+    return (
+        x,
+        kernel,
+        _tuple(strides, rank, "strides"),
+        padding.lower() if isinstance(padding, str) else padding,
+        _tuple(dilation_rate, rank, "dilation_rate"),
+    )
+
+
+def _to_2d(x, kernel, strides, dilation):
+    x2 = reshape(x, (x.shape[0], 1) + x.shape[1:])
+    k2 = reshape(kernel, (1,) + kernel.shape)
+    return x2, k2, (1,) + strides, (1,) + dilation
+
+
+def _from_channels_last(y, data_format, rank):
+    if data_format == "channels_first":
+        return transpose(y, (0, rank + 1) + tuple(range(1, rank + 1)))
+    return y
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """N-D convolution (1-D and 2-D), kernel shape (*window, C_in / groups, C_out).
+
+    ``groups`` is inferred from C_in / kernel.shape[-2], as in Keras.
+    """
+    rank = as_tensor(inputs).ndim - 2
+    if rank not in (1, 2):
+        raise ValueError(
+            "conv: supports 1-D and 2-D convolution (inputs of rank 3 or 4). "
+            f"Received: input shape={as_tensor(inputs).shape}"
+        )
+    x, k, s, pad, d = _conv_args(inputs, kernel, strides, padding, dilation_rate, data_format, rank)
+    if x.shape[-1] % k.shape[-2]:
+        raise ValueError(
+            f"conv: input channels {x.shape[-1]} are not a multiple of the kernel's "
+            f"input channels {k.shape[-2]}. Received: kernel shape={k.shape}"
+        )
+    groups = x.shape[-1] // k.shape[-2]
+    if k.shape[-1] % groups:
+        raise ValueError(
+            f"conv: output channels {k.shape[-1]} must be divisible by groups={groups}"
+        )
+    if rank == 1:
+        x2, k2, s2, d2 = _to_2d(x, k, s, d)
+        if pad == "causal":
+            x2 = _causal_pad(x2, k.shape[0], d[0])
+            pad = "valid"
+        y = Conv2D(s2, pad, d2, groups).apply(x2, k2)
+        y = reshape(y, (y.shape[0],) + y.shape[2:])
+    else:
+        y = Conv2D(s, pad, d, groups).apply(x, k)
+    return _from_channels_last(y, data_format, rank)
+
+
+def _causal_pad(x2, k, d):
+    from .shape import pad as _pad
+
+    return _pad(x2, ((0, 0), (0, 0), ((k - 1) * d, 0), (0, 0)))
+
+
+def depthwise_conv(
+    inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1
+):
+    """Depthwise convolution; kernel shape (*window, C_in, multiplier)."""
+    k = as_tensor(kernel)
+    shape = k.shape[:-2] + (1, k.shape[-2] * k.shape[-1])
+    return conv(inputs, reshape(k, shape), strides, padding, data_format, dilation_rate)
+
+
+class ConvTranspose2D(Function):
+    """y = the transpose (adjoint) of a strided conv applied to x; kernel (KH, KW, C_out, C_in).
+
+    Forward is conv's input-gradient: cols = x @ W^T, then col2im.  Backward:
+    dx = im2col(gy) @ W, dW = (im2col(gy))^T @ x.
+    """
+
+    def __init__(self, strides, dilation, out_hw, crop):
+        self.strides, self.dilation, self.out_hw, self.crop = strides, dilation, out_hw, crop
+
+    def forward(self, x, w):
+        xp_ = backend.array_module(x, w)
+        kh, kw, cout, cin = w.shape
+        if x.shape[-1] != cin:
+            raise ValueError(
+                f"conv_transpose: the input has {x.shape[-1]} channels but the kernel of shape "
+                f"{w.shape} expects {cin}"
+            )
+        n, h, wd, _ = x.shape
+        (sh, sw), (dh, dw) = self.strides, self.dilation
+        full = (
+            (h - 1) * sh + (kh - 1) * dh + 1 + self.crop[0][1],
+            (wd - 1) * sw + (kw - 1) * dw + 1 + self.crop[1][1],
+        )
+        wm = w.reshape(kh * kw * cout, cin)
+        cols = (x.reshape(-1, cin) @ wm.T).reshape(n, h, wd, kh, kw, cout)
+        y = _col2im(xp_, cols, (n,) + full + (cout,), (kh, kw), self.strides, self.dilation)
+        (t, _), (l, _) = self.crop
+        oh, ow = self.out_hw
+        self.x, self.w, self.full = x, w, full
+        return y[:, t : t + oh, l : l + ow, :]
+
+    def backward(self, gy):
+        xp_ = backend.array_module(gy)
+        kh, kw, cout, cin = self.w.shape
+        n = gy.shape[0]
+        (t, _), (l, _) = self.crop
+        gfull = xp_.zeros((n,) + self.full + (cout,), dtype=gy.dtype)
+        gfull[:, t : t + gy.shape[1], l : l + gy.shape[2], :] = gy
+        win = _windows(xp_, gfull, (kh, kw), self.strides, self.dilation)
+        h, wd = self.x.shape[1:3]
+        win = win[:, :h, :wd]
+        cols = win.reshape(n * h * wd, kh * kw * cout)
+        nx, nw = self.needs_input_grad
+        wm = self.w.reshape(kh * kw * cout, cin)
+        gx = (cols @ wm).reshape(self.x.shape) if nx else None
+        gw = (cols.T @ self.x.reshape(-1, cin)).reshape(self.w.shape) if nw else None
+        return gx, gw
+
+
+def _transpose_geometry(size, k, s, d, padding, output_padding):
+    """Keras's output length and the crop at the start, for one spatial axis."""
+    dk = (k - 1) * d + 1
+    if padding == "valid":
+        pad = 0
+        out = (size - 1) * s + dk if output_padding is None else (size - 1) * s + dk + output_padding
+    else:
+        pad = dk // 2
+        out = size * s if output_padding is None else (size - 1) * s + dk - 2 * pad + output_padding
+    return out, pad
+
+
+def conv_transpose(
+    inputs,
+    kernel,
+    strides=1,
+    padding="valid",
+    output_padding=None,
+    data_format=None,
+    dilation_rate=1,
+):
+    """Transposed convolution (1-D and 2-D); kernel shape (*window, C_out, C_in)."""
+    rank = as_tensor(inputs).ndim - 2
+    if rank not in (1, 2):
+        raise ValueError(
+            "conv_transpose: supports inputs of rank 3 or 4. "
+            f"Received: input shape={as_tensor(inputs).shape}"
+        )
+    x, k, s, pad, d = _conv_args(inputs, kernel, strides, padding, dilation_rate, data_format, rank)
+    if pad not in ("valid", "same"):
+        raise ValueError(f"Expected `padding` 'valid' or 'same'. Received: padding={padding!r}")
+    if rank == 1:
+        x, k, s, d = _to_2d(x, k, s, d)
+        op = (None if output_padding is None else (0, _tuple(output_padding, 1, "op")[0]))
+    else:
+        op = None if output_padding is None else tuple(
+            (output_padding,) * 2 if isinstance(output_padding, int) else output_padding
+        )
+    outs, crops = [], []
+    for i in range(2):
+        o, p = _transpose_geometry(
+            x.shape[1 + i], k.shape[i], s[i], d[i], pad, None if op is None else op[i]
+        )
+        if rank == 1 and i == 0:
+            o, p = 1, 0
+        full = (x.shape[1 + i] - 1) * s[i] + (k.shape[i] - 1) * d[i] + 1
+        extra = max(p + o - full, 0)
+        outs.append(o)
+        crops.append((p, extra))
+    y = ConvTranspose2D(s, d, tuple(outs), tuple(crops)).apply(x, k)
+    if rank == 1:
+        y = reshape(y, (y.shape[0],) + y.shape[2:])
+    return _from_channels_last(y, data_format, rank)
+
+
+class Pool2D(Function):
+    """Max or average pooling over windows, channels_last.
+
+    max: the gradient goes to the first maximal entry of each window;
+    average: gy / count spread over each window ('same' counts only real entries).
+    """
+
+    def __init__(self, mode, pool, strides, padding):
+        self.mode, self.pool, self.strides, self.padding = mode, pool, strides, padding
+
+    def forward(self, x):
+        xp_ = backend.array_module(x)
+        self.pads = _pads(x.shape[1:3], self.pool, self.strides, (1, 1), self.padding)
+        fill = -np.inf if self.mode == "max" else 0.0
+        xpad = _pad_input(xp_, x, self.pads, fill)
+        win = _windows(xp_, xpad, self.pool, self.strides, (1, 1))
+        n, oh, ow, kh, kw, c = win.shape
+        self.xpad_shape, self.win_shape = xpad.shape, win.shape
+        if self.mode == "max":
+            flat = win.transpose(0, 1, 2, 5, 3, 4).reshape(n, oh, ow, c, kh * kw)
+            idx = flat.argmax(axis=-1)
+            y = xp_.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
+            self.idx = idx
+            return y
+        y = win.sum(axis=(3, 4))
+        if self.padding == "same" and any(p != (0, 0) for p in self.pads):
+            ones = _pad_input(xp_, xp_.ones((1,) + x.shape[1:3] + (1,), x.dtype), self.pads)
+            counts = _windows(xp_, ones, self.pool, self.strides, (1, 1)).sum(axis=(3, 4))
+        else:
+            counts = kh * kw
+        self.counts = counts
+        return (y / counts).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        xp_ = backend.array_module(gy)
+        n, oh, ow, kh, kw, c = self.win_shape
+        if self.mode == "max":
+            gflat = xp_.zeros((n, oh, ow, c, kh * kw), dtype=gy.dtype)
+            xp_.put_along_axis(gflat, self.idx[..., None], gy[..., None], axis=-1)
+            gcols = gflat.reshape(n, oh, ow, c, kh, kw).transpose(0, 1, 2, 4, 5, 3)
+        else:
+            g = (gy / self.counts).astype(gy.dtype, copy=False)
+            gcols = xp_.broadcast_to(g[:, :, :, None, None, :], self.win_shape)
+        gxp = _col2im(xp_, gcols, self.xpad_shape, self.pool, self.strides, (1, 1))
+        (t, b), (l, r) = self.pads
+        return gxp[:, t : gxp.shape[1] - b, l : gxp.shape[2] - r, :]
+
+
+def _pool(mode, inputs, pool_size, strides, padding, data_format):
+    x = as_tensor(inputs)
+    rank = x.ndim - 2
+    if rank not in (1, 2):
+        raise ValueError(
+            f"{mode}_pool: expected an input of rank 3 or 4. Received: input shape={x.shape}"
+        )
+    pool = _tuple(pool_size, rank, "pool_size")
+    strides = pool if strides is None else _tuple(strides, rank, "strides")
+    padding = padding.lower()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"Expected `padding` 'valid' or 'same'. Received: padding={padding!r}")
+    if data_format == "channels_first":
+        x = transpose(x, (0,) + tuple(range(2, rank + 2)) + (1,))
+    if rank == 1:
+        x2 = reshape(x, (x.shape[0], 1) + x.shape[1:])
+        y = Pool2D(mode, (1,) + pool, (1,) + strides, padding).apply(x2)
+        y = reshape(y, (y.shape[0],) + y.shape[2:])
+    else:
+        y = Pool2D(mode, pool, strides, padding).apply(x)
+    return _from_channels_last(y, data_format, rank)
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Max pooling (1-D or 2-D), channels_last by default."""
+    return _pool("max", inputs, pool_size, strides, padding, data_format)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Average pooling (1-D or 2-D), channels_last by default."""
+    return _pool("average", inputs, pool_size, strides, padding, data_format)

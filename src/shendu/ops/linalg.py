@@ -1,0 +1,291 @@
+"""Linear algebra: matmul, dot, tensordot, einsum and the fused ``linear`` (x @ W + b)."""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+from ._util import as_tensor, coerce_pair, shape_of, sum_to_shape
+from .math import sum_to
+from .shape import broadcast_to, reshape, swapaxes, transpose
+
+
+def _swap(a):
+    return a.swapaxes(-1, -2)
+
+
+class MatMul(Function):
+    """y = a @ b (batched, broadcasting leading dims).
+
+    da = gy @ b^T, db = a^T @ gy (each summed back over broadcast batch dims).
+    1-D operands are promoted to matrices and the promotion undone on the way out.
+    """
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(
+                f"matmul: inputs must have rank >= 1. Received: shapes {a.shape} and {b.shape}"
+            )
+        ka = a.shape[-1]
+        kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if ka != kb:
+            raise ValueError(
+                f"matmul: the inner dimensions do not match: {ka} (last axis of the first input) "
+                f"vs {kb}. Received: shapes {a.shape} and {b.shape}"
+            )
+        self.a, self.b = a, b
+        return a @ b
+
+    def _promoted(self, gy):
+        a, b = self.a, self.b
+        if a.ndim == 1:
+            a = a[None, :]
+            gy = gy[..., None, :]
+        if b.ndim == 1:
+            b = b[:, None]
+            gy = gy[..., None]
+        return a, b, gy
+
+    def backward(self, gy):
+        n0, n1 = self.needs_input_grad
+        a, b, g = self._promoted(gy)
+        ga = gb = None
+        if n0:
+            ga = g @ _swap(b)
+            ga = sum_to_shape(ga, a.shape).reshape(self.a.shape)
+        if n1:
+            gb = _swap(a) @ g
+            gb = sum_to_shape(gb, b.shape).reshape(self.b.shape)
+        return ga, gb
+
+    def backward_graph(self, gy):
+        a, b = self.inputs
+        a_t, b_t = as_tensor(a), as_tensor(b)
+        a2 = reshape(a_t, (1,) + a_t.shape) if a_t.ndim == 1 else a_t
+        b2 = reshape(b_t, b_t.shape + (1,)) if b_t.ndim == 1 else b_t
+        g = gy
+        if a_t.ndim == 1:
+            g = reshape(g, g.shape[:-1] + (1,) + g.shape[-1:])
+        if b_t.ndim == 1:
+            g = reshape(g, g.shape + (1,))
+        ga = reshape(sum_to(matmul(g, swapaxes(b2, -1, -2)), a2.shape), a_t.shape)
+        gb = reshape(sum_to(matmul(swapaxes(a2, -1, -2), g), b2.shape), b_t.shape)
+        return ga, gb
+
+
+def matmul(x1, x2):
+    """Matrix product with NumPy's ``matmul`` semantics."""
+    a, b = coerce_pair(x1, x2)
+    return MatMul().apply(a, b)
+
+
+def dot(x1, x2):
+    """``np.dot``: inner product for vectors, matmul for matrices, last-by-second-last above."""
+    a, b = coerce_pair(x1, x2)
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if b.ndim <= 2:
+        return matmul(a, b)
+    return tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 2]))
+
+
+def tensordot(x1, x2, axes=2):
+    """Sum products over the given axes (``np.tensordot``), built from transpose and matmul."""
+    a, b = coerce_pair(x1, x2)
+    a, b = as_tensor(a), as_tensor(b)
+    if isinstance(axes, int):
+        axes_a = list(range(a.ndim - axes, a.ndim))
+        axes_b = list(range(axes))
+    else:
+        axes_a, axes_b = axes
+        axes_a = [axes_a] if isinstance(axes_a, int) else list(axes_a)
+        axes_b = [axes_b] if isinstance(axes_b, int) else list(axes_b)
+    axes_a = [ax % a.ndim for ax in axes_a]
+    axes_b = [ax % b.ndim for ax in axes_b]
+    for i, j in zip(axes_a, axes_b):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(
+                f"tensordot: contracted axes differ in size: axis {i} of {a.shape} vs "
+                f"axis {j} of {b.shape}"
+            )
+    free_a = [i for i in range(a.ndim) if i not in axes_a]
+    free_b = [j for j in range(b.ndim) if j not in axes_b]
+    k = int(np.prod([a.shape[i] for i in axes_a])) if axes_a else 1
+    a2 = reshape(transpose(a, free_a + axes_a), (-1, k))
+    b2 = reshape(transpose(b, axes_b + free_b), (k, -1))
+    out_shape = tuple(a.shape[i] for i in free_a) + tuple(b.shape[j] for j in free_b)
+    return reshape(matmul(a2, b2), out_shape)
+
+
+def _parse_einsum(subscripts, shapes):
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        lhs, out = subscripts.split("->")
+    else:
+        lhs, out = subscripts, None
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(
+            f"einsum: {len(terms)} operand subscripts for {len(shapes)} operands. "
+            f"Received: {subscripts!r}"
+        )
+    used = set(subscripts) - set(",->.")
+    free = [c for c in string.ascii_letters if c not in used]
+    ell_dims = 0
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            ell_dims = max(ell_dims, len(s) - (len(t) - 3))
+    ell = "".join(free[:ell_dims])
+    expanded = []
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            n = len(s) - (len(t) - 3)
+            t = t.replace("...", ell[ell_dims - n :])
+        if len(t) != len(s):
+            raise ValueError(
+                f"einsum: subscript {t!r} does not match an operand of shape {s}"
+            )
+        if len(set(t)) != len(t):
+            raise ValueError(f"einsum: repeated indices in one operand are not supported: {t!r}")
+        expanded.append(t)
+    if out is None:
+        counts = {}
+        for t in expanded:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    return expanded, out
+
+
+class Einsum(Function):
+    """y = einsum(subscripts, *xs).
+
+    d x_i = einsum(out, x_j (j != i) -> subscript of x_i), broadcast over the
+    indices that only x_i carries.
+    """
+
+    def __init__(self, terms, out):
+        self.terms, self.out = terms, out
+
+    def forward(self, *xs):
+        xp = backend.array_module(*xs)
+        self.xs = xs
+        spec = ",".join(self.terms) + "->" + self.out
+        return xp.einsum(spec, *xs, optimize=len(xs) > 2)
+
+    def _grad_spec(self, i):
+        others = [t for j, t in enumerate(self.terms) if j != i]
+        avail = set(self.out).union(*others) if others else set(self.out)
+        target = "".join(c for c in self.terms[i] if c in avail)
+        return ",".join([self.out] + others) + "->" + target, target
+
+    def _expand(self, g, target, i, shape, bcast):
+        if target == self.terms[i]:
+            return g
+        # insert the missing axes as size 1 and broadcast
+        full = []
+        k = 0
+        for c in self.terms[i]:
+            if c in target:
+                full.append(g.shape[k])
+                k += 1
+            else:
+                full.append(1)
+        return bcast(reshape(g, tuple(full)) if not hasattr(g, "flags") else g.reshape(full), shape)
+
+    def backward(self, gy):
+        xp = backend.array_module(gy)
+        grads = []
+        for i, x in enumerate(self.xs):
+            if not self.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            spec, target = self._grad_spec(i)
+            others = [v for j, v in enumerate(self.xs) if j != i]
+            g = xp.einsum(spec, gy, *others)
+            grads.append(self._expand(g, target, i, x.shape, xp.broadcast_to))
+        return tuple(grads)
+
+    def backward_graph(self, gy):
+        grads = []
+        for i, x in enumerate(self.inputs):
+            spec, target = self._grad_spec(i)
+            others = [v for j, v in enumerate(self.inputs) if j != i]
+            g = einsum(spec, gy, *others)
+            grads.append(self._expand(g, target, i, shape_of(x), broadcast_to))
+        return tuple(grads)
+
+
+def einsum(subscripts, *operands):
+    """Einstein summation over any number of operands (no repeated index within one operand)."""
+    ts = [as_tensor(o) for o in operands]
+    terms, out = _parse_einsum(subscripts, [t.shape for t in ts])
+    sizes = {}
+    for t, x in zip(terms, ts):
+        for c, n in zip(t, x.shape):
+            if sizes.setdefault(c, n) != n and n != 1 and sizes[c] != 1:
+                raise ValueError(
+                    f"einsum: index {c!r} has sizes {sizes[c]} and {n}. "
+                    f"Received: shapes {[x.shape for x in ts]}"
+                )
+    return Einsum(terms, out).apply(*ts)
+
+
+class Linear(Function):
+    """y = x @ W + b in one node.
+
+    dx = gy @ W^T, dW = x^T @ gy (over all leading axes), db = sum of gy over all
+    but the last axis.
+    """
+
+    def forward(self, x, w, b=None):
+        if x.shape[-1] != w.shape[0]:
+            raise ValueError(
+                f"linear: the last axis of the input ({x.shape[-1]}) must match the kernel's "
+                f"first axis ({w.shape[0]}). Received: x shape={x.shape}, kernel shape={w.shape}"
+            )
+        self.x, self.w = x, w
+        y = x @ w
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        nx, nw = self.needs_input_grad[:2]
+        nb = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
+        x, w = self.x, self.w
+        gx = gy @ w.T if nx else None
+        gw = gb = None
+        if nw or nb:
+            g2 = gy.reshape(-1, gy.shape[-1])
+            if nw:
+                gw = x.reshape(-1, x.shape[-1]).T @ g2
+            if nb:
+                gb = g2.sum(axis=0)
+        return (gx, gw, gb) if len(self.needs_input_grad) > 2 else (gx, gw)
+
+    def backward_graph(self, gy):
+        from .reduction import sum as _sum
+
+        x, w = self.inputs[:2]
+        x, w = as_tensor(x), as_tensor(w)
+        gx = matmul(gy, transpose(w))
+        g2 = reshape(gy, (-1, gy.shape[-1]))
+        gw = matmul(transpose(reshape(x, (-1, x.shape[-1]))), g2)
+        if len(self.inputs) > 2:
+            return gx, gw, _sum(g2, axis=0)
+        return gx, gw
+
+
+def linear(x, kernel, bias=None):
+    """Fused affine map ``x @ kernel + bias`` (one graph node)."""
+    x = as_tensor(x)
+    if bias is None:
+        return Linear().apply(x, kernel)
+    return Linear().apply(x, kernel, bias)

@@ -1,0 +1,466 @@
+"""Neural-network ops: softmax, cross-entropies (fused with the logits), dropout, normalisation.
+
+Cross-entropy from probabilities is rewritten to the fused logits form when the
+probabilities come straight from ``softmax``/``sigmoid`` (as Keras does), so a
+softmax output layer trained with categorical cross-entropy is as stable as
+``from_logits=True``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ._util import as_tensor, coerce_pair, data_of, normalize_axis, sum_to_shape
+from .activation import Sigmoid, _sigmoid
+from .math import clip, exp, log, multiply, sum_to
+from .reduction import logsumexp, mean, sum
+from .reduction import sum as _sum
+from .shape import reshape
+
+EPSILON = 1e-7
+
+
+def _softmax_array(xp, x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    e = xp.exp(x - m)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+class Softmax(Function):
+    """y = exp(x) / sum exp(x) along ``axis``.  dx = y * (gy - sum(gy * y))."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        self.y = _softmax_array(backend.array_module(x), x, self.axis)
+        return self.y
+
+    def backward(self, gy):
+        y = self.y
+        return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
+
+    def backward_graph(self, gy):
+        (x,) = self.inputs
+        y = softmax(x, self.axis)
+        return y * (gy - _sum(gy * y, axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x) along ``axis``.  dx = gy - softmax(x) * sum(gy)."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = backend.array_module(x)
+        m = x.max(axis=self.axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        s = x - m
+        y = s - xp.log(xp.exp(s).sum(axis=self.axis, keepdims=True))
+        self.y = y
+        return y
+
+    def backward(self, gy):
+        xp = backend.array_module(gy)
+        return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+
+    def backward_graph(self, gy):
+        (x,) = self.inputs
+        return gy - softmax(x, self.axis) * _sum(gy, axis=self.axis, keepdims=True)
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis`` (stable for logits of any size)."""
+    x = as_tensor(x)
+    axis = normalize_axis(axis, x.ndim, "softmax")[0] if x.ndim else 0
+    y = Softmax(axis).apply(x)
+    y._keras_logits = x if axis == x.ndim - 1 else None
+    return y
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) computed without forming the softmax (stable)."""
+    x = as_tensor(x)
+    axis = normalize_axis(axis, x.ndim, "log_softmax")[0] if x.ndim else 0
+    return LogSoftmax(axis).apply(x)
+
+
+# --------------------------------------------------------------------------- cross-entropies
+
+
+class SoftmaxCrossEntropy(Function):
+    """loss = -sum_k t_k log softmax(z)_k over the last axis (per sample).
+
+    dz = gy * (softmax(z) * sum_k t_k - t),  dt = -gy * log_softmax(z).
+    """
+
+    def forward(self, t, z):
+        xp = backend.array_module(z)
+        m = z.max(axis=-1, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        s = z - m
+        lse = xp.log(xp.exp(s).sum(axis=-1, keepdims=True))
+        logp = s - lse
+        self.t, self.logp = t, logp
+        return -(t * logp).sum(axis=-1)
+
+    def backward(self, gy):
+        xp = backend.array_module(gy)
+        t, logp = self.t, self.logp
+        g = gy[..., None]
+        nt, nz = self.needs_input_grad
+        gz = g * (xp.exp(logp) * t.sum(axis=-1, keepdims=True) - t) if nz else None
+        gt = -g * logp if nt else None
+        return gt, gz
+
+    def backward_graph(self, gy):
+        t, z = self.inputs
+        g = reshape(gy, gy.shape + (1,))
+        p = softmax(z, -1)
+        gz = g * (p * _sum(t, axis=-1, keepdims=True) - t)
+        gt = -g * log_softmax(z, -1)
+        return gt, gz
+
+
+class SparseSoftmaxCrossEntropy(Function):
+    """loss = logsumexp(z) - z[label] (per sample).  dz = gy * (softmax(z) - onehot(label))."""
+
+    def __init__(self, labels):
+        self.labels = labels
+
+    def forward(self, z):
+        xp = backend.array_module(z)
+        m = z.max(axis=-1, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        s = z - m
+        lse = xp.log(xp.exp(s).sum(axis=-1, keepdims=True))
+        logp = s - lse
+        self.logp = logp
+        picked = xp.take_along_axis(logp, self.labels[..., None], axis=-1)[..., 0]
+        return -picked
+
+    def _onehot(self, xp, dtype):
+        k = self.logp.shape[-1]
+        return (self.labels[..., None] == xp.arange(k)).astype(dtype)
+
+    def backward(self, gy):
+        xp = backend.array_module(gy)
+        return gy[..., None] * (xp.exp(self.logp) - self._onehot(xp, gy.dtype))
+
+    def backward_graph(self, gy):
+        (z,) = self.inputs
+        xp = backend.array_module(gy.data)
+        return reshape(gy, gy.shape + (1,)) * (softmax(z, -1) - self._onehot(xp, gy.dtype))
+
+
+class SigmoidCrossEntropy(Function):
+    """loss = max(z, 0) - z t + log(1 + exp(-|z|)) elementwise.
+
+    dz = gy * (sigmoid(z) - t),  dt = -gy * z.
+    """
+
+    def forward(self, t, z):
+        xp = backend.array_module(z)
+        self.t, self.z = t, z
+        return xp.maximum(z, 0) - z * t + xp.log1p(xp.exp(-xp.abs(z)))
+
+    def backward(self, gy):
+        xp = backend.array_module(gy)
+        nt, nz = self.needs_input_grad
+        t, z = self.t, self.z
+        gz = sum_to_shape(gy * (_sigmoid(xp, z) - t), z.shape) if nz else None
+        gt = sum_to_shape(-gy * z, np.shape(t)) if nt else None
+        return gt, gz
+
+    def backward_graph(self, gy):
+        from .activation import sigmoid
+
+        t, z = self.inputs
+        return sum_to(-gy * z, np.shape(data_of(t))), sum_to(gy * (sigmoid(z) - t), z.shape)
+
+
+def _logits_of(output, creator_type):
+    """The logits behind a softmax/sigmoid output, when they are known."""
+    if not isinstance(output, Tensor):
+        return None
+    logits = getattr(output, "_keras_logits", None)
+    if logits is not None and creator_type is Softmax:
+        return logits
+    c = output.creator
+    if c is not None and isinstance(c, creator_type) and c.inputs is not None:
+        if creator_type is Softmax and c.axis != output.ndim - 1:
+            return None
+        return c.inputs[0]
+    return None
+
+
+def _check_same_shape(op, target, output):
+    if tuple(np.shape(target)) != tuple(output.shape):
+        raise ValueError(
+            f"{op}: `target` and `output` must have the same shape. "
+            f"Received: target.shape={tuple(np.shape(target))}, output.shape={output.shape}"
+        )
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Per-sample cross-entropy between one-hot (or soft) targets and predictions.
+
+    loss = -sum_k target_k log p_k, with p = softmax(output) when ``from_logits``;
+    otherwise p = output / sum(output) clipped to [1e-7, 1 - 1e-7] (Keras), unless
+    ``output`` came from ``softmax``, in which case its logits are used (stable).
+    """
+    target, output = coerce_pair(target, output)
+    output = as_tensor(output)
+    _check_same_shape("categorical_crossentropy", data_of(target), output)
+    if axis not in (-1, output.ndim - 1):
+        target = as_tensor(target)
+        from .shape import moveaxis
+
+        target, output = moveaxis(target, axis, -1), moveaxis(output, axis, -1)
+    if not from_logits:
+        logits = _logits_of(output, Softmax)
+        if logits is not None:
+            output, from_logits = logits, True
+    if from_logits:
+        return SoftmaxCrossEntropy().apply(target, output)
+    p = output / _sum(output, axis=-1, keepdims=True)
+    p = clip(p, EPSILON, 1 - EPSILON)
+    return -_sum(multiply(target, log(p)), axis=-1)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Per-sample cross-entropy with integer class labels: loss = -log p[label]."""
+    output = as_tensor(output)
+    labels = data_of(target)
+    xp = backend.array_module(output.data)
+    labels = xp.asarray(labels)
+    if labels.dtype.kind == "f":
+        if labels.size and not xp.all(labels == xp.round(labels)):
+            raise ValueError(
+                "sparse_categorical_crossentropy: expected integer class labels. Received "
+                "non-integer floats; for one-hot labels use categorical_crossentropy."
+            )
+        labels = labels.astype(np.int64)
+    if labels.ndim == output.ndim and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    if labels.shape != output.shape[:-1]:
+        hint = (
+            " (one-hot labels? use categorical_crossentropy)"
+            if labels.shape == output.shape
+            else ""
+        )
+        raise ValueError(
+            "sparse_categorical_crossentropy: expected labels of shape "
+            f"{output.shape[:-1]} for output shape {output.shape}. "
+            f"Received: labels shape={labels.shape}{hint}"
+        )
+    k = output.shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        raise ValueError(
+            f"sparse_categorical_crossentropy: labels must be in [0, {k}). "
+            f"Received: labels in [{int(labels.min())}, {int(labels.max())}]"
+        )
+    if not from_logits:
+        logits = _logits_of(output, Softmax)
+        if logits is not None:
+            output, from_logits = logits, True
+    if from_logits:
+        return SparseSoftmaxCrossEntropy(labels).apply(output)
+    p = output / _sum(output, axis=-1, keepdims=True)
+    p = clip(p, EPSILON, 1 - EPSILON)
+    from .shape import take_along_axis
+
+    picked = take_along_axis(log(p), labels[..., None], axis=-1)
+    return -reshape(picked, labels.shape)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary cross-entropy: -(t log p + (1 - t) log(1 - p)).
+
+    p = sigmoid(output) when ``from_logits`` (computed stably), else output clipped
+    to [1e-7, 1 - 1e-7], unless ``output`` came from ``sigmoid`` (its logits are used).
+    """
+    target, output = coerce_pair(target, output)
+    output = as_tensor(output)
+    try:
+        np.broadcast_shapes(np.shape(data_of(target)), output.shape)
+    except ValueError:
+        raise ValueError(
+            "binary_crossentropy: `target` and `output` shapes do not broadcast. Received: "
+            f"target.shape={np.shape(data_of(target))}, output.shape={output.shape}"
+        ) from None
+    if not from_logits:
+        logits = _logits_of(output, Sigmoid)
+        if logits is not None:
+            output, from_logits = logits, True
+    if from_logits:
+        return SigmoidCrossEntropy().apply(target, output)
+    p = clip(output, EPSILON, 1 - EPSILON)
+    return -(multiply(target, log(p)) + multiply(1 - as_tensor(target, output.dtype), log(1 - p)))
+
+
+# --------------------------------------------------------------------------- dropout
+
+
+def dropout(x, rate, noise_shape=None, seed=None):
+    """Zero each value with probability ``rate`` and scale the rest by 1 / (1 - rate).
+
+    ``seed``: an int or a ``numpy.random.Generator``; None draws from the library's
+    seeded generator (``shendu.utils.set_random_seed``).
+    """
+    x = as_tensor(x)
+    if not 0 <= rate < 1:
+        raise ValueError(f"dropout: `rate` must be in [0, 1). Received: rate={rate}")
+    if rate == 0:
+        return x
+    rng = backend.make_generator(seed) if seed is not None else backend.generator()
+    shape = x.shape if noise_shape is None else tuple(
+        s if n is None else n for s, n in zip(x.shape, noise_shape)
+    )
+    keep = rng.random(shape, dtype=np.float32) >= rate
+    mask = keep.astype(x.dtype) * (1.0 / (1.0 - rate))
+    xp = backend.array_module(x.data)
+    if xp is not np:
+        mask = xp.asarray(mask)
+    return multiply(x, mask.astype(x.dtype))
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+class Normalize(Function):
+    """y = gamma * (x - mean) / sqrt(var + eps) + beta, statistics over ``axes``.
+
+    With xhat the normalised input, n the count over ``axes``, s = 1/sqrt(var + eps):
+    dx = s * (g - mean(g) - xhat * mean(g * xhat)) with g = gy * gamma;
+    dgamma = sum(gy * xhat), dbeta = sum(gy) (each summed to its shape).
+    First-order only (a fused op).
+    """
+
+    def __init__(self, axes, epsilon, rms=False):
+        self.axes, self.epsilon, self.rms = axes, epsilon, rms
+
+    def forward(self, x, gamma=None, beta=None):
+        xp = backend.array_module(x)
+        if self.rms:
+            mu = None
+            var = (x * x).mean(axis=self.axes, keepdims=True)
+            centered = x
+        else:
+            mu = x.mean(axis=self.axes, keepdims=True)
+            centered = x - mu
+            var = (centered * centered).mean(axis=self.axes, keepdims=True)
+        inv = 1.0 / xp.sqrt(var + self.epsilon)
+        xhat = centered * inv
+        self.mean, self.var = mu, var
+        y = xhat
+        if gamma is not None:
+            y = y * gamma
+        if beta is not None:
+            y = y + beta
+        if self.recording:
+            self.xhat, self.inv, self.gamma = xhat, inv, gamma
+            self.param_shapes = (np.shape(gamma), np.shape(beta))
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        xhat, inv = self.xhat, self.inv
+        needs = self.needs_input_grad
+        g = gy * self.gamma if self.gamma is not None else gy
+        mg = 0 if self.rms else g.mean(axis=self.axes, keepdims=True)
+        gx = inv * (g - mg - xhat * (g * xhat).mean(axis=self.axes, keepdims=True))
+        out = [gx]
+        if len(needs) > 1:
+            out.append(sum_to_shape(gy * xhat, self.param_shapes[0]) if needs[1] else None)
+        if len(needs) > 2:
+            out.append(sum_to_shape(gy, self.param_shapes[1]) if needs[2] else None)
+        return tuple(out)
+
+
+def _normalize(x, gamma, beta, axes, epsilon, rms=False):
+    fn = Normalize(axes, epsilon, rms)
+    args = [x]
+    if gamma is not None or beta is not None:
+        args.append(gamma)
+    if beta is not None:
+        args.append(beta)
+    return fn, fn.apply(*args)
+
+
+def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
+    """Batch normalisation with the batch's statistics (one fused node).
+
+    Returns (y, batch_mean, batch_var) with the statistics over every axis except ``axis``.
+    """
+    x = as_tensor(x)
+    keep = normalize_axis(axis, x.ndim, "batch_norm")
+    axes = tuple(i for i in range(x.ndim) if i not in keep)
+    fn, y = _normalize(x, gamma, beta, axes, epsilon)
+    return y, fn.mean.reshape(-1), fn.var.reshape(-1)
+
+
+def batch_normalization(x, mean, variance, axis=-1, offset=None, scale=None, epsilon=1e-3):
+    """Normalise with given statistics: (x - mean) / sqrt(variance + eps) * scale + offset."""
+    x = as_tensor(x)
+    axis = axis % x.ndim
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+
+    def r(v):
+        return None if v is None else reshape(as_tensor(v, x.dtype), tuple(shape))
+
+    from .math import sqrt
+
+    y = (x - r(mean)) / sqrt(r(variance) + epsilon)
+    if scale is not None:
+        y = y * r(scale)
+    if offset is not None:
+        y = y + r(offset)
+    return y
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=1e-3):
+    """Normalise over ``axis`` per sample, then scale by gamma and shift by beta (fused)."""
+    x = as_tensor(x)
+    axes = normalize_axis(axis, x.ndim, "layer_normalization")
+    return _normalize(x, gamma, beta, axes, epsilon)[1]
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=1e-6):
+    """y = x / sqrt(mean(x**2) + eps) * scale over ``axis`` (fused)."""
+    x = as_tensor(x)
+    axes = normalize_axis(axis, x.ndim, "rms_normalization")
+    return _normalize(x, scale, None, axes, epsilon, rms=True)[1]
+
+
+def moments(x, axes, keepdims=False):
+    """Mean and variance over ``axes``."""
+    m = mean(x, axis=axes, keepdims=True)
+    from .math import square
+
+    v = mean(square(x - m), axis=axes, keepdims=keepdims)
+    if not keepdims:
+        m = mean(x, axis=axes)
+    return m, v
+
+
+__all__ = [
+    "batch_norm_train",
+    "batch_normalization",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "dropout",
+    "exp",
+    "layer_normalization",
+    "log_softmax",
+    "logsumexp",
+    "moments",
+    "rms_normalization",
+    "softmax",
+    "sparse_categorical_crossentropy",
+]

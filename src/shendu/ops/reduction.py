@@ -1,0 +1,238 @@
+"""Reductions over axes: sum, mean, max, min, prod, var, std, logsumexp, norm, arg-reductions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ._util import as_tensor, data_of, expand_reduced, normalize_axis
+from .math import abs as _abs
+from .math import exp, sqrt, square
+from .shape import broadcast_to, reshape
+
+
+def _reduced_count(shape, axes):
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+class Sum(Function):
+    """y = sum of x over ``axes``.  dx = gy broadcast back to x's shape."""
+
+    def __init__(self, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return x.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        g = expand_reduced(gy, self.x_shape, self.axes, self.keepdims)
+        return backend.array_module(g).broadcast_to(g, self.x_shape)
+
+    def backward_graph(self, gy):
+        g = reshape(gy, expand_reduced(gy.data, self.x_shape, self.axes, self.keepdims).shape)
+        return broadcast_to(g, self.x_shape)
+
+
+class Mean(Sum):
+    """y = mean of x over ``axes``.  dx = gy / n broadcast back."""
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        self.n = _reduced_count(x.shape, self.axes)
+        return x.mean(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        return super().backward(gy / max(self.n, 1))
+
+    def backward_graph(self, gy):
+        return super().backward_graph(gy / max(self.n, 1))
+
+
+class Max(Function):
+    """y = max of x over ``axes``.  dx = gy shared equally among the maximal entries."""
+
+    reduce_name = "max"
+
+    def __init__(self, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        if x.size == 0:
+            raise ValueError(f"{self.reduce_name}: zero-size input has no {self.reduce_name}imum")
+        y = getattr(x, self.reduce_name)(axis=self.axes, keepdims=True)
+        if self.recording:
+            self.mask = x == y
+            self.x_shape = x.shape
+        return y if self.keepdims else y.reshape(
+            tuple(s for i, s in enumerate(x.shape) if i not in self.axes)
+        )
+
+    def _weights(self, dtype):
+        m = self.mask.astype(dtype)
+        return m / m.sum(axis=self.axes, keepdims=True)
+
+    def backward(self, gy):
+        g = expand_reduced(gy, self.x_shape, self.axes, self.keepdims)
+        return g * self._weights(gy.dtype)
+
+    def backward_graph(self, gy):
+        g = reshape(gy, expand_reduced(gy.data, self.x_shape, self.axes, self.keepdims).shape)
+        return g * self._weights(gy.dtype)
+
+
+class Min(Max):
+    """y = min of x over ``axes``.  dx = gy shared equally among the minimal entries."""
+
+    reduce_name = "min"
+
+
+class Prod(Function):
+    """y = prod of x over ``axes``.  dx_i = gy * prod_{j != i} x_j (exact with zeros)."""
+
+    def __init__(self, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        self.x = x
+        return x.prod(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        xp = backend.array_module(gy)
+        x = self.x
+        rest = [a for a in range(x.ndim) if a not in self.axes]
+        perm = rest + list(self.axes)
+        xt = x.transpose(perm)
+        flat = xt.reshape(xt.shape[: len(rest)] + (-1,))
+        ones = xp.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+        left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        right = xp.flip(
+            xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], axis=-1), axis=-1),
+            -1,
+        )
+        others = (left * right).reshape(xt.shape).transpose(np.argsort(perm))
+        g = expand_reduced(gy, x.shape, self.axes, self.keepdims)
+        return g * others
+
+    def backward_graph(self, gy):
+        # Graph form uses prod / x: exact where x has no zeros.
+        (x,) = self.inputs
+        y = prod(x, axis=self.axes, keepdims=True)
+        g = reshape(gy, expand_reduced(gy.data, x.shape, self.axes, self.keepdims).shape)
+        return g * y / x
+
+
+class LogSumExp(Function):
+    """y = log sum exp(x) over ``axes`` (shifted by the max).  dx = gy * softmax(x)."""
+
+    def __init__(self, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        xp = backend.array_module(x)
+        m = x.max(axis=self.axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        y = xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True)) + m
+        self.x, self.y = x, y
+        if self.keepdims:
+            return y
+        return y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in self.axes))
+
+    def backward(self, gy):
+        xp = backend.array_module(gy)
+        g = expand_reduced(gy, self.x.shape, self.axes, self.keepdims)
+        return g * xp.exp(self.x - self.y)
+
+    def backward_graph(self, gy):
+        (x,) = self.inputs
+        y = logsumexp(x, axis=self.axes, keepdims=True)
+        g = reshape(gy, expand_reduced(gy.data, x.shape, self.axes, self.keepdims).shape)
+        return g * exp(x - y)
+
+
+def _reduce(cls, x, axis, keepdims, name):
+    x = as_tensor(x)
+    axes = normalize_axis(axis, x.ndim, name)
+    return cls(axes, bool(keepdims)).apply(x)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - the keras.ops name
+    return _reduce(Sum, x, axis, keepdims, "sum")
+
+
+def mean(x, axis=None, keepdims=False):
+    return _reduce(Mean, x, axis, keepdims, "mean")
+
+
+def max(x, axis=None, keepdims=False, initial=None):  # noqa: A001
+    return _reduce(Max, x, axis, keepdims, "max")
+
+
+def min(x, axis=None, keepdims=False, initial=None):  # noqa: A001
+    return _reduce(Min, x, axis, keepdims, "min")
+
+
+amax, amin = max, min
+
+
+def prod(x, axis=None, keepdims=False):
+    return _reduce(Prod, x, axis, keepdims, "prod")
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    return _reduce(LogSumExp, x, axis, keepdims, "logsumexp")
+
+
+def var(x, axis=None, keepdims=False):
+    """Population variance: mean((x - mean(x))**2); twice differentiable (composed)."""
+    x = as_tensor(x)
+    axes = normalize_axis(axis, x.ndim, "var")
+    m = mean(x, axis=axes, keepdims=True)
+    return mean(square(x - m), axis=axes, keepdims=keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    """sqrt(var(x)); its gradient is infinite where the variance is 0."""
+    return sqrt(var(x, axis=axis, keepdims=keepdims))
+
+
+def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - the keras.ops name
+    """Vector norms: ord None/2 (Euclidean), 1, inf; Frobenius for matrices (ord None/'fro')."""
+    x = as_tensor(x)
+    if ord in (None, 2, "fro", "euclidean") and (axis is None or isinstance(axis, int) or ord != 2):
+        return sqrt(sum(square(x), axis=axis, keepdims=keepdims))
+    if ord == 1:
+        return sum(_abs(x), axis=axis, keepdims=keepdims)
+    if ord in (np.inf, "inf"):
+        return max(_abs(x), axis=axis, keepdims=keepdims)
+    raise ValueError(f"norm: unsupported `ord`. Expected None, 1, 2, 'fro' or inf. Received: {ord}")
+
+
+def _nondiff(fn_name, x, axis, keepdims=False):
+    a = data_of(x)
+    a = a if hasattr(a, "shape") else np.asarray(a)
+    xp = backend.array_module(a)
+    return Tensor._wrap(getattr(xp, fn_name)(a, axis=axis, keepdims=keepdims))
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Index of the maximum (not differentiable)."""
+    return _nondiff("argmax", x, axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    """Index of the minimum (not differentiable)."""
+    return _nondiff("argmin", x, axis, keepdims)
+
+
+def any(x, axis=None, keepdims=False):  # noqa: A001
+    return _nondiff("any", x, axis, keepdims)
+
+
+def all(x, axis=None, keepdims=False):  # noqa: A001
+    return _nondiff("all", x, axis, keepdims)

@@ -1,0 +1,416 @@
+"""Whole-sequence recurrent ops (LSTM, GRU, simple RNN), each one graph node.
+
+Inputs are batch-major: x (N, T, F). The input projection of every time step is
+one GEMM, (N*T, F) @ (F, G*units), before the loop; each step then does one GEMM
+with the recurrent kernel for all gates. Backward through time runs the loop in
+reverse, collecting the pre-activation gradients of all steps, so the input,
+kernel and bias gradients are again single GEMMs after the loop.
+
+A mask (N, T) of booleans skips steps: a masked step carries the state over
+unchanged and outputs the previous output (Keras semantics). ``go_backwards``
+processes the sequence in reverse (outputs are in processing order, as in Keras).
+These fused ops are first-order only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+from ._util import as_tensor
+
+
+def _sigmoid(xp, x):
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _time_major(x, mask, go_backwards):
+    xt = x.transpose(1, 0, 2)
+    m = None if mask is None else mask.T
+    if go_backwards:
+        xt = xt[::-1]
+        m = None if m is None else m[::-1]
+    return xt, m
+
+
+class _Recurrent(Function):
+    n_states = 1
+
+    def __init__(self, mask, go_backwards, return_sequences):
+        self.mask, self.go_backwards = mask, go_backwards
+        self.return_sequences = return_sequences
+
+    def _outputs(self, hs, states):
+        xp = backend.array_module(hs)
+        seq = hs.transpose(1, 0, 2) if self.return_sequences else hs[-1]
+        return (xp.ascontiguousarray(seq),) + tuple(states)
+
+    def _output_grad(self, gys, t_len, shape, xp):
+        """Per-step gradient on h from the output sequence (or last output) gradient."""
+        g_out = gys[0]
+        gh_seq = xp.zeros((t_len,) + shape, dtype=g_out.dtype)
+        if self.return_sequences:
+            gh_seq += g_out.transpose(1, 0, 2)
+        else:
+            gh_seq[-1] += g_out
+        return gh_seq
+
+
+class LSTM(_Recurrent):
+    """Keras LSTM (gates i, f, c, o; tanh and sigmoid) over a whole sequence.
+
+    Per step: z = x_t W + h U + b; i, f, o = sigmoid(z_i, z_f, z_o); g = tanh(z_c);
+    c' = f c + i g; h' = o tanh(c').  Backward: dc = dh o (1 - tanh(c')^2) + dc_next,
+    dz_i = dc g i (1 - i), dz_f = dc c f (1 - f), dz_c = dc i (1 - g^2),
+    dz_o = dh tanh(c') o (1 - o); dh_prev = dz U^T; dc_prev = dc f.
+    """
+
+    n_states = 2
+
+    def forward(self, x, h0, c0, w, u, b):
+        xp = backend.array_module(x)
+        n, t_len, _ = x.shape
+        units = u.shape[0]
+        xt, m = _time_major(x, self.mask, self.go_backwards)
+        xw = (xt.reshape(t_len * n, -1) @ w).reshape(t_len, n, 4 * units)
+        if b is not None:
+            xw += b
+        h, c = h0, c0
+        hs = xp.empty((t_len, n, units), dtype=x.dtype)
+        gates = xp.empty((t_len, n, 4 * units), dtype=x.dtype)
+        cs = xp.empty((t_len, n, units), dtype=x.dtype)
+        h_prev = xp.empty((t_len, n, units), dtype=x.dtype)
+        c_prev = xp.empty((t_len, n, units), dtype=x.dtype)
+        for t in range(t_len):
+            z = xw[t] + h @ u
+            ifo = _sigmoid(xp, z)
+            g = xp.tanh(z[:, 2 * units : 3 * units])
+            gt = gates[t]
+            gt[:] = ifo
+            gt[:, 2 * units : 3 * units] = g
+            i, f, o = ifo[:, :units], ifo[:, units : 2 * units], ifo[:, 3 * units :]
+            c_new = f * c + i * g
+            h_new = o * xp.tanh(c_new)
+            h_prev[t], c_prev[t] = h, c
+            if m is not None:
+                keep = m[t][:, None]
+                c_new = xp.where(keep, c_new, c)
+                h_new = xp.where(keep, h_new, h)
+            h, c = h_new, c_new
+            hs[t], cs[t] = h, c
+        if self.recording:
+            self.saved = (xt, w, u, b is not None, gates, cs, h_prev, c_prev, m)
+        return self._outputs(hs, (h, c))
+
+    def backward(self, g_out, g_h, g_c):
+        xt, w, u, has_b, gates, cs, h_prev, c_prev, m = self.saved
+        xp = backend.array_module(g_out)
+        t_len, n, _ = xt.shape
+        units = u.shape[0]
+        gh_seq = self._output_grad((g_out,), t_len, (n, units), xp)
+        dh = g_h.copy()
+        dc = g_c.copy()
+        dz_all = xp.empty((t_len, n, 4 * units), dtype=g_out.dtype)
+        for t in range(t_len - 1, -1, -1):
+            dh = dh + gh_seq[t]
+            gt = gates[t]
+            i, f, g, o = (gt[:, k * units : (k + 1) * units] for k in range(4))
+            tc = xp.tanh(cs[t])  # masked steps get no gradient, so the carried c is fine
+            if m is None:
+                dh_step, dc_step = dh, dc
+            else:
+                keep = m[t][:, None]
+                dh_step = xp.where(keep, dh, 0)
+                dc_step = xp.where(keep, dc, 0)
+            dct = dc_step + dh_step * o * (1 - tc * tc)
+            dz = dz_all[t]
+            dz[:, :units] = dct * g * i * (1 - i)
+            dz[:, units : 2 * units] = dct * c_prev[t] * f * (1 - f)
+            dz[:, 2 * units : 3 * units] = dct * i * (1 - g * g)
+            dz[:, 3 * units :] = dh_step * tc * o * (1 - o)
+            dh_prev = dz @ u.T
+            dc_prev = dct * f
+            if m is not None:
+                dh_prev = dh_prev + xp.where(keep, 0, dh)
+                dc_prev = dc_prev + xp.where(keep, 0, dc)
+            dh, dc = dh_prev, dc_prev
+        return self._param_grads(xp, xt, w, u, has_b, dz_all, h_prev, dh, dc)
+
+    def _param_grads(self, xp, xt, w, u, has_b, dz_all, h_prev, dh0, dc0):
+        t_len, n, f_in = xt.shape
+        dz2 = dz_all.reshape(t_len * n, -1)
+        needs = self.needs_input_grad
+        gx = None
+        if needs[0]:
+            gx = (dz2 @ w.T).reshape(t_len, n, f_in)
+            if self.go_backwards:
+                gx = gx[::-1]
+            gx = xp.ascontiguousarray(gx.transpose(1, 0, 2))
+        gw = xt.reshape(t_len * n, f_in).T @ dz2 if needs[3] else None
+        gu = h_prev.reshape(t_len * n, -1).T @ dz2 if needs[4] else None
+        gb = dz2.sum(axis=0) if has_b and needs[5] else None
+        grads = (gx, dh0 if needs[1] else None)
+        if self.n_states == 2:
+            grads += (dc0 if needs[2] else None,)
+        return grads + (gw, gu, gb)
+
+
+class GRU(_Recurrent):
+    """Keras GRU (gates z, r, h) with ``reset_after`` (the Keras 3 default) or before.
+
+    reset_after: xz = x W + b_x, hz = h U + b_h; z, r = sigmoid(xz + hz);
+    hh = tanh(xz_h + r hz_h); h' = z h + (1 - z) hh.
+    reset before: hh = tanh(xz_h + (r h) U_h).
+    """
+
+    def __init__(self, mask, go_backwards, return_sequences, reset_after=True):
+        super().__init__(mask, go_backwards, return_sequences)
+        self.reset_after = reset_after
+
+    def forward(self, x, h0, w, u, b):
+        xp = backend.array_module(x)
+        n, t_len, _ = x.shape
+        units = u.shape[0]
+        xt, m = _time_major(x, self.mask, self.go_backwards)
+        xw = (xt.reshape(t_len * n, -1) @ w).reshape(t_len, n, 3 * units)
+        b_in, b_rec = (None, None) if b is None else ((b[0], b[1]) if b.ndim == 2 else (b, None))
+        if b_in is not None:
+            xw += b_in
+        h = h0
+        hs = xp.empty((t_len, n, units), dtype=x.dtype)
+        saved = []
+        u_zr, u_h = u[:, : 2 * units], u[:, 2 * units :]
+        for t in range(t_len):
+            if self.reset_after:
+                hu = h @ u
+                if b_rec is not None:
+                    hu = hu + b_rec
+                zr = _sigmoid(xp, xw[t, :, : 2 * units] + hu[:, : 2 * units])
+                z, r = zr[:, :units], zr[:, units:]
+                hh = xp.tanh(xw[t, :, 2 * units :] + r * hu[:, 2 * units :])
+            else:
+                hu = h @ u_zr
+                zr = _sigmoid(xp, xw[t, :, : 2 * units] + hu)
+                z, r = zr[:, :units], zr[:, units:]
+                hh = xp.tanh(xw[t, :, 2 * units :] + (r * h) @ u_h)
+            h_new = z * h + (1 - z) * hh
+            if m is not None:
+                h_new = xp.where(m[t][:, None], h_new, h)
+            saved.append((h, z, r, hh, hu))
+            h = h_new
+            hs[t] = h
+        if self.recording:
+            self.saved = (xt, w, u, b, saved, m)
+        return self._outputs(hs, (h,))
+
+    def backward(self, g_out, g_h):
+        xt, w, u, b, saved, m = self.saved
+        xp = backend.array_module(g_out)
+        t_len, n, _ = xt.shape
+        units = u.shape[0]
+        gh_seq = self._output_grad((g_out,), t_len, (n, units), xp)
+        dh = g_h.copy()
+        dxz_all = xp.empty((t_len, n, 3 * units), dtype=g_out.dtype)
+        dhz_all = xp.empty((t_len, n, 3 * units), dtype=g_out.dtype)
+        h_prev_all = xp.empty((t_len, n, units), dtype=g_out.dtype)
+        u_h = u[:, 2 * units :]
+        for t in range(t_len - 1, -1, -1):
+            dh = dh + gh_seq[t]
+            h_prev, z, r, hh, hu = saved[t]
+            h_prev_all[t] = h_prev
+            if m is not None:
+                keep = m[t][:, None]
+                dh_step = xp.where(keep, dh, 0)
+            else:
+                dh_step = dh
+            dz = dh_step * (h_prev - hh)
+            dhh = dh_step * (1 - z)
+            dpre_h = dhh * (1 - hh * hh)
+            dz_pre = dz * z * (1 - z)
+            dxz = dxz_all[t]
+            dhz = dhz_all[t]
+            dxz[:, :units] = dz_pre
+            dxz[:, 2 * units :] = dpre_h
+            if self.reset_after:
+                dr = dpre_h * hu[:, 2 * units :]
+                dr_pre = dr * r * (1 - r)
+                dxz[:, units : 2 * units] = dr_pre
+                dhz[:, : 2 * units] = dxz[:, : 2 * units]
+                dhz[:, 2 * units :] = dpre_h * r
+                dh_prev = dhz @ u.T
+            else:
+                d_rh = dpre_h @ u_h.T
+                dr = d_rh * h_prev
+                dr_pre = dr * r * (1 - r)
+                dxz[:, units : 2 * units] = dr_pre
+                dhz[:, : 2 * units] = dxz[:, : 2 * units]
+                dhz[:, 2 * units :] = dpre_h  # gradient of (r h) U_h wrt U_h uses r h
+                dh_prev = dhz[:, : 2 * units] @ u[:, : 2 * units].T + d_rh * r
+            dh_prev = dh_prev + dh_step * z
+            if m is not None:
+                dh_prev = dh_prev + xp.where(keep, 0, dh)
+            dh = dh_prev
+        needs = self.needs_input_grad
+        dx2 = dxz_all.reshape(t_len * n, -1)
+        dh2 = dhz_all.reshape(t_len * n, -1)
+        gx = None
+        if needs[0]:
+            gx = (dx2 @ w.T).reshape(t_len, n, -1)
+            if self.go_backwards:
+                gx = gx[::-1]
+            gx = xp.ascontiguousarray(gx.transpose(1, 0, 2))
+        gw = xt.reshape(t_len * n, -1).T @ dx2 if needs[2] else None
+        gu = None
+        if needs[3]:
+            hp = h_prev_all.reshape(t_len * n, -1)
+            if self.reset_after:
+                gu = hp.T @ dh2
+            else:
+                rh = xp.stack([s[2] * s[0] for s in saved]).reshape(t_len * n, -1)
+                gu = xp.concatenate([hp.T @ dh2[:, : 2 * units], rh.T @ dh2[:, 2 * units :]], 1)
+        gb = None
+        if b is not None and needs[4]:
+            if b.ndim == 2:
+                gb = xp.stack([dx2.sum(axis=0), dh2.sum(axis=0)])
+            else:
+                gb = dx2.sum(axis=0)
+        return gx, (dh if needs[1] else None), gw, gu, gb
+
+
+class SimpleRNN(_Recurrent):
+    """h' = tanh(x_t W + h U + b).  Backward: dz = dh (1 - h'^2); dh_prev = dz U^T."""
+
+    def forward(self, x, h0, w, u, b):
+        xp = backend.array_module(x)
+        n, t_len, _ = x.shape
+        units = u.shape[0]
+        xt, m = _time_major(x, self.mask, self.go_backwards)
+        xw = (xt.reshape(t_len * n, -1) @ w).reshape(t_len, n, units)
+        if b is not None:
+            xw += b
+        h = h0
+        hs = xp.empty((t_len, n, units), dtype=x.dtype)
+        h_prev = xp.empty((t_len, n, units), dtype=x.dtype)
+        acts = xp.empty((t_len, n, units), dtype=x.dtype)
+        for t in range(t_len):
+            h_prev[t] = h
+            a = xp.tanh(xw[t] + h @ u)
+            acts[t] = a
+            h = a if m is None else xp.where(m[t][:, None], a, h)
+            hs[t] = h
+        if self.recording:
+            self.saved = (xt, w, u, b is not None, acts, h_prev, m)
+        return self._outputs(hs, (h,))
+
+    def backward(self, g_out, g_h):
+        xt, w, u, has_b, acts, h_prev, m = self.saved
+        xp = backend.array_module(g_out)
+        t_len, n, _ = xt.shape
+        units = u.shape[0]
+        gh_seq = self._output_grad((g_out,), t_len, (n, units), xp)
+        dh = g_h.copy()
+        dz_all = xp.empty((t_len, n, units), dtype=g_out.dtype)
+        for t in range(t_len - 1, -1, -1):
+            dh = dh + gh_seq[t]
+            if m is not None:
+                keep = m[t][:, None]
+                dh_step = xp.where(keep, dh, 0)
+            else:
+                dh_step = dh
+            dz = dh_step * (1 - acts[t] * acts[t])
+            dz_all[t] = dz
+            dh_prev = dz @ u.T
+            if m is not None:
+                dh_prev = dh_prev + xp.where(keep, 0, dh)
+            dh = dh_prev
+        return LSTM._param_grads(self, xp, xt, w, u, has_b, dz_all, h_prev, dh, None)
+
+
+def _mask_array(mask, n, t_len):
+    if mask is None:
+        return None
+    m = mask.data if hasattr(mask, "data") and not isinstance(mask, np.ndarray) else mask
+    m = np.asarray(m) if not hasattr(m, "shape") else m
+    if m.shape != (n, t_len):
+        raise ValueError(f"rnn: expected a mask of shape {(n, t_len)}. Received: {m.shape}")
+    return m.astype(bool)
+
+
+def _check_rnn_input(name, x, units, gates, w):
+    if x.ndim != 3:
+        raise ValueError(
+            f"{name}: expected inputs of rank 3 (batch, timesteps, features). "
+            f"Received: input shape={x.shape}"
+        )
+    if w.shape != (x.shape[-1], gates * units):
+        raise ValueError(
+            f"{name}: expected a kernel of shape {(x.shape[-1], gates * units)}. "
+            f"Received: kernel shape={w.shape}"
+        )
+
+
+def _zeros_state(x, units):
+    xp = backend.array_module(x.data)
+    return xp.zeros((x.shape[0], units), dtype=x.dtype)
+
+
+def lstm(
+    inputs,
+    initial_h,
+    initial_c,
+    kernel,
+    recurrent_kernel,
+    bias=None,
+    mask=None,
+    go_backwards=False,
+    return_sequences=True,
+):
+    """LSTM over a whole sequence in one node.  Returns (outputs, h_last, c_last)."""
+    x, w, u = as_tensor(inputs), as_tensor(kernel), as_tensor(recurrent_kernel)
+    units = u.shape[0]
+    _check_rnn_input("lstm", x, units, 4, w)
+    h0 = _zeros_state(x, units) if initial_h is None else initial_h
+    c0 = _zeros_state(x, units) if initial_c is None else initial_c
+    m = _mask_array(mask, x.shape[0], x.shape[1])
+    return LSTM(m, go_backwards, return_sequences).apply(x, h0, c0, w, u, bias)
+
+
+def gru(
+    inputs,
+    initial_h,
+    kernel,
+    recurrent_kernel,
+    bias=None,
+    mask=None,
+    go_backwards=False,
+    return_sequences=True,
+    reset_after=True,
+):
+    """GRU over a whole sequence in one node.  Returns (outputs, h_last)."""
+    x, w, u = as_tensor(inputs), as_tensor(kernel), as_tensor(recurrent_kernel)
+    units = u.shape[0]
+    _check_rnn_input("gru", x, units, 3, w)
+    h0 = _zeros_state(x, units) if initial_h is None else initial_h
+    m = _mask_array(mask, x.shape[0], x.shape[1])
+    return GRU(m, go_backwards, return_sequences, reset_after).apply(x, h0, w, u, bias)
+
+
+def simple_rnn(
+    inputs,
+    initial_h,
+    kernel,
+    recurrent_kernel,
+    bias=None,
+    mask=None,
+    go_backwards=False,
+    return_sequences=True,
+):
+    """Elman RNN (tanh) over a whole sequence in one node.  Returns (outputs, h_last)."""
+    x, w, u = as_tensor(inputs), as_tensor(kernel), as_tensor(recurrent_kernel)
+    units = u.shape[0]
+    _check_rnn_input("simple_rnn", x, units, 1, w)
+    h0 = _zeros_state(x, units) if initial_h is None else initial_h
+    m = _mask_array(mask, x.shape[0], x.shape[1])
+    return SimpleRNN(m, go_backwards, return_sequences).apply(x, h0, w, u, bias)
