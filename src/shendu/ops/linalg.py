@@ -17,6 +17,11 @@ def _swap(a):
     return a.swapaxes(-1, -2)
 
 
+def _promoted_out_shape(a_shape, b_shape):
+    batch = np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    return tuple(batch) + (a_shape[-2], b_shape[-1])
+
+
 class MatMul(Function):
     """y = a @ b (batched, broadcasting leading dims).
 
@@ -41,13 +46,9 @@ class MatMul(Function):
 
     def _promoted(self, gy):
         a, b = self.a, self.b
-        if a.ndim == 1:
-            a = a[None, :]
-            gy = gy[..., None, :]
-        if b.ndim == 1:
-            b = b[:, None]
-            gy = gy[..., None]
-        return a, b, gy
+        a = a[None, :] if a.ndim == 1 else a
+        b = b[:, None] if b.ndim == 1 else b
+        return a, b, gy.reshape(_promoted_out_shape(a.shape, b.shape))
 
     def backward(self, gy):
         n0, n1 = self.needs_input_grad
@@ -66,11 +67,7 @@ class MatMul(Function):
         a_t, b_t = as_tensor(a), as_tensor(b)
         a2 = reshape(a_t, (1,) + a_t.shape) if a_t.ndim == 1 else a_t
         b2 = reshape(b_t, b_t.shape + (1,)) if b_t.ndim == 1 else b_t
-        g = gy
-        if a_t.ndim == 1:
-            g = reshape(g, g.shape[:-1] + (1,) + g.shape[-1:])
-        if b_t.ndim == 1:
-            g = reshape(g, g.shape + (1,))
+        g = reshape(gy, _promoted_out_shape(a2.shape, b2.shape))
         ga = reshape(sum_to(matmul(g, swapaxes(b2, -1, -2)), a2.shape), a_t.shape)
         gb = reshape(sum_to(matmul(swapaxes(a2, -1, -2), g), b2.shape), b_t.shape)
         return ga, gb

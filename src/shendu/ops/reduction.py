@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .. import backend
@@ -48,10 +50,10 @@ class Mean(Sum):
         return x.mean(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
-        return super().backward(gy / max(self.n, 1))
+        return super().backward(gy / builtins.max(self.n, 1))
 
     def backward_graph(self, gy):
-        return super().backward_graph(gy / max(self.n, 1))
+        return super().backward_graph(gy / builtins.max(self.n, 1))
 
 
 class Max(Function):
@@ -105,6 +107,8 @@ class Prod(Function):
     def backward(self, gy):
         xp = backend.array_module(gy)
         x = self.x
+        if x.size == 0:
+            return xp.zeros_like(x)
         rest = [a for a in range(x.ndim) if a not in self.axes]
         perm = rest + list(self.axes)
         xt = x.transpose(perm)

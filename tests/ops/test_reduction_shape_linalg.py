@@ -1,0 +1,235 @@
+"""Gradient checks (first and second order) for reductions, shape ops and linear algebra."""
+
+import numpy as np
+import pytest
+
+import shendu
+from shendu import ops
+from shendu.testing import gradcheck, gradgradcheck
+
+from .samples import UNARY_SHAPES, make
+
+RNG = np.random.default_rng(0)
+
+def _last(x):
+    return -1 if x.ndim else None
+
+
+REDUCTIONS = {
+    "sum": lambda x: ops.sum(x),
+    "sum_axis_keep": lambda x: ops.sum(x, axis=_last(x), keepdims=True),
+    "mean": lambda x: ops.mean(x),
+    "mean_axis": lambda x: ops.mean(x, axis=0 if x.ndim else None),
+    "max": lambda x: ops.max(x, axis=_last(x)),
+    "min": lambda x: ops.min(x),
+    "prod": lambda x: ops.prod(x, axis=_last(x)),
+    "var": lambda x: ops.var(x, axis=_last(x)),
+    "std": lambda x: ops.std(x),
+    "logsumexp": lambda x: ops.logsumexp(x, axis=_last(x)),
+    "norm": lambda x: ops.norm(x),
+}
+NONEMPTY = [s for s in UNARY_SHAPES if s != (0,)]
+
+
+@pytest.mark.parametrize("shape", UNARY_SHAPES, ids=str)
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_reduction_gradcheck(name, shape):
+    if shape == (0,) and name in ("max", "min", "std", "norm", "var", "mean", "mean_axis", "logsumexp"):
+        pytest.skip("no value to reduce over an empty axis")
+    if shape == () and name == "std":
+        pytest.skip("the std of one value is 0, where its gradient is infinite")
+    x = make(shape, np.random.default_rng(1), 0.5, 2.0)
+    if name in ("max", "min") and x.size:
+        x = x + np.arange(x.size).reshape(x.shape) * 0.1  # no ties
+    assert gradcheck(REDUCTIONS[name], (x,))
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_reduction_gradgradcheck(name):
+    x = make((3, 4), np.random.default_rng(2), 0.5, 2.0) + np.arange(12).reshape(3, 4) * 0.1
+    assert gradgradcheck(REDUCTIONS[name], (x,))
+
+
+def test_prod_gradient_with_zeros_is_exact():
+    x = np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 1.0]])
+    assert gradcheck(lambda a: ops.prod(a, axis=1), (x,))
+
+
+def test_max_splits_ties_and_reductions_match_numpy():
+    x = shendu.tensor(np.array([1.0, 3.0, 3.0]), requires_grad=True)
+    ops.max(x).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0, 0.5, 0.5])
+    a = RNG.random((3, 4, 5)).astype(np.float32)
+    for name, ref in [("sum", np.sum), ("mean", np.mean), ("max", np.max), ("min", np.min),
+                      ("prod", np.prod), ("var", np.var), ("std", np.std)]:
+        got = getattr(ops, name)(a, axis=(0, 2))
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got.numpy(), ref(a, axis=(0, 2)), rtol=1.3e-6, atol=1e-5)
+    np.testing.assert_array_equal(ops.argmax(a, axis=1).numpy(), a.argmax(1))
+    np.testing.assert_array_equal(ops.argmin(a, axis=1).numpy(), a.argmin(1))
+    assert bool(ops.any(a > 0.5).numpy()) and not bool(ops.all(a > 0.5).numpy())
+
+
+def test_reduction_errors():
+    with pytest.raises(ValueError, match="sum: `axis` 3 is out of bounds for an input of rank 2"):
+        ops.sum(np.ones((2, 2)), axis=3)
+    with pytest.raises(ValueError, match="max: zero-size input"):
+        ops.max(np.ones((0,)))
+    with pytest.raises(ValueError, match="norm: unsupported `ord`"):
+        ops.norm(np.ones(3), ord=7)
+
+
+def test_logsumexp_is_stable():
+    x = shendu.tensor(np.array([1000.0, -1000.0, 999.0], np.float32), requires_grad=True)
+    y = ops.logsumexp(x)
+    y.backward()
+    assert np.isfinite(y.numpy()) and np.isfinite(x.grad.numpy()).all()
+
+
+SHAPE_OPS = {
+    "reshape": (lambda x: ops.reshape(x, (4, 3)), (3, 4)),
+    "transpose": (lambda x: ops.transpose(x, (1, 0, 2)), (2, 3, 4)),
+    "T": (lambda x: x.T, (3, 4)),
+    "moveaxis": (lambda x: ops.moveaxis(x, 0, -1), (2, 3, 4)),
+    "expand_dims": (lambda x: ops.expand_dims(x, 1), (3, 4)),
+    "squeeze": (lambda x: ops.squeeze(x, 1), (3, 1, 4)),
+    "broadcast_to": (lambda x: ops.broadcast_to(x, (2, 3, 4)), (3, 1)),
+    "pad": (lambda x: ops.pad(x, ((1, 2), (0, 1))), (3, 4)),
+    "flip": (lambda x: ops.flip(x, 1), (3, 4)),
+    "tile": (lambda x: ops.tile(x, (2, 3)), (3, 2)),
+    "repeat": (lambda x: ops.repeat(x, 2, axis=1), (3, 2)),
+    "repeat_array": (lambda x: ops.repeat(x, [1, 3], axis=1), (3, 2)),
+    "roll": (lambda x: ops.roll(x, 2, axis=1), (3, 4)),
+    "cumsum": (lambda x: ops.cumsum(x, axis=1), (3, 4)),
+    "getitem_basic": (lambda x: x[1:, ::2], (3, 4)),
+    "getitem_int_none_ellipsis": (lambda x: x[1, None, ..., 2], (3, 4, 5)),
+    "getitem_int_array": (lambda x: x[np.array([0, 2, 0])], (3, 4)),
+    "getitem_bool": (lambda x: x[np.array([True, False, True])], (3, 4)),
+    "take": (lambda x: ops.take(x, np.array([2, 0, 2]), axis=1), (3, 4)),
+    "take_along_axis": (
+        lambda x: ops.take_along_axis(x, np.array([[0, 3], [1, 1], [2, 0]]), axis=1),
+        (3, 4),
+    ),
+    "concatenate": (lambda x: ops.concatenate([x, x * 2, x[:1]], axis=0), (3, 4)),
+    "stack": (lambda x: ops.stack([x, x * 3], axis=1), (3, 4)),
+    "split": (lambda x: ops.split(x, [1, 3], axis=1), (3, 4)),
+    "swapaxes": (lambda x: ops.swapaxes(x, 0, 1), (3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_OPS))
+@pytest.mark.parametrize("layout", ["contiguous", "noncontig", "float32_forward"])
+def test_shape_op_gradcheck(name, layout):
+    fn, shape = SHAPE_OPS[name]
+    x = RNG.standard_normal(shape)
+    if layout == "noncontig":
+        x = np.asfortranarray(x)[...]
+        x = np.moveaxis(np.moveaxis(x, 0, -1).copy(), -1, 0)  # same values, permuted strides
+    if layout == "float32_forward":
+        y = fn(shendu.tensor(x.astype(np.float32)))
+        ys = y if isinstance(y, (list, tuple)) else [y]
+        assert all(t.dtype == np.float32 for t in ys)
+        return
+    assert gradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_OPS))
+def test_shape_op_gradgradcheck(name):
+    fn, shape = SHAPE_OPS[name]
+    assert gradgradcheck(lambda x: fn(x * x) if name != "split" else fn(x * x)[1], (RNG.standard_normal(shape),))
+
+
+def test_shape_op_zero_size_and_scalar():
+    assert gradcheck(lambda x: ops.reshape(x, (0, 2)), (np.ones((2, 0)),))
+    assert gradcheck(lambda x: ops.expand_dims(x, 0) * 2, (np.array(1.5),))
+    assert gradcheck(lambda x: ops.concatenate([x, x], 0), (np.ones((0, 3)),))
+
+
+def test_shape_op_errors():
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape an input of shape \(3, 4\)"):
+        ops.reshape(np.ones((3, 4)), (5,))
+    with pytest.raises(ValueError, match="transpose: `axes` must be a permutation"):
+        ops.transpose(np.ones((3, 4)), (0, 0))
+    with pytest.raises(ValueError, match="squeeze: cannot squeeze axis 0 of size 3"):
+        ops.squeeze(np.ones((3, 4)), 0)
+    with pytest.raises(ValueError, match="concatenate: all inputs must have the same shape"):
+        ops.concatenate([np.ones((2, 3)), np.ones((2, 4))], axis=0)
+    with pytest.raises(ValueError, match="stack: all inputs must have the same shape"):
+        ops.stack([np.ones(2), np.ones(3)])
+    with pytest.raises(ValueError, match="split: axis 0 of size 5 does not divide into 2"):
+        ops.split(np.ones(5), 2)
+    with pytest.raises(TypeError, match="take: `indices` must be integers"):
+        ops.take(np.ones(5), np.array([0.5]), axis=0)
+    with pytest.raises(IndexError, match="take: index out of range"):
+        ops.take(np.ones(5), np.array([7]), axis=0)
+    with pytest.raises(TypeError, match="getitem: index arrays must be integer or boolean"):
+        shendu.tensor(np.ones(3))[np.array([0.0])]
+    with pytest.raises(ValueError, match="broadcast_to: cannot broadcast shape"):
+        ops.broadcast_to(np.ones(3), (4,))
+    with pytest.raises(ValueError, match="pad: `pad_width` must be non-negative"):
+        ops.pad(np.ones(3), (-1, 0))
+    with pytest.raises(ValueError, match="tile: `repeats` must be non-negative"):
+        ops.tile(np.ones(3), -1)
+    with pytest.raises(TypeError, match="one_hot: expected integer labels"):
+        ops.one_hot(np.array([0.5]), 3)
+
+
+def test_one_hot_and_getitem_duplicates_accumulate():
+    np.testing.assert_array_equal(ops.one_hot(np.array([0, 2]), 3).numpy(), [[1, 0, 0], [0, 0, 1]])
+    x = shendu.tensor(np.zeros(3), requires_grad=True)
+    x[np.array([0, 0, 2])].sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2, 0, 1])
+
+
+LINALG = {
+    "matmul_2d": (ops.matmul, [(3, 4), (4, 5)]),
+    "matmul_batched_broadcast": (ops.matmul, [(2, 3, 4), (4, 2)]),
+    "matmul_vec_mat": (ops.matmul, [(4,), (4, 3)]),
+    "matmul_mat_vec": (ops.matmul, [(3, 4), (4,)]),
+    "matmul_vec_vec": (ops.matmul, [(4,), (4,)]),
+    "matmul_batch_both": (ops.matmul, [(2, 1, 3, 4), (3, 4, 2)]),
+    "dot_vec": (ops.dot, [(4,), (4,)]),
+    "dot_3d": (ops.dot, [(2, 3), (4, 3, 2)]),
+    "tensordot": (lambda a, b: ops.tensordot(a, b, axes=([1, 2], [0, 1])), [(2, 3, 4), (3, 4, 5)]),
+    "einsum_bij_bjk": (lambda a, b: ops.einsum("bij,bjk->bik", a, b), [(2, 3, 4), (2, 4, 5)]),
+    "einsum_outer": (lambda a, b: ops.einsum("i,j->ij", a, b), [(3,), (4,)]),
+    "einsum_sum_only_in_one": (lambda a, b: ops.einsum("ij,k->k", a, b), [(2, 3), (4,)]),
+    "einsum_ellipsis": (lambda a, b: ops.einsum("...ij,jk->...ik", a, b), [(2, 3, 4), (4, 2)]),
+    "einsum_implicit": (lambda a, b: ops.einsum("ij,jk", a, b), [(2, 3), (3, 4)]),
+    "linear": (lambda x, w, b: ops.linear(x, w, b), [(3, 4), (4, 5), (5,)]),
+    "linear_3d_nobias": (lambda x, w: ops.linear(x, w), [(2, 3, 4), (4, 5)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINALG))
+def test_linalg_gradcheck_and_gradgrad(name):
+    fn, shapes = LINALG[name]
+    args = [RNG.standard_normal(s) for s in shapes]
+    assert gradcheck(fn, args)
+    assert gradgradcheck(fn, args)
+
+
+def test_linalg_forward_float32():
+    a = RNG.standard_normal((5, 7)).astype(np.float32)
+    b = RNG.standard_normal((7, 3)).astype(np.float32)
+    np.testing.assert_allclose(ops.matmul(a, b).numpy(), a @ b, rtol=1.3e-6, atol=1e-5)
+    np.testing.assert_allclose(ops.einsum("ij,jk->ik", a, b).numpy(), a @ b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        ops.linear(a, b, np.ones(3, np.float32)).numpy(), a @ b + 1, rtol=1.3e-6, atol=1e-5
+    )
+    assert ops.linear(a, b).dtype == np.float32
+
+
+def test_linalg_errors():
+    with pytest.raises(ValueError, match=r"matmul: the inner dimensions do not match: 4 .* vs 5"):
+        ops.matmul(np.ones((3, 4)), np.ones((5, 2)))
+    with pytest.raises(ValueError, match="matmul: inputs must have rank >= 1"):
+        ops.matmul(np.float64(2.0), np.ones(3))
+    with pytest.raises(ValueError, match="linear: the last axis of the input"):
+        ops.linear(np.ones((2, 3)), np.ones((4, 5)))
+    with pytest.raises(ValueError, match="tensordot: contracted axes differ in size"):
+        ops.tensordot(np.ones((2, 3)), np.ones((4, 2)), axes=([1], [0]))
+    with pytest.raises(ValueError, match="einsum: 1 operand subscripts for 2 operands"):
+        ops.einsum("ij", np.ones((2, 2)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="einsum: repeated indices"):
+        ops.einsum("ii->i", np.ones((2, 2)))
