@@ -148,9 +148,10 @@ class LSTM(_Recurrent):
             if self.go_backwards:
                 gx = gx[::-1]
             gx = xp.ascontiguousarray(gx.transpose(1, 0, 2))
-        gw = xt.reshape(t_len * n, f_in).T @ dz2 if needs[3] else None
-        gu = h_prev.reshape(t_len * n, -1).T @ dz2 if needs[4] else None
-        gb = dz2.sum(axis=0) if has_b and needs[5] else None
+        k = 1 + self.n_states  # position of the kernel among the inputs
+        gw = xt.reshape(t_len * n, f_in).T @ dz2 if needs[k] else None
+        gu = h_prev.reshape(t_len * n, -1).T @ dz2 if needs[k + 1] else None
+        gb = dz2.sum(axis=0) if has_b and needs[k + 2] else None
         grads = (gx, dh0 if needs[1] else None)
         if self.n_states == 2:
             grads += (dc0 if needs[2] else None,)
