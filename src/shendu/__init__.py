@@ -1,21 +1,51 @@
 """shendu (深度): define-by-run autodiff over NumPy with the Keras API in front."""
 
-from . import backend, ops
+from . import (
+    activations,
+    backend,
+    callbacks,
+    constraints,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    regularizers,
+    saving,
+    utils,
+)
 from .autograd import Tensor, enable_grad, grad, is_grad_enabled, no_grad, tensor
 from .backend import floatx, set_floatx, set_random_seed
+from .models import Model, Sequential
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Model",
+    "Sequential",
     "Tensor",
+    "activations",
     "backend",
+    "callbacks",
+    "constraints",
     "enable_grad",
     "floatx",
     "grad",
+    "initializers",
     "is_grad_enabled",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
     "no_grad",
     "ops",
+    "optimizers",
+    "regularizers",
+    "saving",
     "set_floatx",
     "set_random_seed",
     "tensor",
+    "utils",
 ]

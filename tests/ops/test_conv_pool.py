@@ -177,8 +177,15 @@ def test_torch_oracle_conv_pool():
     w = RNG.standard_normal((3, 3, 3, 5)).astype(np.float32)
     tx = torch.tensor(np.moveaxis(x, -1, 1))
     tw = torch.tensor(np.transpose(w, (3, 2, 0, 1)))
-    ref = torch.nn.functional.conv2d(tx, tw, stride=2, padding=1).numpy()
+    # Keras/TF 'same' with stride 2 on an even size pads (0, 1): the extra row goes at the end
+    padded = torch.nn.functional.pad(tx, (0, 1, 0, 1))
+    ref = torch.nn.functional.conv2d(padded, tw, stride=2).numpy()
     got = ops.conv(x, w, 2, "same").numpy()
     np.testing.assert_allclose(got, np.moveaxis(ref, 1, -1), rtol=1e-4, atol=1e-4)
     ref_pool = torch.nn.functional.max_pool2d(tx, 2).numpy()
     np.testing.assert_allclose(ops.max_pool(x, 2).numpy(), np.moveaxis(ref_pool, 1, -1))
+    wt = RNG.standard_normal((3, 3, 4, 3)).astype(np.float32)  # (kh, kw, out, in)
+    ref_t = torch.nn.functional.conv_transpose2d(tx, torch.tensor(np.transpose(wt, (3, 2, 0, 1))), stride=2)
+    np.testing.assert_allclose(
+        ops.conv_transpose(x, wt, 2, "valid").numpy(), np.moveaxis(ref_t.numpy(), 1, -1), rtol=1e-4, atol=1e-4
+    )

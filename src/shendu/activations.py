@@ -1,0 +1,76 @@
+"""Activation functions by name ('relu', 'softmax', ...), as in ``keras.activations``."""
+
+from __future__ import annotations
+
+from . import ops
+from .naming import resolve, unknown_name_error
+
+
+def linear(x):
+    """Identity: f(x) = x."""
+    return x
+
+
+def softmax(x, axis=-1):
+    return ops.softmax(x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    return ops.log_softmax(x, axis=axis)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return ops.leaky_relu(x, negative_slope)
+
+
+def elu(x, alpha=1.0):
+    return ops.elu(x, alpha)
+
+
+def gelu(x, approximate=False):
+    """GELU; ``keras.activations.gelu`` defaults to the exact (erf) form."""
+    return ops.gelu(x, approximate)
+
+
+def exponential(x):
+    return ops.exp(x)
+
+
+_FUNCS = [ops.relu, ops.relu6, ops.sigmoid, ops.tanh, ops.softplus, ops.softsign, ops.selu,
+          ops.silu, ops.hard_sigmoid, ops.mish]
+_TABLE = {f.__name__: f for f in _FUNCS}
+_TABLE.update({
+    "linear": linear, "softmax": softmax, "log_softmax": log_softmax, "leaky_relu": leaky_relu,
+    "elu": elu, "gelu": gelu, "swish": ops.silu, "exponential": exponential,
+})
+
+def get(identifier):
+    """The activation function for a name, None (linear) or a callable."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str) and identifier not in _TABLE:
+        raise unknown_name_error("activation", identifier, _TABLE)
+    fn = resolve(identifier, _TABLE, "activation", instantiate=False)
+    if not callable(fn):
+        raise TypeError(f"Expected an activation name or a callable. Received: {identifier!r}")
+    return fn
+
+
+def serialize(fn) -> str:
+    for name, f in _TABLE.items():
+        if f is fn:
+            return name
+    return getattr(fn, "__name__", repr(fn))
+
+
+relu = ops.relu
+sigmoid = ops.sigmoid
+tanh = ops.tanh
+softplus = ops.softplus
+softsign = ops.softsign
+selu = ops.selu
+silu = ops.silu
+swish = ops.silu
+relu6 = ops.relu6
+hard_sigmoid = ops.hard_sigmoid
+mish = ops.mish

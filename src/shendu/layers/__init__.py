@@ -1,0 +1,68 @@
+"""Keras layers. Public names are curated here; modules can move without breaking imports."""
+
+from .base import Layer, Variable
+from .core import Activation, Dense, Dropout, Flatten, Identity, Lambda, Reshape
+from .input_layer import Input, InputLayer, KerasTensor
+from .merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+
+__all__ = [
+    "Activation", "Add", "Average", "Concatenate", "Dense", "Dot", "Dropout", "Flatten",
+    "Identity", "Input", "InputLayer", "KerasTensor", "Lambda", "Layer", "Maximum", "Minimum",
+    "Multiply", "Reshape", "Subtract", "Variable", "add", "average", "concatenate", "maximum",
+    "minimum", "multiply", "subtract",
+]
+
+
+def _layer_table():
+    import sys
+
+    module = sys.modules[__name__]
+    from .base import Layer as _Layer
+
+    table = {}
+    for name in dir(module):
+        obj = getattr(module, name)
+        if isinstance(obj, type) and issubclass(obj, _Layer):
+            table[name] = obj
+    from ..models import Model, Sequential
+
+    table.update({"Model": Model, "Functional": Model, "Sequential": Sequential})
+    return table
+
+
+def deserialize(config, custom_objects=None):
+    """A layer from ``{'class_name': ..., 'config': ...}`` through the closed table of shendu
+    layers plus ``custom_objects`` and registered classes (never by importing a name)."""
+    from ..naming import _REGISTERED, unknown_name_error
+
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Expected a layer config with 'class_name'. Received: {config!r}")
+    table = _layer_table()
+    name = config["class_name"]
+    cls = (custom_objects or {}).get(name) or table.get(name) or _REGISTERED.get(name)
+    if cls is None:
+        raise unknown_name_error("layer class", name, table)
+    inner = dict(config.get("config") or {})
+    if hasattr(cls, "from_config"):
+        try:
+            return cls.from_config(inner, custom_objects) if name in (
+                "Model", "Functional", "Sequential") else cls.from_config(inner)
+        except TypeError as err:
+            raise TypeError(f"Could not rebuild layer {name!r} from its config: {err}") from None
+    return cls(**inner)

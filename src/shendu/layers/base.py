@@ -1,0 +1,503 @@
+"""``Layer`` and ``Variable``: the stateful objects of the Keras API.
+
+A layer creates its variables in ``build(input_shape)`` (called on first use with
+the shape of the input), computes in ``call(inputs, training=None)`` with shendu
+ops, and describes itself with ``get_config()``. ``__call__`` converts inputs,
+builds, checks the input against the built shape, propagates the ``training``
+flag and masks to nested layers, and adds activity-regularisation losses.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+
+import numpy as np
+
+from .. import backend, initializers, ops
+from .. import constraints as constraints_mod
+from .. import regularizers as regularizers_mod
+from ..autograd.tensor import Tensor
+from ..naming import snake_case
+
+_NAME_COUNTS: dict = {}
+_CONTEXT = threading.local()
+
+
+def unique_name(base: str) -> str:
+    n = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def reset_names():
+    """Restart automatic layer names (dense, dense_1, ...), as Keras's clear_session."""
+    _NAME_COUNTS.clear()
+
+
+class Variable(Tensor):
+    """A Tensor that holds a layer's state: trainable weights or non-trainable statistics."""
+
+    __slots__ = ("trainable", "path", "regularizer", "constraint", "_flat_owner")
+
+    def __init__(self, value, trainable=True, name=None, regularizer=None, constraint=None):
+        super().__init__(value, requires_grad=bool(trainable), name=name)
+        self.trainable = bool(trainable)
+        self.path = name
+        self.regularizer = regularizer
+        self.constraint = constraint
+        self._flat_owner = None
+
+    def assign(self, value) -> Variable:
+        """Copy ``value`` into the variable in place (shape and dtype must match)."""
+        v = value.data if isinstance(value, Tensor) else value
+        xp = backend.array_module(self.data)
+        v = xp.asarray(v)
+        if v.shape != self.data.shape:
+            raise ValueError(
+                f"Cannot assign a value of shape {v.shape} to variable {self.path!r} of shape "
+                f"{self.data.shape}"
+            )
+        self.data[...] = v
+        return self
+
+    def assign_add(self, value):
+        return self.assign(self.data + (value.data if isinstance(value, Tensor) else value))
+
+    def assign_sub(self, value):
+        return self.assign(self.data - (value.data if isinstance(value, Tensor) else value))
+
+    @property
+    def value(self):
+        return self
+
+    def __repr__(self):
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+
+def _call_context():
+    stack = getattr(_CONTEXT, "stack", None)
+    if stack is None:
+        stack = _CONTEXT.stack = []
+    return stack
+
+
+def _accepts(fn, name):
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+
+def _to_tensor(x, dtype):
+    if isinstance(x, Tensor) or x is None:
+        return x
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to_tensor(v, dtype) for v in x)
+    if isinstance(x, dict):
+        return {k: _to_tensor(v, dtype) for k, v in x.items()}
+    a = np.asarray(x) if not hasattr(x, "dtype") else x
+    if a.dtype.kind == "f" and a.dtype != np.dtype(dtype):
+        a = a.astype(dtype)
+    return Tensor._wrap(a)
+
+
+def _shape_of(x):
+    if isinstance(x, (list, tuple)):
+        return [_shape_of(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _shape_of(v) for k, v in x.items()}
+    return tuple(x.shape)
+
+
+class Layer:
+    """Base class of all layers.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: unique name (derived from the class name when omitted).
+        dtype: the variables' dtype (the default float dtype when omitted).
+        input_shape / input_dim / batch_input_shape: the input shape without the
+            batch axis, so a Sequential model can build before seeing data.
+    """
+
+    _call_has_training = None
+    _call_has_mask = None
+
+    def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs):
+        input_shape = kwargs.pop("input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        batch_size = kwargs.pop("batch_size", None)
+        kwargs.pop("autocast", None)
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}: unrecognized keyword arguments: {sorted(kwargs)}"
+            )
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            raise ValueError(f"Expected a layer name without '/'. Received: name={name!r}")
+        object.__setattr__(self, "_tracked_layers", [])
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = np.dtype(dtype).name if dtype is not None else backend.floatx()
+        self.built = False
+        self._variables: list[Variable] = []
+        self._losses: list = []
+        self.activity_regularizer = regularizers_mod.get(activity_regularizer)
+        self.supports_masking = getattr(self, "supports_masking", False)
+        self._build_shapes = None
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            input_shape = tuple(batch_input_shape)[1:]
+            batch_size = tuple(batch_input_shape)[0]
+        self._input_shape_arg = None if input_shape is None else tuple(input_shape)
+        self._batch_size_arg = batch_size
+        cls = type(self)
+        if cls._call_has_training is None or cls.__dict__.get("_call_has_training") is None:
+            cls._call_has_training = _accepts(cls.call, "training")
+            cls._call_has_mask = _accepts(cls.call, "mask")
+
+    # --- tracking ---
+    def __setattr__(self, key, value):
+        if isinstance(value, Layer) and key != "_outbound":
+            tracked = self.__dict__.get("_tracked_layers")
+            if tracked is not None and value is not self and value not in tracked:
+                tracked.append(value)
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value):
+            tracked = self.__dict__.get("_tracked_layers")
+            if tracked is not None:
+                for v in value:
+                    if v not in tracked and v is not self:
+                        tracked.append(v)
+        object.__setattr__(self, key, value)
+
+    def _flatten_layers(self, include_self=True):
+        seen, out, stack = set(), [], [self] if include_self else list(self._tracked_layers)[::-1]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            stack.extend(reversed(layer._tracked_layers))
+        return out
+
+    # --- weights ---
+    def add_weight(
+        self,
+        shape=(),
+        initializer="glorot_uniform",
+        dtype=None,
+        trainable=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+    ) -> Variable:
+        """Create a variable of ``shape`` from ``initializer`` and track it."""
+        shape = tuple(int(s) for s in shape)
+        init = initializers.get(initializer)
+        value = init(shape, dtype=dtype or self.dtype)
+        var = Variable(
+            np.asarray(value, dtype=dtype or self.dtype),
+            trainable=trainable,
+            name=f"{self.name}/{name or 'variable'}",
+            regularizer=regularizers_mod.get(regularizer),
+            constraint=constraints_mod.get(constraint),
+        )
+        if not (trainable and self._trainable):
+            var.requires_grad = False
+        self._variables.append(var)
+        return var
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in self._flatten_layers():
+            if layer is not self:
+                layer._trainable = bool(value)
+            for v in layer._variables:
+                v.requires_grad = v.trainable and layer._trainable and self._trainable
+
+    @property
+    def variables(self) -> list:
+        out, seen = [], set()
+        for layer in self._flatten_layers():
+            for v in layer._variables:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    @property
+    def weights(self) -> list:
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self) -> list:
+        if not self._trainable:
+            return []
+        out = []
+        for layer in self._flatten_layers():
+            if layer._trainable:
+                out.extend(v for v in layer._variables if v.trainable)
+        return _dedupe(out)
+
+    @property
+    def non_trainable_weights(self) -> list:
+        out = []
+        for layer in self._flatten_layers():
+            for v in layer._variables:
+                if not (v.trainable and layer._trainable and self._trainable):
+                    out.append(v)
+        return _dedupe(out)
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self) -> list:
+        return [backend.to_numpy(v.data).copy() for v in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Set the weights from a list of arrays, in the order of ``weights`` (checked first)."""
+        params = self.weights
+        if len(weights) != len(params):
+            raise ValueError(
+                f"Layer {self.name!r}: set_weights expected a list of {len(params)} arrays. "
+                f"Received: {len(weights)} arrays"
+            )
+        for v, w in zip(params, weights):
+            w = np.asarray(w)
+            if w.shape != v.shape:
+                raise ValueError(
+                    f"Layer {self.name!r} weight {v.path!r}: expected shape {v.shape}. "
+                    f"Received: shape {w.shape}"
+                )
+        for v, w in zip(params, weights):
+            v.assign(np.asarray(w, dtype=v.dtype))
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"Layer {self.name!r} is not built yet: call it on data (or build it) first"
+            )
+        return int(sum(v.size for v in self.weights))
+
+    # --- losses ---
+    def add_loss(self, loss) -> None:
+        """Add a scalar loss Tensor (e.g. a penalty computed in ``call``) to ``losses``."""
+        self._losses.append(loss)
+
+    @property
+    def losses(self) -> list:
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
+            for v in layer._variables:
+                if v.regularizer is not None and v.requires_grad:
+                    out.append(v.regularizer(v))
+        return out
+
+    def _clear_losses(self):
+        for layer in self._flatten_layers():
+            layer._losses = []
+
+    # --- building and calling ---
+    def build(self, input_shape) -> None:
+        self.built = True
+
+    def _maybe_build(self, inputs):
+        if self.built:
+            return
+        shapes = _shape_of(inputs)
+        self._build_shapes = shapes
+        build_arg = shapes
+        if isinstance(shapes, list) and len(shapes) == 1 and not self._expects_list():
+            build_arg = shapes[0]
+        self.build(_with_none_batch(build_arg))
+        self.built = True
+
+    def _expects_list(self):
+        return False
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if self.supports_masking else None
+
+    def _check_input(self, x):
+        """Hook for layers that check the input against their built shape."""
+
+    def __call__(self, *args, **kwargs):
+        from .input_layer import KerasTensor, symbolic_call
+
+        first = args[0] if args else kwargs.get("inputs")
+        if _contains(first, KerasTensor) or any(_contains(a, KerasTensor) for a in args[1:]):
+            return symbolic_call(self, args, kwargs)
+        stack = _call_context()
+        training = kwargs.get("training")
+        if training is None and stack:
+            training = stack[-1]
+        if self._call_has_training:
+            kwargs["training"] = training
+        else:
+            kwargs.pop("training", None)
+        args = list(args)
+        if args:
+            args[0] = _to_tensor(args[0], self.dtype)
+            inputs = args[0]
+        else:
+            inputs = kwargs["inputs"] = _to_tensor(kwargs["inputs"], self.dtype)
+        mask = kwargs.get("mask")
+        if mask is None and self._call_has_mask:
+            mask = _collect_mask(inputs)
+            if mask is not None:
+                kwargs["mask"] = mask
+        if not self.built:
+            self._maybe_build(inputs)
+        self._check_input(inputs)
+        stack.append(training)
+        try:
+            outputs = self.call(*args, **kwargs)
+        finally:
+            stack.pop()
+        if self.activity_regularizer is not None:
+            for o in _flatten(outputs):
+                self.add_loss(self.activity_regularizer(o) / max(o.shape[0], 1))
+        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+            out_mask = self.compute_mask(inputs, mask)
+            if out_mask is not None:
+                for o in _flatten(outputs):
+                    if isinstance(o, Tensor) and o._keras_mask is None:
+                        o._keras_mask = out_mask
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        from .input_layer import infer_output_shape
+
+        return infer_output_shape(self, input_shape)
+
+    # --- config ---
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._input_shape_arg is not None:
+            config["input_shape"] = list(self._input_shape_arg)
+        if self.activity_regularizer is not None:
+            from ..naming import serialize
+
+            config["activity_regularizer"] = serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def get_build_config(self):
+        if self._build_shapes is None:
+            return None
+        return {"input_shape": _jsonable_shape(self._build_shapes)}
+
+    def build_from_config(self, config):
+        if config and not self.built:
+            shape = config["input_shape"]
+            zeros = _zeros_for(shape)
+            with ops_no_grad():
+                self(zeros)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def ops_no_grad():
+    from ..autograd.mode import no_grad
+
+    return no_grad()
+
+
+def _zeros_for(shape):
+    if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)):
+        return [_zeros_for(s) for s in shape]
+    return np.zeros(tuple(1 if s is None else s for s in shape), dtype=backend.floatx())
+
+
+def _jsonable_shape(s):
+    if isinstance(s, dict):
+        return {k: _jsonable_shape(v) for k, v in s.items()}
+    if isinstance(s, list):
+        return [_jsonable_shape(v) for v in s]
+    return [None if i == 0 else d for i, d in enumerate(s)]
+
+
+def _with_none_batch(shape):
+    if isinstance(shape, dict):
+        return {k: _with_none_batch(v) for k, v in shape.items()}
+    if isinstance(shape, list):
+        return [_with_none_batch(v) for v in shape]
+    return (None,) + tuple(shape[1:]) if len(shape) else shape
+
+
+def _dedupe(items):
+    seen, out = set(), []
+    for v in items:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _flatten(x):
+    if isinstance(x, (list, tuple)):
+        out = []
+        for v in x:
+            out.extend(_flatten(v))
+        return out
+    if isinstance(x, dict):
+        out = []
+        for v in x.values():
+            out.extend(_flatten(v))
+        return out
+    return [x]
+
+
+def _contains(x, cls):
+    return any(isinstance(v, cls) for v in _flatten(x))
+
+
+def _collect_mask(inputs):
+    if isinstance(inputs, Tensor):
+        return inputs._keras_mask
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(v, "_keras_mask", None) for v in inputs]
+        return None if all(m is None for m in masks) else masks
+    return None
+
+
+def check_rank(layer, x, ranks, what="input"):
+    """Raise a ValueError naming the layer when ``x`` has the wrong rank."""
+    ranks = (ranks,) if isinstance(ranks, int) else tuple(ranks)
+    if x.ndim not in ranks:
+        expected = " or ".join(str(r) for r in ranks)
+        raise ValueError(
+            f"Input 0 of layer {layer.name!r} ({type(layer).__name__}) is incompatible with the "
+            f"layer: expected ndim={expected}, found ndim={x.ndim}. Full shape received: "
+            f"{(None,) + tuple(x.shape[1:])}"
+        )
+
+
+def check_last_axis(layer, x, expected):
+    """Keras's message when the feature axis does not match the built layer."""
+    if x.ndim == 0 or x.shape[-1] != expected:
+        shape = (None,) + tuple(x.shape[1:])
+        raise ValueError(
+            f"Input 0 of layer {layer.name!r} is incompatible with the layer: expected axis -1 "
+            f"of input shape to have value {expected}, but received input with shape {shape}"
+        )
+
+
+__all__ = ["Layer", "Variable", "check_last_axis", "check_rank", "ops"]

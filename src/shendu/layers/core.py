@@ -1,0 +1,230 @@
+"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Lambda, Identity."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations, constraints, initializers, ops, regularizers
+from ..naming import serialize
+from .base import Layer, check_last_axis
+
+
+def _positive_int(layer, name, value):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+        raise ValueError(
+            f"Received an invalid value for `{name}`, expected a positive integer. "
+            f"Received: {name}={value}"
+        )
+    return int(value)
+
+
+class Dense(Layer):
+    """y = activation(x @ kernel + bias), applied to the last axis.
+
+    Args:
+        units: output size.
+        activation: a name ('relu', 'softmax', ...) or a callable; None is linear.
+        use_bias, kernel_initializer ('glorot_uniform'), bias_initializer ('zeros'),
+        kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+        bias_constraint: as in Keras.
+
+    Input shape: (batch, ..., input_dim).  Output shape: (batch, ..., units).
+
+    Example:
+    >>> import numpy as np, shendu
+    >>> layer = shendu.layers.Dense(3, activation="relu")
+    >>> layer(np.ones((2, 4))).shape
+    (2, 3)
+    """
+
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = _positive_int(self, "units", units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        in_dim = input_shape[-1]
+        if in_dim is None:
+            raise ValueError(
+                f"Layer {self.name!r}: the last axis of the input must be known to build a "
+                f"Dense layer. Received: input_shape={input_shape}"
+            )
+        self.kernel = self.add_weight(
+            (in_dim, self.units), self.kernel_initializer, name="kernel",
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                (self.units,), self.bias_initializer, name="bias",
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+            )
+        self.input_dim = in_dim
+        self.built = True
+
+    def _check_input(self, x):
+        check_last_axis(self, x, self.input_dim)
+
+    def call(self, inputs):
+        y = ops.linear(inputs, self.kernel, self.bias)
+        return self.activation(y) if self.activation is not activations.linear else y
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": serialize(self.kernel_initializer),
+            "bias_initializer": serialize(self.bias_initializer),
+            "kernel_regularizer": serialize(self.kernel_regularizer),
+            "bias_regularizer": serialize(self.bias_regularizer),
+            "kernel_constraint": serialize(self.kernel_constraint),
+            "bias_constraint": serialize(self.bias_constraint),
+        })
+        return config
+
+
+class Activation(Layer):
+    """Applies an activation function: y = activation(x)."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Dropout(Layer):
+    """Sets a fraction ``rate`` of inputs to 0 when training, scaling the rest by 1/(1-rate).
+
+    Identity at inference. ``seed`` fixes this layer's own generator.
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(
+                f"Invalid value received for argument `rate`. Expected a float value between "
+                f"0 and 1. Received: rate={rate}"
+            )
+        self.rate = float(rate)
+        self.noise_shape = noise_shape
+        self.seed = seed
+        from .. import backend
+
+        self.generator = backend.make_generator(seed) if seed is not None else None
+        self.supports_masking = True
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        return ops.dropout(inputs, self.rate, self.noise_shape, seed=self.generator)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,
+                "seed": self.seed}
+
+
+class Flatten(Layer):
+    """Flattens every axis but the batch axis: (batch, d1, d2, ...) -> (batch, d1*d2*...)."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = data_format
+
+    def call(self, inputs):
+        x = inputs
+        if self.data_format == "channels_first" and x.ndim > 2:
+            x = ops.moveaxis(x, 1, -1)
+        return ops.reshape(x, (x.shape[0], -1))
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class Reshape(Layer):
+    """Reshapes to ``(batch,) + target_shape``; one entry may be -1."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(s) for s in target_shape)
+        if sum(s == -1 for s in self.target_shape) > 1 or any(
+            s < -1 or s == 0 for s in self.target_shape
+        ):
+            raise ValueError(
+                "Reshape: `target_shape` may hold one -1 and positive sizes. "
+                f"Received: target_shape={target_shape}"
+            )
+
+    def call(self, inputs):
+        size = int(np.prod(inputs.shape[1:]))
+        known = int(np.prod([s for s in self.target_shape if s != -1]))
+        if (-1 not in self.target_shape and known != size) or (known and size % known):
+            raise ValueError(
+                f"Layer {self.name!r}: cannot reshape an input of shape "
+                f"{(None,) + tuple(inputs.shape[1:])} to {(None,) + self.target_shape}"
+            )
+        return ops.reshape(inputs, (inputs.shape[0],) + self.target_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Lambda(Layer):
+    """Wraps a function of Tensors as a layer: ``Lambda(lambda x: x * 2)``.
+
+    Its function is not saved in configs as code: loading a model with a Lambda
+    layer needs the function passed in ``custom_objects`` (or ``safe_mode=False``
+    where supported); see the saving guide.
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda: expected a callable. Received: {function!r}")
+        self.function = function
+        self.arguments = arguments or {}
+        self._output_shape = output_shape
+
+    def call(self, inputs, mask=None, training=None):
+        return self.function(inputs, **self.arguments)
+
+    def get_config(self):
+        return {**super().get_config(), "function": getattr(self.function, "__name__", "lambda"),
+                "arguments": self.arguments}
+
+
+class Identity(Layer):
+    """Returns its input unchanged."""
+
+    supports_masking = True
+
+    def call(self, inputs):
+        return inputs

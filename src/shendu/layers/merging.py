@@ -1,0 +1,152 @@
+"""Layers that merge a list of inputs: Add, Subtract, Multiply, Average, Maximum, Minimum,
+Concatenate, Dot."""
+
+from __future__ import annotations
+
+from .. import ops
+from .base import Layer
+
+
+class _Merge(Layer):
+    def _expects_list(self):
+        return True
+
+    def _check(self, inputs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
+            raise ValueError(
+                f"Layer {self.name!r} ({type(self).__name__}) should be called on a list of at "
+                f"least 2 inputs. Received: {type(inputs).__name__}"
+                + (f" of length {len(inputs)}" if isinstance(inputs, (list, tuple)) else "")
+            )
+
+    def call(self, inputs):
+        self._check(inputs)
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = self._merge(out, x)
+        return self._finish(out, len(inputs))
+
+    def _finish(self, out, n):
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
+class Add(_Merge):
+    """Elementwise sum of the inputs."""
+
+    def _merge(self, a, b):
+        return ops.add(a, b)
+
+
+class Subtract(_Merge):
+    """inputs[0] - inputs[1] (exactly two inputs)."""
+
+    def call(self, inputs):
+        self._check(inputs)
+        if len(inputs) != 2:
+            raise ValueError(
+                f"Layer {self.name!r} (Subtract) expects exactly 2 inputs. Received: {len(inputs)}"
+            )
+        return ops.subtract(inputs[0], inputs[1])
+
+
+class Multiply(_Merge):
+    """Elementwise product of the inputs."""
+
+    def _merge(self, a, b):
+        return ops.multiply(a, b)
+
+
+class Average(Add):
+    """Elementwise mean of the inputs."""
+
+    def _finish(self, out, n):
+        return out / n
+
+
+class Maximum(_Merge):
+    """Elementwise maximum of the inputs."""
+
+    def _merge(self, a, b):
+        return ops.maximum(a, b)
+
+
+class Minimum(_Merge):
+    """Elementwise minimum of the inputs."""
+
+    def _merge(self, a, b):
+        return ops.minimum(a, b)
+
+
+class Concatenate(_Merge):
+    """Concatenation of the inputs along ``axis`` (default -1)."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def call(self, inputs):
+        self._check(inputs)
+        return ops.concatenate(list(inputs), axis=self.axis)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class Dot(_Merge):
+    """Dot product of two inputs along ``axes`` (batched), optionally L2-normalised (cosine)."""
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        self.axes, self.normalize = axes, normalize
+
+    def call(self, inputs):
+        self._check(inputs)
+        a, b = inputs
+        axes = (self.axes, self.axes) if isinstance(self.axes, int) else tuple(self.axes)
+        axes = tuple(ax % t.ndim for ax, t in zip(axes, (a, b)))
+        if self.normalize:
+            a = a / (ops.norm(a, axis=axes[0], keepdims=True) + 1e-12)
+            b = b / (ops.norm(b, axis=axes[1], keepdims=True) + 1e-12)
+        a = ops.moveaxis(a, axes[0], -1)
+        b = ops.moveaxis(b, axes[1], 1)
+        batch, k = a.shape[0], a.shape[-1]
+        a_free, b_free = a.shape[1:-1], b.shape[2:]
+        result = ops.matmul(ops.reshape(a, (batch, -1, k)), ops.reshape(b, (batch, k, -1)))
+        result = ops.reshape(result, (batch,) + a_free + b_free)
+        if result.ndim == 1:
+            result = ops.reshape(result, (-1, 1))
+        return result
+
+    def get_config(self):
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+def add(inputs, **kwargs):
+    return Add(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    return Average(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    return Subtract(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    return Minimum(**kwargs)(inputs)

@@ -1,0 +1,401 @@
+"""Losses (Keras 3 names, arguments and defaults), as classes and as functions.
+
+A loss function maps (y_true, y_pred) to one value per sample (the mean over the
+last axis for elementwise losses). A ``Loss`` object multiplies by
+``sample_weight`` and reduces: "sum_over_batch_size" (default: the sum divided by
+the number of per-sample values), "sum", "mean" (weighted mean) or None.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import ops
+from .autograd.tensor import Tensor
+from .naming import resolve, snake_case, unknown_name_error
+
+EPSILON = 1e-7
+
+
+def _prep(y_true, y_pred):
+    y_pred = ops.convert_to_tensor(y_pred) if not isinstance(y_pred, Tensor) else y_pred
+    t = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+    if t.dtype != y_pred.dtype and y_pred.dtype.kind == "f":
+        t = t.astype(y_pred.dtype)
+    if isinstance(y_true, Tensor) and y_true.requires_grad:
+        t = y_true
+    return t, y_pred
+
+
+def _check_shapes(name, y_true, y_pred):
+    ts, ps = tuple(np.shape(y_true.data if isinstance(y_true, Tensor) else y_true)), y_pred.shape
+    try:
+        np.broadcast_shapes(ts, ps)
+    except ValueError:
+        raise ValueError(
+            f"{name}: y_true and y_pred shapes do not match. Received: y_true.shape={ts}, "
+            f"y_pred.shape={ps}"
+        ) from None
+
+
+def _elementwise(name):
+    def decorator(fn):
+        def loss(y_true, y_pred):
+            t, p = _prep(y_true, y_pred)
+            _check_shapes(name, t, p)
+            return ops.mean(fn(t, p), axis=-1)
+
+        loss.__name__ = name
+        loss.__doc__ = fn.__doc__
+        return loss
+
+    return decorator
+
+
+@_elementwise("mean_squared_error")
+def mean_squared_error(t, p):
+    """mean((y_true - y_pred)**2) over the last axis."""
+    return ops.square(p - t)
+
+
+@_elementwise("mean_absolute_error")
+def mean_absolute_error(t, p):
+    """mean(|y_true - y_pred|) over the last axis."""
+    return ops.abs(p - t)
+
+
+@_elementwise("mean_absolute_percentage_error")
+def mean_absolute_percentage_error(t, p):
+    """100 * mean(|y_true - y_pred| / max(|y_true|, eps))."""
+    denom = np.maximum(np.abs(t.data if isinstance(t, Tensor) else t), EPSILON)
+    return 100.0 * ops.abs(p - t) / denom
+
+
+@_elementwise("mean_squared_logarithmic_error")
+def mean_squared_logarithmic_error(t, p):
+    """mean((log(1 + y_pred) - log(1 + y_true))**2), inputs clipped at eps."""
+    a = ops.log(ops.maximum(p, EPSILON) + 1.0)
+    b = ops.log(ops.maximum(t, EPSILON) + 1.0)
+    return ops.square(a - b)
+
+
+@_elementwise("log_cosh")
+def log_cosh(t, p):
+    """mean(log(cosh(y_pred - y_true))), computed as x + softplus(-2x) - log 2."""
+    x = p - t
+    return x + ops.softplus(-2.0 * x) - np.log(2.0)
+
+
+@_elementwise("poisson")
+def poisson(t, p):
+    """mean(y_pred - y_true * log(y_pred + eps))."""
+    return p - t * ops.log(p + EPSILON)
+
+
+@_elementwise("hinge")
+def hinge(t, p):
+    """mean(max(1 - y_true * y_pred, 0)); labels in {0, 1} are mapped to {-1, 1}."""
+    return ops.relu(1.0 - _signed(t) * p)
+
+
+@_elementwise("squared_hinge")
+def squared_hinge(t, p):
+    """mean(max(1 - y_true * y_pred, 0)**2); labels in {0, 1} are mapped to {-1, 1}."""
+    return ops.square(ops.relu(1.0 - _signed(t) * p))
+
+
+def _signed(t):
+    a = t.data if isinstance(t, Tensor) else t
+    if np.all((a == 0) | (a == 1)):
+        return 2.0 * a - 1.0
+    return t
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """0.5 x**2 where |x| <= delta, else delta (|x| - delta / 2); x = y_pred - y_true."""
+    t, p = _prep(y_true, y_pred)
+    _check_shapes("huber", t, p)
+    x = ops.abs(p - t)
+    quad = ops.minimum(x, delta)
+    return ops.mean(0.5 * ops.square(quad) + delta * (x - quad), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    """max(neg - pos + 1, 0), pos = sum(y_true * y_pred), neg = max((1 - y_true) * y_pred)."""
+    t, p = _prep(y_true, y_pred)
+    pos = ops.sum(p * t, axis=-1)
+    neg = ops.max((1.0 - t) * p, axis=-1)
+    return ops.relu(neg - pos + 1.0)
+
+
+def kl_divergence(y_true, y_pred):
+    """sum(y_true * log(y_true / y_pred)), both clipped to [eps, 1]."""
+    t, p = _prep(y_true, y_pred)
+    _check_shapes("kl_divergence", t, p)
+    t = ops.clip(t, EPSILON, 1.0)
+    p = ops.clip(p, EPSILON, 1.0)
+    return ops.sum(t * ops.log(t / p), axis=-1)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """-sum(l2_normalize(y_true) * l2_normalize(y_pred)) (Keras's sign: lower is better)."""
+    t, p = _prep(y_true, y_pred)
+    tn = t / ops.maximum(ops.norm(t, axis=axis, keepdims=True), 1e-12)
+    pn = p / ops.maximum(ops.norm(p, axis=axis, keepdims=True), 1e-12)
+    return -ops.sum(tn * pn, axis=axis)
+
+
+def _smooth(t, label_smoothing, num_classes=None):
+    if not label_smoothing:
+        return t
+    if num_classes is None:  # binary
+        return t * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    return t * (1.0 - label_smoothing) + label_smoothing / num_classes
+
+
+def _check_categorical_labels(name, t, p):
+    a = t.data if isinstance(t, Tensor) else t
+    if a.ndim == p.ndim - 1 or (a.ndim == p.ndim and a.shape[-1] == 1 and p.shape[-1] > 1):
+        raise ValueError(
+            f"{name}: expected one-hot labels of shape {(None,) + tuple(p.shape[1:])}. Received "
+            f"integer labels of shape {(None,) + tuple(a.shape[1:])}; use "
+            "sparse_categorical_crossentropy for integer labels (or one-hot encode them with "
+            "shendu.utils.to_categorical)."
+        )
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """-sum(y_true * log(p)) per sample; stable for softmax outputs (uses their logits)."""
+    t, p = _prep(y_true, y_pred)
+    _check_categorical_labels("categorical_crossentropy", t, p)
+    t = _smooth(t, label_smoothing, p.shape[-1])
+    return ops.categorical_crossentropy(t, p, from_logits=from_logits, axis=axis)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    """-log(p[label]) per sample for integer labels."""
+    t, p = _prep(y_true, y_pred)
+    a = t.data if isinstance(t, Tensor) else t
+    if a.ndim == p.ndim and a.shape[-1] == p.shape[-1] and p.shape[-1] > 1:
+        raise ValueError(
+            "sparse_categorical_crossentropy: expected integer labels of shape "
+            f"{(None,) + tuple(p.shape[1:-1])}. Received labels of shape "
+            f"{(None,) + tuple(a.shape[1:])}, which look one-hot encoded; use "
+            "categorical_crossentropy for one-hot labels."
+        )
+    labels = np.asarray(a)
+    if ignore_class is not None:
+        keep = labels != ignore_class
+        labels = np.where(keep, labels, 0)
+        out = ops.sparse_categorical_crossentropy(labels, p, from_logits=from_logits, axis=axis)
+        return out * keep.reshape(out.shape).astype(p.dtype)
+    return ops.sparse_categorical_crossentropy(labels, p, from_logits=from_logits, axis=axis)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """mean over the last axis of -(t log p + (1 - t) log(1 - p))."""
+    t, p = _prep(y_true, y_pred)
+    _check_shapes("binary_crossentropy", t, p)
+    t = _smooth(t, label_smoothing)
+    return ops.mean(ops.binary_crossentropy(t, p, from_logits=from_logits), axis=axis)
+
+
+def binary_focal_crossentropy(
+    y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+    label_smoothing=0.0, axis=-1,
+):
+    """Binary cross-entropy scaled by (1 - p_t)**gamma (and alpha_t when balancing)."""
+    t, p = _prep(y_true, y_pred)
+    _check_shapes("binary_focal_crossentropy", t, p)
+    t = _smooth(t, label_smoothing)
+    bce = ops.binary_crossentropy(t, p, from_logits=from_logits)
+    prob = ops.sigmoid(p) if from_logits else p
+    p_t = t * prob + (1.0 - t) * (1.0 - prob)
+    focal = ops.power(1.0 - p_t, gamma) * bce
+    if apply_class_balancing:
+        focal = (t * alpha + (1.0 - t) * (1.0 - alpha)) * focal
+    return ops.mean(focal, axis=axis)
+
+
+REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
+def reduce_weighted(values, sample_weight=None, reduction="sum_over_batch_size"):
+    """Apply ``sample_weight`` (broadcast over trailing axes) and reduce."""
+    if sample_weight is not None:
+        sw = sample_weight.data if isinstance(sample_weight, Tensor) else np.asarray(sample_weight)
+        sw = sw.astype(values.dtype, copy=False)
+        while sw.ndim > values.ndim and sw.shape[-1] == 1:
+            sw = sw[..., 0]
+        while sw.ndim < values.ndim:
+            sw = sw[..., None]
+        values = values * sw
+    if reduction in (None, "none"):
+        return values
+    total = ops.sum(values)
+    if reduction == "sum":
+        return total
+    if reduction in ("mean_with_sample_weight",) and sample_weight is not None:
+        return total / max(float(np.sum(sw)), EPSILON)
+    return total / max(values.size, 1)
+
+
+class Loss:
+    """Base class: ``__call__(y_true, y_pred, sample_weight=None)`` returns the reduced loss."""
+
+    fn = None
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None, **fn_kwargs):
+        if reduction not in REDUCTIONS:
+            raise ValueError(
+                f"Invalid value for argument `reduction`. Expected one of {REDUCTIONS}. "
+                f"Received: reduction={reduction!r}"
+            )
+        self.name = name or snake_case(type(self).__name__)
+        self.reduction = reduction
+        self.dtype = dtype
+        self.fn_kwargs = fn_kwargs
+
+    def call(self, y_true, y_pred):
+        return type(self).fn(y_true, y_pred, **self.fn_kwargs)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        values = self.call(y_true, y_pred)
+        return reduce_weighted(values, sample_weight, self.reduction)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, **self.fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _loss_class(name, fn, doc, **defaults):
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        unknown = set(kwargs) - set(defaults)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(unknown)}")
+        merged = {**defaults, **kwargs}
+        Loss.__init__(self, name=name or snake_case(type(self).__name__), reduction=reduction,
+                      dtype=dtype, **merged)
+
+    return type(name, (Loss,), {"__init__": __init__, "fn": staticmethod(fn), "__doc__": doc})
+
+
+MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error, "mean((t - p)**2).")
+MeanAbsoluteError = _loss_class("MeanAbsoluteError", mean_absolute_error, "mean(|t - p|).")
+MeanAbsolutePercentageError = _loss_class(
+    "MeanAbsolutePercentageError", mean_absolute_percentage_error, "100 mean(|t - p| / |t|)."
+)
+MeanSquaredLogarithmicError = _loss_class(
+    "MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
+    "mean((log(1 + p) - log(1 + t))**2).",
+)
+Huber = _loss_class("Huber", huber, "Quadratic within delta, linear outside.", delta=1.0)
+LogCosh = _loss_class("LogCosh", log_cosh, "mean(log(cosh(p - t))).")
+Poisson = _loss_class("Poisson", poisson, "mean(p - t log p).")
+KLDivergence = _loss_class("KLDivergence", kl_divergence, "sum(t log(t / p)).")
+CosineSimilarity = _loss_class("CosineSimilarity", cosine_similarity,
+                               "-cosine similarity along axis.", axis=-1)
+Hinge = _loss_class("Hinge", hinge, "mean(max(1 - t p, 0)).")
+SquaredHinge = _loss_class("SquaredHinge", squared_hinge, "mean(max(1 - t p, 0)**2).")
+CategoricalHinge = _loss_class("CategoricalHinge", categorical_hinge, "max(neg - pos + 1, 0).")
+BinaryCrossentropy = _loss_class(
+    "BinaryCrossentropy", binary_crossentropy, "Binary cross-entropy.",
+    from_logits=False, label_smoothing=0.0, axis=-1,
+)
+BinaryFocalCrossentropy = _loss_class(
+    "BinaryFocalCrossentropy", binary_focal_crossentropy, "Focal binary cross-entropy.",
+    apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
+    axis=-1,
+)
+CategoricalCrossentropy = _loss_class(
+    "CategoricalCrossentropy", categorical_crossentropy, "Categorical cross-entropy.",
+    from_logits=False, label_smoothing=0.0, axis=-1,
+)
+SparseCategoricalCrossentropy = _loss_class(
+    "SparseCategoricalCrossentropy", sparse_categorical_crossentropy,
+    "Sparse categorical cross-entropy.", from_logits=False, ignore_class=None, axis=-1,
+)
+
+_CLASSES = [
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+    Huber, LogCosh, Poisson, KLDivergence, CosineSimilarity, Hinge, SquaredHinge,
+    CategoricalHinge, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+]
+_FUNCTIONS = {
+    "mean_squared_error": mean_squared_error, "mse": mean_squared_error,
+    "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error,
+    "mean_absolute_percentage_error": mean_absolute_percentage_error,
+    "mape": mean_absolute_percentage_error,
+    "mean_squared_logarithmic_error": mean_squared_logarithmic_error,
+    "msle": mean_squared_logarithmic_error,
+    "huber": huber, "log_cosh": log_cosh, "logcosh": log_cosh, "poisson": poisson,
+    "kl_divergence": kl_divergence, "kld": kl_divergence, "kullback_leibler_divergence":
+    kl_divergence, "cosine_similarity": cosine_similarity, "hinge": hinge,
+    "squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge,
+    "binary_crossentropy": binary_crossentropy,
+    "binary_focal_crossentropy": binary_focal_crossentropy,
+    "categorical_crossentropy": categorical_crossentropy,
+    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+}
+_FUNCTION_TO_CLASS = {
+    mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
+    mean_absolute_percentage_error: MeanAbsolutePercentageError,
+    mean_squared_logarithmic_error: MeanSquaredLogarithmicError, huber: Huber,
+    log_cosh: LogCosh, poisson: Poisson, kl_divergence: KLDivergence,
+    cosine_similarity: CosineSimilarity, hinge: Hinge, squared_hinge: SquaredHinge,
+    categorical_hinge: CategoricalHinge, binary_crossentropy: BinaryCrossentropy,
+    binary_focal_crossentropy: BinaryFocalCrossentropy,
+    categorical_crossentropy: CategoricalCrossentropy,
+    sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+}
+_TABLE = {c.__name__: c for c in _CLASSES}
+_TABLE.update(_FUNCTIONS)
+
+
+class LossFunctionWrapper(Loss):
+    """A plain function ``fn(y_true, y_pred)`` used as a Loss."""
+
+    def __init__(self, fn, name=None, reduction="sum_over_batch_size"):
+        super().__init__(name=name or getattr(fn, "__name__", "loss"), reduction=reduction)
+        self._fn = fn
+
+    def call(self, y_true, y_pred):
+        return self._fn(y_true, y_pred)
+
+
+def get(identifier):
+    """A Loss object from a name ('mse', 'categorical_crossentropy', 'Huber'), a config,
+    a Loss instance or a function."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier not in _TABLE:
+            raise unknown_name_error("loss", identifier, _TABLE)
+        obj = _TABLE[identifier]
+        if isinstance(obj, type):
+            return obj()
+        return _FUNCTION_TO_CLASS[obj](name=identifier)
+    if isinstance(identifier, dict):
+        return resolve(identifier, _TABLE, "loss")
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if callable(identifier):
+        cls = _FUNCTION_TO_CLASS.get(identifier)
+        return cls() if cls else LossFunctionWrapper(identifier)
+    raise TypeError(f"Could not interpret loss identifier: {identifier!r}")
+
+
+def serialize(loss):
+    if isinstance(loss, LossFunctionWrapper):
+        return getattr(loss._fn, "__name__", "loss")
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error

@@ -1,0 +1,523 @@
+"""Metrics: stateful accumulators with ``update_state`` / ``result`` / ``reset_state``.
+
+They run on plain NumPy arrays (no graph), so tracking them costs no autodiff.
+Names and defaults follow Keras 3; the string "accuracy" resolves by the loss and
+the label shape as Keras does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+from . import losses as losses_mod
+from .autograd.tensor import Tensor
+from .naming import snake_case, unknown_name_error
+
+
+def _np(x):
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return backend.to_numpy(x.data)
+    return np.asarray(x)
+
+
+def _weights(sample_weight, values):
+    if sample_weight is None:
+        return None
+    sw = _np(sample_weight).astype(np.float64)
+    while sw.ndim > values.ndim and sw.shape[-1] == 1:
+        sw = sw[..., 0]
+    while sw.ndim < values.ndim:
+        sw = sw[..., None]
+    return np.broadcast_to(sw, values.shape)
+
+
+class Metric:
+    """Base class: subclasses implement ``update_state`` and ``result``."""
+
+    def __init__(self, name=None, dtype=None):
+        self.name = name or snake_case(type(self).__name__)
+        self.dtype = dtype or backend.floatx()
+        self.reset_state()
+
+    def reset_state(self):
+        pass
+
+    def update_state(self, *args, **kwargs):
+        raise NotImplementedError
+
+    def result(self):
+        raise NotImplementedError
+
+    def __call__(self, *args, **kwargs):
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def get_state(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.startswith("_s_")}
+
+    def set_state(self, state):
+        for k, v in state.items():
+            setattr(self, k, v)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+class Mean(Metric):
+    """Weighted mean of the values seen: sum(w v) / sum(w)."""
+
+    def reset_state(self):
+        self._s_total = 0.0
+        self._s_count = 0.0
+
+    def update_state(self, values, sample_weight=None):
+        v = _np(values).astype(np.float64)
+        w = _weights(sample_weight, v)
+        if w is None:
+            self._s_total += float(v.sum())
+            self._s_count += v.size
+        else:
+            self._s_total += float((v * w).sum())
+            self._s_count += float(w.sum())
+
+    def result(self):
+        return self._s_total / self._s_count if self._s_count else 0.0
+
+
+class Sum(Metric):
+    """Weighted sum of the values seen."""
+
+    def reset_state(self):
+        self._s_total = 0.0
+
+    def update_state(self, values, sample_weight=None):
+        v = _np(values).astype(np.float64)
+        w = _weights(sample_weight, v)
+        self._s_total += float(v.sum() if w is None else (v * w).sum())
+
+    def result(self):
+        return self._s_total
+
+
+class MeanMetricWrapper(Mean):
+    """Mean over samples of ``fn(y_true, y_pred)`` (one value per sample)."""
+
+    fn = None
+
+    def __init__(self, fn=None, name=None, dtype=None, **kwargs):
+        self._fn = fn or type(self).fn
+        self._fn_kwargs = kwargs
+        super().__init__(name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        values = self._fn(_np(y_true), _np(y_pred), **self._fn_kwargs)
+        super().update_state(values, sample_weight)
+
+    def get_config(self):
+        return {**super().get_config(), **self._fn_kwargs}
+
+
+def _last_axis_labels(t, p):
+    if t.ndim == p.ndim and t.shape[-1] == 1 and p.shape[-1] > 1:
+        t = t[..., 0]
+    return t
+
+
+def accuracy(y_true, y_pred):
+    return (y_true == y_pred).astype(np.float64)
+
+
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    return ((y_pred > threshold) == (y_true > 0.5)).astype(np.float64).mean(axis=-1)
+
+
+def categorical_accuracy(y_true, y_pred):
+    return (y_true.argmax(-1) == y_pred.argmax(-1)).astype(np.float64)
+
+
+def sparse_categorical_accuracy(y_true, y_pred):
+    t = _last_axis_labels(y_true, y_pred)
+    return (t.astype(np.int64) == y_pred.argmax(-1)).astype(np.float64)
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    return sparse_top_k_categorical_accuracy(y_true.argmax(-1), y_pred, k)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+    t = _last_axis_labels(y_true, y_pred).astype(np.int64)
+    top = np.argsort(-y_pred, axis=-1, kind="stable")[..., :k]
+    return (top == t[..., None]).any(axis=-1).astype(np.float64)
+
+
+def _mse(t, p):
+    return ((t - p) ** 2).mean(axis=-1)
+
+
+def _mae(t, p):
+    return np.abs(t - p).mean(axis=-1)
+
+
+class Accuracy(MeanMetricWrapper):
+    """Fraction of predictions equal to the labels."""
+
+    fn = staticmethod(accuracy)
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    """Fraction of (y_pred > threshold) equal to y_true."""
+
+    fn = staticmethod(binary_accuracy)
+
+    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+        super().__init__(name=name, dtype=dtype, threshold=threshold)
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    """Fraction of argmax(y_pred) equal to argmax(y_true) (one-hot labels)."""
+
+    fn = staticmethod(categorical_accuracy)
+
+
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """Fraction of argmax(y_pred) equal to the integer label."""
+
+    fn = staticmethod(sparse_categorical_accuracy)
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """Fraction of samples whose one-hot label is among the k largest predictions."""
+
+    fn = staticmethod(top_k_categorical_accuracy)
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        super().__init__(name=name, dtype=dtype, k=k)
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """Fraction of samples whose integer label is among the k largest predictions."""
+
+    fn = staticmethod(sparse_top_k_categorical_accuracy)
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
+        super().__init__(name=name, dtype=dtype, k=k)
+
+
+class MeanSquaredError(MeanMetricWrapper):
+    """Mean of (y_true - y_pred)**2."""
+
+    fn = staticmethod(_mse)
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    """Mean of |y_true - y_pred|."""
+
+    fn = staticmethod(_mae)
+
+
+class RootMeanSquaredError(Mean):
+    """sqrt of the weighted mean of (y_true - y_pred)**2."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        super().update_state((_np(y_true) - _np(y_pred)) ** 2, sample_weight)
+
+    def result(self):
+        return float(np.sqrt(super().result()))
+
+
+class LossMetric(MeanMetricWrapper):
+    """Mean of a loss function per sample (the loss-like metrics)."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        from .autograd.mode import no_grad
+
+        with no_grad():
+            values = self._fn(_np(y_true), Tensor._wrap(_np(y_pred).astype(np.float64)),
+                              **self._fn_kwargs)
+        Mean.update_state(self, values.numpy(), sample_weight)
+
+
+class _Confusion(Metric):
+    """Counts of true/false positives/negatives at ``thresholds`` (default 0.5)."""
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        self.thresholds = 0.5 if thresholds is None else thresholds
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self):
+        n = np.size(self.thresholds)
+        self._s_tp = np.zeros(n)
+        self._s_fp = np.zeros(n)
+        self._s_tn = np.zeros(n)
+        self._s_fn = np.zeros(n)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        t = _np(y_true).astype(bool).reshape(-1)
+        p = _np(y_pred).astype(np.float64).reshape(-1)
+        w = np.ones_like(p) if sample_weight is None else np.broadcast_to(
+            _weights(sample_weight, _np(y_pred).astype(np.float64)), _np(y_pred).shape
+        ).reshape(-1)
+        th = np.atleast_1d(self.thresholds)[:, None]
+        pred = p[None, :] > th
+        self._s_tp += (w * (pred & t)).sum(1)
+        self._s_fp += (w * (pred & ~t)).sum(1)
+        self._s_tn += (w * (~pred & ~t)).sum(1)
+        self._s_fn += (w * (~pred & t)).sum(1)
+
+    def _out(self, v):
+        return float(v[0]) if np.ndim(self.thresholds) == 0 else v.copy()
+
+    def get_config(self):
+        return {**super().get_config(), "thresholds": self.thresholds}
+
+
+class TruePositives(_Confusion):
+    def result(self):
+        return self._out(self._s_tp)
+
+
+class FalsePositives(_Confusion):
+    def result(self):
+        return self._out(self._s_fp)
+
+
+class TrueNegatives(_Confusion):
+    def result(self):
+        return self._out(self._s_tn)
+
+
+class FalseNegatives(_Confusion):
+    def result(self):
+        return self._out(self._s_fn)
+
+
+class Precision(_Confusion):
+    """tp / (tp + fp) at the threshold."""
+
+    def result(self):
+        d = self._s_tp + self._s_fp
+        return self._out(np.divide(self._s_tp, d, out=np.zeros_like(d), where=d > 0))
+
+
+class Recall(_Confusion):
+    """tp / (tp + fn) at the threshold."""
+
+    def result(self):
+        d = self._s_tp + self._s_fn
+        return self._out(np.divide(self._s_tp, d, out=np.zeros_like(d), where=d > 0))
+
+
+class AUC(_Confusion):
+    """Area under the ROC (or PR) curve, from counts at ``num_thresholds`` thresholds."""
+
+    def __init__(self, num_thresholds=200, curve="ROC", name=None, dtype=None, from_logits=False):
+        if curve not in ("ROC", "PR"):
+            raise ValueError(f"AUC: `curve` must be 'ROC' or 'PR'. Received: curve={curve!r}")
+        self.num_thresholds, self.curve, self.from_logits = num_thresholds, curve, from_logits
+        eps = 1e-7
+        inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        super().__init__(thresholds=[-eps] + inner + [1 + eps], name=name or "auc", dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        p = _np(y_pred)
+        if self.from_logits:
+            p = 1 / (1 + np.exp(-p))
+        super().update_state(y_true, p, sample_weight)
+
+    def result(self):
+        tp, fp, tn, fn = self._s_tp, self._s_fp, self._s_tn, self._s_fn
+        if self.curve == "ROC":
+            tpr = np.divide(tp, tp + fn, out=np.zeros_like(tp), where=(tp + fn) > 0)
+            fpr = np.divide(fp, fp + tn, out=np.zeros_like(fp), where=(fp + tn) > 0)
+            return float(np.sum((fpr[:-1] - fpr[1:]) * (tpr[:-1] + tpr[1:]) / 2))
+        precision = np.divide(tp, tp + fp, out=np.ones_like(tp), where=(tp + fp) > 0)
+        recall = np.divide(tp, tp + fn, out=np.zeros_like(tp), where=(tp + fn) > 0)
+        return float(np.sum((recall[:-1] - recall[1:]) * (precision[:-1] + precision[1:]) / 2))
+
+    def get_config(self):
+        return {"num_thresholds": self.num_thresholds, "curve": self.curve, "name": self.name,
+                "from_logits": self.from_logits}
+
+
+class F1Score(Metric):
+    """F1 = 2 precision recall / (precision + recall) per class; averaged by ``average``."""
+
+    def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
+        if average not in (None, "micro", "macro", "weighted"):
+            raise ValueError(
+                "F1Score: `average` must be None, 'micro', 'macro' or 'weighted'. "
+                f"Received: average={average!r}"
+            )
+        self.average, self.threshold = average, threshold
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self):
+        self._s_tp = self._s_fp = self._s_fn = self._s_support = None
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        t = _np(y_true).astype(np.float64)
+        p = _np(y_pred).astype(np.float64)
+        if self.threshold is None:
+            pred = (p == p.max(axis=-1, keepdims=True)).astype(np.float64)
+        else:
+            pred = (p > self.threshold).astype(np.float64)
+        w = np.ones(t.shape[0]) if sample_weight is None else _np(sample_weight).reshape(-1)
+        w = w[:, None]
+        stats = [(w * pred * t).sum(0), (w * pred * (1 - t)).sum(0), (w * (1 - pred) * t).sum(0),
+                 (w * t).sum(0)]
+        if self._s_tp is None:
+            self._s_tp, self._s_fp, self._s_fn, self._s_support = stats
+        else:
+            self._s_tp = self._s_tp + stats[0]
+            self._s_fp = self._s_fp + stats[1]
+            self._s_fn = self._s_fn + stats[2]
+            self._s_support = self._s_support + stats[3]
+
+    def result(self):
+        if self._s_tp is None:
+            return 0.0
+        tp, fp, fn = self._s_tp, self._s_fp, self._s_fn
+        if self.average == "micro":
+            tp, fp, fn = tp.sum(), fp.sum(), fn.sum()
+        prec = np.divide(tp, tp + fp, out=np.zeros_like(tp, dtype=float), where=(tp + fp) > 0)
+        rec = np.divide(tp, tp + fn, out=np.zeros_like(tp, dtype=float), where=(tp + fn) > 0)
+        f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros_like(prec), where=(prec + rec) > 0)
+        if self.average == "macro":
+            return float(f1.mean())
+        if self.average == "weighted":
+            return float((f1 * self._s_support).sum() / max(self._s_support.sum(), 1e-12))
+        return float(f1) if np.ndim(f1) == 0 else f1
+
+    def get_config(self):
+        return {"average": self.average, "threshold": self.threshold, "name": self.name}
+
+
+class R2Score(Metric):
+    """Coefficient of determination 1 - SS_res / SS_tot (uniform average over outputs)."""
+
+    def reset_state(self):
+        self._s_n = 0.0
+        self._s_sum = self._s_sumsq = self._s_res = 0.0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        t = _np(y_true).astype(np.float64)
+        p = _np(y_pred).astype(np.float64)
+        t = t.reshape(t.shape[0], -1)
+        p = p.reshape(p.shape[0], -1)
+        self._s_n += t.shape[0]
+        self._s_sum = self._s_sum + t.sum(0)
+        self._s_sumsq = self._s_sumsq + (t * t).sum(0)
+        self._s_res = self._s_res + ((t - p) ** 2).sum(0)
+
+    def result(self):
+        if not self._s_n:
+            return 0.0
+        mean = self._s_sum / self._s_n
+        tot = self._s_sumsq - self._s_n * mean * mean
+        r2 = 1 - np.divide(self._s_res, tot, out=np.zeros_like(tot), where=tot > 0)
+        return float(np.mean(r2))
+
+
+def _loss_metric(name, fn, **kwargs):
+    def __init__(self, name=name, dtype=None, **kw):
+        LossMetric.__init__(self, fn, name=name, dtype=dtype, **{**kwargs, **kw})
+
+    return type("".join(p.title() for p in name.split("_")), (LossMetric,), {"__init__": __init__})
+
+
+BinaryCrossentropy = _loss_metric("binary_crossentropy", losses_mod.binary_crossentropy)
+CategoricalCrossentropy = _loss_metric("categorical_crossentropy",
+                                       losses_mod.categorical_crossentropy)
+SparseCategoricalCrossentropy = _loss_metric("sparse_categorical_crossentropy",
+                                             losses_mod.sparse_categorical_crossentropy)
+KLDivergence = _loss_metric("kl_divergence", losses_mod.kl_divergence)
+Poisson = _loss_metric("poisson", losses_mod.poisson)
+LogCoshError = _loss_metric("logcosh", losses_mod.log_cosh)
+MeanAbsolutePercentageError = _loss_metric("mean_absolute_percentage_error",
+                                           losses_mod.mean_absolute_percentage_error)
+MeanSquaredLogarithmicError = _loss_metric("mean_squared_logarithmic_error",
+                                           losses_mod.mean_squared_logarithmic_error)
+Hinge = _loss_metric("hinge", losses_mod.hinge)
+SquaredHinge = _loss_metric("squared_hinge", losses_mod.squared_hinge)
+CategoricalHinge = _loss_metric("categorical_hinge", losses_mod.categorical_hinge)
+CosineSimilarity = _loss_metric("cosine_similarity", losses_mod.cosine_similarity)
+
+_CLASSES = [
+    Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
+    RootMeanSquaredError, TruePositives, FalsePositives, TrueNegatives, FalseNegatives,
+    Precision, Recall, AUC, F1Score, R2Score, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy, KLDivergence, Poisson, LogCoshError,
+    MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Hinge, SquaredHinge,
+    CategoricalHinge, CosineSimilarity,
+]
+_TABLE = {c.__name__: c for c in _CLASSES}
+_NAMES = {
+    "accuracy": Accuracy, "acc": Accuracy, "binary_accuracy": BinaryAccuracy,
+    "categorical_accuracy": CategoricalAccuracy,
+    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "root_mean_squared_error": RootMeanSquaredError, "precision": Precision, "recall": Recall,
+    "auc": AUC, "f1_score": F1Score, "r2_score": R2Score,
+    "binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "kl_divergence": KLDivergence, "poisson": Poisson, "logcosh": LogCoshError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError, "mape":
+    MeanAbsolutePercentageError, "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError, "hinge": Hinge, "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge, "cosine_similarity": CosineSimilarity,
+}
+
+
+def resolve_accuracy(name, loss, y_true, y_pred):
+    """Keras's choice for 'accuracy': by the loss, then by the label and prediction shapes."""
+    loss_name = getattr(loss, "name", "") if loss is not None else ""
+    fn = getattr(loss, "_fn", None) or getattr(type(loss), "fn", None)
+    if "sparse_categorical" in loss_name or fn is losses_mod.sparse_categorical_crossentropy:
+        return SparseCategoricalAccuracy(name=name)
+    if "binary" in loss_name or fn in (losses_mod.binary_crossentropy,
+                                       losses_mod.binary_focal_crossentropy):
+        return BinaryAccuracy(name=name)
+    if "categorical" in loss_name or fn is losses_mod.categorical_crossentropy:
+        return CategoricalAccuracy(name=name)
+    t_shape, p_shape = np.shape(_np(y_true)), tuple(y_pred.shape)
+    if p_shape[-1:] == (1,) or len(p_shape) == 1:
+        return BinaryAccuracy(name=name)
+    if len(t_shape) == len(p_shape) and t_shape[-1] == p_shape[-1]:
+        return CategoricalAccuracy(name=name)
+    return SparseCategoricalAccuracy(name=name)
+
+
+def get(identifier):
+    """A Metric from a name ('mae', 'precision', 'AUC'), a config, a class, an instance or a
+    function ``fn(y_true, y_pred)``."""
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _NAMES.get(identifier) or _TABLE.get(identifier)
+        if cls is None:
+            raise unknown_name_error("metric", identifier, list(_NAMES) + list(_TABLE))
+        return cls(name=identifier) if identifier in _NAMES and cls is not Accuracy else cls()
+    if isinstance(identifier, dict):
+        cls = _TABLE.get(identifier.get("class_name"))
+        if cls is None:
+            raise unknown_name_error("metric", identifier.get("class_name"), _TABLE)
+        return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
+    if callable(identifier):
+        return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", "metric"))
+    raise TypeError(f"Could not interpret metric identifier: {identifier!r}")

@@ -1,0 +1,187 @@
+"""Turning what ``fit`` / ``evaluate`` / ``predict`` receive into batches.
+
+Arrays (and lists or dicts of arrays) are validated once (sample counts, NaN and
+inf, dtype converted to the float dtype once) and sliced by precomputed index
+arrays; anything else iterable is taken as a stream of ready batches.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+from ..autograd.tensor import Tensor
+
+
+def is_array_like(x):
+    if x is None:
+        return True
+    if isinstance(x, (np.ndarray, Tensor)):
+        return True
+    if isinstance(x, (list, tuple)):
+        return all(is_array_like(v) and v is not None for v in x) and not any(
+            isinstance(v, (int, float)) for v in x
+        )
+    if isinstance(x, dict):
+        return all(is_array_like(v) for v in x.values())
+    return hasattr(x, "__array__") and hasattr(x, "shape")
+
+
+def _map(x, fn):
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return [_map(v, fn) for v in x]
+    if isinstance(x, dict):
+        return {k: _map(v, fn) for k, v in x.items()}
+    return fn(x)
+
+
+def _leaves(x):
+    if x is None:
+        return []
+    if isinstance(x, (list, tuple)):
+        return [a for v in x for a in _leaves(v)]
+    if isinstance(x, dict):
+        return [a for v in x.values() for a in _leaves(v)]
+    return [x]
+
+
+def to_array(x, name, check_finite=True):
+    """One input or target as an array; float data in the default float dtype."""
+    if isinstance(x, Tensor):
+        a = x.data
+    else:
+        a = np.asarray(x)
+    if a.dtype == object:
+        raise TypeError(
+            f"`{name}` must hold numbers. Received an array of Python objects (dtype=object)"
+        )
+    if a.dtype.kind == "f" and a.dtype != np.dtype(backend.floatx()):
+        a = a.astype(backend.floatx())
+    elif a.dtype.kind == "b":
+        a = a.astype(backend.floatx())
+    if check_finite and a.dtype.kind == "f" and a.size:
+        finite = np.isfinite(a)
+        if not finite.all():
+            bad = np.argwhere(~finite)[0]
+            kind = "NaN" if np.isnan(a[tuple(bad)]) else "inf"
+            raise ValueError(
+                f"`{name}` contains {kind} (first at index {tuple(int(i) for i in bad)}). "
+                "Impute or drop missing values before fit (shendu checks this; Keras would "
+                "train on NaN silently)."
+            )
+    return a
+
+
+def prepare(x, y=None, sample_weight=None, check_finite=True):
+    """Validate and convert arrays; returns (x, y, sample_weight, n_samples)."""
+    x = _map(x, lambda a: to_array(a, "x", check_finite))
+    y = _map(y, lambda a: to_array(a, "y", check_finite))
+    sw = _map(sample_weight, lambda a: to_array(a, "sample_weight", check_finite))
+    sizes = {}
+    for name, struct in (("x", x), ("y", y), ("sample_weight", sw)):
+        leaves = _leaves(struct)
+        for a in leaves:
+            if a.ndim == 0:
+                raise ValueError(f"`{name}` must have a batch axis. Received a scalar")
+        if leaves:
+            sizes[name] = [a.shape[0] for a in leaves]
+    all_sizes = {s for v in sizes.values() for s in v}
+    if len(all_sizes) > 1:
+        detail = " ".join(f"'{k}' sizes: {', '.join(map(str, v))}" for k, v in sizes.items())
+        raise ValueError(
+            "Data cardinality is ambiguous. Make sure all arrays contain the same number of "
+            f"samples. {detail}"
+        )
+    n = all_sizes.pop() if all_sizes else 0
+    return x, y, sw, n
+
+
+def take(x, idx):
+    return _map(x, lambda a: a[idx])
+
+
+def split_tail(struct, n_keep):
+    """(first n_keep samples, the rest) of every array."""
+    return _map(struct, lambda a: a[:n_keep]), _map(struct, lambda a: a[n_keep:])
+
+
+class ArrayBatches:
+    """Batches of arrays by index; a fresh permutation per epoch when shuffling."""
+
+    def __init__(self, x, y, sw, n, batch_size, shuffle):
+        self.x, self.y, self.sw, self.n = x, y, sw, n
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.steps = math.ceil(n / batch_size) if n else 0
+
+    def epoch(self, rng=None):
+        if self.shuffle == "batch":
+            order = np.arange(self.n)
+            starts = np.arange(0, self.n, self.batch_size)
+            (rng or backend.generator()).shuffle(starts)
+            slices = [order[s : s + self.batch_size] for s in starts]
+        else:
+            order = (rng or backend.generator()).permutation(self.n) if self.shuffle else None
+            slices = []
+            for s in range(0, self.n, self.batch_size):
+                slices.append(slice(s, s + self.batch_size) if order is None
+                              else order[s : s + self.batch_size])
+        for idx in slices:
+            yield take(self.x, idx), take(self.y, idx), take(self.sw, idx)
+
+
+class StreamBatches:
+    """Batches from an iterable (a generator, a Dataset, a list of tuples)."""
+
+    def __init__(self, source, steps=None):
+        self.source = source
+        self.steps = steps
+        if steps is None:
+            try:
+                self.steps = len(source)
+            except TypeError:
+                self.steps = None
+        self._iterator = None
+
+    def epoch(self, rng=None):
+        if hasattr(self.source, "__next__"):  # a generator continues across epochs
+            it = self.source
+        else:
+            it = iter(self.source)
+        count = 0
+        for item in it:
+            yield unpack(item)
+            count += 1
+            if self.steps is not None and count >= self.steps:
+                break
+
+
+def unpack(data):
+    """(x, y, sample_weight) from a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
+    if isinstance(data, tuple):
+        if len(data) == 1:
+            return data[0], None, None
+        if len(data) == 2:
+            return data[0], data[1], None
+        if len(data) == 3:
+            return data
+        raise ValueError(
+            "A batch must be x, (x,), (x, y) or (x, y, sample_weight). "
+            f"Received a tuple of length {len(data)}"
+        )
+    return data, None, None
+
+
+def batch_size_of(x):
+    leaves = _leaves(x)
+    return leaves[0].shape[0] if leaves else 0
+
+
+def as_numpy_structure(out):
+    if isinstance(out, Tensor):
+        return backend.to_numpy(out.data)
+    return _map(out, lambda t: backend.to_numpy(t.data) if isinstance(t, Tensor) else t)

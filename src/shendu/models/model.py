@@ -1,0 +1,274 @@
+"""``Model``: a Layer with training (compile / fit / evaluate / predict), in three forms.
+
+- functional: ``Model(inputs, outputs)`` on KerasTensors from ``Input``;
+- subclassed: ``class M(Model)`` with layers as attributes and a ``call`` method;
+- ``Sequential`` (models/sequential.py): a stack of layers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.mode import no_grad
+from ..layers.base import Layer, _flatten
+from ..layers.input_layer import InputLayer, KerasTensor
+from .functional import FunctionalGraph
+from .trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A model: ``Model(inputs, outputs)`` (functional) or a subclass with ``call``.
+
+    Example:
+    >>> import numpy as np, shendu
+    >>> inputs = shendu.layers.Input(shape=(4,))
+    >>> outputs = shendu.layers.Dense(3, activation="softmax")(inputs)
+    >>> model = shendu.models.Model(inputs, outputs)
+    >>> model.predict(np.ones((2, 4)), verbose=0).shape
+    (2, 3)
+    """
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", None)
+        outputs = kwargs.pop("outputs", None)
+        if args and inputs is None:
+            inputs, args = args[0], args[1:]
+        if args and outputs is None:
+            outputs, args = args[0], args[1:]
+        if args:
+            raise TypeError(f"Model: unexpected positional arguments {args!r}")
+        Layer.__init__(self, **kwargs)
+        Trainer.__init__(self)
+        self._graph = None
+        if inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ValueError("Model(inputs, outputs): both `inputs` and `outputs` are needed")
+            self._graph = FunctionalGraph(inputs, outputs)
+            for layer in self._graph.layers:
+                if layer not in self._tracked_layers:
+                    self._tracked_layers.append(layer)
+            self.built = True
+            self._build_shapes = [t.shape for t in self._graph.inputs]
+
+    # --- structure ---
+    @property
+    def layers(self):
+        if self._graph is not None:
+            return self._graph.layers
+        return list(self._tracked_layers)
+
+    def get_layer(self, name=None, index=None):
+        """The layer with ``name`` (or at ``index``)."""
+        if index is not None:
+            layers = self.layers
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"Model {self.name!r} has {len(layers)} layers. Received: index={index}"
+                )
+            return layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[lay.name for lay in self.layers]}"
+        )
+
+    @property
+    def inputs(self):
+        return self._graph.inputs if self._graph is not None else None
+
+    @property
+    def outputs(self):
+        return self._graph.outputs if self._graph is not None else None
+
+    @property
+    def output_names(self):
+        if self._graph is not None:
+            return [t.node.layer.name for t in self._graph.outputs]
+        return None
+
+    @property
+    def input_names(self):
+        return self._graph.input_names() if self._graph is not None else None
+
+    # --- calling ---
+    def _map_inputs(self, inputs):
+        graph = self._graph
+        if isinstance(inputs, dict):
+            names = graph.input_names()
+            missing = [n for n in names if n not in inputs]
+            if missing:
+                raise ValueError(
+                    f"Model {self.name!r}: missing inputs {missing}. Received keys: "
+                    f"{sorted(inputs)}"
+                )
+            return [inputs[n] for n in names]
+        values = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(values) != len(graph.inputs):
+            raise ValueError(
+                f"Model {self.name!r} expects {len(graph.inputs)} input(s). "
+                f"Received: {len(values)}"
+            )
+        return values
+
+    def call(self, inputs, training=None, mask=None):
+        if self._graph is None:
+            raise NotImplementedError(
+                f"Model {self.name!r}: a subclassed Model must implement call(inputs)"
+            )
+        values = self._map_inputs(inputs)
+        for t, v in zip(self._graph.inputs, values):
+            expected = t.shape[1:]
+            got = tuple(v.shape[1:])
+            if len(expected) != len(got) or any(
+                e is not None and e != g for e, g in zip(expected, got)
+            ):
+                axis = next((i for i, (e, g) in enumerate(zip(expected, got)) if e != g), 0)
+                raise ValueError(
+                    f"Input 0 of layer {t.node.layer.name!r} is incompatible with the layer: "
+                    f"expected axis {axis - len(expected) if len(expected) == len(got) else -1} "
+                    f"of input shape to have value "
+                    f"{expected[axis] if axis < len(expected) else expected}, but received "
+                    f"input with shape {(None,) + got}"
+                )
+        return self._graph.run(values, training=training)
+
+    def _maybe_build(self, inputs):
+        if self._graph is not None:
+            self.built = True
+            return
+        super()._maybe_build(inputs)
+
+    def build(self, input_shape):
+        """Build a subclassed model by calling it once on zeros of ``input_shape``."""
+        if self._graph is not None:
+            self.built = True
+            return
+        from ..layers.base import _zeros_for
+
+        shape = input_shape
+        self._build_shapes = shape
+        self.built = True
+        with no_grad():
+            self(_zeros_for([list(s) for s in shape] if isinstance(shape, list) else list(shape)))
+
+    # --- config ---
+    def get_config(self):
+        if self._graph is None:
+            return Layer.get_config(self)
+        graph = self._graph
+        layer_index = {}
+        layers = []
+        for layer in graph.layers:
+            layer_index[id(layer)] = layer.name
+            layers.append({"class_name": type(layer).__name__, "config": layer.get_config(),
+                           "name": layer.name, "inbound_nodes": []})
+        by_name = {entry["name"]: entry for entry in layers}
+        node_ids = {}
+        for layer in graph.layers:
+            if isinstance(layer, InputLayer):
+                node_ids[id(layer.output.node)] = 0
+        for node in graph.nodes:
+            entry = by_name[node.layer.name]
+            node_ids[id(node)] = len(entry["inbound_nodes"])
+            args = node.args[0] if node.args else node.kwargs.get("inputs")
+            extra = {k: v for k, v in node.kwargs.items()
+                     if not any(isinstance(t, KerasTensor) for t in _flatten(v))}
+            if len(node.args) > 1 or any(
+                any(isinstance(t, KerasTensor) for t in _flatten(v)) for k, v in node.kwargs.items()
+                if k != "inputs"
+            ):
+                raise NotImplementedError(
+                    f"get_config: layer {node.layer.name!r} is called with several tensor "
+                    "arguments; only a tensor or a list of tensors is serialisable"
+                )
+
+            def ref(t):
+                return [t.node.layer.name, node_ids[id(t.node)], t.index]
+
+            if isinstance(args, (list, tuple)):
+                spec = {"list": [ref(t) for t in args]}
+            else:
+                spec = {"tensor": ref(args)}
+            entry["inbound_nodes"].append({"args": spec, "kwargs": extra})
+
+        def refs(ts):
+            return [[t.node.layer.name, node_ids[id(t.node)], t.index] for t in ts]
+
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layers,
+            "input_layers": refs(graph.inputs),
+            "output_layers": refs(graph.outputs),
+            "input_is_dict": isinstance(graph.input_structure, dict),
+            "output_is_list": isinstance(graph.output_structure, (list, tuple)),
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if "layers" not in config or "input_layers" not in config:
+            return cls(**config)
+        from ..layers import deserialize as deserialize_layer
+
+        created = {}
+        node_outputs = {}
+        for entry in config["layers"]:
+            layer = deserialize_layer(entry, custom_objects)
+            created[entry["name"]] = layer
+            if isinstance(layer, InputLayer):
+                node_outputs[(entry["name"], 0)] = [layer.output]
+        pending = [(entry, i, node) for entry in config["layers"]
+                   for i, node in enumerate(entry["inbound_nodes"])]
+        while pending:
+            progressed = False
+            rest = []
+            for entry, i, node in pending:
+                spec = node["args"]
+                ref_list = spec["list"] if "list" in spec else [spec["tensor"]]
+                if all((r[0], r[1]) in node_outputs for r in ref_list):
+                    tensors = [node_outputs[(r[0], r[1])][r[2]] for r in ref_list]
+                    arg = tensors if "list" in spec else tensors[0]
+                    out = created[entry["name"]](arg, **node["kwargs"])
+                    node_outputs[(entry["name"], i)] = _flatten(out)
+                    progressed = True
+                else:
+                    rest.append((entry, i, node))
+            if not progressed:
+                raise ValueError("Model config: the layer graph has unresolvable inbound nodes")
+            pending = rest
+
+        def pick(refs):
+            return [node_outputs[(r[0], r[1])][r[2]] for r in refs]
+
+        inputs = pick(config["input_layers"])
+        outputs = pick(config["output_layers"])
+        if config.get("input_is_dict"):
+            inputs = {t.node.layer.name: t for t in inputs}
+        elif len(inputs) == 1:
+            inputs = inputs[0]
+        if len(outputs) == 1 and not config.get("output_is_list"):
+            outputs = outputs[0]
+        return Model(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+
+    def summary(self, line_length=None, print_fn=None, **kwargs):
+        """Print the layer table in Keras 3's layout."""
+        from .summary import format_summary
+
+        text = format_summary(self, line_length)
+        (print_fn or print)(text)
+
+
+def clone_model(model, input_tensors=None, clone_function=None):
+    """A new model with the same architecture and freshly initialised weights."""
+    from .sequential import Sequential
+
+    config = model.get_config()
+    if isinstance(model, Sequential):
+        return Sequential.from_config(config)
+    if model._graph is None:
+        raise ValueError("clone_model works on Sequential and functional models only")
+    return Model.from_config(config)
+
+
+__all__ = ["Model", "clone_model", "np"]

@@ -1,0 +1,551 @@
+"""Training: compile, fit, evaluate, predict and the overridable steps.
+
+``train_step`` follows the define-by-run template: forward, ``compute_loss``,
+``loss.backward()``, ``optimizer.apply(grads, variables)``, then the metrics.
+Override it (and ``test_step`` / ``predict_step``) for custom training (GANs,
+VAEs); everything around it (batching, callbacks, the progress bar, validation)
+keeps working.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from .. import callbacks as callbacks_mod
+from .. import losses as losses_mod
+from .. import metrics as metrics_mod
+from .. import optimizers as optimizers_mod
+from ..autograd.mode import no_grad
+from ..autograd.tensor import Tensor
+from ..layers.base import _flatten
+from . import data as data_mod
+
+
+class Trainer:
+    """The training half of ``Model``."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.stop_training = False
+        self.history = None
+        self._compile_config = None
+        self._loss_tracker = metrics_mod.Mean(name="loss")
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Configure training: optimizer, loss(es), loss weights and metrics.
+
+        ``loss`` and ``metrics`` may be given per output as lists or dicts keyed by
+        output name. Unknown names raise with the nearest valid name.
+        """
+        optimizer = optimizers_mod.get(optimizer)
+        names = self._output_names_for_compile()
+        self._losses_per_output = self._per_output(loss, names, "loss", losses_mod.get)
+        if loss_weights is None:
+            self._loss_weights = [1.0] * len(names)
+        elif isinstance(loss_weights, dict):
+            unknown = set(loss_weights) - set(names)
+            if unknown:
+                raise ValueError(
+                    f"compile: `loss_weights` names unknown outputs {sorted(unknown)}. "
+                    f"Outputs: {names}"
+                )
+            self._loss_weights = [float(loss_weights.get(n, 1.0)) for n in names]
+        else:
+            lw = list(loss_weights) if isinstance(loss_weights, (list, tuple)) else [loss_weights]
+            if len(lw) != len(names):
+                raise ValueError(
+                    f"compile: expected {len(names)} loss weights. Received: {loss_weights}"
+                )
+            self._loss_weights = [float(w) for w in lw]
+        self._metric_specs = self._per_output_metrics(metrics, names, "metrics")
+        self._weighted_metric_specs = self._per_output_metrics(weighted_metrics, names,
+                                                               "weighted_metrics")
+        self._metric_objects = None
+        self._output_loss_trackers = (
+            [metrics_mod.Mean(name=f"{n}_loss") for n in names] if len(names) > 1 else []
+        )
+        self.optimizer = optimizer
+        self.loss = loss
+        self.compiled = True
+        self._compile_config = {
+            "optimizer": optimizers_mod.serialize(optimizer),
+            "loss": _serialize_loss_arg(loss),
+            "loss_weights": loss_weights,
+            "metrics": _serialize_metrics_arg(metrics),
+            "weighted_metrics": _serialize_metrics_arg(weighted_metrics),
+        }
+
+    def _output_names_for_compile(self):
+        names = getattr(self, "output_names", None)
+        return list(names) if names else ["output"]
+
+    @staticmethod
+    def _per_output(spec, names, what, getter):
+        if spec is None:
+            return [None] * len(names)
+        if isinstance(spec, dict):
+            unknown = set(spec) - set(names)
+            if unknown:
+                raise ValueError(
+                    f"compile: `{what}` names unknown outputs {sorted(unknown)}. "
+                    f"Outputs: {names}"
+                )
+            return [getter(spec[n]) if n in spec else None for n in names]
+        if isinstance(spec, (list, tuple)):
+            if len(spec) != len(names):
+                raise ValueError(
+                    f"compile: expected {len(names)} values for `{what}` (one per output). "
+                    f"Received: {len(spec)}"
+                )
+            return [getter(s) for s in spec]
+        obj = getter(spec)
+        return [obj] + [getter(spec) for _ in names[1:]]
+
+    @staticmethod
+    def _per_output_metrics(spec, names, what):
+        if spec is None:
+            return [[] for _ in names]
+        if isinstance(spec, dict):
+            unknown = set(spec) - set(names)
+            if unknown:
+                raise ValueError(
+                    f"compile: `{what}` names unknown outputs {sorted(unknown)}. "
+                    f"Outputs: {names}"
+                )
+            out = [list(spec[n]) if isinstance(spec.get(n), (list, tuple)) else
+                   ([spec[n]] if n in spec else []) for n in names]
+        elif isinstance(spec, (list, tuple)) and len(names) > 1 and len(spec) == len(names) and \
+                all(isinstance(s, (list, tuple)) for s in spec):
+            out = [list(s) for s in spec]
+        else:
+            items = list(spec) if isinstance(spec, (list, tuple)) else [spec]
+            out = [list(items) for _ in names]
+        for group in out:  # resolve names now so that typos fail at compile time
+            for m in group:
+                if isinstance(m, str) and m not in ("accuracy", "acc"):
+                    metrics_mod.get(m)
+        return out
+
+    # ------------------------------------------------------------------ metrics
+    def _build_metrics(self, y, y_pred):
+        names = self._output_names_for_compile()
+        ys, preds = self._as_output_list(y), self._as_output_list(y_pred)
+        self._metric_objects = []
+        for specs_attr, weighted in (("_metric_specs", False), ("_weighted_metric_specs", True)):
+            for i, group in enumerate(getattr(self, specs_attr)):
+                for spec in group:
+                    if isinstance(spec, str) and spec in ("accuracy", "acc"):
+                        m = metrics_mod.resolve_accuracy(spec, self._losses_per_output[i],
+                                                         ys[i], preds[i])
+                    elif isinstance(spec, metrics_mod.Metric):
+                        m = spec
+                    else:
+                        m = metrics_mod.get(spec)
+                    if len(names) > 1:
+                        m.name = f"{names[i]}_{m.name}"
+                    if weighted:
+                        m.name = f"weighted_{m.name}" if not m.name.startswith("weighted") else m.name
+                    self._metric_objects.append((i, m, weighted))
+
+    @property
+    def metrics(self):
+        out = [self._loss_tracker] + list(getattr(self, "_output_loss_trackers", []))
+        return out + [m for _, m, _ in (self._metric_objects or [])]
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def _as_output_list(self, y):
+        names = self._output_names_for_compile()
+        if isinstance(y, dict):
+            missing = [n for n in names if n not in y]
+            if missing:
+                raise ValueError(
+                    f"Targets are missing for outputs {missing}. Received keys: {sorted(y)}"
+                )
+            return [y[n] for n in names]
+        if isinstance(y, (list, tuple)) and len(names) > 1:
+            if len(y) != len(names):
+                raise ValueError(
+                    f"Expected {len(names)} targets (one per output). Received: {len(y)}"
+                )
+            return list(y)
+        return [y]
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The weighted sum of the per-output losses plus the layers' losses (regularisers,
+        add_loss)."""
+        ys, preds = self._as_output_list(y), self._as_output_list(y_pred)
+        sws = self._as_output_list(sample_weight) if isinstance(sample_weight, (list, dict)) \
+            else [sample_weight] * len(preds)
+        total = None
+        for i, (loss_fn, w, t, p, sw) in enumerate(
+            zip(self._losses_per_output, self._loss_weights, ys, preds, sws)
+        ):
+            if loss_fn is None:
+                continue
+            if t is None:
+                raise ValueError(
+                    "compute_loss: the model has a loss but no targets (y) were given"
+                )
+            value = loss_fn(t, p, sample_weight=sw)
+            if self._output_loss_trackers:
+                self._output_loss_trackers[i].update_state(value.item())
+            term = value * w if w != 1.0 else value
+            total = term if total is None else total + term
+        for extra in self.losses:
+            total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError(
+                "compute_loss: no loss to compute. Pass `loss` to compile() or override "
+                "compute_loss / train_step."
+            )
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics and return every metric's current result."""
+        if self._metric_objects is None:
+            self._build_metrics(y, y_pred)
+        if self._metric_objects:
+            ys, preds = self._as_output_list(y), self._as_output_list(y_pred)
+            for i, m, weighted in self._metric_objects:
+                m.update_state(ys[i], preds[i], sample_weight if weighted else None)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        return {m.name: _to_float(m.result()) for m in self.metrics}
+
+    # ------------------------------------------------------------------ steps
+    def train_step(self, data):
+        """One optimisation step on a batch; returns the metrics' current results."""
+        x, y, sample_weight = data_mod.unpack(data)
+        variables = self.trainable_weights
+        for v in variables:
+            v.grad = None
+        self._clear_losses()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        self._loss_tracker.update_state(loss.item(), sample_weight=data_mod.batch_size_of(x))
+        loss.backward()
+        self.optimizer.apply([v.grad for v in variables], variables)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        x, y, sample_weight = data_mod.unpack(data)
+        self._clear_losses()
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                 training=False)
+        self._loss_tracker.update_state(loss.item(), sample_weight=data_mod.batch_size_of(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        x, _, _ = data_mod.unpack(data)
+        return self(x, training=False)
+
+    # ------------------------------------------------------------------ data
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must call compile() before {what}. Received: an uncompiled model "
+                f"{self.name!r}"
+            )
+
+    def _make_batches(self, x, y, sample_weight, batch_size, shuffle, steps,
+                      class_weight=None, check_finite=True):
+        if data_mod.is_array_like(x) and data_mod.is_array_like(y):
+            if x is None:
+                raise ValueError("Expected input data `x`. Received: x=None")
+            x, y, sw, n = data_mod.prepare(x, y, sample_weight, check_finite)
+            if class_weight is not None:
+                sw = _class_weight_to_sample_weight(class_weight, y, sw)
+            if batch_size is None:
+                batch_size = 32
+            if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+                raise ValueError(
+                    f"Expected `batch_size` as a positive integer. Received: "
+                    f"batch_size={batch_size!r}"
+                )
+            return data_mod.ArrayBatches(x, y, sw, n, int(batch_size), shuffle)
+        if y is not None:
+            raise ValueError(
+                "When `x` is a generator or dataset, `y` must be None (the batches carry the "
+                f"targets). Received: y of type {type(y).__name__}"
+            )
+        if class_weight is not None:
+            raise ValueError("`class_weight` is supported for array inputs only")
+        return data_mod.StreamBatches(x, steps)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` epochs; returns a History (``model.history``)."""
+        self._require_compiled("fit")
+        if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
+            raise ValueError(
+                "`validation_split` must be a float in [0, 1). Received: "
+                f"validation_split={validation_split!r}"
+            )
+        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"Expected `epochs` as a non-negative integer. Received: {epochs!r}")
+        if validation_split and validation_data is not None:
+            validation_data_given = True
+        else:
+            validation_data_given = validation_data is not None
+        if validation_split and not validation_data_given:
+            if not (data_mod.is_array_like(x) and data_mod.is_array_like(y)):
+                raise ValueError("`validation_split` needs array inputs (not a generator)")
+            x_arr, y_arr, sw_arr, n = data_mod.prepare(x, y, sample_weight)
+            n_train = int(n * (1.0 - validation_split))
+            if n_train == 0 or n_train == n:
+                raise ValueError(
+                    f"validation_split={validation_split} leaves an empty training or "
+                    f"validation set for {n} samples"
+                )
+            x, x_val = data_mod.split_tail(x_arr, n_train)
+            y, y_val = data_mod.split_tail(y_arr, n_train)
+            sample_weight, sw_val = data_mod.split_tail(sw_arr, n_train)
+            validation_data = (x_val, y_val, sw_val)
+        train = self._make_batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch,
+                                   class_weight)
+        val = None
+        if validation_data is not None:
+            vx, vy, vsw = data_mod.unpack(tuple(validation_data)) if isinstance(
+                validation_data, (tuple, list)) else (validation_data, None, None)
+            val = self._make_batches(vx, vy, vsw, validation_batch_size or batch_size, False,
+                                     validation_steps)
+        if verbose == "auto":
+            verbose = 1
+        history = callbacks_mod.History()
+        cbs = list(callbacks or [])
+        if verbose:
+            cbs.append(callbacks_mod.ProgbarLogger(verbose=verbose))
+        cbs.append(history)
+        steps = steps_per_epoch if steps_per_epoch is not None else train.steps
+        cb = callbacks_mod.CallbackList(cbs, self, {"epochs": epochs, "steps": steps,
+                                                    "verbose": verbose})
+        self.stop_training = False
+        self.history = history
+        cb.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cb.on_epoch_begin(epoch)
+            step = 0
+            for batch in train.epoch():
+                cb.on_train_batch_begin(step)
+                logs = self.train_step(batch)
+                cb.on_train_batch_end(step, logs)
+                step += 1
+                if steps_per_epoch is not None and step >= steps_per_epoch:
+                    break
+                if self.stop_training:
+                    break
+            if step == 0:
+                raise ValueError("fit: the training data produced no batches")
+            epoch_logs = dict(self.get_metrics_result())
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_batches(val)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            cb.on_epoch_end(epoch, epoch_logs)
+            logs = epoch_logs
+            if self.stop_training:
+                break
+        if self.optimizer is not None:
+            self.optimizer.finalize_variable_values(self.trainable_weights)
+        cb.on_train_end(logs)
+        return history
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def _evaluate_batches(self, batches):
+        self.reset_metrics()
+        with no_grad():
+            for batch in batches.epoch():
+                self.test_step(batch)
+        return self.get_metrics_result()
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """Loss and metrics on the data: a scalar, a list (loss first) or a dict."""
+        self._require_compiled("evaluate")
+        batches = self._make_batches(x, y, sample_weight, batch_size, False, steps)
+        if verbose == "auto":
+            verbose = 1
+        bar = None
+        if verbose:
+            from ..utils.progbar import Progbar
+
+            bar = Progbar(batches.steps, verbose=verbose)
+        self.reset_metrics()
+        logs = {}
+        with no_grad():
+            for i, batch in enumerate(batches.epoch()):
+                logs = self.test_step(batch)
+                if bar is not None:
+                    bar.update(i + 1, logs, finalize=False)
+        logs = self.get_metrics_result()
+        if bar is not None:
+            bar.update(bar.seen, logs, finalize=True)
+        if return_dict:
+            return logs
+        values = [logs[m.name] for m in self.metrics]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Model outputs for ``x`` as NumPy arrays, computed in batches without a graph."""
+        if data_mod.is_array_like(x):
+            if isinstance(x, Tensor) or isinstance(x, np.ndarray):
+                n = x.shape[0]
+                if n <= (batch_size or 32):  # one batch: no slicing or concatenation
+                    with no_grad():
+                        out = self.predict_step((x,))
+                    return data_mod.as_numpy_structure(out)
+        batches = self._make_batches(x, None, None, batch_size, False, steps, check_finite=False)
+        outs = []
+        with no_grad():
+            for batch in batches.epoch():
+                outs.append(data_mod.as_numpy_structure(self.predict_step(batch)))
+        if not outs:
+            raise ValueError("predict: the input produced no batches")
+        return _concat(outs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """One training step on one batch; returns the loss (and metrics)."""
+        self._require_compiled("train_on_batch")
+        x, y, sw, _ = data_mod.prepare(x, y, sample_weight)
+        if class_weight is not None:
+            sw = _class_weight_to_sample_weight(class_weight, y, sw)
+        self.reset_metrics()
+        logs = self.train_step((x, y, sw))
+        return logs if return_dict else _logs_to_values(logs, self)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._require_compiled("test_on_batch")
+        x, y, sw, _ = data_mod.prepare(x, y, sample_weight)
+        self.reset_metrics()
+        with no_grad():
+            logs = self.test_step((x, y, sw))
+        return logs if return_dict else _logs_to_values(logs, self)
+
+    def predict_on_batch(self, x):
+        x, _, _, _ = data_mod.prepare(x, check_finite=False)
+        with no_grad():
+            return data_mod.as_numpy_structure(self.predict_step((x,)))
+
+    # ------------------------------------------------------------------ saving hooks
+    def get_compile_config(self):
+        return self._compile_config
+
+    def compile_from_config(self, config):
+        if not config:
+            return
+        self.compile(
+            optimizer=optimizers_mod.get(config["optimizer"]),
+            loss=_deserialize_loss_arg(config.get("loss")),
+            loss_weights=config.get("loss_weights"),
+            metrics=config.get("metrics"),
+            weighted_metrics=config.get("weighted_metrics"),
+        )
+
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Save to one ``.shendu`` file (see ``shendu.saving``)."""
+        from ..saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        from ..saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        from ..saving import load_weights
+
+        load_weights(self, filepath)
+
+
+def _to_float(v):
+    if isinstance(v, np.ndarray) and v.ndim > 0:
+        return v
+    return float(v)
+
+
+def _logs_to_values(logs, model):
+    values = [logs[m.name] for m in model.metrics if m.name in logs]
+    return values[0] if len(values) == 1 else values
+
+
+def _concat(outs):
+    first = outs[0]
+    if isinstance(first, (list, tuple)):
+        return [np.concatenate([o[i] for o in outs]) for i in range(len(first))]
+    if isinstance(first, dict):
+        return {k: np.concatenate([o[k] for o in outs]) for k in first}
+    return np.concatenate(outs)
+
+
+def _class_weight_to_sample_weight(class_weight, y, sw):
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"`class_weight` must be a dict. Received: {type(class_weight).__name__}")
+    if isinstance(y, (list, dict)):
+        raise ValueError("`class_weight` is only supported for models with a single output")
+    y = backend.to_numpy(y)
+    labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(-1)
+    labels = labels.astype(np.int64)
+    present = set(np.unique(labels).tolist())
+    unknown = set(class_weight) - present
+    if unknown:
+        raise ValueError(
+            f"`class_weight` has keys {sorted(unknown)} that are not classes in `y` "
+            f"(classes present: {sorted(present)})"
+        )
+    weights = np.array([class_weight.get(int(c), 1.0) for c in labels], dtype=backend.floatx())
+    return weights if sw is None else sw * weights
+
+
+def _serialize_loss_arg(loss):
+    if loss is None or isinstance(loss, str):
+        return loss
+    if isinstance(loss, (list, tuple)):
+        return [_serialize_loss_arg(v) for v in loss]
+    if isinstance(loss, dict):
+        return {k: _serialize_loss_arg(v) for k, v in loss.items()}
+    if isinstance(loss, losses_mod.Loss):
+        return losses_mod.serialize(loss)
+    return getattr(loss, "__name__", None)
+
+
+def _deserialize_loss_arg(loss):
+    if isinstance(loss, list):
+        return [_deserialize_loss_arg(v) for v in loss]
+    if isinstance(loss, dict) and "class_name" not in loss:
+        return {k: _deserialize_loss_arg(v) for k, v in loss.items()}
+    return losses_mod.get(loss)
+
+
+def _serialize_metrics_arg(metrics):
+    if metrics is None or isinstance(metrics, str):
+        return metrics
+    if isinstance(metrics, (list, tuple)):
+        return [_serialize_metrics_arg(m) for m in metrics]
+    if isinstance(metrics, dict):
+        return {k: _serialize_metrics_arg(v) for k, v in metrics.items()}
+    if isinstance(metrics, metrics_mod.Metric):
+        return {"class_name": type(metrics).__name__, "config": metrics.get_config()}
+    return getattr(metrics, "__name__", None)
+
+
+__all__ = ["Trainer", "_flatten"]

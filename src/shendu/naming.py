@@ -1,0 +1,102 @@
+"""Resolving objects from names and configs: strings, dicts, instances, with helpful errors.
+
+Every configurable family (activations, initializers, losses, metrics, optimizers,
+regularizers, constraints, layers) keeps a closed table of its classes and
+functions by name. Unknown names raise a ValueError that suggests the nearest
+valid name. Nothing is ever imported by a name taken from user data or a file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+
+def snake_case(name: str) -> str:
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+
+
+def unknown_name_error(kind: str, name, valid) -> ValueError:
+    valid = sorted(set(valid))
+    close = difflib.get_close_matches(str(name), valid, n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return ValueError(f"Unknown {kind}: {name!r}.{hint} Valid names: {', '.join(valid)}")
+
+
+def serialize(obj):
+    """{'class_name': ..., 'config': ...} for objects with get_config; a name for functions."""
+    if obj is None:
+        return None
+    if hasattr(obj, "get_config"):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    name = getattr(obj, "__name__", None)
+    if name is None:
+        raise TypeError(f"Cannot serialize {obj!r}: it has no get_config and no name")
+    return name
+
+
+def resolve(identifier, table: dict, kind: str, custom_objects=None, instantiate=True):
+    """Look ``identifier`` up: None, an instance or function, a name, or a config dict."""
+    if identifier is None:
+        return None
+    lookup = dict(table)
+    if custom_objects:
+        lookup.update(custom_objects)
+    lookup.update(_REGISTERED)
+    if isinstance(identifier, str):
+        key = identifier
+        if key not in lookup:
+            key = snake_case(identifier) if snake_case(identifier) in lookup else key
+        if key not in lookup:
+            raise unknown_name_error(kind, identifier, table)
+        obj = lookup[key]
+        return obj() if instantiate and isinstance(obj, type) else obj
+    if isinstance(identifier, dict):
+        if "class_name" not in identifier:
+            raise ValueError(
+                f"Expected a {kind} config with 'class_name' and 'config'. Received: {identifier!r}"
+            )
+        name = identifier["class_name"]
+        if name not in lookup:
+            raise unknown_name_error(kind, name, table)
+        cls = lookup[name]
+        config = identifier.get("config") or {}
+        if not isinstance(cls, type):
+            return cls
+        if hasattr(cls, "from_config"):
+            return cls.from_config(config)
+        return cls(**config)
+    return identifier
+
+
+_REGISTERED: dict = {}
+
+
+def register_serializable(package: str = "Custom", name: str | None = None):
+    """Decorator: let configs (and saved models) refer to a user class by name.
+
+    Example:
+    >>> import shendu
+    >>> @shendu.saving.register_serializable()
+    ... class MyLayer(shendu.layers.Layer):
+    ...     pass
+    """
+
+    def decorator(cls):
+        key = name or cls.__name__
+        _REGISTERED[key] = cls
+        _REGISTERED[f"{package}>{key}"] = cls
+        return cls
+
+    return decorator
+
+
+def registered_objects() -> dict:
+    return _REGISTERED
+
+
+def get_registered_object(name, custom_objects=None):
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    return _REGISTERED.get(name)

@@ -1,0 +1,29 @@
+"""Optimizers (Keras 3 names and defaults) and learning-rate schedules."""
+
+from ..naming import resolve, unknown_name_error
+from . import schedules
+from .algorithms import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Nadam, RMSprop
+from .base import Optimizer
+
+_CLASSES = [SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Nadam, RMSprop]
+_TABLE = {c.__name__: c for c in _CLASSES}
+_TABLE.update({c.__name__.lower(): c for c in _CLASSES})
+
+
+def get(identifier):
+    """An optimizer from a name ('adam', 'SGD'), a config dict or an instance."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str) and identifier not in _TABLE:
+        raise unknown_name_error("optimizer", identifier, _TABLE)
+    opt = resolve(identifier, _TABLE, "optimizer")
+    if not isinstance(opt, Optimizer):
+        raise TypeError(f"Could not interpret optimizer identifier: {identifier!r}")
+    return opt
+
+
+def serialize(optimizer):
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+__all__ = [c.__name__ for c in _CLASSES] + ["Optimizer", "get", "schedules", "serialize"]

@@ -1,0 +1,264 @@
+"""The update rules. Each docstring states its rule; ``g`` is the (clipped) gradient, ``t``
+the 1-based step, ``lr`` the learning rate at that step. All updates are in place."""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from .base import Optimizer
+
+
+def _check_unit(name, value):
+    if not 0 <= value <= 1:
+        raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={value}")
+    return float(value)
+
+
+class SGD(Optimizer):
+    """Gradient descent, with optional (Nesterov) momentum.
+
+    Without momentum: w <- w - lr * g.
+    With momentum: m <- momentum * m - lr * g; w <- w + m
+    (Nesterov: w <- w + momentum * m - lr * g).
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.momentum = _check_unit("momentum", momentum)
+        self.nesterov = bool(nesterov)
+        self.slot_names = ("momentum",) if self.momentum else ()
+
+    def update(self, g, w, s, lr):
+        if not self.momentum:
+            w -= lr * g
+            return
+        m = s["momentum"]
+        m *= self.momentum
+        m -= lr * g
+        if self.nesterov:
+            w += self.momentum * m - lr * g
+        else:
+            w += m
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam (Keras's form, epsilon outside the square root of the raw second moment).
+
+    m <- m + (1 - b1)(g - m); v <- v + (1 - b2)(g^2 - v);
+    w <- w - lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps).
+    With amsgrad, v_hat <- max(v_hat, v) replaces v in the last line.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, name="adam", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2 = _check_unit("beta_1", beta_1), _check_unit("beta_2", beta_2)
+        self.epsilon, self.amsgrad = float(epsilon), bool(amsgrad)
+        self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if amsgrad else ())
+
+    def update(self, g, w, s, lr):
+        xp = backend.array_module(w)
+        t = self.iterations + 1
+        alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        m, v = s["momentum"], s["velocity"]
+        m += (1 - self.beta_1) * (g - m)
+        v += (1 - self.beta_2) * (g * g - v)
+        if self.amsgrad:
+            vh = s["velocity_hat"]
+            xp.maximum(vh, v, out=vh)
+            v = vh
+        w -= alpha * m / (xp.sqrt(v) + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default 0.004): w <- w - lr * wd * w, then Adam."""
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, amsgrad=False, name="adamw", **kwargs):
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
+                         epsilon=epsilon, amsgrad=amsgrad, name=name, weight_decay=weight_decay,
+                         **kwargs)
+
+
+class Adamax(Optimizer):
+    """Adam with the infinity norm.
+
+    m <- m + (1 - b1)(g - m); u <- max(b2 u, |g|); w <- w - lr / (1 - b1^t) * m / (u + eps).
+    """
+
+    slot_names = ("m", "u")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 name="adamax", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, float(epsilon)
+
+    def update(self, g, w, s, lr):
+        xp = backend.array_module(w)
+        t = self.iterations + 1
+        m, u = s["m"], s["u"]
+        m += (1 - self.beta_1) * (g - m)
+        xp.maximum(self.beta_2 * u, xp.abs(g), out=u)
+        w -= lr * m / ((1 - self.beta_1**t) * (u + self.epsilon))
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Nadam(Optimizer):
+    """Adam with Nesterov momentum (Keras's schedule, decay 0.96).
+
+    mu_t = b1 (1 - 0.5 * 0.96^t); P_t = prod_{i<=t} mu_i;
+    m <- m + (1 - b1)(g - m); v <- v + (1 - b2)(g^2 - v);
+    m_hat = mu_{t+1} m / (1 - P_t mu_{t+1}) + (1 - mu_t) g / (1 - P_t);
+    v_hat = v / (1 - b2^t); w <- w - lr * m_hat / (sqrt(v_hat) + eps).
+    """
+
+    slot_names = ("momentum", "velocity")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 name="nadam", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, float(epsilon)
+        self.u_product = 1.0
+
+    def _mu(self, t):
+        return self.beta_1 * (1.0 - 0.5 * 0.96**t)
+
+    def _before_update(self):
+        self.u_product *= self._mu(self.iterations + 1)
+
+    def update(self, g, w, s, lr):
+        xp = backend.array_module(w)
+        t = self.iterations + 1
+        u_t, u_next = self._mu(t), self._mu(t + 1)
+        m, v = s["momentum"], s["velocity"]
+        m += (1 - self.beta_1) * (g - m)
+        v += (1 - self.beta_2) * (g * g - v)
+        m_hat = u_next * m / (1 - self.u_product * u_next) + (1 - u_t) * g / (1 - self.u_product)
+        v_hat = v / (1 - self.beta_2**t)
+        w -= lr * m_hat / (xp.sqrt(v_hat) + self.epsilon)
+
+    def _extra_named_state(self):
+        return {"u_product": self.u_product}
+
+    def _set_extra_named_state(self, state):
+        self.u_product = float(state["u_product"])
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Adagrad(Optimizer):
+    """a <- a + g^2 (a starts at initial_accumulator_value); w <- w - lr * g / sqrt(a + eps)."""
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+                 name="adagrad", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, float(epsilon)
+
+    def build_slots(self, variable):
+        xp = backend.array_module(variable.data)
+        return {"accumulator": xp.full_like(variable.data, self.initial_accumulator_value)}
+
+    def update(self, g, w, s, lr):
+        xp = backend.array_module(w)
+        a = s["accumulator"]
+        a += g * g
+        w -= lr * g / xp.sqrt(a + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value":
+                self.initial_accumulator_value, "epsilon": self.epsilon}
+
+
+class RMSprop(Optimizer):
+    """v <- rho v + (1 - rho) g^2 (centred: minus the square of the running mean of g);
+    step = lr * g / sqrt(v + eps); with momentum: m <- momentum * m + step, w <- w - m;
+    else w <- w - step."""
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, name="rmsprop", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.rho, self.momentum = _check_unit("rho", rho), _check_unit("momentum", momentum)
+        self.epsilon, self.centered = float(epsilon), bool(centered)
+        self.slot_names = ("velocity",) + (("momentum",) if momentum else ()) + (
+            ("average_gradient",) if centered else ())
+
+    def update(self, g, w, s, lr):
+        xp = backend.array_module(w)
+        v = s["velocity"]
+        v *= self.rho
+        v += (1 - self.rho) * g * g
+        denom = v
+        if self.centered:
+            mg = s["average_gradient"]
+            mg *= self.rho
+            mg += (1 - self.rho) * g
+            denom = v - mg * mg
+        step = lr * g / xp.sqrt(denom + self.epsilon)
+        if self.momentum:
+            m = s["momentum"]
+            m *= self.momentum
+            m += step
+            w -= m
+        else:
+            w -= step
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": self.centered}
+
+
+class Adadelta(Optimizer):
+    """a <- rho a + (1 - rho) g^2; d = -sqrt(b + eps) / sqrt(a + eps) * g;
+    b <- rho b + (1 - rho) d^2; w <- w + lr * d."""
+
+    slot_names = ("accumulated_grad", "accumulated_delta_var")
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name="adadelta", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.rho, self.epsilon = _check_unit("rho", rho), float(epsilon)
+
+    def update(self, g, w, s, lr):
+        xp = backend.array_module(w)
+        a, b = s["accumulated_grad"], s["accumulated_delta_var"]
+        a *= self.rho
+        a += (1 - self.rho) * g * g
+        d = -xp.sqrt(b + self.epsilon) / xp.sqrt(a + self.epsilon) * g
+        b *= self.rho
+        b += (1 - self.rho) * d * d
+        w += lr * d
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+class Lion(Optimizer):
+    """w <- w - lr * sign(b1 m + (1 - b1) g); m <- b2 m + (1 - b2) g."""
+
+    slot_names = ("momentum",)
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name="lion", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2 = _check_unit("beta_1", beta_1), _check_unit("beta_2", beta_2)
+
+    def update(self, g, w, s, lr):
+        xp = backend.array_module(w)
+        m = s["momentum"]
+        w -= lr * xp.sign(self.beta_1 * m + (1 - self.beta_1) * g)
+        m *= self.beta_2
+        m += (1 - self.beta_2) * g
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

@@ -1,0 +1,310 @@
+"""The optimizer base: gradient clipping, weight decay, schedules, EMA and saved state.
+
+An optimizer updates variables in place from their gradients. Three entry points:
+``apply(grads, variables)`` (Keras 3), ``apply_gradients(zip(grads, variables))``
+and, PyTorch-style, ``step()`` on the ``.grad`` of the variables it was given
+(``zero_grad()`` clears them). Each step, in order: clip the gradients
+(``clipnorm`` per variable, or ``global_clipnorm``, or ``clipvalue``), apply
+decoupled weight decay w <- w - lr * weight_decay * w, run the subclass's
+``update`` for every variable, apply constraints, advance ``iterations`` and
+update the moving averages when ``use_ema``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+from ..autograd.tensor import Tensor
+from . import schedules
+
+
+def _check_positive(name, value, allow_none=True):
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"Expected a positive number for `{name}`. Received: {name}={value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class; subclasses implement ``build_slots(variable)`` and ``update``."""
+
+    slot_names: tuple = ()
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        params=None,
+        **kwargs,
+    ):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unrecognized arguments {sorted(kwargs)}")
+        given = [n for n, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                ("global_clipnorm", global_clipnorm)) if v is not None]
+        if len(given) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: {', '.join(f'{n}={locals()[n]}' for n in given)}"
+            )
+        self.clipnorm = _check_positive("clipnorm", clipnorm)
+        self.clipvalue = _check_positive("clipvalue", clipvalue)
+        self.global_clipnorm = _check_positive("global_clipnorm", global_clipnorm)
+        if weight_decay is not None and (not isinstance(weight_decay, (int, float))
+                                         or weight_decay < 0):
+            raise ValueError(
+                f"Expected a non-negative `weight_decay`. Received: weight_decay={weight_decay!r}"
+            )
+        self.weight_decay = None if weight_decay is None else float(weight_decay)
+        if not 0 <= ema_momentum <= 1:
+            raise ValueError(f"`ema_momentum` must be in [0, 1]. Received: {ema_momentum}")
+        self.use_ema, self.ema_momentum = bool(use_ema), float(ema_momentum)
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.name = name or type(self).__name__.lower()
+        self._learning_rate = self._make_lr(learning_rate)
+        self.iterations = 0
+        self._variables: list = []
+        self._slots: list = []
+        self._ema: list = []
+        self._index: dict = {}
+        self._exclude_ids: set = set()
+        self._exclude_names: tuple = ()
+        self.built = False
+        # PyTorch style: the variables that step() updates (slots are made at the first step)
+        self._params = list(params) if params is not None else []
+
+    @staticmethod
+    def _make_lr(lr):
+        if isinstance(lr, schedules.LearningRateSchedule) or callable(lr):
+            return lr
+        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or lr < 0:
+            raise ValueError(
+                f"Expected `learning_rate` as a non-negative float or a schedule. "
+                f"Received: learning_rate={lr!r}"
+            )
+        return float(lr)
+
+    # --- learning rate ---
+    @property
+    def learning_rate(self) -> float:
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            return float(lr(self.iterations))
+        if callable(lr):
+            return float(lr())
+        return lr
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._learning_rate = self._make_lr(value)
+
+    lr = learning_rate
+
+    # --- state ---
+    def build(self, variables) -> None:
+        """Create the slots for ``variables`` (in order)."""
+        for v in variables:
+            if id(v) in self._index:
+                continue
+            self._index[id(v)] = len(self._variables)
+            self._variables.append(v)
+            self._slots.append(self.build_slots(v))
+            if self.use_ema:
+                self._ema.append(v.data.copy())
+        self.built = True
+
+    def build_slots(self, variable) -> dict:
+        xp = backend.array_module(variable.data)
+        return {name: xp.zeros_like(variable.data) for name in self.slot_names}
+
+    @property
+    def variables(self) -> list:
+        """The optimizer state as arrays, in a fixed order: iterations, then each slot."""
+        out = [np.array(self.iterations, dtype=np.int64)]
+        for slots in self._slots:
+            out.extend(slots.values())
+        out.extend(self._extra_state())
+        return out
+
+    def _extra_state(self):
+        return []
+
+    def get_state(self) -> dict:
+        """Named copies of every state array (for saving and exact resume)."""
+        state = {"iterations": np.array(self.iterations, dtype=np.int64)}
+        for i, (v, slots) in enumerate(zip(self._variables, self._slots)):
+            for name, arr in slots.items():
+                state[f"{i}/{v.path or 'var'}/{name}"] = backend.to_numpy(arr).copy()
+        for i, arr in enumerate(self._ema):
+            state[f"ema/{i}"] = backend.to_numpy(arr).copy()
+        for k, arr in self._extra_named_state().items():
+            state[k] = np.asarray(arr).copy()
+        return state
+
+    def set_state(self, state: dict) -> None:
+        expected = self.get_state()
+        missing = set(expected) - set(state)
+        if missing:
+            raise ValueError(f"{type(self).__name__}.set_state: missing entries {sorted(missing)}")
+        for k, v in expected.items():
+            if np.shape(state[k]) != np.shape(v):
+                raise ValueError(
+                    f"{type(self).__name__}.set_state: {k} expected shape {np.shape(v)}. "
+                    f"Received: {np.shape(state[k])}"
+                )
+        self.iterations = int(state["iterations"])
+        for i, (v, slots) in enumerate(zip(self._variables, self._slots)):
+            for name in slots:
+                slots[name][...] = state[f"{i}/{v.path or 'var'}/{name}"]
+        for i, arr in enumerate(self._ema):
+            arr[...] = state[f"ema/{i}"]
+        self._set_extra_named_state(state)
+
+    def _extra_named_state(self):
+        return {}
+
+    def _set_extra_named_state(self, state):
+        pass
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Exclude variables (or variables whose name contains one of ``var_names``)."""
+        self._exclude_ids |= {id(v) for v in (var_list or [])}
+        self._exclude_names = tuple(var_names or ())
+
+    # --- applying ---
+    def apply(self, grads, trainable_variables=None):
+        """Update ``trainable_variables`` (default: those given before) with ``grads``."""
+        if trainable_variables is None:
+            trainable_variables = self._variables
+        grads = list(grads)
+        variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(
+                f"{type(self).__name__}.apply: got {len(grads)} gradients for "
+                f"{len(variables)} variables"
+            )
+        pairs = []
+        for g, v in zip(grads, variables):
+            if g is None:
+                continue
+            g = g.data if isinstance(g, Tensor) else g
+            if g.shape != v.shape:
+                raise ValueError(
+                    f"{type(self).__name__}: gradient of shape {g.shape} for variable "
+                    f"{v.path!r} of shape {v.shape}"
+                )
+            pairs.append((g, v))
+        if not pairs:
+            return
+        self.build([v for _, v in pairs])
+        grads = self._clip([g for g, _ in pairs])
+        lr = self.learning_rate
+        self._before_update()
+        for g, (_, v) in zip(grads, pairs):
+            if self.weight_decay and self._decays(v):
+                v.data -= v.data * (self.weight_decay * lr)
+            self.update(g, v.data, self._slots[self._index[id(v)]], lr)
+            if getattr(v, "constraint", None) is not None:
+                v.data[...] = v.constraint(v.data)
+        self.iterations += 1
+        if self.use_ema:
+            self._update_ema()
+
+    def apply_gradients(self, grads_and_vars):
+        """Keras 2 style: ``apply_gradients(zip(grads, variables))``."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+        return self.iterations
+
+    def step(self):
+        """PyTorch style: update every variable from its ``.grad``."""
+        variables = self._params or self._variables
+        if not variables:
+            raise RuntimeError(
+                f"{type(self).__name__}.step(): no variables. Pass them at construction "
+                "(params=model.trainable_variables) or call apply(grads, variables)."
+            )
+        self.apply([v.grad for v in variables], variables)
+
+    def zero_grad(self):
+        for v in self._params or self._variables:
+            v.grad = None
+
+    def _decays(self, v):
+        if id(v) in self._exclude_ids:
+            return False
+        return not any(n in (v.path or "") for n in self._exclude_names)
+
+    def _before_update(self):
+        """Hook for state shared by all variables of one step (Nadam's momentum product)."""
+
+    def _clip(self, grads):
+        xp = backend.array_module(grads[0])
+        if self.clipnorm:
+            out = []
+            for g in grads:
+                n = float(xp.sqrt((g * g).sum()))
+                out.append(g * (self.clipnorm / max(n, self.clipnorm)))
+            return out
+        if self.global_clipnorm:
+            total = math.sqrt(sum(float((g * g).sum()) for g in grads))
+            scale = self.global_clipnorm / max(total, self.global_clipnorm)
+            return [g * scale for g in grads] if scale < 1 else grads
+        if self.clipvalue:
+            return [xp.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def _update_ema(self):
+        m = self.ema_momentum
+        for avg, v in zip(self._ema, self._variables):
+            if self.iterations == 1:
+                avg[...] = v.data
+            else:
+                avg *= m
+                avg += (1 - m) * v.data
+        f = self.ema_overwrite_frequency
+        if f and self.iterations % f == 0:
+            self.finalize_variable_values(self._variables)
+
+    def finalize_variable_values(self, variables=None):
+        """Copy the moving averages into the variables (end of ``fit`` when ``use_ema``)."""
+        if not self.use_ema:
+            return
+        for avg, v in zip(self._ema, self._variables):
+            v.data[...] = avg
+
+    def update(self, g, w, slots, lr):
+        raise NotImplementedError
+
+    # --- config ---
+    def get_config(self) -> dict:
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = {"class_name": type(lr).__name__, "config": lr.get_config()}
+        return {
+            "name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
+            "global_clipnorm": self.global_clipnorm, "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        lr = config.get("learning_rate")
+        if isinstance(lr, dict):
+            config["learning_rate"] = schedules.get(lr)
+        return cls(**config)
