@@ -154,3 +154,91 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         return tuple(g for g in gs if g is not None)
 
     return gradcheck(first_grads, arrays, eps=eps, atol=atol, rtol=rtol, seed=seed)
+
+
+def run_layer_test(
+    layer_cls,
+    init_kwargs=None,
+    input_shape=(2, 3),
+    input_dtype="float32",
+    input_data=None,
+    expected_output_shape=None,
+    expected_output_dtype=None,
+    expected_num_trainable_weights=None,
+    expected_num_non_trainable_weights=None,
+    expected_weight_shapes=None,
+    call_kwargs=None,
+    supports_training=True,
+    seed=0,
+):
+    """Exercise a layer the same way every time (like Keras's ``run_layer_test``).
+
+    Checks: build on first call, output shape and dtype, weight counts and shapes,
+    config round trip (same config; same output with the same weights), and one
+    training step that changes every trainable weight. Returns the layer's output.
+    """
+    from . import backend as _backend
+    from . import optimizers
+    from .autograd import no_grad
+
+    init_kwargs = dict(init_kwargs or {})
+    call_kwargs = dict(call_kwargs or {})
+    rng = np.random.default_rng(seed)
+    if input_data is None:
+        if np.dtype(input_dtype).kind in "iu":
+            input_data = rng.integers(0, 5, size=input_shape).astype(input_dtype)
+        else:
+            input_data = rng.standard_normal(input_shape).astype(input_dtype)
+    layer = layer_cls(**init_kwargs)
+    assert not layer.built or not layer.weights, f"{layer_cls.__name__} built before a call"
+    with no_grad():
+        out = layer(input_data, **call_kwargs)
+    assert layer.built, f"{layer_cls.__name__} is not built after its first call"
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    if expected_output_shape is not None:
+        shapes = [tuple(o.shape) for o in outs]
+        expected = expected_output_shape if isinstance(expected_output_shape, list) else [
+            tuple(expected_output_shape)]
+        assert shapes == [tuple(s) for s in expected], f"output shapes {shapes} != {expected}"
+    dtype = expected_output_dtype or (_backend.floatx() if np.dtype(input_dtype).kind == "f"
+                                      else None)
+    if dtype is not None:
+        assert all(o.dtype == np.dtype(dtype) for o in outs), [o.dtype for o in outs]
+    if expected_num_trainable_weights is not None:
+        assert len(layer.trainable_weights) == expected_num_trainable_weights, (
+            f"{len(layer.trainable_weights)} trainable weights, expected "
+            f"{expected_num_trainable_weights}"
+        )
+    if expected_num_non_trainable_weights is not None:
+        assert len(layer.non_trainable_weights) == expected_num_non_trainable_weights
+    if expected_weight_shapes is not None:
+        assert [tuple(w.shape) for w in layer.weights] == [tuple(s) for s in
+                                                           expected_weight_shapes]
+    config = layer.get_config()
+    clone = layer_cls.from_config(config)
+    assert clone.get_config() == config, "config does not round-trip"
+    with no_grad():
+        clone(input_data, **call_kwargs)
+    clone.set_weights(layer.get_weights())
+    with no_grad():
+        again = clone(input_data, **call_kwargs)
+    agains = again if isinstance(again, (list, tuple)) else [again]
+    for a, b in zip(outs, agains):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-6)
+    if supports_training and layer.trainable_weights:
+        before = [w.numpy().copy() for w in layer.trainable_weights]
+        opt = optimizers.SGD(0.1)
+        step_kwargs = dict(call_kwargs)
+        if layer._call_has_training:
+            step_kwargs.setdefault("training", True)
+        result = layer(input_data, **step_kwargs)
+        results = result if isinstance(result, (list, tuple)) else [result]
+        loss = sum((r * r).sum() for r in results if r.dtype.kind == "f")
+        for extra in layer.losses:
+            loss = loss + extra
+        loss.backward()
+        opt.apply([w.grad for w in layer.trainable_weights], layer.trainable_weights)
+        changed = [not np.array_equal(b, w.numpy()) for b, w in
+                   zip(before, layer.trainable_weights)]
+        assert any(changed), "a training step changed no trainable weight"
+    return out

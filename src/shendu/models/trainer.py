@@ -222,6 +222,14 @@ class Trainer:
                 m.update_state(ys[i], preds[i], sample_weight if weighted else None)
         return self.get_metrics_result()
 
+    def _metrics_result_or_logs(self, logs):
+        """Keras's rule: the metrics' results when the step reported the compiled metrics,
+        else what a custom train_step returned."""
+        names = {m.name for m in self.metrics}
+        if logs and not set(logs) <= names:
+            return {k: _to_float(v) for k, v in logs.items()}
+        return dict(self.get_metrics_result())
+
     def get_metrics_result(self):
         return {m.name: _to_float(m.result()) for m in self.metrics}
 
@@ -355,7 +363,7 @@ class Trainer:
                     break
             if step == 0:
                 raise ValueError("fit: the training data produced no batches")
-            epoch_logs = dict(self.get_metrics_result())
+            epoch_logs = self._metrics_result_or_logs(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_batches(val)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -371,10 +379,11 @@ class Trainer:
     # ------------------------------------------------------------------ evaluate / predict
     def _evaluate_batches(self, batches):
         self.reset_metrics()
+        logs = {}
         with no_grad():
             for batch in batches.epoch():
-                self.test_step(batch)
-        return self.get_metrics_result()
+                logs = self.test_step(batch)
+        return self._metrics_result_or_logs(logs)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
@@ -395,7 +404,7 @@ class Trainer:
                 logs = self.test_step(batch)
                 if bar is not None:
                     bar.update(i + 1, logs, finalize=False)
-        logs = self.get_metrics_result()
+        logs = self._metrics_result_or_logs(logs)
         if bar is not None:
             bar.update(bar.seen, logs, finalize=True)
         if return_dict:
