@@ -165,6 +165,7 @@ class EarlyStopping(_Monitor):
             return
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights = self.model.get_weights()
+            self.best_epoch = epoch
         self.wait += 1
         if self._better(current, self.best):
             self.best = current

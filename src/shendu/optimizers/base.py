@@ -52,12 +52,13 @@ class Optimizer:
     ):
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unrecognized arguments {sorted(kwargs)}")
-        given = [n for n, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
-                                ("global_clipnorm", global_clipnorm)) if v is not None]
+        clip_args = {"clipnorm": clipnorm, "clipvalue": clipvalue,
+                     "global_clipnorm": global_clipnorm}
+        given = {n: v for n, v in clip_args.items() if v is not None}
         if len(given) > 1:
             raise ValueError(
                 "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
-                f"Received: {', '.join(f'{n}={locals()[n]}' for n in given)}"
+                f"Received: {', '.join(f'{n}={v}' for n, v in given.items())}"
             )
         self.clipnorm = _check_positive("clipnorm", clipnorm)
         self.clipvalue = _check_positive("clipvalue", clipvalue)

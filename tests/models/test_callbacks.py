@@ -1,0 +1,124 @@
+"""Each callback's behaviour during fit."""
+
+import csv
+import math
+
+import numpy as np
+import pytest
+
+import shendu
+from shendu import callbacks, layers
+from shendu.models import Sequential
+
+
+def _model(lr=0.01):
+    m = Sequential([layers.Input((3,)), layers.Dense(1)])
+    m.compile(shendu.optimizers.SGD(lr), "mse")
+    return m
+
+
+X = np.random.default_rng(0).standard_normal((32, 3)).astype(np.float32)
+Y = X.sum(1, keepdims=True)
+
+
+def test_early_stopping_with_patience_and_restore_best_weights():
+    m = _model()
+    losses = iter([1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+    snapshots = []
+
+    class FakeVal(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_loss"] = next(losses)
+            snapshots.append(self.model.get_weights())
+
+    es = callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+    h = m.fit(X, Y, epochs=7, verbose=0, callbacks=[FakeVal(), es])
+    assert len(h.history["loss"]) == 4  # best at epoch 2, two more without improvement
+    assert es.stopped_epoch == 3 and es.best_epoch == 1
+    for a, b in zip(m.get_weights(), snapshots[1]):
+        np.testing.assert_array_equal(a, b)
+
+
+class ConstantVal(callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = 1.0
+
+
+def test_early_stopping_baseline_and_start_from_epoch():
+    es = callbacks.EarlyStopping(patience=1, baseline=0.5)
+    h = _model().fit(X, Y, epochs=6, verbose=0, callbacks=[ConstantVal(), es])
+    assert len(h.history["loss"]) == 2  # the baseline is never beaten
+    es2 = callbacks.EarlyStopping(patience=1, baseline=0.5, start_from_epoch=3)
+    h2 = _model().fit(X, Y, epochs=8, verbose=0, callbacks=[ConstantVal(), es2])
+    assert len(h2.history["loss"]) == 5
+
+
+def test_reduce_lr_on_plateau_and_scheduler():
+    m = _model(lr=0.1)
+    vals = iter([1.0, 1.0, 1.0, 1.0, 1.0])
+
+    class Plateau(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_loss"] = next(vals)
+
+    h = m.fit(X, Y, epochs=5, verbose=0,
+              callbacks=[Plateau(), callbacks.ReduceLROnPlateau(factor=0.5, patience=2)])
+    assert m.optimizer.learning_rate == pytest.approx(0.025)  # reduced after epochs 3 and 5
+    assert "learning_rate" in h.history
+    m2 = _model(lr=0.1)
+    m2.fit(X, Y, epochs=3, verbose=0,
+           callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))])
+    assert m2.optimizer.learning_rate == pytest.approx(0.1 / 3)
+    with pytest.raises(ValueError, match="the schedule must return a float"):
+        _model().fit(X, Y, epochs=1, verbose=0,
+                     callbacks=[callbacks.LearningRateScheduler(lambda e, lr: "x")])
+
+
+def test_csv_logger_lambda_and_terminate_on_nan(tmp_path):
+    path = tmp_path / "log.csv"
+    seen = []
+    _model().fit(X, Y, epochs=3, verbose=0, callbacks=[
+        callbacks.CSVLogger(path),
+        callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch)),
+    ])
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["0", "1", "2"] and "loss" in rows[0]
+    assert seen == [0, 1, 2]
+    m = _model(lr=1e10)
+    with np.errstate(all="ignore"):  # the point is to blow up
+        h = m.fit(X * 1e10, Y, epochs=50, verbose=0, callbacks=[callbacks.TerminateOnNaN()])
+    assert len(h.history["loss"]) < 50 and not math.isfinite(h.history["loss"][-1])
+
+
+def test_custom_callback_stops_training_and_hooks_order():
+    events = []
+
+    class Recorder(callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            events.append("train_begin")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            events.append(f"epoch_begin{epoch}")
+
+        def on_train_batch_end(self, batch, logs=None):
+            events.append("batch")
+            if batch == 1:
+                self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            events.append("train_end")
+
+    h = _model().fit(X, Y, epochs=5, batch_size=8, verbose=0, callbacks=[Recorder()])
+    assert events == ["train_begin", "epoch_begin0", "batch", "batch", "train_end"]
+    assert len(h.history["loss"]) == 1
+
+
+def test_model_checkpoint_needs_saving(tmp_path):
+    pytest.importorskip("safetensors")
+    m = _model()
+    ck = callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch:02d}.weights.safetensors"),
+                                   save_weights_only=True, monitor="loss", save_best_only=True)
+    m.fit(X, Y, epochs=3, verbose=0, callbacks=[ck])
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files[0] == "m-01.weights.safetensors" and len(files) == 3
