@@ -7,7 +7,6 @@ import csv
 import math
 import os
 import sys
-import tempfile
 import warnings
 
 import numpy as np
@@ -342,22 +341,3 @@ class LambdaCallback(Callback):
         for name, fn in hooks.items():
             if fn is not None:
                 setattr(self, name, fn)
-
-
-def atomic_write(path, write):
-    """Write through ``write(tmp_path)`` to a temporary file in the same folder, fsync,
-    then rename into place: a crash leaves the old file intact."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise

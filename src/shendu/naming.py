@@ -100,3 +100,33 @@ def get_registered_object(name, custom_objects=None):
     if custom_objects and name in custom_objects:
         return custom_objects[name]
     return _REGISTERED.get(name)
+
+
+class _Scope:
+    objects: dict = {}
+    safe_mode = True
+
+
+class custom_object_scope:  # noqa: N801 - the Keras name
+    """Within the block, configs may name the classes and functions in ``objects``."""
+
+    def __init__(self, objects=None, safe_mode=True):
+        self.objects, self.safe_mode = dict(objects or {}), safe_mode
+
+    def __enter__(self):
+        self._saved = (_Scope.objects, _Scope.safe_mode)
+        _Scope.objects = {**_Scope.objects, **self.objects}
+        _Scope.safe_mode = self.safe_mode
+        return self
+
+    def __exit__(self, *exc):
+        _Scope.objects, _Scope.safe_mode = self._saved
+        return False
+
+
+def scoped_objects() -> dict:
+    return _Scope.objects
+
+
+def scoped_safe_mode() -> bool:
+    return _Scope.safe_mode

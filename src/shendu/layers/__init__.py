@@ -49,13 +49,14 @@ def _layer_table():
 def deserialize(config, custom_objects=None):
     """A layer from ``{'class_name': ..., 'config': ...}`` through the closed table of shendu
     layers plus ``custom_objects`` and registered classes (never by importing a name)."""
-    from ..naming import _REGISTERED, unknown_name_error
+    from ..naming import _REGISTERED, scoped_objects, unknown_name_error
 
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Expected a layer config with 'class_name'. Received: {config!r}")
     table = _layer_table()
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or table.get(name) or _REGISTERED.get(name)
+    cls = ((custom_objects or {}).get(name) or scoped_objects().get(name) or table.get(name)
+           or _REGISTERED.get(name))
     if cls is None:
         raise unknown_name_error("layer class", name, table)
     inner = dict(config.get("config") or {})

@@ -220,6 +220,27 @@ class Lambda(Layer):
         return {**super().get_config(), "function": getattr(self.function, "__name__", "lambda"),
                 "arguments": self.arguments}
 
+    @classmethod
+    def from_config(cls, config):
+        from ..naming import scoped_objects, scoped_safe_mode
+
+        config = dict(config)
+        fn = config.pop("function")
+        if callable(fn):
+            return cls(fn, **config)
+        if scoped_safe_mode():
+            raise ValueError(
+                f"Lambda layer {config.get('name')!r}: refusing to rebuild a Lambda function "
+                "from a config under safe_mode=True. Pass safe_mode=False and the function "
+                f"itself in custom_objects={{{fn!r}: your_function}} to opt in."
+            )
+        if fn not in scoped_objects():
+            raise ValueError(
+                f"Lambda layer {config.get('name')!r}: the function {fn!r} must be passed in "
+                "custom_objects (its code is never stored in the file)"
+            )
+        return cls(scoped_objects()[fn], **config)
+
 
 class Identity(Layer):
     """Returns its input unchanged."""

@@ -159,6 +159,8 @@ class Optimizer:
         missing = set(expected) - set(state)
         if missing:
             raise ValueError(f"{type(self).__name__}.set_state: missing entries {sorted(missing)}")
+        state = {k: np.reshape(state[k], np.shape(v)) if np.size(state[k]) == np.size(v) == 1
+                 else state[k] for k, v in expected.items()}
         for k, v in expected.items():
             if np.shape(state[k]) != np.shape(v):
                 raise ValueError(

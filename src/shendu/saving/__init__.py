@@ -1,5 +1,237 @@
-"""Saving and loading models; the registry of custom classes."""
+"""Saving and loading: one ``.shendu`` file per model, safe to load from strangers.
 
-from ..naming import get_registered_object, register_serializable
+A ``.shendu`` file is a zip holding ``config.json`` (the architecture through
+``get_config``, the compile arguments, the CSV preprocessing of ``shendu train``,
+versions) and ``model.safetensors`` (the weights, and the optimizer state unless
+``include_optimizer=False``). Loading never unpickles and never runs code from the
+file: class names resolve only through shendu's closed tables, ``custom_objects``
+and ``register_serializable``; every refusal raises ``ModelFileError``.
 
-__all__ = ["get_registered_object", "register_serializable"]
+Tensors are written and read with the ``safetensors`` package (the ``[save]``
+extra: ``pip install 'shendu[save]'``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+
+import numpy as np
+
+from .. import backend
+from ..naming import custom_object_scope, get_registered_object, register_serializable
+from .checks import ModelFileError, check_config_values, load_tensors, open_archive
+from .checks import parse_config, read_member
+from .files import atomic_write
+
+FORMAT_VERSION = 1
+
+
+def safetensors_numpy():
+    try:
+        import safetensors.numpy as st
+    except ImportError:
+        raise ImportError(
+            "Saving and loading need the safetensors package, which is not installed. "
+            "Install the extra: pip install 'shendu[save]'"
+        ) from None
+    return st
+
+
+def _weight_key(i, var):
+    return f"w{i:04d}:{var.path}"
+
+
+def _model_tensors(model, include_optimizer):
+    tensors = {}
+    for i, v in enumerate(model.weights):
+        tensors[_weight_key(i, v)] = np.ascontiguousarray(backend.to_numpy(v.data))
+    if include_optimizer and getattr(model, "optimizer", None) is not None:
+        for k, arr in model.optimizer.get_state().items():
+            tensors[f"optimizer/{k}"] = np.ascontiguousarray(np.asarray(arr))
+    return tensors
+
+
+def _check_path(filepath, suffix, overwrite):
+    path = os.fspath(filepath)
+    if not path.endswith(suffix):
+        raise ValueError(f"The filename must end in {suffix!r}. Received: filepath={path!r}")
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path} exists and overwrite=False")
+    return path
+
+
+def save_model(model, filepath, overwrite=True, include_optimizer=True):
+    """Write ``model`` to a ``.shendu`` file, atomically (temporary file, fsync, rename)."""
+    st = safetensors_numpy()
+    path = _check_path(filepath, ".shendu", overwrite)
+    if not model.built:
+        raise ValueError(f"Model {model.name!r} is not built: call it on data before saving")
+    config = {
+        "format": "shendu",
+        "format_version": FORMAT_VERSION,
+        "shendu_version": _version(),
+        "numpy_version": np.__version__,
+        "model": {"class_name": type(model).__name__, "config": model.get_config()},
+        "build_config": model.get_build_config() if model._graph is None else None,
+        "compile_config": model.get_compile_config() if getattr(model, "compiled", False) else None,
+        "preprocessing": getattr(model, "preprocessing", None),
+        "weights": [v.path for v in model.weights],
+    }
+    config_bytes = json.dumps(config, indent=1, default=_json_default).encode("utf-8")
+    check_config_values(config["model"], path)
+    weights = st.save(_model_tensors(model, include_optimizer), metadata={"format": "shendu"})
+
+    def write(tmp):
+        with zipfile.ZipFile(tmp, "w") as zf:
+            zf.writestr("config.json", config_bytes, compress_type=zipfile.ZIP_DEFLATED)
+            zf.writestr("model.safetensors", weights, compress_type=zipfile.ZIP_STORED)
+
+    atomic_write(path, write)
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, tuple):
+        return list(o)
+    raise TypeError(f"Cannot write {type(o).__name__} into a model config")
+
+
+def _version():
+    from .. import __version__
+
+    return __version__
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
+    """Rebuild a model from a ``.shendu`` file (and, when compiled, its optimizer state).
+
+    Raises ``ModelFileError`` for a file that is malformed, oversized, names
+    something outside the registry, or whose weights do not fit the model.
+    """
+    safetensors_numpy()
+    path = os.fspath(filepath)
+    with open_archive(path) as zf:
+        config = parse_config(read_member(zf, "config.json", path), path)
+        tensors = load_tensors(read_member(zf, "model.safetensors", path), path)
+    for key in ("model", "weights"):
+        if key not in config:
+            raise ModelFileError(f"{path}: config.json has no {key!r} entry")
+    check_config_values(config["model"], path, safe_mode=safe_mode)
+    if config.get("compile_config") is not None:
+        check_config_values(config["compile_config"], path, "compile_config")
+    from ..layers import deserialize
+
+    try:
+        with custom_object_scope(custom_objects or {}, safe_mode=safe_mode):
+            model = deserialize(config["model"], custom_objects)
+            build = config.get("build_config")
+            if build and not model.built:
+                model.build_from_config(build)
+    except ModelFileError:
+        raise
+    except (ValueError, TypeError, KeyError) as err:
+        raise ModelFileError(f"{path}: cannot rebuild the model from its config ({err})") from None
+    _assign_weights(model, tensors, path)
+    if compile and config.get("compile_config"):
+        try:
+            model.compile_from_config(config["compile_config"])
+        except (ValueError, TypeError, KeyError) as err:
+            raise ModelFileError(f"{path}: invalid compile config ({err})") from None
+        _restore_optimizer(model, tensors, path)
+    prep = config.get("preprocessing")
+    if prep is not None:
+        model.preprocessing = prep
+    return model
+
+
+def _assign_weights(model, tensors, path):
+    variables = model.weights
+    names = [k for k in tensors if not k.startswith("optimizer/")]
+    if len(names) != len(variables):
+        raise ModelFileError(
+            f"{path}: the file holds {len(names)} weights; the model has {len(variables)}"
+        )
+    pending = []
+    for i, v in enumerate(variables):
+        key = _weight_key(i, v)
+        if key not in tensors:
+            found = next((k for k in names if k.startswith(f"w{i:04d}:")), None)
+            raise ModelFileError(
+                f"{path}: weight {i} of the model is {v.path!r} but the file has {found!r}"
+            )
+        arr = tensors[key]
+        if arr.shape != v.shape:
+            raise ModelFileError(
+                f"{path}: layer weight {v.path!r} expected shape {v.shape}. "
+                f"Received: shape {arr.shape}"
+            )
+        if arr.dtype != v.dtype:
+            raise ModelFileError(
+                f"{path}: layer weight {v.path!r} expected dtype {v.dtype}. "
+                f"Received: dtype {arr.dtype} (no silent cast)"
+            )
+        pending.append((v, arr))
+    for v, arr in pending:
+        v.assign(arr)
+
+
+def _restore_optimizer(model, tensors, path):
+    state = {k[len("optimizer/"):]: v for k, v in tensors.items() if k.startswith("optimizer/")}
+    if not state:
+        return
+    opt = model.optimizer
+    opt.build(model.trainable_weights)
+    expected = opt.get_state()
+    if set(expected) != set(state):
+        raise ModelFileError(
+            f"{path}: the optimizer state does not match the model's variables "
+            f"(expected {len(expected)} entries, found {len(state)})"
+        )
+    opt.set_state(state)
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Write the model's weights to a ``.weights.safetensors`` file (atomically)."""
+    st = safetensors_numpy()
+    path = _check_path(filepath, ".weights.safetensors", overwrite)
+    data = st.save(_model_tensors(model, include_optimizer=False), metadata={"format": "shendu"})
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+    atomic_write(path, write)
+
+
+def load_weights(model, filepath):
+    """Load weights saved by ``save_weights`` into a built model (names, shapes, dtypes
+    checked before anything is assigned)."""
+    safetensors_numpy()
+    path = os.fspath(filepath)
+    if not path.endswith(".weights.safetensors"):
+        raise ValueError(
+            f"The filename must end in '.weights.safetensors'. Received: filepath={path!r}"
+        )
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        data = f.read(size)
+    tensors = load_tensors(data, path)
+    _assign_weights(model, tensors, path)
+
+
+__all__ = [
+    "ModelFileError",
+    "get_registered_object",
+    "load_model",
+    "load_weights",
+    "register_serializable",
+    "save_model",
+    "save_weights",
+]
