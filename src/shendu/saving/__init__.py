@@ -80,7 +80,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         "weights": [v.path for v in model.weights],
     }
     config_bytes = json.dumps(config, indent=1, default=_json_default).encode("utf-8")
-    check_config_values(config["model"], path)
+    check_config_values(config["model"], path, safe_mode=False)
     weights = st.save(_model_tensors(model, include_optimizer), metadata={"format": "shendu"})
 
     def write(tmp):
@@ -159,12 +159,15 @@ def _assign_weights(model, tensors, path):
             f"{path}: the file holds {len(names)} weights; the model has {len(variables)}"
         )
     pending = []
+    by_index = {k.split(":", 1)[0]: k for k in names}
     for i, v in enumerate(variables):
-        key = _weight_key(i, v)
-        if key not in tensors:
-            found = next((k for k in names if k.startswith(f"w{i:04d}:")), None)
+        # Weights match by position and by their own name ("kernel"); the layer part of
+        # the path may differ (auto-named layers inside a subclassed model).
+        key = by_index.get(f"w{i:04d}")
+        own = (v.path or "").rsplit("/", 1)[-1]
+        if key is None or key.rsplit("/", 1)[-1] != own:
             raise ModelFileError(
-                f"{path}: weight {i} of the model is {v.path!r} but the file has {found!r}"
+                f"{path}: weight {i} of the model is {v.path!r} but the file has {key!r}"
             )
         arr = tensors[key]
         if arr.shape != v.shape:

@@ -107,7 +107,6 @@ def parse_config(raw, path):
         raise ModelFileError(f"{path}: config.json is not valid JSON ({err})") from None
     if not isinstance(config, dict) or config.get("format") != "shendu":
         raise ModelFileError(f"{path}: config.json is not a shendu model config")
-    check_config_values(config["model"] if "model" in config else config, path)
     return config
 
 

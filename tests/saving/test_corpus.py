@@ -1,0 +1,210 @@
+"""A corpus of crafted model files: each is refused with ModelFileError, fires no code, and
+stays within the file's size plus 64 MiB of memory while being refused."""
+
+import io
+import json
+import os
+import pickle
+import struct
+import tracemalloc
+import zipfile
+
+import numpy as np
+import pytest
+
+pytest.importorskip("safetensors")
+
+import shendu  # noqa: E402
+from shendu import layers  # noqa: E402
+from shendu.saving import ModelFileError, load_model, load_weights  # noqa: E402
+
+CANARY = os.path.join(os.path.dirname(__file__), "_canary_fired")
+
+
+class Canary:
+    """If anything ever calls this, the canary file appears."""
+
+    def __reduce__(self):
+        return (open, (CANARY, "w"))
+
+
+class Detonator(layers.Layer):  # deliberately NOT registered
+    def __init__(self, **kwargs):
+        open(CANARY, "w").close()
+        super().__init__(**kwargs)
+
+
+def _good_model():
+    m = shendu.Sequential([layers.Input((3,)), layers.Dense(2, name="d")])
+    m.compile("adam", "mse")
+    m.fit(np.ones((4, 3)), np.ones((4, 2)), epochs=1, verbose=0)
+    return m
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory):
+    path = tmp_path_factory.mktemp("good") / "m.shendu"
+    _good_model().save(str(path))
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def _zip(members):
+    import warnings
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buf, "w") as zf:
+        warnings.simplefilter("ignore")  # duplicate names are the point of one case
+        for name, data in members:
+            zf.writestr(zipfile.ZipInfo(name), data)
+    return buf.getvalue()
+
+
+def _st(header, body=b"", raw_len=None):
+    h = json.dumps(header).encode() if not isinstance(header, bytes) else header
+    n = len(h) if raw_len is None else raw_len
+    return struct.pack("<Q", n) + h + body
+
+
+def _with_config(good, edit):
+    cfg = json.loads(good["config.json"])
+    edit(cfg)
+    return _zip([("config.json", json.dumps(cfg).encode()), ("model.safetensors", good["model.safetensors"])])
+
+
+def _with_weights(good, st_bytes):
+    return _zip([("config.json", good["config.json"]), ("model.safetensors", st_bytes)])
+
+
+def _bomb():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("config.json", b"{}")
+        info = zipfile.ZipInfo("model.safetensors")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(info, "w", force_zip64=True) as f:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(300):  # 300 MiB of zeros, a few hundred KiB compressed
+                f.write(chunk)
+    return buf.getvalue()
+
+
+def _set_layer(cfg, key, value):
+    cfg["model"]["config"]["layers"][1]["config"][key] = value
+
+
+def _replace_class(cfg, name):
+    cfg["model"]["config"]["layers"][1]["class_name"] = name
+
+
+def _tensor_entry(dtype="F32", shape=(2,), offsets=(0, 8)):
+    return {"dtype": dtype, "shape": list(shape), "data_offsets": list(offsets)}
+
+
+CASES = {
+    "not a zip": lambda g: b"this is not a zip file at all",
+    "empty file": lambda g: b"",
+    "pickle file": lambda g: pickle.dumps(Canary()),
+    "truncated zip": lambda g: _with_config(g, lambda c: None)[:200],
+    "absolute member name": lambda g: _zip([("/etc/config.json", b"{}"), ("config.json", g["config.json"]), ("model.safetensors", g["model.safetensors"])]),
+    "dotdot member name": lambda g: _zip([("../config.json", g["config.json"]), ("model.safetensors", g["model.safetensors"])]),
+    "duplicate member": lambda g: _zip([("config.json", g["config.json"]), ("config.json", g["config.json"]), ("model.safetensors", g["model.safetensors"])]),
+    "missing weights": lambda g: _zip([("config.json", g["config.json"])]),
+    "missing config": lambda g: _zip([("model.safetensors", g["model.safetensors"])]),
+    "extra pickle member": lambda g: _zip([("config.json", g["config.json"]), ("model.safetensors", g["model.safetensors"]), ("payload.pkl", pickle.dumps(Canary()))]),
+    "decompression bomb": lambda g: _bomb(),
+    "config not utf8": lambda g: _zip([("config.json", b"\xff\xfe{"), ("model.safetensors", g["model.safetensors"])]),
+    "config not json": lambda g: _zip([("config.json", b"{not json"), ("model.safetensors", g["model.safetensors"])]),
+    "config not shendu": lambda g: _zip([("config.json", b'{"format": "keras"}'), ("model.safetensors", g["model.safetensors"])]),
+    "config duplicate keys": lambda g: _zip([("config.json", b'{"format": "shendu", "format": "shendu"}'), ("model.safetensors", g["model.safetensors"])]),
+    "unregistered class": lambda g: _with_config(g, lambda c: _replace_class(c, "Detonator")),
+    "python module path as class": lambda g: _with_config(g, lambda c: _replace_class(c, "os.system")),
+    "module key": lambda g: _with_config(g, lambda c: c["model"]["config"]["layers"][1].update(module="subprocess")),
+    "function reference": lambda g: _with_config(g, lambda c: _set_layer(c, "function", "eval")),
+    "url in config": lambda g: _with_config(g, lambda c: _set_layer(c, "name", "https://evil.example/x")),
+    "file path in config": lambda g: _with_config(g, lambda c: _set_layer(c, "name", "/etc/passwd")),
+    "dotdot path in config": lambda g: _with_config(g, lambda c: _set_layer(c, "name", "../../secret")),
+    "filepath key": lambda g: _with_config(g, lambda c: _set_layer(c, "filepath", "weights.h5")),
+    "unknown activation name": lambda g: _with_config(g, lambda c: _set_layer(c, "activation", "__import__")),
+    "header too short": lambda g: _with_weights(g, b"\x01\x02"),
+    "header too long": lambda g: _with_weights(g, _st(b"{}", raw_len=200 * 1024 * 1024)),
+    "header past the end": lambda g: _with_weights(g, _st(b"{}", raw_len=1000)),
+    "header not utf8": lambda g: _with_weights(g, _st(b"\xff\xfe\xfd")),
+    "header not json": lambda g: _with_weights(g, _st(b"{nope")),
+    "header not an object": lambda g: _with_weights(g, _st([1, 2])),
+    "unknown dtype": lambda g: _with_weights(g, _st({"w": _tensor_entry(dtype="PICKLE")}, b"\0" * 8)),
+    "negative shape": lambda g: _with_weights(g, _st({"w": _tensor_entry(shape=(-2,))}, b"\0" * 8)),
+    "overflowing shape": lambda g: _with_weights(g, _st({"w": _tensor_entry(shape=(2**40, 2**40))}, b"\0" * 8)),
+    "offsets out of range": lambda g: _with_weights(g, _st({"w": _tensor_entry(offsets=(0, 800))}, b"\0" * 8)),
+    "overlapping offsets": lambda g: _with_weights(g, _st({"a": _tensor_entry(offsets=(0, 8)), "b": _tensor_entry(offsets=(4, 12))}, b"\0" * 12)),
+    "trailing bytes": lambda g: _with_weights(g, _st({"w": _tensor_entry()}, b"\0" * 16)),
+    "size mismatch for dtype": lambda g: _with_weights(g, _st({"w": _tensor_entry(shape=(3,))}, b"\0" * 8)),
+    "bad metadata": lambda g: _with_weights(g, _st({"__metadata__": {"a": 1}})),
+    "wrong weight count": lambda g: _with_weights(g, _st({"w0000:d/kernel": _tensor_entry(shape=(3, 2), offsets=(0, 24))}, b"\0" * 24)),
+}
+
+
+def _weights_file(good, **changes):
+    import safetensors.numpy as st
+
+    tensors = dict(st.load(good["model.safetensors"]))
+    tensors.update(changes)
+    return _with_weights(good, st.save(tensors))
+
+
+CASES.update({
+    "weight shape mismatch": lambda g: _weights_file(g, **{"w0000:d/kernel": np.zeros((4, 2), np.float32)}),
+    "weight dtype mismatch": lambda g: _weights_file(g, **{"w0000:d/kernel": np.zeros((3, 2), np.float64)}),
+})
+
+
+def test_corpus_has_at_least_35_files():
+    assert len(CASES) >= 35
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_crafted_file_is_refused(name, good, tmp_path):
+    if os.path.exists(CANARY):
+        os.remove(CANARY)
+    data = CASES[name](good)
+    path = tmp_path / "crafted.shendu"
+    path.write_bytes(data)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError) as info:
+            load_model(str(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(info.value)
+    assert not os.path.exists(CANARY), "loading fired code from the file"
+    assert peak < len(data) + 64 * 1024 * 1024, f"peak {peak} bytes"
+
+
+def test_weight_mismatch_message_names_layer_expected_and_received(good, tmp_path):
+    path = tmp_path / "m.shendu"
+    path.write_bytes(CASES["weight shape mismatch"](good))
+    with pytest.raises(ModelFileError, match=r"layer weight 'd/kernel' expected shape \(3, 2\). Received: shape \(4, 2\)"):
+        load_model(str(path))
+
+
+def test_lambda_refused_in_safe_mode_with_opt_in_hint(tmp_path):
+    def double(x):
+        return x * 2
+
+    inp = layers.Input((2,))
+    m = shendu.Model(inp, layers.Lambda(double)(inp))
+    path = str(tmp_path / "lam.shendu")
+    m.save(path)
+    with pytest.raises(ModelFileError, match="safe_mode=False and the function in custom_objects"):
+        load_model(path)
+    m2 = load_model(path, safe_mode=False, custom_objects={"double": double})
+    np.testing.assert_allclose(m2.predict(np.ones((1, 2)), verbose=0), [[2.0, 2.0]])
+
+
+def test_load_weights_refuses_crafted_file(tmp_path):
+    m = _good_model()
+    path = tmp_path / "w.weights.safetensors"
+    path.write_bytes(_st({"w": _tensor_entry()}, b"\0" * 16))
+    with pytest.raises(ModelFileError, match="trailing bytes"):
+        load_weights(m, str(path))
