@@ -54,7 +54,11 @@ def shendu_cases():
         h = ops.relu(ops.linear(h, ws[2], ws[3]))
         ops.linear(h, ws[4], ws[5]).sum().backward()
 
-    return {"mul (no grad needed)": mul, "(a*b).sum().backward()": mul_backward, "MLP fwd+bwd b=10": mlp}
+    return {
+        "mul (no grad needed)": mul,
+        "(a*b).sum().backward()": mul_backward,
+        "MLP fwd+bwd b=10": mlp,
+    }
 
 
 def torch_cases():
@@ -66,7 +70,10 @@ def torch_cases():
     a0, b0 = a.detach(), b.detach()
     x = torch.randn(10, 4)
     model = torch.nn.Sequential(
-        torch.nn.Linear(4, 10), torch.nn.ReLU(), torch.nn.Linear(10, 10), torch.nn.ReLU(),
+        torch.nn.Linear(4, 10),
+        torch.nn.ReLU(),
+        torch.nn.Linear(10, 10),
+        torch.nn.ReLU(),
         torch.nn.Linear(10, 3),
     )
 
@@ -79,7 +86,11 @@ def torch_cases():
     def mlp():
         model(x).sum().backward()
 
-    return {"mul (no grad needed)": mul, "(a*b).sum().backward()": mul_backward, "MLP fwd+bwd b=10": mlp}
+    return {
+        "mul (no grad needed)": mul,
+        "(a*b).sum().backward()": mul_backward,
+        "MLP fwd+bwd b=10": mlp,
+    }
 
 
 def main():

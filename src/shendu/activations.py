@@ -36,13 +36,32 @@ def exponential(x):
     return ops.exp(x)
 
 
-_FUNCS = [ops.relu, ops.relu6, ops.sigmoid, ops.tanh, ops.softplus, ops.softsign, ops.selu,
-          ops.silu, ops.hard_sigmoid, ops.mish]
+_FUNCS = [
+    ops.relu,
+    ops.relu6,
+    ops.sigmoid,
+    ops.tanh,
+    ops.softplus,
+    ops.softsign,
+    ops.selu,
+    ops.silu,
+    ops.hard_sigmoid,
+    ops.mish,
+]
 _TABLE = {f.__name__: f for f in _FUNCS}
-_TABLE.update({
-    "linear": linear, "softmax": softmax, "log_softmax": log_softmax, "leaky_relu": leaky_relu,
-    "elu": elu, "gelu": gelu, "swish": ops.silu, "exponential": exponential,
-})
+_TABLE.update(
+    {
+        "linear": linear,
+        "softmax": softmax,
+        "log_softmax": log_softmax,
+        "leaky_relu": leaky_relu,
+        "elu": elu,
+        "gelu": gelu,
+        "swish": ops.silu,
+        "exponential": exponential,
+    }
+)
+
 
 def get(identifier):
     """The activation function for a name, None (linear) or a callable."""

@@ -60,7 +60,8 @@ def set_floatx(value: str) -> None:
     name = np.dtype(value).name if isinstance(value, (str, type, np.dtype)) else value
     if name not in _ALLOWED_FLOATX:
         raise ValueError(
-            f"Unknown `floatx` value, expected one of {_ALLOWED_FLOATX}. Received: floatx={value!r}"
+            f"Unknown `floatx` value, expected one of {_ALLOWED_FLOATX}. "
+            f"Received: floatx={value!r}"
         )
     _FLOATX = name
 

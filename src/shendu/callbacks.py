@@ -115,8 +115,16 @@ class _Monitor(Callback):
             raise ValueError(f"`mode` must be 'auto', 'min' or 'max'. Received: mode={mode!r}")
         self.monitor = monitor
         if mode == "auto":
-            mode = "max" if ("acc" in monitor or monitor.endswith("auc")
-                             or "precision" in monitor or "recall" in monitor) else "min"
+            mode = (
+                "max"
+                if (
+                    "acc" in monitor
+                    or monitor.endswith("auc")
+                    or "precision" in monitor
+                    or "recall" in monitor
+                )
+                else "min"
+            )
         self.mode = mode
         self.min_delta = abs(min_delta)
 
@@ -145,8 +153,17 @@ class EarlyStopping(_Monitor):
     ``start_from_epoch`` ignores the first epochs; ``baseline`` is a value to beat.
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
-                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        min_delta=0,
+        patience=0,
+        verbose=0,
+        mode="auto",
+        baseline=None,
+        restore_best_weights=False,
+        start_from_epoch=0,
+    ):
         super().__init__(monitor, mode, min_delta)
         self.patience, self.verbose, self.baseline = patience, verbose, baseline
         self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
@@ -183,8 +200,10 @@ class EarlyStopping(_Monitor):
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose:
-                print(f"Restoring model weights from the end of the best epoch: "
-                      f"{self.best_epoch + 1}.")
+                print(
+                    f"Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
             self.model.set_weights(self.best_weights)
 
 
@@ -196,14 +215,25 @@ class ModelCheckpoint(_Monitor):
     to a temporary file and renamed into place.
     """
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", save_freq="epoch", initial_value_threshold=None):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+        initial_value_threshold=None,
+    ):
         super().__init__(monitor, mode)
         self.filepath = os.fspath(filepath)
         self.verbose, self.save_best_only = verbose, save_best_only
         self.save_weights_only = save_weights_only
         if save_freq != "epoch":
-            raise ValueError(f"ModelCheckpoint: only save_freq='epoch' is supported. Received: {save_freq!r}")
+            raise ValueError(
+                f"ModelCheckpoint: only save_freq='epoch' is supported. Received: {save_freq!r}"
+            )
         self.best = initial_value_threshold
 
     def on_epoch_end(self, epoch, logs=None):
@@ -214,8 +244,10 @@ class ModelCheckpoint(_Monitor):
             if current is None or not self._better(current, self.best):
                 return
             if self.verbose:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best} to "
-                      f"{current}, saving model to {path}")
+                print(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best} to "
+                    f"{current}, saving model to {path}"
+                )
             self.best = current
         if self.save_weights_only:
             self.model.save_weights(path)
@@ -226,8 +258,17 @@ class ModelCheckpoint(_Monitor):
 class ReduceLROnPlateau(_Monitor):
     """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0.0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+    ):
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau: `factor` must be < 1. Received: {factor}")
         super().__init__(monitor, mode, min_delta)
@@ -259,8 +300,10 @@ class ReduceLROnPlateau(_Monitor):
                     new = max(old * self.factor, self.min_lr)
                     self.model.optimizer.learning_rate = new
                     if self.verbose:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
-                              f"to {new}.")
+                        print(
+                            f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                            f"to {new}."
+                        )
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
 
@@ -307,8 +350,9 @@ class CSVLogger(Callback):
         if self.keys is None:
             self.keys = sorted(logs)
         if self.writer is None:
-            self.writer = csv.DictWriter(self.file, fieldnames=["epoch"] + self.keys,
-                                         delimiter=self.sep)
+            self.writer = csv.DictWriter(
+                self.file, fieldnames=["epoch"] + self.keys, delimiter=self.sep
+            )
             if not self._header_written:
                 self.writer.writeheader()
         self.writer.writerow({"epoch": epoch, **{k: logs.get(k, "NA") for k in self.keys}})
@@ -331,13 +375,26 @@ class TerminateOnNaN(Callback):
 class LambdaCallback(Callback):
     """A callback from functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
 
-    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
-                 on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None, **kwargs):
+    def __init__(
+        self,
+        on_epoch_begin=None,
+        on_epoch_end=None,
+        on_train_begin=None,
+        on_train_end=None,
+        on_train_batch_begin=None,
+        on_train_batch_end=None,
+        **kwargs,
+    ):
         super().__init__()
-        hooks = dict(on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
-                     on_train_begin=on_train_begin, on_train_end=on_train_end,
-                     on_train_batch_begin=on_train_batch_begin,
-                     on_train_batch_end=on_train_batch_end, **kwargs)
+        hooks = dict(
+            on_epoch_begin=on_epoch_begin,
+            on_epoch_end=on_epoch_end,
+            on_train_begin=on_train_begin,
+            on_train_end=on_train_end,
+            on_train_batch_begin=on_train_batch_begin,
+            on_train_batch_end=on_train_batch_end,
+            **kwargs,
+        )
         for name, fn in hooks.items():
             if fn is not None:
                 setattr(self, name, fn)

@@ -1,13 +1,13 @@
 """The ``shendu`` command.
 
-  shendu                       train the seed model (Iris, Dense 10-10-3, Adam) on the data
-                               shipped in the package and print the test loss and accuracy
-  shendu train DATA.csv --target COLUMN [options]
-                               train an MLP on any CSV (standardised numbers, one-hot strings,
-                               imputed missing values)
-  shendu predict MODEL DATA.csv [--output FILE]
-  shendu evaluate MODEL DATA.csv --target COLUMN
-  shendu summary MODEL
+shendu                       train the seed model (Iris, Dense 10-10-3, Adam) on the data
+                             shipped in the package and print the test loss and accuracy
+shendu train DATA.csv --target COLUMN [options]
+                             train an MLP on any CSV (standardised numbers, one-hot strings,
+                             imputed missing values)
+shendu predict MODEL DATA.csv [--output FILE]
+shendu evaluate MODEL DATA.csv --target COLUMN
+shendu summary MODEL
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def _seed_program(args):
     model.compile(optimizer=Adam(), loss="categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=10, verbose=args.verbose)
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    print(f"Test loss: {loss:.4f} - test accuracy: {accuracy:.4f} ({len(x_test)} held-out samples)")
+    print(
+        f"Test loss: {loss:.4f} - test accuracy: {accuracy:.4f} ({len(x_test)} held-out samples)"
+    )
     return 0
 
 
@@ -77,8 +79,10 @@ def _train(args):
     x = pre.transform(fh, frows)
     y = enc.transform(tvalues)
     imputed = {k: v for k, v in pre.missing_counts.items() if v}
-    print(f"Read {len(rows)} rows, {len(fh)} feature columns -> {pre.n_features} features; "
-          f"task: {enc.task}")
+    print(
+        f"Read {len(rows)} rows, {len(fh)} feature columns -> {pre.n_features} features; "
+        f"task: {enc.task}"
+    )
     if imputed:
         total = sum(imputed.values())
         detail = ", ".join(f"{k}: {v}" for k, v in imputed.items())
@@ -89,23 +93,35 @@ def _train(args):
         share = ", ".join(f"{c}: {n}" for c, n in zip(enc.classes, counts))
         print(f"Classes ({len(enc.classes)}): {share}")
         if counts.max() > 1.5 * max(counts.min(), 1):
-            print(f"Class imbalance: the largest class is {counts.max() / max(counts.min(), 1):.1f}x "
-                  "the smallest" + ("" if args.class_weight else
-                                   " (use --class-weight balanced to reweight)"))
+            print(
+                "Class imbalance: the largest class is "
+                f"{counts.max() / max(counts.min(), 1):.1f}x "
+                "the smallest"
+                + ("" if args.class_weight else " (use --class-weight balanced to reweight)")
+            )
         if args.class_weight == "balanced":
             class_weight = {i: len(y) / (len(counts) * n) for i, n in enumerate(counts) if n}
     model = build_mlp(pre.n_features, args.hidden, enc)
-    history = model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size,
-                        validation_split=args.validation_split, class_weight=class_weight,
-                        verbose=args.verbose)
+    history = model.fit(
+        x,
+        y,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation_split=args.validation_split,
+        class_weight=class_weight,
+        verbose=args.verbose,
+    )
     final = {k: v[-1] for k, v in history.history.items()}
     print("Final: " + " - ".join(f"{k}: {v:.4f}" for k, v in sorted(final.items())))
     if args.plot:
         shendu.utils.plot_history(history, args.plot)
         print(f"Saved the learning curves to {args.plot}")
     if args.output:
-        model.preprocessing = {"features": pre.get_config(), "target": enc.get_config(),
-                               "feature_columns": fh}
+        model.preprocessing = {
+            "features": pre.get_config(),
+            "target": enc.get_config(),
+            "feature_columns": fh,
+        }
         model.save(args.output)
         print(f"Saved the model to {args.output}")
     return 0
@@ -138,8 +154,12 @@ def _load_with_preprocessing(path):
         raise ValueError(
             f"{path} holds no CSV preprocessing: it was not written by `shendu train`"
         )
-    return (model, TabularPreprocessor.from_config(prep["features"]),
-            TargetEncoder.from_config(prep["target"]), prep["feature_columns"])
+    return (
+        model,
+        TabularPreprocessor.from_config(prep["features"]),
+        TargetEncoder.from_config(prep["target"]),
+        prep["feature_columns"],
+    )
 
 
 def _predict(args):
@@ -172,8 +192,9 @@ def _evaluate(args):
     header, rows = read_csv(args.data)
     target = args.target or enc.name
     fh, frows, tvalues = _split_target(header, rows, target)
-    logs = model.evaluate(pre.transform(fh, frows), enc.transform(tvalues), verbose=0,
-                          return_dict=True)
+    logs = model.evaluate(
+        pre.transform(fh, frows), enc.transform(tvalues), verbose=0, return_dict=True
+    )
     print(" - ".join(f"{k}: {v:.4f}" for k, v in sorted(logs.items())))
     return 0
 
@@ -200,13 +221,18 @@ def make_parser():
     p.add_argument("data", help="the CSV file (a header row, then one row per sample)")
     p.add_argument("--target", required=True, help="the column to predict")
     p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"])
-    p.add_argument("--hidden", type=_parse_hidden, default=[64, 32],
-                   help="hidden layer sizes, e.g. 64,32")
+    p.add_argument(
+        "--hidden", type=_parse_hidden, default=[64, 32], help="hidden layer sizes, e.g. 64,32"
+    )
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--validation-split", type=float, default=0.2)
-    p.add_argument("--class-weight", choices=["balanced"], default=None,
-                   help="reweight classes inversely to their frequency")
+    p.add_argument(
+        "--class-weight",
+        choices=["balanced"],
+        default=None,
+        help="reweight classes inversely to their frequency",
+    )
     p.add_argument("--output", help="save the trained model (with its preprocessing) here")
     p.add_argument("--plot", help="save the learning curves as an image (needs matplotlib)")
     p.add_argument("--seed", type=int, default=42)

@@ -71,13 +71,24 @@ class MinMaxNorm(Constraint):
         return w * (desired / (1e-7 + n))
 
     def get_config(self):
-        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate,
-                "axis": self.axis}
+        return {
+            "min_value": self.min_value,
+            "max_value": self.max_value,
+            "rate": self.rate,
+            "axis": self.axis,
+        }
 
 
-_TABLE = {"MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm,
-          "max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
-          "min_max_norm": MinMaxNorm}
+_TABLE = {
+    "MaxNorm": MaxNorm,
+    "NonNeg": NonNeg,
+    "UnitNorm": UnitNorm,
+    "MinMaxNorm": MinMaxNorm,
+    "max_norm": MaxNorm,
+    "non_neg": NonNeg,
+    "unit_norm": UnitNorm,
+    "min_max_norm": MinMaxNorm,
+}
 
 
 def get(identifier):

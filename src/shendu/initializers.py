@@ -119,7 +119,9 @@ class TruncatedNormal(Initializer):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
     def __call__(self, shape, dtype=None):
-        return (self.mean + _truncated_normal(self._rng(), shape, self.stddev)).astype(_dtype(dtype))
+        return (self.mean + _truncated_normal(self._rng(), shape, self.stddev)).astype(
+            _dtype(dtype)
+        )
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -136,7 +138,9 @@ class VarianceScaling(Initializer):
         if scale <= 0:
             raise ValueError(f"Expected a positive `scale`. Received: scale={scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
-            raise ValueError(f"Expected `mode` fan_in, fan_out or fan_avg. Received: mode={mode!r}")
+            raise ValueError(
+                f"Expected `mode` fan_in, fan_out or fan_avg. Received: mode={mode!r}"
+            )
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform", "normal"):
             raise ValueError(f"Unknown `distribution`. Received: distribution={distribution!r}")
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
@@ -156,8 +160,12 @@ class VarianceScaling(Initializer):
         return out.astype(_dtype(dtype))
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed}
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+        }
 
 
 def _scaling(name, scale, mode, distribution, doc):
@@ -167,20 +175,37 @@ def _scaling(name, scale, mode, distribution, doc):
     def get_config(self):
         return {"seed": self.seed}
 
-    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
-                                          "__doc__": doc})
+    return type(
+        name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc}
+    )
 
 
-GlorotUniform = _scaling("GlorotUniform", 1.0, "fan_avg", "uniform",
-                         "Uniform(-l, l), l = sqrt(6 / (fan_in + fan_out)). The Dense default.")
-GlorotNormal = _scaling("GlorotNormal", 1.0, "fan_avg", "truncated_normal",
-                        "Truncated normal, stddev = sqrt(2 / (fan_in + fan_out)).")
+GlorotUniform = _scaling(
+    "GlorotUniform",
+    1.0,
+    "fan_avg",
+    "uniform",
+    "Uniform(-l, l), l = sqrt(6 / (fan_in + fan_out)). The Dense default.",
+)
+GlorotNormal = _scaling(
+    "GlorotNormal",
+    1.0,
+    "fan_avg",
+    "truncated_normal",
+    "Truncated normal, stddev = sqrt(2 / (fan_in + fan_out)).",
+)
 HeUniform = _scaling("HeUniform", 2.0, "fan_in", "uniform", "Uniform, l = sqrt(6 / fan_in).")
-HeNormal = _scaling("HeNormal", 2.0, "fan_in", "truncated_normal",
-                    "Truncated normal, stddev = sqrt(2 / fan_in).")
+HeNormal = _scaling(
+    "HeNormal", 2.0, "fan_in", "truncated_normal", "Truncated normal, stddev = sqrt(2 / fan_in)."
+)
 LecunUniform = _scaling("LecunUniform", 1.0, "fan_in", "uniform", "Uniform, l = sqrt(3 / fan_in).")
-LecunNormal = _scaling("LecunNormal", 1.0, "fan_in", "truncated_normal",
-                       "Truncated normal, stddev = sqrt(1 / fan_in).")
+LecunNormal = _scaling(
+    "LecunNormal",
+    1.0,
+    "fan_in",
+    "truncated_normal",
+    "Truncated normal, stddev = sqrt(1 / fan_in).",
+)
 
 
 class Orthogonal(Initializer):
@@ -222,18 +247,43 @@ class Identity(Initializer):
 
 _TABLE = {
     cls.__name__: cls
-    for cls in (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
-                VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform,
-                LecunNormal, Orthogonal, Identity)
+    for cls in (
+        Zeros,
+        Ones,
+        Constant,
+        RandomNormal,
+        RandomUniform,
+        TruncatedNormal,
+        VarianceScaling,
+        GlorotUniform,
+        GlorotNormal,
+        HeUniform,
+        HeNormal,
+        LecunUniform,
+        LecunNormal,
+        Orthogonal,
+        Identity,
+    )
 }
-_TABLE.update({
-    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
-    "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
-    "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
-    "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
-    "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
-    "identity": Identity,
-})
+_TABLE.update(
+    {
+        "zeros": Zeros,
+        "ones": Ones,
+        "constant": Constant,
+        "random_normal": RandomNormal,
+        "random_uniform": RandomUniform,
+        "truncated_normal": TruncatedNormal,
+        "variance_scaling": VarianceScaling,
+        "glorot_uniform": GlorotUniform,
+        "glorot_normal": GlorotNormal,
+        "he_uniform": HeUniform,
+        "he_normal": HeNormal,
+        "lecun_uniform": LecunUniform,
+        "lecun_normal": LecunNormal,
+        "orthogonal": Orthogonal,
+        "identity": Identity,
+    }
+)
 
 
 def get(identifier):

@@ -201,8 +201,14 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
 
 
 def binary_focal_crossentropy(
-    y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
-    label_smoothing=0.0, axis=-1,
+    y_true,
+    y_pred,
+    apply_class_balancing=False,
+    alpha=0.25,
+    gamma=2.0,
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
 ):
     """Binary cross-entropy scaled by (1 - p_t)**gamma (and alpha_t when balancing)."""
     t, p = _prep(y_true, y_pred)
@@ -277,8 +283,13 @@ def _loss_class(name, fn, doc, **defaults):
         if unknown:
             raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(unknown)}")
         merged = {**defaults, **kwargs}
-        Loss.__init__(self, name=name or snake_case(type(self).__name__), reduction=reduction,
-                      dtype=dtype, **merged)
+        Loss.__init__(
+            self,
+            name=name or snake_case(type(self).__name__),
+            reduction=reduction,
+            dtype=dtype,
+            **merged,
+        )
 
     return type(name, (Loss,), {"__init__": __init__, "fn": staticmethod(fn), "__doc__": doc})
 
@@ -289,65 +300,113 @@ MeanAbsolutePercentageError = _loss_class(
     "MeanAbsolutePercentageError", mean_absolute_percentage_error, "100 mean(|t - p| / |t|)."
 )
 MeanSquaredLogarithmicError = _loss_class(
-    "MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
+    "MeanSquaredLogarithmicError",
+    mean_squared_logarithmic_error,
     "mean((log(1 + p) - log(1 + t))**2).",
 )
 Huber = _loss_class("Huber", huber, "Quadratic within delta, linear outside.", delta=1.0)
 LogCosh = _loss_class("LogCosh", log_cosh, "mean(log(cosh(p - t))).")
 Poisson = _loss_class("Poisson", poisson, "mean(p - t log p).")
 KLDivergence = _loss_class("KLDivergence", kl_divergence, "sum(t log(t / p)).")
-CosineSimilarity = _loss_class("CosineSimilarity", cosine_similarity,
-                               "-cosine similarity along axis.", axis=-1)
+CosineSimilarity = _loss_class(
+    "CosineSimilarity", cosine_similarity, "-cosine similarity along axis.", axis=-1
+)
 Hinge = _loss_class("Hinge", hinge, "mean(max(1 - t p, 0)).")
 SquaredHinge = _loss_class("SquaredHinge", squared_hinge, "mean(max(1 - t p, 0)**2).")
 CategoricalHinge = _loss_class("CategoricalHinge", categorical_hinge, "max(neg - pos + 1, 0).")
 BinaryCrossentropy = _loss_class(
-    "BinaryCrossentropy", binary_crossentropy, "Binary cross-entropy.",
-    from_logits=False, label_smoothing=0.0, axis=-1,
+    "BinaryCrossentropy",
+    binary_crossentropy,
+    "Binary cross-entropy.",
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
 )
 BinaryFocalCrossentropy = _loss_class(
-    "BinaryFocalCrossentropy", binary_focal_crossentropy, "Focal binary cross-entropy.",
-    apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
+    "BinaryFocalCrossentropy",
+    binary_focal_crossentropy,
+    "Focal binary cross-entropy.",
+    apply_class_balancing=False,
+    alpha=0.25,
+    gamma=2.0,
+    from_logits=False,
+    label_smoothing=0.0,
     axis=-1,
 )
 CategoricalCrossentropy = _loss_class(
-    "CategoricalCrossentropy", categorical_crossentropy, "Categorical cross-entropy.",
-    from_logits=False, label_smoothing=0.0, axis=-1,
+    "CategoricalCrossentropy",
+    categorical_crossentropy,
+    "Categorical cross-entropy.",
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
 )
 SparseCategoricalCrossentropy = _loss_class(
-    "SparseCategoricalCrossentropy", sparse_categorical_crossentropy,
-    "Sparse categorical cross-entropy.", from_logits=False, ignore_class=None, axis=-1,
+    "SparseCategoricalCrossentropy",
+    sparse_categorical_crossentropy,
+    "Sparse categorical cross-entropy.",
+    from_logits=False,
+    ignore_class=None,
+    axis=-1,
 )
 
 _CLASSES = [
-    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
-    Huber, LogCosh, Poisson, KLDivergence, CosineSimilarity, Hinge, SquaredHinge,
-    CategoricalHinge, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
+    MeanSquaredError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    Huber,
+    LogCosh,
+    Poisson,
+    KLDivergence,
+    CosineSimilarity,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    BinaryCrossentropy,
+    BinaryFocalCrossentropy,
+    CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
 ]
 _FUNCTIONS = {
-    "mean_squared_error": mean_squared_error, "mse": mean_squared_error,
-    "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error,
+    "mean_squared_error": mean_squared_error,
+    "mse": mean_squared_error,
+    "mean_absolute_error": mean_absolute_error,
+    "mae": mean_absolute_error,
     "mean_absolute_percentage_error": mean_absolute_percentage_error,
     "mape": mean_absolute_percentage_error,
     "mean_squared_logarithmic_error": mean_squared_logarithmic_error,
     "msle": mean_squared_logarithmic_error,
-    "huber": huber, "log_cosh": log_cosh, "logcosh": log_cosh, "poisson": poisson,
-    "kl_divergence": kl_divergence, "kld": kl_divergence, "kullback_leibler_divergence":
-    kl_divergence, "cosine_similarity": cosine_similarity, "hinge": hinge,
-    "squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge,
+    "huber": huber,
+    "log_cosh": log_cosh,
+    "logcosh": log_cosh,
+    "poisson": poisson,
+    "kl_divergence": kl_divergence,
+    "kld": kl_divergence,
+    "kullback_leibler_divergence": kl_divergence,
+    "cosine_similarity": cosine_similarity,
+    "hinge": hinge,
+    "squared_hinge": squared_hinge,
+    "categorical_hinge": categorical_hinge,
     "binary_crossentropy": binary_crossentropy,
     "binary_focal_crossentropy": binary_focal_crossentropy,
     "categorical_crossentropy": categorical_crossentropy,
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
 }
 _FUNCTION_TO_CLASS = {
-    mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
+    mean_squared_error: MeanSquaredError,
+    mean_absolute_error: MeanAbsoluteError,
     mean_absolute_percentage_error: MeanAbsolutePercentageError,
-    mean_squared_logarithmic_error: MeanSquaredLogarithmicError, huber: Huber,
-    log_cosh: LogCosh, poisson: Poisson, kl_divergence: KLDivergence,
-    cosine_similarity: CosineSimilarity, hinge: Hinge, squared_hinge: SquaredHinge,
-    categorical_hinge: CategoricalHinge, binary_crossentropy: BinaryCrossentropy,
+    mean_squared_logarithmic_error: MeanSquaredLogarithmicError,
+    huber: Huber,
+    log_cosh: LogCosh,
+    poisson: Poisson,
+    kl_divergence: KLDivergence,
+    cosine_similarity: CosineSimilarity,
+    hinge: Hinge,
+    squared_hinge: SquaredHinge,
+    categorical_hinge: CategoricalHinge,
+    binary_crossentropy: BinaryCrossentropy,
     binary_focal_crossentropy: BinaryFocalCrossentropy,
     categorical_crossentropy: CategoricalCrossentropy,
     sparse_categorical_crossentropy: SparseCategoricalCrossentropy,

@@ -242,8 +242,9 @@ class LossMetric(MeanMetricWrapper):
         from .autograd.mode import no_grad
 
         with no_grad():
-            values = self._fn(_np(y_true), Tensor._wrap(_np(y_pred).astype(np.float64)),
-                              **self._fn_kwargs)
+            values = self._fn(
+                _np(y_true), Tensor._wrap(_np(y_pred).astype(np.float64)), **self._fn_kwargs
+            )
         Mean.update_state(self, values.numpy(), sample_weight)
 
 
@@ -264,9 +265,13 @@ class _Confusion(Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         t = _np(y_true).astype(bool).reshape(-1)
         p = _np(y_pred).astype(np.float64).reshape(-1)
-        w = np.ones_like(p) if sample_weight is None else np.broadcast_to(
-            _weights(sample_weight, _np(y_pred).astype(np.float64)), _np(y_pred).shape
-        ).reshape(-1)
+        w = (
+            np.ones_like(p)
+            if sample_weight is None
+            else np.broadcast_to(
+                _weights(sample_weight, _np(y_pred).astype(np.float64)), _np(y_pred).shape
+            ).reshape(-1)
+        )
         th = np.atleast_1d(self.thresholds)[:, None]
         pred = p[None, :] > th
         self._s_tp += (w * (pred & t)).sum(1)
@@ -345,8 +350,12 @@ class AUC(_Confusion):
         return float(np.sum((recall[:-1] - recall[1:]) * (precision[:-1] + precision[1:]) / 2))
 
     def get_config(self):
-        return {"num_thresholds": self.num_thresholds, "curve": self.curve, "name": self.name,
-                "from_logits": self.from_logits}
+        return {
+            "num_thresholds": self.num_thresholds,
+            "curve": self.curve,
+            "name": self.name,
+            "from_logits": self.from_logits,
+        }
 
 
 class F1Score(Metric):
@@ -373,8 +382,12 @@ class F1Score(Metric):
             pred = (p > self.threshold).astype(np.float64)
         w = np.ones(t.shape[0]) if sample_weight is None else _np(sample_weight).reshape(-1)
         w = w[:, None]
-        stats = [(w * pred * t).sum(0), (w * pred * (1 - t)).sum(0), (w * (1 - pred) * t).sum(0),
-                 (w * t).sum(0)]
+        stats = [
+            (w * pred * t).sum(0),
+            (w * pred * (1 - t)).sum(0),
+            (w * (1 - pred) * t).sum(0),
+            (w * t).sum(0),
+        ]
         if self._s_tp is None:
             self._s_tp, self._s_fp, self._s_fn, self._s_support = stats
         else:
@@ -436,49 +449,93 @@ def _loss_metric(name, fn, **kwargs):
 
 
 BinaryCrossentropy = _loss_metric("binary_crossentropy", losses_mod.binary_crossentropy)
-CategoricalCrossentropy = _loss_metric("categorical_crossentropy",
-                                       losses_mod.categorical_crossentropy)
-SparseCategoricalCrossentropy = _loss_metric("sparse_categorical_crossentropy",
-                                             losses_mod.sparse_categorical_crossentropy)
+CategoricalCrossentropy = _loss_metric(
+    "categorical_crossentropy", losses_mod.categorical_crossentropy
+)
+SparseCategoricalCrossentropy = _loss_metric(
+    "sparse_categorical_crossentropy", losses_mod.sparse_categorical_crossentropy
+)
 KLDivergence = _loss_metric("kl_divergence", losses_mod.kl_divergence)
 Poisson = _loss_metric("poisson", losses_mod.poisson)
 LogCoshError = _loss_metric("logcosh", losses_mod.log_cosh)
-MeanAbsolutePercentageError = _loss_metric("mean_absolute_percentage_error",
-                                           losses_mod.mean_absolute_percentage_error)
-MeanSquaredLogarithmicError = _loss_metric("mean_squared_logarithmic_error",
-                                           losses_mod.mean_squared_logarithmic_error)
+MeanAbsolutePercentageError = _loss_metric(
+    "mean_absolute_percentage_error", losses_mod.mean_absolute_percentage_error
+)
+MeanSquaredLogarithmicError = _loss_metric(
+    "mean_squared_logarithmic_error", losses_mod.mean_squared_logarithmic_error
+)
 Hinge = _loss_metric("hinge", losses_mod.hinge)
 SquaredHinge = _loss_metric("squared_hinge", losses_mod.squared_hinge)
 CategoricalHinge = _loss_metric("categorical_hinge", losses_mod.categorical_hinge)
 CosineSimilarity = _loss_metric("cosine_similarity", losses_mod.cosine_similarity)
 
 _CLASSES = [
-    Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
-    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
-    RootMeanSquaredError, TruePositives, FalsePositives, TrueNegatives, FalseNegatives,
-    Precision, Recall, AUC, F1Score, R2Score, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy, KLDivergence, Poisson, LogCoshError,
-    MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Hinge, SquaredHinge,
-    CategoricalHinge, CosineSimilarity,
+    Mean,
+    Sum,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    MeanSquaredError,
+    MeanAbsoluteError,
+    RootMeanSquaredError,
+    TruePositives,
+    FalsePositives,
+    TrueNegatives,
+    FalseNegatives,
+    Precision,
+    Recall,
+    AUC,
+    F1Score,
+    R2Score,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    KLDivergence,
+    Poisson,
+    LogCoshError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    CosineSimilarity,
 ]
 _TABLE = {c.__name__: c for c in _CLASSES}
 _NAMES = {
-    "accuracy": Accuracy, "acc": Accuracy, "binary_accuracy": BinaryAccuracy,
+    "accuracy": Accuracy,
+    "acc": Accuracy,
+    "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "top_k_categorical_accuracy": TopKCategoricalAccuracy,
     "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
-    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
-    "root_mean_squared_error": RootMeanSquaredError, "precision": Precision, "recall": Recall,
-    "auc": AUC, "f1_score": F1Score, "r2_score": R2Score,
-    "binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
+    "root_mean_squared_error": RootMeanSquaredError,
+    "precision": Precision,
+    "recall": Recall,
+    "auc": AUC,
+    "f1_score": F1Score,
+    "r2_score": R2Score,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "kl_divergence": KLDivergence, "poisson": Poisson, "logcosh": LogCoshError,
-    "mean_absolute_percentage_error": MeanAbsolutePercentageError, "mape":
-    MeanAbsolutePercentageError, "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
-    "msle": MeanSquaredLogarithmicError, "hinge": Hinge, "squared_hinge": SquaredHinge,
-    "categorical_hinge": CategoricalHinge, "cosine_similarity": CosineSimilarity,
+    "kl_divergence": KLDivergence,
+    "poisson": Poisson,
+    "logcosh": LogCoshError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "mape": MeanAbsolutePercentageError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError,
+    "hinge": Hinge,
+    "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge,
+    "cosine_similarity": CosineSimilarity,
 }
 
 
@@ -488,8 +545,10 @@ def resolve_accuracy(name, loss, y_true, y_pred):
     fn = getattr(loss, "_fn", None) or getattr(type(loss), "fn", None)
     if "sparse_categorical" in loss_name or fn is losses_mod.sparse_categorical_crossentropy:
         return SparseCategoricalAccuracy(name=name)
-    if "binary" in loss_name or fn in (losses_mod.binary_crossentropy,
-                                       losses_mod.binary_focal_crossentropy):
+    if "binary" in loss_name or fn in (
+        losses_mod.binary_crossentropy,
+        losses_mod.binary_focal_crossentropy,
+    ):
         return BinaryAccuracy(name=name)
     if "categorical" in loss_name or fn is losses_mod.categorical_crossentropy:
         return CategoricalAccuracy(name=name)

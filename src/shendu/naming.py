@@ -55,7 +55,8 @@ def resolve(identifier, table: dict, kind: str, custom_objects=None, instantiate
     if isinstance(identifier, dict):
         if "class_name" not in identifier:
             raise ValueError(
-                f"Expected a {kind} config with 'class_name' and 'config'. Received: {identifier!r}"
+                f"Expected a {kind} config with 'class_name' and 'config'. "
+                f"Received: {identifier!r}"
             )
         name = identifier["class_name"]
         if name not in lookup:

@@ -84,8 +84,16 @@ class OrthogonalRegularizer(Regularizer):
         return {"factor": self.factor, "mode": self.mode}
 
 
-_TABLE = {"L1": L1, "L2": L2, "L1L2": L1L2, "OrthogonalRegularizer": OrthogonalRegularizer,
-          "l1": L1, "l2": L2, "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}
+_TABLE = {
+    "L1": L1,
+    "L2": L2,
+    "L1L2": L1L2,
+    "OrthogonalRegularizer": OrthogonalRegularizer,
+    "l1": L1,
+    "l2": L2,
+    "l1_l2": L1L2,
+    "orthogonal_regularizer": OrthogonalRegularizer,
+}
 l1, l2, l1_l2 = L1, L2, L1L2
 
 

@@ -108,7 +108,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
                 for j in range(a.size):
                     e = np.zeros(a.size)
                     e[j] = 1.0
-                    numeric[j] = _numeric_along(fn, arrays, requires, i, e.reshape(a.shape), us, eps)
+                    numeric[j] = _numeric_along(
+                        fn, arrays, requires, i, e.reshape(a.shape), us, eps
+                    )
                 numeric = numeric.reshape(a.shape)
                 bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
                 if bad.any():
@@ -197,11 +199,15 @@ def run_layer_test(
     outs = out if isinstance(out, (list, tuple)) else [out]
     if expected_output_shape is not None:
         shapes = [tuple(o.shape) for o in outs]
-        expected = expected_output_shape if isinstance(expected_output_shape, list) else [
-            tuple(expected_output_shape)]
+        expected = (
+            expected_output_shape
+            if isinstance(expected_output_shape, list)
+            else [tuple(expected_output_shape)]
+        )
         assert shapes == [tuple(s) for s in expected], f"output shapes {shapes} != {expected}"
-    dtype = expected_output_dtype or (_backend.floatx() if np.dtype(input_dtype).kind == "f"
-                                      else None)
+    dtype = expected_output_dtype or (
+        _backend.floatx() if np.dtype(input_dtype).kind == "f" else None
+    )
     if dtype is not None:
         assert all(o.dtype == np.dtype(dtype) for o in outs), [o.dtype for o in outs]
     if expected_num_trainable_weights is not None:
@@ -212,8 +218,9 @@ def run_layer_test(
     if expected_num_non_trainable_weights is not None:
         assert len(layer.non_trainable_weights) == expected_num_non_trainable_weights
     if expected_weight_shapes is not None:
-        assert [tuple(w.shape) for w in layer.weights] == [tuple(s) for s in
-                                                           expected_weight_shapes]
+        assert [tuple(w.shape) for w in layer.weights] == [
+            tuple(s) for s in expected_weight_shapes
+        ]
     config = layer.get_config()
     clone = layer_cls.from_config(config)
     assert clone.get_config() == config, "config does not round-trip"
@@ -238,7 +245,8 @@ def run_layer_test(
             loss = loss + extra
         loss.backward()
         opt.apply([w.grad for w in layer.trainable_weights], layer.trainable_weights)
-        changed = [not np.array_equal(b, w.numpy()) for b, w in
-                   zip(before, layer.trainable_weights)]
+        changed = [
+            not np.array_equal(b, w.numpy()) for b, w in zip(before, layer.trainable_weights)
+        ]
         assert any(changed), "a training step changed no trainable weight"
     return out

@@ -86,7 +86,9 @@ def test_backward_twice_is_bit_identical():
 
 def test_backward_errors():
     x = shendu.tensor(np.ones(3), requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"non-scalar tensor needs `grad` .*Received: output shape=\(3,\)"):
+    with pytest.raises(
+        RuntimeError, match=r"non-scalar tensor needs `grad` .*Received: output shape=\(3,\)"
+    ):
         (x * 2).backward()
     with pytest.raises(ValueError, match=r"`grad` must have the output's shape \(3,\)"):
         (x * 2).backward(np.ones(4))
@@ -149,7 +151,9 @@ def test_float32_stays_float32_through_a_network():
     x = rng.standard_normal((4, 5)).astype(np.float32)
     w = shendu.tensor(rng.standard_normal((5, 3)).astype(np.float32), requires_grad=True)
     b = shendu.tensor(np.zeros(3, np.float32), requires_grad=True)
-    y = ops.categorical_crossentropy(np.eye(3)[[0, 1, 2, 0]], ops.softmax(ops.relu(ops.linear(x, w, b))))
+    y = ops.categorical_crossentropy(
+        np.eye(3)[[0, 1, 2, 0]], ops.softmax(ops.relu(ops.linear(x, w, b)))
+    )
     assert y.dtype == np.float32
     y.mean().backward()
     assert w.grad.dtype == np.float32 and b.grad.dtype == np.float32

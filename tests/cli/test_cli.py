@@ -23,8 +23,9 @@ CSV = """age,income,city,smoker,label
 
 
 def shendu(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "shendu.cli", *args], capture_output=True,
-                          text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "shendu.cli", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_main_job_trains_iris_and_prints_accuracy(tmp_path):
@@ -45,8 +46,22 @@ def test_train_predict_evaluate_summary(tmp_path):
     data = tmp_path / "people.csv"
     data.write_text(CSV)
     model = tmp_path / "m.shendu"
-    r = shendu("train", str(data), "--target", "label", "--epochs", "5", "--hidden", "8",
-               "--class-weight", "balanced", "--output", str(model), "--verbose", "0")
+    r = shendu(
+        "train",
+        str(data),
+        "--target",
+        "label",
+        "--epochs",
+        "5",
+        "--hidden",
+        "8",
+        "--class-weight",
+        "balanced",
+        "--output",
+        str(model),
+        "--verbose",
+        "0",
+    )
     assert r.returncode == 0, r.stderr
     assert "Imputed 4 missing values (age: 1, income: 1, city: 1, smoker: 1)" in r.stdout
     assert "Classes (2): high: 7, low: 5" in r.stdout
@@ -69,19 +84,37 @@ def test_regression_task(tmp_path):
     assert "task: regression" in r.stdout and "mae" in r.stdout
 
 
-@pytest.mark.parametrize("args,message", [
-    (["train", "{csv}", "--target", "nope"], "Target column 'nope' is not in the CSV. Columns: age, income, city, smoker, label"),
-    (["train", "{empty}", "--target", "label"], "is empty: expected a header row and data rows"),
-    (["train", "{csv}", "--target", "label", "--hidden", "8,-1"], "--hidden sizes must be positive"),
-    (["train", "{csv}", "--target", "label", "--output", "m.h5"], "--output must name a .shendu file"),
-    (["predict", "{missing}", "{csv}"], "not a .shendu file"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ["train", "{csv}", "--target", "nope"],
+            "Target column 'nope' is not in the CSV. Columns: age, income, city, smoker, label",
+        ),
+        (
+            ["train", "{empty}", "--target", "label"],
+            "is empty: expected a header row and data rows",
+        ),
+        (
+            ["train", "{csv}", "--target", "label", "--hidden", "8,-1"],
+            "--hidden sizes must be positive",
+        ),
+        (
+            ["train", "{csv}", "--target", "label", "--output", "m.h5"],
+            "--output must name a .shendu file",
+        ),
+        (["predict", "{missing}", "{csv}"], "not a .shendu file"),
+    ],
+)
 def test_cli_errors(tmp_path, args, message):
     (tmp_path / "p.csv").write_text(CSV)
     (tmp_path / "e.csv").write_text("")
     (tmp_path / "missing.shendu").write_text("nope")
-    subs = {"{csv}": str(tmp_path / "p.csv"), "{empty}": str(tmp_path / "e.csv"),
-            "{missing}": str(tmp_path / "missing.shendu")}
+    subs = {
+        "{csv}": str(tmp_path / "p.csv"),
+        "{empty}": str(tmp_path / "e.csv"),
+        "{missing}": str(tmp_path / "missing.shendu"),
+    }
     r = shendu(*[subs.get(a, a) for a in args])
     assert r.returncode == 2
     assert message in r.stderr, r.stderr

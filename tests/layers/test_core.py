@@ -9,11 +9,21 @@ from shendu.testing import gradcheck, run_layer_test
 
 
 def test_dense():
-    run_layer_test(layers.Dense, {"units": 3, "activation": "relu"}, (2, 4),
-                   expected_output_shape=(2, 3), expected_num_trainable_weights=2,
-                   expected_weight_shapes=[(4, 3), (3,)])
-    run_layer_test(layers.Dense, {"units": 5, "use_bias": False, "kernel_regularizer": "l2"},
-                   (2, 3, 4), expected_output_shape=(2, 3, 5), expected_num_trainable_weights=1)
+    run_layer_test(
+        layers.Dense,
+        {"units": 3, "activation": "relu"},
+        (2, 4),
+        expected_output_shape=(2, 3),
+        expected_num_trainable_weights=2,
+        expected_weight_shapes=[(4, 3), (3,)],
+    )
+    run_layer_test(
+        layers.Dense,
+        {"units": 5, "use_bias": False, "kernel_regularizer": "l2"},
+        (2, 3, 4),
+        expected_output_shape=(2, 3, 5),
+        expected_num_trainable_weights=1,
+    )
 
 
 def test_dense_float64_gradcheck_through_layer():
@@ -27,16 +37,20 @@ def test_dense_float64_gradcheck_through_layer():
         shendu.set_floatx("float32")
 
 
-@pytest.mark.parametrize("cls,kwargs,shape,out_shape", [
-    (layers.Activation, {"activation": "tanh"}, (2, 3), (2, 3)),
-    (layers.Dropout, {"rate": 0.5}, (2, 3), (2, 3)),
-    (layers.Flatten, {}, (2, 3, 4), (2, 12)),
-    (layers.Reshape, {"target_shape": (4, -1)}, (2, 3, 4), (2, 4, 3)),
-    (layers.Identity, {}, (2, 3), (2, 3)),
-])
+@pytest.mark.parametrize(
+    "cls,kwargs,shape,out_shape",
+    [
+        (layers.Activation, {"activation": "tanh"}, (2, 3), (2, 3)),
+        (layers.Dropout, {"rate": 0.5}, (2, 3), (2, 3)),
+        (layers.Flatten, {}, (2, 3, 4), (2, 12)),
+        (layers.Reshape, {"target_shape": (4, -1)}, (2, 3, 4), (2, 4, 3)),
+        (layers.Identity, {}, (2, 3), (2, 3)),
+    ],
+)
 def test_weightless_layers(cls, kwargs, shape, out_shape):
-    run_layer_test(cls, kwargs, shape, expected_output_shape=out_shape,
-                   expected_num_trainable_weights=0)
+    run_layer_test(
+        cls, kwargs, shape, expected_output_shape=out_shape, expected_num_trainable_weights=0
+    )
 
 
 def test_dropout_only_when_training():
@@ -47,29 +61,39 @@ def test_dropout_only_when_training():
     assert 0.3 < (y == 0).mean() < 0.7 and set(np.unique(y)) <= {0.0, 2.0}
 
 
-@pytest.mark.parametrize("cls,expected", [
-    (layers.Add, lambda a, b: a + b),
-    (layers.Subtract, lambda a, b: a - b),
-    (layers.Multiply, lambda a, b: a * b),
-    (layers.Average, lambda a, b: (a + b) / 2),
-    (layers.Maximum, np.maximum),
-    (layers.Minimum, np.minimum),
-    (layers.Concatenate, lambda a, b: np.concatenate([a, b], -1)),
-])
+@pytest.mark.parametrize(
+    "cls,expected",
+    [
+        (layers.Add, lambda a, b: a + b),
+        (layers.Subtract, lambda a, b: a - b),
+        (layers.Multiply, lambda a, b: a * b),
+        (layers.Average, lambda a, b: (a + b) / 2),
+        (layers.Maximum, np.maximum),
+        (layers.Minimum, np.minimum),
+        (layers.Concatenate, lambda a, b: np.concatenate([a, b], -1)),
+    ],
+)
 def test_merging_layers(cls, expected):
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((2, 3)).astype(np.float32), rng.standard_normal((2, 3)).astype(np.float32)
+    a, b = (
+        rng.standard_normal((2, 3)).astype(np.float32),
+        rng.standard_normal((2, 3)).astype(np.float32),
+    )
     np.testing.assert_allclose(cls()([a, b]).numpy(), expected(a, b), rtol=1e-6)
-    with pytest.raises(ValueError, match=f"should be called on a list of at least 2 inputs"):
+    with pytest.raises(ValueError, match="should be called on a list of at least 2 inputs"):
         cls()(a)
 
 
 def test_dot_layer():
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
-    np.testing.assert_allclose(layers.Dot(axes=1)([a, b]).numpy(), (a * b).sum(1, keepdims=True), rtol=1e-5)
+    np.testing.assert_allclose(
+        layers.Dot(axes=1)([a, b]).numpy(), (a * b).sum(1, keepdims=True), rtol=1e-5
+    )
     a3, b3 = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 5))
-    np.testing.assert_allclose(layers.Dot(axes=(2, 1))([a3, b3]).numpy(), a3 @ b3, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        layers.Dot(axes=(2, 1))([a3, b3]).numpy(), a3 @ b3, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_lambda_layer():
@@ -80,21 +104,31 @@ def test_lambda_layer():
 
 
 def test_layer_errors():
-    with pytest.raises(ValueError, match="Received an invalid value for `units`, expected a positive integer. Received: units=-3"):
+    with pytest.raises(
+        ValueError,
+        match="Received an invalid value for `units`, expected a positive integer. Received: units=-3",
+    ):
         layers.Dense(-3)
     with pytest.raises(ValueError, match="Received: units=0"):
         layers.Dense(0)
-    with pytest.raises(ValueError, match=r"Expected a float value between 0 and 1. Received: rate=1.5"):
+    with pytest.raises(
+        ValueError, match=r"Expected a float value between 0 and 1. Received: rate=1.5"
+    ):
         layers.Dropout(1.5)
     with pytest.raises(ValueError, match="Unknown activation: 'relux'. Did you mean 'relu'"):
         layers.Dense(3, activation="relux")
-    with pytest.raises(ValueError, match="Unknown initializer: 'glorot_unifrom'. Did you mean 'glorot_uniform'"):
+    with pytest.raises(
+        ValueError, match="Unknown initializer: 'glorot_unifrom'. Did you mean 'glorot_uniform'"
+    ):
         layers.Dense(3, kernel_initializer="glorot_unifrom")
     with pytest.raises(TypeError, match="unrecognized keyword arguments: \\['foo'\\]"):
         layers.Dense(3, foo=1)
     dense = layers.Dense(3)
     dense(np.ones((1, 4)))
-    with pytest.raises(ValueError, match=r"expected axis -1 of input shape to have value 4, but received input with shape \(None, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"expected axis -1 of input shape to have value 4, but received input with shape \(None, 5\)",
+    ):
         dense(np.ones((2, 5)))
     with pytest.raises(ValueError, match="Reshape: `target_shape` may hold one -1"):
         layers.Reshape((-1, -1))

@@ -15,62 +15,163 @@ Y_HOT = np.eye(3, dtype=np.float32)[Y_INT]
 
 
 def _model(loss="categorical_crossentropy"):
-    m = Sequential([layers.Input((4,)), layers.Dense(5, activation="relu"),
-                    layers.Dense(3, activation="softmax")])
+    m = Sequential(
+        [
+            layers.Input((4,)),
+            layers.Dense(5, activation="relu"),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
     m.compile("adam", loss, metrics=["accuracy"])
     return m
 
 
 CASES = [
-    ("sample counts differ", lambda m: m.fit(X, Y_HOT[:10], verbose=0),
-     ValueError, r"Data cardinality is ambiguous.*'x' sizes: 20.*'y' sizes: 10"),
-    ("wrong feature count", lambda m: m.fit(X[:, :3], Y_HOT, verbose=0),
-     ValueError, r"expected axis -1 of input shape to have value 4, but received input with shape \(None, 3\)"),
-    ("wrong feature count in predict", lambda m: m.predict(np.ones((2, 5)), verbose=0),
-     ValueError, r"expected axis -1 of input shape to have value 4, but received input with shape \(None, 5\)"),
-    ("NaN in x", lambda m: m.fit(np.where(X > 1.5, np.nan, X), Y_HOT, verbose=0),
-     ValueError, r"`x` contains NaN"),
-    ("inf in y", lambda m: m.fit(X, np.where(Y_HOT > 0, np.inf, 0), verbose=0),
-     ValueError, r"`y` contains inf"),
-    ("integer labels with categorical_crossentropy", lambda m: m.fit(X, Y_INT, verbose=0),
-     ValueError, r"categorical_crossentropy: expected one-hot labels.*use sparse_categorical_crossentropy"),
-    ("one-hot labels with the sparse loss",
-     lambda m: (m.compile("adam", "sparse_categorical_crossentropy"), m.fit(X, Y_HOT, verbose=0)),
-     ValueError, r"look one-hot encoded; use categorical_crossentropy"),
-    ("unknown loss", lambda m: m.compile("adam", "categorical_crossentropyy"),
-     ValueError, r"Unknown loss: 'categorical_crossentropyy'. Did you mean 'categorical_crossentropy'"),
-    ("unknown metric", lambda m: m.compile("adam", "mse", metrics=["acuracy"]),
-     ValueError, r"Unknown metric: 'acuracy'. Did you mean 'accuracy'"),
-    ("unknown optimizer", lambda m: m.compile("adamm", "mse"),
-     ValueError, r"Unknown optimizer: 'adamm'. Did you mean 'adam'"),
-    ("class_weight key not in labels", lambda m: m.fit(X, Y_HOT, class_weight={0: 1, 7: 2}, verbose=0),
-     ValueError, r"`class_weight` has keys \[7\] that are not classes in `y`"),
-    ("validation_split = 1", lambda m: m.fit(X, Y_HOT, validation_split=1.0, verbose=0),
-     ValueError, r"`validation_split` must be a float in \[0, 1\). Received: validation_split=1.0"),
-    ("validation_split < 0", lambda m: m.fit(X, Y_HOT, validation_split=-0.1, verbose=0),
-     ValueError, r"Received: validation_split=-0.1"),
-    ("negative units", lambda m: layers.Dense(-3),
-     ValueError, r"Received an invalid value for `units`, expected a positive integer. Received: units=-3"),
+    (
+        "sample counts differ",
+        lambda m: m.fit(X, Y_HOT[:10], verbose=0),
+        ValueError,
+        r"Data cardinality is ambiguous.*'x' sizes: 20.*'y' sizes: 10",
+    ),
+    (
+        "wrong feature count",
+        lambda m: m.fit(X[:, :3], Y_HOT, verbose=0),
+        ValueError,
+        r"expected axis -1 of input shape to have value 4, but received input with shape \(None, 3\)",
+    ),
+    (
+        "wrong feature count in predict",
+        lambda m: m.predict(np.ones((2, 5)), verbose=0),
+        ValueError,
+        r"expected axis -1 of input shape to have value 4, but received input with shape \(None, 5\)",
+    ),
+    (
+        "NaN in x",
+        lambda m: m.fit(np.where(X > 1.5, np.nan, X), Y_HOT, verbose=0),
+        ValueError,
+        r"`x` contains NaN",
+    ),
+    (
+        "inf in y",
+        lambda m: m.fit(X, np.where(Y_HOT > 0, np.inf, 0), verbose=0),
+        ValueError,
+        r"`y` contains inf",
+    ),
+    (
+        "integer labels with categorical_crossentropy",
+        lambda m: m.fit(X, Y_INT, verbose=0),
+        ValueError,
+        r"categorical_crossentropy: expected one-hot labels.*use sparse_categorical_crossentropy",
+    ),
+    (
+        "one-hot labels with the sparse loss",
+        lambda m: (
+            m.compile("adam", "sparse_categorical_crossentropy"),
+            m.fit(X, Y_HOT, verbose=0),
+        ),
+        ValueError,
+        r"look one-hot encoded; use categorical_crossentropy",
+    ),
+    (
+        "unknown loss",
+        lambda m: m.compile("adam", "categorical_crossentropyy"),
+        ValueError,
+        r"Unknown loss: 'categorical_crossentropyy'. Did you mean 'categorical_crossentropy'",
+    ),
+    (
+        "unknown metric",
+        lambda m: m.compile("adam", "mse", metrics=["acuracy"]),
+        ValueError,
+        r"Unknown metric: 'acuracy'. Did you mean 'accuracy'",
+    ),
+    (
+        "unknown optimizer",
+        lambda m: m.compile("adamm", "mse"),
+        ValueError,
+        r"Unknown optimizer: 'adamm'. Did you mean 'adam'",
+    ),
+    (
+        "class_weight key not in labels",
+        lambda m: m.fit(X, Y_HOT, class_weight={0: 1, 7: 2}, verbose=0),
+        ValueError,
+        r"`class_weight` has keys \[7\] that are not classes in `y`",
+    ),
+    (
+        "validation_split = 1",
+        lambda m: m.fit(X, Y_HOT, validation_split=1.0, verbose=0),
+        ValueError,
+        r"`validation_split` must be a float in \[0, 1\). Received: validation_split=1.0",
+    ),
+    (
+        "validation_split < 0",
+        lambda m: m.fit(X, Y_HOT, validation_split=-0.1, verbose=0),
+        ValueError,
+        r"Received: validation_split=-0.1",
+    ),
+    (
+        "negative units",
+        lambda m: layers.Dense(-3),
+        ValueError,
+        r"Received an invalid value for `units`, expected a positive integer. Received: units=-3",
+    ),
     ("zero units", lambda m: layers.Dense(0), ValueError, r"Received: units=0"),
-    ("batch_size 0", lambda m: m.fit(X, Y_HOT, batch_size=0, verbose=0),
-     ValueError, r"Expected `batch_size` as a positive integer. Received: batch_size=0"),
-    ("negative epochs", lambda m: m.fit(X, Y_HOT, epochs=-1, verbose=0),
-     ValueError, r"Expected `epochs` as a non-negative integer"),
-    ("string data", lambda m: m.fit(np.array([["a"] * 4] * 20, dtype=object), Y_HOT, verbose=0),
-     TypeError, r"`x` must hold numbers"),
-    ("fit before compile", lambda m: Sequential([layers.Dense(2)]).fit(X, Y_HOT, verbose=0),
-     RuntimeError, r"You must call compile\(\) before fit"),
-    ("loss_weights length", lambda m: m.compile("adam", "mse", loss_weights=[1.0, 2.0]),
-     ValueError, r"expected 1 loss weights"),
-    ("labels out of range", lambda m: (m.compile("adam", "sparse_categorical_crossentropy"),
-                                       m.fit(X, Y_INT + 3, verbose=0)),
-     ValueError, r"labels must be in \[0, 3\)"),
-    ("generator with y", lambda m: m.fit(iter([(X, Y_HOT)]), Y_HOT, verbose=0),
-     ValueError, r"When `x` is a generator or dataset, `y` must be None"),
-    ("clip arguments together", lambda m: shendu.optimizers.SGD(clipnorm=1, clipvalue=1),
-     ValueError, r"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set"),
-    ("unknown activation", lambda m: layers.Dense(3, activation="sigmod"),
-     ValueError, r"Unknown activation: 'sigmod'. Did you mean 'sigmoid'"),
+    (
+        "batch_size 0",
+        lambda m: m.fit(X, Y_HOT, batch_size=0, verbose=0),
+        ValueError,
+        r"Expected `batch_size` as a positive integer. Received: batch_size=0",
+    ),
+    (
+        "negative epochs",
+        lambda m: m.fit(X, Y_HOT, epochs=-1, verbose=0),
+        ValueError,
+        r"Expected `epochs` as a non-negative integer",
+    ),
+    (
+        "string data",
+        lambda m: m.fit(np.array([["a"] * 4] * 20, dtype=object), Y_HOT, verbose=0),
+        TypeError,
+        r"`x` must hold numbers",
+    ),
+    (
+        "fit before compile",
+        lambda m: Sequential([layers.Dense(2)]).fit(X, Y_HOT, verbose=0),
+        RuntimeError,
+        r"You must call compile\(\) before fit",
+    ),
+    (
+        "loss_weights length",
+        lambda m: m.compile("adam", "mse", loss_weights=[1.0, 2.0]),
+        ValueError,
+        r"expected 1 loss weights",
+    ),
+    (
+        "labels out of range",
+        lambda m: (
+            m.compile("adam", "sparse_categorical_crossentropy"),
+            m.fit(X, Y_INT + 3, verbose=0),
+        ),
+        ValueError,
+        r"labels must be in \[0, 3\)",
+    ),
+    (
+        "generator with y",
+        lambda m: m.fit(iter([(X, Y_HOT)]), Y_HOT, verbose=0),
+        ValueError,
+        r"When `x` is a generator or dataset, `y` must be None",
+    ),
+    (
+        "clip arguments together",
+        lambda m: shendu.optimizers.SGD(clipnorm=1, clipvalue=1),
+        ValueError,
+        r"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set",
+    ),
+    (
+        "unknown activation",
+        lambda m: layers.Dense(3, activation="sigmod"),
+        ValueError,
+        r"Unknown activation: 'sigmod'. Did you mean 'sigmoid'",
+    ),
 ]
 
 

@@ -61,26 +61,47 @@ def test_reduce_lr_on_plateau_and_scheduler():
         def on_epoch_end(self, epoch, logs=None):
             logs["val_loss"] = next(vals)
 
-    h = m.fit(X, Y, epochs=5, verbose=0,
-              callbacks=[Plateau(), callbacks.ReduceLROnPlateau(factor=0.5, patience=2)])
+    h = m.fit(
+        X,
+        Y,
+        epochs=5,
+        verbose=0,
+        callbacks=[Plateau(), callbacks.ReduceLROnPlateau(factor=0.5, patience=2)],
+    )
     assert m.optimizer.learning_rate == pytest.approx(0.025)  # reduced after epochs 3 and 5
     assert "learning_rate" in h.history
     m2 = _model(lr=0.1)
-    m2.fit(X, Y, epochs=3, verbose=0,
-           callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))])
+    m2.fit(
+        X,
+        Y,
+        epochs=3,
+        verbose=0,
+        callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))],
+    )
     assert m2.optimizer.learning_rate == pytest.approx(0.1 / 3)
     with pytest.raises(ValueError, match="the schedule must return a float"):
-        _model().fit(X, Y, epochs=1, verbose=0,
-                     callbacks=[callbacks.LearningRateScheduler(lambda e, lr: "x")])
+        _model().fit(
+            X,
+            Y,
+            epochs=1,
+            verbose=0,
+            callbacks=[callbacks.LearningRateScheduler(lambda e, lr: "x")],
+        )
 
 
 def test_csv_logger_lambda_and_terminate_on_nan(tmp_path):
     path = tmp_path / "log.csv"
     seen = []
-    _model().fit(X, Y, epochs=3, verbose=0, callbacks=[
-        callbacks.CSVLogger(path),
-        callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch)),
-    ])
+    _model().fit(
+        X,
+        Y,
+        epochs=3,
+        verbose=0,
+        callbacks=[
+            callbacks.CSVLogger(path),
+            callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch)),
+        ],
+    )
     with open(path) as f:
         rows = list(csv.DictReader(f))
     assert [r["epoch"] for r in rows] == ["0", "1", "2"] and "loss" in rows[0]
@@ -117,8 +138,12 @@ def test_custom_callback_stops_training_and_hooks_order():
 def test_model_checkpoint_needs_saving(tmp_path):
     pytest.importorskip("safetensors")
     m = _model()
-    ck = callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch:02d}.weights.safetensors"),
-                                   save_weights_only=True, monitor="loss", save_best_only=True)
+    ck = callbacks.ModelCheckpoint(
+        str(tmp_path / "m-{epoch:02d}.weights.safetensors"),
+        save_weights_only=True,
+        monitor="loss",
+        save_best_only=True,
+    )
     m.fit(X, Y, epochs=3, verbose=0, callbacks=[ck])
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files[0] == "m-01.weights.safetensors" and len(files) == 3

@@ -22,17 +22,22 @@ REFS = {
     "MeanAbsoluteError": lambda t, p: np.abs(t - p).mean(-1),
     "MeanAbsolutePercentageError": lambda t, p: 100 * (np.abs(t - p) / np.abs(t)).mean(-1),
     "MeanSquaredLogarithmicError": lambda t, p: ((np.log1p(p) - np.log1p(t)) ** 2).mean(-1),
-    "Huber": lambda t, p: np.where(np.abs(p - t) <= 1, 0.5 * (p - t) ** 2, np.abs(p - t) - 0.5).mean(-1),
+    "Huber": lambda t, p: np.where(
+        np.abs(p - t) <= 1, 0.5 * (p - t) ** 2, np.abs(p - t) - 0.5
+    ).mean(-1),
     "LogCosh": lambda t, p: np.log(np.cosh(p - t)).mean(-1),
     "Poisson": lambda t, p: (p - t * np.log(p + 1e-7)).mean(-1),
     "KLDivergence": lambda t, p: (t * np.log(t / p)).sum(-1),
-    "CosineSimilarity": lambda t, p: -(t * p).sum(-1) / np.linalg.norm(t, axis=-1) / np.linalg.norm(p, axis=-1),
+    "CosineSimilarity": lambda t, p: (
+        -(t * p).sum(-1) / np.linalg.norm(t, axis=-1) / np.linalg.norm(p, axis=-1)
+    ),
     "Hinge": lambda t, p: np.maximum(1 - t * p, 0).mean(-1),
     "SquaredHinge": lambda t, p: (np.maximum(1 - t * p, 0) ** 2).mean(-1),
     "CategoricalHinge": lambda t, p: np.maximum((((1 - t) * p).max(-1)) - (t * p).sum(-1) + 1, 0),
     "BinaryCrossentropy": lambda t, p: -(t * np.log(p) + (1 - t) * np.log(1 - p)).mean(-1),
-    "BinaryFocalCrossentropy": lambda t, p: (((1 - (t * p + (1 - t) * (1 - p))) ** 2)
-                                             * -(t * np.log(p) + (1 - t) * np.log(1 - p))).mean(-1),
+    "BinaryFocalCrossentropy": lambda t, p: (
+        ((1 - (t * p + (1 - t) * (1 - p))) ** 2) * -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    ).mean(-1),
     "CategoricalCrossentropy": np_ce,
 }
 
@@ -46,7 +51,9 @@ def test_loss_classes_against_formulas_and_gradients(name):
     assert cls(reduction="sum")(T, P).item() == pytest.approx(REFS[name](T, P).sum(), rel=1e-5)
     assert cls(reduction=None)(T, P).shape == (4,)
     sw = np.array([1.0, 0.0, 2.0, 1.0])
-    assert cls()(T, P, sample_weight=sw).item() == pytest.approx((REFS[name](T, P) * sw).mean(), rel=1e-5)
+    assert cls()(T, P, sample_weight=sw).item() == pytest.approx(
+        (REFS[name](T, P) * sw).mean(), rel=1e-5
+    )
     assert gradcheck(lambda p: cls()(T, p), (P,), atol=1e-4)
     clone = cls.from_config(cls().get_config())
     assert clone.get_config() == cls().get_config()
@@ -55,9 +62,14 @@ def test_loss_classes_against_formulas_and_gradients(name):
 def test_sparse_categorical_and_string_names():
     labels = np.array([0, 2, 1, 1])
     ref = -np.log((P / P.sum(-1, keepdims=True))[np.arange(4), labels]).mean()
-    assert losses.get("sparse_categorical_crossentropy")(labels, P).item() == pytest.approx(ref, rel=1e-5)
+    assert losses.get("sparse_categorical_crossentropy")(labels, P).item() == pytest.approx(
+        ref, rel=1e-5
+    )
     assert losses.get("mse")(T, P).item() == pytest.approx(((T - P) ** 2).mean(), rel=1e-5)
-    with pytest.raises(ValueError, match="Unknown loss: 'categorical_crossentropyy'. Did you mean 'categorical_crossentropy'"):
+    with pytest.raises(
+        ValueError,
+        match="Unknown loss: 'categorical_crossentropyy'. Did you mean 'categorical_crossentropy'",
+    ):
         losses.get("categorical_crossentropyy")
 
 
@@ -79,7 +91,9 @@ def test_torch_oracle_losses():
     assert ours == pytest.approx(ref, rel=1e-6)
     t = (RNG.random((5, 4)) > 0.5).astype(float)
     ours = losses.BinaryCrossentropy(from_logits=True)(t, z).item()
-    ref = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(z), torch.tensor(t)).item()
+    ref = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.tensor(z), torch.tensor(t)
+    ).item()
     assert ours == pytest.approx(ref, rel=1e-6)
     ours = losses.Huber(delta=0.5)(t, z).item()
     ref = torch.nn.functional.huber_loss(torch.tensor(z), torch.tensor(t), delta=0.5).item()
@@ -90,9 +104,14 @@ def test_metrics_against_direct_computation():
     y_true = np.array([0, 1, 1, 0, 1, 1])
     y_prob = np.array([0.2, 0.8, 0.4, 0.6, 0.9, 0.55])
     tp, fp, fn, tn = 3, 1, 1, 1
-    for cls, value in [(metrics.Precision, tp / (tp + fp)), (metrics.Recall, tp / (tp + fn)),
-                       (metrics.TruePositives, tp), (metrics.FalsePositives, fp),
-                       (metrics.TrueNegatives, tn), (metrics.FalseNegatives, fn)]:
+    for cls, value in [
+        (metrics.Precision, tp / (tp + fp)),
+        (metrics.Recall, tp / (tp + fn)),
+        (metrics.TruePositives, tp),
+        (metrics.FalsePositives, fp),
+        (metrics.TrueNegatives, tn),
+        (metrics.FalseNegatives, fn),
+    ]:
         m = cls()
         m.update_state(y_true[:3], y_prob[:3])
         m.update_state(y_true[3:], y_prob[3:])
@@ -112,7 +131,9 @@ def test_metrics_against_direct_computation():
     assert metrics.CategoricalAccuracy()(onehot, pred) == pytest.approx(0.75)
     assert metrics.SparseCategoricalAccuracy()(np.array([0, 1, 2, 1]), pred) == pytest.approx(0.75)
     assert metrics.TopKCategoricalAccuracy(k=2)(onehot, pred) == pytest.approx(1.0)
-    assert metrics.SparseTopKCategoricalAccuracy(k=1)(np.array([0, 1, 2, 1]), pred) == pytest.approx(0.75)
+    assert metrics.SparseTopKCategoricalAccuracy(k=1)(
+        np.array([0, 1, 2, 1]), pred
+    ) == pytest.approx(0.75)
     f1 = metrics.F1Score(average="macro")
     f1.update_state(onehot, pred)
     per_class = [2 * 1 * 1 / 2, 2 * 1 * 1 / 2, 0.0]  # class 0: p=0.5,r=1; 1: p=1,r=1; 2: 0
@@ -137,8 +158,24 @@ def test_accuracy_string_resolves_by_loss_and_shape():
     from shendu.metrics import resolve_accuracy
 
     z = np.zeros((2, 3))
-    assert type(resolve_accuracy("accuracy", losses.get("categorical_crossentropy"), z, z)).__name__ == "CategoricalAccuracy"
-    assert type(resolve_accuracy("accuracy", losses.get("sparse_categorical_crossentropy"), np.zeros(2), z)).__name__ == "SparseCategoricalAccuracy"
-    assert type(resolve_accuracy("accuracy", losses.get("binary_crossentropy"), z, z)).__name__ == "BinaryAccuracy"
-    assert type(resolve_accuracy("accuracy", losses.get("mse"), np.zeros(2), z)).__name__ == "SparseCategoricalAccuracy"
+    assert (
+        type(resolve_accuracy("accuracy", losses.get("categorical_crossentropy"), z, z)).__name__
+        == "CategoricalAccuracy"
+    )
+    assert (
+        type(
+            resolve_accuracy(
+                "accuracy", losses.get("sparse_categorical_crossentropy"), np.zeros(2), z
+            )
+        ).__name__
+        == "SparseCategoricalAccuracy"
+    )
+    assert (
+        type(resolve_accuracy("accuracy", losses.get("binary_crossentropy"), z, z)).__name__
+        == "BinaryAccuracy"
+    )
+    assert (
+        type(resolve_accuracy("accuracy", losses.get("mse"), np.zeros(2), z)).__name__
+        == "SparseCategoricalAccuracy"
+    )
     assert shendu.metrics.Accuracy()(np.array([1, 2]), np.array([1, 3])) == pytest.approx(0.5)

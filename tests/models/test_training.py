@@ -17,9 +17,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 @pytest.mark.parametrize("seed", range(5))
 def test_seed_program_reaches_keras_accuracy(seed):
     out = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "examples", "iris_seed.py"), "--seed", str(seed),
-         "--verbose", "0"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            os.path.join(ROOT, "examples", "iris_seed.py"),
+            "--seed",
+            str(seed),
+            "--verbose",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     accuracy = float(out.strip().split("test_accuracy=")[1])
     assert accuracy >= 0.93, out
@@ -38,8 +46,14 @@ def test_two_seeded_runs_give_bit_identical_weights():
     for _ in range(2):
         shendu.set_random_seed(7)
         layers.base.reset_names()
-        model = Sequential([layers.Input((4,)), layers.Dense(8, activation="relu"),
-                            layers.Dropout(0.3), layers.Dense(2, activation="softmax")])
+        model = Sequential(
+            [
+                layers.Input((4,)),
+                layers.Dense(8, activation="relu"),
+                layers.Dropout(0.3),
+                layers.Dense(2, activation="softmax"),
+            ]
+        )
         model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
         model.fit(x, y, epochs=3, batch_size=16, verbose=0)
         weights.append(model.get_weights())
@@ -49,8 +63,12 @@ def test_two_seeded_runs_give_bit_identical_weights():
 
 def test_fit_returns_history_with_validation_and_evaluate_predict():
     x, y = _toy_classification()
-    model = Sequential([layers.Dense(8, activation="relu", input_shape=(4,)),
-                        layers.Dense(2, activation="softmax")])
+    model = Sequential(
+        [
+            layers.Dense(8, activation="relu", input_shape=(4,)),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     h = model.fit(x, y, epochs=5, batch_size=20, validation_split=0.25, verbose=0)
     assert sorted(h.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
@@ -108,8 +126,9 @@ def test_functional_multi_input_multi_output_with_dict_losses():
     )
     xa, xb = rng.standard_normal((64, 3)), rng.standard_normal((64, 2))
     y_reg, y_cls = xa.sum(1, keepdims=True), (xa[:, 0] > 0).astype(int) + (xb[:, 0] > 0)
-    h1 = model.fit({"a": xa, "b": xb}, {"reg": y_reg, "cls": y_cls}, epochs=30, batch_size=16,
-                   verbose=0)
+    h1 = model.fit(
+        {"a": xa, "b": xb}, {"reg": y_reg, "cls": y_cls}, epochs=30, batch_size=16, verbose=0
+    )
     assert {"loss", "reg_loss", "cls_loss", "cls_accuracy", "reg_mae"} <= set(h1.history)
     assert h1.history["loss"][-1] < h1.history["loss"][0]
     preds = model.predict({"a": xa, "b": xb}, verbose=0)
@@ -128,8 +147,9 @@ def test_nested_models_and_shared_layers():
     out = layers.Add()([inner(x), inner(x)])
     model = Model(x, out)
     data = np.ones((2, 4), np.float32)
-    np.testing.assert_allclose(model.predict(data, verbose=0), 2 * inner.predict(data, verbose=0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        model.predict(data, verbose=0), 2 * inner.predict(data, verbose=0), rtol=1e-6
+    )
     assert len(model.trainable_weights) == 2
 
 
@@ -163,7 +183,7 @@ def test_subclassed_model_with_custom_train_step_vae():
 
     rng = np.random.default_rng(1)
     z = rng.standard_normal((128, 2))
-    x = np.concatenate([z, z ** 2, z[:, :1] * z[:, 1:], -z[:, :1]], axis=1).astype(np.float32)
+    x = np.concatenate([z, z**2, z[:, :1] * z[:, 1:], -z[:, :1]], axis=1).astype(np.float32)
     vae = VAE()
     vae.compile(optimizer=shendu.optimizers.Adam(0.01))
 
@@ -197,7 +217,7 @@ def test_generator_input_and_steps_per_epoch():
     def batches():
         while True:
             for i in range(0, 200, 50):
-                yield x[i:i + 50], y[i:i + 50]
+                yield x[i : i + 50], y[i : i + 50]
 
     model = Sequential([layers.Input((4,)), layers.Dense(2, activation="softmax")])
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -253,12 +273,14 @@ def test_progress_bar_formats(capsys):
     assert "\r" not in out  # not a terminal: no carriage-return spam
     import re
 
-    assert re.fullmatch(r"4/4 ━{20} \d+s \d+(us|ms)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4}",
-                        lines[1]), lines[1]
+    assert re.fullmatch(
+        r"4/4 ━{20} \d+s \d+(us|ms)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4}", lines[1]
+    ), lines[1]
     model.fit(x, y, epochs=1, batch_size=10, verbose=2)
     line = capsys.readouterr().out.strip().splitlines()[1]
-    assert re.fullmatch(r"4/4 - \d+s - \d+(us|ms)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4}",
-                        line), line
+    assert re.fullmatch(
+        r"4/4 - \d+s - \d+(us|ms)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4}", line
+    ), line
 
 
 def test_class_weight_and_sample_weight_change_the_loss():
@@ -275,7 +297,9 @@ def test_class_weight_and_sample_weight_change_the_loss():
 
 def test_regularizer_losses_are_added():
     x, y = _toy_classification()
-    model = Sequential([layers.Input((4,)), layers.Dense(2, kernel_regularizer=shendu.regularizers.L2(10.0))])
+    model = Sequential(
+        [layers.Input((4,)), layers.Dense(2, kernel_regularizer=shendu.regularizers.L2(10.0))]
+    )
     model.compile("sgd", "mse")
     plain = Sequential([layers.Input((4,)), layers.Dense(2)])
     plain.compile("sgd", "mse")

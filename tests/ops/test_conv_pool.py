@@ -155,13 +155,24 @@ def test_pool_same_average_counts_only_real_entries_and_1d():
 
 
 def test_conv_and_pool_errors():
-    with pytest.raises(ValueError, match=r"conv: expected a kernel of rank 3. Received: kernel shape=\(3, 3, 3, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"conv: expected a kernel of rank 3. Received: kernel shape=\(3, 3, 3, 1\)",
+    ):
         ops.conv(np.ones((5, 5, 3)), np.ones((3, 3, 3, 1)))
-    with pytest.raises(ValueError, match=r"conv: supports 1-D and 2-D convolution .*Received: input shape=\(5, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"conv: supports 1-D and 2-D convolution .*Received: input shape=\(5, 3\)",
+    ):
         ops.conv(np.ones((5, 3)), np.ones((3, 3, 1)))
-    with pytest.raises(ValueError, match="conv: input channels 3 are not a multiple of the kernel's input channels 2"):
+    with pytest.raises(
+        ValueError,
+        match="conv: input channels 3 are not a multiple of the kernel's input channels 2",
+    ):
         ops.conv(np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 1)))
-    with pytest.raises(ValueError, match="Expected `padding` 'valid' or 'same'. Received: padding='full'"):
+    with pytest.raises(
+        ValueError, match="Expected `padding` 'valid' or 'same'. Received: padding='full'"
+    ):
         ops.conv(np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 1)), padding="full")
     with pytest.raises(ValueError, match="smaller than the \\(dilated\\) window"):
         ops.conv(np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1)))
@@ -185,7 +196,12 @@ def test_torch_oracle_conv_pool():
     ref_pool = torch.nn.functional.max_pool2d(tx, 2).numpy()
     np.testing.assert_allclose(ops.max_pool(x, 2).numpy(), np.moveaxis(ref_pool, 1, -1))
     wt = RNG.standard_normal((3, 3, 4, 3)).astype(np.float32)  # (kh, kw, out, in)
-    ref_t = torch.nn.functional.conv_transpose2d(tx, torch.tensor(np.transpose(wt, (3, 2, 0, 1))), stride=2)
+    ref_t = torch.nn.functional.conv_transpose2d(
+        tx, torch.tensor(np.transpose(wt, (3, 2, 0, 1))), stride=2
+    )
     np.testing.assert_allclose(
-        ops.conv_transpose(x, wt, 2, "valid").numpy(), np.moveaxis(ref_t.numpy(), 1, -1), rtol=1e-4, atol=1e-4
+        ops.conv_transpose(x, wt, 2, "valid").numpy(),
+        np.moveaxis(ref_t.numpy(), 1, -1),
+        rtol=1e-4,
+        atol=1e-4,
     )

@@ -69,7 +69,13 @@ UNARY = {
     ),
     "mish": (ops.mish, lambda x: x * np.tanh(np.log1p(np.exp(x))), (-3, 3), None, True),
     "erf": (ops.erf, None, (-2, 2), None, True),
-    "clip": (lambda x: ops.clip(x, -1.0, 1.0), lambda x: np.clip(x, -1, 1), (-2, 2), [-1, 1], True),
+    "clip": (
+        lambda x: ops.clip(x, -1.0, 1.0),
+        lambda x: np.clip(x, -1, 1),
+        (-2, 2),
+        [-1, 1],
+        True,
+    ),
 }
 
 BINARY = {
@@ -190,8 +196,21 @@ EXTREMES = np.array([-np.inf, -1e30, -1000.0, -1.0, 0.0, 1.0, 1000.0, 1e30, np.i
 
 @pytest.mark.parametrize(
     "name",
-    ["sigmoid", "softplus", "tanh", "relu", "elu", "selu", "silu", "gelu_tanh", "mish",
-     "softsign", "leaky_relu", "hard_sigmoid", "relu6"],
+    [
+        "sigmoid",
+        "softplus",
+        "tanh",
+        "relu",
+        "elu",
+        "selu",
+        "silu",
+        "gelu_tanh",
+        "mish",
+        "softsign",
+        "leaky_relu",
+        "hard_sigmoid",
+        "relu6",
+    ],
 )
 def test_activation_extremes_have_no_spurious_nan(name):
     fn = UNARY[name][0]

@@ -65,7 +65,9 @@ def test_binary_crossentropy():
     assert gradgradcheck(lambda b: ops.binary_crossentropy(t, b, from_logits=True), (z,))
     assert gradcheck(lambda b: ops.binary_crossentropy(t, b), (p,))
     ref = -(t * np.log(p) + (1 - t) * np.log(1 - p))
-    np.testing.assert_allclose(ops.binary_crossentropy(t, z, from_logits=True).numpy(), ref, rtol=1e-6)
+    np.testing.assert_allclose(
+        ops.binary_crossentropy(t, z, from_logits=True).numpy(), ref, rtol=1e-6
+    )
     np.testing.assert_allclose(ops.binary_crossentropy(t, p).numpy(), ref, rtol=1e-5)
 
 
@@ -88,13 +90,18 @@ def test_losses_stable_for_logits_of_1000():
 
 
 def test_crossentropy_errors_name_what_came_in():
-    with pytest.raises(ValueError, match="categorical_crossentropy: `target` and `output` must have the same shape"):
+    with pytest.raises(
+        ValueError,
+        match="categorical_crossentropy: `target` and `output` must have the same shape",
+    ):
         ops.categorical_crossentropy(np.ones((2, 3)), np.ones((2, 4)))
     with pytest.raises(ValueError, match="one-hot labels\\? use categorical_crossentropy"):
         ops.sparse_categorical_crossentropy(np.eye(3), np.ones((3, 3)))
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
         ops.sparse_categorical_crossentropy(np.array([0, 5]), np.ones((2, 3)))
-    with pytest.raises(ValueError, match="binary_crossentropy: `target` and `output` shapes do not broadcast"):
+    with pytest.raises(
+        ValueError, match="binary_crossentropy: `target` and `output` shapes do not broadcast"
+    ):
         ops.binary_crossentropy(np.ones((2, 3)), np.ones((2, 4)))
 
 

@@ -11,6 +11,7 @@ from .samples import UNARY_SHAPES, make
 
 RNG = np.random.default_rng(0)
 
+
 def _last(x):
     return -1 if x.ndim else None
 
@@ -34,7 +35,16 @@ NONEMPTY = [s for s in UNARY_SHAPES if s != (0,)]
 @pytest.mark.parametrize("shape", UNARY_SHAPES, ids=str)
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
 def test_reduction_gradcheck(name, shape):
-    if shape == (0,) and name in ("max", "min", "std", "norm", "var", "mean", "mean_axis", "logsumexp"):
+    if shape == (0,) and name in (
+        "max",
+        "min",
+        "std",
+        "norm",
+        "var",
+        "mean",
+        "mean_axis",
+        "logsumexp",
+    ):
         pytest.skip("no value to reduce over an empty axis")
     if shape == () and name == "std":
         pytest.skip("the std of one value is 0, where its gradient is infinite")
@@ -60,8 +70,15 @@ def test_max_splits_ties_and_reductions_match_numpy():
     ops.max(x).backward()
     np.testing.assert_allclose(x.grad.numpy(), [0, 0.5, 0.5])
     a = RNG.random((3, 4, 5)).astype(np.float32)
-    for name, ref in [("sum", np.sum), ("mean", np.mean), ("max", np.max), ("min", np.min),
-                      ("prod", np.prod), ("var", np.var), ("std", np.std)]:
+    for name, ref in [
+        ("sum", np.sum),
+        ("mean", np.mean),
+        ("max", np.max),
+        ("min", np.min),
+        ("prod", np.prod),
+        ("var", np.var),
+        ("std", np.std),
+    ]:
         got = getattr(ops, name)(a, axis=(0, 2))
         assert got.dtype == np.float32
         np.testing.assert_allclose(got.numpy(), ref(a, axis=(0, 2)), rtol=1.3e-6, atol=1e-5)
@@ -136,7 +153,9 @@ def test_shape_op_gradcheck(name, layout):
 @pytest.mark.parametrize("name", sorted(SHAPE_OPS))
 def test_shape_op_gradgradcheck(name):
     fn, shape = SHAPE_OPS[name]
-    assert gradgradcheck(lambda x: fn(x * x) if name != "split" else fn(x * x)[1], (RNG.standard_normal(shape),))
+    assert gradgradcheck(
+        lambda x: fn(x * x) if name != "split" else fn(x * x)[1], (RNG.standard_normal(shape),)
+    )
 
 
 def test_shape_op_zero_size_and_scalar():

@@ -78,7 +78,9 @@ def test_lstm_gradcheck(return_sequences, go_backwards, masked):
     mask = np.array([[1, 1, 1, 0], [1, 0, 1, 1]], bool) if masked else None
 
     def f(*a):
-        return ops.lstm(*a, mask=mask, go_backwards=go_backwards, return_sequences=return_sequences)
+        return ops.lstm(
+            *a, mask=mask, go_backwards=go_backwards, return_sequences=return_sequences
+        )
 
     assert gradcheck(f, (x, h0, c0, w, u, b))
 
@@ -104,7 +106,9 @@ def test_gru_forward_and_gradcheck(reset_after):
     for go_backwards in (False, True):
         for mask in (None, np.array([[1, 1, 0, 1], [1, 1, 1, 0]], bool)):
             assert gradcheck(
-                lambda *a: ops.gru(*a, reset_after=reset_after, mask=mask, go_backwards=go_backwards),
+                lambda *a, m=mask, g=go_backwards: ops.gru(
+                    *a, reset_after=reset_after, mask=m, go_backwards=g
+                ),
                 (x, h0, w, u, b),
             )
 
@@ -120,11 +124,15 @@ def test_simple_rnn_forward_and_gradcheck():
         outs.append(hh)
     np.testing.assert_allclose(seq.numpy(), np.stack(outs, 1), atol=1e-12)
     mask = np.array([[1, 0, 1, 1], [1, 1, 1, 0]], bool)
-    assert gradcheck(lambda *a: ops.simple_rnn(*a, mask=mask, return_sequences=False), (x, h0, w, u, b))
+    assert gradcheck(
+        lambda *a: ops.simple_rnn(*a, mask=mask, return_sequences=False), (x, h0, w, u, b)
+    )
 
 
 def test_rnn_errors():
-    with pytest.raises(ValueError, match=r"lstm: expected inputs of rank 3 .*Received: input shape=\(4, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"lstm: expected inputs of rank 3 .*Received: input shape=\(4, 3\)"
+    ):
         ops.lstm(np.ones((4, 3)), None, None, np.ones((3, 8)), np.ones((2, 8)))
     with pytest.raises(ValueError, match=r"gru: expected a kernel of shape \(3, 6\)"):
         ops.gru(np.ones((1, 4, 3)), None, np.ones((3, 5)), np.ones((2, 6)))
@@ -150,11 +158,15 @@ def test_dot_product_attention():
     q = RNG.standard_normal((2, 3, 2, 4))
     k = RNG.standard_normal((2, 5, 2, 4))
     v = RNG.standard_normal((2, 5, 2, 3))
-    np.testing.assert_allclose(ops.dot_product_attention(q, k, v).numpy(), attention_loop(q, k, v), atol=1e-12)
+    np.testing.assert_allclose(
+        ops.dot_product_attention(q, k, v).numpy(), attention_loop(q, k, v), atol=1e-12
+    )
     mask = RNG.random((2, 2, 3, 5)) > 0.3
     mask[..., 0] = True
     np.testing.assert_allclose(
-        ops.dot_product_attention(q, k, v, mask=mask).numpy(), attention_loop(q, k, v, mask), atol=1e-12
+        ops.dot_product_attention(q, k, v, mask=mask).numpy(),
+        attention_loop(q, k, v, mask),
+        atol=1e-12,
     )
     kc, vc = k[:, :3], v[:, :3]
     np.testing.assert_allclose(
@@ -164,8 +176,12 @@ def test_dot_product_attention():
     )
     assert gradcheck(lambda a, b, c: ops.dot_product_attention(a, b, c, mask=mask), (q, k, v))
     bias = RNG.standard_normal((1, 2, 3, 5))
-    assert gradcheck(lambda a, b, c, d: ops.dot_product_attention(a, b, c, bias=d), (q, k, v, bias))
-    assert gradcheck(lambda a, b, c: ops.dot_product_attention(a, b, c, is_causal=True), (q, kc, vc))
+    assert gradcheck(
+        lambda a, b, c, d: ops.dot_product_attention(a, b, c, bias=d), (q, k, v, bias)
+    )
+    assert gradcheck(
+        lambda a, b, c: ops.dot_product_attention(a, b, c, is_causal=True), (q, kc, vc)
+    )
     with pytest.raises(ValueError, match="dot_product_attention: expected rank-4 inputs"):
         ops.dot_product_attention(q[0], k[0], v[0])
 

@@ -34,6 +34,7 @@ def sgd(lr, momentum=0.0, nesterov=False):
             return w - lr * g
         s["m"] = momentum * s["m"] - lr * g
         return w + (momentum * s["m"] - lr * g if nesterov else s["m"])
+
     return rule
 
 
@@ -49,6 +50,7 @@ def adam(lr=0.001, b1=0.9, b2=0.999, eps=1e-7, amsgrad=False, wd=None):
             v = s["vh"]
         alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
         return w - alpha * s["m"] / (np.sqrt(v) + eps)
+
     return rule
 
 
@@ -56,6 +58,7 @@ def adagrad(lr=0.001, init=0.1, eps=1e-7):
     def rule(w, g, t, s):
         s["a"] = s["a"] + g * g
         return w - lr * g / np.sqrt(s["a"] + eps)
+
     return rule
 
 
@@ -71,6 +74,7 @@ def rmsprop(lr=0.001, rho=0.9, momentum=0.0, eps=1e-7, centered=False):
             s["m"] = momentum * s["m"] + step
             return w - s["m"]
         return w - step
+
     return rule
 
 
@@ -80,6 +84,7 @@ def adadelta(lr=0.001, rho=0.95, eps=1e-7):
         d = -np.sqrt(s["b"] + eps) / np.sqrt(s["a"] + eps) * g
         s["b"] = rho * s["b"] + (1 - rho) * d * d
         return w + lr * d
+
     return rule
 
 
@@ -88,6 +93,7 @@ def adamax(lr=0.001, b1=0.9, b2=0.999, eps=1e-7):
         s["m"] = s["m"] + (1 - b1) * (g - s["m"])
         s["u"] = np.maximum(b2 * s["u"], np.abs(g))
         return w - lr * s["m"] / ((1 - b1**t) * (s["u"] + eps))
+
     return rule
 
 
@@ -102,6 +108,7 @@ def nadam(lr=0.001, b1=0.9, b2=0.999, eps=1e-7):
         m_hat = mu(t + 1) * s["m"] / (1 - s["p"] * mu(t + 1)) + (1 - mu(t)) * g / (1 - s["p"])
         v_hat = s["v"] / (1 - b2**t)
         return w - lr * m_hat / (np.sqrt(v_hat) + eps)
+
     return rule
 
 
@@ -110,24 +117,36 @@ def lion(lr=0.001, b1=0.9, b2=0.99):
         w = w - lr * np.sign(b1 * s["m"] + (1 - b1) * g)
         s["m"] = b2 * s["m"] + (1 - b2) * g
         return w
+
     return rule
 
 
 CASES = {
     "sgd": (lambda: optimizers.SGD(0.1), sgd(0.1), {}),
     "sgd_momentum": (lambda: optimizers.SGD(0.1, momentum=0.9), sgd(0.1, 0.9), {"m": 0.0}),
-    "sgd_nesterov": (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True),
-                     sgd(0.1, 0.9, True), {"m": 0.0}),
+    "sgd_nesterov": (
+        lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+        sgd(0.1, 0.9, True),
+        {"m": 0.0},
+    ),
     "adam": (lambda: optimizers.Adam(0.1), adam(0.1), {"m": 0.0, "v": 0.0}),
-    "adam_amsgrad": (lambda: optimizers.Adam(0.1, amsgrad=True), adam(0.1, amsgrad=True),
-                     {"m": 0.0, "v": 0.0, "vh": 0.0}),
-    "adamw": (lambda: optimizers.AdamW(0.1, weight_decay=0.1), adam(0.1, wd=0.1),
-              {"m": 0.0, "v": 0.0}),
+    "adam_amsgrad": (
+        lambda: optimizers.Adam(0.1, amsgrad=True),
+        adam(0.1, amsgrad=True),
+        {"m": 0.0, "v": 0.0, "vh": 0.0},
+    ),
+    "adamw": (
+        lambda: optimizers.AdamW(0.1, weight_decay=0.1),
+        adam(0.1, wd=0.1),
+        {"m": 0.0, "v": 0.0},
+    ),
     "adagrad": (lambda: optimizers.Adagrad(0.1), adagrad(0.1), {"a": 0.1}),
     "rmsprop": (lambda: optimizers.RMSprop(0.1), rmsprop(0.1), {"v": 0.0}),
     "rmsprop_centered_momentum": (
         lambda: optimizers.RMSprop(0.1, momentum=0.5, centered=True),
-        rmsprop(0.1, momentum=0.5, centered=True), {"v": 0.0, "mg": 0.0, "m": 0.0}),
+        rmsprop(0.1, momentum=0.5, centered=True),
+        {"v": 0.0, "mg": 0.0, "m": 0.0},
+    ),
     "adadelta": (lambda: optimizers.Adadelta(1.0), adadelta(1.0), {"a": 0.0, "b": 0.0}),
     "adamax": (lambda: optimizers.Adamax(0.1), adamax(0.1), {"m": 0.0, "u": 0.0}),
     "nadam": (lambda: optimizers.Nadam(0.1), nadam(0.1), {"m": 0.0, "v": 0.0, "p": 1.0}),
@@ -190,7 +209,9 @@ def test_clipping_weight_decay_and_errors():
     c = Variable(np.zeros(2))
     optimizers.SGD(1.0, clipvalue=0.5).apply([np.array([3.0, -0.1])], [c])
     np.testing.assert_allclose(c.numpy(), [-0.5, 0.1])
-    with pytest.raises(ValueError, match="Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set"):
+    with pytest.raises(
+        ValueError, match="Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set"
+    ):
         optimizers.Adam(clipnorm=1.0, clipvalue=1.0)
     with pytest.raises(ValueError, match="Unknown optimizer: 'adamm'. Did you mean 'adam'"):
         optimizers.get("adamm")

@@ -69,7 +69,12 @@ def _st(header, body=b"", raw_len=None):
 def _with_config(good, edit):
     cfg = json.loads(good["config.json"])
     edit(cfg)
-    return _zip([("config.json", json.dumps(cfg).encode()), ("model.safetensors", good["model.safetensors"])])
+    return _zip(
+        [
+            ("config.json", json.dumps(cfg).encode()),
+            ("model.safetensors", good["model.safetensors"]),
+        ]
+    )
 
 
 def _with_weights(good, st_bytes):
@@ -106,41 +111,99 @@ CASES = {
     "empty file": lambda g: b"",
     "pickle file": lambda g: pickle.dumps(Canary()),
     "truncated zip": lambda g: _with_config(g, lambda c: None)[:200],
-    "absolute member name": lambda g: _zip([("/etc/config.json", b"{}"), ("config.json", g["config.json"]), ("model.safetensors", g["model.safetensors"])]),
-    "dotdot member name": lambda g: _zip([("../config.json", g["config.json"]), ("model.safetensors", g["model.safetensors"])]),
-    "duplicate member": lambda g: _zip([("config.json", g["config.json"]), ("config.json", g["config.json"]), ("model.safetensors", g["model.safetensors"])]),
+    "absolute member name": lambda g: _zip(
+        [
+            ("/etc/config.json", b"{}"),
+            ("config.json", g["config.json"]),
+            ("model.safetensors", g["model.safetensors"]),
+        ]
+    ),
+    "dotdot member name": lambda g: _zip(
+        [("../config.json", g["config.json"]), ("model.safetensors", g["model.safetensors"])]
+    ),
+    "duplicate member": lambda g: _zip(
+        [
+            ("config.json", g["config.json"]),
+            ("config.json", g["config.json"]),
+            ("model.safetensors", g["model.safetensors"]),
+        ]
+    ),
     "missing weights": lambda g: _zip([("config.json", g["config.json"])]),
     "missing config": lambda g: _zip([("model.safetensors", g["model.safetensors"])]),
-    "extra pickle member": lambda g: _zip([("config.json", g["config.json"]), ("model.safetensors", g["model.safetensors"]), ("payload.pkl", pickle.dumps(Canary()))]),
+    "extra pickle member": lambda g: _zip(
+        [
+            ("config.json", g["config.json"]),
+            ("model.safetensors", g["model.safetensors"]),
+            ("payload.pkl", pickle.dumps(Canary())),
+        ]
+    ),
     "decompression bomb": lambda g: _bomb(),
-    "config not utf8": lambda g: _zip([("config.json", b"\xff\xfe{"), ("model.safetensors", g["model.safetensors"])]),
-    "config not json": lambda g: _zip([("config.json", b"{not json"), ("model.safetensors", g["model.safetensors"])]),
-    "config not shendu": lambda g: _zip([("config.json", b'{"format": "keras"}'), ("model.safetensors", g["model.safetensors"])]),
-    "config duplicate keys": lambda g: _zip([("config.json", b'{"format": "shendu", "format": "shendu"}'), ("model.safetensors", g["model.safetensors"])]),
+    "config not utf8": lambda g: _zip(
+        [("config.json", b"\xff\xfe{"), ("model.safetensors", g["model.safetensors"])]
+    ),
+    "config not json": lambda g: _zip(
+        [("config.json", b"{not json"), ("model.safetensors", g["model.safetensors"])]
+    ),
+    "config not shendu": lambda g: _zip(
+        [("config.json", b'{"format": "keras"}'), ("model.safetensors", g["model.safetensors"])]
+    ),
+    "config duplicate keys": lambda g: _zip(
+        [
+            ("config.json", b'{"format": "shendu", "format": "shendu"}'),
+            ("model.safetensors", g["model.safetensors"]),
+        ]
+    ),
     "unregistered class": lambda g: _with_config(g, lambda c: _replace_class(c, "Detonator")),
-    "python module path as class": lambda g: _with_config(g, lambda c: _replace_class(c, "os.system")),
-    "module key": lambda g: _with_config(g, lambda c: c["model"]["config"]["layers"][1].update(module="subprocess")),
+    "python module path as class": lambda g: _with_config(
+        g, lambda c: _replace_class(c, "os.system")
+    ),
+    "module key": lambda g: _with_config(
+        g, lambda c: c["model"]["config"]["layers"][1].update(module="subprocess")
+    ),
     "function reference": lambda g: _with_config(g, lambda c: _set_layer(c, "function", "eval")),
-    "url in config": lambda g: _with_config(g, lambda c: _set_layer(c, "name", "https://evil.example/x")),
-    "file path in config": lambda g: _with_config(g, lambda c: _set_layer(c, "name", "/etc/passwd")),
-    "dotdot path in config": lambda g: _with_config(g, lambda c: _set_layer(c, "name", "../../secret")),
+    "url in config": lambda g: _with_config(
+        g, lambda c: _set_layer(c, "name", "https://evil.example/x")
+    ),
+    "file path in config": lambda g: _with_config(
+        g, lambda c: _set_layer(c, "name", "/etc/passwd")
+    ),
+    "dotdot path in config": lambda g: _with_config(
+        g, lambda c: _set_layer(c, "name", "../../secret")
+    ),
     "filepath key": lambda g: _with_config(g, lambda c: _set_layer(c, "filepath", "weights.h5")),
-    "unknown activation name": lambda g: _with_config(g, lambda c: _set_layer(c, "activation", "__import__")),
+    "unknown activation name": lambda g: _with_config(
+        g, lambda c: _set_layer(c, "activation", "__import__")
+    ),
     "header too short": lambda g: _with_weights(g, b"\x01\x02"),
     "header too long": lambda g: _with_weights(g, _st(b"{}", raw_len=200 * 1024 * 1024)),
     "header past the end": lambda g: _with_weights(g, _st(b"{}", raw_len=1000)),
     "header not utf8": lambda g: _with_weights(g, _st(b"\xff\xfe\xfd")),
     "header not json": lambda g: _with_weights(g, _st(b"{nope")),
     "header not an object": lambda g: _with_weights(g, _st([1, 2])),
-    "unknown dtype": lambda g: _with_weights(g, _st({"w": _tensor_entry(dtype="PICKLE")}, b"\0" * 8)),
-    "negative shape": lambda g: _with_weights(g, _st({"w": _tensor_entry(shape=(-2,))}, b"\0" * 8)),
-    "overflowing shape": lambda g: _with_weights(g, _st({"w": _tensor_entry(shape=(2**40, 2**40))}, b"\0" * 8)),
-    "offsets out of range": lambda g: _with_weights(g, _st({"w": _tensor_entry(offsets=(0, 800))}, b"\0" * 8)),
-    "overlapping offsets": lambda g: _with_weights(g, _st({"a": _tensor_entry(offsets=(0, 8)), "b": _tensor_entry(offsets=(4, 12))}, b"\0" * 12)),
+    "unknown dtype": lambda g: _with_weights(
+        g, _st({"w": _tensor_entry(dtype="PICKLE")}, b"\0" * 8)
+    ),
+    "negative shape": lambda g: _with_weights(
+        g, _st({"w": _tensor_entry(shape=(-2,))}, b"\0" * 8)
+    ),
+    "overflowing shape": lambda g: _with_weights(
+        g, _st({"w": _tensor_entry(shape=(2**40, 2**40))}, b"\0" * 8)
+    ),
+    "offsets out of range": lambda g: _with_weights(
+        g, _st({"w": _tensor_entry(offsets=(0, 800))}, b"\0" * 8)
+    ),
+    "overlapping offsets": lambda g: _with_weights(
+        g,
+        _st({"a": _tensor_entry(offsets=(0, 8)), "b": _tensor_entry(offsets=(4, 12))}, b"\0" * 12),
+    ),
     "trailing bytes": lambda g: _with_weights(g, _st({"w": _tensor_entry()}, b"\0" * 16)),
-    "size mismatch for dtype": lambda g: _with_weights(g, _st({"w": _tensor_entry(shape=(3,))}, b"\0" * 8)),
+    "size mismatch for dtype": lambda g: _with_weights(
+        g, _st({"w": _tensor_entry(shape=(3,))}, b"\0" * 8)
+    ),
     "bad metadata": lambda g: _with_weights(g, _st({"__metadata__": {"a": 1}})),
-    "wrong weight count": lambda g: _with_weights(g, _st({"w0000:d/kernel": _tensor_entry(shape=(3, 2), offsets=(0, 24))}, b"\0" * 24)),
+    "wrong weight count": lambda g: _with_weights(
+        g, _st({"w0000:d/kernel": _tensor_entry(shape=(3, 2), offsets=(0, 24))}, b"\0" * 24)
+    ),
 }
 
 
@@ -152,10 +215,16 @@ def _weights_file(good, **changes):
     return _with_weights(good, st.save(tensors))
 
 
-CASES.update({
-    "weight shape mismatch": lambda g: _weights_file(g, **{"w0000:d/kernel": np.zeros((4, 2), np.float32)}),
-    "weight dtype mismatch": lambda g: _weights_file(g, **{"w0000:d/kernel": np.zeros((3, 2), np.float64)}),
-})
+CASES.update(
+    {
+        "weight shape mismatch": lambda g: _weights_file(
+            g, **{"w0000:d/kernel": np.zeros((4, 2), np.float32)}
+        ),
+        "weight dtype mismatch": lambda g: _weights_file(
+            g, **{"w0000:d/kernel": np.zeros((3, 2), np.float64)}
+        ),
+    }
+)
 
 
 def test_corpus_has_at_least_35_files():
@@ -184,7 +253,10 @@ def test_crafted_file_is_refused(name, good, tmp_path):
 def test_weight_mismatch_message_names_layer_expected_and_received(good, tmp_path):
     path = tmp_path / "m.shendu"
     path.write_bytes(CASES["weight shape mismatch"](good))
-    with pytest.raises(ModelFileError, match=r"layer weight 'd/kernel' expected shape \(3, 2\). Received: shape \(4, 2\)"):
+    with pytest.raises(
+        ModelFileError,
+        match=r"layer weight 'd/kernel' expected shape \(3, 2\). Received: shape \(4, 2\)",
+    ):
         load_model(str(path))
 
 

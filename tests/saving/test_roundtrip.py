@@ -22,8 +22,14 @@ def _continue(model, epochs=2):
 
 @pytest.mark.parametrize("opt", ["adam", "sgd", "rmsprop", "nadam", "adagrad"])
 def test_sequential_roundtrip_resumes_exactly(opt, tmp_path):
-    m = shendu.Sequential([layers.Input((4,)), layers.Dense(6, activation="relu"),
-                           layers.Dropout(0.0), layers.Dense(1, activation="sigmoid")])
+    m = shendu.Sequential(
+        [
+            layers.Input((4,)),
+            layers.Dense(6, activation="relu"),
+            layers.Dropout(0.0),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     m.compile(opt, "binary_crossentropy", metrics=["accuracy"])
     _continue(m, 1)
     path = str(tmp_path / "m.shendu")

@@ -48,15 +48,15 @@ class Tensor:
         if dtype is not None:
             data = xp.asarray(data, dtype=dtype)
         elif (
-            isinstance(data, (int, float, complex, list, tuple)) and not isinstance(data, np.generic)
+            isinstance(data, (int, float, complex, list, tuple))
+            and not isinstance(data, np.generic)
         ) or data is None:
             data = _float_default(np.asarray(data))
         else:
             data = xp.asarray(data)
         if requires_grad and data.dtype.kind not in "fc":
             raise TypeError(
-                "Only floating point tensors can require gradients. "
-                f"Received: dtype={data.dtype}"
+                f"Only floating point tensors can require gradients. Received: dtype={data.dtype}"
             )
         self.data = data
         self.grad = None

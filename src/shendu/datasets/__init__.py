@@ -3,5 +3,12 @@
 from .builtin import load_digits, load_iris, train_test_split
 from .tabular import TabularPreprocessor, TargetEncoder, load_csv, read_csv
 
-__all__ = ["TabularPreprocessor", "TargetEncoder", "load_csv", "load_digits", "load_iris",
-           "read_csv", "train_test_split"]
+__all__ = [
+    "TabularPreprocessor",
+    "TargetEncoder",
+    "load_csv",
+    "load_digits",
+    "load_iris",
+    "read_csv",
+    "train_test_split",
+]

@@ -41,9 +41,7 @@ def train_test_split(*arrays, test_size=0.2, seed=None, shuffle=True):
         raise ValueError("train_test_split: expected at least one array")
     n = len(arrays[0])
     if any(len(a) != n for a in arrays):
-        raise ValueError(
-            f"train_test_split: arrays differ in length: {[len(a) for a in arrays]}"
-        )
+        raise ValueError(f"train_test_split: arrays differ in length: {[len(a) for a in arrays]}")
     if not 0 < test_size < 1:
         raise ValueError(f"train_test_split: `test_size` must be in (0, 1). Received: {test_size}")
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)

@@ -89,14 +89,25 @@ class TabularPreprocessor:
             if all(f is not None for f in floats):
                 arr = np.array(floats)
                 std = float(arr.std())
-                self.columns.append({"name": name, "kind": "numeric",
-                                     "median": float(np.median(arr)),
-                                     "mean": float(arr.mean()), "std": std if std > 0 else 1.0})
+                self.columns.append(
+                    {
+                        "name": name,
+                        "kind": "numeric",
+                        "median": float(np.median(arr)),
+                        "mean": float(arr.mean()),
+                        "std": std if std > 0 else 1.0,
+                    }
+                )
             else:
                 cats, counts = np.unique(np.array(present, dtype=str), return_counts=True)
-                self.columns.append({"name": name, "kind": "categorical",
-                                     "categories": cats.tolist(),
-                                     "most_frequent": str(cats[np.argmax(counts)])})
+                self.columns.append(
+                    {
+                        "name": name,
+                        "kind": "categorical",
+                        "categories": cats.tolist(),
+                        "most_frequent": str(cats[np.argmax(counts)]),
+                    }
+                )
         return self
 
     def transform(self, header, rows):
@@ -160,9 +171,15 @@ class TargetEncoder:
         if task == "auto":
             distinct = len(set(present))
             integral = numeric and all(float(f).is_integer() for f in floats)
-            task = "classification" if (not numeric or (integral and distinct <= 20)) else "regression"
+            task = (
+                "classification"
+                if (not numeric or (integral and distinct <= 20))
+                else "regression"
+            )
         if task == "classification":
-            classes = sorted(set(present), key=lambda v: (_as_float(v) is None, _as_float(v) or 0, v))
+            classes = sorted(
+                set(present), key=lambda v: (_as_float(v) is None, _as_float(v) or 0, v)
+            )
             return cls(name, task, classes=classes)
         if task != "regression":
             raise ValueError(
@@ -189,8 +206,13 @@ class TargetEncoder:
         return (np.asarray(outputs).reshape(-1) * self.std + self.mean).tolist()
 
     def get_config(self):
-        return {"name": self.name, "task": self.task, "classes": self.classes,
-                "mean": self.mean, "std": self.std}
+        return {
+            "name": self.name,
+            "task": self.task,
+            "classes": self.classes,
+            "mean": self.mean,
+            "std": self.std,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -213,4 +235,9 @@ def load_csv(path, target, task="auto"):
     feature_rows = [[v for i, v in enumerate(r) if i != t] for r in rows]
     pre = TabularPreprocessor().fit(feature_header, feature_rows)
     enc = TargetEncoder.fit(target, [r[t] for r in rows], task)
-    return pre.transform(feature_header, feature_rows), enc.transform([r[t] for r in rows]), pre, enc
+    return (
+        pre.transform(feature_header, feature_rows),
+        enc.transform([r[t] for r in rows]),
+        pre,
+        enc,
+    )

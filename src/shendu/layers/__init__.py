@@ -22,10 +22,33 @@ from .merging import (
 )
 
 __all__ = [
-    "Activation", "Add", "Average", "Concatenate", "Dense", "Dot", "Dropout", "Flatten",
-    "Identity", "Input", "InputLayer", "KerasTensor", "Lambda", "Layer", "Maximum", "Minimum",
-    "Multiply", "Reshape", "Subtract", "Variable", "add", "average", "concatenate", "maximum",
-    "minimum", "multiply", "subtract",
+    "Activation",
+    "Add",
+    "Average",
+    "Concatenate",
+    "Dense",
+    "Dot",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "Input",
+    "InputLayer",
+    "KerasTensor",
+    "Lambda",
+    "Layer",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "Reshape",
+    "Subtract",
+    "Variable",
+    "add",
+    "average",
+    "concatenate",
+    "maximum",
+    "minimum",
+    "multiply",
+    "subtract",
 ]
 
 
@@ -55,15 +78,22 @@ def deserialize(config, custom_objects=None):
         raise ValueError(f"Expected a layer config with 'class_name'. Received: {config!r}")
     table = _layer_table()
     name = config["class_name"]
-    cls = ((custom_objects or {}).get(name) or scoped_objects().get(name) or table.get(name)
-           or _REGISTERED.get(name))
+    cls = (
+        (custom_objects or {}).get(name)
+        or scoped_objects().get(name)
+        or table.get(name)
+        or _REGISTERED.get(name)
+    )
     if cls is None:
         raise unknown_name_error("layer class", name, table)
     inner = dict(config.get("config") or {})
     if hasattr(cls, "from_config"):
         try:
-            return cls.from_config(inner, custom_objects) if name in (
-                "Model", "Functional", "Sequential") else cls.from_config(inner)
+            return (
+                cls.from_config(inner, custom_objects)
+                if name in ("Model", "Functional", "Sequential")
+                else cls.from_config(inner)
+            )
         except TypeError as err:
             raise TypeError(f"Could not rebuild layer {name!r} from its config: {err}") from None
     return cls(**inner)

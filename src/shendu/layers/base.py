@@ -165,7 +165,9 @@ class Layer:
             tracked = self.__dict__.get("_tracked_layers")
             if tracked is not None and value is not self and value not in tracked:
                 tracked.append(value)
-        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value):
+        elif (
+            isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value)
+        ):
             tracked = self.__dict__.get("_tracked_layers")
             if tracked is not None:
                 for v in value:

@@ -71,14 +71,20 @@ class Dense(Layer):
                 f"Dense layer. Received: input_shape={input_shape}"
             )
         self.kernel = self.add_weight(
-            (in_dim, self.units), self.kernel_initializer, name="kernel",
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+            (in_dim, self.units),
+            self.kernel_initializer,
+            name="kernel",
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                (self.units,), self.bias_initializer, name="bias",
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                (self.units,),
+                self.bias_initializer,
+                name="bias",
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
             )
         self.input_dim = in_dim
         self.built = True
@@ -92,17 +98,19 @@ class Dense(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": serialize(self.kernel_initializer),
-            "bias_initializer": serialize(self.bias_initializer),
-            "kernel_regularizer": serialize(self.kernel_regularizer),
-            "bias_regularizer": serialize(self.bias_regularizer),
-            "kernel_constraint": serialize(self.kernel_constraint),
-            "bias_constraint": serialize(self.bias_constraint),
-        })
+        config.update(
+            {
+                "units": self.units,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": serialize(self.kernel_initializer),
+                "bias_initializer": serialize(self.bias_initializer),
+                "kernel_regularizer": serialize(self.kernel_regularizer),
+                "bias_regularizer": serialize(self.bias_regularizer),
+                "kernel_constraint": serialize(self.kernel_constraint),
+                "bias_constraint": serialize(self.bias_constraint),
+            }
+        )
         return config
 
 
@@ -148,8 +156,12 @@ class Dropout(Layer):
         return ops.dropout(inputs, self.rate, self.noise_shape, seed=self.generator)
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,
-                "seed": self.seed}
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "noise_shape": self.noise_shape,
+            "seed": self.seed,
+        }
 
 
 class Flatten(Layer):
@@ -217,8 +229,11 @@ class Lambda(Layer):
         return self.function(inputs, **self.arguments)
 
     def get_config(self):
-        return {**super().get_config(), "function": getattr(self.function, "__name__", "lambda"),
-                "arguments": self.arguments}
+        return {
+            **super().get_config(),
+            "function": getattr(self.function, "__name__", "lambda"),
+            "arguments": self.arguments,
+        }
 
     @classmethod
     def from_config(cls, config):

@@ -54,15 +54,27 @@ class Node:
 
     @property
     def input_tensors(self):
-        return [t for t in _flatten([self.args, list(self.kwargs.values())])
-                if isinstance(t, KerasTensor)]
+        return [
+            t
+            for t in _flatten([self.args, list(self.kwargs.values())])
+            if isinstance(t, KerasTensor)
+        ]
 
 
 class InputLayer(Layer):
     """The entry of a functional model; holds the input's shape and dtype."""
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, batch_shape=None,
-                 sparse=False, input_shape=None, **kwargs):
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        name=None,
+        batch_shape=None,
+        sparse=False,
+        input_shape=None,
+        **kwargs,
+    ):
         if shape is None and input_shape is not None:
             shape = input_shape
         if batch_shape is not None:
@@ -73,12 +85,15 @@ class InputLayer(Layer):
             shape = (shape,)
         shape = tuple(None if s is None else int(s) for s in shape)
         if any(s is not None and s < 0 for s in shape):
-            raise ValueError(f"InputLayer: dimensions must be non-negative. Received: shape={shape}")
+            raise ValueError(
+                f"InputLayer: dimensions must be non-negative. Received: shape={shape}"
+            )
         super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
         self.batch_shape = (batch_size,) + shape
         self.built = True
-        self.output = KerasTensor(self.batch_shape, self.dtype, name=self.name,
-                                  node=Node(self, (), {}, None))
+        self.output = KerasTensor(
+            self.batch_shape, self.dtype, name=self.name, node=Node(self, (), {}, None)
+        )
         self.output.node.outputs = [self.output]
 
     def get_config(self):
@@ -87,8 +102,9 @@ class InputLayer(Layer):
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, sparse=False):  # noqa: N802
     """A symbolic input for the functional API: ``x = Input(shape=(4,))``."""
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
-                      batch_shape=batch_shape).output
+    return InputLayer(
+        shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape
+    ).output
 
 
 def _replace(structure, fn):
@@ -132,8 +148,16 @@ def symbolic_call(layer, args, kwargs):
         shape = tuple(s if s == t else None for s, t in zip(a.shape, b.shape))
         if len(a.shape) != len(b.shape):
             shape = tuple(None for _ in a.shape)
-        outputs.append(KerasTensor(shape, a.dtype, name=f"{layer.name}_out{i}", node=node,
-                                   index=i, has_mask=a._keras_mask is not None))
+        outputs.append(
+            KerasTensor(
+                shape,
+                a.dtype,
+                name=f"{layer.name}_out{i}",
+                node=node,
+                index=i,
+                has_mask=a._keras_mask is not None,
+            )
+        )
     node.outputs = outputs
     it = iter(outputs)
     return _replace(out1, lambda _: next(it))

@@ -128,8 +128,11 @@ class ArrayBatches:
             order = (rng or backend.generator()).permutation(self.n) if self.shuffle else None
             slices = []
             for s in range(0, self.n, self.batch_size):
-                slices.append(slice(s, s + self.batch_size) if order is None
-                              else order[s : s + self.batch_size])
+                slices.append(
+                    slice(s, s + self.batch_size)
+                    if order is None
+                    else order[s : s + self.batch_size]
+                )
         for idx in slices:
             yield take(self.x, idx), take(self.y, idx), take(self.sw, idx)
 

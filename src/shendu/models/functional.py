@@ -66,9 +66,7 @@ class FunctionalGraph:
                 )
         for t in self.inputs:
             if not isinstance(t.node.layer, InputLayer):
-                raise ValueError(
-                    f"Model inputs must come from Input(). Received: {t!r}"
-                )
+                raise ValueError(f"Model inputs must come from Input(). Received: {t!r}")
         self.nodes = topological_nodes(self.inputs, self.outputs)
 
     @property

@@ -161,8 +161,14 @@ class Model(Trainer, Layer):
         layers = []
         for layer in graph.layers:
             layer_index[id(layer)] = layer.name
-            layers.append({"class_name": type(layer).__name__, "config": layer.get_config(),
-                           "name": layer.name, "inbound_nodes": []})
+            layers.append(
+                {
+                    "class_name": type(layer).__name__,
+                    "config": layer.get_config(),
+                    "name": layer.name,
+                    "inbound_nodes": [],
+                }
+            )
         by_name = {entry["name"]: entry for entry in layers}
         node_ids = {}
         for layer in graph.layers:
@@ -172,10 +178,14 @@ class Model(Trainer, Layer):
             entry = by_name[node.layer.name]
             node_ids[id(node)] = len(entry["inbound_nodes"])
             args = node.args[0] if node.args else node.kwargs.get("inputs")
-            extra = {k: v for k, v in node.kwargs.items()
-                     if not any(isinstance(t, KerasTensor) for t in _flatten(v))}
+            extra = {
+                k: v
+                for k, v in node.kwargs.items()
+                if not any(isinstance(t, KerasTensor) for t in _flatten(v))
+            }
             if len(node.args) > 1 or any(
-                any(isinstance(t, KerasTensor) for t in _flatten(v)) for k, v in node.kwargs.items()
+                any(isinstance(t, KerasTensor) for t in _flatten(v))
+                for k, v in node.kwargs.items()
                 if k != "inputs"
             ):
                 raise NotImplementedError(
@@ -218,8 +228,11 @@ class Model(Trainer, Layer):
             created[entry["name"]] = layer
             if isinstance(layer, InputLayer):
                 node_outputs[(entry["name"], 0)] = [layer.output]
-        pending = [(entry, i, node) for entry in config["layers"]
-                   for i, node in enumerate(entry["inbound_nodes"])]
+        pending = [
+            (entry, i, node)
+            for entry in config["layers"]
+            for i, node in enumerate(entry["inbound_nodes"])
+        ]
         while pending:
             progressed = False
             rest = []
@@ -249,7 +262,9 @@ class Model(Trainer, Layer):
             inputs = inputs[0]
         if len(outputs) == 1 and not config.get("output_is_list"):
             outputs = outputs[0]
-        return Model(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+        return Model(
+            inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True)
+        )
 
     def summary(self, line_length=None, print_fn=None, **kwargs):
         """Print the layer table in Keras 3's layout."""

@@ -84,9 +84,12 @@ class Sequential(Model):
             for layer in self._stack:
                 x = layer(x, training=False)
                 x2 = layer(x2, training=False)
-                shapes.append(tuple(
-                    None if i == 0 or a != b else a for i, (a, b) in enumerate(zip(x.shape, x2.shape))
-                ))
+                shapes.append(
+                    tuple(
+                        None if i == 0 or a != b else a
+                        for i, (a, b) in enumerate(zip(x.shape, x2.shape))
+                    )
+                )
                 layer._clear_losses()
         self._output_shapes = shapes
         self.built = True
@@ -131,9 +134,12 @@ class Sequential(Model):
     def get_config(self):
         layers = []
         if self._input_batch_shape is not None:
-            layers.append({"class_name": "InputLayer",
-                           "config": {"batch_shape": list(self._input_batch_shape),
-                                      "dtype": self.dtype}})
+            layers.append(
+                {
+                    "class_name": "InputLayer",
+                    "config": {"batch_shape": list(self._input_batch_shape), "dtype": self.dtype},
+                }
+            )
         for layer in self._stack:
             layers.append({"class_name": type(layer).__name__, "config": layer.get_config()})
         return {"name": self.name, "trainable": self.trainable, "layers": layers}

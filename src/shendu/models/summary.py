@@ -18,8 +18,11 @@ def _shape_text(shape):
         return "?"
     if isinstance(shape, list):
         return ", ".join(_shape_text(s) for s in shape)
-    return "(" + ", ".join("None" if s is None else str(s) for s in shape) + (
-        ",)" if len(shape) == 1 else ")")
+    return (
+        "("
+        + ", ".join("None" if s is None else str(s) for s in shape)
+        + (",)" if len(shape) == 1 else ")")
+    )
 
 
 def _rows(model):
@@ -44,8 +47,9 @@ def _rows(model):
             f"{t.node.layer.name}[{0}][{t.index}]" for t in node.input_tensors
         )
     multi = len(graph.inputs) > 1 or any(len(n.input_tensors) > 1 for n in graph.nodes)
-    return [(layer, out_shapes.get(id(layer)), inbound.get(id(layer), [])) for layer in
-            model.layers], multi
+    return [
+        (layer, out_shapes.get(id(layer)), inbound.get(id(layer), [])) for layer in model.layers
+    ], multi
 
 
 def format_summary(model, line_length=None):
@@ -70,8 +74,11 @@ def format_summary(model, line_length=None):
         return left + mid.join(fill * w for w in widths) + right
 
     out = [f'Model: "{model.name}"', line("┏", "┳", "┓", "━")]
-    out.append("┃" + "┃".join(cell(h, w, right=(i == 2)) for i, (h, w) in
-                              enumerate(zip(headers, widths))) + "┃")
+    out.append(
+        "┃"
+        + "┃".join(cell(h, w, right=(i == 2)) for i, (h, w) in enumerate(zip(headers, widths)))
+        + "┃"
+    )
     out.append(line("┡", "╇", "┩", "━"))
     body = []
     for layer, shape, links in rows:
@@ -79,8 +86,11 @@ def format_summary(model, line_length=None):
         cells = [f"{layer.name} ({type(layer).__name__})", _shape_text(shape), f"{params:,}"]
         if connected:
             cells.append(", ".join(links) if links else "-")
-        body.append("│" + "│".join(cell(c, w, right=(i == 2)) for i, (c, w) in
-                                   enumerate(zip(cells, widths))) + "│")
+        body.append(
+            "│"
+            + "│".join(cell(c, w, right=(i == 2)) for i, (c, w) in enumerate(zip(cells, widths)))
+            + "│"
+        )
     sep = line("├", "┼", "┤", "─")
     out.append(("\n" + sep + "\n").join(body) if body else "")
     out.append(line("└", "┴", "┘", "─"))
@@ -93,8 +103,9 @@ def format_summary(model, line_length=None):
     total = trainable + non_trainable
     out.append(f" Total params: {total:,} ({readable_size(total * itemsize)})")
     out.append(f" Trainable params: {trainable:,} ({readable_size(trainable * itemsize)})")
-    out.append(f" Non-trainable params: {non_trainable:,} "
-               f"({readable_size(non_trainable * itemsize)})")
+    out.append(
+        f" Non-trainable params: {non_trainable:,} ({readable_size(non_trainable * itemsize)})"
+    )
     return "\n".join(o for o in out if o != "")
 
 

@@ -34,9 +34,18 @@ class Trainer:
         self._loss_tracker = metrics_mod.Mean(name="loss")
 
     # ------------------------------------------------------------------ compile
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
-                jit_compile="auto", auto_scale_loss=True):
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
         """Configure training: optimizer, loss(es), loss weights and metrics.
 
         ``loss`` and ``metrics`` may be given per output as lists or dicts keyed by
@@ -63,8 +72,9 @@ class Trainer:
                 )
             self._loss_weights = [float(w) for w in lw]
         self._metric_specs = self._per_output_metrics(metrics, names, "metrics")
-        self._weighted_metric_specs = self._per_output_metrics(weighted_metrics, names,
-                                                               "weighted_metrics")
+        self._weighted_metric_specs = self._per_output_metrics(
+            weighted_metrics, names, "weighted_metrics"
+        )
         self._metric_objects = None
         self._output_loss_trackers = (
             [metrics_mod.Mean(name=f"{n}_loss") for n in names] if len(names) > 1 else []
@@ -92,8 +102,7 @@ class Trainer:
             unknown = set(spec) - set(names)
             if unknown:
                 raise ValueError(
-                    f"compile: `{what}` names unknown outputs {sorted(unknown)}. "
-                    f"Outputs: {names}"
+                    f"compile: `{what}` names unknown outputs {sorted(unknown)}. Outputs: {names}"
                 )
             return [getter(spec[n]) if n in spec else None for n in names]
         if isinstance(spec, (list, tuple)):
@@ -114,13 +123,20 @@ class Trainer:
             unknown = set(spec) - set(names)
             if unknown:
                 raise ValueError(
-                    f"compile: `{what}` names unknown outputs {sorted(unknown)}. "
-                    f"Outputs: {names}"
+                    f"compile: `{what}` names unknown outputs {sorted(unknown)}. Outputs: {names}"
                 )
-            out = [list(spec[n]) if isinstance(spec.get(n), (list, tuple)) else
-                   ([spec[n]] if n in spec else []) for n in names]
-        elif isinstance(spec, (list, tuple)) and len(names) > 1 and len(spec) == len(names) and \
-                all(isinstance(s, (list, tuple)) for s in spec):
+            out = [
+                list(spec[n])
+                if isinstance(spec.get(n), (list, tuple))
+                else ([spec[n]] if n in spec else [])
+                for n in names
+            ]
+        elif (
+            isinstance(spec, (list, tuple))
+            and len(names) > 1
+            and len(spec) == len(names)
+            and all(isinstance(s, (list, tuple)) for s in spec)
+        ):
             out = [list(s) for s in spec]
         else:
             items = list(spec) if isinstance(spec, (list, tuple)) else [spec]
@@ -140,8 +156,9 @@ class Trainer:
             for i, group in enumerate(getattr(self, specs_attr)):
                 for spec in group:
                     if isinstance(spec, str) and spec in ("accuracy", "acc"):
-                        m = metrics_mod.resolve_accuracy(spec, self._losses_per_output[i],
-                                                         ys[i], preds[i])
+                        m = metrics_mod.resolve_accuracy(
+                            spec, self._losses_per_output[i], ys[i], preds[i]
+                        )
                     elif isinstance(spec, metrics_mod.Metric):
                         m = spec
                     else:
@@ -149,7 +166,9 @@ class Trainer:
                     if len(names) > 1:
                         m.name = f"{names[i]}_{m.name}"
                     if weighted:
-                        m.name = f"weighted_{m.name}" if not m.name.startswith("weighted") else m.name
+                        m.name = (
+                            f"weighted_{m.name}" if not m.name.startswith("weighted") else m.name
+                        )
                     self._metric_objects.append((i, m, weighted))
 
     @property
@@ -186,8 +205,11 @@ class Trainer:
         """The weighted sum of the per-output losses plus the layers' losses (regularisers,
         add_loss)."""
         ys, preds = self._as_output_list(y), self._as_output_list(y_pred)
-        sws = self._as_output_list(sample_weight) if isinstance(sample_weight, (list, dict)) \
+        sws = (
+            self._as_output_list(sample_weight)
+            if isinstance(sample_weight, (list, dict))
             else [sample_weight] * len(preds)
+        )
         total = None
         for i, (loss_fn, w, t, p, sw) in enumerate(
             zip(self._losses_per_output, self._loss_weights, ys, preds, sws)
@@ -252,8 +274,9 @@ class Trainer:
         x, y, sample_weight = data_mod.unpack(data)
         self._clear_losses()
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
-                                 training=False)
+        loss = self.compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
+        )
         self._loss_tracker.update_state(loss.item(), sample_weight=data_mod.batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -269,8 +292,9 @@ class Trainer:
                 f"{self.name!r}"
             )
 
-    def _make_batches(self, x, y, sample_weight, batch_size, shuffle, steps,
-                      class_weight=None, check_finite=True):
+    def _make_batches(
+        self, x, y, sample_weight, batch_size, shuffle, steps, class_weight=None, check_finite=True
+    ):
         if data_mod.is_array_like(x) and data_mod.is_array_like(y):
             if x is None:
                 raise ValueError("Expected input data `x`. Received: x=None")
@@ -295,10 +319,25 @@ class Trainer:
         return data_mod.StreamBatches(x, steps)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
         """Train for ``epochs`` epochs; returns a History (``model.history``)."""
         self._require_compiled("fit")
         if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
@@ -326,14 +365,19 @@ class Trainer:
             y, y_val = data_mod.split_tail(y_arr, n_train)
             sample_weight, sw_val = data_mod.split_tail(sw_arr, n_train)
             validation_data = (x_val, y_val, sw_val)
-        train = self._make_batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch,
-                                   class_weight)
+        train = self._make_batches(
+            x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight
+        )
         val = None
         if validation_data is not None:
-            vx, vy, vsw = data_mod.unpack(tuple(validation_data)) if isinstance(
-                validation_data, (tuple, list)) else (validation_data, None, None)
-            val = self._make_batches(vx, vy, vsw, validation_batch_size or batch_size, False,
-                                     validation_steps)
+            vx, vy, vsw = (
+                data_mod.unpack(tuple(validation_data))
+                if isinstance(validation_data, (tuple, list))
+                else (validation_data, None, None)
+            )
+            val = self._make_batches(
+                vx, vy, vsw, validation_batch_size or batch_size, False, validation_steps
+            )
         if verbose == "auto":
             verbose = 1
         history = callbacks_mod.History()
@@ -342,8 +386,9 @@ class Trainer:
             cbs.append(callbacks_mod.ProgbarLogger(verbose=verbose))
         cbs.append(history)
         steps = steps_per_epoch if steps_per_epoch is not None else train.steps
-        cb = callbacks_mod.CallbackList(cbs, self, {"epochs": epochs, "steps": steps,
-                                                    "verbose": verbose})
+        cb = callbacks_mod.CallbackList(
+            cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose}
+        )
         self.stop_training = False
         self.history = history
         cb.on_train_begin()
@@ -385,8 +430,17 @@ class Trainer:
                 logs = self.test_step(batch)
         return self._metrics_result_or_logs(logs)
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ):
         """Loss and metrics on the data: a scalar, a list (loss first) or a dict."""
         self._require_compiled("evaluate")
         batches = self._make_batches(x, y, sample_weight, batch_size, False, steps)
@@ -430,8 +484,7 @@ class Trainer:
             raise ValueError("predict: the input produced no batches")
         return _concat(outs)
 
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
-                       return_dict=False):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns the loss (and metrics)."""
         self._require_compiled("train_on_batch")
         x, y, sw, _ = data_mod.prepare(x, y, sample_weight)

@@ -22,6 +22,7 @@ from .activation import (
 )
 from .attention import dot_product_attention
 from .conv import average_pool, conv, conv_transpose, depthwise_conv, max_pool
+from .creation import arange, convert_to_tensor, full, ones, ones_like, zeros, zeros_like
 from .device import to_device
 from .linalg import dot, einsum, linear, matmul, tensordot
 from .math import (
@@ -80,8 +81,23 @@ from .nn import (
     softmax,
     sparse_categorical_crossentropy,
 )
-from .reduction import all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm
-from .reduction import prod, std, sum, var
+from .reduction import (
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+)
 from .rnn import gru, lstm, simple_rnn
 from .shape import (
     broadcast_to,
@@ -106,6 +122,5 @@ from .shape import (
     tile,
     transpose,
 )
-from .creation import arange, convert_to_tensor, full, ones, ones_like, zeros, zeros_like
 
 _sys.modules["shendu.autograd.tensor"]._ops = _sys.modules[__name__]

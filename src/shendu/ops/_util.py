@@ -81,10 +81,13 @@ def normalize_axis(axis, ndim, op="op"):
     out = []
     for a in axis:
         if not isinstance(a, (int, np.integer)):
-            raise TypeError(f"{op}: `axis` must be an int or a tuple of ints. Received: axis={axis}")
+            raise TypeError(
+                f"{op}: `axis` must be an int or a tuple of ints. Received: axis={axis}"
+            )
         if not -ndim <= a < max(ndim, 1):
             raise ValueError(
-                f"{op}: `axis` {a} is out of bounds for an input of rank {ndim}. Received: axis={axis}"
+                f"{op}: `axis` {a} is out of bounds for an input of rank {ndim}. "
+                f"Received: axis={axis}"
             )
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):

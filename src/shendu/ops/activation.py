@@ -147,9 +147,7 @@ class GeluTanh(Unary):
     def df(self, xp, x, y):
         x = xp.clip(x, _LOW, -_LOW)
         t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (
-            1 + 3 * 0.044715 * x * x
-        )
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
 
 
 class GeluErf(Unary):

@@ -58,9 +58,7 @@ class DotProductAttention(Function):
         return out
 
 
-def dot_product_attention(
-    query, key, value, bias=None, mask=None, scale=None, is_causal=False
-):
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False):
     """Attention over inputs of shape (batch, seq, heads, head_dim), as ``keras.ops``.
 
     ``mask`` (broadcastable to (batch, heads, q_len, k_len)) is True where attending is

@@ -37,7 +37,9 @@ def _pads(spatial, kernel, strides, dilation, padding):
     if padding == "valid":
         return [(0, 0)] * len(spatial)
     if padding == "same":
-        return [_same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation)]
+        return [
+            _same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation)
+        ]
     raise ValueError(f"Expected `padding` 'valid' or 'same'. Received: padding={padding!r}")
 
 
@@ -192,7 +194,9 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             "conv: supports 1-D and 2-D convolution (inputs of rank 3 or 4). "
             f"Received: input shape={as_tensor(inputs).shape}"
         )
-    x, k, s, pad, d = _conv_args(inputs, kernel, strides, padding, dilation_rate, data_format, rank)
+    x, k, s, pad, d = _conv_args(
+        inputs, kernel, strides, padding, dilation_rate, data_format, rank
+    )
     if x.shape[-1] % k.shape[-2]:
         raise ValueError(
             f"conv: input channels {x.shape[-1]} are not a multiple of the kernel's "
@@ -221,9 +225,7 @@ def _causal_pad(x2, k, d):
     return _pad(x2, ((0, 0), (0, 0), ((k - 1) * d, 0), (0, 0)))
 
 
-def depthwise_conv(
-    inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1
-):
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     """Depthwise convolution; kernel shape (*window, C_in, multiplier)."""
     k = as_tensor(kernel)
     shape = k.shape[:-2] + (1, k.shape[-2] * k.shape[-1])
@@ -285,10 +287,14 @@ def _transpose_geometry(size, k, s, d, padding, output_padding):
     dk = (k - 1) * d + 1
     if padding == "valid":
         pad = 0
-        out = (size - 1) * s + dk if output_padding is None else (size - 1) * s + dk + output_padding
+        out = (
+            (size - 1) * s + dk if output_padding is None else (size - 1) * s + dk + output_padding
+        )
     else:
         pad = dk // 2
-        out = size * s if output_padding is None else (size - 1) * s + dk - 2 * pad + output_padding
+        out = (
+            size * s if output_padding is None else (size - 1) * s + dk - 2 * pad + output_padding
+        )
     return out, pad
 
 
@@ -308,15 +314,21 @@ def conv_transpose(
             "conv_transpose: supports inputs of rank 3 or 4. "
             f"Received: input shape={as_tensor(inputs).shape}"
         )
-    x, k, s, pad, d = _conv_args(inputs, kernel, strides, padding, dilation_rate, data_format, rank)
+    x, k, s, pad, d = _conv_args(
+        inputs, kernel, strides, padding, dilation_rate, data_format, rank
+    )
     if pad not in ("valid", "same"):
         raise ValueError(f"Expected `padding` 'valid' or 'same'. Received: padding={padding!r}")
     if rank == 1:
         x, k, s, d = _to_2d(x, k, s, d)
-        op = (None if output_padding is None else (0, _tuple(output_padding, 1, "op")[0]))
+        op = None if output_padding is None else (0, _tuple(output_padding, 1, "op")[0])
     else:
-        op = None if output_padding is None else tuple(
-            (output_padding,) * 2 if isinstance(output_padding, int) else output_padding
+        op = (
+            None
+            if output_padding is None
+            else tuple(
+                (output_padding,) * 2 if isinstance(output_padding, int) else output_padding
+            )
         )
     outs, crops = [], []
     for i in range(2):

@@ -143,9 +143,7 @@ def _parse_einsum(subscripts, shapes):
             n = len(s) - (len(t) - 3)
             t = t.replace("...", ell[ell_dims - n :])
         if len(t) != len(s):
-            raise ValueError(
-                f"einsum: subscript {t!r} does not match an operand of shape {s}"
-            )
+            raise ValueError(f"einsum: subscript {t!r} does not match an operand of shape {s}")
         if len(set(t)) != len(t):
             raise ValueError(f"einsum: repeated indices in one operand are not supported: {t!r}")
         expanded.append(t)
@@ -194,7 +192,9 @@ class Einsum(Function):
                 k += 1
             else:
                 full.append(1)
-        return bcast(reshape(g, tuple(full)) if not hasattr(g, "flags") else g.reshape(full), shape)
+        return bcast(
+            reshape(g, tuple(full)) if not hasattr(g, "flags") else g.reshape(full), shape
+        )
 
     def backward(self, gy):
         xp = backend.array_module(gy)

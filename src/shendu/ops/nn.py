@@ -16,7 +16,7 @@ from ..autograd.tensor import Tensor
 from ._util import as_tensor, coerce_pair, data_of, normalize_axis, sum_to_shape
 from .activation import Sigmoid, _sigmoid
 from .math import clip, exp, log, multiply, sum_to
-from .reduction import logsumexp, mean, sum
+from .reduction import logsumexp, mean
 from .reduction import sum as _sum
 from .shape import reshape
 
@@ -319,8 +319,10 @@ def dropout(x, rate, noise_shape=None, seed=None):
     if rate == 0:
         return x
     rng = backend.make_generator(seed) if seed is not None else backend.generator()
-    shape = x.shape if noise_shape is None else tuple(
-        s if n is None else n for s, n in zip(x.shape, noise_shape)
+    shape = (
+        x.shape
+        if noise_shape is None
+        else tuple(s if n is None else n for s, n in zip(x.shape, noise_shape))
     )
     keep = rng.random(shape, dtype=np.float32) >= rate
     mask = keep.astype(x.dtype) * (1.0 / (1.0 - rate))

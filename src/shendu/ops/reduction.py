@@ -71,8 +71,10 @@ class Max(Function):
         if self.recording:
             self.mask = x == y
             self.x_shape = x.shape
-        return y if self.keepdims else y.reshape(
-            tuple(s for i, s in enumerate(x.shape) if i not in self.axes)
+        return (
+            y
+            if self.keepdims
+            else y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in self.axes))
         )
 
     def _weights(self, dtype):
@@ -208,13 +210,17 @@ def std(x, axis=None, keepdims=False):
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - the keras.ops name
     """Vector norms: ord None/2 (Euclidean), 1, inf; Frobenius for matrices (ord None/'fro')."""
     x = as_tensor(x)
-    if ord in (None, 2, "fro", "euclidean") and (axis is None or isinstance(axis, int) or ord != 2):
+    if ord in (None, 2, "fro", "euclidean") and (
+        axis is None or isinstance(axis, int) or ord != 2
+    ):
         return sqrt(sum(square(x), axis=axis, keepdims=keepdims))
     if ord == 1:
         return sum(_abs(x), axis=axis, keepdims=keepdims)
     if ord in (np.inf, "inf"):
         return max(_abs(x), axis=axis, keepdims=keepdims)
-    raise ValueError(f"norm: unsupported `ord`. Expected None, 1, 2, 'fro' or inf. Received: {ord}")
+    raise ValueError(
+        f"norm: unsupported `ord`. Expected None, 1, 2, 'fro' or inf. Received: {ord}"
+    )
 
 
 def _nondiff(fn_name, x, axis, keepdims=False):

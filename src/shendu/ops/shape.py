@@ -165,7 +165,8 @@ def transpose(x, axes=None):
         axes = tuple(int(a) % max(x.ndim, 1) for a in axes)
         if sorted(axes) != list(range(x.ndim)):
             raise ValueError(
-                f"transpose: `axes` must be a permutation of range({x.ndim}). Received: axes={axes}"
+                f"transpose: `axes` must be a permutation of range({x.ndim}). "
+                f"Received: axes={axes}"
             )
     return Transpose(axes).apply(x)
 
@@ -399,9 +400,7 @@ class Pad(Function):
         self.pad_width, self.value = pad_width, value
 
     def forward(self, x):
-        self.slices = tuple(
-            slice(lo, lo + n) for (lo, _), n in zip(self.pad_width, x.shape)
-        )
+        self.slices = tuple(slice(lo, lo + n) for (lo, _), n in zip(self.pad_width, x.shape))
         return _xp(x).pad(x, self.pad_width, mode="constant", constant_values=self.value)
 
     def backward(self, gy):

@@ -53,8 +53,16 @@ class Adam(Optimizer):
     With amsgrad, v_hat <- max(v_hat, v) replaces v in the last line.
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, name="adam", **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        name="adam",
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2 = _check_unit("beta_1", beta_1), _check_unit("beta_2", beta_2)
         self.epsilon, self.amsgrad = float(epsilon), bool(amsgrad)
@@ -74,18 +82,39 @@ class Adam(Optimizer):
         w -= alpha * m / (xp.sqrt(v) + self.epsilon)
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "amsgrad": self.amsgrad,
+        }
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (default 0.004): w <- w - lr * wd * w, then Adam."""
 
-    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-7, amsgrad=False, name="adamw", **kwargs):
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
-                         epsilon=epsilon, amsgrad=amsgrad, name=name, weight_decay=weight_decay,
-                         **kwargs)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=0.004,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        name="adamw",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=amsgrad,
+            name=name,
+            weight_decay=weight_decay,
+            **kwargs,
+        )
 
 
 class Adamax(Optimizer):
@@ -96,8 +125,9 @@ class Adamax(Optimizer):
 
     slot_names = ("m", "u")
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 name="adamax", **kwargs):
+    def __init__(
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="adamax", **kwargs
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, float(epsilon)
 
@@ -110,8 +140,12 @@ class Adamax(Optimizer):
         w -= lr * m / ((1 - self.beta_1**t) * (u + self.epsilon))
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
 
 
 class Nadam(Optimizer):
@@ -125,8 +159,9 @@ class Nadam(Optimizer):
 
     slot_names = ("momentum", "velocity")
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 name="nadam", **kwargs):
+    def __init__(
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="nadam", **kwargs
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, float(epsilon)
         self.u_product = 1.0
@@ -155,15 +190,25 @@ class Nadam(Optimizer):
         self.u_product = float(state["u_product"])
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
 
 
 class Adagrad(Optimizer):
     """a <- a + g^2 (a starts at initial_accumulator_value); w <- w - lr * g / sqrt(a + eps)."""
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
-                 name="adagrad", **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        initial_accumulator_value=0.1,
+        epsilon=1e-7,
+        name="adagrad",
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, float(epsilon)
 
@@ -178,8 +223,11 @@ class Adagrad(Optimizer):
         w -= lr * g / xp.sqrt(a + self.epsilon)
 
     def get_config(self):
-        return {**super().get_config(), "initial_accumulator_value":
-                self.initial_accumulator_value, "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }
 
 
 class RMSprop(Optimizer):
@@ -187,13 +235,24 @@ class RMSprop(Optimizer):
     step = lr * g / sqrt(v + eps); with momentum: m <- momentum * m + step, w <- w - m;
     else w <- w - step."""
 
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
-                 centered=False, name="rmsprop", **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho=0.9,
+        momentum=0.0,
+        epsilon=1e-7,
+        centered=False,
+        name="rmsprop",
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.rho, self.momentum = _check_unit("rho", rho), _check_unit("momentum", momentum)
         self.epsilon, self.centered = float(epsilon), bool(centered)
-        self.slot_names = ("velocity",) + (("momentum",) if momentum else ()) + (
-            ("average_gradient",) if centered else ())
+        self.slot_names = (
+            ("velocity",)
+            + (("momentum",) if momentum else ())
+            + (("average_gradient",) if centered else ())
+        )
 
     def update(self, g, w, s, lr):
         xp = backend.array_module(w)
@@ -216,8 +275,13 @@ class RMSprop(Optimizer):
             w -= step
 
     def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
-                "epsilon": self.epsilon, "centered": self.centered}
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }
 
 
 class Adadelta(Optimizer):

@@ -52,8 +52,11 @@ class Optimizer:
     ):
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unrecognized arguments {sorted(kwargs)}")
-        clip_args = {"clipnorm": clipnorm, "clipvalue": clipvalue,
-                     "global_clipnorm": global_clipnorm}
+        clip_args = {
+            "clipnorm": clipnorm,
+            "clipvalue": clipvalue,
+            "global_clipnorm": global_clipnorm,
+        }
         given = {n: v for n, v in clip_args.items() if v is not None}
         if len(given) > 1:
             raise ValueError(
@@ -63,8 +66,9 @@ class Optimizer:
         self.clipnorm = _check_positive("clipnorm", clipnorm)
         self.clipvalue = _check_positive("clipvalue", clipvalue)
         self.global_clipnorm = _check_positive("global_clipnorm", global_clipnorm)
-        if weight_decay is not None and (not isinstance(weight_decay, (int, float))
-                                         or weight_decay < 0):
+        if weight_decay is not None and (
+            not isinstance(weight_decay, (int, float)) or weight_decay < 0
+        ):
             raise ValueError(
                 f"Expected a non-negative `weight_decay`. Received: weight_decay={weight_decay!r}"
             )
@@ -159,8 +163,12 @@ class Optimizer:
         missing = set(expected) - set(state)
         if missing:
             raise ValueError(f"{type(self).__name__}.set_state: missing entries {sorted(missing)}")
-        state = {k: np.reshape(state[k], np.shape(v)) if np.size(state[k]) == np.size(v) == 1
-                 else state[k] for k, v in expected.items()}
+        state = {
+            k: np.reshape(state[k], np.shape(v))
+            if np.size(state[k]) == np.size(v) == 1
+            else state[k]
+            for k, v in expected.items()
+        }
         for k, v in expected.items():
             if np.shape(state[k]) != np.shape(v):
                 raise ValueError(
@@ -297,9 +305,13 @@ class Optimizer:
         if isinstance(lr, schedules.LearningRateSchedule):
             lr = {"class_name": type(lr).__name__, "config": lr.get_config()}
         return {
-            "name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
-            "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
-            "global_clipnorm": self.global_clipnorm, "use_ema": self.use_ema,
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+            "global_clipnorm": self.global_clipnorm,
+            "use_ema": self.use_ema,
             "ema_momentum": self.ema_momentum,
             "ema_overwrite_frequency": self.ema_overwrite_frequency,
         }

@@ -26,11 +26,22 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
         if decay_steps <= 0:
-            raise ValueError(f"ExponentialDecay: `decay_steps` must be > 0. Received: {decay_steps}")
-        self._config = dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
-                            decay_rate=decay_rate, staircase=staircase, name=name)
+            raise ValueError(
+                f"ExponentialDecay: `decay_steps` must be > 0. Received: {decay_steps}"
+            )
+        self._config = dict(
+            initial_learning_rate=initial_learning_rate,
+            decay_steps=decay_steps,
+            decay_rate=decay_rate,
+            staircase=staircase,
+            name=name,
+        )
         self.initial, self.steps, self.rate, self.staircase = (
-            initial_learning_rate, decay_steps, decay_rate, staircase)
+            initial_learning_rate,
+            decay_steps,
+            decay_rate,
+            staircase,
+        )
 
     def __call__(self, step):
         p = step / self.steps
@@ -61,11 +72,23 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 class PolynomialDecay(LearningRateSchedule):
     """lr = (initial - end) * (1 - step / decay_steps) ** power + end (cycling optional)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
-                 cycle=False, name=None):
-        self._config = dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
-                            end_learning_rate=end_learning_rate, power=power, cycle=cycle,
-                            name=name)
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        end_learning_rate=0.0001,
+        power=1.0,
+        cycle=False,
+        name=None,
+    ):
+        self._config = dict(
+            initial_learning_rate=initial_learning_rate,
+            decay_steps=decay_steps,
+            end_learning_rate=end_learning_rate,
+            power=power,
+            cycle=cycle,
+            name=name,
+        )
         self.c = self._config
 
     def __call__(self, step):
@@ -77,15 +100,21 @@ class PolynomialDecay(LearningRateSchedule):
             step = min(step, steps)
         frac = 1 - step / steps
         return (c["initial_learning_rate"] - c["end_learning_rate"]) * frac ** c["power"] + c[
-            "end_learning_rate"]
+            "end_learning_rate"
+        ]
 
 
 class InverseTimeDecay(LearningRateSchedule):
     """lr = initial / (1 + decay_rate * step / decay_steps) (floored when ``staircase``)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
-        self._config = dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
-                            decay_rate=decay_rate, staircase=staircase, name=name)
+        self._config = dict(
+            initial_learning_rate=initial_learning_rate,
+            decay_steps=decay_steps,
+            decay_rate=decay_rate,
+            staircase=staircase,
+            name=name,
+        )
         self.c = self._config
 
     def __call__(self, step):
@@ -99,11 +128,23 @@ class CosineDecay(LearningRateSchedule):
     """Linear warmup to ``warmup_target`` over ``warmup_steps``, then
     lr = target * ((1 - alpha) * (1 + cos(pi * t / decay_steps)) / 2 + alpha)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name=None,
-                 warmup_target=None, warmup_steps=0):
-        self._config = dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
-                            alpha=alpha, name=name, warmup_target=warmup_target,
-                            warmup_steps=warmup_steps)
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        alpha=0.0,
+        name=None,
+        warmup_target=None,
+        warmup_steps=0,
+    ):
+        self._config = dict(
+            initial_learning_rate=initial_learning_rate,
+            decay_steps=decay_steps,
+            alpha=alpha,
+            name=name,
+            warmup_target=warmup_target,
+            warmup_steps=warmup_steps,
+        )
         self.c = self._config
 
     def __call__(self, step):
@@ -120,11 +161,17 @@ class CosineDecay(LearningRateSchedule):
 class CosineDecayRestarts(LearningRateSchedule):
     """Cosine decay restarted after each period; periods grow by t_mul, peaks shrink by m_mul."""
 
-    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
-                 name=None):
-        self._config = dict(initial_learning_rate=initial_learning_rate,
-                            first_decay_steps=first_decay_steps, t_mul=t_mul, m_mul=m_mul,
-                            alpha=alpha, name=name)
+    def __init__(
+        self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name=None
+    ):
+        self._config = dict(
+            initial_learning_rate=initial_learning_rate,
+            first_decay_steps=first_decay_steps,
+            t_mul=t_mul,
+            m_mul=m_mul,
+            alpha=alpha,
+            name=name,
+        )
         self.c = self._config
 
     def __call__(self, step):
@@ -142,8 +189,17 @@ class CosineDecayRestarts(LearningRateSchedule):
         return c["initial_learning_rate"] * ((1 - c["alpha"]) * cos + c["alpha"])
 
 
-_TABLE = {c.__name__: c for c in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
-                                  InverseTimeDecay, CosineDecay, CosineDecayRestarts)}
+_TABLE = {
+    c.__name__: c
+    for c in (
+        ExponentialDecay,
+        PiecewiseConstantDecay,
+        PolynomialDecay,
+        InverseTimeDecay,
+        CosineDecay,
+        CosineDecayRestarts,
+    )
+}
 
 
 def get(identifier):

@@ -21,8 +21,14 @@ import numpy as np
 
 from .. import backend
 from ..naming import custom_object_scope, get_registered_object, register_serializable
-from .checks import ModelFileError, check_config_values, load_tensors, open_archive
-from .checks import parse_config, read_member
+from .checks import (
+    ModelFileError,
+    check_config_values,
+    load_tensors,
+    open_archive,
+    parse_config,
+    read_member,
+)
 from .files import atomic_write
 
 FORMAT_VERSION = 1
@@ -75,7 +81,9 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         "numpy_version": np.__version__,
         "model": {"class_name": type(model).__name__, "config": model.get_config()},
         "build_config": model.get_build_config() if model._graph is None else None,
-        "compile_config": model.get_compile_config() if getattr(model, "compiled", False) else None,
+        "compile_config": model.get_compile_config()
+        if getattr(model, "compiled", False)
+        else None,
         "preprocessing": getattr(model, "preprocessing", None),
         "weights": [v.path for v in model.weights],
     }
@@ -186,7 +194,7 @@ def _assign_weights(model, tensors, path):
 
 
 def _restore_optimizer(model, tensors, path):
-    state = {k[len("optimizer/"):]: v for k, v in tensors.items() if k.startswith("optimizer/")}
+    state = {k[len("optimizer/") :]: v for k, v in tensors.items() if k.startswith("optimizer/")}
     if not state:
         return
     opt = model.optimizer

@@ -23,21 +23,42 @@ MAX_CONFIG = 16 * 1024 * 1024
 BOMB_RATIO = 100
 BOMB_SIZE = 256 * 1024 * 1024
 DTYPES = {
-    "F16": np.float16, "F32": np.float32, "F64": np.float64, "I8": np.int8, "I16": np.int16,
-    "I32": np.int32, "I64": np.int64, "U8": np.uint8, "U16": np.uint16, "U32": np.uint32,
-    "U64": np.uint64, "BOOL": np.bool_,
+    "F16": np.float16,
+    "F32": np.float32,
+    "F64": np.float64,
+    "I8": np.int8,
+    "I16": np.int16,
+    "I32": np.int32,
+    "I64": np.int64,
+    "U8": np.uint8,
+    "U16": np.uint16,
+    "U32": np.uint32,
+    "U64": np.uint64,
+    "BOOL": np.bool_,
 }
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _PATHLIKE = re.compile(r"^(/|~|\\\\|[A-Za-z]:[\\/])|(^|[\\/])\.\.([\\/]|$)")
-_FORBIDDEN_KEYS = {"module", "function", "fn", "filepath", "file", "path", "url", "uri",
-                   "vocabulary_path", "registered_name", "__class__", "__reduce__"}
+_FORBIDDEN_KEYS = {
+    "module",
+    "function",
+    "fn",
+    "filepath",
+    "file",
+    "path",
+    "url",
+    "uri",
+    "vocabulary_path",
+    "registered_name",
+    "__class__",
+    "__reduce__",
+}
 
 
 class ModelFileError(ValueError):
     """A model or weights file that shendu refuses to load, with the reason."""
 
 
-def open_archive(path, max_members=len(MEMBERS)):
+def open_archive(path):
     """The validated zip of a .shendu file and its two members' infos."""
     try:
         zf = zipfile.ZipFile(path)
@@ -61,7 +82,9 @@ def open_archive(path, max_members=len(MEMBERS)):
         if extra:
             raise ModelFileError(f"{path}: unexpected members {extra} (expected {list(MEMBERS)})")
         for info in infos:
-            if info.file_size > BOMB_SIZE and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
+            if info.file_size > BOMB_SIZE and info.file_size > BOMB_RATIO * max(
+                info.compress_size, 1
+            ):
                 raise ModelFileError(
                     f"{path}: member {info.filename!r} declares {info.file_size} bytes from "
                     f"{info.compress_size} compressed (a decompression bomb)"
@@ -125,8 +148,12 @@ def check_config_values(node, path, where="model", safe_mode=True):
                     raise ModelFileError(
                         f"{path}: the config names a {k!r} at {at}; a model file may not refer "
                         "to modules, functions, files or URLs"
-                        + (" (Lambda layers need safe_mode=False and the function in "
-                           "custom_objects)" if k == "function" else "")
+                        + (
+                            " (Lambda layers need safe_mode=False and the function in "
+                            "custom_objects)"
+                            if k == "function"
+                            else ""
+                        )
                     )
                 stack.append((v, f"{at}.{k}"))
         elif isinstance(value, list):
@@ -135,7 +162,9 @@ def check_config_values(node, path, where="model", safe_mode=True):
             if _URL.search(value):
                 raise ModelFileError(f"{path}: the config holds a URL at {at}: {value[:80]!r}")
             if _PATHLIKE.search(value):
-                raise ModelFileError(f"{path}: the config holds a file path at {at}: {value[:80]!r}")
+                raise ModelFileError(
+                    f"{path}: the config holds a file path at {at}: {value[:80]!r}"
+                )
 
 
 def check_safetensors(data: bytes, path) -> dict:
@@ -180,8 +209,11 @@ def check_safetensors(data: bytes, path) -> dict:
             if count > body:
                 raise ModelFileError(f"{path}: tensor {name!r} shape {shape} overflows the data")
         offsets = entry["data_offsets"]
-        if (not isinstance(offsets, list) or len(offsets) != 2
-                or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)):
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
+        ):
             raise ModelFileError(f"{path}: tensor {name!r} has invalid data_offsets")
         begin, end = offsets
         if not 0 <= begin <= end <= body:
@@ -205,7 +237,8 @@ def check_safetensors(data: bytes, path) -> dict:
     if position != body:
         raise ModelFileError(
             f"{path}: safetensors data has {body - position} trailing bytes after the tensors"
-            if position < body else f"{path}: safetensors data is truncated"
+            if position < body
+            else f"{path}: safetensors data is truncated"
         )
     return header
 

@@ -12,5 +12,11 @@ def plot_history(history, path=None, metrics=None):
     return _plot(history, path, metrics)
 
 
-__all__ = ["Progbar", "normalize", "pad_sequences", "plot_history", "set_random_seed",
-           "to_categorical"]
+__all__ = [
+    "Progbar",
+    "normalize",
+    "pad_sequences",
+    "plot_history",
+    "set_random_seed",
+    "to_categorical",
+]

@@ -33,8 +33,9 @@ def normalize(x, axis=-1, order=2):
     return x / np.where(n == 0, 1, n)
 
 
-def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre",
-                  value=0.0):
+def pad_sequences(
+    sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0
+):
     """Pad (or truncate) a list of sequences to one length, as in Keras."""
     if padding not in ("pre", "post") or truncating not in ("pre", "post"):
         raise ValueError(
@@ -52,5 +53,5 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         if padding == "post":
             out[i, : len(s)] = s
         else:
-            out[i, maxlen - len(s):] = s
+            out[i, maxlen - len(s) :] = s
     return out

@@ -32,7 +32,9 @@ def plot_history(history, path=None, metrics=None):
     for ax, name in zip(axes[0], names):
         ax.plot(range(1, len(hist[name]) + 1), hist[name], label="train")
         if f"val_{name}" in hist:
-            ax.plot(range(1, len(hist[f"val_{name}"]) + 1), hist[f"val_{name}"], label="validation")
+            ax.plot(
+                range(1, len(hist[f"val_{name}"]) + 1), hist[f"val_{name}"], label="validation"
+            )
         ax.set_xlabel("epoch")
         ax.set_title(name)
         ax.legend()

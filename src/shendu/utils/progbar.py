@@ -51,8 +51,9 @@ class Progbar:
         stream: where to write (default ``sys.stdout``).
     """
 
-    def __init__(self, target, width=BAR_WIDTH, verbose=1, interval=0.05, stream=None,
-                 unit_name="step"):
+    def __init__(
+        self, target, width=BAR_WIDTH, verbose=1, interval=0.05, stream=None, unit_name="step"
+    ):
         self.target, self.width, self.verbose = target, width, verbose
         self.interval, self.unit_name = interval, unit_name
         self.stream = stream or sys.stdout
@@ -102,8 +103,10 @@ class Progbar:
         target = self.target
         count = f"{current}/{target}" if target else f"{current}"
         if compact:
-            return (f"{count} - {_format_time(elapsed)} - {_format_per_step(per_step)}"
-                    + self._values_text())
+            return (
+                f"{count} - {_format_time(elapsed)} - {_format_per_step(per_step)}"
+                + self._values_text()
+            )
         if target:
             filled = int(self.width * min(current, target) / target)
             bar_done, bar_left = "━" * filled, "━" * (self.width - filled)
