@@ -282,6 +282,8 @@ _TABLE.update(
         "lecun_normal": LecunNormal,
         "orthogonal": Orthogonal,
         "identity": Identity,
+        "uniform": RandomUniform,
+        "normal": RandomNormal,
     }
 )
 

@@ -204,3 +204,15 @@ def test_torch_oracle_lstm_gru():
     seq, _ = ops.gru(x, None, wi[perm].T, wh[perm].T, np.stack([bi[perm], bh[perm]]))
     ref = gru(torch.tensor(x))[0].detach().numpy()
     np.testing.assert_allclose(seq.numpy(), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_recurrent_dropout_masks_gradcheck():
+    x = RNG.standard_normal((2, 4, 3))
+    h0 = RNG.standard_normal((2, 2))
+    rm = (RNG.random((2, 2)) > 0.4) / 0.6
+    w, u, b = _params(3, 2, 4)
+    assert gradcheck(lambda *a: ops.lstm(*a, recurrent_mask=rm), (x, h0, h0 * 0.5, w, u, b))
+    w, u, b = _params(3, 2, 1)
+    assert gradcheck(lambda *a: ops.simple_rnn(*a, recurrent_mask=rm), (x, h0, w, u, b))
+    w, u, b = _params(3, 2, 3, (2, 6))
+    assert gradcheck(lambda *a: ops.gru(*a, recurrent_mask=rm), (x, h0, w, u, b))

@@ -1,6 +1,16 @@
 """Keras layers. Public names are curated here; modules can move without breaking imports."""
 
+from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Layer, Variable
+from .conv import (
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    DepthwiseConv2D,
+    SeparableConv2D,
+)
 from .core import Activation, Dense, Dropout, Flatten, Identity, Lambda, Reshape
 from .input_layer import Input, InputLayer, KerasTensor
 from .merging import (
@@ -19,6 +29,80 @@ from .merging import (
     minimum,
     multiply,
     subtract,
+)
+from .normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    RMSNormalization,
+    UnitNormalization,
+)
+from .pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
+from .preprocessing import (
+    CategoryEncoding,
+    CenterCrop,
+    Discretization,
+    Hashing,
+    IntegerLookup,
+    Normalization,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+    Resizing,
+    StringLookup,
+)
+from .recurrent import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    Embedding,
+    GRUCell,
+    LSTMCell,
+    Masking,
+    SimpleRNN,
+    SimpleRNNCell,
+    TimeDistributed,
+)
+from .regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+)
+from .reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Permute,
+    RepeatVector,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
+
+Convolution1D, Convolution2D = Conv1D, Conv2D
+MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = (
+    MaxPooling1D,
+    MaxPooling2D,
+    AveragePooling1D,
+    AveragePooling2D,
 )
 
 __all__ = [

@@ -333,6 +333,10 @@ class Layer:
     def compute_mask(self, inputs, mask=None):
         return mask if self.supports_masking else None
 
+    def expected_ndim(self):
+        """The input rank(s) the layer accepts (None: any); checked before building."""
+        return None
+
     def _check_input(self, x):
         """Hook for layers that check the input against their built shape."""
 
@@ -361,6 +365,9 @@ class Layer:
             mask = _collect_mask(inputs)
             if mask is not None:
                 kwargs["mask"] = mask
+        ndim = self.expected_ndim()
+        if ndim is not None and isinstance(inputs, Tensor):
+            check_rank(self, inputs, ndim)
         if not self.built:
             self._maybe_build(inputs)
         self._check_input(inputs)

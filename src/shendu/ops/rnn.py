@@ -38,9 +38,11 @@ def _time_major(x, mask, go_backwards):
 class _Recurrent(Function):
     n_states = 1
 
-    def __init__(self, mask, go_backwards, return_sequences):
+    def __init__(self, mask, go_backwards, return_sequences, recurrent_mask=None):
         self.mask, self.go_backwards = mask, go_backwards
         self.return_sequences = return_sequences
+        # recurrent dropout: h is multiplied by this (N, units) mask before h @ U
+        self.rm = recurrent_mask
 
     def _outputs(self, hs, states):
         xp = backend.array_module(hs)
@@ -83,8 +85,10 @@ class LSTM(_Recurrent):
         cs = xp.empty((t_len, n, units), dtype=x.dtype)
         h_prev = xp.empty((t_len, n, units), dtype=x.dtype)
         c_prev = xp.empty((t_len, n, units), dtype=x.dtype)
+        rm = self.rm
         for t in range(t_len):
-            z = xw[t] + h @ u
+            hr = h if rm is None else h * rm
+            z = xw[t] + hr @ u
             ifo = _sigmoid(xp, z)
             g = xp.tanh(z[:, 2 * units : 3 * units])
             gt = gates[t]
@@ -93,7 +97,7 @@ class LSTM(_Recurrent):
             i, f, o = ifo[:, :units], ifo[:, units : 2 * units], ifo[:, 3 * units :]
             c_new = f * c + i * g
             h_new = o * xp.tanh(c_new)
-            h_prev[t], c_prev[t] = h, c
+            h_prev[t], c_prev[t] = hr, c
             if m is not None:
                 keep = m[t][:, None]
                 c_new = xp.where(keep, c_new, c)
@@ -131,6 +135,8 @@ class LSTM(_Recurrent):
             dz[:, 2 * units : 3 * units] = dct * i * (1 - g * g)
             dz[:, 3 * units :] = dh_step * tc * o * (1 - o)
             dh_prev = dz @ u.T
+            if self.rm is not None:
+                dh_prev = dh_prev * self.rm
             dc_prev = dct * f
             if m is not None:
                 dh_prev = dh_prev + xp.where(keep, 0, dh)
@@ -166,8 +172,14 @@ class GRU(_Recurrent):
     reset before: hh = tanh(xz_h + (r h) U_h).
     """
 
-    def __init__(self, mask, go_backwards, return_sequences, reset_after=True):
-        super().__init__(mask, go_backwards, return_sequences)
+    def __init__(
+        self, mask, go_backwards, return_sequences, reset_after=True, recurrent_mask=None
+    ):
+        super().__init__(mask, go_backwards, return_sequences, recurrent_mask)
+        if recurrent_mask is not None and not reset_after:
+            raise NotImplementedError(
+                "gru: recurrent dropout needs reset_after=True (the Keras 3 default)"
+            )
         self.reset_after = reset_after
 
     def forward(self, x, h0, w, u, b):
@@ -185,7 +197,7 @@ class GRU(_Recurrent):
         u_zr, u_h = u[:, : 2 * units], u[:, 2 * units :]
         for t in range(t_len):
             if self.reset_after:
-                hu = h @ u
+                hu = (h if self.rm is None else h * self.rm) @ u
                 if b_rec is not None:
                     hu = hu + b_rec
                 zr = _sigmoid(xp, xw[t, :, : 2 * units] + hu[:, : 2 * units])
@@ -220,7 +232,7 @@ class GRU(_Recurrent):
         for t in range(t_len - 1, -1, -1):
             dh = dh + gh_seq[t]
             h_prev, z, r, hh, hu = saved[t]
-            h_prev_all[t] = h_prev
+            h_prev_all[t] = h_prev if self.rm is None else h_prev * self.rm
             if m is not None:
                 keep = m[t][:, None]
                 dh_step = xp.where(keep, dh, 0)
@@ -241,6 +253,8 @@ class GRU(_Recurrent):
                 dhz[:, : 2 * units] = dxz[:, : 2 * units]
                 dhz[:, 2 * units :] = dpre_h * r
                 dh_prev = dhz @ u.T
+                if self.rm is not None:
+                    dh_prev = dh_prev * self.rm
             else:
                 d_rh = dpre_h @ u_h.T
                 dr = d_rh * h_prev
@@ -295,9 +309,11 @@ class SimpleRNN(_Recurrent):
         hs = xp.empty((t_len, n, units), dtype=x.dtype)
         h_prev = xp.empty((t_len, n, units), dtype=x.dtype)
         acts = xp.empty((t_len, n, units), dtype=x.dtype)
+        rm = self.rm
         for t in range(t_len):
-            h_prev[t] = h
-            a = xp.tanh(xw[t] + h @ u)
+            hr = h if rm is None else h * rm
+            h_prev[t] = hr
+            a = xp.tanh(xw[t] + hr @ u)
             acts[t] = a
             h = a if m is None else xp.where(m[t][:, None], a, h)
             hs[t] = h
@@ -323,6 +339,8 @@ class SimpleRNN(_Recurrent):
             dz = dh_step * (1 - acts[t] * acts[t])
             dz_all[t] = dz
             dh_prev = dz @ u.T
+            if self.rm is not None:
+                dh_prev = dh_prev * self.rm
             if m is not None:
                 dh_prev = dh_prev + xp.where(keep, 0, dh)
             dh = dh_prev
@@ -367,15 +385,19 @@ def lstm(
     mask=None,
     go_backwards=False,
     return_sequences=True,
+    recurrent_mask=None,
 ):
-    """LSTM over a whole sequence in one node.  Returns (outputs, h_last, c_last)."""
+    """LSTM over a whole sequence in one node.  Returns (outputs, h_last, c_last).
+
+    ``recurrent_mask`` (N, units) multiplies h before h @ U (recurrent dropout).
+    """
     x, w, u = as_tensor(inputs), as_tensor(kernel), as_tensor(recurrent_kernel)
     units = u.shape[0]
     _check_rnn_input("lstm", x, units, 4, w)
     h0 = _zeros_state(x, units) if initial_h is None else initial_h
     c0 = _zeros_state(x, units) if initial_c is None else initial_c
     m = _mask_array(mask, x.shape[0], x.shape[1])
-    return LSTM(m, go_backwards, return_sequences).apply(x, h0, c0, w, u, bias)
+    return LSTM(m, go_backwards, return_sequences, recurrent_mask).apply(x, h0, c0, w, u, bias)
 
 
 def gru(
@@ -388,6 +410,7 @@ def gru(
     go_backwards=False,
     return_sequences=True,
     reset_after=True,
+    recurrent_mask=None,
 ):
     """GRU over a whole sequence in one node.  Returns (outputs, h_last)."""
     x, w, u = as_tensor(inputs), as_tensor(kernel), as_tensor(recurrent_kernel)
@@ -395,7 +418,8 @@ def gru(
     _check_rnn_input("gru", x, units, 3, w)
     h0 = _zeros_state(x, units) if initial_h is None else initial_h
     m = _mask_array(mask, x.shape[0], x.shape[1])
-    return GRU(m, go_backwards, return_sequences, reset_after).apply(x, h0, w, u, bias)
+    fn = GRU(m, go_backwards, return_sequences, reset_after, recurrent_mask)
+    return fn.apply(x, h0, w, u, bias)
 
 
 def simple_rnn(
@@ -407,6 +431,7 @@ def simple_rnn(
     mask=None,
     go_backwards=False,
     return_sequences=True,
+    recurrent_mask=None,
 ):
     """Elman RNN (tanh) over a whole sequence in one node.  Returns (outputs, h_last)."""
     x, w, u = as_tensor(inputs), as_tensor(kernel), as_tensor(recurrent_kernel)
@@ -414,4 +439,5 @@ def simple_rnn(
     _check_rnn_input("simple_rnn", x, units, 1, w)
     h0 = _zeros_state(x, units) if initial_h is None else initial_h
     m = _mask_array(mask, x.shape[0], x.shape[1])
-    return SimpleRNN(m, go_backwards, return_sequences).apply(x, h0, w, u, bias)
+    fn = SimpleRNN(m, go_backwards, return_sequences, recurrent_mask)
+    return fn.apply(x, h0, w, u, bias)

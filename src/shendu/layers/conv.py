@@ -1,0 +1,365 @@
+"""Convolution layers (channels_last by default), on the fused conv ops."""
+
+from __future__ import annotations
+
+from .. import activations, constraints, initializers, ops, regularizers
+from ..naming import serialize
+from .base import Layer, check_rank
+from .core import _positive_int
+
+
+def _tuple(value, rank, name):
+    t = (value,) * rank if isinstance(value, int) else tuple(value)
+    if len(t) != rank or any(not isinstance(v, int) or v <= 0 for v in t):
+        raise ValueError(
+            f"Expected `{name}` as {rank} positive integer(s). Received: {name}={value}"
+        )
+    return t
+
+
+class BaseConv(Layer):
+    """Shared arguments of the convolution layers (Keras names and defaults)."""
+
+    rank = 2
+    transpose = False
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        output_padding=None,
+        **kwargs,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        r = self.rank
+        self.filters = _positive_int(self, "filters", filters) if filters is not None else None
+        self.kernel_size = _tuple(kernel_size, r, "kernel_size")
+        self.strides = _tuple(strides, r, "strides")
+        self.dilation_rate = _tuple(dilation_rate, r, "dilation_rate")
+        allowed = (
+            ("valid", "same", "causal") if (r == 1 and not self.transpose) else ("valid", "same")
+        )
+        if not isinstance(padding, str) or padding.lower() not in allowed:
+            raise ValueError(
+                f"Invalid value for argument `padding`. Expected one of {allowed}. "
+                f"Received: padding={padding!r}"
+            )
+        self.padding = padding.lower()
+        if data_format not in (None, "channels_last", "channels_first"):
+            raise ValueError(
+                "Invalid value for argument `data_format`. Expected 'channels_last' or "
+                f"'channels_first'. Received: data_format={data_format!r}"
+            )
+        self.data_format = data_format or "channels_last"
+        self.groups = _positive_int(self, "groups", groups)
+        self.output_padding = output_padding
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
+    def _channels(self, input_shape):
+        axis = 1 if self.data_format == "channels_first" else -1
+        c = input_shape[axis]
+        if c is None:
+            raise ValueError(f"Layer {self.name!r}: the channel axis of the input must be known")
+        return c
+
+    def expected_ndim(self):
+        return self.rank + 2
+
+    def build(self, input_shape):
+        if len(input_shape) != self.rank + 2:
+            check_rank(self, _Shape(input_shape), self.rank + 2)
+        c = self._channels(input_shape)
+        if c % self.groups:
+            raise ValueError(
+                f"Layer {self.name!r}: input channels {c} must be divisible by groups="
+                f"{self.groups}"
+            )
+        if self.transpose:
+            shape = self.kernel_size + (self.filters, c)
+        else:
+            shape = self.kernel_size + (c // self.groups, self.filters)
+        self.kernel = self.add_weight(
+            shape,
+            self.kernel_initializer,
+            name="kernel",
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                (self.filters,),
+                self.bias_initializer,
+                name="bias",
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        self.built = True
+
+    def _add_bias_activate(self, y):
+        if self.bias is not None:
+            if self.data_format == "channels_first":
+                y = y + ops.reshape(self.bias, (-1,) + (1,) * self.rank)
+            else:
+                y = y + self.bias
+        return self.activation(y) if self.activation is not activations.linear else y
+
+    def call(self, inputs):
+        fmt = self.data_format
+        if self.transpose:
+            y = ops.conv_transpose(
+                inputs,
+                self.kernel,
+                self.strides,
+                self.padding,
+                self.output_padding,
+                fmt,
+                self.dilation_rate,
+            )
+        else:
+            y = ops.conv(inputs, self.kernel, self.strides, self.padding, fmt, self.dilation_rate)
+        return self._add_bias_activate(y)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": list(self.kernel_size),
+                "strides": list(self.strides),
+                "padding": self.padding,
+                "data_format": self.data_format,
+                "dilation_rate": list(self.dilation_rate),
+                "groups": self.groups,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": serialize(self.kernel_initializer),
+                "bias_initializer": serialize(self.bias_initializer),
+                "kernel_regularizer": serialize(self.kernel_regularizer),
+                "bias_regularizer": serialize(self.bias_regularizer),
+                "kernel_constraint": serialize(self.kernel_constraint),
+                "bias_constraint": serialize(self.bias_constraint),
+            }
+        )
+        if self.transpose:
+            config["output_padding"] = self.output_padding
+        return config
+
+
+class _Shape:
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+        self.ndim = len(shape)
+
+
+class Conv1D(BaseConv):
+    """1-D convolution over (batch, steps, channels); padding valid, same or causal."""
+
+    rank = 1
+
+
+class Conv2D(BaseConv):
+    """2-D convolution over (batch, height, width, channels).
+
+    Example:
+    >>> import numpy as np, shendu
+    >>> shendu.layers.Conv2D(4, 3)(np.zeros((1, 8, 8, 3))).shape
+    (1, 6, 6, 4)
+    """
+
+    rank = 2
+
+
+class Conv1DTranspose(BaseConv):
+    """Transposed 1-D convolution; kernel (kernel_size, filters, in_channels)."""
+
+    rank = 1
+    transpose = True
+
+
+class Conv2DTranspose(BaseConv):
+    """Transposed 2-D convolution; kernel (kh, kw, filters, in_channels)."""
+
+    rank = 2
+    transpose = True
+
+
+class DepthwiseConv2D(BaseConv):
+    """Per-channel 2-D convolution; depthwise_kernel (kh, kw, channels, depth_multiplier)."""
+
+    def __init__(
+        self,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            None,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            1,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            bias_initializer,
+            depthwise_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            depthwise_constraint,
+            bias_constraint,
+            **kwargs,
+        )
+        self.depth_multiplier = _positive_int(self, "depth_multiplier", depth_multiplier)
+
+    def build(self, input_shape):
+        c = self._channels(input_shape)
+        self.depthwise_kernel = self.add_weight(
+            self.kernel_size + (c, self.depth_multiplier),
+            self.kernel_initializer,
+            name="depthwise_kernel",
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                (c * self.depth_multiplier,), self.bias_initializer, name="bias"
+            )
+        self.built = True
+
+    def call(self, inputs):
+        y = ops.depthwise_conv(
+            inputs,
+            self.depthwise_kernel,
+            self.strides,
+            self.padding,
+            self.data_format,
+            self.dilation_rate,
+        )
+        return self._add_bias_activate(y)
+
+    def get_config(self):
+        config = super().get_config()
+        for k in ("filters", "groups"):
+            config.pop(k)
+        config["depth_multiplier"] = self.depth_multiplier
+        config["depthwise_initializer"] = config.pop("kernel_initializer")
+        config["depthwise_regularizer"] = config.pop("kernel_regularizer")
+        config["depthwise_constraint"] = config.pop("kernel_constraint")
+        return config
+
+
+class SeparableConv2D(BaseConv):
+    """Depthwise then pointwise (1x1) convolution: depthwise_kernel (kh, kw, C, m),
+    pointwise_kernel (1, 1, C * m, filters)."""
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            1,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            bias_initializer,
+            **kwargs,
+        )
+        self.depth_multiplier = _positive_int(self, "depth_multiplier", depth_multiplier)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+
+    def build(self, input_shape):
+        c = self._channels(input_shape)
+        m = self.depth_multiplier
+        self.depthwise_kernel = self.add_weight(
+            self.kernel_size + (c, m), self.kernel_initializer, name="depthwise_kernel"
+        )
+        self.pointwise_kernel = self.add_weight(
+            (1, 1, c * m, self.filters), self.pointwise_initializer, name="pointwise_kernel"
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias")
+        self.built = True
+
+    def call(self, inputs):
+        y = ops.depthwise_conv(
+            inputs,
+            self.depthwise_kernel,
+            self.strides,
+            self.padding,
+            self.data_format,
+            self.dilation_rate,
+        )
+        y = ops.conv(y, self.pointwise_kernel, 1, "valid", self.data_format)
+        return self._add_bias_activate(y)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("groups")
+        config["depth_multiplier"] = self.depth_multiplier
+        config["depthwise_initializer"] = config.pop("kernel_initializer")
+        config["pointwise_initializer"] = serialize(self.pointwise_initializer)
+        for k in (
+            "kernel_regularizer",
+            "kernel_constraint",
+            "bias_regularizer",
+            "bias_constraint",
+        ):
+            config.pop(k)
+        return config

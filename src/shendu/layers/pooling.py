@@ -1,0 +1,119 @@
+"""Pooling layers (channels_last by default)."""
+
+from __future__ import annotations
+
+from .. import ops
+from .base import Layer
+
+
+class _Pool(Layer):
+    rank = 2
+    mode = "max"
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        r = self.rank
+        self.pool_size = (pool_size,) * r if isinstance(pool_size, int) else tuple(pool_size)
+        self.strides = (
+            None
+            if strides is None
+            else ((strides,) * r if isinstance(strides, int) else tuple(strides))
+        )
+        if padding not in ("valid", "same"):
+            raise ValueError(
+                f"Invalid value for argument `padding`. Expected 'valid' or 'same'. "
+                f"Received: padding={padding!r}"
+            )
+        self.padding = padding
+        self.data_format = data_format or "channels_last"
+
+    def expected_ndim(self):
+        return self.rank + 2
+
+    def call(self, inputs):
+        fn = ops.max_pool if self.mode == "max" else ops.average_pool
+        return fn(inputs, self.pool_size, self.strides, self.padding, self.data_format)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "pool_size": list(self.pool_size),
+            "strides": None if self.strides is None else list(self.strides),
+            "padding": self.padding,
+            "data_format": self.data_format,
+        }
+
+
+class MaxPooling1D(_Pool):
+    """Max over windows of ``pool_size`` steps."""
+
+    rank, mode = 1, "max"
+
+
+class MaxPooling2D(_Pool):
+    """Max over ``pool_size`` windows of height and width."""
+
+    rank, mode = 2, "max"
+
+
+class AveragePooling1D(_Pool):
+    """Mean over windows of ``pool_size`` steps."""
+
+    rank, mode = 1, "average"
+
+
+class AveragePooling2D(_Pool):
+    """Mean over ``pool_size`` windows of height and width."""
+
+    rank, mode = 2, "average"
+
+
+class _GlobalPool(Layer):
+    rank = 2
+    mode = "max"
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = data_format or "channels_last"
+        self.keepdims = keepdims
+        self.supports_masking = self.rank == 1
+
+    def expected_ndim(self):
+        return self.rank + 2
+
+    def call(self, inputs, mask=None):
+        axes = (
+            tuple(range(1, self.rank + 1))
+            if self.data_format == "channels_last"
+            else tuple(range(2, self.rank + 2))
+        )
+        if mask is not None and self.mode == "average" and self.rank == 1:
+            m = ops.cast(ops.expand_dims(mask, -1), inputs.dtype)
+            total = ops.sum(inputs * m, axis=axes, keepdims=self.keepdims)
+            return total / ops.maximum(ops.sum(m, axis=axes, keepdims=self.keepdims), 1.0)
+        fn = ops.max if self.mode == "max" else ops.mean
+        return fn(inputs, axis=axes, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+class GlobalMaxPooling1D(_GlobalPool):
+    rank, mode = 1, "max"
+
+
+class GlobalMaxPooling2D(_GlobalPool):
+    rank, mode = 2, "max"
+
+
+class GlobalAveragePooling1D(_GlobalPool):
+    """Mean over steps (masked steps excluded when a mask arrives)."""
+
+    rank, mode = 1, "average"
+
+
+class GlobalAveragePooling2D(_GlobalPool):
+    rank, mode = 2, "average"

@@ -1,0 +1,629 @@
+"""Embedding, Masking and the recurrent layers.
+
+LSTM, GRU and SimpleRNN run the whole sequence as one fused node (ops.lstm/gru/
+simple_rnn). Their cells (LSTMCell, GRUCell, SimpleRNNCell) are also usable one
+step at a time, and ``RNN(cell)`` loops any cell, user cells included, with
+ordinary ops. Masks from ``Embedding(mask_zero=True)`` or ``Masking`` skip steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations, backend, initializers, ops, regularizers
+from ..autograd.tensor import Tensor
+from ..naming import serialize
+from .base import Layer
+from .core import _positive_int
+
+
+class Embedding(Layer):
+    """Integer indices -> dense vectors: embeddings (input_dim, output_dim).
+
+    With ``mask_zero=True`` index 0 is padding and a mask flows to the next layers.
+    """
+
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        embeddings_constraint=None,
+        mask_zero=False,
+        **kwargs,
+    ):
+        kwargs.pop("input_length", None)
+        super().__init__(**kwargs)
+        self.input_dim = _positive_int(self, "input_dim", input_dim)
+        self.output_dim = _positive_int(self, "output_dim", output_dim)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight(
+            (self.input_dim, self.output_dim),
+            self.embeddings_initializer,
+            name="embeddings",
+            regularizer=self.embeddings_regularizer,
+        )
+
+    def call(self, inputs):
+        idx = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
+        if idx.dtype.kind == "f":
+            idx = idx.astype(np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.input_dim):
+            raise ValueError(
+                f"Layer {self.name!r}: indices must be in [0, {self.input_dim}). "
+                f"Received: indices in [{idx.min()}, {idx.max()}]"
+            )
+        return ops.take(self.embeddings, idx, axis=0)
+
+    def compute_mask(self, inputs, mask=None):
+        if not self.mask_zero:
+            return None
+        idx = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
+        return idx != 0
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": serialize(self.embeddings_initializer),
+            "mask_zero": self.mask_zero,
+        }
+
+
+class Masking(Layer):
+    """Masks steps whose features all equal ``mask_value`` (and zeroes them)."""
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return np.any(inputs.data != self.mask_value, axis=-1)
+
+    def call(self, inputs):
+        keep = np.any(inputs.data != self.mask_value, axis=-1, keepdims=True)
+        return inputs * keep.astype(inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}
+
+
+def _dropout_mask(shape, rate, dtype, rng):
+    keep = rng.random(shape) >= rate
+    return (keep / (1.0 - rate)).astype(dtype)
+
+
+class _FusedRNN(Layer):
+    """Shared code of LSTM, GRU and SimpleRNN (one fused op over the whole sequence)."""
+
+    gates = 1
+    n_states = 1
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = _positive_int(self, "units", units)
+        if activation not in ("tanh", None) and activations.get(activation) is not ops.tanh:
+            raise ValueError(
+                f"{type(self).__name__}: the fused kernel supports activation='tanh'. "
+                f"Received: activation={activation!r}; use RNN({type(self).__name__}Cell(...)) "
+                "for other activations"
+            )
+        if recurrent_activation != "sigmoid" and self.gates > 1:
+            raise ValueError(
+                f"{type(self).__name__}: the fused kernel supports recurrent_activation="
+                f"'sigmoid'. Received: {recurrent_activation!r}"
+            )
+        for name, v in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0 <= v < 1:
+                raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={v}")
+        self.activation, self.recurrent_activation = "tanh", recurrent_activation
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
+        self.return_sequences, self.return_state = return_sequences, return_state
+        self.go_backwards, self.stateful, self.unroll = go_backwards, stateful, unroll
+        self.seed = seed
+        self.generator = backend.make_generator(seed) if seed is not None else None
+        self.supports_masking = True
+        self.states = None
+
+    def expected_ndim(self):
+        return 3
+
+    def build(self, input_shape):
+        f = input_shape[-1]
+        g = self.gates
+        self.kernel = self.add_weight(
+            (f, g * self.units),
+            self.kernel_initializer,
+            name="kernel",
+            regularizer=self.kernel_regularizer,
+        )
+        self.recurrent_kernel = self.add_weight(
+            (self.units, g * self.units),
+            self.recurrent_initializer,
+            name="recurrent_kernel",
+            regularizer=self.recurrent_regularizer,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                self._bias_shape(),
+                self._bias_init(),
+                name="bias",
+                regularizer=self.bias_regularizer,
+            )
+
+    def _bias_shape(self):
+        return (self.gates * self.units,)
+
+    def _bias_init(self):
+        return self.bias_initializer
+
+    def reset_states(self):
+        self.states = None
+
+    def _initial(self, x, initial_state):
+        if initial_state is not None:
+            states = (
+                list(initial_state)
+                if isinstance(initial_state, (list, tuple))
+                else [initial_state]
+            )
+            return [s if isinstance(s, Tensor) else Tensor(np.asarray(s, x.dtype)) for s in states]
+        if self.stateful and self.states is not None:
+            return list(self.states)
+        return [None] * self.n_states
+
+    def _masks(self, x, training):
+        rng = self.generator if self.generator is not None else backend.generator()
+        if training and self.dropout:
+            x = x * _dropout_mask((x.shape[0], 1, x.shape[2]), self.dropout, x.dtype, rng)
+        rm = None
+        if training and self.recurrent_dropout:
+            rm = _dropout_mask((x.shape[0], self.units), self.recurrent_dropout, x.dtype, rng)
+        return x, rm
+
+    def call(self, inputs, mask=None, training=None, initial_state=None):
+        x, rm = self._masks(inputs, training)
+        m = None
+        if mask is not None:
+            m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        states = self._initial(inputs, initial_state)
+        outs = self._run(x, states, m, rm)
+        seq, final = outs[0], list(outs[1:])
+        if self.stateful:
+            self.states = [s.detach() for s in final]
+        if self.return_state:
+            return [seq] + final
+        return seq
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None or not self.return_sequences:
+            return None
+        m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        return m[:, ::-1] if self.go_backwards else m
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": self.activation,
+            "recurrent_activation": self.recurrent_activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": serialize(self.kernel_initializer),
+            "recurrent_initializer": serialize(self.recurrent_initializer),
+            "bias_initializer": serialize(self.bias_initializer),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "seed": self.seed,
+        }
+
+
+class _UnitForgetBias:
+    """Zeros for all gates but ones for the forget gate (Keras's unit_forget_bias)."""
+
+    def __init__(self, units):
+        self.units = units
+
+    def __call__(self, shape, dtype=None):
+        b = np.zeros(shape, dtype=dtype or backend.floatx())
+        b[self.units : 2 * self.units] = 1.0
+        return b
+
+
+class LSTM(_FusedRNN):
+    """Long short-term memory over (batch, timesteps, features).
+
+    Weights: kernel (features, 4 units), recurrent_kernel (units, 4 units), bias (4 units),
+    gates in Keras's order i, f, c, o. ``unit_forget_bias`` starts the forget bias at 1.
+
+    Example:
+    >>> import numpy as np, shendu
+    >>> shendu.layers.LSTM(8)(np.zeros((2, 5, 3))).shape
+    (2, 8)
+    """
+
+    gates, n_states = 4, 2
+
+    def __init__(self, units, unit_forget_bias=True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.unit_forget_bias = unit_forget_bias
+
+    def _bias_init(self):
+        return _UnitForgetBias(self.units) if self.unit_forget_bias else self.bias_initializer
+
+    def _run(self, x, states, m, rm):
+        h0, c0 = states
+        return ops.lstm(
+            x,
+            h0,
+            c0,
+            self.kernel,
+            self.recurrent_kernel,
+            self.bias,
+            mask=m,
+            go_backwards=self.go_backwards,
+            return_sequences=self.return_sequences,
+            recurrent_mask=rm,
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+
+
+class GRU(_FusedRNN):
+    """Gated recurrent unit; ``reset_after=True`` (Keras 3's default) has bias (2, 3 units)."""
+
+    gates = 3
+
+    def __init__(self, units, reset_after=True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.reset_after = reset_after
+
+    def _bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def _run(self, x, states, m, rm):
+        return ops.gru(
+            x,
+            states[0],
+            self.kernel,
+            self.recurrent_kernel,
+            self.bias,
+            mask=m,
+            go_backwards=self.go_backwards,
+            return_sequences=self.return_sequences,
+            reset_after=self.reset_after,
+            recurrent_mask=rm,
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "reset_after": self.reset_after}
+
+
+class SimpleRNN(_FusedRNN):
+    """Fully connected recurrence: h' = tanh(x W + h U + b)."""
+
+    def _run(self, x, states, m, rm):
+        return ops.simple_rnn(
+            x,
+            states[0],
+            self.kernel,
+            self.recurrent_kernel,
+            self.bias,
+            mask=m,
+            go_backwards=self.go_backwards,
+            return_sequences=self.return_sequences,
+            recurrent_mask=rm,
+        )
+
+
+# ----------------------------------------------------------------------------- cells
+
+
+class SimpleRNNCell(Layer):
+    """One step of SimpleRNN: call(x_t, [h]) -> (h', [h'])."""
+
+    def __init__(self, units, activation="tanh", use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units = _positive_int(self, "units", units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.state_size = self.units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight((input_shape[-1], self.units), name="kernel")
+        self.recurrent_kernel = self.add_weight(
+            (self.units, self.units), "orthogonal", name="recurrent_kernel"
+        )
+        self.bias = self.add_weight((self.units,), "zeros", name="bias") if self.use_bias else None
+
+    def call(self, inputs, states):
+        h = self.activation(
+            ops.linear(inputs, self.kernel, self.bias)
+            + ops.matmul(states[0], self.recurrent_kernel)
+        )
+        return h, [h]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+        }
+
+
+class LSTMCell(Layer):
+    """One step of LSTM (gates i, f, c, o): call(x_t, [h, c]) -> (h', [h', c'])."""
+
+    def __init__(self, units, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units = _positive_int(self, "units", units)
+        self.use_bias = use_bias
+        self.state_size = [self.units, self.units]
+
+    def build(self, input_shape):
+        u = self.units
+        self.kernel = self.add_weight((input_shape[-1], 4 * u), name="kernel")
+        self.recurrent_kernel = self.add_weight((u, 4 * u), "orthogonal", name="recurrent_kernel")
+        self.bias = (
+            self.add_weight((4 * u,), _UnitForgetBias(u), name="bias") if self.use_bias else None
+        )
+
+    def call(self, inputs, states):
+        h, c = states
+        u = self.units
+        z = ops.linear(inputs, self.kernel, self.bias) + ops.matmul(h, self.recurrent_kernel)
+        i, f = ops.sigmoid(z[:, :u]), ops.sigmoid(z[:, u : 2 * u])
+        g, o = ops.tanh(z[:, 2 * u : 3 * u]), ops.sigmoid(z[:, 3 * u :])
+        c = f * c + i * g
+        h = o * ops.tanh(c)
+        return h, [h, c]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "use_bias": self.use_bias}
+
+
+class GRUCell(Layer):
+    """One step of GRU (reset_after=True): call(x_t, [h]) -> (h', [h'])."""
+
+    def __init__(self, units, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units = _positive_int(self, "units", units)
+        self.use_bias = use_bias
+        self.state_size = self.units
+
+    def build(self, input_shape):
+        u = self.units
+        self.kernel = self.add_weight((input_shape[-1], 3 * u), name="kernel")
+        self.recurrent_kernel = self.add_weight((u, 3 * u), "orthogonal", name="recurrent_kernel")
+        self.bias = self.add_weight((2, 3 * u), "zeros", name="bias") if self.use_bias else None
+
+    def call(self, inputs, states):
+        h = states[0]
+        u = self.units
+        xz = ops.matmul(inputs, self.kernel)
+        hz = ops.matmul(h, self.recurrent_kernel)
+        if self.bias is not None:
+            xz, hz = xz + self.bias[0], hz + self.bias[1]
+        z = ops.sigmoid(xz[:, :u] + hz[:, :u])
+        r = ops.sigmoid(xz[:, u : 2 * u] + hz[:, u : 2 * u])
+        hh = ops.tanh(xz[:, 2 * u :] + r * hz[:, 2 * u :])
+        h = z * h + (1 - z) * hh
+        return h, [h]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "use_bias": self.use_bias}
+
+
+class RNN(Layer):
+    """Loops a cell over time: ``cell.call(x_t, states) -> (output, new_states)``.
+
+    Works with any cell that has ``state_size`` (an int or a list of ints).
+    """
+
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences, self.return_state = return_sequences, return_state
+        self.go_backwards, self.stateful = go_backwards, stateful
+        self.supports_masking = True
+
+    def expected_ndim(self):
+        return 3
+
+    def build(self, input_shape):
+        if not self.cell.built:
+            self.cell._maybe_build(_ZerosShape((input_shape[0] or 1, input_shape[-1])))
+
+    def call(self, inputs, mask=None, training=None, initial_state=None):
+        n, t_len = inputs.shape[0], inputs.shape[1]
+        sizes = self.cell.state_size
+        sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
+        if initial_state is None:
+            states = [Tensor._wrap(np.zeros((n, s), inputs.dtype)) for s in sizes]
+        else:
+            states = (
+                list(initial_state)
+                if isinstance(initial_state, (list, tuple))
+                else [initial_state]
+            )
+        m = None if mask is None else (mask.data if isinstance(mask, Tensor) else np.asarray(mask))
+        order = range(t_len - 1, -1, -1) if self.go_backwards else range(t_len)
+        outputs, last = [], None
+        for t in order:
+            out, new_states = self.cell(inputs[:, t], states)
+            new_states = (
+                list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+            )
+            if m is not None:
+                keep = m[:, t][:, None]
+                new_states = [ops.where(keep, a, b) for a, b in zip(new_states, states)]
+                out = ops.where(keep, out, last if last is not None else out * 0)
+            states, last = new_states, out
+            outputs.append(out)
+        seq = ops.stack(outputs, axis=1) if self.return_sequences else last
+        if self.return_state:
+            return [seq] + states
+        return seq
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "cell": {"class_name": type(self.cell).__name__, "config": self.cell.get_config()},
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        from . import deserialize
+
+        config = dict(config)
+        config["cell"] = deserialize(config["cell"])
+        return cls(**config)
+
+
+class _ZerosShape:
+    def __init__(self, shape):
+        self.shape = shape
+
+
+class Bidirectional(Layer):
+    """Runs a recurrent layer forwards and a copy backwards; merges with ``merge_mode``
+    ('concat', 'sum', 'mul', 'ave' or None for a list)."""
+
+    def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
+        super().__init__(**kwargs)
+        if merge_mode not in ("concat", "sum", "mul", "ave", None):
+            raise ValueError(
+                "Invalid merge mode. Merge mode should be one of {'sum', 'mul', 'ave', "
+                f"'concat', None}}. Received: merge_mode={merge_mode}"
+            )
+        self.merge_mode = merge_mode
+        self.forward_layer = layer
+        if backward_layer is None:
+            config = layer.get_config()
+            config["name"] = "backward_" + config["name"]
+            config["go_backwards"] = not config.get("go_backwards", False)
+            backward_layer = type(layer).from_config(config)
+        self.backward_layer = backward_layer
+        self.return_sequences = layer.return_sequences
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None, training=None):
+        fwd = self.forward_layer(inputs, mask=mask, training=training)
+        bwd = self.backward_layer(inputs, mask=mask, training=training)
+        if self.return_sequences:
+            bwd = ops.flip(bwd, 1)
+        if self.merge_mode == "concat":
+            return ops.concatenate([fwd, bwd], axis=-1)
+        if self.merge_mode == "sum":
+            return fwd + bwd
+        if self.merge_mode == "mul":
+            return fwd * bwd
+        if self.merge_mode == "ave":
+            return (fwd + bwd) / 2
+        return [fwd, bwd]
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None or not self.return_sequences:
+            return None
+        return mask.data if isinstance(mask, Tensor) else mask
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "merge_mode": self.merge_mode,
+            "layer": {
+                "class_name": type(self.forward_layer).__name__,
+                "config": self.forward_layer.get_config(),
+            },
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        from . import deserialize
+
+        config = dict(config)
+        config["layer"] = deserialize(config["layer"])
+        return cls(**config)
+
+
+class TimeDistributed(Layer):
+    """Applies a layer to every step: (batch, steps, ...) -> layer on (batch * steps, ...)."""
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        self.layer = layer
+        self.supports_masking = True
+
+    def call(self, inputs, training=None):
+        n, t = inputs.shape[0], inputs.shape[1]
+        flat = ops.reshape(inputs, (n * t,) + tuple(inputs.shape[2:]))
+        out = self.layer(flat, training=training)
+        return ops.reshape(out, (n, t) + tuple(out.shape[1:]))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "layer": {"class_name": type(self.layer).__name__, "config": self.layer.get_config()},
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        from . import deserialize
+
+        config = dict(config)
+        config["layer"] = deserialize(config["layer"])
+        return cls(**config)
