@@ -120,7 +120,16 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name, dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        values = self._fn(_np(y_true), _np(y_pred), **self._fn_kwargs)
+        t, p = _np(y_true), _np(y_pred)
+        if (
+            type(self) is not SparseCategoricalAccuracy
+            and type(self) is not SparseTopKCategoricalAccuracy
+        ):
+            if t.ndim == p.ndim - 1 and p.shape[-1] == 1:
+                t = t[..., None]
+            elif t.ndim == p.ndim + 1 and t.shape[-1] == 1:
+                t = t[..., 0]
+        values = self._fn(t, p, **self._fn_kwargs)
         super().update_state(values, sample_weight)
 
     def get_config(self):

@@ -179,3 +179,14 @@ def test_accuracy_string_resolves_by_loss_and_shape():
         == "SparseCategoricalAccuracy"
     )
     assert shendu.metrics.Accuracy()(np.array([1, 2]), np.array([1, 3])) == pytest.approx(0.5)
+
+
+def test_labels_of_rank_one_are_aligned_with_predictions_of_shape_n_by_1():
+    y = np.array([0.0, 1.0, 1.0])
+    p = np.array([[0.2], [0.7], [0.4]])
+    for name in ("binary_crossentropy", "mse", "mae", "hinge"):
+        loss = losses.get(name)
+        assert loss(y, p).item() == pytest.approx(loss(y[:, None], p).item())
+    acc = metrics.BinaryAccuracy()
+    acc.update_state(y, p)
+    assert acc.result() == pytest.approx(2 / 3)

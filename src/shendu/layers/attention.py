@@ -1,4 +1,4 @@
-"""Attention layers: MultiHeadAttention (fused dot-product attention), Attention, AdditiveAttention."""
+"""Attention layers: MultiHeadAttention (fused attention), Attention, AdditiveAttention."""
 
 from __future__ import annotations
 
