@@ -1,0 +1,520 @@
+"""The benchmark suite: shendu side by side with PyTorch CPU (eager), in one run.
+
+Workloads (issue "Fast"):
+  A  seed program: Iris, Dense 10-10-3, Adam, 100 epochs at batch 10 (1,200 steps)
+  B  MLP 784-512-512-10, softmax cross-entropy, Adam, batch 128 (and the GEMM-peak fraction)
+  C  keras-io mnist_convnet on 28x28x1, batch 128
+  D  LSTM(128) over 50 steps of 32 features, batch 64, then Dense(1), MSE
+  E  Transformer encoder block: d_model 128, 4 heads, sequence 64, batch 32
+  F  inference: B's MLP predict on 10,000 samples; single-sample latency of the Iris model
+  G  `import shendu` wall time; peak RSS of A and C (each in a fresh process)
+
+Each timed pair runs interleaved (shendu, torch, shendu, torch, ...) after a warm-up,
+at least 5 repeats; the table shows medians, min-max and shendu's speed relative to
+PyTorch (above 1x means shendu is faster). PyTorch runs with its default threads and with 1
+thread; the ratio uses the faster of the two.
+
+Run it where both are importable, e.g.
+    python -m venv .bench && .bench/bin/pip install torch==2.13.0 -e '.[bench]'
+    .bench/bin/python bench/run.py [--quick]
+Without torch, only shendu's column is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def have_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------------- workloads
+
+
+def iris_data():
+    import shendu
+
+    x, y = shendu.datasets.load_iris()
+    x = (x - x.mean(0)) / x.std(0)
+    return x.astype(np.float32), np.eye(3, dtype=np.float32)[y]
+
+
+def shendu_iris(steps_scale=1.0):
+    import shendu
+    from shendu.layers import Dense
+    from shendu.models import Sequential
+    from shendu.optimizers import Adam
+
+    x, y = iris_data()
+    x, y = x[:120], y[:120]
+    epochs = max(1, int(100 * steps_scale))
+    model = Sequential([Dense(10, input_dim=4, activation="relu"), Dense(10, activation="relu"),
+                        Dense(3, activation="softmax")])
+    model.compile(optimizer=Adam(), loss="categorical_crossentropy", metrics=["accuracy"])
+
+    def run():
+        model.fit(x, y, epochs=epochs, batch_size=10, verbose=0)
+
+    return run, epochs * 12
+
+
+def torch_iris(steps_scale=1.0):
+    import torch
+
+    x, y = iris_data()
+    xt, yt = torch.tensor(x[:120]), torch.tensor(y[:120].argmax(1))
+    epochs = max(1, int(100 * steps_scale))
+    model = torch.nn.Sequential(torch.nn.Linear(4, 10), torch.nn.ReLU(), torch.nn.Linear(10, 10),
+                                torch.nn.ReLU(), torch.nn.Linear(10, 3))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def run():
+        for _ in range(epochs):
+            perm = torch.randperm(120)
+            for i in range(0, 120, 10):
+                idx = perm[i : i + 10]
+                opt.zero_grad()
+                loss = loss_fn(model(xt[idx]), yt[idx])
+                loss.backward()
+                opt.step()
+                (model(xt[idx]).argmax(1) == yt[idx]).float().mean()  # the accuracy Keras tracks
+
+    return run, epochs * 12
+
+
+def _fit_runner(model, x, y, batch, steps):
+    n = batch * steps
+
+    def run():
+        model.fit(x[:n], y[:n], epochs=1, batch_size=batch, verbose=0, shuffle=True)
+
+    return run
+
+
+def _torch_runner(model, x, y, batch, steps, loss_fn):
+    import torch
+
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    n = batch * steps
+
+    def run():
+        model.train()
+        perm = torch.randperm(n)
+        for i in range(0, n, batch):
+            idx = perm[i : i + batch]
+            opt.zero_grad()
+            loss = loss_fn(model(xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+
+    return run
+
+
+def mlp_data(n):
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((n, 784)).astype(np.float32), rng.integers(0, 10, n)
+
+
+def shendu_mlp(steps):
+    import shendu
+    from shendu import layers as L
+
+    x, y = mlp_data(128 * steps)
+    m = shendu.Sequential([L.Input((784,)), L.Dense(512, activation="relu"),
+                           L.Dense(512, activation="relu"), L.Dense(10)])
+    m.compile("adam", shendu.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return _fit_runner(m, x, y, 128, steps), 128 * steps
+
+
+def torch_mlp(steps):
+    import torch
+
+    x, y = mlp_data(128 * steps)
+    m = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
+                            torch.nn.ReLU(), torch.nn.Linear(512, 10))
+    return _torch_runner(m, x, y.astype(np.int64), 128, steps, torch.nn.CrossEntropyLoss()), \
+        128 * steps
+
+
+def cnn_data(n):
+    rng = np.random.default_rng(0)
+    return rng.random((n, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, n)
+
+
+def shendu_cnn(steps):
+    import shendu
+    from shendu import layers as L
+
+    x, y = cnn_data(128 * steps)
+    m = shendu.Sequential([
+        L.Input((28, 28, 1)), L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2),
+        L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2), L.Flatten(), L.Dropout(0.5),
+        L.Dense(10, activation="softmax"),
+    ])
+    m.compile("adam", "sparse_categorical_crossentropy")
+    return _fit_runner(m, x, y, 128, steps), 128 * steps
+
+
+def torch_cnn(steps):
+    import torch
+
+    x, y = cnn_data(128 * steps)
+    m = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+        torch.nn.Dropout(0.5), torch.nn.Linear(1600, 10),
+    )
+    x = np.ascontiguousarray(np.moveaxis(x, -1, 1))
+    return _torch_runner(m, x, y.astype(np.int64), 128, steps, torch.nn.CrossEntropyLoss()), \
+        128 * steps
+
+
+def lstm_data(n):
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((n, 50, 32)).astype(np.float32), \
+        rng.standard_normal((n, 1)).astype(np.float32)
+
+
+def shendu_lstm(steps):
+    import shendu
+    from shendu import layers as L
+
+    x, y = lstm_data(64 * steps)
+    m = shendu.Sequential([L.Input((50, 32)), L.LSTM(128), L.Dense(1)])
+    m.compile("adam", "mse")
+    return _fit_runner(m, x, y, 64, steps), 64 * steps
+
+
+def torch_lstm(steps):
+    import torch
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(32, 128, batch_first=True)
+            self.out = torch.nn.Linear(128, 1)
+
+        def forward(self, x):
+            return self.out(self.lstm(x)[0][:, -1])
+
+    x, y = lstm_data(64 * steps)
+    return _torch_runner(Net(), x, y, 64, steps, torch.nn.MSELoss()), 64 * steps
+
+
+def tf_data(n):
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((n, 64, 128)).astype(np.float32), \
+        rng.standard_normal((n, 1)).astype(np.float32)
+
+
+def shendu_transformer(steps):
+    import shendu
+    from shendu import layers as L
+
+    x, y = tf_data(32 * steps)
+    inp = L.Input((64, 128))
+    att = L.MultiHeadAttention(num_heads=4, key_dim=32)(inp, inp)
+    h = L.LayerNormalization(epsilon=1e-5)(L.Add()([inp, att]))
+    ff = L.Dense(128)(L.Dense(512, activation="relu")(h))
+    h = L.LayerNormalization(epsilon=1e-5)(L.Add()([h, ff]))
+    out = L.Dense(1)(L.GlobalAveragePooling1D()(h))
+    m = shendu.Model(inp, out)
+    m.compile("adam", "mse")
+    return _fit_runner(m, x, y, 32, steps), 32 * steps
+
+
+def torch_transformer(steps):
+    import torch
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = torch.nn.TransformerEncoderLayer(128, 4, 512, dropout=0.0,
+                                                          batch_first=True)
+            self.out = torch.nn.Linear(128, 1)
+
+        def forward(self, x):
+            return self.out(self.block(x).mean(1))
+
+    x, y = tf_data(32 * steps)
+    return _torch_runner(Net(), x, y, 32, steps, torch.nn.MSELoss()), 32 * steps
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+def set_threads(n):
+    """Set PyTorch's and the BLAS's threads (None: leave the defaults)."""
+    from threadpoolctl import threadpool_limits
+
+    limiter = threadpool_limits(limits=n) if n else None
+    if have_torch():
+        import torch
+
+        torch.set_num_threads(n or os.cpu_count())
+    return limiter
+
+
+def interleaved(makers, repeats):
+    """Times per call of each runner, interleaved A, B, A, B... after one warm-up each."""
+    runners = {name: make() for name, make in makers.items()}
+    for run, _ in runners.values():
+        run()
+    times = {name: [] for name in runners}
+    for _ in range(repeats):
+        for name, (run, _) in runners.items():
+            t0 = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - t0)
+    return {name: (times[name], runners[name][1]) for name in runners}
+
+
+def gemm_peak_gflops():
+    a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
+    a @ a
+    best = min(_timed(lambda: a @ a) for _ in range(3))
+    return 2 * 2048**3 / best / 1e9
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def subprocess_stats(code):
+    """(wall seconds, peak RSS MiB) of ``python -c code`` in a fresh process."""
+    # VmHWM (this process's own peak), not ru_maxrss, which a forked child inherits
+    wrapper = (
+        "import time, sys\nt0 = time.perf_counter()\n" + code +
+        "\nhwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
+        "\nprint('STATS', time.perf_counter() - t0, int(hwm.split()[1]) / 1024)"
+    )
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    wall = time.perf_counter() - t0
+    line = [s for s in out.splitlines() if s.startswith("STATS")][-1].split()
+    return wall, float(line[2]), out
+
+
+SEED_PROCESS = """
+import shendu
+from shendu.datasets import load_iris, train_test_split
+from shendu.layers import Dense
+from shendu.models import Sequential
+from shendu.optimizers import Adam
+shendu.set_random_seed(0)
+x, y = load_iris()
+x_train, x_test, y_train, y_test = train_test_split(x, shendu.utils.to_categorical(y), seed=42)
+model = Sequential([Dense(10, input_dim=4, activation='relu'), Dense(10, activation='relu'),
+                    Dense(3, activation='softmax')])
+model.compile(optimizer=Adam(), loss='categorical_crossentropy', metrics=['accuracy'])
+model.fit(x_train, y_train, epochs=100, batch_size=10, verbose=0)
+print('accuracy', model.evaluate(x_test, y_test, verbose=0)[1])
+"""
+
+
+def fmt_row(name, ours, theirs, unit):
+    def cell(values):
+        if not values:
+            return f"{'-':>26s}"
+        med = statistics.median(values)
+        return f"{med:9.4g} [{min(values):.3g}-{max(values):.3g}]".rjust(26)
+
+    line = f"{name:34s} {cell(ours)}"
+    best = None
+    for vals in theirs:
+        line += f" {cell(vals)}"
+        if vals:
+            m = statistics.median(vals)
+            best = m if best is None else (min(best, m) if unit == "s" else max(best, m))
+    if best:
+        # speed of shendu relative to PyTorch: above 1 means shendu is faster
+        med = statistics.median(ours)
+        line += f" {(best / med if unit == 's' else med / best):8.2f}x"
+    return line + f"  {unit}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a one-minute pass")
+    parser.add_argument("--only", default="ABCDEFG", help="workload letters to run")
+    args = parser.parse_args()
+    quick = args.quick
+    repeats = 5
+    torch_ok = have_torch()
+    from threadpoolctl import threadpool_info
+
+    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
+            for i in threadpool_info()]
+    print(f"shendu vs PyTorch CPU eager | CPUs: {os.cpu_count()} | NumPy {np.__version__} | "
+          f"BLAS: {'; '.join(blas)}")
+    if torch_ok:
+        import torch
+
+        print(f"PyTorch {torch.__version__}, default threads {torch.get_num_threads()}")
+    else:
+        print("PyTorch is not importable: shendu's column only")
+    thread_settings = [None, 1] if torch_ok else [None]
+    header = f"{'workload':34s} {'shendu (default threads)':>26s}"
+    if torch_ok:
+        header += f" {'torch (default threads)':>26s} {'torch (1 thread)':>26s} {'speed':>9s}"
+    print(header)
+    results = {}
+    scale = 0.25 if quick else 1.0
+    cases = {
+        "A": ("A seed Iris fit (100 epochs)", shendu_iris, torch_iris, scale, "s"),
+        "B": ("B MLP 784-512-512-10 b128", shendu_mlp, torch_mlp, 4 if quick else 20,
+              "samples/s"),
+        "C": ("C mnist_convnet b128", shendu_cnn, torch_cnn, 2 if quick else 8, "samples/s"),
+        "D": ("D LSTM(128) T50 F32 b64", shendu_lstm, torch_lstm, 2 if quick else 6,
+              "samples/s"),
+        "E": ("E Transformer block d128 h4 T64", shendu_transformer, torch_transformer,
+              2 if quick else 8, "samples/s"),
+    }
+    peak = None
+    for letter, (name, ours_fn, torch_fn, size, unit) in cases.items():
+        if letter not in args.only:
+            continue
+        ours_vals, theirs_vals = None, []
+        for threads in thread_settings:
+            limiter = set_threads(threads)
+            makers = {"ours": lambda f=ours_fn, s=size: f(s)}
+            if torch_ok:
+                makers["torch"] = lambda f=torch_fn, s=size: f(s)
+            timed = interleaved(makers, 3 if quick else repeats)
+            if limiter is not None:
+                limiter.unregister() if hasattr(limiter, "unregister") else None
+            set_threads(None)
+
+            def convert(entry):
+                times, samples = entry
+                return times if unit == "s" else [samples / t for t in times]
+
+            if threads is None:
+                ours_vals = convert(timed["ours"])
+            if torch_ok:
+                theirs_vals.append(convert(timed["torch"]))
+        print(fmt_row(name, ours_vals, theirs_vals, unit), flush=True)
+        results[letter] = {"shendu": ours_vals, "torch": theirs_vals}
+        if letter == "B":
+            peak = gemm_peak_gflops()
+            params = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
+            frac = 6 * params * statistics.median(ours_vals) / (peak * 1e9)
+            print(f"{'  B as a fraction of GEMM peak':34s} {frac:26.1%}  (2048^3 matmul: "
+                  f"{peak:.1f} GFLOP/s)")
+            if torch_ok:
+                best = max(statistics.median(v) for v in theirs_vals)
+                print(f"{'  PyTorch on B, fraction of peak':34s} "
+                      f"{6 * params * best / (peak * 1e9):26.1%}")
+    if "F" in args.only:
+        inference(torch_ok)
+    if "G" in args.only:
+        imports = []
+        for _ in range(3 if quick else 5):
+            out = subprocess.run([sys.executable, "-c", "import time; t=time.perf_counter(); "
+                                  "import shendu; print(time.perf_counter()-t)"],
+                                 capture_output=True, text=True, check=True).stdout
+            imports.append(float(out))
+        numpy_imports = []
+        for _ in range(3 if quick else 5):
+            out = subprocess.run([sys.executable, "-c", "import time; t=time.perf_counter(); "
+                                  "import numpy; print(time.perf_counter()-t)"],
+                                 capture_output=True, text=True, check=True).stdout
+            numpy_imports.append(float(out))
+        print(f"{'G import shendu':34s} {statistics.median(imports):26.3f}  s "
+              f"(import numpy alone: {statistics.median(numpy_imports):.3f} s)")
+        wall, rss, out = subprocess_stats(SEED_PROCESS)
+        print(f"{'A whole process, import->accuracy':34s} {wall:26.3f}  s  ({out.split()[1]} "
+              f"accuracy, peak RSS {rss:.0f} MiB)")
+        _, rss_c, _ = subprocess_stats(
+            "import sys; sys.path.insert(0, 'bench'); import run; f, _ = run.shendu_cnn(4); f()"
+        )
+        print(f"{'G peak RSS of C (4 steps)':34s} {rss_c:26.0f}  MiB")
+    if os.environ.get("BENCH_JSON"):
+        with open(os.environ["BENCH_JSON"], "w") as f:
+            json.dump(results, f)
+
+
+def inference(torch_ok):
+    import shendu
+    from shendu import layers as L
+    from shendu.autograd.mode import no_grad
+
+    x, _ = mlp_data(10000)
+    m = shendu.Sequential([L.Input((784,)), L.Dense(512, activation="relu"),
+                           L.Dense(512, activation="relu"), L.Dense(10)])
+    ours = [_timed(lambda: m.predict(x, batch_size=256, verbose=0)) for _ in range(5)]
+    line = f"{'F MLP predict 10,000 samples':34s} {statistics.median(ours):26.4f}"
+    if torch_ok:
+        import torch
+
+        tm = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(),
+                                 torch.nn.Linear(512, 512), torch.nn.ReLU(),
+                                 torch.nn.Linear(512, 10))
+        xt = torch.tensor(x)
+
+        def tpredict():
+            with torch.no_grad():
+                for i in range(0, 10000, 256):
+                    tm(xt[i : i + 256])
+
+        theirs = [_timed(tpredict) for _ in range(5)]
+        line += f" {statistics.median(theirs):26.4f} {'':26s} " \
+                f"{statistics.median(theirs) / statistics.median(ours):8.2f}x"
+    print(line + "  s")
+    iris = shendu.Sequential([L.Input((4,)), L.Dense(10, activation="relu"),
+                              L.Dense(10, activation="relu"), L.Dense(3, activation="softmax")])
+    one = np.ones((1, 4), np.float32)
+
+    def call():
+        with no_grad():
+            iris(one)
+
+    for fn, label in ((call, "F Iris model(x), one sample"),
+                      (lambda: iris.predict(one, verbose=0), "F Iris predict, one sample")):
+        for _ in range(200):
+            fn()
+        n = 2000
+        t = min(_timed(lambda f=fn: [f() for _ in range(n)]) for _ in range(3)) / n
+        line = f"{label:34s} {t * 1e6:26.1f}"
+        if torch_ok:
+            import torch
+
+            tm = torch.nn.Sequential(torch.nn.Linear(4, 10), torch.nn.ReLU(),
+                                     torch.nn.Linear(10, 10), torch.nn.ReLU(),
+                                     torch.nn.Linear(10, 3), torch.nn.Softmax(-1))
+            xt = torch.ones(1, 4)
+
+            def tcall():
+                with torch.no_grad():
+                    tm(xt)
+
+            for _ in range(200):
+                tcall()
+            tt = min(_timed(lambda: [tcall() for _ in range(n)]) for _ in range(3)) / n
+            line += f" {tt * 1e6:26.1f} {'':26s} {tt / t:8.2f}x"
+        print(line + "  us")
+
+
+if __name__ == "__main__":
+    main()
