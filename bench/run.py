@@ -64,8 +64,13 @@ def shendu_iris(steps_scale=1.0):
     x, y = iris_data()
     x, y = x[:120], y[:120]
     epochs = max(1, int(100 * steps_scale))
-    model = Sequential([Dense(10, input_dim=4, activation="relu"), Dense(10, activation="relu"),
-                        Dense(3, activation="softmax")])
+    model = Sequential(
+        [
+            Dense(10, input_dim=4, activation="relu"),
+            Dense(10, activation="relu"),
+            Dense(3, activation="softmax"),
+        ]
+    )
     model.compile(optimizer=Adam(), loss="categorical_crossentropy", metrics=["accuracy"])
 
     def run():
@@ -80,8 +85,13 @@ def torch_iris(steps_scale=1.0):
     x, y = iris_data()
     xt, yt = torch.tensor(x[:120]), torch.tensor(y[:120].argmax(1))
     epochs = max(1, int(100 * steps_scale))
-    model = torch.nn.Sequential(torch.nn.Linear(4, 10), torch.nn.ReLU(), torch.nn.Linear(10, 10),
-                                torch.nn.ReLU(), torch.nn.Linear(10, 3))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, 10),
+        torch.nn.ReLU(),
+        torch.nn.Linear(10, 10),
+        torch.nn.ReLU(),
+        torch.nn.Linear(10, 3),
+    )
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
 
@@ -138,8 +148,14 @@ def shendu_mlp(steps):
     from shendu import layers as L
 
     x, y = mlp_data(128 * steps)
-    m = shendu.Sequential([L.Input((784,)), L.Dense(512, activation="relu"),
-                           L.Dense(512, activation="relu"), L.Dense(10)])
+    m = shendu.Sequential(
+        [
+            L.Input((784,)),
+            L.Dense(512, activation="relu"),
+            L.Dense(512, activation="relu"),
+            L.Dense(10),
+        ]
+    )
     m.compile("adam", shendu.losses.SparseCategoricalCrossentropy(from_logits=True))
     return _fit_runner(m, x, y, 128, steps), 128 * steps
 
@@ -148,10 +164,16 @@ def torch_mlp(steps):
     import torch
 
     x, y = mlp_data(128 * steps)
-    m = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
-                            torch.nn.ReLU(), torch.nn.Linear(512, 10))
-    return _torch_runner(m, x, y.astype(np.int64), 128, steps, torch.nn.CrossEntropyLoss()), \
-        128 * steps
+    m = torch.nn.Sequential(
+        torch.nn.Linear(784, 512),
+        torch.nn.ReLU(),
+        torch.nn.Linear(512, 512),
+        torch.nn.ReLU(),
+        torch.nn.Linear(512, 10),
+    )
+    return _torch_runner(
+        m, x, y.astype(np.int64), 128, steps, torch.nn.CrossEntropyLoss()
+    ), 128 * steps
 
 
 def cnn_data(n):
@@ -164,11 +186,18 @@ def shendu_cnn(steps):
     from shendu import layers as L
 
     x, y = cnn_data(128 * steps)
-    m = shendu.Sequential([
-        L.Input((28, 28, 1)), L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2),
-        L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2), L.Flatten(), L.Dropout(0.5),
-        L.Dense(10, activation="softmax"),
-    ])
+    m = shendu.Sequential(
+        [
+            L.Input((28, 28, 1)),
+            L.Conv2D(32, 3, activation="relu"),
+            L.MaxPooling2D(2),
+            L.Conv2D(64, 3, activation="relu"),
+            L.MaxPooling2D(2),
+            L.Flatten(),
+            L.Dropout(0.5),
+            L.Dense(10, activation="softmax"),
+        ]
+    )
     m.compile("adam", "sparse_categorical_crossentropy")
     return _fit_runner(m, x, y, 128, steps), 128 * steps
 
@@ -178,19 +207,27 @@ def torch_cnn(steps):
 
     x, y = cnn_data(128 * steps)
     m = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
-        torch.nn.Dropout(0.5), torch.nn.Linear(1600, 10),
+        torch.nn.Conv2d(1, 32, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Dropout(0.5),
+        torch.nn.Linear(1600, 10),
     )
     x = np.ascontiguousarray(np.moveaxis(x, -1, 1))
-    return _torch_runner(m, x, y.astype(np.int64), 128, steps, torch.nn.CrossEntropyLoss()), \
-        128 * steps
+    return _torch_runner(
+        m, x, y.astype(np.int64), 128, steps, torch.nn.CrossEntropyLoss()
+    ), 128 * steps
 
 
 def lstm_data(n):
     rng = np.random.default_rng(0)
-    return rng.standard_normal((n, 50, 32)).astype(np.float32), \
-        rng.standard_normal((n, 1)).astype(np.float32)
+    return rng.standard_normal((n, 50, 32)).astype(np.float32), rng.standard_normal((n, 1)).astype(
+        np.float32
+    )
 
 
 def shendu_lstm(steps):
@@ -221,8 +258,9 @@ def torch_lstm(steps):
 
 def tf_data(n):
     rng = np.random.default_rng(0)
-    return rng.standard_normal((n, 64, 128)).astype(np.float32), \
-        rng.standard_normal((n, 1)).astype(np.float32)
+    return rng.standard_normal((n, 64, 128)).astype(np.float32), rng.standard_normal(
+        (n, 1)
+    ).astype(np.float32)
 
 
 def shendu_transformer(steps):
@@ -247,8 +285,9 @@ def torch_transformer(steps):
     class Net(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.block = torch.nn.TransformerEncoderLayer(128, 4, 512, dropout=0.0,
-                                                          batch_first=True)
+            self.block = torch.nn.TransformerEncoderLayer(
+                128, 4, 512, dropout=0.0, batch_first=True
+            )
             self.out = torch.nn.Linear(128, 1)
 
         def forward(self, x):
@@ -304,13 +343,15 @@ def subprocess_stats(code):
     """(wall seconds, peak RSS MiB) of ``python -c code`` in a fresh process."""
     # VmHWM (this process's own peak), not ru_maxrss, which a forked child inherits
     wrapper = (
-        "import time, sys\nt0 = time.perf_counter()\n" + code +
-        "\nhwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
+        "import time, sys\nt0 = time.perf_counter()\n"
+        + code
+        + "\nhwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
         "\nprint('STATS', time.perf_counter() - t0, int(hwm.split()[1]) / 1024)"
     )
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
-                         check=True, cwd=ROOT).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
     wall = time.perf_counter() - t0
     line = [s for s in out.splitlines() if s.startswith("STATS")][-1].split()
     return wall, float(line[2]), out
@@ -364,10 +405,14 @@ def main():
     torch_ok = have_torch()
     from threadpoolctl import threadpool_info
 
-    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
-            for i in threadpool_info()]
-    print(f"shendu vs PyTorch CPU eager | CPUs: {os.cpu_count()} | NumPy {np.__version__} | "
-          f"BLAS: {'; '.join(blas)}")
+    blas = [
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
+        for i in threadpool_info()
+    ]
+    print(
+        f"shendu vs PyTorch CPU eager | CPUs: {os.cpu_count()} | NumPy {np.__version__} | "
+        f"BLAS: {'; '.join(blas)}"
+    )
     if torch_ok:
         import torch
 
@@ -383,13 +428,16 @@ def main():
     scale = 0.25 if quick else 1.0
     cases = {
         "A": ("A seed Iris fit (100 epochs)", shendu_iris, torch_iris, scale, "s"),
-        "B": ("B MLP 784-512-512-10 b128", shendu_mlp, torch_mlp, 4 if quick else 20,
-              "samples/s"),
+        "B": ("B MLP 784-512-512-10 b128", shendu_mlp, torch_mlp, 4 if quick else 20, "samples/s"),
         "C": ("C mnist_convnet b128", shendu_cnn, torch_cnn, 2 if quick else 8, "samples/s"),
-        "D": ("D LSTM(128) T50 F32 b64", shendu_lstm, torch_lstm, 2 if quick else 6,
-              "samples/s"),
-        "E": ("E Transformer block d128 h4 T64", shendu_transformer, torch_transformer,
-              2 if quick else 8, "samples/s"),
+        "D": ("D LSTM(128) T50 F32 b64", shendu_lstm, torch_lstm, 2 if quick else 6, "samples/s"),
+        "E": (
+            "E Transformer block d128 h4 T64",
+            shendu_transformer,
+            torch_transformer,
+            2 if quick else 8,
+            "samples/s",
+        ),
     }
     peak = None
     for letter, (name, ours_fn, torch_fn, size, unit) in cases.items():
@@ -420,32 +468,56 @@ def main():
             peak = gemm_peak_gflops()
             params = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
             frac = 6 * params * statistics.median(ours_vals) / (peak * 1e9)
-            print(f"{'  B as a fraction of GEMM peak':34s} {frac:26.1%}  (2048^3 matmul: "
-                  f"{peak:.1f} GFLOP/s)")
+            print(
+                f"{'  B as a fraction of GEMM peak':34s} {frac:26.1%}  (2048^3 matmul: "
+                f"{peak:.1f} GFLOP/s)"
+            )
             if torch_ok:
                 best = max(statistics.median(v) for v in theirs_vals)
-                print(f"{'  PyTorch on B, fraction of peak':34s} "
-                      f"{6 * params * best / (peak * 1e9):26.1%}")
+                print(
+                    f"{'  PyTorch on B, fraction of peak':34s} "
+                    f"{6 * params * best / (peak * 1e9):26.1%}"
+                )
     if "F" in args.only:
         inference(torch_ok)
     if "G" in args.only:
         imports = []
         for _ in range(3 if quick else 5):
-            out = subprocess.run([sys.executable, "-c", "import time; t=time.perf_counter(); "
-                                  "import shendu; print(time.perf_counter()-t)"],
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import time; t=time.perf_counter(); "
+                    "import shendu; print(time.perf_counter()-t)",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             imports.append(float(out))
         numpy_imports = []
         for _ in range(3 if quick else 5):
-            out = subprocess.run([sys.executable, "-c", "import time; t=time.perf_counter(); "
-                                  "import numpy; print(time.perf_counter()-t)"],
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import time; t=time.perf_counter(); "
+                    "import numpy; print(time.perf_counter()-t)",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             numpy_imports.append(float(out))
-        print(f"{'G import shendu':34s} {statistics.median(imports):26.3f}  s "
-              f"(import numpy alone: {statistics.median(numpy_imports):.3f} s)")
+        print(
+            f"{'G import shendu':34s} {statistics.median(imports):26.3f}  s "
+            f"(import numpy alone: {statistics.median(numpy_imports):.3f} s)"
+        )
         wall, rss, out = subprocess_stats(SEED_PROCESS)
-        print(f"{'A whole process, import->accuracy':34s} {wall:26.3f}  s  ({out.split()[1]} "
-              f"accuracy, peak RSS {rss:.0f} MiB)")
+        print(
+            f"{'A whole process, import->accuracy':34s} {wall:26.3f}  s  ({out.split()[1]} "
+            f"accuracy, peak RSS {rss:.0f} MiB)"
+        )
         _, rss_c, _ = subprocess_stats(
             "import sys; sys.path.insert(0, 'bench'); import run; f, _ = run.shendu_cnn(4); f()"
         )
@@ -461,16 +533,26 @@ def inference(torch_ok):
     from shendu.autograd.mode import no_grad
 
     x, _ = mlp_data(10000)
-    m = shendu.Sequential([L.Input((784,)), L.Dense(512, activation="relu"),
-                           L.Dense(512, activation="relu"), L.Dense(10)])
+    m = shendu.Sequential(
+        [
+            L.Input((784,)),
+            L.Dense(512, activation="relu"),
+            L.Dense(512, activation="relu"),
+            L.Dense(10),
+        ]
+    )
     ours = [_timed(lambda: m.predict(x, batch_size=256, verbose=0)) for _ in range(5)]
     line = f"{'F MLP predict 10,000 samples':34s} {statistics.median(ours):26.4f}"
     if torch_ok:
         import torch
 
-        tm = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(),
-                                 torch.nn.Linear(512, 512), torch.nn.ReLU(),
-                                 torch.nn.Linear(512, 10))
+        tm = torch.nn.Sequential(
+            torch.nn.Linear(784, 512),
+            torch.nn.ReLU(),
+            torch.nn.Linear(512, 512),
+            torch.nn.ReLU(),
+            torch.nn.Linear(512, 10),
+        )
         xt = torch.tensor(x)
 
         def tpredict():
@@ -479,19 +561,29 @@ def inference(torch_ok):
                     tm(xt[i : i + 256])
 
         theirs = [_timed(tpredict) for _ in range(5)]
-        line += f" {statistics.median(theirs):26.4f} {'':26s} " \
-                f"{statistics.median(theirs) / statistics.median(ours):8.2f}x"
+        line += (
+            f" {statistics.median(theirs):26.4f} {'':26s} "
+            f"{statistics.median(theirs) / statistics.median(ours):8.2f}x"
+        )
     print(line + "  s")
-    iris = shendu.Sequential([L.Input((4,)), L.Dense(10, activation="relu"),
-                              L.Dense(10, activation="relu"), L.Dense(3, activation="softmax")])
+    iris = shendu.Sequential(
+        [
+            L.Input((4,)),
+            L.Dense(10, activation="relu"),
+            L.Dense(10, activation="relu"),
+            L.Dense(3, activation="softmax"),
+        ]
+    )
     one = np.ones((1, 4), np.float32)
 
     def call():
         with no_grad():
             iris(one)
 
-    for fn, label in ((call, "F Iris model(x), one sample"),
-                      (lambda: iris.predict(one, verbose=0), "F Iris predict, one sample")):
+    for fn, label in (
+        (call, "F Iris model(x), one sample"),
+        (lambda: iris.predict(one, verbose=0), "F Iris predict, one sample"),
+    ):
         for _ in range(200):
             fn()
         n = 2000
@@ -500,9 +592,14 @@ def inference(torch_ok):
         if torch_ok:
             import torch
 
-            tm = torch.nn.Sequential(torch.nn.Linear(4, 10), torch.nn.ReLU(),
-                                     torch.nn.Linear(10, 10), torch.nn.ReLU(),
-                                     torch.nn.Linear(10, 3), torch.nn.Softmax(-1))
+            tm = torch.nn.Sequential(
+                torch.nn.Linear(4, 10),
+                torch.nn.ReLU(),
+                torch.nn.Linear(10, 10),
+                torch.nn.ReLU(),
+                torch.nn.Linear(10, 3),
+                torch.nn.Softmax(-1),
+            )
             xt = torch.ones(1, 4)
 
             def tcall():

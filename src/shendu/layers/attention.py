@@ -88,8 +88,12 @@ class MultiHeadAttention(Layer):
         """Built in ``call``, where the query, value and key shapes are all known."""
 
     def _project(self, x, kernel, bias):
-        y = ops.einsum("btd,dhk->bthk", x, kernel)
-        return y + bias if bias is not None else y
+        """(b, t, d) -> (b, t, heads, dim) as one GEMM on the kernel viewed as (d, heads*dim)."""
+        d, h, k = kernel.shape
+        w = ops.reshape(kernel, (d, h * k))
+        b = None if bias is None else ops.reshape(bias, (h * k,))
+        y = ops.linear(x, w, b)
+        return ops.reshape(y, x.shape[:-1] + (h, k))
 
     def call(
         self,
@@ -128,9 +132,9 @@ class MultiHeadAttention(Layer):
         else:
             ctx = ops.dot_product_attention(q, k, v, mask=mask)
             probs = None
-        out = ops.einsum("bthv,hvd->btd", ctx, self.output_kernel)
-        if self.output_bias is not None:
-            out = out + self.output_bias
+        h, v, d = self.output_kernel.shape
+        ctx2 = ops.reshape(ctx, ctx.shape[:-2] + (h * v,))
+        out = ops.linear(ctx2, ops.reshape(self.output_kernel, (h * v, d)), self.output_bias)
         return (out, probs) if return_attention_scores else out
 
     def _attention_mask(self, query, value, attention_mask, query_mask, value_mask, causal):

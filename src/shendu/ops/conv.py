@@ -83,7 +83,11 @@ def _pad_input(xp_, x, pads, value=0.0):
 
 
 class Conv2D(Function):
-    """y = conv(x, W) (+ groups), channels_last, via im2col and one GEMM per group."""
+    """y = conv(x, W) (+ groups), channels_last, via im2col and one GEMM per group.
+
+    dW = cols^T @ gy.  dx: for each kernel position (i, j), gy @ W[i, j]^T is one
+    contiguous GEMM whose result is added to the strided window of dx it came from.
+    """
 
     def __init__(self, strides, padding, dilation, groups):
         self.strides, self.padding = strides, padding
@@ -114,6 +118,17 @@ class Conv2D(Function):
             self.cols, self.w, self.xpad_shape, self.x_shape = cols, w, xpad.shape, x.shape
         return y
 
+    def _input_grad_by_position(self, xp_, g2, w, out_hw):
+        n, oh, ow = out_hw
+        kh, kw, cin, cout = w.shape
+        (sh, sw), (dh, dw) = self.strides, self.dilation
+        gxp = xp_.zeros(self.xpad_shape, dtype=g2.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                part = (g2 @ w[i, j].T).reshape(n, oh, ow, cin)
+                gxp[:, i * dh : i * dh + sh * oh : sh, j * dw : j * dw + sw * ow : sw, :] += part
+        return _crop_pads(gxp, self.pads)
+
     def backward(self, gy):
         xp_ = backend.array_module(gy)
         w = self.w
@@ -127,7 +142,7 @@ class Conv2D(Function):
             if nw:
                 gw = (self.cols.T @ g2).reshape(w.shape)
             if nx:
-                gcols = (g2 @ w.reshape(-1, cout).T).reshape(n, oh, ow, kh, kw, cin_g)
+                return self._input_grad_by_position(xp_, g2, w, (n, oh, ow)), gw
         else:
             wg = w.reshape(kh, kw, cin_g, g, cout // g)
             gyg = gy.reshape(n, oh, ow, g, cout // g)
@@ -142,6 +157,11 @@ class Conv2D(Function):
             (t, b), (l, r) = self.pads
             gx = gxp[:, t : gxp.shape[1] - b, l : gxp.shape[2] - r, :]
         return gx, gw
+
+
+def _crop_pads(gxp, pads):
+    (t, b), (l, r) = pads
+    return gxp[:, t : gxp.shape[1] - b, l : gxp.shape[2] - r, :]
 
 
 def _conv_args(x, kernel, strides, padding, dilation_rate, data_format, rank):
@@ -350,15 +370,34 @@ def conv_transpose(
 class Pool2D(Function):
     """Max or average pooling over windows, channels_last.
 
-    max: the gradient goes to the first maximal entry of each window;
-    average: gy / count spread over each window ('same' counts only real entries).
+    max: the gradient goes to the maximal entry of each window (for non-overlapping
+    windows, the fast path, it is shared equally among tied maxima; otherwise the first
+    maximum takes it); average: gy / count spread over each window ('same' counts only
+    real entries).
     """
 
     def __init__(self, mode, pool, strides, padding):
         self.mode, self.pool, self.strides, self.padding = mode, pool, strides, padding
 
+    def _tiles(self, x):
+        """Non-overlapping windows (stride == pool, valid padding) as a reshape, no copy."""
+        (ph, pw), (n, h, w, c) = self.pool, x.shape
+        oh, ow = h // ph, w // pw
+        return x[:, : oh * ph, : ow * pw].reshape(n, oh, ph, ow, pw, c)
+
     def forward(self, x):
         xp_ = backend.array_module(x)
+        self.fast = self.strides == self.pool and self.padding == "valid"
+        if self.fast:
+            tiles = self._tiles(x)
+            self.x_shape = x.shape
+            if self.mode == "max":
+                y = tiles.max(axis=(2, 4))
+                if self.recording:
+                    mask = tiles == y[:, :, None, :, None, :]
+                    self.weights = mask / mask.sum(axis=(2, 4), keepdims=True).astype(x.dtype)
+                return y
+            return tiles.mean(axis=(2, 4), dtype=x.dtype)
         self.pads = _pads(x.shape[1:3], self.pool, self.strides, (1, 1), self.padding)
         fill = -np.inf if self.mode == "max" else 0.0
         xpad = _pad_input(xp_, x, self.pads, fill)
@@ -380,8 +419,24 @@ class Pool2D(Function):
         self.counts = counts
         return (y / counts).astype(x.dtype, copy=False)
 
+    def _fast_backward(self, xp_, gy):
+        (ph, pw) = self.pool
+        n, oh, ow, c = gy.shape
+        g = gy[:, :, None, :, None, :]
+        if self.mode == "max":
+            tiles = (g * self.weights).astype(gy.dtype, copy=False)
+        else:
+            tiles = xp_.broadcast_to(g / (ph * pw), (n, oh, ph, ow, pw, c)).astype(gy.dtype)
+        if self.x_shape[1] == oh * ph and self.x_shape[2] == ow * pw:
+            return tiles.reshape(self.x_shape)
+        gx = xp_.zeros(self.x_shape, dtype=gy.dtype)
+        gx[:, : oh * ph, : ow * pw] = tiles.reshape(n, oh * ph, ow * pw, c)
+        return gx
+
     def backward(self, gy):
         xp_ = backend.array_module(gy)
+        if self.fast:
+            return self._fast_backward(xp_, gy)
         n, oh, ow, kh, kw, c = self.win_shape
         if self.mode == "max":
             gflat = xp_.zeros((n, oh, ow, c, kh * kw), dtype=gy.dtype)

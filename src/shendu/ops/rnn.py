@@ -79,37 +79,52 @@ class LSTM(_Recurrent):
         xw = (xt.reshape(t_len * n, -1) @ w).reshape(t_len, n, 4 * units)
         if b is not None:
             xw += b
-        h, c = h0, c0
-        hs = xp.empty((t_len, n, units), dtype=x.dtype)
-        gates = xp.empty((t_len, n, 4 * units), dtype=x.dtype)
-        cs = xp.empty((t_len, n, units), dtype=x.dtype)
-        h_prev = xp.empty((t_len, n, units), dtype=x.dtype)
-        c_prev = xp.empty((t_len, n, units), dtype=x.dtype)
+        dt = x.dtype
+        h = xp.asarray(h0, dtype=dt)
+        c = xp.asarray(c0, dtype=dt)
+        hs = xp.empty((t_len, n, units), dtype=dt)
+        gates = xp.empty((t_len, n, 4 * units), dtype=dt)  # i, f, g, o after activation
+        cs = xp.empty((t_len, n, units), dtype=dt)
+        tcs = xp.empty((t_len, n, units), dtype=dt)  # tanh(c), reused by backward
+        h_prev = xp.empty((t_len, n, units), dtype=dt)
+        c_prev = xp.empty((t_len, n, units), dtype=dt)
+        z = xp.empty((n, 4 * units), dtype=dt)
+        tmp = xp.empty((n, units), dtype=dt)
         rm = self.rm
+        s1, s2, s3 = slice(0, units), slice(units, 2 * units), slice(2 * units, 3 * units)
+        s4 = slice(3 * units, 4 * units)
         for t in range(t_len):
             hr = h if rm is None else h * rm
-            z = xw[t] + hr @ u
-            ifo = _sigmoid(xp, z)
-            g = xp.tanh(z[:, 2 * units : 3 * units])
+            xp.matmul(hr, u, out=z)
+            z += xw[t]
             gt = gates[t]
-            gt[:] = ifo
-            gt[:, 2 * units : 3 * units] = g
-            i, f, o = ifo[:, :units], ifo[:, units : 2 * units], ifo[:, 3 * units :]
-            c_new = f * c + i * g
-            h_new = o * xp.tanh(c_new)
-            h_prev[t], c_prev[t] = hr, c
+            # sigmoid(z) = (tanh(z / 2) + 1) / 2: one transcendental pass, no overflow
+            xp.multiply(z, 0.5, out=gt)
+            xp.tanh(gt, out=gt)
+            gt *= 0.5
+            gt += 0.5
+            xp.tanh(z[:, s3], out=gt[:, s3])
+            i, f, g, o = gt[:, s1], gt[:, s2], gt[:, s3], gt[:, s4]
+            h_prev[t] = hr
+            c_prev[t] = c
+            c_new = cs[t]
+            xp.multiply(f, c, out=c_new)
+            xp.multiply(i, g, out=tmp)
+            c_new += tmp
+            xp.tanh(c_new, out=tcs[t])
+            h_new = hs[t]
+            xp.multiply(o, tcs[t], out=h_new)
             if m is not None:
                 keep = m[t][:, None]
-                c_new = xp.where(keep, c_new, c)
-                h_new = xp.where(keep, h_new, h)
+                c_new[...] = xp.where(keep, c_new, c)
+                h_new[...] = xp.where(keep, h_new, h)
             h, c = h_new, c_new
-            hs[t], cs[t] = h, c
         if self.recording:
-            self.saved = (xt, w, u, b is not None, gates, cs, h_prev, c_prev, m)
-        return self._outputs(hs, (h, c))
+            self.saved = (xt, w, u, b is not None, gates, tcs, h_prev, c_prev, m)
+        return self._outputs(hs, (h.copy(), c.copy()))
 
     def backward(self, g_out, g_h, g_c):
-        xt, w, u, has_b, gates, cs, h_prev, c_prev, m = self.saved
+        xt, w, u, has_b, gates, tcs, h_prev, c_prev, m = self.saved
         xp = backend.array_module(g_out)
         t_len, n, _ = xt.shape
         units = u.shape[0]
@@ -117,30 +132,37 @@ class LSTM(_Recurrent):
         dh = g_h.copy()
         dc = g_c.copy()
         dz_all = xp.empty((t_len, n, 4 * units), dtype=g_out.dtype)
+        # Everything that does not depend on the recurrence, for all steps at once:
+        # dc_t = dc + dh * o (1 - tanh(c)^2);  dz_{i,f,c} = dc_t * B;  dz_o = dh * E.
+        g4 = gates.reshape(t_len, n, 4, units)
+        i, f, g, o = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], g4[:, :, 3]
+        a_coef = o * (1 - tcs * tcs)
+        b_coef = xp.empty((t_len, n, 3, units), dtype=g_out.dtype)
+        b_coef[:, :, 0] = g * i * (1 - i)
+        b_coef[:, :, 1] = c_prev * f * (1 - f)
+        b_coef[:, :, 2] = i * (1 - g * g)
+        e_coef = tcs * o * (1 - o)
+        u_t = xp.ascontiguousarray(u.T)
         for t in range(t_len - 1, -1, -1):
-            dh = dh + gh_seq[t]
-            gt = gates[t]
-            i, f, g, o = (gt[:, k * units : (k + 1) * units] for k in range(4))
-            tc = xp.tanh(cs[t])  # masked steps get no gradient, so the carried c is fine
+            dh += gh_seq[t]
             if m is None:
                 dh_step, dc_step = dh, dc
             else:
                 keep = m[t][:, None]
                 dh_step = xp.where(keep, dh, 0)
                 dc_step = xp.where(keep, dc, 0)
-            dct = dc_step + dh_step * o * (1 - tc * tc)
-            dz = dz_all[t]
-            dz[:, :units] = dct * g * i * (1 - i)
-            dz[:, units : 2 * units] = dct * c_prev[t] * f * (1 - f)
-            dz[:, 2 * units : 3 * units] = dct * i * (1 - g * g)
-            dz[:, 3 * units :] = dh_step * tc * o * (1 - o)
-            dh_prev = dz @ u.T
+            dct = dh_step * a_coef[t]
+            dct += dc_step
+            dz4 = dz_all[t].reshape(n, 4, units)
+            xp.multiply(dct[:, None, :], b_coef[t], out=dz4[:, :3])
+            xp.multiply(dh_step, e_coef[t], out=dz4[:, 3])
+            dh_prev = dz_all[t] @ u_t
             if self.rm is not None:
-                dh_prev = dh_prev * self.rm
-            dc_prev = dct * f
+                dh_prev *= self.rm
+            dc_prev = dct * f[t]
             if m is not None:
-                dh_prev = dh_prev + xp.where(keep, 0, dh)
-                dc_prev = dc_prev + xp.where(keep, 0, dc)
+                dh_prev += xp.where(keep, 0, dh)
+                dc_prev += xp.where(keep, 0, dc)
             dh, dc = dh_prev, dc_prev
         return self._param_grads(xp, xt, w, u, has_b, dz_all, h_prev, dh, dc)
 
