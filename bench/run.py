@@ -56,7 +56,6 @@ def iris_data():
 
 
 def shendu_iris(steps_scale=1.0):
-    import shendu
     from shendu.layers import Dense
     from shendu.models import Sequential
     from shendu.optimizers import Adam
@@ -454,7 +453,7 @@ def main():
                 limiter.unregister() if hasattr(limiter, "unregister") else None
             set_threads(None)
 
-            def convert(entry):
+            def convert(entry, unit=unit):
                 times, samples = entry
                 return times if unit == "s" else [samples / t for t in times]
 
@@ -587,7 +586,7 @@ def inference(torch_ok):
         for _ in range(200):
             fn()
         n = 2000
-        t = min(_timed(lambda f=fn: [f() for _ in range(n)]) for _ in range(3)) / n
+        t = min(_timed(lambda f=fn, k=n: [f() for _ in range(k)]) for _ in range(3)) / n
         line = f"{label:34s} {t * 1e6:26.1f}"
         if torch_ok:
             import torch
@@ -602,13 +601,13 @@ def inference(torch_ok):
             )
             xt = torch.ones(1, 4)
 
-            def tcall():
+            def tcall(tm=tm, xt=xt):
                 with torch.no_grad():
                     tm(xt)
 
             for _ in range(200):
                 tcall()
-            tt = min(_timed(lambda: [tcall() for _ in range(n)]) for _ in range(3)) / n
+            tt = min(_timed(lambda k=n, f=tcall: [f() for _ in range(k)]) for _ in range(3)) / n
             line += f" {tt * 1e6:26.1f} {'':26s} {tt / t:8.2f}x"
         print(line + "  us")
 
