@@ -155,7 +155,12 @@ def _accumulate_leaf(x, g, given, create_graph):
         x.grad = g if x.grad is None else x.grad + g
         return
     if x.grad is None:
-        if id(g) in given or not g.flags.owndata:
+        view = getattr(x, "_flat_owner", None)
+        if view is not None and view.shape == g.shape:
+            if g is not view:
+                view[...] = g  # the flat gradient buffer of a compiled model
+            g = view
+        elif id(g) in given or not g.flags.owndata:
             g = g.copy()
         given.add(id(g))
         x.grad = Tensor._wrap(g)

@@ -22,6 +22,13 @@ from ..layers.base import _flatten
 from . import data as data_mod
 
 
+# The flat parameter buffer pays when a model has many small variables (one vectorised
+# update instead of one per variable); for large layers the per-variable path measured
+# slightly faster (bench/run.py, workload B), so fit uses the flat buffer below this mean
+# variable size.
+FLAT_MEAN_SIZE = 65536
+
+
 class Trainer:
     """The training half of ``Model``."""
 
@@ -391,6 +398,9 @@ class Trainer:
         )
         self.stop_training = False
         self.history = history
+        variables = self.trainable_weights
+        if variables and sum(v.size for v in variables) / len(variables) < FLAT_MEAN_SIZE:
+            self.optimizer.use_flat_buffer(variables)
         cb.on_train_begin()
         logs = {}
         for epoch in range(initial_epoch, epochs):

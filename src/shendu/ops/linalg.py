@@ -234,6 +234,14 @@ def einsum(subscripts, *operands):
     return Einsum(terms, out).apply(*ts)
 
 
+def _grad_view(t, dtype):
+    """The flat-buffer gradient view of a leaf that has no gradient yet, else None."""
+    view = getattr(t, "_flat_owner", None)
+    if view is None or t.grad is not None or view.dtype != dtype:
+        return None
+    return view
+
+
 class Linear(Function):
     """y = x @ W + b in one node.
 
@@ -262,9 +270,15 @@ class Linear(Function):
         if nw or nb:
             g2 = gy.reshape(-1, gy.shape[-1])
             if nw:
-                gw = x.reshape(-1, x.shape[-1]).T @ g2
+                # write straight into the flat gradient buffer when the kernel has one
+                gw = (
+                    x.reshape(-1, x.shape[-1]).T @ g2
+                    if (out := _grad_view(self.inputs[1], x.dtype)) is None
+                    else backend.array_module(x).matmul(x.reshape(-1, x.shape[-1]).T, g2, out=out)
+                )
             if nb:
-                gb = g2.sum(axis=0)
+                out = _grad_view(self.inputs[2], g2.dtype)
+                gb = g2.sum(axis=0) if out is None else g2.sum(axis=0, out=out)
         return (gx, gw, gb) if len(self.needs_input_grad) > 2 else (gx, gw)
 
     def backward_graph(self, gy):

@@ -86,6 +86,8 @@ class Optimizer:
         self._index: dict = {}
         self._exclude_ids: set = set()
         self._exclude_names: tuple = ()
+        self._flat = None
+        self._flat_slots = None
         self.built = False
         # PyTorch style: the variables that step() updates (slots are made at the first step)
         self._params = list(params) if params is not None else []
@@ -194,6 +196,64 @@ class Optimizer:
         self._exclude_ids |= {id(v) for v in (var_list or [])}
         self._exclude_names = tuple(var_names or ())
 
+    # --- the flat parameter buffer ---
+    def use_flat_buffer(self, variables):
+        """Keep ``variables`` in one contiguous buffer and update them all at once.
+
+        Slots built before are moved into flat slots; results are the same as the
+        per-variable path (to rounding). Variables with constraints, excluded from weight
+        decay, or of mixed dtypes keep the per-variable path.
+        """
+        from .flat import FlatBuffer
+
+        variables = list(variables)
+        if (
+            not variables
+            or len({v.dtype for v in variables}) != 1
+            or any(getattr(v, "constraint", None) is not None for v in variables)
+            or self._exclude_ids
+            or self._exclude_names
+        ):
+            return False
+        if self._flat is not None and self._flat.matches(variables) and self._flat.is_intact():
+            return True
+        self.build(variables)
+        flat = FlatBuffer(variables)
+        xp = backend.array_module(flat.params)
+        names = list(self._slots[self._index[id(variables[0])]].keys())
+        slots = {}
+        for name in names:
+            buf = xp.empty_like(flat.params)
+            for v, lo, hi in flat.segments():
+                buf[lo:hi] = self._slots[self._index[id(v)]][name].reshape(-1)
+                self._slots[self._index[id(v)]][name] = buf[lo:hi].reshape(v.shape)
+            slots[name] = buf
+        self._flat, self._flat_slots = flat, slots
+        return True
+
+    def _apply_flat(self):
+        flat = self._flat
+        g = flat.gather_grads()
+        if self.clipnorm:
+            norms = flat.segment_norms(g)
+            scale = self.clipnorm / backend.array_module(g).maximum(norms, self.clipnorm)
+            g = g * backend.array_module(g).repeat(scale, flat.sizes)
+        elif self.global_clipnorm:
+            total = float(backend.array_module(g).sqrt((g * g).sum()))
+            if total > self.global_clipnorm:
+                g = g * (self.global_clipnorm / total)
+        elif self.clipvalue:
+            g = backend.array_module(g).clip(g, -self.clipvalue, self.clipvalue)
+        lr = self.learning_rate
+        self._before_update()
+        w = flat.params
+        if self.weight_decay:
+            w -= w * (self.weight_decay * lr)
+        self.update(g, w, self._flat_slots, lr)
+        self.iterations += 1
+        if self.use_ema:
+            self._update_ema()
+
     # --- applying ---
     def apply(self, grads, trainable_variables=None):
         """Update ``trainable_variables`` (default: those given before) with ``grads``."""
@@ -201,6 +261,18 @@ class Optimizer:
             trainable_variables = self._variables
         grads = list(grads)
         variables = list(trainable_variables)
+        flat = self._flat
+        if (
+            flat is not None
+            and flat.matches(variables)
+            and all(
+                g is not None and (g is v.grad or getattr(g, "data", g) is v._flat_owner)
+                for g, v in zip(grads, variables)
+            )
+            and flat.is_intact()
+        ):
+            self._apply_flat()
+            return
         if len(grads) != len(variables):
             raise ValueError(
                 f"{type(self).__name__}.apply: got {len(grads)} gradients for "
