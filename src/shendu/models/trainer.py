@@ -21,7 +21,6 @@ from ..autograd.tensor import Tensor
 from ..layers.base import _flatten
 from . import data as data_mod
 
-
 # The flat parameter buffer pays when a model has many small variables (one vectorised
 # update instead of one per variable); for large layers the per-variable path measured
 # slightly faster (bench/run.py, workload B), so fit uses the flat buffer below this mean
