@@ -230,3 +230,10 @@ def test_comparisons_are_not_differentiable():
     np.testing.assert_array_equal(c.numpy(), [False, True])
     np.testing.assert_array_equal((x == 1.0).numpy(), [True, False])
     np.testing.assert_array_equal((x <= 1.0).numpy(), [True, False])
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_rejects_non_numeric_input(name):
+    fn = UNARY[name][0]
+    with pytest.raises(TypeError, match=r"expected a numeric input. Received: dtype=<U3"):
+        fn(np.array(["abc", "def"]))

@@ -290,6 +290,13 @@ class Unary(Function):
 def _unary(cls, x, **params):
     if not isinstance(x, Tensor):
         x = Tensor(x)
+    if x.data.dtype.kind not in "fiub":
+        from ..naming import snake_case
+
+        raise TypeError(
+            f"{snake_case(cls.__name__)}: expected a numeric input. "
+            f"Received: dtype={x.data.dtype}"
+        )
     return cls(**params).apply(x)
 
 
