@@ -73,7 +73,8 @@ class History(Callback):
         self.epoch: list = []
 
     def on_train_begin(self, logs=None):
-        self.epoch = []
+        if getattr(self.model, "_resume_from_epoch", None) is None:
+            self.epoch = []
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
@@ -146,7 +147,26 @@ class _Monitor(Callback):
         return value
 
 
-class EarlyStopping(_Monitor):
+class _StatefulMixin:
+    """Plain attributes saved and restored for exact resume."""
+
+    state_attributes: tuple = ()
+
+    def get_state(self):
+        return {k: _jsonable(getattr(self, k, None)) for k in self.state_attributes}
+
+    def set_state(self, state):
+        for k, v in state.items():
+            setattr(self, k, v)
+
+
+def _jsonable(v):
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    return v
+
+
+class EarlyStopping(_StatefulMixin, _Monitor):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
     ``restore_best_weights`` puts back the best epoch's weights when it stops (or ends);
@@ -164,6 +184,7 @@ class EarlyStopping(_Monitor):
         restore_best_weights=False,
         start_from_epoch=0,
     ):
+        self.state_attributes = ("wait", "stopped_epoch", "best", "best_epoch")
         super().__init__(monitor, mode, min_delta)
         self.patience, self.verbose, self.baseline = patience, verbose, baseline
         self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
@@ -255,7 +276,7 @@ class ModelCheckpoint(_Monitor):
             self.model.save(path)
 
 
-class ReduceLROnPlateau(_Monitor):
+class ReduceLROnPlateau(_StatefulMixin, _Monitor):
     """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
 
     def __init__(
@@ -272,6 +293,7 @@ class ReduceLROnPlateau(_Monitor):
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau: `factor` must be < 1. Received: {factor}")
         super().__init__(monitor, mode, min_delta)
+        self.state_attributes = ("wait", "cooldown_counter", "best")
         self.factor, self.patience, self.verbose = factor, patience, verbose
         self.cooldown, self.min_lr = cooldown, min_lr
 
@@ -398,3 +420,87 @@ class LambdaCallback(Callback):
         for name, fn in hooks.items():
             if fn is not None:
                 setattr(self, name, fn)
+
+
+class BackupAndRestore(Callback):
+    """Exact resume after an interruption (a crash, a killed job).
+
+    At the start of every epoch after the first it writes ``backup_dir/backup.shendu``
+    (atomically): the weights, the optimizer slots and iterations, the finished epoch,
+    the history, every RNG state (the library's generator, which draws the shuffle order
+    and unseeded dropout, and each seeded layer's own generator), the state of the other
+    callbacks (EarlyStopping, ReduceLROnPlateau) and the learning rate. When ``fit``
+    starts and a backup exists, all of it is restored and training continues with the
+    next epoch, so an interrupted run ends with the same weights and history, bit for
+    bit, as an uninterrupted one. The backup is removed when training ends (unless
+    ``delete_checkpoint=False``). Resume is per epoch, not per batch.
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
+        super().__init__()
+        if save_freq != "epoch":
+            raise ValueError(
+                f"BackupAndRestore: only save_freq='epoch' is supported. Received: {save_freq!r}"
+            )
+        self.backup_dir = os.fspath(backup_dir)
+        self.delete_checkpoint = delete_checkpoint
+        self.path = os.path.join(self.backup_dir, "backup.shendu")
+
+    def _generators(self):
+        return {
+            layer.name: layer.generator
+            for layer in self.model._flatten_layers()
+            if getattr(layer, "generator", None) is not None
+        }
+
+    def _others(self):
+        return [
+            cb
+            for cb in getattr(self.model, "_fit_callbacks", [])
+            if cb is not self and hasattr(cb, "get_state")
+        ]
+
+    def on_train_begin(self, logs=None):
+        from . import backend
+        from .saving import restore_into
+
+        if not os.path.exists(self.path):
+            return
+        state = restore_into(self.model, self.path)
+        if not state:
+            return
+        backend.generator().bit_generator.state = state["rng"]
+        for name, g in self._generators().items():
+            if name in state["layer_rngs"]:
+                g.bit_generator.state = state["layer_rngs"][name]
+        for cb, cb_state in zip(self._others(), state["callbacks"]):
+            cb.set_state(cb_state)
+        if state.get("learning_rate") is not None:
+            self.model.optimizer.learning_rate = state["learning_rate"]
+        history = self.model.history
+        history.history = {k: list(v) for k, v in state["history"].items()}
+        history.epoch = list(range(state["epoch"] + 1))
+        self.model._resume_from_epoch = state["epoch"] + 1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch > 0:  # the end of the previous epoch, after every callback has run
+            self._save(epoch - 1)
+
+    def _save(self, finished_epoch):
+        from . import backend
+        from .saving import save_model
+
+        lr = self.model.optimizer._learning_rate
+        state = {
+            "epoch": finished_epoch,
+            "history": self.model.history.history,
+            "rng": backend.generator().bit_generator.state,
+            "layer_rngs": {k: g.bit_generator.state for k, g in self._generators().items()},
+            "callbacks": [cb.get_state() for cb in self._others()],
+            "learning_rate": lr if isinstance(lr, float) else None,
+        }
+        save_model(self.model, self.path, training_state=state)
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and os.path.exists(self.path):
+            os.remove(self.path)

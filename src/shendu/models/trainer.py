@@ -400,7 +400,11 @@ class Trainer:
         variables = self.trainable_weights
         if variables and sum(v.size for v in variables) / len(variables) < FLAT_MEAN_SIZE:
             self.optimizer.use_flat_buffer(variables)
+        self._fit_callbacks = cbs
+        self._resume_from_epoch = None
         cb.on_train_begin()
+        if self._resume_from_epoch is not None:  # set by BackupAndRestore
+            initial_epoch = self._resume_from_epoch
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()

@@ -294,8 +294,7 @@ def _unary(cls, x, **params):
         from ..naming import snake_case
 
         raise TypeError(
-            f"{snake_case(cls.__name__)}: expected a numeric input. "
-            f"Received: dtype={x.data.dtype}"
+            f"{snake_case(cls.__name__)}: expected a numeric input. Received: dtype={x.data.dtype}"
         )
     return cls(**params).apply(x)
 

@@ -68,8 +68,12 @@ def _check_path(filepath, suffix, overwrite):
     return path
 
 
-def save_model(model, filepath, overwrite=True, include_optimizer=True):
-    """Write ``model`` to a ``.shendu`` file, atomically (temporary file, fsync, rename)."""
+def save_model(model, filepath, overwrite=True, include_optimizer=True, training_state=None):
+    """Write ``model`` to a ``.shendu`` file, atomically (temporary file, fsync, rename).
+
+    ``training_state`` (JSON-able: epoch, history, RNG states, callback states) is stored
+    for exact resume (``callbacks.BackupAndRestore``).
+    """
     st = safetensors_numpy()
     path = _check_path(filepath, ".shendu", overwrite)
     if not model.built:
@@ -86,6 +90,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         else None,
         "preprocessing": getattr(model, "preprocessing", None),
         "weights": [v.path for v in model.weights],
+        "training_state": training_state,
     }
     config_bytes = json.dumps(config, indent=1, default=_json_default).encode("utf-8")
     check_config_values(config["model"], path, safe_mode=False)
@@ -157,6 +162,20 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     if prep is not None:
         model.preprocessing = prep
     return model
+
+
+def restore_into(model, filepath):
+    """Load weights and optimizer state from a ``.shendu`` file into ``model`` in place;
+    returns the stored training state (or None)."""
+    safetensors_numpy()
+    path = os.fspath(filepath)
+    with open_archive(path) as zf:
+        config = parse_config(read_member(zf, "config.json", path), path)
+        tensors = load_tensors(read_member(zf, "model.safetensors", path), path)
+    _assign_weights(model, tensors, path)
+    if getattr(model, "optimizer", None) is not None:
+        _restore_optimizer(model, tensors, path)
+    return config.get("training_state")
 
 
 def _assign_weights(model, tensors, path):
@@ -243,6 +262,7 @@ __all__ = [
     "load_model",
     "load_weights",
     "register_serializable",
+    "restore_into",
     "save_model",
     "save_weights",
 ]
