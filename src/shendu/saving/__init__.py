@@ -123,13 +123,18 @@ def _version():
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
-    """Rebuild a model from a ``.shendu`` file (and, when compiled, its optimizer state).
+    """Rebuild a model from a ``.shendu`` file (and, when compiled, its optimizer state),
+    or from a Keras 3 ``.keras`` file (weights and architecture; needs h5py).
 
     Raises ``ModelFileError`` for a file that is malformed, oversized, names
     something outside the registry, or whose weights do not fit the model.
     """
-    safetensors_numpy()
     path = os.fspath(filepath)
+    if path.endswith(".keras"):
+        from .keras_files import load_keras_model
+
+        return load_keras_model(path)
+    safetensors_numpy()
     with open_archive(path) as zf:
         config = parse_config(read_member(zf, "config.json", path), path)
         tensors = load_tensors(read_member(zf, "model.safetensors", path), path)
@@ -256,7 +261,15 @@ def load_weights(model, filepath):
     _assign_weights(model, tensors, path)
 
 
+def load_keras_weights(model, filepath):
+    """Load a Keras 3 ``.weights.h5`` file into a built model (needs h5py)."""
+    from .keras_files import load_keras_weights as _load
+
+    _load(model, filepath)
+
+
 __all__ = [
+    "load_keras_weights",
     "ModelFileError",
     "get_registered_object",
     "load_model",
