@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 _FLOATX = "float32"
+_DEVICE = "cpu"
 _ALLOWED_FLOATX = ("float16", "float32", "float64")
 _generator: np.random.Generator = np.random.default_rng()
 _seed: int | None = None
@@ -119,3 +120,36 @@ def require_cupy():
             "pip install 'shendu[gpu]' (cupy-cuda12x; use cupy-cuda13x for CUDA 13 drivers)."
         ) from None
     return cupy
+
+
+def device() -> str:
+    """The default device of new model weights and batches: ``"cpu"`` or ``"gpu"``."""
+    return _DEVICE
+
+
+def set_device(name: str) -> None:
+    """Choose ``"cpu"`` (NumPy) or ``"gpu"`` (CuPy). Asking for the GPU without CuPy, or
+    without a working CUDA driver, raises an error that says which and how to fix it."""
+    global _DEVICE
+    if name not in ("cpu", "gpu"):
+        raise ValueError(f"Expected device 'cpu' or 'gpu'. Received: device={name!r}")
+    if name == "gpu":
+        cp = require_cupy()
+        try:
+            count = cp.cuda.runtime.getDeviceCount()
+        except Exception as err:  # CUDARuntimeError and friends
+            raise RuntimeError(
+                f"CuPy is installed but no CUDA device is usable ({err}). Check the NVIDIA "
+                "driver (nvidia-smi) and that the cupy-cuda12x / cupy-cuda13x wheel matches "
+                "the driver's CUDA version."
+            ) from None
+        if count < 1:
+            raise RuntimeError("CuPy is installed but reports no CUDA device")
+    _DEVICE = name
+
+
+def to_device_array(a, name: str):
+    """``a`` as an array on ``name`` ("cpu" or "gpu")."""
+    if name == "cpu":
+        return to_numpy(a)
+    return require_cupy().asarray(a)

@@ -22,7 +22,10 @@ def _prep(y_true, y_pred, align=True):
     size 1 is added to or removed from the targets to match the prediction's rank (Keras's
     squeeze_or_expand_to_same_rank: labels (N,) against predictions (N, 1))."""
     y_pred = ops.convert_to_tensor(y_pred) if not isinstance(y_pred, Tensor) else y_pred
-    t = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+    from . import backend
+
+    xp = backend.array_module(y_pred.data)
+    t = y_true.data if isinstance(y_true, Tensor) else xp.asarray(y_true)
     if t.dtype != y_pred.dtype and y_pred.dtype.kind == "f":
         t = t.astype(y_pred.dtype)
     if isinstance(y_true, Tensor) and y_true.requires_grad:

@@ -81,6 +81,19 @@ def _with_weights(good, st_bytes):
     return _zip([("config.json", good["config.json"]), ("model.safetensors", st_bytes)])
 
 
+def _compression(method):
+    """A valid archive whose config member claims another compression method (found by the
+    atheris fuzz target: the zip module raised NotImplementedError)."""
+    data = bytearray(_zip([("config.json", b"{}"), ("model.safetensors", b"\0" * 8)]))
+    for sig in (b"PK\x03\x04", b"PK\x01\x02"):
+        start = 0
+        while (i := data.find(sig, start)) != -1:
+            offset = 8 if sig == b"PK\x03\x04" else 10
+            data[i + offset : i + offset + 2] = method.to_bytes(2, "little")
+            start = i + 4
+    return bytes(data)
+
+
 def _bomb():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -138,6 +151,8 @@ CASES = {
         ]
     ),
     "decompression bomb": lambda g: _bomb(),
+    "unsupported compression method": lambda g: _compression(99),
+    "lzma compression": lambda g: _compression(14),
     "config not utf8": lambda g: _zip(
         [("config.json", b"\xff\xfe{"), ("model.safetensors", g["model.safetensors"])]
     ),

@@ -201,8 +201,11 @@ class Layer:
         shape = tuple(int(s) for s in shape)
         init = initializers.get(initializer)
         value = init(shape, dtype=dtype or self.dtype)
+        value = np.asarray(value, dtype=dtype or self.dtype)
+        if backend.device() != "cpu":  # shendu.backend.set_device("gpu")
+            value = backend.to_device_array(value, backend.device())
         var = Variable(
-            np.asarray(value, dtype=dtype or self.dtype),
+            value,
             trainable=trainable,
             name=f"{self.name}/{name or 'variable'}",
             regularizer=regularizers_mod.get(regularizer),

@@ -50,6 +50,25 @@ class Model(Trainer, Layer):
             self.built = True
             self._build_shapes = [t.shape for t in self._graph.inputs]
 
+    # --- device ---
+    def to(self, device):
+        """Move every weight to ``"cpu"`` or ``"gpu"``; fit/predict then move each batch
+        there and return NumPy results. Optimizer state is rebuilt on the new device."""
+        from .. import backend
+
+        if device not in ("cpu", "gpu"):
+            raise ValueError(f"Expected device 'cpu' or 'gpu'. Received: device={device!r}")
+        if device == "gpu":
+            backend.require_cupy()
+        for v in self.variables:
+            v.data = backend.to_device_array(v.data, device)
+            v._flat_owner = None
+            v.grad = None
+        self.device = device
+        if getattr(self, "optimizer", None) is not None and self.optimizer.built:
+            self.optimizer = type(self.optimizer).from_config(self.optimizer.get_config())
+        return self
+
     # --- structure ---
     @property
     def layers(self):

@@ -412,7 +412,7 @@ class Trainer:
             step = 0
             for batch in train.epoch():
                 cb.on_train_batch_begin(step)
-                logs = self.train_step(batch)
+                logs = self.train_step(self._on_device(batch))
                 cb.on_train_batch_end(step, logs)
                 step += 1
                 if steps_per_epoch is not None and step >= steps_per_epoch:
@@ -435,12 +435,19 @@ class Trainer:
         return history
 
     # ------------------------------------------------------------------ evaluate / predict
+    def _on_device(self, batch):
+        """The batch on the model's device (``model.to("gpu")``); unchanged on the CPU."""
+        device = getattr(self, "device", None) or backend.device()
+        if device == "cpu":
+            return batch
+        return data_mod._map(batch, lambda a: backend.to_device_array(a, device))
+
     def _evaluate_batches(self, batches):
         self.reset_metrics()
         logs = {}
         with no_grad():
             for batch in batches.epoch():
-                logs = self.test_step(batch)
+                logs = self.test_step(self._on_device(batch))
         return self._metrics_result_or_logs(logs)
 
     def evaluate(
@@ -468,7 +475,7 @@ class Trainer:
         logs = {}
         with no_grad():
             for i, batch in enumerate(batches.epoch()):
-                logs = self.test_step(batch)
+                logs = self.test_step(self._on_device(batch))
                 if bar is not None:
                     bar.update(i + 1, logs, finalize=False)
         logs = self._metrics_result_or_logs(logs)
@@ -486,13 +493,13 @@ class Trainer:
                 n = x.shape[0]
                 if n <= (batch_size or 32):  # one batch: no slicing or concatenation
                     with no_grad():
-                        out = self.predict_step((x,))
+                        out = self.predict_step(self._on_device((x,)))
                     return data_mod.as_numpy_structure(out)
         batches = self._make_batches(x, None, None, batch_size, False, steps, check_finite=False)
         outs = []
         with no_grad():
             for batch in batches.epoch():
-                outs.append(data_mod.as_numpy_structure(self.predict_step(batch)))
+                outs.append(data_mod.as_numpy_structure(self.predict_step(self._on_device(batch))))
         if not outs:
             raise ValueError("predict: the input produced no batches")
         return _concat(outs)

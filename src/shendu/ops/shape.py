@@ -26,10 +26,12 @@ def _scatter_array(g, index, shape):
     out = xp.zeros(shape, dtype=g.dtype)
     if _is_basic_index(index):
         out[index] = g
-    elif xp is np:
-        np.add.at(out, index, g)
-    else:  # cupy
+    elif xp is np or hasattr(xp.add, "at"):
         xp.add.at(out, index, g)
+    else:  # older CuPy: ufunc.at is missing, cupyx.scatter_add does the same
+        import cupyx
+
+        cupyx.scatter_add(out, index, g)
     return out
 
 

@@ -91,6 +91,11 @@ def open_archive(path):
                 )
             if info.flag_bits & 0x1:
                 raise ModelFileError(f"{path}: encrypted members are not supported")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise ModelFileError(
+                    f"{path}: member {info.filename!r} uses compression method "
+                    f"{info.compress_type}; only stored and deflated members are read"
+                )
         if zf.getinfo("config.json").file_size > MAX_CONFIG:
             raise ModelFileError(f"{path}: config.json is larger than {MAX_CONFIG} bytes")
     except BaseException:
@@ -105,7 +110,7 @@ def read_member(zf, name, path):
     try:
         with zf.open(info) as f:
             data = f.read(info.file_size + 1)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as err:
         raise ModelFileError(f"{path}: member {name!r} is corrupt ({err})") from None
     if len(data) != info.file_size:
         raise ModelFileError(f"{path}: member {name!r} does not match its declared size")
