@@ -94,6 +94,19 @@ def _compression(method):
     return bytes(data)
 
 
+def _corrupt_deflate(good):
+    """A deflated config member whose stream is damaged (an atheris finding: zlib.error)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("config.json", good["config.json"])
+        zf.writestr("model.safetensors", good["model.safetensors"])
+    data = bytearray(buf.getvalue())
+    start = 30 + len("config.json")
+    for i in range(start + 2, start + 40):
+        data[i] ^= 0xA5
+    return bytes(data)
+
+
 def _bomb():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -153,6 +166,7 @@ CASES = {
     "decompression bomb": lambda g: _bomb(),
     "unsupported compression method": lambda g: _compression(99),
     "lzma compression": lambda g: _compression(14),
+    "corrupt deflate stream": _corrupt_deflate,
     "config not utf8": lambda g: _zip(
         [("config.json", b"\xff\xfe{"), ("model.safetensors", g["model.safetensors"])]
     ),

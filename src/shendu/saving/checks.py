@@ -14,6 +14,7 @@ import json
 import re
 import struct
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -110,7 +111,8 @@ def read_member(zf, name, path):
     try:
         with zf.open(info) as f:
             data = f.read(info.file_size + 1)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as err:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError,
+            zlib.error) as err:
         raise ModelFileError(f"{path}: member {name!r} is corrupt ({err})") from None
     if len(data) != info.file_size:
         raise ModelFileError(f"{path}: member {name!r} does not match its declared size")
