@@ -8,6 +8,7 @@ shendu train DATA.csv --target COLUMN [options]
 shendu predict MODEL DATA.csv [--output FILE]
 shendu evaluate MODEL DATA.csv --target COLUMN
 shendu summary MODEL
+  shendu export MODEL OUTPUT.onnx
 """
 
 from __future__ import annotations
@@ -206,6 +207,14 @@ def _summary(args):
     return 0
 
 
+def _export(args):
+    from shendu.saving import load_model
+
+    load_model(args.model, compile=False).export(args.output)
+    print(f"Wrote {args.output}")
+    return 0
+
+
 def make_parser():
     parser = argparse.ArgumentParser(
         prog="shendu",
@@ -254,6 +263,11 @@ def make_parser():
     p = sub.add_parser("summary", help="print the layer table of a saved model")
     p.add_argument("model")
     p.set_defaults(func=_summary)
+
+    p = sub.add_parser("export", help="export a saved model to ONNX (needs shendu[onnx])")
+    p.add_argument("model")
+    p.add_argument("output", help="the .onnx file to write")
+    p.set_defaults(func=_export)
     return parser
 
 

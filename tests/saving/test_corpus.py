@@ -167,6 +167,10 @@ CASES = {
     "unsupported compression method": lambda g: _compression(99),
     "lzma compression": lambda g: _compression(14),
     "corrupt deflate stream": _corrupt_deflate,
+    "non-utf8 member name (fuzz finding)": lambda g: __import__("base64").b64decode(
+        "UG51bGwKfVBLAQIUAxQAAPsAADuTel0sydlEMQYAADMGAAALAAAAAAAAAP//WAIAAAAAcoM6b25maWcuanPvblB"
+        "LBQYAAAAAAQABADkAAABcBgAAAAA="
+    ),
     "config not utf8": lambda g: _zip(
         [("config.json", b"\xff\xfe{"), ("model.safetensors", g["model.safetensors"])]
     ),

@@ -50,6 +50,14 @@ class Model(Trainer, Layer):
             self.built = True
             self._build_shapes = [t.shape for t in self._graph.inputs]
 
+    def export(self, filepath, format="onnx"):  # noqa: A002 - the Keras name
+        """Export for inference: ``model.export("m.onnx")`` (needs the ``[onnx]`` extra)."""
+        if format != "onnx":
+            raise ValueError(f"Expected format='onnx'. Received: format={format!r}")
+        from ..export import export_onnx
+
+        return export_onnx(self, filepath)
+
     # --- device ---
     def to(self, device):
         """Move every weight to ``"cpu"`` or ``"gpu"``; fit/predict then move each batch

@@ -40,6 +40,7 @@ class Sequential(Model):
             if self._stack or self._input_batch_shape is not None:
                 raise ValueError("Sequential: an Input can only be the first layer")
             self._input_batch_shape = layer.batch_shape
+            self._input_dtype = layer.dtype
         else:
             if not self._stack and self._input_batch_shape is None and layer._input_shape_arg:
                 self._input_batch_shape = (layer._batch_size_arg,) + layer._input_shape_arg

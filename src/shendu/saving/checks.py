@@ -67,6 +67,9 @@ def open_archive(path):
         raise ModelFileError(f"{path}: not a .shendu file (not a zip archive)") from None
     except OSError as err:
         raise ModelFileError(f"{path}: cannot be read ({err})") from None
+    except (ValueError, UnicodeDecodeError, NotImplementedError, EOFError, struct.error) as err:
+        # malformed central directories surface as these from the zipfile module
+        raise ModelFileError(f"{path}: not a valid zip archive ({type(err).__name__})") from None
     try:
         infos = zf.infolist()
         names = [i.filename for i in infos]
@@ -111,8 +114,14 @@ def read_member(zf, name, path):
     try:
         with zf.open(info) as f:
             data = f.read(info.file_size + 1)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError,
-            zlib.error) as err:
+    except (
+        zipfile.BadZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        NotImplementedError,
+        zlib.error,
+    ) as err:
         raise ModelFileError(f"{path}: member {name!r} is corrupt ({err})") from None
     if len(data) != info.file_size:
         raise ModelFileError(f"{path}: member {name!r} does not match its declared size")
