@@ -129,3 +129,18 @@ def test_cli_export(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert os.path.exists(tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_conv_autoencoder_with_transposed_conv(tmp_path, padding):
+    _seeded()
+    m = shendu.Sequential(
+        [
+            L.Input((8, 8, 1)),
+            L.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+            L.Conv2DTranspose(3, 3, strides=2, padding=padding, activation="sigmoid"),
+            L.DepthwiseConv2D(3, padding="same"),
+            L.GlobalMaxPooling2D(),
+        ]
+    )
+    _check(m, RNG.random((2, 8, 8, 1), dtype=np.float32), tmp_path)

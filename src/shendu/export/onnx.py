@@ -152,13 +152,24 @@ def _conv(g, layer, x, in_shape):
     xn = _to_nchw(g, x, rank)
     if layer.transpose:
         w = np.transpose(kernel, (rank + 1, rank) + tuple(range(rank)))  # (in, out, k...)
+        from ..ops.conv import _transpose_geometry
+
+        begins, ends, extra = [], [], []
+        for n, k, st, d in zip(spatial, kernel.shape[:rank], layer.strides, layer.dilation_rate):
+            out, crop = _transpose_geometry(n, k, st, d, layer.padding, layer.output_padding)
+            full = (n - 1) * st + (k - 1) * d + 1
+            end = full - crop - out
+            begins.append(crop)
+            ends.append(max(end, 0))
+            extra.append(max(-end, 0))
         y = g.op(
             "ConvTranspose",
             [xn, g.const(w, "kernel")],
             kernel_shape=list(kernel.shape[:rank]),
             strides=list(layer.strides),
             dilations=list(layer.dilation_rate),
-            auto_pad="SAME_UPPER" if layer.padding == "same" else "VALID",
+            pads=begins + ends,
+            output_padding=extra,
         )
     else:
         w = np.transpose(kernel, (rank + 1, rank) + tuple(range(rank)))  # (out, in/g, k...)

@@ -303,19 +303,19 @@ class ConvTranspose2D(Function):
 
 
 def _transpose_geometry(size, k, s, d, padding, output_padding):
-    """Keras's output length and the crop at the start, for one spatial axis."""
+    """Keras's output length of a transposed convolution and the crop at its start.
+
+    valid: (size - 1) s + max(dk, s) (or + dk + output_padding), no crop;
+    same: size * s (or (size - 1) s + dk % 2 + output_padding), cropping dk - 1 - left,
+    left = min(ceil(pad / 2), dk - 1), as in Keras's JAX backend.
+    """
     dk = (k - 1) * d + 1
     if padding == "valid":
-        pad = 0
-        out = (
-            (size - 1) * s + dk if output_padding is None else (size - 1) * s + dk + output_padding
-        )
-    else:
-        pad = dk // 2
-        out = (
-            size * s if output_padding is None else (size - 1) * s + dk - 2 * pad + output_padding
-        )
-    return out, pad
+        op = max(dk, s) - dk if output_padding is None else output_padding
+        return (size - 1) * s + dk + op, 0
+    pad_len = s + dk - 2 if output_padding is None else dk + dk % 2 - 2 + output_padding
+    left = min(pad_len // 2 + pad_len % 2, dk - 1)
+    return (size - 1) * s + pad_len - dk + 2, dk - 1 - left
 
 
 def conv_transpose(
