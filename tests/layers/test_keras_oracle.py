@@ -9,6 +9,9 @@ from keras import layers as K  # noqa: E402
 
 from shendu import layers as S  # noqa: E402
 
+# Keras/JAX's own array conversion warns under NumPy 2 (third-party, not shendu's code)
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 CASES = [
     ("Conv2D same s2", lambda m: m.Conv2D(4, 3, strides=2, padding="same"), (2, 7, 8, 3)),
     ("Conv1D causal d2", lambda m: m.Conv1D(4, 3, padding="causal", dilation_rate=2), (2, 9, 3)),
