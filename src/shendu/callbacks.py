@@ -233,7 +233,9 @@ class ModelCheckpoint(_Monitor):
 
     ``filepath`` may hold ``{epoch}`` and log keys (``{val_loss:.2f}``); with
     ``save_best_only`` only improvements of ``monitor`` are saved. Files are written
-    to a temporary file and renamed into place.
+    to a temporary file and renamed into place. A full save (not weights only) also
+    stores the optimizer state, the epoch, the history and every RNG state, as
+    BackupAndRestore does.
     """
 
     def __init__(
@@ -273,7 +275,9 @@ class ModelCheckpoint(_Monitor):
         if self.save_weights_only:
             self.model.save_weights(path)
         else:
-            self.model.save(path)
+            from .saving import save_model
+
+            save_model(self.model, path, training_state=training_state(self.model, epoch))
 
 
 class ReduceLROnPlateau(_StatefulMixin, _Monitor):
@@ -422,6 +426,31 @@ class LambdaCallback(Callback):
                 setattr(self, name, fn)
 
 
+def training_state(model, finished_epoch, exclude=None):
+    """Everything besides weights and optimizer slots that exact resume needs (JSON-able)."""
+    from . import backend
+
+    lr = model.optimizer._learning_rate
+    generators = {
+        layer.name: layer.generator
+        for layer in model._flatten_layers()
+        if getattr(layer, "generator", None) is not None
+    }
+    others = [
+        cb
+        for cb in getattr(model, "_fit_callbacks", [])
+        if cb is not exclude and hasattr(cb, "get_state")
+    ]
+    return {
+        "epoch": finished_epoch,
+        "history": model.history.history if model.history is not None else {},
+        "rng": backend.generator().bit_generator.state,
+        "layer_rngs": {k: g.bit_generator.state for k, g in generators.items()},
+        "callbacks": [cb.get_state() for cb in others],
+        "learning_rate": lr if isinstance(lr, float) else None,
+    }
+
+
 class BackupAndRestore(Callback):
     """Exact resume after an interruption (a crash, a killed job).
 
@@ -487,19 +516,11 @@ class BackupAndRestore(Callback):
             self._save(epoch - 1)
 
     def _save(self, finished_epoch):
-        from . import backend
         from .saving import save_model
 
-        lr = self.model.optimizer._learning_rate
-        state = {
-            "epoch": finished_epoch,
-            "history": self.model.history.history,
-            "rng": backend.generator().bit_generator.state,
-            "layer_rngs": {k: g.bit_generator.state for k, g in self._generators().items()},
-            "callbacks": [cb.get_state() for cb in self._others()],
-            "learning_rate": lr if isinstance(lr, float) else None,
-        }
-        save_model(self.model, self.path, training_state=state)
+        save_model(
+            self.model, self.path, training_state=training_state(self.model, finished_epoch, self)
+        )
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.path):

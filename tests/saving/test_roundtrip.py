@@ -101,3 +101,17 @@ def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
     with open(path, "rb") as f:
         assert f.read() == before
     assert [p for p in os.listdir(tmp_path)] == ["m.shendu"]
+
+
+def test_model_checkpoint_stores_the_training_state(tmp_path):
+    import json
+    import zipfile
+
+    m = shendu.Sequential([layers.Input((4,)), layers.Dense(1)])
+    m.compile("adam", "mse")
+    ck = shendu.callbacks.ModelCheckpoint(str(tmp_path / "ck-{epoch}.shendu"), monitor="loss")
+    m.fit(X, Y, epochs=2, verbose=0, callbacks=[ck])
+    with zipfile.ZipFile(tmp_path / "ck-2.shendu") as zf:
+        state = json.loads(zf.read("config.json"))["training_state"]
+    assert state["epoch"] == 1 and "rng" in state and len(state["history"]["loss"]) == 1
+    assert load_model(str(tmp_path / "ck-2.shendu")).optimizer.iterations == 2  # 1 step an epoch
