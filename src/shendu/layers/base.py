@@ -22,6 +22,13 @@ from ..naming import snake_case
 
 _NAME_COUNTS: dict = {}
 _CONTEXT = threading.local()
+# Bumped whenever any layer gains a sub-layer or a variable, or changes its trainable
+# flag: cached layer and weight lists are valid while it is unchanged.
+_STRUCTURE = [0]
+
+
+def structure_changed():
+    _STRUCTURE[0] += 1
 
 
 def unique_name(base: str) -> str:
@@ -38,7 +45,7 @@ def reset_names():
 class Variable(Tensor):
     """A Tensor that holds a layer's state: trainable weights or non-trainable statistics."""
 
-    __slots__ = ("trainable", "path", "regularizer", "constraint", "_flat_owner")
+    __slots__ = ("_trainable", "path", "regularizer", "constraint", "_flat_owner")
 
     def __init__(self, value, trainable=True, name=None, regularizer=None, constraint=None):
         super().__init__(value, requires_grad=bool(trainable), name=name)
@@ -47,6 +54,15 @@ class Variable(Tensor):
         self.regularizer = regularizer
         self.constraint = constraint
         self._flat_owner = None
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        structure_changed()  # cached weight lists depend on it
 
     def assign(self, value) -> Variable:
         """Copy ``value`` into the variable in place (shape and dtype must match)."""
@@ -165,6 +181,7 @@ class Layer:
             tracked = self.__dict__.get("_tracked_layers")
             if tracked is not None and value is not self and value not in tracked:
                 tracked.append(value)
+                structure_changed()
         elif (
             isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value)
         ):
@@ -173,9 +190,19 @@ class Layer:
                 for v in value:
                     if v not in tracked and v is not self:
                         tracked.append(v)
+                structure_changed()
         object.__setattr__(self, key, value)
 
     def _flatten_layers(self, include_self=True):
+        cache = self.__dict__.get("_flat_cache")
+        if include_self and cache is not None and cache[0] == _STRUCTURE[0]:
+            return cache[1]
+        out = self._walk_layers(include_self)
+        if include_self:
+            self.__dict__["_flat_cache"] = (_STRUCTURE[0], out)
+        return out
+
+    def _walk_layers(self, include_self):
         seen, out, stack = set(), [], [self] if include_self else list(self._tracked_layers)[::-1]
         while stack:
             layer = stack.pop()
@@ -214,6 +241,7 @@ class Layer:
         if not (trainable and self._trainable):
             var.requires_grad = False
         self._variables.append(var)
+        structure_changed()
         return var
 
     @property
@@ -222,6 +250,7 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value):
+        structure_changed()
         self._trainable = bool(value)
         for layer in self._flatten_layers():
             if layer is not self:
@@ -245,13 +274,18 @@ class Layer:
 
     @property
     def trainable_weights(self) -> list:
+        cache = self.__dict__.get("_tw_cache")
+        if cache is not None and cache[0] == _STRUCTURE[0]:
+            return list(cache[1])
         if not self._trainable:
             return []
         out = []
         for layer in self._flatten_layers():
             if layer._trainable:
                 out.extend(v for v in layer._variables if v.trainable)
-        return _dedupe(out)
+        out = _dedupe(out)
+        self.__dict__["_tw_cache"] = (_STRUCTURE[0], out)
+        return list(out)
 
     @property
     def non_trainable_weights(self) -> list:

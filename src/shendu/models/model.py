@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.mode import no_grad
-from ..layers.base import Layer, _flatten
+from ..layers.base import Layer, _flatten, structure_changed
 from ..layers.input_layer import InputLayer, KerasTensor
 from .functional import FunctionalGraph
 from .trainer import Trainer
@@ -47,6 +47,7 @@ class Model(Trainer, Layer):
             for layer in self._graph.layers:
                 if layer not in self._tracked_layers:
                     self._tracked_layers.append(layer)
+            structure_changed()
             self.built = True
             self._build_shapes = [t.shape for t in self._graph.inputs]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.mode import no_grad
-from ..layers.base import Layer, _zeros_for
+from ..layers.base import Layer, _zeros_for, structure_changed
 from ..layers.input_layer import InputLayer, KerasTensor
 from .model import Model
 
@@ -46,6 +46,7 @@ class Sequential(Model):
                 self._input_batch_shape = (layer._batch_size_arg,) + layer._input_shape_arg
             self._stack.append(layer)
             self._tracked_layers.append(layer)
+            structure_changed()
         self.built = False
         if rebuild and self._input_batch_shape is not None and self._stack:
             self.build(self._input_batch_shape)
@@ -56,6 +57,7 @@ class Sequential(Model):
             raise TypeError("Sequential.pop: there are no layers in the model")
         layer = self._stack.pop()
         self._tracked_layers.remove(layer)
+        structure_changed()
         if self._input_batch_shape is not None and self._stack:
             self.build(self._input_batch_shape)
         else:
