@@ -82,7 +82,18 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     ready = []
 
     def deliver(x, g):
-        if capture is not None and id(x) in capture:
+        if capture is None:  # the usual case: accumulate into leaves and node slots
+            c = x.creator
+            if c is None:
+                _accumulate_leaf(x, g, given_to_leaf, create_graph)
+                return
+            slot = slots.get(c)
+            if slot is None:
+                slot = slots[c] = [None] * c.n_outputs
+            i = x.output_index
+            slot[i] = g if slot[i] is None else slot[i] + g
+            return
+        if id(x) in capture:
             prev = captured.get(id(x))
             captured[id(x)] = g if prev is None else prev + g
             if x.creator is None:
@@ -115,7 +126,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             if gys is None:  # nothing flowed here (e.g. only through an integer path)
                 gxs = (None,) * len(fn.inputs)
             else:
-                if any(g is None for g in gys):
+                if len(gys) > 1 and any(g is None for g in gys):
                     gys = _fill_missing(fn, gys, create_graph)
                 gxs = fn.backward_graph(*gys) if create_graph else fn.backward(*gys)
                 if not isinstance(gxs, tuple):

@@ -92,10 +92,11 @@ class Variable(Tensor):
 
 
 def _call_context():
-    stack = getattr(_CONTEXT, "stack", None)
-    if stack is None:
-        stack = _CONTEXT.stack = []
-    return stack
+    try:
+        return _CONTEXT.stack
+    except AttributeError:
+        _CONTEXT.stack = []
+        return _CONTEXT.stack
 
 
 def _accepts(fn, name):
@@ -378,11 +379,12 @@ class Layer:
         """Hook for layers that check the input against their built shape."""
 
     def __call__(self, *args, **kwargs):
-        from .input_layer import KerasTensor, symbolic_call
-
         first = args[0] if args else kwargs.get("inputs")
-        if _contains(first, KerasTensor) or any(_contains(a, KerasTensor) for a in args[1:]):
-            return symbolic_call(self, args, kwargs)
+        if type(first) is not Tensor or len(args) > 1:  # fast path: one plain Tensor
+            from .input_layer import KerasTensor, symbolic_call
+
+            if _contains(first, KerasTensor) or any(_contains(a, KerasTensor) for a in args[1:]):
+                return symbolic_call(self, args, kwargs)
         stack = _call_context()
         training = kwargs.get("training")
         if training is None and stack:
@@ -391,10 +393,10 @@ class Layer:
             kwargs["training"] = training
         else:
             kwargs.pop("training", None)
-        args = list(args)
         if args:
-            args[0] = _to_tensor(args[0], self.dtype)
-            inputs = args[0]
+            inputs = first if type(first) is Tensor else _to_tensor(first, self.dtype)
+            if inputs is not first:
+                args = (inputs,) + args[1:]
         else:
             inputs = kwargs["inputs"] = _to_tensor(kwargs["inputs"], self.dtype)
         mask = kwargs.get("mask")
@@ -416,7 +418,7 @@ class Layer:
         if self.activity_regularizer is not None:
             for o in _flatten(outputs):
                 self.add_loss(self.activity_regularizer(o) / max(o.shape[0], 1))
-        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+        if mask is not None or type(self).compute_mask is not Layer.compute_mask:
             out_mask = self.compute_mask(inputs, mask)
             if out_mask is not None:
                 for o in _flatten(outputs):
