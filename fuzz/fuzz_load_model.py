@@ -34,9 +34,10 @@ def seed_corpus(folder):
     m.save(good)
     with zipfile.ZipFile(good) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
-    for name, data in members.items():
+    GOOD.update(members)
+    for i, (name, data) in enumerate(members.items()):
         with open(os.path.join(folder, f"member-{name}"), "wb") as f:
-            f.write(data)
+            f.write(bytes([i + 1]) + data)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("config.json", members["config.json"])
@@ -44,9 +45,29 @@ def seed_corpus(folder):
         f.write(buf.getvalue())
 
 
+GOOD = {}
+
+
+def _wrap(data: bytes) -> bytes:
+    """Structure-aware: the first byte picks raw bytes, or a valid archive whose config or
+    weights member is the fuzzed bytes (so that the inner parsers are reached)."""
+    if not data:
+        return data
+    mode, body = data[0] % 3, data[1:]
+    if mode == 0 or not GOOD:
+        return body
+    members = dict(GOOD)
+    members["config.json" if mode == 1 else "model.safetensors"] = body
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, member in members.items():
+            zf.writestr(name, member)
+    return buf.getvalue()
+
+
 def test_one(data: bytes):
     with open(PATH, "wb") as f:
-        f.write(data)
+        f.write(_wrap(data))
     try:
         load_model(PATH)
     except ModelFileError:
