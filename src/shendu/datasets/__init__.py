@@ -1,6 +1,7 @@
 """Offline data sets: Iris and 8x8 digits ship inside the package; CSV loading."""
 
 from .builtin import load_digits, load_iris, train_test_split
+from .idx import load_fashion_mnist, load_mnist, read_idx
 from .tabular import TabularPreprocessor, TargetEncoder, load_csv, read_csv
 
 __all__ = [
@@ -8,7 +9,10 @@ __all__ = [
     "TargetEncoder",
     "load_csv",
     "load_digits",
+    "load_fashion_mnist",
     "load_iris",
+    "load_mnist",
     "read_csv",
+    "read_idx",
     "train_test_split",
 ]
