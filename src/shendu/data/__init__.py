@@ -51,7 +51,8 @@ class Dataset:
         sizes = {len(a) for a in leaves}
         if len(sizes) != 1:
             raise ValueError(
-                f"Dataset: all arrays need the same number of samples. Received sizes {sorted(sizes)}"
+                "Dataset: all arrays need the same number of samples. "
+                f"Received sizes {sorted(sizes)}"
             )
         self.n = sizes.pop()
         self.batch_size, self._shuffle, self.seed = batch_size, shuffle, seed
