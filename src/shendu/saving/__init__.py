@@ -229,6 +229,19 @@ def _restore_optimizer(model, tensors, path):
             f"{path}: the optimizer state does not match the model's variables "
             f"(expected {len(expected)} entries, found {len(state)})"
         )
+    for key, arr in expected.items():
+        if np.size(state[key]) != np.size(arr) or (
+            np.ndim(arr) > 0 and np.shape(state[key]) != np.shape(arr)
+        ):
+            raise ModelFileError(
+                f"{path}: optimizer state {key!r} expected shape {np.shape(arr)}. "
+                f"Received: shape {np.shape(state[key])}"
+            )
+        if np.asarray(state[key]).dtype != np.asarray(arr).dtype:
+            raise ModelFileError(
+                f"{path}: optimizer state {key!r} expected dtype {np.asarray(arr).dtype}. "
+                f"Received: dtype {np.asarray(state[key]).dtype}"
+            )
     opt.set_state(state)
 
 
