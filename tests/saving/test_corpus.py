@@ -248,8 +248,19 @@ def _weights_file(good, **changes):
     return _with_weights(good, st.save(tensors))
 
 
+def _optimizer_state_transposed(good):
+    """Optimizer slots of the wrong shape (an atheris finding: a plain ValueError escaped)."""
+    import safetensors.numpy as st
+
+    tensors = dict(st.load(good["model.safetensors"]))
+    key = next(k for k in tensors if k.startswith("optimizer/") and tensors[k].ndim == 2)
+    tensors[key] = np.ascontiguousarray(tensors[key].T)
+    return _with_weights(good, st.save(tensors))
+
+
 CASES.update(
     {
+        "optimizer slot of the wrong shape": _optimizer_state_transposed,
         "weight shape mismatch": lambda g: _weights_file(
             g, **{"w0000:d/kernel": np.zeros((4, 2), np.float32)}
         ),
