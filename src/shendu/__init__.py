@@ -7,6 +7,7 @@ from . import (
     constraints,
     data,
     datasets,
+    distributed,
     initializers,
     layers,
     losses,

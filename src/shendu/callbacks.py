@@ -448,6 +448,7 @@ def training_state(model, finished_epoch, exclude=None):
         "layer_rngs": {k: g.bit_generator.state for k, g in generators.items()},
         "callbacks": [cb.get_state() for cb in others],
         "learning_rate": lr if isinstance(lr, float) else None,
+        "data_parallel_seed": getattr(model, "_dp_seed", None),
     }
 
 
@@ -525,3 +526,7 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.path):
             os.remove(self.path)
+
+
+#: Callbacks that write files: under data parallel training only rank 0 runs them.
+FILE_WRITING = (ModelCheckpoint, CSVLogger, BackupAndRestore)

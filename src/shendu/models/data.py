@@ -137,6 +137,37 @@ class ArrayBatches:
             yield take(self.x, idx), take(self.y, idx), take(self.sw, idx)
 
 
+class ShardedBatches(ArrayBatches):
+    """Data parallel batches: every global batch of ``size * batch_size`` samples (from one
+    permutation per epoch, drawn from a seed all ranks share) is cut into one disjoint slice
+    per rank. The last partial global batch is dropped so all ranks take the same steps."""
+
+    def __init__(self, x, y, sw, n, batch_size, shuffle, rank, size, seed):
+        super().__init__(x, y, sw, n, batch_size, shuffle)
+        self.rank, self.size, self.seed = rank, size, seed
+        self.global_batch = batch_size * size
+        self.steps = n // self.global_batch
+        if self.steps == 0:
+            raise ValueError(
+                f"Data parallel fit: {n} samples are fewer than one global batch of "
+                f"{self.global_batch} ({size} ranks x batch_size {batch_size})"
+            )
+        self.current_epoch = 0  # set by fit: the permutation depends on (seed, epoch)
+
+    def epoch(self, rng=None):
+        order = (
+            np.random.default_rng([self.seed, self.current_epoch]).permutation(self.n)
+            if self.shuffle
+            else np.arange(self.n)
+        )
+        b = self.batch_size
+        for k in range(self.steps):
+            idx = order[
+                k * self.global_batch + self.rank * b : k * self.global_batch + (self.rank + 1) * b
+            ]
+            yield take(self.x, idx), take(self.y, idx), take(self.sw, idx)
+
+
 class StreamBatches:
     """Batches from an iterable (a generator, a Dataset, a list of tuples)."""
 

@@ -9,6 +9,8 @@ keeps working.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from .. import backend
@@ -51,12 +53,18 @@ class Trainer:
         steps_per_execution=1,
         jit_compile="auto",
         auto_scale_loss=True,
+        distribute=None,
     ):
         """Configure training: optimizer, loss(es), loss weights and metrics.
 
         ``loss`` and ``metrics`` may be given per output as lists or dicts keyed by
         output name. Unknown names raise with the nearest valid name.
         """
+        if distribute not in (None, "mpi"):
+            raise ValueError(
+                f"compile: `distribute` must be None or 'mpi'. Received: distribute={distribute!r}"
+            )
+        self._distribute = distribute
         optimizer = optimizers_mod.get(optimizer)
         names = self._output_names_for_compile()
         self._losses_per_output = self._per_output(loss, names, "loss", losses_mod.get)
@@ -371,9 +379,20 @@ class Trainer:
             y, y_val = data_mod.split_tail(y_arr, n_train)
             sample_weight, sw_val = data_mod.split_tail(sw_arr, n_train)
             validation_data = (x_val, y_val, sw_val)
-        train = self._make_batches(
-            x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight
-        )
+        dist = self._distributed_setup() if getattr(self, "_distribute", None) else None
+        if dist is not None:
+            train = self._sharded_batches(
+                x, y, sample_weight, batch_size, shuffle, class_weight, dist
+            )
+            if not dist.is_main():
+                verbose = 0
+                callbacks = [
+                    c for c in (callbacks or []) if not isinstance(c, callbacks_mod.FILE_WRITING)
+                ]
+        else:
+            train = self._make_batches(
+                x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight
+            )
         val = None
         if validation_data is not None:
             vx, vy, vsw = (
@@ -398,17 +417,22 @@ class Trainer:
         self.stop_training = False
         self.history = history
         variables = self.trainable_weights
-        if variables and sum(v.size for v in variables) / len(variables) < FLAT_MEAN_SIZE:
+        if dist is not None or (
+            variables and sum(v.size for v in variables) / len(variables) < FLAT_MEAN_SIZE
+        ):
             self.optimizer.use_flat_buffer(variables)
         self._fit_callbacks = cbs
         self._resume_from_epoch = None
         cb.on_train_begin()
+        if dist is not None:
+            initial_epoch = self._distributed_start(dist, initial_epoch)
         if self._resume_from_epoch is not None:  # set by BackupAndRestore
             initial_epoch = self._resume_from_epoch
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cb.on_epoch_begin(epoch)
+            train.current_epoch = epoch
             step = 0
             for batch in train.epoch():
                 cb.on_train_batch_begin(step)
@@ -422,17 +446,62 @@ class Trainer:
             if step == 0:
                 raise ValueError("fit: the training data produced no batches")
             epoch_logs = self._metrics_result_or_logs(logs)
+            if dist is not None and set(epoch_logs) <= {m.name for m in self.metrics}:
+                epoch_logs = dist.reduce_metrics(self.metrics)  # global, the same on all ranks
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_batches(val)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cb.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
+            if dist is not None:
+                dist.barrier()  # rank 0 may have written files
+                if os.environ.get("SHENDU_DISTRIBUTED_DEBUG"):
+                    dist.check_identical(self)
             if self.stop_training:
                 break
         if self.optimizer is not None:
             self.optimizer.finalize_variable_values(self.trainable_weights)
+            self.optimizer._grad_reducer = None
         cb.on_train_end(logs)
         return history
+
+    # ------------------------------------------------------------------ data parallel
+    def _distributed_setup(self):
+        from .. import distributed
+
+        distributed.init()
+        return distributed
+
+    def _sharded_batches(self, x, y, sample_weight, batch_size, shuffle, class_weight, dist):
+        if not (data_mod.is_array_like(x) and data_mod.is_array_like(y)):
+            raise ValueError("Data parallel fit (distribute='mpi') needs array inputs")
+        x, y, sw, n = data_mod.prepare(x, y, sample_weight)
+        if class_weight is not None:
+            sw = _class_weight_to_sample_weight(class_weight, y, sw)
+        if not self.built:
+            with no_grad():
+                self(data_mod.take(x, slice(0, 1)))
+        dist.check_consistency(self)
+        if getattr(self, "_dp_seed", None) is None:  # kept (and saved) so a resume reshuffles
+            self._dp_seed = dist.shared_seed()  # exactly as the interrupted run would
+        return data_mod.ShardedBatches(
+            x, y, sw, n, batch_size or 32, shuffle, dist.rank(), dist.size(), self._dp_seed
+        )
+
+    def _distributed_start(self, dist, initial_epoch):
+        """After on_train_begin (rank 0 may have restored a backup): everyone takes rank 0's
+        weights, optimizer state and starting epoch; gradients are averaged from now on."""
+        self.optimizer.build(self.trainable_weights)
+        dist.broadcast_variables(self)
+        start = np.array(
+            [self._resume_from_epoch if self._resume_from_epoch is not None else initial_epoch],
+            dtype=np.int64,
+        )
+        dist.broadcast_(start)
+        if self._resume_from_epoch is not None or int(start[0]) != initial_epoch:
+            self._resume_from_epoch = int(start[0])
+        self.optimizer._grad_reducer = dist.allreduce_mean_
+        return int(start[0])
 
     # ------------------------------------------------------------------ evaluate / predict
     def _on_device(self, batch):

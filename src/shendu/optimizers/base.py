@@ -88,6 +88,8 @@ class Optimizer:
         self._exclude_names: tuple = ()
         self._flat = None
         self._flat_slots = None
+        # data parallel: averages gradients over ranks in place, set by fit (distribute="mpi")
+        self._grad_reducer = None
         self.built = False
         # PyTorch style: the variables that step() updates (slots are made at the first step)
         self._params = list(params) if params is not None else []
@@ -234,6 +236,8 @@ class Optimizer:
     def _apply_flat(self):
         flat = self._flat
         g = flat.gather_grads()
+        if self._grad_reducer is not None:
+            self._grad_reducer(g)
         if self.clipnorm:
             norms = flat.segment_norms(g)
             scale = self.clipnorm / backend.array_module(g).maximum(norms, self.clipnorm)
@@ -291,6 +295,8 @@ class Optimizer:
             pairs.append((g, v))
         if not pairs:
             return
+        if self._grad_reducer is not None:  # per-variable fallback: one allreduce each
+            pairs = [(self._grad_reducer(np.array(g, copy=True)), v) for g, v in pairs]
         self.build([v for _, v in pairs])
         grads = self._clip([g for g, _ in pairs])
         lr = self.learning_rate

@@ -166,6 +166,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     prep = config.get("preprocessing")
     if prep is not None:
         model.preprocessing = prep
+    state = config.get("training_state") or {}
+    if isinstance(state.get("data_parallel_seed"), int):
+        model._dp_seed = state["data_parallel_seed"]
     return model
 
 
