@@ -62,7 +62,19 @@ def init():
         _COMM = MPI.COMM_WORLD
         if _COMM.Get_size() > 1:
             _install_excepthook()
+            _share_cores(MPI)
     return _COMM
+
+
+def _share_cores(MPI):  # noqa: N803 - the mpi4py module
+    """Give each rank on a machine its share of the cores for BLAS (threadpoolctl), so that
+    ranks do not oversubscribe the machine. Without threadpoolctl the BLAS default stays."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    local = _COMM.Split_type(MPI.COMM_TYPE_SHARED).Get_size()
+    threadpool_limits(max(1, (os.cpu_count() or 1) // local), user_api="blas")
 
 
 def rank() -> int:
