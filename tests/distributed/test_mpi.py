@@ -43,6 +43,15 @@ if args.get("kill_on") is not None and shendu.distributed.rank() == args["kill_o
     import signal
     os.kill(os.getpid(), signal.SIGKILL)
 cbs = []
+if args.get("stall_rank") is not None and shendu.distributed.rank() == args["stall_rank"]:
+    import time
+
+    class Stall(shendu.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if batch == 1 and self.model.history.epoch == []:
+                time.sleep(args["stall_s"])
+
+    cbs.append(Stall())
 if args.get("checkpoint"):
     cbs.append(shendu.callbacks.ModelCheckpoint(args["checkpoint"], monitor="loss"))
 model.fit(x, y, batch_size=args["batch"], epochs=args["epochs"], shuffle=args.get("shuffle", False),
@@ -162,3 +171,16 @@ def test_consistency_check_fires_on_a_mismatched_model(tmp_path):
     )
     assert r.returncode != 0
     assert "rank(s) [1] run a different model" in r.stderr
+
+
+def test_a_waiting_rank_names_the_missing_ranks(tmp_path):
+    r, results = _run(
+        tmp_path,
+        {"opt": "sgd", "mpi": True, "batch": 8, "epochs": 1, "stall_rank": 1, "stall_s": 4},
+        n=2,
+        timeout=60,
+        env={"SHENDU_WAIT_WARNING_S": "1"},
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "rank 0 has waited 1 s in the gradient allreduce; missing: rank(s) [1]" in r.stderr
+    assert len({d["digest"] for d in results}) == 1

@@ -35,7 +35,9 @@ import numpy as np
 
 _COMM = None
 _LAUNCHER_VARS = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID", "PMIX_RANK")
-WAIT_WARNING_S = 60.0
+WAIT_WARNING_S = float(os.environ.get("SHENDU_WAIT_WARNING_S", 60.0))
+_ARRIVAL_TAG = 7077
+_step = [0]
 
 
 def launched_by_mpi() -> bool:
@@ -109,17 +111,27 @@ def _install_excepthook():
     sys.excepthook = abort
 
 
-def _wait(request, what):
-    """Wait for a non-blocking collective, warning once if it takes over a minute."""
+def _wait(request, what, arrivals=None):
+    """Wait for a non-blocking collective, warning once after WAIT_WARNING_S seconds.
+
+    ``arrivals`` (rank 0 only): per-rank receive requests of the ranks' arrival notes for
+    this collective; the warning names the ranks whose note has not come.
+    """
     start = time.monotonic()
     warned = False
     while not request.Test():
         if not warned and time.monotonic() - start > WAIT_WARNING_S:
-            warnings.warn(
+            missing = ""
+            if arrivals:
+                absent = [r for r, req in arrivals.items() if not req.Test()]
+                missing = f"; missing: rank(s) {absent}" if absent else ""
+            message = (
                 f"shendu.distributed: rank {_COMM.Get_rank()} has waited "
-                f"{WAIT_WARNING_S:.0f} s in {what}: another rank is missing or stuck",
-                stacklevel=2,
+                f"{WAIT_WARNING_S:.0f} s in {what}{missing}"
             )
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
+            sys.stderr.write(message + "\n")
+            sys.stderr.flush()
             warned = True
         time.sleep(0.0005)
 
@@ -131,7 +143,21 @@ def allreduce_mean_(buffer: np.ndarray) -> np.ndarray:
     if n == 1:
         return buffer
     MPI = _mpi()
-    _wait(comm.Iallreduce(MPI.IN_PLACE, buffer, op=MPI.SUM), "the gradient allreduce")
+    # Arrival notes: every rank tells rank 0 it reached this step's allreduce, so that a
+    # rank 0 left waiting can name the ranks that never came.
+    _step[0] += 1
+    note = np.array([_step[0]], dtype=np.int64)
+    if comm.Get_rank() == 0:
+        boxes = {r: np.empty(1, dtype=np.int64) for r in range(1, n)}
+        arrivals = {r: comm.Irecv(boxes[r], source=r, tag=_ARRIVAL_TAG) for r in boxes}
+        _wait(
+            comm.Iallreduce(MPI.IN_PLACE, buffer, op=MPI.SUM), "the gradient allreduce", arrivals
+        )
+        MPI.Request.Waitall(list(arrivals.values()))
+    else:
+        sent = comm.Isend(note, dest=0, tag=_ARRIVAL_TAG)
+        _wait(comm.Iallreduce(MPI.IN_PLACE, buffer, op=MPI.SUM), "the gradient allreduce")
+        sent.Wait()
     buffer /= n
     return buffer
 
