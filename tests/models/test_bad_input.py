@@ -191,3 +191,13 @@ def test_bad_input_raises_before_any_weight_changes(name, action, exc, message):
 
 def test_at_least_20_cases():
     assert len(CASES) >= 20
+
+
+def test_nan_in_x_is_allowed_when_a_layer_imputes_it():
+    norm = shendu.layers.Normalization(impute_nan=True)
+    x = np.where(X > 1.5, np.nan, X)
+    norm.adapt(x)
+    m = Sequential([layers.Input((4,)), norm, layers.Dense(3, activation="softmax")])
+    m.compile("adam", "categorical_crossentropy")
+    h = m.fit(x, Y_HOT, epochs=2, verbose=0)
+    assert np.isfinite(h.history["loss"]).all()

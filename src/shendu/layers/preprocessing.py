@@ -36,6 +36,7 @@ class Normalization(Layer):
     ):
         super().__init__(**kwargs)
         self.axis, self.invert, self.impute_nan = axis, invert, impute_nan
+        self.accepts_nan = impute_nan  # fit then lets NaN through to this layer
         self.mean = None if mean is None else np.asarray(mean, dtype=self.dtype)
         self.variance = None if variance is None else np.asarray(variance, dtype=self.dtype)
 

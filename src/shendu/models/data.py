@@ -76,9 +76,9 @@ def to_array(x, name, check_finite=True):
     return a
 
 
-def prepare(x, y=None, sample_weight=None, check_finite=True):
+def prepare(x, y=None, sample_weight=None, check_finite=True, nan_in_x=False):
     """Validate and convert arrays; returns (x, y, sample_weight, n_samples)."""
-    x = _map(x, lambda a: to_array(a, "x", check_finite))
+    x = _map(x, lambda a: to_array(a, "x", check_finite and not nan_in_x))
     y = _map(y, lambda a: to_array(a, "y", check_finite))
     sw = _map(sample_weight, lambda a: to_array(a, "sample_weight", check_finite))
     sizes = {}

@@ -299,6 +299,11 @@ class Trainer:
         return self(x, training=False)
 
     # ------------------------------------------------------------------ data
+    def _accepts_nan(self):
+        """True when a layer of the model handles missing values itself (e.g.
+        ``Normalization(impute_nan=True)``): then NaN in ``x`` is not an error."""
+        return any(getattr(layer, "accepts_nan", False) for layer in self._flatten_layers())
+
     def _require_compiled(self, what):
         if not self.compiled:
             raise RuntimeError(
@@ -312,7 +317,8 @@ class Trainer:
         if data_mod.is_array_like(x) and data_mod.is_array_like(y):
             if x is None:
                 raise ValueError("Expected input data `x`. Received: x=None")
-            x, y, sw, n = data_mod.prepare(x, y, sample_weight, check_finite)
+            x, y, sw, n = data_mod.prepare(x, y, sample_weight, check_finite,
+                                           nan_in_x=self._accepts_nan())
             if class_weight is not None:
                 sw = _class_weight_to_sample_weight(class_weight, y, sw)
             if batch_size is None:
