@@ -317,8 +317,9 @@ class Trainer:
         if data_mod.is_array_like(x) and data_mod.is_array_like(y):
             if x is None:
                 raise ValueError("Expected input data `x`. Received: x=None")
-            x, y, sw, n = data_mod.prepare(x, y, sample_weight, check_finite,
-                                           nan_in_x=self._accepts_nan())
+            x, y, sw, n = data_mod.prepare(
+                x, y, sample_weight, check_finite, nan_in_x=self._accepts_nan()
+            )
             if class_weight is not None:
                 sw = _class_weight_to_sample_weight(class_weight, y, sw)
             if batch_size is None:

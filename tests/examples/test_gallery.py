@@ -1,0 +1,38 @@
+"""Each example runs (reduced with --quick) in a subprocess and beats a threshold that its
+full run beats by a margin."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+
+CASES = [
+    ("digits_cnn_augmentation.py", "test_accuracy", lambda v: v >= 0.8),
+    ("text_bilstm.py", "test_accuracy", lambda v: v >= 0.9),
+    ("tabular_missing_imbalanced.py", "auc", lambda v: v >= 0.9),
+    ("multilabel_multitask.py", "mean_label_accuracy", lambda v: v >= 0.9),
+    ("generative_vae_gan.py", "vae_ratio", lambda v: v < 0.9),
+    ("generative_vae_gan.py", "gan_modes", lambda v: v >= 6),
+    ("uncertainty_mc_dropout.py", "coverage_90", lambda v: 0.75 <= v <= 1.0),
+    ("autoencoder_2d.py", "centroid_accuracy", lambda v: v >= 0.35),
+    ("overfitting.py", "plain_overfit", lambda v: v > 0.03),
+]
+
+
+@pytest.mark.parametrize("script,key,check", CASES, ids=[f"{c[0]}:{c[1]}" for c in CASES])
+def test_example(script, key, check):
+    if script == "tabular_missing_imbalanced.py":
+        pytest.importorskip("sklearn")
+    r = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    value = float(re.search(rf"{key}=([-0-9.]+)", r.stdout).group(1))
+    assert check(value), f"{key}={value}\n{r.stdout}"
