@@ -79,7 +79,7 @@ disc = shendu.Sequential(
 g_opt = shendu.optimizers.Adam(1e-3, beta_1=0.5, params=gen.trainable_weights)
 d_opt = shendu.optimizers.Adam(1e-3, beta_1=0.5, params=disc.trainable_weights)
 ones, zeros = np.ones((128, 1), "float32"), np.zeros((128, 1), "float32")
-for step in range(600 if args.quick else 4000):
+for _ in range(600 if args.quick else 4000):
     noise = rng.standard_normal((128, 4)).astype("float32")
     d_opt.zero_grad()
     fake = gen(noise).detach()
