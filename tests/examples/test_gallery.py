@@ -20,13 +20,20 @@ CASES = [
     ("uncertainty_mc_dropout.py", "coverage_90", lambda v: 0.75 <= v <= 1.0),
     ("autoencoder_2d.py", "centroid_accuracy", lambda v: v >= 0.35),
     ("overfitting.py", "plain_overfit", lambda v: v > 0.03),
+    ("timeseries_lstm.py", "mae_ratio", lambda v: v < 0.85),
+    ("graph_convolution.py", "accuracy", lambda v: v >= 0.8),
 ]
 
 
 @pytest.mark.parametrize("script,key,check", CASES, ids=[f"{c[0]}:{c[1]}" for c in CASES])
 def test_example(script, key, check):
-    if script == "tabular_missing_imbalanced.py":
-        pytest.importorskip("sklearn")
+    needs = {
+        "tabular_missing_imbalanced.py": "sklearn",
+        "timeseries_lstm.py": "statsmodels",
+        "graph_convolution.py": "networkx",
+    }
+    if script in needs:
+        pytest.importorskip(needs[script])
     r = subprocess.run(
         [sys.executable, os.path.join(ROOT, "examples", script), "--quick"],
         capture_output=True,
