@@ -135,8 +135,10 @@ class Layer:
         trainable: whether the layer's weights are updated by training.
         name: unique name (derived from the class name when omitted).
         dtype: the variables' dtype (the default float dtype when omitted).
-        input_shape / input_dim / batch_input_shape: the input shape without the
-            batch axis, so a Sequential model can build before seeing data.
+
+    Keyword arguments ``input_shape``, ``input_dim`` and ``batch_input_shape`` give the
+    input shape (without the batch axis) so that a Sequential model can build before it
+    sees data.
     """
 
     _call_has_training = None

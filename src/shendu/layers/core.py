@@ -24,9 +24,14 @@ class Dense(Layer):
     Args:
         units: output size.
         activation: a name ('relu', 'softmax', ...) or a callable; None is linear.
-        use_bias, kernel_initializer ('glorot_uniform'), bias_initializer ('zeros'),
-        kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-        bias_constraint: as in Keras.
+        use_bias: whether to add a bias vector.
+        kernel_initializer: initializer of the kernel ('glorot_uniform').
+        bias_initializer: initializer of the bias ('zeros').
+        kernel_regularizer: penalty on the kernel added to the loss.
+        bias_regularizer: penalty on the bias.
+        activity_regularizer: penalty on the output.
+        kernel_constraint: projection applied to the kernel after each update.
+        bias_constraint: projection applied to the bias.
 
     Input shape: (batch, ..., input_dim).  Output shape: (batch, ..., units).
 
