@@ -33,3 +33,11 @@ def test_gallery_lists_every_example():
     for name in os.listdir(os.path.join(ROOT, "examples")):
         if name.endswith(".py"):
             assert f"`{name}`" in gallery, name
+
+
+def test_gallery_page_is_generated_from_the_examples():
+    sys.path.insert(0, os.path.join(ROOT, "docs"))
+    import gen_gallery
+
+    with open(os.path.join(ROOT, "docs", "gallery.md")) as f:
+        assert f.read() == gen_gallery.render(), "run: python docs/gen_gallery.py"

@@ -22,6 +22,7 @@ CASES = [
     ("overfitting.py", "plain_overfit", lambda v: v > 0.03),
     ("timeseries_lstm.py", "mae_ratio", lambda v: v < 0.85),
     ("graph_convolution.py", "accuracy", lambda v: v >= 0.8),
+    ("reinforcement_dqn.py", "average_return", lambda v: v >= 60),
 ]
 
 
@@ -31,6 +32,7 @@ def test_example(script, key, check):
         "tabular_missing_imbalanced.py": "sklearn",
         "timeseries_lstm.py": "statsmodels",
         "graph_convolution.py": "networkx",
+        "reinforcement_dqn.py": "gymnasium",
     }
     if script in needs:
         pytest.importorskip(needs[script])
