@@ -24,6 +24,9 @@ def render():
         parts = [p.replace("\n", " ") for p in doc.split("\n\n")]
         body = [re.sub(r"\[(--[^\]]+)\]", r"`[\1]`", p) for p in parts]
         lines += [f"## `{name}`", ""] + [p + "\n" for p in body]
+        figure = os.path.join("gallery", name[:-3] + ".png")
+        if os.path.exists(os.path.join(ROOT, "docs", figure)):
+            lines += [f"![{name} figure]({figure})", ""]
     return "\n".join(lines)
 
 
