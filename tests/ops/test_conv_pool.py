@@ -205,3 +205,23 @@ def test_torch_oracle_conv_pool():
         rtol=1e-4,
         atol=1e-4,
     )
+
+
+def test_conv_with_fused_bias():
+    x = RNG.standard_normal((2, 5, 5, 3))
+    w = RNG.standard_normal((3, 3, 3, 4))
+    b = RNG.standard_normal(4)
+    np.testing.assert_allclose(
+        ops.conv(x, w, bias=b).numpy(), ops.conv(x, w).numpy() + b, atol=1e-12
+    )
+    assert gradcheck(lambda a, k, c: ops.conv(a, k, 1, "same", bias=c), (x, w, b))
+    xc = np.moveaxis(x, -1, 1)
+    np.testing.assert_allclose(
+        ops.conv(xc, w, data_format="channels_first", bias=b).numpy(),
+        np.moveaxis(ops.conv(x, w).numpy() + b, -1, 1),
+        atol=1e-12,
+    )
+    x1 = RNG.standard_normal((2, 6, 3))
+    assert gradcheck(
+        lambda a, k, c: ops.conv(a, k, bias=c), (x1, RNG.standard_normal((3, 3, 4)), b)
+    )

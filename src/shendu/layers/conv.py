@@ -138,7 +138,16 @@ class BaseConv(Layer):
                 self.dilation_rate,
             )
         else:
-            y = ops.conv(inputs, self.kernel, self.strides, self.padding, fmt, self.dilation_rate)
+            y = ops.conv(
+                inputs,
+                self.kernel,
+                self.strides,
+                self.padding,
+                fmt,
+                self.dilation_rate,
+                bias=self.bias,
+            )
+            return self.activation(y) if self.activation is not activations.linear else y
         return self._add_bias_activate(y)
 
     def get_config(self):

@@ -93,7 +93,7 @@ class Conv2D(Function):
         self.strides, self.padding = strides, padding
         self.dilation, self.groups = dilation, groups
 
-    def forward(self, x, w):
+    def forward(self, x, w, b=None):
         xp_ = backend.array_module(x, w)
         kh, kw, cin_g, cout = w.shape
         if x.shape[-1] != cin_g * self.groups:
@@ -114,6 +114,8 @@ class Conv2D(Function):
             cols = win.reshape(n, oh, ow, kh, kw, g, cin_g)
             y = xp_.einsum("nhwijgc,ijcgo->nhwgo", cols, wg, optimize=True)
             y = y.reshape(n, oh, ow, cout)
+        if b is not None:
+            y += b  # the bias, fused: its gradient is one column sum in backward
         if self.recording:
             self.cols, self.w, self.xpad_shape, self.x_shape = cols, w, xpad.shape, x.shape
         return y
@@ -134,7 +136,9 @@ class Conv2D(Function):
         w = self.w
         kh, kw, cin_g, cout = w.shape
         n, oh, ow, _ = gy.shape
-        nx, nw = self.needs_input_grad
+        nx, nw = self.needs_input_grad[:2]
+        has_b = len(self.needs_input_grad) > 2
+        gb = gy.reshape(-1, cout).sum(axis=0) if has_b and self.needs_input_grad[2] else None
         g = self.groups
         gx = gw = None
         if g == 1:
@@ -142,7 +146,8 @@ class Conv2D(Function):
             if nw:
                 gw = (self.cols.T @ g2).reshape(w.shape)
             if nx:
-                return self._input_grad_by_position(xp_, g2, w, (n, oh, ow)), gw
+                gx = self._input_grad_by_position(xp_, g2, w, (n, oh, ow))
+            return (gx, gw, gb) if has_b else (gx, gw)
         else:
             wg = w.reshape(kh, kw, cin_g, g, cout // g)
             gyg = gy.reshape(n, oh, ow, g, cout // g)
@@ -156,7 +161,7 @@ class Conv2D(Function):
             gxp = _col2im(xp_, gcols, self.xpad_shape, (kh, kw), self.strides, self.dilation)
             (t, b), (l, r) = self.pads
             gx = gxp[:, t : gxp.shape[1] - b, l : gxp.shape[2] - r, :]
-        return gx, gw
+        return (gx, gw, gb) if has_b else (gx, gw)
 
 
 def _crop_pads(gxp, pads):
@@ -203,10 +208,11 @@ def _from_channels_last(y, data_format, rank):
     return y
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, bias=None):
     """N-D convolution (1-D and 2-D), kernel shape (*window, C_in / groups, C_out).
 
-    ``groups`` is inferred from C_in / kernel.shape[-2], as in Keras.
+    ``groups`` is inferred from C_in / kernel.shape[-2], as in Keras. ``bias`` (C_out,) is a
+    shendu addition: added inside the same node (channels_last only).
     """
     rank = as_tensor(inputs).ndim - 2
     if rank not in (1, 2):
@@ -232,11 +238,20 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         if pad == "causal":
             x2 = _causal_pad(x2, k.shape[0], d[0])
             pad = "valid"
-        y = Conv2D(s2, pad, d2, groups).apply(x2, k2)
+        y = Conv2D(s2, pad, d2, groups).apply(*_with_bias(x2, k2, bias, data_format))
         y = reshape(y, (y.shape[0],) + y.shape[2:])
     else:
-        y = Conv2D(s, pad, d, groups).apply(x, k)
-    return _from_channels_last(y, data_format, rank)
+        y = Conv2D(s, pad, d, groups).apply(*_with_bias(x, k, bias, data_format))
+    y = _from_channels_last(y, data_format, rank)
+    if bias is not None and data_format == "channels_first":
+        y = y + reshape(as_tensor(bias), (-1,) + (1,) * rank)
+    return y
+
+
+def _with_bias(x, k, bias, data_format):
+    if bias is None or data_format == "channels_first":
+        return (x, k)
+    return (x, k, bias)
 
 
 def _causal_pad(x2, k, d):
@@ -370,34 +385,38 @@ def conv_transpose(
 class Pool2D(Function):
     """Max or average pooling over windows, channels_last.
 
-    max: the gradient goes to the maximal entry of each window (for non-overlapping
-    windows, the fast path, it is shared equally among tied maxima; otherwise the first
-    maximum takes it); average: gy / count spread over each window ('same' counts only
-    real entries).
+    max: the gradient goes to the first maximal entry of each window; average: gy / count
+    spread over each window ('same' counts only real entries). Non-overlapping windows
+    (stride == pool, valid padding) take a fast path of strided views, no copies.
     """
 
     def __init__(self, mode, pool, strides, padding):
         self.mode, self.pool, self.strides, self.padding = mode, pool, strides, padding
 
-    def _tiles(self, x):
-        """Non-overlapping windows (stride == pool, valid padding) as a reshape, no copy."""
+    def _offsets(self, x):
+        """For non-overlapping windows (stride == pool, valid padding): one strided view
+        per position in the window, each of the output's shape (no copies)."""
         (ph, pw), (n, h, w, c) = self.pool, x.shape
         oh, ow = h // ph, w // pw
-        return x[:, : oh * ph, : ow * pw].reshape(n, oh, ph, ow, pw, c)
+        return [x[:, i : oh * ph : ph, j : ow * pw : pw] for i in range(ph) for j in range(pw)]
 
     def forward(self, x):
         xp_ = backend.array_module(x)
         self.fast = self.strides == self.pool and self.padding == "valid"
         if self.fast:
-            tiles = self._tiles(x)
+            views = self._offsets(x)
             self.x_shape = x.shape
-            if self.mode == "max":
-                y = tiles.max(axis=(2, 4))
-                if self.recording:
-                    mask = tiles == y[:, :, None, :, None, :]
-                    self.weights = mask / mask.sum(axis=(2, 4), keepdims=True).astype(x.dtype)
-                return y
-            return tiles.mean(axis=(2, 4), dtype=x.dtype)
+            y = views[0].copy()
+            for v in views[1:]:
+                if self.mode == "max":
+                    xp_.maximum(y, v, out=y)
+                else:
+                    y += v
+            if self.mode != "max":
+                y /= len(views)
+            elif self.recording:
+                self.x, self.y = x, y
+            return y
         self.pads = _pads(x.shape[1:3], self.pool, self.strides, (1, 1), self.padding)
         fill = -np.inf if self.mode == "max" else 0.0
         xpad = _pad_input(xp_, x, self.pads, fill)
@@ -420,17 +439,20 @@ class Pool2D(Function):
         return (y / counts).astype(x.dtype, copy=False)
 
     def _fast_backward(self, xp_, gy):
-        (ph, pw) = self.pool
-        n, oh, ow, c = gy.shape
-        g = gy[:, :, None, :, None, :]
-        if self.mode == "max":
-            tiles = (g * self.weights).astype(gy.dtype, copy=False)
-        else:
-            tiles = xp_.broadcast_to(g / (ph * pw), (n, oh, ph, ow, pw, c)).astype(gy.dtype)
-        if self.x_shape[1] == oh * ph and self.x_shape[2] == ow * pw:
-            return tiles.reshape(self.x_shape)
+        """max: each window's gradient goes to its first maximal entry; average: spread."""
         gx = xp_.zeros(self.x_shape, dtype=gy.dtype)
-        gx[:, : oh * ph, : ow * pw] = tiles.reshape(n, oh * ph, ow * pw, c)
+        grads = self._offsets(gx)
+        if self.mode == "max":
+            taken = xp_.zeros(gy.shape, dtype=bool)
+            for v, g in zip(self._offsets(self.x), grads):
+                hit = v == self.y
+                hit &= ~taken
+                taken |= hit
+                xp_.multiply(gy, hit, out=g)
+        else:
+            share = gy / len(grads)
+            for g in grads:
+                g[...] = share
         return gx
 
     def backward(self, gy):
