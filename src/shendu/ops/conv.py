@@ -396,7 +396,7 @@ class Pool2D(Function):
     def _offsets(self, x):
         """For non-overlapping windows (stride == pool, valid padding): one strided view
         per position in the window, each of the output's shape (no copies)."""
-        (ph, pw), (n, h, w, c) = self.pool, x.shape
+        (ph, pw), (h, w) = self.pool, x.shape[1:3]
         oh, ow = h // ph, w // pw
         return [x[:, i : oh * ph : ph, j : ow * pw : pw] for i in range(ph) for j in range(pw)]
 
