@@ -147,10 +147,12 @@ def _layer_table():
         obj = getattr(module, name)
         if isinstance(obj, type) and issubclass(obj, _Layer):
             table[name] = obj
-    from ..models import Model, Sequential
-
-    table.update({"Model": Model, "Functional": Model, "Sequential": Sequential})
+    table.update(MODEL_CLASSES)  # filled by shendu.models (layers never import models)
     return table
+
+
+#: Model classes that configs may name, registered by the models package when it loads.
+MODEL_CLASSES: dict = {}
 
 
 def deserialize(config, custom_objects=None):
