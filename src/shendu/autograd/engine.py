@@ -82,27 +82,15 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     ready = []
 
     def deliver(x, g):
-        if capture is None:  # the usual case: accumulate into leaves and node slots
-            c = x.creator
-            if c is None:
-                _accumulate_leaf(x, g, given_to_leaf, create_graph)
-                return
-            slot = slots.get(c)
-            if slot is None:
-                slot = slots[c] = [None] * c.n_outputs
-            i = x.output_index
-            slot[i] = g if slot[i] is None else slot[i] + g
-            return
-        if id(x) in capture:
+        """Add ``g`` to x's gradient: a leaf's .grad (or the captured dict of grad()),
+        or the slot of the node that made x."""
+        if capture is not None and id(x) in capture:
             prev = captured.get(id(x))
             captured[id(x)] = g if prev is None else prev + g
-            if x.creator is None:
-                return
         c = x.creator
         if c is None:
-            if capture is not None:
-                return
-            _accumulate_leaf(x, g, given_to_leaf, create_graph)
+            if capture is None:
+                _accumulate_leaf(x, g, given_to_leaf, create_graph)
             return
         slot = slots.get(c)
         if slot is None:

@@ -23,6 +23,14 @@ from .shape import reshape
 EPSILON = 1e-7
 
 
+def _log_softmax_array(xp, z, axis=-1):
+    """log softmax(z) = (z - max) - log sum exp(z - max); finite for logits of any size."""
+    m = z.max(axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    s = z - m
+    return s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+
+
 def _softmax_array(xp, x, axis):
     m = x.max(axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
@@ -57,13 +65,8 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        xp = backend.array_module(x)
-        m = x.max(axis=self.axis, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        s = x - m
-        y = s - xp.log(xp.exp(s).sum(axis=self.axis, keepdims=True))
-        self.y = y
-        return y
+        self.y = _log_softmax_array(backend.array_module(x), x, self.axis)
+        return self.y
 
     def backward(self, gy):
         xp = backend.array_module(gy)
@@ -100,12 +103,7 @@ class SoftmaxCrossEntropy(Function):
     """
 
     def forward(self, t, z):
-        xp = backend.array_module(z)
-        m = z.max(axis=-1, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        s = z - m
-        lse = xp.log(xp.exp(s).sum(axis=-1, keepdims=True))
-        logp = s - lse
+        logp = _log_softmax_array(backend.array_module(z), z)
         self.t, self.logp = t, logp
         return -(t * logp).sum(axis=-1)
 
@@ -135,11 +133,7 @@ class SparseSoftmaxCrossEntropy(Function):
 
     def forward(self, z):
         xp = backend.array_module(z)
-        m = z.max(axis=-1, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        s = z - m
-        lse = xp.log(xp.exp(s).sum(axis=-1, keepdims=True))
-        logp = s - lse
+        logp = _log_softmax_array(xp, z)
         self.logp = logp
         picked = xp.take_along_axis(logp, self.labels[..., None], axis=-1)[..., 0]
         return -picked
