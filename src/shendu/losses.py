@@ -249,6 +249,8 @@ def reduce_weighted(values, sample_weight=None, reduction="sum_over_batch_size")
         values = values * sw
     if reduction in (None, "none"):
         return values
+    if sample_weight is None and reduction == "sum_over_batch_size" and values.size:
+        return ops.mean(values)  # one node: sum / number of values
     total = ops.sum(values)
     if reduction == "sum":
         return total

@@ -81,6 +81,13 @@ class Mean(Metric):
         self._s_count = 0.0
 
     def update_state(self, values, sample_weight=None):
+        if isinstance(values, float) and (
+            sample_weight is None or isinstance(sample_weight, (int, float))
+        ):
+            w = 1.0 if sample_weight is None else float(sample_weight)  # the per-step loss
+            self._s_total += values * w
+            self._s_count += w
+            return
         v = _np(values).astype(np.float64)
         w = _weights(sample_weight, v)
         if w is None:
