@@ -190,3 +190,22 @@ def test_labels_of_rank_one_are_aligned_with_predictions_of_shape_n_by_1():
     acc = metrics.BinaryAccuracy()
     acc.update_state(y, p)
     assert acc.result() == pytest.approx(2 / 3)
+
+
+def test_sigmoid_and_softmax_output_layers_train_stably_on_huge_logits():
+    from shendu import layers as L
+
+    for act, loss, y in (
+        ("sigmoid", "binary_crossentropy", np.array([[0.0], [1.0]])),
+        ("softmax", "categorical_crossentropy", np.eye(2)),
+    ):
+        units = 1 if act == "sigmoid" else 2
+        m = shendu.Sequential([L.Input((2,)), L.Dense(units, activation=act)])
+        m.compile("sgd", loss)
+        m.layers[0].kernel.assign(
+            np.full((2, units), 500.0, np.float32) * np.array([1, -1][:units])
+        )
+        x = np.array([[1.0, 1.0], [1.0, 1.0]], np.float32)
+        logs = m.train_on_batch(x, y, return_dict=True)
+        assert np.isfinite(logs["loss"]) and logs["loss"] > 100  # exact, not clipped at 16.1
+        assert all(np.isfinite(w).all() for w in m.get_weights())

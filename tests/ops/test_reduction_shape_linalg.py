@@ -252,3 +252,21 @@ def test_linalg_errors():
         ops.einsum("ij", np.ones((2, 2)), np.ones((2, 2)))
     with pytest.raises(ValueError, match="einsum: repeated indices"):
         ops.einsum("ii->i", np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid"])
+def test_linear_with_fused_activation(act):
+    x, w, b = RNG.standard_normal((4, 3)), RNG.standard_normal((3, 5)), RNG.standard_normal(5)
+    ref = {"relu": ops.relu, "tanh": ops.tanh, "sigmoid": ops.sigmoid}[act]
+    np.testing.assert_allclose(
+        ops.linear(x, w, b, activation=act).numpy(),
+        ref(ops.linear(x, w, b)).numpy(),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    assert gradcheck(lambda a, k, c: ops.linear(a, k, c, activation=act), (x, w, b))
+    assert gradgradcheck(lambda a, k, c: ops.linear(a, k, c, activation=act), (x, w, b))
+    y = ops.linear(x.astype(np.float32), w.astype(np.float32), activation=act)
+    assert y.dtype == np.float32
+    with pytest.raises(ValueError, match="linear: `activation` must be None"):
+        ops.linear(x, w, activation="gelu")
