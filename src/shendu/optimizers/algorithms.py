@@ -73,13 +73,23 @@ class Adam(Optimizer):
         t = self.iterations + 1
         alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
         m, v = s["momentum"], s["velocity"]
-        m += (1 - self.beta_1) * (g - m)
-        v += (1 - self.beta_2) * (g * g - v)
+        tmp = self._scratch(w)  # every step in place: no temporaries
+        xp.subtract(g, m, out=tmp)
+        tmp *= 1 - self.beta_1
+        m += tmp  # m <- m + (1 - b1)(g - m)
+        xp.multiply(g, g, out=tmp)
+        tmp -= v
+        tmp *= 1 - self.beta_2
+        v += tmp  # v <- v + (1 - b2)(g^2 - v)
         if self.amsgrad:
             vh = s["velocity_hat"]
             xp.maximum(vh, v, out=vh)
             v = vh
-        w -= alpha * m / (xp.sqrt(v) + self.epsilon)
+        xp.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        xp.divide(m, tmp, out=tmp)
+        tmp *= alpha
+        w -= tmp
 
     def get_config(self):
         return {

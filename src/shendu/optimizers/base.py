@@ -377,6 +377,16 @@ class Optimizer:
     def update(self, g, w, slots, lr):
         raise NotImplementedError
 
+    def _scratch(self, like):
+        """A reusable work array shaped like ``like``: updates write their temporaries here
+        instead of allocating (large temporaries cost page faults on every step)."""
+        cache = self.__dict__.setdefault("_scratch_cache", {})
+        key = (like.shape, like.dtype.str, type(like))
+        buf = cache.get(key)
+        if buf is None:
+            buf = cache[key] = backend.array_module(like).empty_like(like)
+        return buf
+
     # --- config ---
     def get_config(self) -> dict:
         lr = self._learning_rate
