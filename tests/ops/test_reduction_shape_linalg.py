@@ -270,3 +270,77 @@ def test_linear_with_fused_activation(act):
     assert y.dtype == np.float32
     with pytest.raises(ValueError, match="linear: `activation` must be None"):
         ops.linear(x, w, activation="gelu")
+
+
+# Shape ops over the 7 standard sample inputs (scalar, 3, 5, 10, (3, 4), a non-contiguous
+# view, size 0), where the op accepts that rank.
+ANY_SHAPE_OPS = {
+    "reshape_flat": (lambda x: ops.reshape(x, (-1,)), 0),
+    "transpose": (lambda x: ops.transpose(x), 0),
+    "flip": (lambda x: ops.flip(x), 0),
+    "cumsum": (lambda x: ops.cumsum(x), 0),
+    "roll": (lambda x: ops.roll(x, 1), 0),
+    "tile": (lambda x: ops.tile(x, 2), 0),
+    "repeat": (lambda x: ops.repeat(x, 2), 0),
+    "expand_dims": (lambda x: ops.expand_dims(x, 0), 0),
+    "broadcast_to": (lambda x: ops.broadcast_to(x, (2,) + x.shape), 0),
+    "getitem_ellipsis": (lambda x: x[...] * 1.0, 0),
+    "stack": (lambda x: ops.stack([x, x * 2.0]), 0),
+    "take_flat": (lambda x: ops.take(x, np.zeros((2,), dtype=np.int64)) if x.size else x * 1.0, 0),
+    "pad": (lambda x: ops.pad(x, 1), 1),
+    "concatenate": (lambda x: ops.concatenate([x, x * 3.0], axis=0), 1),
+    "squeeze_expand": (lambda x: ops.squeeze(ops.expand_dims(x, -1), -1), 1),
+    "moveaxis": (lambda x: ops.moveaxis(x, 0, -1), 2),
+    "swapaxes": (lambda x: ops.swapaxes(x, 0, 1), 2),
+}
+
+
+@pytest.mark.parametrize("shape", UNARY_SHAPES, ids=str)
+@pytest.mark.parametrize("name", sorted(ANY_SHAPE_OPS))
+def test_shape_op_over_standard_inputs(name, shape):
+    fn, min_rank = ANY_SHAPE_OPS[name]
+    x = make(shape, np.random.default_rng(5))
+    if x.ndim < min_rank:
+        pytest.skip(f"{name} needs rank >= {min_rank}")
+    assert gradcheck(fn, (x,))
+
+
+LINALG_SHAPES = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((2, 2, 3), (3, 2)),
+    ((1, 2, 3), (4, 3, 2)),
+    ((0, 3), (3, 2)),
+]
+
+
+@pytest.mark.parametrize("shapes", LINALG_SHAPES, ids=str)
+def test_matmul_over_seven_shape_pairs(shapes):
+    rng = np.random.default_rng(6)
+    a, b = (rng.standard_normal(s) for s in shapes)
+    assert gradcheck(ops.matmul, (a, b))
+    if a.size and b.size:
+        assert gradgradcheck(ops.matmul, (a, b))
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((3,), (3, 2)),
+        ((2, 3), (3, 2)),
+        ((4, 2, 3), (3, 5)),
+        ((1, 3), (3, 1)),
+        ((2, 3), (3, 0)),
+        ((5, 3), (3, 2)),
+        ("noncontig", (4, 2)),
+    ],
+    ids=str,
+)
+def test_linear_over_seven_shapes(shapes):
+    rng = np.random.default_rng(7)
+    x = make(shapes[0], rng)
+    w = rng.standard_normal(shapes[1])
+    b = rng.standard_normal(shapes[1][-1:])
+    assert gradcheck(lambda a, k, c: ops.linear(a, k, c), (x, w, b))
