@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from ..naming import resolve
 
 
 class LearningRateSchedule:
-    """Base class: ``__call__(step)`` returns the learning rate at optimizer step ``step``."""
+    """Base class: ``__call__(step)`` returns the learning rate at optimizer step ``step``.
+
+    Subclasses keep each constructor argument as an attribute of the same name (as Keras
+    does); ``get_config`` reads them back through the constructor's signature.
+    """
 
     def __call__(self, step):
         raise NotImplementedError
 
+    def _keep_arguments(self, arguments):
+        for key, value in arguments.items():
+            if key != "self":
+                setattr(self, key, value)
+
     def get_config(self):
-        return dict(self._config)
+        names = list(inspect.signature(type(self).__init__).parameters)[1:]
+        return {name: getattr(self, name) for name in names}
 
     @classmethod
     def from_config(cls, config):
@@ -29,25 +40,13 @@ class ExponentialDecay(LearningRateSchedule):
             raise ValueError(
                 f"ExponentialDecay: `decay_steps` must be > 0. Received: {decay_steps}"
             )
-        self._config = dict(
-            initial_learning_rate=initial_learning_rate,
-            decay_steps=decay_steps,
-            decay_rate=decay_rate,
-            staircase=staircase,
-            name=name,
-        )
-        self.initial, self.steps, self.rate, self.staircase = (
-            initial_learning_rate,
-            decay_steps,
-            decay_rate,
-            staircase,
-        )
+        self._keep_arguments(locals())
 
     def __call__(self, step):
-        p = step / self.steps
+        p = step / self.decay_steps
         if self.staircase:
             p = math.floor(p)
-        return self.initial * self.rate**p
+        return self.initial_learning_rate * self.decay_rate**p
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -59,8 +58,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
                 "PiecewiseConstantDecay: `values` must have one more element than `boundaries`. "
                 f"Received: {len(boundaries)} boundaries, {len(values)} values"
             )
-        self._config = dict(boundaries=list(boundaries), values=list(values), name=name)
-        self.boundaries, self.values = list(boundaries), list(values)
+        self.boundaries, self.values, self.name = list(boundaries), list(values), name
 
     def __call__(self, step):
         for b, v in zip(self.boundaries, self.values):
@@ -81,47 +79,30 @@ class PolynomialDecay(LearningRateSchedule):
         cycle=False,
         name=None,
     ):
-        self._config = dict(
-            initial_learning_rate=initial_learning_rate,
-            decay_steps=decay_steps,
-            end_learning_rate=end_learning_rate,
-            power=power,
-            cycle=cycle,
-            name=name,
-        )
-        self.c = self._config
+        self._keep_arguments(locals())
 
     def __call__(self, step):
-        c = self.c
-        steps = c["decay_steps"]
-        if c["cycle"]:
+        steps = self.decay_steps
+        if self.cycle:
             steps = steps * max(1.0, math.ceil(step / steps)) if step > 0 else steps
         else:
             step = min(step, steps)
         frac = 1 - step / steps
-        return (c["initial_learning_rate"] - c["end_learning_rate"]) * frac ** c["power"] + c[
-            "end_learning_rate"
-        ]
+        end = self.end_learning_rate
+        return (self.initial_learning_rate - end) * frac**self.power + end
 
 
 class InverseTimeDecay(LearningRateSchedule):
     """lr = initial / (1 + decay_rate * step / decay_steps) (floored when ``staircase``)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
-        self._config = dict(
-            initial_learning_rate=initial_learning_rate,
-            decay_steps=decay_steps,
-            decay_rate=decay_rate,
-            staircase=staircase,
-            name=name,
-        )
-        self.c = self._config
+        self._keep_arguments(locals())
 
     def __call__(self, step):
-        p = step / self.c["decay_steps"]
-        if self.c["staircase"]:
+        p = step / self.decay_steps
+        if self.staircase:
             p = math.floor(p)
-        return self.c["initial_learning_rate"] / (1 + self.c["decay_rate"] * p)
+        return self.initial_learning_rate / (1 + self.decay_rate * p)
 
 
 class CosineDecay(LearningRateSchedule):
@@ -137,25 +118,17 @@ class CosineDecay(LearningRateSchedule):
         warmup_target=None,
         warmup_steps=0,
     ):
-        self._config = dict(
-            initial_learning_rate=initial_learning_rate,
-            decay_steps=decay_steps,
-            alpha=alpha,
-            name=name,
-            warmup_target=warmup_target,
-            warmup_steps=warmup_steps,
-        )
-        self.c = self._config
+        self._keep_arguments(locals())
 
     def __call__(self, step):
-        c = self.c
-        init, warm = c["initial_learning_rate"], c["warmup_steps"]
-        target = init if c["warmup_target"] is None else c["warmup_target"]
-        if c["warmup_target"] is not None and step < warm:
+        init, warm = self.initial_learning_rate, self.warmup_steps
+        warming = self.warmup_target is not None
+        target = self.warmup_target if warming else init
+        if warming and step < warm:
             return init + (target - init) * step / warm
-        t = min(step - (warm if c["warmup_target"] is not None else 0), c["decay_steps"])
-        cos = 0.5 * (1 + math.cos(math.pi * t / c["decay_steps"]))
-        return target * ((1 - c["alpha"]) * cos + c["alpha"])
+        t = min(step - (warm if warming else 0), self.decay_steps)
+        cos = 0.5 * (1 + math.cos(math.pi * t / self.decay_steps))
+        return target * ((1 - self.alpha) * cos + self.alpha)
 
 
 class CosineDecayRestarts(LearningRateSchedule):
@@ -164,29 +137,20 @@ class CosineDecayRestarts(LearningRateSchedule):
     def __init__(
         self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name=None
     ):
-        self._config = dict(
-            initial_learning_rate=initial_learning_rate,
-            first_decay_steps=first_decay_steps,
-            t_mul=t_mul,
-            m_mul=m_mul,
-            alpha=alpha,
-            name=name,
-        )
-        self.c = self._config
+        self._keep_arguments(locals())
 
     def __call__(self, step):
-        c = self.c
-        frac = step / c["first_decay_steps"]
-        if c["t_mul"] == 1.0:
+        frac = step / self.first_decay_steps
+        t_mul = self.t_mul
+        if t_mul == 1.0:
             i = math.floor(frac)
             frac -= i
         else:
-            i = math.floor(math.log(1 - frac * (1 - c["t_mul"])) / math.log(c["t_mul"]))
-            sum_r = (1 - c["t_mul"] ** i) / (1 - c["t_mul"])
-            frac = (frac - sum_r) / c["t_mul"] ** i
-        m = c["m_mul"] ** i
-        cos = 0.5 * m * (1 + math.cos(math.pi * frac))
-        return c["initial_learning_rate"] * ((1 - c["alpha"]) * cos + c["alpha"])
+            i = math.floor(math.log(1 - frac * (1 - t_mul)) / math.log(t_mul))
+            sum_r = (1 - t_mul**i) / (1 - t_mul)
+            frac = (frac - sum_r) / t_mul**i
+        cos = 0.5 * self.m_mul**i * (1 + math.cos(math.pi * frac))
+        return self.initial_learning_rate * ((1 - self.alpha) * cos + self.alpha)
 
 
 _TABLE = {
