@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .. import activations, constraints, initializers, ops, regularizers
+from .. import activations, initializers, ops
 from ..naming import serialize
 from .base import Layer, check_rank
 from .core import _positive_int
+from .kernel_bias import KernelBiasMixin
 
 
 def _tuple(value, rank, name):
@@ -17,7 +18,7 @@ def _tuple(value, rank, name):
     return t
 
 
-class BaseConv(Layer):
+class BaseConv(KernelBiasMixin, Layer):
     """Shared arguments of the convolution layers (Keras names and defaults)."""
 
     rank = 2
@@ -67,14 +68,16 @@ class BaseConv(Layer):
         self.data_format = data_format or "channels_last"
         self.groups = _positive_int(self, "groups", groups)
         self.output_padding = output_padding
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._set_kernel_bias_options(
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
 
     def _channels(self, input_shape):
         axis = 1 if self.data_format == "channels_first" else -1
@@ -99,22 +102,7 @@ class BaseConv(Layer):
             shape = self.kernel_size + (self.filters, c)
         else:
             shape = self.kernel_size + (c // self.groups, self.filters)
-        self.kernel = self.add_weight(
-            shape,
-            self.kernel_initializer,
-            name="kernel",
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                (self.filters,),
-                self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self._add_kernel_and_bias(shape, self.filters)
         self.built = True
 
     def _add_bias_activate(self, y):
@@ -161,14 +149,7 @@ class BaseConv(Layer):
                 "data_format": self.data_format,
                 "dilation_rate": list(self.dilation_rate),
                 "groups": self.groups,
-                "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": serialize(self.kernel_initializer),
-                "bias_initializer": serialize(self.bias_initializer),
-                "kernel_regularizer": serialize(self.kernel_regularizer),
-                "bias_regularizer": serialize(self.bias_regularizer),
-                "kernel_constraint": serialize(self.kernel_constraint),
-                "bias_constraint": serialize(self.bias_constraint),
+                **self._kernel_bias_config(),
             }
         )
         if self.transpose:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, constraints, initializers, ops, regularizers
-from ..naming import serialize
+from .. import activations, ops
 from .base import Layer, check_last_axis
+from .kernel_bias import KernelBiasMixin
 
 
 def _positive_int(layer, name, value):
@@ -23,7 +23,7 @@ def _positive_int(layer, name, value):
 _FUSABLE = {ops.relu: "relu", ops.tanh: "tanh"}
 
 
-class Dense(Layer):
+class Dense(KernelBiasMixin, Layer):
     """y = activation(x @ kernel + bias), applied to the last axis.
 
     Args:
@@ -63,14 +63,16 @@ class Dense(Layer):
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = _positive_int(self, "units", units)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._set_kernel_bias_options(
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -80,22 +82,7 @@ class Dense(Layer):
                 f"Layer {self.name!r}: the last axis of the input must be known to build a "
                 f"Dense layer. Received: input_shape={input_shape}"
             )
-        self.kernel = self.add_weight(
-            (in_dim, self.units),
-            self.kernel_initializer,
-            name="kernel",
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                (self.units,),
-                self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self._add_kernel_and_bias((in_dim, self.units), self.units)
         self.input_dim = in_dim
         self.built = True
 
@@ -114,14 +101,7 @@ class Dense(Layer):
         config.update(
             {
                 "units": self.units,
-                "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": serialize(self.kernel_initializer),
-                "bias_initializer": serialize(self.bias_initializer),
-                "kernel_regularizer": serialize(self.kernel_regularizer),
-                "bias_regularizer": serialize(self.bias_regularizer),
-                "kernel_constraint": serialize(self.kernel_constraint),
-                "bias_constraint": serialize(self.bias_constraint),
+                **self._kernel_bias_config(),
             }
         )
         return config
