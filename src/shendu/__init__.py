@@ -8,6 +8,7 @@ from . import (
     data,
     datasets,
     distributed,
+    heap,
     initializers,
     layers,
     losses,
@@ -24,6 +25,8 @@ from .autograd import Tensor, enable_grad, grad, is_grad_enabled, no_grad, tenso
 from .backend import floatx, set_floatx, set_random_seed
 from .models import Model, Sequential
 
+heap.configure()  # keep freed array memory for reuse (see shendu.heap)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "enable_grad",
     "floatx",
     "grad",
+    "heap",
     "initializers",
     "is_grad_enabled",
     "layers",

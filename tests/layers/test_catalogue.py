@@ -327,3 +327,17 @@ def test_wrong_rank_names_layer_expected_rank_and_received_shape(layer, shape, r
         match=rf"layer '{layer.name}' \({type(layer).__name__}\) is incompatible with the layer: expected ndim={rank}, found ndim={len(shape)}. Full shape received: \(None",
     ):
         layer(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "elu"])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_conv_layer_activation_fused_or_not_gives_the_same_output(activation, data_format):
+    x = np.random.default_rng(1).standard_normal((2, 5, 5, 3)).astype("float32")
+    if data_format == "channels_first":
+        x = np.ascontiguousarray(np.moveaxis(x, -1, 1))
+    fused = L.Conv2D(4, 3, activation=activation, data_format=data_format)
+    plain = L.Conv2D(4, 3, data_format=data_format)
+    fused(x), plain(x)
+    plain.set_weights(fused.get_weights())
+    expected = shendu.activations.get(activation)(plain(x)).numpy()
+    np.testing.assert_allclose(fused(x).numpy(), expected, rtol=1e-6, atol=1e-6)

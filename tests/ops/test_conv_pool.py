@@ -225,3 +225,42 @@ def test_conv_with_fused_bias():
     assert gradcheck(
         lambda a, k, c: ops.conv(a, k, bias=c), (x1, RNG.standard_normal((3, 3, 4)), b)
     )
+
+
+ACTIVATIONS = {
+    "relu": lambda z: np.maximum(z, 0),
+    "tanh": np.tanh,
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+}
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_conv_with_fused_activation(activation, data_format):
+    x = RNG.standard_normal((2, 5, 5, 3))
+    w = RNG.standard_normal((3, 3, 3, 4))
+    b = RNG.standard_normal(4)
+    expected = ACTIVATIONS[activation](ops.conv(x, w, padding="same").numpy() + b)
+    if data_format == "channels_first":
+        x, expected = np.moveaxis(x, -1, 1), np.moveaxis(expected, -1, 1)
+
+    def f(a, k, c):
+        return ops.conv(a, k, 1, "same", data_format, bias=c, activation=activation)
+
+    np.testing.assert_allclose(f(x, w, b).numpy(), expected, rtol=1e-12, atol=1e-12)
+    assert gradcheck(f, (x, w, b))
+
+
+def test_conv_1d_with_fused_activation_and_no_bias():
+    x, w = RNG.standard_normal((2, 6, 3)), RNG.standard_normal((3, 3, 4))
+    assert gradcheck(lambda a, k: ops.conv(a, k, padding="causal", activation="tanh"), (x, w))
+
+
+def test_conv_rejects_an_activation_it_cannot_fuse():
+    x, w = RNG.standard_normal((1, 4, 4, 1)), RNG.standard_normal((3, 3, 1, 2))
+    with pytest.raises(
+        ValueError,
+        match="conv: `activation` must be None, 'relu', 'tanh' or "
+        "'sigmoid'. Received: activation='softmax'",
+    ):
+        ops.conv(x, w, activation="softmax")

@@ -126,6 +126,7 @@ class BaseConv(KernelBiasMixin, Layer):
                 self.dilation_rate,
             )
         else:
+            fused = self._fused_activation_name()
             y = ops.conv(
                 inputs,
                 self.kernel,
@@ -134,8 +135,11 @@ class BaseConv(KernelBiasMixin, Layer):
                 fmt,
                 self.dilation_rate,
                 bias=self.bias,
+                activation=fused,
             )
-            return self.activation(y) if self.activation is not activations.linear else y
+            if fused is not None or self.activation is activations.linear:
+                return y
+            return self.activation(y)
         return self._add_bias_activate(y)
 
     def get_config(self):

@@ -18,11 +18,6 @@ def _positive_int(layer, name, value):
     return int(value)
 
 
-# Hidden-layer activations fused into the linear node. Not sigmoid or softmax: an output
-# layer's sigmoid/softmax must stay visible so cross-entropy can use its logits (stability).
-_FUSABLE = {ops.relu: "relu", ops.tanh: "tanh"}
-
-
 class Dense(KernelBiasMixin, Layer):
     """y = activation(x @ kernel + bias), applied to the last axis.
 
@@ -90,8 +85,8 @@ class Dense(KernelBiasMixin, Layer):
         check_last_axis(self, x, self.input_dim)
 
     def call(self, inputs):
-        name = _FUSABLE.get(self.activation)
-        if name is not None:  # relu/tanh/sigmoid inside the linear node
+        name = self._fused_activation_name()
+        if name is not None:  # relu/tanh inside the linear node
             return ops.linear(inputs, self.kernel, self.bias, activation=name)
         y = ops.linear(inputs, self.kernel, self.bias)
         return self.activation(y) if self.activation is not activations.linear else y

@@ -6,8 +6,12 @@ arguments (Keras names and defaults), creates the two weights, and serializes th
 
 from __future__ import annotations
 
-from .. import activations, constraints, initializers, regularizers
+from .. import activations, constraints, initializers, ops, regularizers
 from ..naming import serialize
+
+# Hidden-layer activations fused into the linear/conv node. Not sigmoid or softmax: an output
+# layer's sigmoid/softmax must stay visible so cross-entropy can use its logits (stability).
+_FUSABLE = {ops.relu: "relu", ops.tanh: "tanh"}
 
 _OPTIONS = (
     "kernel_initializer",
@@ -60,6 +64,10 @@ class KernelBiasMixin:
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )
+
+    def _fused_activation_name(self):
+        """The name of the activation the op can apply inside its node, or None."""
+        return _FUSABLE.get(self.activation)
 
     def _kernel_bias_config(self):
         config = {

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ._fused import FUSED_ACTIVATIONS, check_fused_activation, through_activation
 from ._util import as_tensor
 from .shape import reshape, transpose
 
@@ -83,15 +84,18 @@ def _pad_input(xp_, x, pads, value=0.0):
 
 
 class Conv2D(Function):
-    """y = conv(x, W) (+ groups), channels_last, via im2col and one GEMM per group.
+    """y = act(conv(x, W) + b) (+ groups), channels_last, via im2col and one GEMM per group.
 
-    dW = cols^T @ gy.  dx: for each kernel position (i, j), gy @ W[i, j]^T is one
-    contiguous GEMM whose result is added to the strided window of dx it came from.
+    With g = gy * act'(y) (act: none, relu, tanh or sigmoid, applied in place):
+    dW = cols^T @ g, db = the sum of g over all but the channel axis, and dx: for each
+    kernel position (i, j), g @ W[i, j]^T is one contiguous GEMM whose result is added to the
+    strided window of dx it came from.
     """
 
-    def __init__(self, strides, padding, dilation, groups):
+    def __init__(self, strides, padding, dilation, groups, activation=None):
         self.strides, self.padding = strides, padding
         self.dilation, self.groups = dilation, groups
+        self.activation = activation
 
     def forward(self, x, w, b=None):
         xp_ = backend.array_module(x, w)
@@ -116,8 +120,11 @@ class Conv2D(Function):
             y = y.reshape(n, oh, ow, cout)
         if b is not None:
             y += b  # the bias, fused: its gradient is one column sum in backward
+        if self.activation is not None:
+            y = FUSED_ACTIVATIONS[self.activation][0](xp_, y)
         if self.recording:
             self.cols, self.w, self.xpad_shape, self.x_shape = cols, w, xpad.shape, x.shape
+            self.y = y if self.activation is not None else None
         return y
 
     def _input_grad_by_position(self, xp_, g2, w, out_hw):
@@ -133,6 +140,8 @@ class Conv2D(Function):
 
     def backward(self, gy):
         xp_ = backend.array_module(gy)
+        if self.activation is not None:
+            gy = through_activation(self.activation, gy, self.y)
         w = self.w
         kh, kw, cin_g, cout = w.shape
         n, oh, ow, _ = gy.shape
@@ -208,12 +217,23 @@ def _from_channels_last(y, data_format, rank):
     return y
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, bias=None):
+def conv(
+    inputs,
+    kernel,
+    strides=1,
+    padding="valid",
+    data_format=None,
+    dilation_rate=1,
+    bias=None,
+    activation=None,
+):
     """N-D convolution (1-D and 2-D), kernel shape (*window, C_in / groups, C_out).
 
-    ``groups`` is inferred from C_in / kernel.shape[-2], as in Keras. ``bias`` (C_out,) is a
-    shendu addition: added inside the same node (channels_last only).
+    ``groups`` is inferred from C_in / kernel.shape[-2], as in Keras. ``bias`` (C_out,) and
+    ``activation`` (None, "relu", "tanh" or "sigmoid") are shendu additions: both are applied
+    inside the same node, the activation in place on the output.
     """
+    check_fused_activation(activation, "conv")
     rank = as_tensor(inputs).ndim - 2
     if rank not in (1, 2):
         raise ValueError(
@@ -238,13 +258,21 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         if pad == "causal":
             x2 = _causal_pad(x2, k.shape[0], d[0])
             pad = "valid"
-        y = Conv2D(s2, pad, d2, groups).apply(*_with_bias(x2, k2, bias, data_format))
+    # channels_first adds the bias after the transpose back, so the activation follows it
+    inside = activation if data_format != "channels_first" else None
+    if rank == 1:
+        y = Conv2D(s2, pad, d2, groups, inside).apply(*_with_bias(x2, k2, bias, data_format))
         y = reshape(y, (y.shape[0],) + y.shape[2:])
     else:
-        y = Conv2D(s, pad, d, groups).apply(*_with_bias(x, k, bias, data_format))
+        y = Conv2D(s, pad, d, groups, inside).apply(*_with_bias(x, k, bias, data_format))
     y = _from_channels_last(y, data_format, rank)
     if bias is not None and data_format == "channels_first":
         y = y + reshape(as_tensor(bias), (-1,) + (1,) * rank)
+    if activation is not None and inside is None:
+        from . import activation as act_ops
+        from .math import tanh
+
+        y = {"relu": act_ops.relu, "tanh": tanh, "sigmoid": act_ops.sigmoid}[activation](y)
     return y
 
 

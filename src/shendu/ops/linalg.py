@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ._fused import FUSED_ACTIVATIONS, check_fused_activation, through_activation
 from ._util import as_tensor, coerce_pair, shape_of, sum_to_shape
 from .math import sum_to
 from .shape import broadcast_to, reshape, swapaxes, transpose
@@ -242,19 +243,6 @@ def _grad_view(t, dtype):
     return view
 
 
-# Activations fused into the linear node, each with its derivative from the output y.
-_FUSED = {
-    "relu": (lambda xp, z: xp.maximum(z, 0, out=z), lambda y: y > 0),
-    "tanh": (lambda xp, z: xp.tanh(z, out=z), lambda y: 1 - y * y),
-    "sigmoid": (
-        lambda xp, z: xp.add(
-            xp.multiply(xp.tanh(xp.multiply(z, 0.5, out=z), out=z), 0.5, out=z), 0.5, out=z
-        ),
-        lambda y: y * (1 - y),
-    ),
-}
-
-
 class Linear(Function):
     """y = act(x @ W + b) in one node (act: none, relu, tanh or sigmoid).
 
@@ -276,14 +264,13 @@ class Linear(Function):
         if b is not None:
             y += b
         if self.activation is not None:
-            y = _FUSED[self.activation][0](backend.array_module(y), y)
+            y = FUSED_ACTIVATIONS[self.activation][0](backend.array_module(y), y)
             self.y = y
         return y
 
     def backward(self, gy):
         if self.activation is not None:
-            d = _FUSED[self.activation][1](self.y)
-            gy = gy * d if d.dtype == gy.dtype else (gy * d).astype(gy.dtype, copy=False)
+            gy = through_activation(self.activation, gy, self.y)
         nx, nw = self.needs_input_grad[:2]
         nb = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         x, w = self.x, self.w
@@ -334,11 +321,7 @@ def linear(x, kernel, bias=None, activation=None):
     ``activation``: None, "relu", "tanh" or "sigmoid" (a shendu addition: the activation
     is applied inside the node, saving a node and a pass over the output).
     """
-    if activation is not None and activation not in _FUSED:
-        raise ValueError(
-            f"linear: `activation` must be None, 'relu', 'tanh' or 'sigmoid'. "
-            f"Received: activation={activation!r}"
-        )
+    check_fused_activation(activation, "linear")
     x = as_tensor(x)
     if bias is None:
         return Linear(activation).apply(x, kernel)
