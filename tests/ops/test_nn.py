@@ -129,6 +129,28 @@ def test_layer_and_rms_normalization():
     np.testing.assert_allclose(ops.rms_normalization(x, g).numpy(), ref_rms, rtol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "shape, axis",
+    [((2, 3, 6), -1), ((2, 3, 6), (-2, -1)), ((4, 3), 0), ((2, 1, 5), -1)],
+    ids=["last axis, rank 3", "two axes", "first axis", "size-1 axis"],
+)
+@pytest.mark.parametrize("params", ["none", "gamma", "gamma and beta"])
+def test_layer_normalization_over_axes_with_and_without_parameters(shape, axis, params):
+    x = RNG.standard_normal(shape)
+    axes = tuple(a % len(shape) for a in np.atleast_1d(axis))
+    pshape = tuple(n if i in axes else 1 for i, n in enumerate(shape))
+    gamma, beta = RNG.standard_normal(pshape), RNG.standard_normal(pshape)
+    args = {"none": (), "gamma": (gamma,), "gamma and beta": (gamma, beta)}[params]
+    mu, var = x.mean(axes, keepdims=True), x.var(axes, keepdims=True)
+    ref = (x - mu) / np.sqrt(var + 1e-3)
+    ref = ref * gamma if args else ref
+    ref = ref + beta if len(args) == 2 else ref
+    f = lambda v, *p: ops.layer_normalization(v, *p, axis=axis)  # noqa: E731
+    np.testing.assert_allclose(f(x, *args).numpy(), ref, rtol=1e-10, atol=1e-10)
+    assert gradcheck(f, (x, *args))
+    assert gradcheck(lambda v, *p: ops.rms_normalization(v, *p[:1], axis=axis), (x, *args[:1]))
+
+
 def test_batch_norm_train_and_inference_forms():
     x = RNG.standard_normal((6, 4, 3))
     g, b = RNG.standard_normal(3), RNG.standard_normal(3)

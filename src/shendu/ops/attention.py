@@ -26,30 +26,36 @@ class DotProductAttention(Function):
 
     def forward(self, q, k, v, bias=None):
         xp = backend.array_module(q)
-        # (B, T, N, H) -> (B, N, T, H)
-        qh, kh, vh = (a.transpose(0, 2, 1, 3) for a in (q, k, v))
-        s = (qh @ kh.transpose(0, 1, 3, 2)) * self.scale
+        # (B, T, N, H) -> (B, N, T, H); the scale goes on q, the smaller operand
+        qh = (q * q.dtype.type(self.scale)).transpose(0, 2, 1, 3)
+        kh, vh = (a.transpose(0, 2, 1, 3) for a in (k, v))
+        s = qh @ kh.transpose(0, 1, 3, 2)
         if bias is not None:
             s = s + bias
         if self.mask is not None:
             s = xp.where(self.mask, s, _NEG)
-        m = s.max(axis=-1, keepdims=True)
-        e = xp.exp(s - m)
-        p = (e / e.sum(axis=-1, keepdims=True)).astype(q.dtype, copy=False)
+        # softmax over the last axis, in place on the fresh scores; the row sums as a
+        # matrix-vector product (faster than a reduction along short rows)
+        s -= s.max(axis=-1, keepdims=True)
+        p = xp.exp(s, out=s) if s.dtype == q.dtype else xp.exp(s).astype(q.dtype)
+        p /= (p @ xp.ones(p.shape[-1], dtype=p.dtype))[..., None]
         out = p @ vh
         self.saved = (qh, kh, vh, p, bias is not None and np.shape(bias))
         return out.transpose(0, 2, 1, 3)
 
     def backward(self, gy):
         qh, kh, vh, p, bias_shape = self.saved
+        xp = backend.array_module(gy)
         go = gy.transpose(0, 2, 1, 3)
         gv = p.transpose(0, 1, 3, 2) @ go
-        gp = go @ vh.transpose(0, 1, 3, 2)
-        gs = p * (gp - (gp * p).sum(axis=-1, keepdims=True))
+        gs = go @ vh.transpose(0, 1, 3, 2)  # dP, turned into dS in place
+        gs -= xp.einsum("...i,...i->...", gs, p)[..., None]
+        gs *= p
         if self.mask is not None:
-            gs = backend.array_module(gy).where(self.mask, gs, 0)
-        gq = (gs @ kh) * self.scale
-        gk = (gs.transpose(0, 1, 3, 2) @ qh) * self.scale
+            gs = xp.where(self.mask, gs, 0)
+        gq = gs @ kh
+        gq *= gq.dtype.type(self.scale)
+        gk = gs.transpose(0, 1, 3, 2) @ qh  # qh already carries the scale
         out = tuple(g.transpose(0, 2, 1, 3) for g in (gq, gk, gv))
         if bias_shape is not False and bias_shape is not None:
             from ._util import sum_to_shape
