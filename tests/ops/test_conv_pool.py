@@ -264,3 +264,12 @@ def test_conv_rejects_an_activation_it_cannot_fuse():
         "'sigmoid'. Received: activation='softmax'",
     ):
         ops.conv(x, w, activation="softmax")
+
+
+@pytest.mark.parametrize("stride, dilation", [((1, 1), (1, 1)), ((2, 1), (1, 2))])
+def test_conv_with_one_input_channel(stride, dilation):
+    # one channel takes its own im2col path (copied kernel position by kernel position)
+    x, w = RNG.standard_normal((2, 7, 6, 1)), RNG.standard_normal((3, 2, 1, 4))
+    got = ops.conv(x, w, stride, "valid", dilation_rate=dilation).numpy()
+    np.testing.assert_allclose(got, conv2d_loop(x, w, stride, "valid", dilation), atol=1e-12)
+    assert gradcheck(lambda a, k: ops.conv(a, k, stride, "same", dilation_rate=dilation), (x, w))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import backend, parallel
 from ..autograd.function import Function
 from ._fused import FUSED_ACTIVATIONS, check_fused_activation, through_activation
 from ._util import as_tensor
@@ -64,6 +64,27 @@ def _windows(xp_, x, kernel, strides, dilation):
     )
 
 
+def _im2col(xp_, win):
+    """The windows (N, OH, OW, KH, KW, C) copied into a contiguous array, split over threads.
+
+    With one channel the copy goes kernel position by kernel position (each a strided
+    image slice); measured about 3x faster than the element-wise window copy there.
+    """
+    cols = xp_.empty(win.shape, dtype=win.dtype)
+    kh, kw, c = win.shape[3:]
+
+    def chunk(a, b):
+        if c == 1:
+            for i in range(kh):
+                for j in range(kw):
+                    cols[a:b, :, :, i, j] = win[a:b, :, :, i, j]
+        else:
+            xp_.copyto(cols[a:b], win[a:b])
+
+    _split_batch(xp_, chunk, cols)
+    return cols
+
+
 def _col2im(xp_, gcols, x_shape, kernel, strides, dilation):
     """Scatter-add window gradients (N, OH, OW, KH, KW, C) back to an input of x_shape."""
     n, oh, ow, kh, kw, c = gcols.shape
@@ -75,6 +96,15 @@ def _col2im(xp_, gcols, x_shape, kernel, strides, dilation):
                 :, :, :, i, j, :
             ]
     return gx
+
+
+def _split_batch(xp_, chunk, big):
+    """Run ``chunk(start, stop)`` over the batch axis, split over threads for NumPy arrays
+    (CuPy runs it whole: its kernels are already parallel)."""
+    if xp_ is np:
+        parallel.for_chunks(chunk, big.shape[0], big.size)
+    else:
+        chunk(0, big.shape[0])
 
 
 def _pad_input(xp_, x, pads, value=0.0):
@@ -111,7 +141,7 @@ class Conv2D(Function):
         n, oh, ow = win.shape[:3]
         g = self.groups
         if g == 1:
-            cols = win.reshape(n * oh * ow, kh * kw * cin_g)
+            cols = _im2col(xp_, win).reshape(n * oh * ow, kh * kw * cin_g)
             y = (cols @ w.reshape(-1, cout)).reshape(n, oh, ow, cout)
         else:
             wg = w.reshape(kh, kw, cin_g, g, cout // g)
@@ -434,15 +464,22 @@ class Pool2D(Function):
         if self.fast:
             views = self._offsets(x)
             self.x_shape = x.shape
-            y = views[0].copy()
-            for v in views[1:]:
-                if self.mode == "max":
-                    xp_.maximum(y, v, out=y)
+            y = xp_.empty(views[0].shape, dtype=x.dtype)
+            combine = xp_.maximum if self.mode == "max" else xp_.add
+
+            def chunk(a, b):
+                out = y[a:b]
+                if len(views) == 1:
+                    xp_.copyto(out, views[0][a:b])
                 else:
-                    y += v
-            if self.mode != "max":
-                y /= len(views)
-            elif self.recording:
+                    combine(views[0][a:b], views[1][a:b], out=out)
+                for v in views[2:]:
+                    combine(out, v[a:b], out=out)
+                if self.mode != "max":
+                    out /= len(views)
+
+            _split_batch(xp_, chunk, x)
+            if self.mode == "max" and self.recording:
                 self.x, self.y = x, y
             return y
         self.pads = _pads(x.shape[1:3], self.pool, self.strides, (1, 1), self.padding)
@@ -468,19 +505,31 @@ class Pool2D(Function):
 
     def _fast_backward(self, xp_, gy):
         """max: each window's gradient goes to its first maximal entry; average: spread."""
-        gx = xp_.zeros(self.x_shape, dtype=gy.dtype)
+        (ph, pw), (h, w) = self.pool, self.x_shape[1:3]
+        # rows and columns the windows do not cover (odd sizes) get no gradient
+        gx = (xp_.empty if h % ph == 0 and w % pw == 0 else xp_.zeros)(
+            self.x_shape, dtype=gy.dtype
+        )
         grads = self._offsets(gx)
-        if self.mode == "max":
-            taken = xp_.zeros(gy.shape, dtype=bool)
-            for v, g in zip(self._offsets(self.x), grads):
-                hit = v == self.y
+        views = self._offsets(self.x) if self.mode == "max" else None
+
+        def chunk(a, b):
+            g_out = gy[a:b]
+            if self.mode != "max":
+                share = g_out / len(grads)
+                for g in grads:
+                    g[a:b] = share
+                return
+            y = self.y[a:b]
+            taken = xp_.zeros(g_out.shape, dtype=bool)
+            hit = xp_.empty(g_out.shape, dtype=bool)
+            for v, g in zip(views, grads):
+                xp_.equal(v[a:b], y, out=hit)
                 hit &= ~taken
                 taken |= hit
-                xp_.multiply(gy, hit, out=g)
-        else:
-            share = gy / len(grads)
-            for g in grads:
-                g[...] = share
+                xp_.multiply(g_out, hit, out=g[a:b])
+
+        _split_batch(xp_, chunk, gx)
         return gx
 
     def backward(self, gy):

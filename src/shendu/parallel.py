@@ -1,0 +1,106 @@
+"""Memory-bound array work split over the CPU's cores.
+
+BLAS already runs the matrix products on every core, but NumPy's elementwise loops, copies and
+strided adds run on one. They release the GIL, so a few threads working on disjoint slices of
+the batch axis run them in parallel: pooling, im2col copies, activation derivatives and the
+optimizer updates of large variables use ``for_chunks``.
+
+The number of threads is the number of CPUs this process may run on (``os.sched_getaffinity``),
+at most 8; set ``SHENDU_NUM_THREADS`` (1 turns the splitting off) or call ``set_num_threads``.
+The calling thread always does one chunk itself, so on a machine whose other cores are busy the
+work degrades to the serial time instead of waiting on starved threads. Arrays below
+``MIN_ELEMENTS`` are never split: there a thread hand-off (tens of microseconds) costs more
+than it saves.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+MIN_ELEMENTS = 1 << 18
+MAX_THREADS = 8
+
+_state = {"threads": None, "pool": None}
+_lock = threading.Lock()
+
+
+def _default_threads() -> int:
+    env = os.environ.get("SHENDU_NUM_THREADS")
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise ValueError(
+                f"SHENDU_NUM_THREADS must be a positive integer. Received: {env!r}"
+            ) from None
+        if n < 1:
+            raise ValueError(f"SHENDU_NUM_THREADS must be a positive integer. Received: {env!r}")
+        return n
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_THREADS))
+
+
+def num_threads() -> int:
+    """The number of threads ``for_chunks`` splits work over."""
+    if _state["threads"] is None:
+        _state["threads"] = _default_threads()
+    return _state["threads"]
+
+
+def set_num_threads(n: int) -> None:
+    """Split memory-bound work over ``n`` threads from now on (1: never split)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads expects a positive integer. Received: {n!r}")
+    with _lock:
+        old = _state["pool"]
+        _state["threads"], _state["pool"] = n, None
+    if old is not None:
+        old.shutdown(wait=True)
+
+
+def _pool():
+    pool = _state["pool"]
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with _lock:
+            if _state["pool"] is None:
+                _state["pool"] = ThreadPoolExecutor(
+                    max_workers=num_threads() - 1, thread_name_prefix="shendu"
+                )
+            pool = _state["pool"]
+    return pool
+
+
+def for_chunks(fn, n_rows: int, size: int) -> None:
+    """Call ``fn(start, stop)`` over contiguous chunks covering ``range(n_rows)``.
+
+    ``size`` is the number of elements the work touches: below ``MIN_ELEMENTS``, with one
+    row, or with one thread, ``fn(0, n_rows)`` runs once on the calling thread. Otherwise the
+    rows are split evenly over the threads and the chunks run in parallel; ``fn`` must only
+    write to the rows it is given. The first error raised by a chunk is re-raised after every
+    chunk has finished.
+    """
+    threads = min(num_threads(), n_rows)
+    if threads < 2 or size < MIN_ELEMENTS:
+        fn(0, n_rows)
+        return
+    bounds = [n_rows * i // threads for i in range(threads + 1)]
+    pool = _pool()
+    futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, threads)]
+    error = None
+    try:
+        fn(bounds[0], bounds[1])
+    except BaseException as exc:  # wait for the others before raising
+        error = exc
+    for f in futures:
+        try:
+            f.result()
+        except BaseException as exc:
+            error = error or exc
+    if error is not None:
+        raise error

@@ -1,0 +1,125 @@
+"""shendu.parallel: memory-bound work split over threads, and the ops that use it."""
+
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import shendu
+from shendu import ops, parallel
+
+
+@pytest.fixture
+def threads():
+    """Run a test at a given thread count and restore the previous one afterwards."""
+    before = parallel.num_threads()
+    yield parallel.set_num_threads
+    parallel.set_num_threads(before)
+
+
+def test_for_chunks_covers_every_row_once_on_several_threads(threads):
+    threads(3)
+    seen, names = [], set()
+
+    def chunk(a, b):
+        seen.append((a, b))
+        names.add(threading.current_thread().name)
+
+    parallel.for_chunks(chunk, 10, parallel.MIN_ELEMENTS)
+    assert sorted(seen) == [(0, 3), (3, 6), (6, 10)]
+    # the caller runs one chunk, the pool the others
+    assert threading.current_thread().name in names
+    assert any(n.startswith("shendu") for n in names)
+
+
+def test_small_work_and_one_thread_run_once_on_the_caller(threads):
+    threads(4)
+    calls = []
+    parallel.for_chunks(lambda a, b: calls.append((a, b)), 10, parallel.MIN_ELEMENTS - 1)
+    threads(1)
+    parallel.for_chunks(lambda a, b: calls.append((a, b)), 10, 10**9)
+    assert calls == [(0, 10), (0, 10)]
+
+
+def test_an_error_in_a_chunk_is_raised_after_all_chunks_finish(threads):
+    threads(2)
+    done = []
+
+    def chunk(a, b):
+        if a == 5:
+            raise RuntimeError("chunk 5 failed")
+        done.append(a)
+
+    with pytest.raises(RuntimeError, match="chunk 5 failed"):
+        parallel.for_chunks(chunk, 10, parallel.MIN_ELEMENTS)
+    assert done == [0]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.0, True, "2"])
+def test_set_num_threads_rejects_non_positive_integers(bad):
+    with pytest.raises(ValueError, match="set_num_threads expects a positive integer"):
+        parallel.set_num_threads(bad)
+
+
+@pytest.mark.parametrize("env, expected", [("3", "3"), ("1", "1")])
+def test_thread_count_from_the_environment(env, expected):
+    code = "import shendu; print(shendu.parallel.num_threads())"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "SHENDU_NUM_THREADS": env},
+    )
+    assert out.stdout.strip() == expected
+
+
+def test_bad_thread_count_in_the_environment_names_the_variable():
+    code = "import shendu; shendu.parallel.num_threads()"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SHENDU_NUM_THREADS": "many"},
+    )
+    assert out.returncode != 0
+    assert "SHENDU_NUM_THREADS must be a positive integer. Received: 'many'" in out.stderr
+
+
+@pytest.mark.parametrize("mode", ["max", "average"])
+@pytest.mark.parametrize("shape", [(64, 28, 28, 8), (64, 27, 29, 8)])
+def test_threaded_pooling_equals_serial_pooling(threads, mode, shape):
+    # large enough to be split: the threaded forward and backward must be bit-identical
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    x[:, :4] = 0.0  # ties: max's gradient goes to the first maximal entry
+    fn = ops.max_pool if mode == "max" else ops.average_pool
+    results = []
+    for n in (1, 2):
+        threads(n)
+        t = shendu.tensor(x, requires_grad=True)
+        y = fn(t, 2)
+        (y * y).sum().backward()
+        results.append((y.numpy(), t.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_max_pool_gradient_goes_to_the_first_of_tied_maxima():
+    x = shendu.tensor(np.array([[[[1.0], [1.0]], [[1.0], [0.0]]]]), requires_grad=True)
+    ops.max_pool(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[0, :, :, 0], [[1.0, 0.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_threaded_im2col_equals_serial(threads, channels):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 30, 30, channels)).astype(np.float32)  # im2col: 451k+
+    w = rng.standard_normal((3, 3, channels, 4)).astype(np.float32)
+    results = []
+    for n in (1, 2):
+        threads(n)
+        results.append(ops.conv(x, w, activation="relu").numpy())
+    np.testing.assert_array_equal(results[0], results[1])
