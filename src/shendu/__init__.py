@@ -3,6 +3,7 @@
 from . import (
     activations,
     backend,
+    blas,
     callbacks,
     constraints,
     data,
@@ -26,6 +27,7 @@ from .backend import floatx, set_floatx, set_random_seed
 from .models import Model, Sequential
 
 heap.configure()  # keep freed array memory for reuse (see shendu.heap)
+blas.configure()  # idle BLAS threads spin briefly, then free the cores (see shendu.blas)
 
 __version__ = "0.1.0"
 

@@ -8,6 +8,8 @@ sigmoid: y = (tanh(z / 2) + 1) / 2, dy/dz = y (1 - y).
 
 from __future__ import annotations
 
+from .. import backend
+
 FUSED_ACTIVATIONS = {
     "relu": (lambda xp, z: xp.maximum(z, 0, out=z), lambda y: y > 0),
     "tanh": (lambda xp, z: xp.tanh(z, out=z), lambda y: 1 - y * y),
@@ -29,8 +31,11 @@ def check_fused_activation(activation, op):
         )
 
 
-def through_activation(activation, gy, y):
-    """gy * act'(y), in gy's dtype: the gradient with respect to the pre-activation."""
+def through_activation(activation, gy, y, out=None):
+    """gy * act'(y), in gy's dtype: the gradient with respect to the pre-activation
+    (written into ``out`` when given)."""
     d = FUSED_ACTIVATIONS[activation][1](y)
+    if out is not None:
+        return backend.array_module(gy).multiply(gy, d, out=out, casting="unsafe")
     g = gy * d
     return g if g.dtype == gy.dtype else g.astype(gy.dtype, copy=False)

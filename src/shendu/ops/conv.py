@@ -107,6 +107,17 @@ def _split_batch(xp_, chunk, big):
         chunk(0, big.shape[0])
 
 
+def _through_activation_by_chunks(xp_, activation, gy, y):
+    """gy * act'(y) for a fused activation, split over threads by the batch axis."""
+    g = xp_.empty(gy.shape, dtype=gy.dtype)
+
+    def chunk(a, b):
+        through_activation(activation, gy[a:b], y[a:b], out=g[a:b])
+
+    _split_batch(xp_, chunk, g)
+    return g
+
+
 def _pad_input(xp_, x, pads, value=0.0):
     if all(p == (0, 0) for p in pads):
         return x
@@ -148,10 +159,16 @@ class Conv2D(Function):
             cols = win.reshape(n, oh, ow, kh, kw, g, cin_g)
             y = xp_.einsum("nhwijgc,ijcgo->nhwgo", cols, wg, optimize=True)
             y = y.reshape(n, oh, ow, cout)
-        if b is not None:
-            y += b  # the bias, fused: its gradient is one column sum in backward
-        if self.activation is not None:
-            y = FUSED_ACTIVATIONS[self.activation][0](xp_, y)
+        if b is not None or self.activation is not None:
+            act = FUSED_ACTIVATIONS[self.activation][0] if self.activation else None
+
+            def bias_activate(a, c):  # in place on the fresh output, by batch chunks
+                if b is not None:
+                    y[a:c] += b  # the bias, fused: its gradient is one column sum
+                if act is not None:
+                    act(xp_, y[a:c])
+
+            _split_batch(xp_, bias_activate, y)
         if self.recording:
             self.cols, self.w, self.xpad_shape, self.x_shape = cols, w, xpad.shape, x.shape
             self.y = y if self.activation is not None else None
@@ -165,13 +182,18 @@ class Conv2D(Function):
         for i in range(kh):
             for j in range(kw):
                 part = (g2 @ w[i, j].T).reshape(n, oh, ow, cin)
-                gxp[:, i * dh : i * dh + sh * oh : sh, j * dw : j * dw + sw * ow : sw, :] += part
+                window = gxp[:, i * dh : i * dh + sh * oh : sh, j * dw : j * dw + sw * ow : sw, :]
+
+                def add(a, b, window=window, part=part):
+                    window[a:b] += part[a:b]
+
+                _split_batch(xp_, add, part)
         return _crop_pads(gxp, self.pads)
 
     def backward(self, gy):
         xp_ = backend.array_module(gy)
         if self.activation is not None:
-            gy = through_activation(self.activation, gy, self.y)
+            gy = _through_activation_by_chunks(xp_, self.activation, gy, self.y)
         w = self.w
         kh, kw, cin_g, cout = w.shape
         n, oh, ow, _ = gy.shape
