@@ -9,7 +9,8 @@ Workloads (issue "Fast"):
   F  inference: B's MLP predict on 10,000 samples; single-sample latency of the Iris model
   G  `import shendu` wall time; peak RSS of A and C (each in a fresh process)
 
-Each timed pair runs interleaved (shendu, torch, shendu, torch, ...) after a warm-up,
+Each timed pair runs interleaved (shendu, torch, shendu, torch, ...) after a warm-up, with a
+short idle pause before each timed run so that neither side's spinning threads slow the other,
 at least 5 repeats; the table shows medians, min-max and shendu's speed relative to
 PyTorch (above 1x means shendu is faster). PyTorch runs with its default threads and with 1
 thread; the ratio uses the faster of the two.
@@ -311,14 +312,23 @@ def set_threads(n):
     return limiter
 
 
+# Idle seconds before each timed run. A library's worker threads keep spinning for a while
+# after its last call (PyTorch's OpenMP threads; OpenBLAS's, up to 0.1 s by default) and took
+# the cores from whichever library ran next; measured on workload D, both sides ran 1.2-1.4x
+# faster with this pause than back to back.
+SETTLE_S = 0.3
+
+
 def interleaved(makers, repeats):
-    """Times per call of each runner, interleaved A, B, A, B... after one warm-up each."""
+    """Times per call of each runner, interleaved A, B, A, B... after one warm-up each, with
+    SETTLE_S of idle time before each timed call."""
     runners = {name: make() for name, make in makers.items()}
     for run, _ in runners.values():
         run()
     times = {name: [] for name in runners}
     for _ in range(repeats):
         for name, (run, _) in runners.items():
+            time.sleep(SETTLE_S)
             t0 = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - t0)
@@ -411,6 +421,13 @@ def main():
     print(
         f"shendu vs PyTorch CPU eager | CPUs: {os.cpu_count()} | NumPy {np.__version__} | "
         f"BLAS: {'; '.join(blas)}"
+    )
+    import shendu
+
+    print(
+        f"shendu's choices: elementwise work on {shendu.parallel.num_threads()} threads; "
+        f"OpenBLAS idle spin 2**{shendu.blas.thread_timeout()} cycles; "
+        f"freed memory kept for reuse: {shendu.heap.is_configured()}"
     )
     if torch_ok:
         import torch
