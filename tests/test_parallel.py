@@ -22,17 +22,24 @@ def threads():
 
 def test_for_chunks_covers_every_row_once_on_several_threads(threads):
     threads(3)
-    seen, names = [], set()
+    seen = []
+    parallel.for_chunks(lambda a, b: seen.append((a, b)), 10, parallel.MIN_ELEMENTS)
+    seen.sort()
+    assert len(seen) == 6  # two chunks per thread
+    assert seen[0][0] == 0 and seen[-1][1] == 10
+    assert all(prev[1] == nxt[0] for prev, nxt in zip(seen, seen[1:]))
 
-    def chunk(a, b):
-        seen.append((a, b))
-        names.add(threading.current_thread().name)
 
-    parallel.for_chunks(chunk, 10, parallel.MIN_ELEMENTS)
-    assert sorted(seen) == [(0, 3), (3, 6), (6, 10)]
-    # the caller runs one chunk, the pool the others
-    assert threading.current_thread().name in names
-    assert any(n.startswith("shendu") for n in names)
+def test_the_caller_does_all_chunks_when_the_pool_threads_are_busy(threads):
+    threads(2)
+    release = threading.Event()
+    parallel._pool().submit(release.wait)  # the only pool thread is now busy
+    try:
+        names = []
+        parallel.for_chunks(lambda a, b: names.append(threading.current_thread().name), 8, 10**6)
+        assert names == [threading.current_thread().name] * 4
+    finally:
+        release.set()
 
 
 def test_small_work_and_one_thread_run_once_on_the_caller(threads):
@@ -44,18 +51,18 @@ def test_small_work_and_one_thread_run_once_on_the_caller(threads):
     assert calls == [(0, 10), (0, 10)]
 
 
-def test_an_error_in_a_chunk_is_raised_after_all_chunks_finish(threads):
+def test_an_error_in_a_chunk_is_raised_after_the_other_chunks_ran(threads):
     threads(2)
     done = []
 
     def chunk(a, b):
-        if a == 5:
-            raise RuntimeError("chunk 5 failed")
+        if a <= 5 < b:
+            raise RuntimeError("the chunk with row 5 failed")
         done.append(a)
 
-    with pytest.raises(RuntimeError, match="chunk 5 failed"):
+    with pytest.raises(RuntimeError, match="the chunk with row 5 failed"):
         parallel.for_chunks(chunk, 10, parallel.MIN_ELEMENTS)
-    assert done == [0]
+    assert len(done) == 3
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.0, True, "2"])

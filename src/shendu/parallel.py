@@ -81,26 +81,52 @@ def for_chunks(fn, n_rows: int, size: int) -> None:
 
     ``size`` is the number of elements the work touches: below ``MIN_ELEMENTS``, with one
     row, or with one thread, ``fn(0, n_rows)`` runs once on the calling thread. Otherwise the
-    rows are split evenly over the threads and the chunks run in parallel; ``fn`` must only
-    write to the rows it is given. The first error raised by a chunk is re-raised after every
-    chunk has finished.
+    rows are cut into two chunks per thread, and the calling thread and the pool's threads take
+    chunks until none is left: a pool thread that is slow to start (its core busy) leaves its
+    share to the others instead of holding them up. ``fn`` must only write to the rows it is
+    given. The first error raised by a chunk is re-raised after every started chunk has ended.
     """
     threads = min(num_threads(), n_rows)
     if threads < 2 or size < MIN_ELEMENTS:
         fn(0, n_rows)
         return
-    bounds = [n_rows * i // threads for i in range(threads + 1)]
-    pool = _pool()
-    futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, threads)]
-    error = None
-    try:
-        fn(bounds[0], bounds[1])
-    except BaseException as exc:  # wait for the others before raising
-        error = exc
-    for f in futures:
-        try:
-            f.result()
-        except BaseException as exc:
-            error = error or exc
-    if error is not None:
-        raise error
+    _Chunks(fn, n_rows, min(2 * threads, n_rows)).run(threads - 1)
+
+
+class _Chunks:
+    """Chunks of rows handed out to whichever thread asks first."""
+
+    def __init__(self, fn, n_rows, n_chunks):
+        self.fn = fn
+        self.bounds = [n_rows * i // n_chunks for i in range(n_chunks + 1)]
+        self.n_chunks = n_chunks
+        self.next = 0
+        self.finished = 0
+        self.error = None
+        self.cond = threading.Condition()
+
+    def _take(self):
+        with self.cond:
+            i = self.next
+            self.next += 1
+        return i
+
+    def drain(self):
+        while (i := self._take()) < self.n_chunks:
+            try:
+                self.fn(self.bounds[i], self.bounds[i + 1])
+            except BaseException as exc:
+                self.error = self.error or exc
+            with self.cond:
+                self.finished += 1
+                self.cond.notify_all()
+
+    def run(self, helpers):
+        pool = _pool()
+        for _ in range(helpers):
+            pool.submit(self.drain)
+        self.drain()
+        with self.cond:
+            self.cond.wait_for(lambda: self.finished == self.n_chunks)
+        if self.error is not None:
+            raise self.error

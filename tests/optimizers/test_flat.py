@@ -5,6 +5,7 @@ import pytest
 
 import shendu
 from shendu import layers as L
+from shendu.layers.base import Variable
 from shendu.optimizers.flat import FlatBuffer
 
 from .test_optimizers import CASES
@@ -80,3 +81,51 @@ def test_fit_uses_the_flat_buffer_and_memory_stays_flat():
     before = rss_kib()
     m.fit(x, y, epochs=90, batch_size=4, verbose=0)  # 900 more
     assert rss_kib() - before < 10 * 1024
+
+
+def _large_updates(make, threads, flat):
+    """Three updates of a variable large enough to be split over threads."""
+    shendu.parallel.set_num_threads(threads)
+    rng = np.random.default_rng(5)
+    w = Variable(rng.standard_normal((600, 500)).astype(np.float32))
+    opt = make()
+    if flat:
+        assert opt.use_flat_buffer([w])
+    for _ in range(3):
+        w.grad = shendu.tensor(rng.standard_normal(w.shape).astype(np.float32))
+        opt.apply([w.grad], [w])
+    return w.numpy()
+
+
+@pytest.mark.parametrize("flat", [False, True], ids=["per-variable", "flat"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_parallel_update_of_a_large_variable_is_bit_identical(name, flat):
+    make = CASES[name][0]
+    before = shendu.parallel.num_threads()
+    try:
+        serial = _large_updates(make, 1, flat)
+        split = _large_updates(make, 3, flat)
+    finally:
+        shendu.parallel.set_num_threads(before)
+    assert make().elementwise
+    np.testing.assert_array_equal(serial, split)
+
+
+def test_custom_optimizer_is_not_split_unless_elementwise():
+    seen = []
+
+    class RowNorm(shendu.optimizers.Optimizer):
+        """w <- w - lr * g / |g| per row: not elementwise, must see whole variables."""
+
+        def update(self, g, w, slots, lr):
+            seen.append(w.shape)
+            w -= lr * g / np.linalg.norm(g, axis=-1, keepdims=True)
+
+    before = shendu.parallel.num_threads()
+    shendu.parallel.set_num_threads(2)
+    try:
+        w = Variable(np.ones((600, 500), np.float32))
+        RowNorm().apply([np.ones((600, 500), np.float32)], [w])
+    finally:
+        shendu.parallel.set_num_threads(before)
+    assert seen == [(600, 500)]

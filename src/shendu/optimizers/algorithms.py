@@ -336,3 +336,8 @@ class Lion(Optimizer):
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
+
+
+# Every rule above updates each element on its own: large variables update in parallel slices.
+for _rule in (SGD, Adam, Adamax, Nadam, Adagrad, RMSprop, Adadelta, Lion):
+    _rule.elementwise = True

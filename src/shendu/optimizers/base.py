@@ -13,10 +13,11 @@ update the moving averages when ``use_ema``.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
-from .. import backend
+from .. import backend, parallel
 from ..autograd.tensor import Tensor
 from . import schedules
 
@@ -33,6 +34,10 @@ class Optimizer:
     """Base class; subclasses implement ``build_slots(variable)`` and ``update``."""
 
     slot_names: tuple = ()
+    #: True when ``update`` treats every element on its own (no shapes, no reductions), so
+    #: that it may run on slices of a large variable in parallel. Built-in rules set it; a
+    #: custom optimizer keeps False unless its rule is elementwise too.
+    elementwise: bool = False
 
     def __init__(
         self,
@@ -253,7 +258,7 @@ class Optimizer:
         w = flat.params
         if self.weight_decay:
             w -= w * (self.weight_decay * lr)
-        self.update(g, w, self._flat_slots, lr)
+        self._run_update(g, w, self._flat_slots, lr)
         self.iterations += 1
         if self.use_ema:
             self._update_ema()
@@ -304,7 +309,7 @@ class Optimizer:
         for g, (_, v) in zip(grads, pairs):
             if self.weight_decay and self._decays(v):
                 v.data -= v.data * (self.weight_decay * lr)
-            self.update(g, v.data, self._slots[self._index[id(v)]], lr)
+            self._run_update(g, v.data, self._slots[self._index[id(v)]], lr)
             if getattr(v, "constraint", None) is not None:
                 v.data[...] = v.constraint(v.data)
         self.iterations += 1
@@ -377,11 +382,32 @@ class Optimizer:
     def update(self, g, w, slots, lr):
         raise NotImplementedError
 
+    def _run_update(self, g, w, slots, lr):
+        """``update``, on slices of the arrays in parallel (shendu.parallel) when the rule is
+        ``elementwise`` and the variable is a large contiguous NumPy array."""
+        if (
+            not self.elementwise
+            or w.size < parallel.MIN_ELEMENTS
+            or backend.array_module(w) is not np
+            or not w.flags.c_contiguous
+            or not all(s.flags.c_contiguous for s in slots.values())
+        ):
+            self.update(g, w, slots, lr)
+            return
+        g_flat, w_flat = g.reshape(-1), w.reshape(-1)
+        slots_flat = {name: s.reshape(-1) for name, s in slots.items()}
+
+        def chunk(a, b):
+            self.update(g_flat[a:b], w_flat[a:b], {n: s[a:b] for n, s in slots_flat.items()}, lr)
+
+        parallel.for_chunks(chunk, w.size, w.size)
+
     def _scratch(self, like):
         """A reusable work array shaped like ``like``: updates write their temporaries here
         instead of allocating (large temporaries cost page faults on every step)."""
         cache = self.__dict__.setdefault("_scratch_cache", {})
-        key = (like.shape, like.dtype.str, type(like))
+        # one per thread: the slices of a parallel update (shendu.parallel) run concurrently
+        key = (like.shape, like.dtype.str, type(like), threading.get_ident())
         buf = cache.get(key)
         if buf is None:
             buf = cache[key] = backend.array_module(like).empty_like(like)
