@@ -344,3 +344,15 @@ def test_linear_over_seven_shapes(shapes):
     w = rng.standard_normal(shapes[1])
     b = rng.standard_normal(shapes[1][-1:])
     assert gradcheck(lambda a, k, c: ops.linear(a, k, c), (x, w, b))
+
+
+@pytest.mark.parametrize("rows", [5, 1023, 1024, 50_000])
+def test_column_sums_short_and_tall(rows):
+    from shendu.ops._util import column_sums
+
+    g = np.random.default_rng(rows).standard_normal((rows, 7)).astype(np.float32) + 0.5
+    ref = g.astype(np.float64).sum(axis=0)
+    np.testing.assert_allclose(column_sums(np, g), ref, rtol=1e-5, atol=1e-4)
+    out = np.empty(7, np.float32)
+    assert column_sums(np, g, out) is out
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-4)

@@ -15,7 +15,7 @@ import numpy as np
 from .. import backend, parallel
 from ..autograd.function import Function
 from ._fused import FUSED_ACTIVATIONS, check_fused_activation, through_activation
-from ._util import as_tensor
+from ._util import as_tensor, column_sums
 from .shape import reshape, transpose
 
 
@@ -199,7 +199,9 @@ class Conv2D(Function):
         n, oh, ow, _ = gy.shape
         nx, nw = self.needs_input_grad[:2]
         has_b = len(self.needs_input_grad) > 2
-        gb = gy.reshape(-1, cout).sum(axis=0) if has_b and self.needs_input_grad[2] else None
+        gb = None
+        if has_b and self.needs_input_grad[2]:
+            gb = column_sums(xp_, gy.reshape(-1, cout))
         g = self.groups
         gx = gw = None
         if g == 1:
@@ -543,12 +545,18 @@ class Pool2D(Function):
                     g[a:b] = share
                 return
             y = self.y[a:b]
-            taken = xp_.zeros(g_out.shape, dtype=bool)
+            taken = xp_.empty(g_out.shape, dtype=bool)  # windows whose maximum is placed
             hit = xp_.empty(g_out.shape, dtype=bool)
-            for v, g in zip(views, grads):
+            last = len(views) - 1
+            for k, (v, g) in enumerate(zip(views, grads)):
+                if k == 0:
+                    xp_.equal(v[a:b], y, out=taken)
+                    xp_.multiply(g_out, taken, out=g[a:b])
+                    continue
                 xp_.equal(v[a:b], y, out=hit)
-                hit &= ~taken
-                taken |= hit
+                xp_.greater(hit, taken, out=hit)  # for booleans: hit and not taken
+                if k < last:
+                    taken |= hit
                 xp_.multiply(g_out, hit, out=g[a:b])
 
         _split_batch(xp_, chunk, gx)

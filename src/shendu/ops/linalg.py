@@ -9,7 +9,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ._fused import FUSED_ACTIVATIONS, check_fused_activation, through_activation
-from ._util import as_tensor, coerce_pair, shape_of, sum_to_shape
+from ._util import as_tensor, coerce_pair, column_sums, shape_of, sum_to_shape
 from .math import sum_to
 from .shape import broadcast_to, reshape, swapaxes, transpose
 
@@ -287,7 +287,7 @@ class Linear(Function):
                 )
             if nb:
                 out = _grad_view(self.inputs[2], g2.dtype)
-                gb = g2.sum(axis=0) if out is None else g2.sum(axis=0, out=out)
+                gb = column_sums(backend.array_module(g2), g2, out)
         return (gx, gw, gb) if len(self.needs_input_grad) > 2 else (gx, gw)
 
     def backward_graph(self, gy):
