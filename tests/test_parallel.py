@@ -130,3 +130,37 @@ def test_threaded_im2col_equals_serial(threads, channels):
         threads(n)
         results.append(ops.conv(x, w, activation="relu").numpy())
     np.testing.assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["plain", "masked"])
+def test_lstm_split_by_batch_rows_equals_the_whole_batch(threads, masked):
+    # 64 x 20 steps x 4*64 gates: large enough to run one block of rows per thread
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((64, 20, 8)).astype(np.float32)
+    mask = rng.random((64, 20)) > 0.2 if masked else None
+    layer = shendu.layers.LSTM(64, return_sequences=True, recurrent_dropout=0.0)
+    layer(x)
+    results = []
+    for n in (1, 2):
+        threads(n)
+        t = shendu.tensor(x, requires_grad=True)
+        y = layer(t, mask=mask)
+        (y * y).sum().backward()
+        grads = [t.grad.numpy()] + [w.grad.numpy() for w in layer.trainable_weights]
+        results.append((y.numpy(), grads))
+        for w in layer.trainable_weights:
+            w.grad = None
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6, atol=1e-6)
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_blas_single_threaded_block_restores_the_global_setting():
+    lib = shendu.blas._openblas()
+    if lib is None or shendu.blas._state["set_local_threads"] is None:
+        pytest.skip("no OpenBLAS with per-thread settings here")
+    set_local = shendu.blas._state["set_local_threads"]
+    before = set_local(0)  # the count this thread uses (the global one when unset)
+    with shendu.blas.single_threaded():
+        assert set_local(1) == 1  # inside: this thread uses one BLAS thread
+    assert set_local(0) == before  # afterwards: the global count again

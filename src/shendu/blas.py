@@ -17,12 +17,13 @@ already set (your choice wins: set it to 28 for OpenBLAS's default). Other BLAS 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
 THREAD_TIMEOUT = 18
 _ENV = "OPENBLAS_THREAD_TIMEOUT"
-_state = {"thread_timeout": None}
+_state = {"thread_timeout": None, "set_local_threads": None}
 
 
 def _openblas():
@@ -56,6 +57,7 @@ def configure() -> int | None:
     lib = _openblas()
     if lib is None:
         return None
+    _state["set_local_threads"] = getattr(lib, "openblas_set_num_threads_local", None)
     if _ENV not in os.environ:
         os.environ[_ENV] = str(THREAD_TIMEOUT)
         lib.openblas_read_env()
@@ -67,3 +69,22 @@ def configure() -> int | None:
 def thread_timeout() -> int | None:
     """The exponent of OpenBLAS's idle-thread spin in this process (None: not OpenBLAS)."""
     return _state["thread_timeout"]
+
+
+@contextlib.contextmanager
+def single_threaded():
+    """Within the block, BLAS calls made by this thread run on this thread alone.
+
+    For work that is already split over threads (``shendu.parallel``), so that each thread's
+    matrix products do not also start the BLAS's own threads. Uses OpenBLAS's per-thread
+    setting (0.3.27 and later), reset to the global one afterwards; elsewhere it does nothing.
+    """
+    set_local = _state["set_local_threads"]
+    if set_local is None:
+        yield
+        return
+    set_local(1)
+    try:
+        yield
+    finally:
+        set_local(0)  # 0: this thread follows the global thread count again

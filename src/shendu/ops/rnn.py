@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import backend, blas, parallel
 from ..autograd.function import Function
 from ._util import as_tensor
 
@@ -24,6 +24,24 @@ from ._util import as_tensor
 def _sigmoid(xp, x):
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _by_batch_rows(xp, rows, n, size):
+    """Run ``rows(a, e)`` over the batch: each sample's recurrence is independent, so large
+    NumPy batches are split in one block per thread, each thread doing its own (single-threaded)
+    matrix products and elementwise steps. CuPy runs the whole batch at once."""
+    if xp is not np:
+        rows(0, n)
+        return
+
+    def block(a, e):
+        with blas.single_threaded():
+            rows(a, e)
+
+    if parallel.num_threads() < 2 or size < parallel.MIN_ELEMENTS or n < 2:
+        rows(0, n)
+    else:
+        parallel.for_chunks(block, n, size, chunks_per_thread=1)
 
 
 def _time_major(x, mask, go_backwards):
@@ -80,91 +98,109 @@ class LSTM(_Recurrent):
         if b is not None:
             xw += b
         dt = x.dtype
-        h = xp.asarray(h0, dtype=dt)
-        c = xp.asarray(c0, dtype=dt)
+        h0 = xp.asarray(h0, dtype=dt)
+        c0 = xp.asarray(c0, dtype=dt)
         hs = xp.empty((t_len, n, units), dtype=dt)
         gates = xp.empty((t_len, n, 4 * units), dtype=dt)  # i, f, g, o after activation
         cs = xp.empty((t_len, n, units), dtype=dt)
         tcs = xp.empty((t_len, n, units), dtype=dt)  # tanh(c), reused by backward
         h_prev = xp.empty((t_len, n, units), dtype=dt)
         c_prev = xp.empty((t_len, n, units), dtype=dt)
-        z = xp.empty((n, 4 * units), dtype=dt)
-        tmp = xp.empty((n, units), dtype=dt)
-        rm = self.rm
         s1, s2, s3 = slice(0, units), slice(units, 2 * units), slice(2 * units, 3 * units)
         s4 = slice(3 * units, 4 * units)
-        for t in range(t_len):
-            hr = h if rm is None else h * rm
-            xp.matmul(hr, u, out=z)
-            z += xw[t]
-            gt = gates[t]
-            # sigmoid(z) = (tanh(z / 2) + 1) / 2: one transcendental pass, no overflow
-            xp.multiply(z, 0.5, out=gt)
-            xp.tanh(gt, out=gt)
-            gt *= 0.5
-            gt += 0.5
-            xp.tanh(z[:, s3], out=gt[:, s3])
-            i, f, g, o = gt[:, s1], gt[:, s2], gt[:, s3], gt[:, s4]
-            h_prev[t] = hr
-            c_prev[t] = c
-            c_new = cs[t]
-            xp.multiply(f, c, out=c_new)
-            xp.multiply(i, g, out=tmp)
-            c_new += tmp
-            xp.tanh(c_new, out=tcs[t])
-            h_new = hs[t]
-            xp.multiply(o, tcs[t], out=h_new)
-            if m is not None:
-                keep = m[t][:, None]
-                c_new[...] = xp.where(keep, c_new, c)
-                h_new[...] = xp.where(keep, h_new, h)
-            h, c = h_new, c_new
+
+        def rows(a, e):  # the recurrence of samples a..e-1: independent of the other rows
+            h, c = h0[a:e], c0[a:e]
+            rm = None if self.rm is None else self.rm[a:e]
+            z = xp.empty((e - a, 4 * units), dtype=dt)
+            tmp = xp.empty((e - a, units), dtype=dt)
+            for t in range(t_len):
+                hr = h if rm is None else h * rm
+                xp.matmul(hr, u, out=z)
+                z += xw[t, a:e]
+                gt = gates[t, a:e]
+                # sigmoid(z) = (tanh(z / 2) + 1) / 2: one transcendental pass, no overflow
+                xp.multiply(z, 0.5, out=gt)
+                xp.tanh(gt, out=gt)
+                gt *= 0.5
+                gt += 0.5
+                xp.tanh(z[:, s3], out=gt[:, s3])
+                i, f, g, o = gt[:, s1], gt[:, s2], gt[:, s3], gt[:, s4]
+                h_prev[t, a:e] = hr
+                c_prev[t, a:e] = c
+                c_new = cs[t, a:e]
+                xp.multiply(f, c, out=c_new)
+                xp.multiply(i, g, out=tmp)
+                c_new += tmp
+                tc = tcs[t, a:e]
+                xp.tanh(c_new, out=tc)
+                h_new = hs[t, a:e]
+                xp.multiply(o, tc, out=h_new)
+                if m is not None:
+                    keep = m[t, a:e][:, None]
+                    c_new[...] = xp.where(keep, c_new, c)
+                    h_new[...] = xp.where(keep, h_new, h)
+                h, c = h_new, c_new
+
+        _by_batch_rows(xp, rows, n, gates.size)
         if self.recording:
             self.saved = (xt, w, u, b is not None, gates, tcs, h_prev, c_prev, m)
-        return self._outputs(hs, (h.copy(), c.copy()))
+        h_last, c_last = (hs[-1], cs[-1]) if t_len else (h0, c0)
+        return self._outputs(hs, (h_last.copy(), c_last.copy()))
 
     def backward(self, g_out, g_h, g_c):
         xt, w, u, has_b, gates, tcs, h_prev, c_prev, m = self.saved
         xp = backend.array_module(g_out)
         t_len, n, _ = xt.shape
         units = u.shape[0]
+        dt = g_out.dtype
         gh_seq = self._output_grad((g_out,), t_len, (n, units), xp)
-        dh = g_h.copy()
-        dc = g_c.copy()
-        dz_all = xp.empty((t_len, n, 4 * units), dtype=g_out.dtype)
-        # Everything that does not depend on the recurrence, for all steps at once:
-        # dc_t = dc + dh * o (1 - tanh(c)^2);  dz_{i,f,c} = dc_t * B;  dz_o = dh * E.
+        dz_all = xp.empty((t_len, n, 4 * units), dtype=dt)
+        dh0 = xp.empty((n, units), dtype=dt)
+        dc0 = xp.empty((n, units), dtype=dt)
         g4 = gates.reshape(t_len, n, 4, units)
-        i, f, g, o = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], g4[:, :, 3]
-        a_coef = o * (1 - tcs * tcs)
-        b_coef = xp.empty((t_len, n, 3, units), dtype=g_out.dtype)
-        b_coef[:, :, 0] = g * i * (1 - i)
-        b_coef[:, :, 1] = c_prev * f * (1 - f)
-        b_coef[:, :, 2] = i * (1 - g * g)
-        e_coef = tcs * o * (1 - o)
         u_t = xp.ascontiguousarray(u.T)
-        for t in range(t_len - 1, -1, -1):
-            dh += gh_seq[t]
-            if m is None:
-                dh_step, dc_step = dh, dc
-            else:
-                keep = m[t][:, None]
-                dh_step = xp.where(keep, dh, 0)
-                dc_step = xp.where(keep, dc, 0)
-            dct = dh_step * a_coef[t]
-            dct += dc_step
-            dz4 = dz_all[t].reshape(n, 4, units)
-            xp.multiply(dct[:, None, :], b_coef[t], out=dz4[:, :3])
-            xp.multiply(dh_step, e_coef[t], out=dz4[:, 3])
-            dh_prev = dz_all[t] @ u_t
-            if self.rm is not None:
-                dh_prev *= self.rm
-            dc_prev = dct * f[t]
-            if m is not None:
-                dh_prev += xp.where(keep, 0, dh)
-                dc_prev += xp.where(keep, 0, dc)
-            dh, dc = dh_prev, dc_prev
-        return self._param_grads(xp, xt, w, u, has_b, dz_all, h_prev, dh, dc)
+
+        def rows(a, e):  # backward through time for samples a..e-1
+            # Everything that does not depend on the recurrence, for all steps at once:
+            # dc_t = dc + dh * o (1 - tanh(c)^2);  dz_{i,f,c} = dc_t * B;  dz_o = dh * E.
+            i, f, g, o = (g4[:, a:e, k] for k in range(4))
+            tc = tcs[:, a:e]
+            a_coef = o * (1 - tc * tc)
+            b_coef = xp.empty((t_len, e - a, 3, units), dtype=dt)
+            b_coef[:, :, 0] = g * i * (1 - i)
+            b_coef[:, :, 1] = c_prev[:, a:e] * f * (1 - f)
+            b_coef[:, :, 2] = i * (1 - g * g)
+            e_coef = tc * o * (1 - o)
+            rm = None if self.rm is None else self.rm[a:e]
+            dh = g_h[a:e].copy()
+            dc = g_c[a:e].copy()
+            for t in range(t_len - 1, -1, -1):
+                dh += gh_seq[t, a:e]
+                if m is None:
+                    dh_step, dc_step = dh, dc
+                else:
+                    keep = m[t, a:e][:, None]
+                    dh_step = xp.where(keep, dh, 0)
+                    dc_step = xp.where(keep, dc, 0)
+                dct = dh_step * a_coef[t]
+                dct += dc_step
+                dz = dz_all[t, a:e]
+                dz4 = dz.reshape(e - a, 4, units)
+                xp.multiply(dct[:, None, :], b_coef[t], out=dz4[:, :3])
+                xp.multiply(dh_step, e_coef[t], out=dz4[:, 3])
+                dh_prev = dz @ u_t
+                if rm is not None:
+                    dh_prev *= rm
+                dc_prev = dct * f[t]
+                if m is not None:
+                    dh_prev += xp.where(keep, 0, dh)
+                    dc_prev += xp.where(keep, 0, dc)
+                dh, dc = dh_prev, dc_prev
+            dh0[a:e], dc0[a:e] = dh, dc
+
+        _by_batch_rows(xp, rows, n, dz_all.size)
+        return self._param_grads(xp, xt, w, u, has_b, dz_all, h_prev, dh0, dc0)
 
     def _param_grads(self, xp, xt, w, u, has_b, dz_all, h_prev, dh0, dc0):
         t_len, n, f_in = xt.shape
