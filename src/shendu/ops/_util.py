@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .. import backend
+from .. import backend, blas, parallel
 from ..autograd.tensor import Tensor
 
 
@@ -119,3 +119,25 @@ def broadcast_error(op, a, b, err):
         f"{op}: the shapes of the inputs do not broadcast. "
         f"Received: shapes {shape_of(a)} and {shape_of(b)} ({err})"
     )
+
+
+def split_batch(xp, fn, n, size, own_products=False, chunks_per_thread=2):
+    """Run ``fn(start, stop)`` over a batch of ``n`` samples, split over threads for NumPy
+    work of ``size`` elements (``shendu.parallel``); CuPy runs it whole (its kernels are
+    already parallel).
+
+    ``own_products``: each block does its own matrix products (a recurrence, attention's
+    per-sample products), which then run on single-threaded BLAS so that the blocks, not the
+    BLAS, use the cores.
+    """
+    if xp is not np or n < 2 or size < parallel.MIN_ELEMENTS or parallel.num_threads() < 2:
+        fn(0, n)  # whole, on this thread, with the BLAS's own threads
+        return
+    block = fn
+    if own_products:
+
+        def block(a, e):
+            with blas.single_threaded():
+                fn(a, e)
+
+    parallel.for_chunks(block, n, size, chunks_per_thread)

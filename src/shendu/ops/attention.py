@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from ._util import as_tensor, data_of
+from ._util import as_tensor, data_of, split_batch
 
 _NEG = -1e9
 
@@ -29,39 +29,68 @@ class DotProductAttention(Function):
         # (B, T, N, H) -> (B, N, T, H); the scale goes on q, the smaller operand
         qh = (q * q.dtype.type(self.scale)).transpose(0, 2, 1, 3)
         kh, vh = (a.transpose(0, 2, 1, 3) for a in (k, v))
-        s = qh @ kh.transpose(0, 1, 3, 2)
-        if bias is not None:
-            s = s + bias
-        if self.mask is not None:
-            s = xp.where(self.mask, s, _NEG)
-        # softmax over the last axis, in place on the fresh scores; the row sums as a
-        # matrix-vector product (faster than a reduction along short rows)
-        s -= s.max(axis=-1, keepdims=True)
-        p = xp.exp(s, out=s) if s.dtype == q.dtype else xp.exp(s).astype(q.dtype)
-        p /= (p @ xp.ones(p.shape[-1], dtype=p.dtype))[..., None]
-        out = p @ vh
+        b, n, t_q, _ = qh.shape
+        p = xp.empty((b, n, t_q, kh.shape[2]), dtype=q.dtype)
+        out = xp.empty((b, n, t_q, vh.shape[3]), dtype=xp.result_type(q.dtype, v.dtype))
+        ones = xp.ones(p.shape[-1], dtype=p.dtype)
+
+        def rows(a, e):  # the samples a..e-1
+            s = qh[a:e] @ kh[a:e].transpose(0, 1, 3, 2)
+            if bias is not None:
+                s = s + _batch_rows(bias, a, e)
+            if self.mask is not None:
+                s = xp.where(_batch_rows(self.mask, a, e), s, _NEG)
+            # softmax over the last axis, in place; the row sums as a matrix-vector
+            # product (faster than a reduction along short rows)
+            s -= s.max(axis=-1, keepdims=True)
+            pr = p[a:e]
+            xp.exp(s, out=pr)
+            pr /= (pr @ ones)[..., None]
+            xp.matmul(pr, vh[a:e], out=out[a:e])
+
+        split_batch(xp, rows, b, p.size, own_products=True)
         self.saved = (qh, kh, vh, p, bias is not None and np.shape(bias))
         return out.transpose(0, 2, 1, 3)
 
     def backward(self, gy):
         qh, kh, vh, p, bias_shape = self.saved
         xp = backend.array_module(gy)
-        go = gy.transpose(0, 2, 1, 3)
-        gv = p.transpose(0, 1, 3, 2) @ go
-        gs = go @ vh.transpose(0, 1, 3, 2)  # dP, turned into dS in place
-        gs -= xp.einsum("...i,...i->...", gs, p)[..., None]
-        gs *= p
-        if self.mask is not None:
-            gs = xp.where(self.mask, gs, 0)
-        gq = gs @ kh
-        gq *= gq.dtype.type(self.scale)
-        gk = gs.transpose(0, 1, 3, 2) @ qh  # qh already carries the scale
+        dt = xp.result_type(gy.dtype, p.dtype)
+        gq, gk, gv = (xp.empty(a.shape, dtype=dt) for a in (qh, kh, vh))
+        wants_bias = bias_shape is not False and bias_shape is not None
+        gs_all = xp.empty(p.shape, dtype=dt) if wants_bias else None
+        scale = gq.dtype.type(self.scale)
+
+        def rows(a, e):  # the samples a..e-1
+            go = gy[a:e].transpose(0, 2, 1, 3)
+            pr = p[a:e]
+            xp.matmul(pr.transpose(0, 1, 3, 2), go, out=gv[a:e])
+            gs = go @ vh[a:e].transpose(0, 1, 3, 2)  # dP, turned into dS in place
+            gs -= xp.einsum("...i,...i->...", gs, pr)[..., None]
+            gs *= pr
+            if self.mask is not None:
+                gs = xp.where(_batch_rows(self.mask, a, e), gs, 0)
+            xp.matmul(gs, kh[a:e], out=gq[a:e])
+            gq[a:e] *= scale
+            # qh already carries the scale
+            xp.matmul(gs.transpose(0, 1, 3, 2), qh[a:e], out=gk[a:e])
+            if gs_all is not None:
+                gs_all[a:e] = gs
+
+        split_batch(xp, rows, p.shape[0], p.size, own_products=True)
         out = tuple(g.transpose(0, 2, 1, 3) for g in (gq, gk, gv))
-        if bias_shape is not False and bias_shape is not None:
+        if wants_bias:
             from ._util import sum_to_shape
 
-            out += (sum_to_shape(gs, bias_shape),)
+            out += (sum_to_shape(gs_all, bias_shape),)
         return out
+
+
+def _batch_rows(a, start, stop):
+    """Rows start..stop-1 of a mask or bias that broadcasts against (B, N, T, S)."""
+    if a.ndim == 4 and a.shape[0] != 1:
+        return a[start:stop]
+    return a
 
 
 def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend, parallel
+from .. import backend
 from ..autograd.function import Function
 from ._fused import FUSED_ACTIVATIONS, check_fused_activation, through_activation
-from ._util import as_tensor, column_sums
+from ._util import as_tensor, column_sums, split_batch
 from .shape import reshape, transpose
 
 
@@ -81,7 +81,7 @@ def _im2col(xp_, win):
         else:
             xp_.copyto(cols[a:b], win[a:b])
 
-    _split_batch(xp_, chunk, cols)
+    split_batch(xp_, chunk, cols.shape[0], cols.size)
     return cols
 
 
@@ -98,15 +98,6 @@ def _col2im(xp_, gcols, x_shape, kernel, strides, dilation):
     return gx
 
 
-def _split_batch(xp_, chunk, big):
-    """Run ``chunk(start, stop)`` over the batch axis, split over threads for NumPy arrays
-    (CuPy runs it whole: its kernels are already parallel)."""
-    if xp_ is np:
-        parallel.for_chunks(chunk, big.shape[0], big.size)
-    else:
-        chunk(0, big.shape[0])
-
-
 def _through_activation_by_chunks(xp_, activation, gy, y):
     """gy * act'(y) for a fused activation, split over threads by the batch axis."""
     g = xp_.empty(gy.shape, dtype=gy.dtype)
@@ -114,7 +105,7 @@ def _through_activation_by_chunks(xp_, activation, gy, y):
     def chunk(a, b):
         through_activation(activation, gy[a:b], y[a:b], out=g[a:b])
 
-    _split_batch(xp_, chunk, g)
+    split_batch(xp_, chunk, g.shape[0], g.size)
     return g
 
 
@@ -168,7 +159,7 @@ class Conv2D(Function):
                 if act is not None:
                     act(xp_, y[a:c])
 
-            _split_batch(xp_, bias_activate, y)
+            split_batch(xp_, bias_activate, y.shape[0], y.size)
         if self.recording:
             self.cols, self.w, self.xpad_shape, self.x_shape = cols, w, xpad.shape, x.shape
             self.y = y if self.activation is not None else None
@@ -187,7 +178,7 @@ class Conv2D(Function):
                 def add(a, b, window=window, part=part):
                     window[a:b] += part[a:b]
 
-                _split_batch(xp_, add, part)
+                split_batch(xp_, add, part.shape[0], part.size)
         return _crop_pads(gxp, self.pads)
 
     def backward(self, gy):
@@ -502,7 +493,7 @@ class Pool2D(Function):
                 if self.mode != "max":
                     out /= len(views)
 
-            _split_batch(xp_, chunk, x)
+            split_batch(xp_, chunk, x.shape[0], x.size)
             if self.mode == "max" and self.recording:
                 self.x, self.y = x, y
             return y
@@ -559,7 +550,7 @@ class Pool2D(Function):
                     taken |= hit
                 xp_.multiply(g_out, hit, out=g[a:b])
 
-        _split_batch(xp_, chunk, gx)
+        split_batch(xp_, chunk, gx.shape[0], gx.size)
         return gx
 
     def backward(self, gy):

@@ -16,32 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend, blas, parallel
+from .. import backend
 from ..autograd.function import Function
-from ._util import as_tensor
+from ._util import as_tensor, split_batch
 
 
 def _sigmoid(xp, x):
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-
-
-def _by_batch_rows(xp, rows, n, size):
-    """Run ``rows(a, e)`` over the batch: each sample's recurrence is independent, so large
-    NumPy batches are split in one block per thread, each thread doing its own (single-threaded)
-    matrix products and elementwise steps. CuPy runs the whole batch at once."""
-    if xp is not np:
-        rows(0, n)
-        return
-
-    def block(a, e):
-        with blas.single_threaded():
-            rows(a, e)
-
-    if parallel.num_threads() < 2 or size < parallel.MIN_ELEMENTS or n < 2:
-        rows(0, n)
-    else:
-        parallel.for_chunks(block, n, size, chunks_per_thread=1)
 
 
 def _time_major(x, mask, go_backwards):
@@ -142,7 +124,7 @@ class LSTM(_Recurrent):
                     h_new[...] = xp.where(keep, h_new, h)
                 h, c = h_new, c_new
 
-        _by_batch_rows(xp, rows, n, gates.size)
+        split_batch(xp, rows, n, gates.size, own_products=True, chunks_per_thread=1)
         if self.recording:
             self.saved = (xt, w, u, b is not None, gates, tcs, h_prev, c_prev, m)
         h_last, c_last = (hs[-1], cs[-1]) if t_len else (h0, c0)
@@ -199,7 +181,7 @@ class LSTM(_Recurrent):
                 dh, dc = dh_prev, dc_prev
             dh0[a:e], dc0[a:e] = dh, dc
 
-        _by_batch_rows(xp, rows, n, dz_all.size)
+        split_batch(xp, rows, n, dz_all.size, own_products=True, chunks_per_thread=1)
         return self._param_grads(xp, xt, w, u, has_b, dz_all, h_prev, dh0, dc0)
 
     def _param_grads(self, xp, xt, w, u, has_b, dz_all, h_prev, dh0, dc0):
