@@ -9,8 +9,7 @@ Workloads (issue "Fast"):
   F  inference: B's MLP predict on 10,000 samples; single-sample latency of the Iris model
   G  `import shendu` wall time; peak RSS of A and C (each in a fresh process)
 
-Each timed pair runs interleaved (shendu, torch, shendu, torch, ...) after a warm-up, with a
-short idle pause before each timed run so that neither side's spinning threads slow the other,
+Each timed pair runs interleaved (shendu, torch, shendu, torch, ...) after a warm-up,
 at least 5 repeats; the table shows medians, min-max and shendu's speed relative to
 PyTorch (above 1x means shendu is faster). PyTorch runs with its default threads and with 1
 thread; the ratio uses the faster of the two.
@@ -312,23 +311,25 @@ def set_threads(n):
     return limiter
 
 
-# Idle seconds before each timed run. A library's worker threads keep spinning for a while
-# after its last call (PyTorch's OpenMP threads; OpenBLAS's, up to 0.1 s by default) and took
-# the cores from whichever library ran next; measured on workload D, both sides ran 1.2-1.4x
-# faster with this pause than back to back.
-SETTLE_S = 0.3
+# Idle seconds before each timed run. A pause lets the other library's idle threads stop
+# spinning, but on this virtual machine it also lets the second core go cold: once shendu cut
+# OpenBLAS's spin to 0.1 ms (shendu.blas), a 0.3 s pause made both sides slower (CNN: shendu
+# 4,614 -> 4,077, PyTorch 6,382 -> 5,609 samples/s), so the runs go back to back, as the steps
+# of a real training run do.
+SETTLE_S = 0.0
 
 
 def interleaved(makers, repeats):
-    """Times per call of each runner, interleaved A, B, A, B... after one warm-up each, with
-    SETTLE_S of idle time before each timed call."""
+    """Times per call of each runner, interleaved A, B, A, B... after one warm-up each (and
+    SETTLE_S of idle time before each timed call, if set)."""
     runners = {name: make() for name, make in makers.items()}
     for run, _ in runners.values():
         run()
     times = {name: [] for name in runners}
     for _ in range(repeats):
         for name, (run, _) in runners.items():
-            time.sleep(SETTLE_S)
+            if SETTLE_S:
+                time.sleep(SETTLE_S)
             t0 = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - t0)
