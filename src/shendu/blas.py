@@ -23,7 +23,14 @@ import sys
 
 THREAD_TIMEOUT = 18
 _ENV = "OPENBLAS_THREAD_TIMEOUT"
-_state = {"thread_timeout": None, "set_local_threads": None}
+_state = {
+    "thread_timeout": None,
+    "set_local_threads": None,
+    "set_threads": None,
+    "get_threads": None,
+}
+_SET_NAMES = ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_")
+_GET_NAMES = ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_")
 
 
 def _openblas():
@@ -45,6 +52,29 @@ def _openblas():
     return None
 
 
+def _first_symbol(lib, names):
+    for name in names:
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            return fn
+    return None
+
+
+def num_threads() -> int | None:
+    """OpenBLAS's thread count now (None when it cannot be read)."""
+    get = _state["get_threads"]
+    return int(get()) if get is not None else None
+
+
+def set_num_threads(n: int) -> bool:
+    """Set OpenBLAS's thread count; False when it cannot be set (another BLAS)."""
+    setter = _state["set_threads"]
+    if setter is None:
+        return False
+    setter(int(n))
+    return True
+
+
 def configure() -> int | None:
     """Set OpenBLAS's idle-thread spin to 2**THREAD_TIMEOUT cycles (see the module docstring).
 
@@ -58,6 +88,8 @@ def configure() -> int | None:
     if lib is None:
         return None
     _state["set_local_threads"] = getattr(lib, "openblas_set_num_threads_local", None)
+    _state["set_threads"] = _first_symbol(lib, _SET_NAMES)
+    _state["get_threads"] = _first_symbol(lib, _GET_NAMES)
     if _ENV not in os.environ:
         os.environ[_ENV] = str(THREAD_TIMEOUT)
         lib.openblas_read_env()

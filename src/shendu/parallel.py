@@ -21,7 +21,7 @@ import threading
 MIN_ELEMENTS = 1 << 18
 MAX_THREADS = 8
 
-_state = {"threads": None, "pool": None}
+_state = {"threads": None, "pool": None, "limit": None}
 _lock = threading.Lock()
 
 
@@ -49,6 +49,19 @@ def num_threads() -> int:
     if _state["threads"] is None:
         _state["threads"] = _default_threads()
     return _state["threads"]
+
+
+def active_threads() -> int:
+    """The threads ``for_chunks`` uses now: ``num_threads()``, or fewer while ``fit``'s
+    thread tuning (shendu.models.thread_tuning) has limited them."""
+    limit = _state["limit"]
+    n = num_threads()
+    return n if limit is None else max(1, min(n, limit))
+
+
+def limit_threads(n) -> None:
+    """Use at most ``n`` threads until called with None (no pool restart: cheap per step)."""
+    _state["limit"] = None if n is None else int(n)
 
 
 def set_num_threads(n: int) -> None:
@@ -87,7 +100,7 @@ def for_chunks(fn, n_rows: int, size: int, chunks_per_thread: int = 2) -> None:
     to the others instead of holding them up. ``fn`` must only write to the rows it is given.
     The first error raised by a chunk is re-raised after every started chunk has ended.
     """
-    threads = min(num_threads(), n_rows)
+    threads = min(active_threads(), n_rows)
     if threads < 2 or size < MIN_ELEMENTS:
         fn(0, n_rows)
         return

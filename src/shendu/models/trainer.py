@@ -22,6 +22,7 @@ from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
 from ..layers.base import _flatten
 from . import data as data_mod
+from .thread_tuning import BlasThreadTuner
 
 # The flat parameter buffer pays when a model has many small variables (one vectorised
 # update instead of one per variable); for large layers the per-variable path measured
@@ -435,37 +436,44 @@ class Trainer:
             initial_epoch = self._distributed_start(dist, initial_epoch)
         if self._resume_from_epoch is not None:  # set by BackupAndRestore
             initial_epoch = self._resume_from_epoch
-        logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            cb.on_epoch_begin(epoch)
-            train.current_epoch = epoch
-            step = 0
-            for batch in train.epoch():
-                cb.on_train_batch_begin(step)
-                logs = self.train_step(self._on_device(batch))
-                cb.on_train_batch_end(step, logs)
-                step += 1
-                if steps_per_epoch is not None and step >= steps_per_epoch:
-                    break
+        tuner = self.__dict__.setdefault("_blas_tuner", BlasThreadTuner())
+        tuner.begin_fit()
+        try:
+            logs = {}
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cb.on_epoch_begin(epoch)
+                train.current_epoch = epoch
+                step = 0
+                for batch in train.epoch():
+                    cb.on_train_batch_begin(step)
+                    tuner.begin_step()
+                    logs = self.train_step(self._on_device(batch))
+                    tuner.end_step()
+                    cb.on_train_batch_end(step, logs)
+                    step += 1
+                    if steps_per_epoch is not None and step >= steps_per_epoch:
+                        break
+                    if self.stop_training:
+                        break
+                if step == 0:
+                    raise ValueError("fit: the training data produced no batches")
+                epoch_logs = self._metrics_result_or_logs(logs)
+                if dist is not None and set(epoch_logs) <= {m.name for m in self.metrics}:
+                    epoch_logs = dist.reduce_metrics(self.metrics)  # global, the same on all ranks
+                if val is not None and (epoch + 1) % validation_freq == 0:
+                    val_logs = self._evaluate_batches(val)
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                cb.on_epoch_end(epoch, epoch_logs)
+                logs = epoch_logs
+                if dist is not None:
+                    dist.barrier()  # rank 0 may have written files
+                    if os.environ.get("SHENDU_DISTRIBUTED_DEBUG"):
+                        dist.check_identical(self)
                 if self.stop_training:
                     break
-            if step == 0:
-                raise ValueError("fit: the training data produced no batches")
-            epoch_logs = self._metrics_result_or_logs(logs)
-            if dist is not None and set(epoch_logs) <= {m.name for m in self.metrics}:
-                epoch_logs = dist.reduce_metrics(self.metrics)  # global, the same on all ranks
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_batches(val)
-                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            cb.on_epoch_end(epoch, epoch_logs)
-            logs = epoch_logs
-            if dist is not None:
-                dist.barrier()  # rank 0 may have written files
-                if os.environ.get("SHENDU_DISTRIBUTED_DEBUG"):
-                    dist.check_identical(self)
-            if self.stop_training:
-                break
+        finally:
+            tuner.end_fit()
         if self.optimizer is not None:
             self.optimizer.finalize_variable_values(self.trainable_weights)
             self.optimizer._grad_reducer = None

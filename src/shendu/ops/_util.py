@@ -130,7 +130,7 @@ def split_batch(xp, fn, n, size, own_products=False, chunks_per_thread=2):
     per-sample products), which then run on single-threaded BLAS so that the blocks, not the
     BLAS, use the cores.
     """
-    if xp is not np or n < 2 or size < parallel.MIN_ELEMENTS or parallel.num_threads() < 2:
+    if xp is not np or n < 2 or size < parallel.MIN_ELEMENTS or parallel.active_threads() < 2:
         fn(0, n)  # whole, on this thread, with the BLAS's own threads
         return
     block = fn

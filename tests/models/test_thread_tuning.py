@@ -1,0 +1,98 @@
+"""fit's BLAS thread tuning: alternate, keep the faster, probe again, restore."""
+
+import numpy as np
+import pytest
+
+import shendu
+from shendu import blas, parallel
+from shendu.models.thread_tuning import PROBE_STEPS, REPROBE_S, BlasThreadTuner
+
+
+class FakeMachine:
+    """A BLAS with a settable thread count and a clock whose step times depend on it."""
+
+    def __init__(self, monkeypatch, threads=2, step_s=None):
+        self.threads = threads
+        self.now = 0.0
+        self.step_s = step_s or {2: 1.0, 1: 2.0}
+        self.history = []
+        monkeypatch.setattr(blas, "num_threads", lambda: self.threads)
+        monkeypatch.setattr(blas, "set_num_threads", self._set)
+        monkeypatch.setattr(parallel, "limit_threads", lambda n: self.history.append(("p", n)))
+
+    def _set(self, n):
+        self.threads = n
+        self.history.append(("blas", n))
+        return True
+
+    def clock(self):
+        return self.now
+
+    def run(self, tuner, steps):
+        for _ in range(steps):
+            tuner.begin_step()
+            self.now += self.step_s[self.threads]
+            tuner.end_step()
+
+
+def test_probes_both_counts_then_keeps_the_faster(monkeypatch):
+    machine = FakeMachine(monkeypatch, step_s={2: 3.0, 1: 1.0})  # a busy machine: 1 wins
+    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner.begin_fit()
+    machine.run(tuner, 2 * PROBE_STEPS)
+    assert not tuner.probing and tuner.choice == 1
+    assert sorted(len(v) for v in tuner.times.values()) == [PROBE_STEPS, PROBE_STEPS]
+    machine.run(tuner, 3)
+    assert machine.threads == 1
+    tuner.end_fit()
+    assert machine.threads == 2  # restored
+    assert machine.history[-1] == ("p", None)
+
+
+def test_an_idle_machine_keeps_all_threads_and_probes_again_later(monkeypatch):
+    machine = FakeMachine(monkeypatch)  # 2 threads twice as fast
+    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner.begin_fit()
+    machine.run(tuner, 2 * PROBE_STEPS)
+    assert tuner.choice == 2 and not tuner.probing
+    machine.step_s = {2: 5.0, 1: 1.0}  # the machine gets busy
+    machine.run(tuner, int(REPROBE_S // 5) + 1 + 2 * PROBE_STEPS)
+    assert tuner.choice == 1
+
+
+def test_the_choice_carries_over_to_the_next_fit(monkeypatch):
+    machine = FakeMachine(monkeypatch, step_s={2: 3.0, 1: 1.0})
+    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner.begin_fit()
+    machine.run(tuner, 2 * PROBE_STEPS)
+    tuner.end_fit()
+    tuner.begin_fit()
+    assert machine.threads == 1 and not tuner.probing
+
+
+@pytest.mark.parametrize("case", ["one BLAS thread", "not OpenBLAS", "fixed"])
+def test_nothing_is_tuned_when_it_should_not_be(monkeypatch, case):
+    machine = FakeMachine(monkeypatch, threads=1 if case == "one BLAS thread" else 2)
+    if case == "not OpenBLAS":
+        monkeypatch.setattr(blas, "num_threads", lambda: None)
+    if case == "fixed":
+        monkeypatch.setenv("SHENDU_BLAS_THREADS", "fixed")
+    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner.begin_fit()
+    machine.run(tuner, 3 * PROBE_STEPS)
+    tuner.end_fit()
+    assert machine.history == []
+
+
+def test_fit_tunes_and_restores_the_blas_threads():
+    if blas.num_threads() is None or blas.num_threads() < 2:
+        pytest.skip("needs OpenBLAS with 2 or more threads")
+    before = blas.num_threads()
+    model = shendu.Sequential([shendu.layers.Input((4,)), shendu.layers.Dense(3)])
+    model.compile("sgd", "mse")
+    x = np.random.default_rng(0).standard_normal((64, 4)).astype("float32")
+    model.fit(x, x[:, :3], batch_size=4, epochs=1, verbose=0)
+    tuner = model._blas_tuner
+    assert tuner.candidates == [before, 1] and tuner.choice in (before, 1)
+    assert not tuner.probing  # 16 steps: the probe finished
+    assert blas.num_threads() == before
