@@ -70,15 +70,17 @@ def test_the_choice_carries_over_to_the_next_fit(monkeypatch):
     assert machine.threads == 1 and not tuner.probing
 
 
-@pytest.mark.parametrize("case", ["one BLAS thread", "not OpenBLAS", "fixed"])
+@pytest.mark.parametrize("case", ["one BLAS thread", "not OpenBLAS", "fixed", "gpu", "gpu model"])
 def test_nothing_is_tuned_when_it_should_not_be(monkeypatch, case):
     machine = FakeMachine(monkeypatch, threads=1 if case == "one BLAS thread" else 2)
     if case == "not OpenBLAS":
         monkeypatch.setattr(blas, "num_threads", lambda: None)
     if case == "fixed":
         monkeypatch.setenv("SHENDU_BLAS_THREADS", "fixed")
+    if case == "gpu":
+        monkeypatch.setattr(shendu.backend, "device", lambda: "gpu")
     tuner = BlasThreadTuner(clock=machine.clock)
-    tuner.begin_fit()
+    tuner.begin_fit("gpu" if case == "gpu model" else None)
     machine.run(tuner, 3 * PROBE_STEPS)
     tuner.end_fit()
     assert machine.history == []

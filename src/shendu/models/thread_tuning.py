@@ -14,8 +14,8 @@ Transformer 323 -> 854; PyTorch at 1 thread: 19,560, 3,825, 2,970, 882. Idle, th
 numbers stayed within the run-to-run spread of the fixed ones.
 
 Nothing is tuned when the BLAS already runs one thread (a user's ``threadpoolctl`` limit or
-``OPENBLAS_NUM_THREADS=1`` is respected), when the BLAS is not OpenBLAS, or with the
-environment variable ``SHENDU_BLAS_THREADS=fixed``.
+``OPENBLAS_NUM_THREADS=1`` is respected), when the BLAS is not OpenBLAS, when the model
+trains on the GPU, or with the environment variable ``SHENDU_BLAS_THREADS=fixed``.
 """
 
 from __future__ import annotations
@@ -24,10 +24,15 @@ import os
 import statistics
 import time
 
-from .. import blas, parallel
+from .. import backend, blas, parallel
 
 PROBE_STEPS = 4
 REPROBE_S = 10.0
+
+
+def on_gpu(device=None) -> bool:
+    """Training on the GPU: the CPU's thread counts do not matter there."""
+    return (device or backend.device()) != "cpu"
 
 
 class BlasThreadTuner:
@@ -44,14 +49,13 @@ class BlasThreadTuner:
         self.started = None
         self._restore = None
 
-    def begin_fit(self):
-        """Called when fit starts: find the candidates, and apply the last choice."""
+    def begin_fit(self, device=None):
+        """Called when fit starts (``device``: the model's): find the candidates, and apply
+        the last choice."""
         full = blas.num_threads()
         self._restore = full
-        if os.environ.get("SHENDU_BLAS_THREADS", "auto").lower() == "fixed" or not full:
-            self.candidates = []
-            return
-        if full < 2:
+        fixed = os.environ.get("SHENDU_BLAS_THREADS", "auto").lower() == "fixed"
+        if fixed or not full or full < 2 or on_gpu(device):
             self.candidates = []
             return
         if self.candidates != [full, 1]:

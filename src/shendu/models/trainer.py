@@ -437,7 +437,7 @@ class Trainer:
         if self._resume_from_epoch is not None:  # set by BackupAndRestore
             initial_epoch = self._resume_from_epoch
         tuner = self.__dict__.setdefault("_blas_tuner", BlasThreadTuner())
-        tuner.begin_fit()
+        tuner.begin_fit(getattr(self, "device", None))
         try:
             logs = {}
             for epoch in range(initial_epoch, epochs):
