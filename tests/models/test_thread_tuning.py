@@ -7,6 +7,8 @@ import shendu
 from shendu import blas, parallel
 from shendu.models.thread_tuning import PROBE_STEPS, REPROBE_S, BlasThreadTuner
 
+PROBE_TOTAL = 2 * (PROBE_STEPS + 1)  # a block per candidate, its first step not counted
+
 
 class FakeMachine:
     """A BLAS with a settable thread count and a clock whose step times depend on it."""
@@ -39,7 +41,7 @@ def test_probes_both_counts_then_keeps_the_faster(monkeypatch):
     machine = FakeMachine(monkeypatch, step_s={2: 3.0, 1: 1.0})  # a busy machine: 1 wins
     tuner = BlasThreadTuner(clock=machine.clock)
     tuner.begin_fit()
-    machine.run(tuner, 2 * PROBE_STEPS)
+    machine.run(tuner, PROBE_TOTAL)
     assert not tuner.probing and tuner.choice == 1
     assert sorted(len(v) for v in tuner.times.values()) == [PROBE_STEPS, PROBE_STEPS]
     machine.run(tuner, 3)
@@ -53,10 +55,10 @@ def test_an_idle_machine_keeps_all_threads_and_probes_again_later(monkeypatch):
     machine = FakeMachine(monkeypatch)  # 2 threads twice as fast
     tuner = BlasThreadTuner(clock=machine.clock)
     tuner.begin_fit()
-    machine.run(tuner, 2 * PROBE_STEPS)
+    machine.run(tuner, PROBE_TOTAL)
     assert tuner.choice == 2 and not tuner.probing
     machine.step_s = {2: 5.0, 1: 1.0}  # the machine gets busy
-    machine.run(tuner, int(REPROBE_S // 5) + 1 + 2 * PROBE_STEPS)
+    machine.run(tuner, int(REPROBE_S // 5) + 1 + PROBE_TOTAL)
     assert tuner.choice == 1
 
 
@@ -64,7 +66,7 @@ def test_the_choice_carries_over_to_the_next_fit(monkeypatch):
     machine = FakeMachine(monkeypatch, step_s={2: 3.0, 1: 1.0})
     tuner = BlasThreadTuner(clock=machine.clock)
     tuner.begin_fit()
-    machine.run(tuner, 2 * PROBE_STEPS)
+    machine.run(tuner, PROBE_TOTAL)
     tuner.end_fit()
     tuner.begin_fit()
     assert machine.threads == 1 and not tuner.probing
@@ -98,3 +100,24 @@ def test_fit_tunes_and_restores_the_blas_threads():
     assert tuner.candidates == [before, 1] and tuner.choice in (before, 1)
     assert not tuner.probing  # 16 steps: the probe finished
     assert blas.num_threads() == before
+
+
+def test_the_step_after_a_switch_is_not_counted(monkeypatch):
+    machine = FakeMachine(monkeypatch)  # 2 threads twice as fast...
+    penalty = {"next": 0.0}
+    set_threads = blas.set_num_threads
+
+    def switching_is_slow(n):  # ...but the first step after any change costs 100 s more
+        if n != machine.threads:
+            penalty["next"] = 100.0
+        return set_threads(n)
+
+    monkeypatch.setattr(blas, "set_num_threads", switching_is_slow)
+    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner.begin_fit()
+    for _ in range(PROBE_TOTAL):
+        tuner.begin_step()
+        machine.now += machine.step_s[machine.threads] + penalty["next"]
+        penalty["next"] = 0.0
+        tuner.end_step()
+    assert tuner.choice == 2

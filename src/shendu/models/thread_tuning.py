@@ -2,11 +2,13 @@
 
 OpenBLAS splits every matrix product statically over its threads, so when another process
 holds one of the cores, each product waits for the starved thread; on an idle machine 2
-threads are faster. Neither fixed choice is right, so ``fit`` measures: for ``PROBE_STEPS``
-steps per candidate it alternates between all threads (the BLAS's and shendu.parallel's) and
-one thread, keeps the one with the lower median step time, and probes again after every
-``REPROBE_S`` seconds of training, so the choice follows the machine's load. The thread counts
-in force before ``fit`` are restored when it returns.
+threads are faster. Neither fixed choice is right, so ``fit`` measures: it runs a block of
+``PROBE_STEPS`` + 1 steps with all threads (the BLAS's and shendu.parallel's) and one with one
+thread, not counting the first step of each block (threads waking, caches), keeps the count
+with the lower median step time, and probes again after every ``REPROBE_S`` seconds of
+training, so the choice follows the machine's load. (Alternating the count every step was
+tried first: the switches slowed the multi-threaded steps so much that one thread won on an
+idle machine.) The thread counts in force before ``fit`` are restored when it returns.
 
 Measured with bench/run.py on the 2-core machine while one busy loop ran beside it (samples/s,
 fixed 2 threads -> tuned): MLP 16,880 -> 19,710, CNN 1,980 -> 2,806, LSTM 2,053 -> 2,288,
@@ -71,6 +73,7 @@ class BlasThreadTuner:
     def _start_probe(self):
         self.probing = True
         self.times = {c: [] for c in self.candidates}
+        self.probe_step = 0
 
     def begin_step(self):
         if not self.candidates:
@@ -79,17 +82,23 @@ class BlasThreadTuner:
         if not self.probing and now >= self.next_probe:
             self._start_probe()
         if self.probing:
-            done = sum(len(v) for v in self.times.values())
-            self.current = self.candidates[done % len(self.candidates)]
-            self._use(self.current)
+            # one block of 1 + PROBE_STEPS steps per candidate; the block's first step, right
+            # after switching (threads waking, caches), is not counted
+            block = PROBE_STEPS + 1
+            self.current = self.candidates[self.probe_step // block]
+            self.counted = self.probe_step % block != 0
+            if self.probe_step % block == 0:
+                self._use(self.current)
             self.started = now
 
     def end_step(self):
         if not self.candidates or not self.probing:
             return
         now = self.clock()
-        self.times[self.current].append(now - self.started)
-        if all(len(v) >= PROBE_STEPS for v in self.times.values()):
+        if self.counted:
+            self.times[self.current].append(now - self.started)
+        self.probe_step += 1
+        if self.probe_step >= (PROBE_STEPS + 1) * len(self.candidates):
             self.choice = min(self.candidates, key=lambda c: statistics.median(self.times[c]))
             self._use(self.choice)
             self.probing = False

@@ -46,8 +46,12 @@ class _Recurrent(Function):
 
     def _outputs(self, hs, states):
         xp = backend.array_module(hs)
-        seq = hs.transpose(1, 0, 2) if self.return_sequences else hs[-1]
-        return (xp.ascontiguousarray(seq),) + tuple(states)
+        # always a copy: backward reads hs, so the output must not share its memory
+        if self.return_sequences:
+            seq = xp.ascontiguousarray(hs.transpose(1, 0, 2))
+        else:
+            seq = hs[-1].copy()
+        return (seq,) + tuple(states)
 
     def _output_grad(self, gys, t_len, shape, xp):
         """Per-step gradient on h from the output sequence (or last output) gradient."""
@@ -86,8 +90,9 @@ class LSTM(_Recurrent):
         gates = xp.empty((t_len, n, 4 * units), dtype=dt)  # i, f, g, o after activation
         cs = xp.empty((t_len, n, units), dtype=dt)
         tcs = xp.empty((t_len, n, units), dtype=dt)  # tanh(c), reused by backward
-        h_prev = xp.empty((t_len, n, units), dtype=dt)
-        c_prev = xp.empty((t_len, n, units), dtype=dt)
+        # the state before step t is hs[t - 1] (h0 at t = 0); only recurrent dropout needs
+        # its own copy (h * mask)
+        h_prev = None if self.rm is None else xp.empty((t_len, n, units), dtype=dt)
         s1, s2, s3 = slice(0, units), slice(units, 2 * units), slice(2 * units, 3 * units)
         s4 = slice(3 * units, 4 * units)
 
@@ -108,8 +113,8 @@ class LSTM(_Recurrent):
                 gt += 0.5
                 xp.tanh(z[:, s3], out=gt[:, s3])
                 i, f, g, o = gt[:, s1], gt[:, s2], gt[:, s3], gt[:, s4]
-                h_prev[t, a:e] = hr
-                c_prev[t, a:e] = c
+                if h_prev is not None:
+                    h_prev[t, a:e] = hr
                 c_new = cs[t, a:e]
                 xp.multiply(f, c, out=c_new)
                 xp.multiply(i, g, out=tmp)
@@ -126,17 +131,18 @@ class LSTM(_Recurrent):
 
         split_batch(xp, rows, n, gates.size, own_products=True, chunks_per_thread=1)
         if self.recording:
-            self.saved = (xt, w, u, b is not None, gates, tcs, h_prev, c_prev, m)
+            self.saved = (xt, w, u, b is not None, gates, tcs, h_prev, (h0, hs, c0, cs), m)
         h_last, c_last = (hs[-1], cs[-1]) if t_len else (h0, c0)
         return self._outputs(hs, (h_last.copy(), c_last.copy()))
 
     def backward(self, g_out, g_h, g_c):
-        xt, w, u, has_b, gates, tcs, h_prev, c_prev, m = self.saved
+        xt, w, u, has_b, gates, tcs, h_prev, (h0, hs, c0, cs), m = self.saved
         xp = backend.array_module(g_out)
         t_len, n, _ = xt.shape
         units = u.shape[0]
         dt = g_out.dtype
-        gh_seq = self._output_grad((g_out,), t_len, (n, units), xp)
+        # the output's gradient per step: the whole sequence, or only the last step's
+        gh_seq = g_out.transpose(1, 0, 2) if self.return_sequences else None
         dz_all = xp.empty((t_len, n, 4 * units), dtype=dt)
         dh0 = xp.empty((n, units), dtype=dt)
         dc0 = xp.empty((n, units), dtype=dt)
@@ -151,14 +157,19 @@ class LSTM(_Recurrent):
             a_coef = o * (1 - tc * tc)
             b_coef = xp.empty((t_len, e - a, 3, units), dtype=dt)
             b_coef[:, :, 0] = g * i * (1 - i)
-            b_coef[:, :, 1] = c_prev[:, a:e] * f * (1 - f)
+            b_coef[:, :, 1] = f * (1 - f)  # times c_prev: c0, then cs[t - 1]
+            b_coef[0, :, 1] *= c0[a:e]
+            b_coef[1:, :, 1] *= cs[:-1, a:e]
             b_coef[:, :, 2] = i * (1 - g * g)
             e_coef = tc * o * (1 - o)
             rm = None if self.rm is None else self.rm[a:e]
             dh = g_h[a:e].copy()
             dc = g_c[a:e].copy()
+            if gh_seq is None:
+                dh += g_out[a:e]
             for t in range(t_len - 1, -1, -1):
-                dh += gh_seq[t, a:e]
+                if gh_seq is not None:
+                    dh += gh_seq[t, a:e]
                 if m is None:
                     dh_step, dc_step = dh, dc
                 else:
@@ -182,7 +193,9 @@ class LSTM(_Recurrent):
             dh0[a:e], dc0[a:e] = dh, dc
 
         split_batch(xp, rows, n, dz_all.size, own_products=True, chunks_per_thread=1)
-        return self._param_grads(xp, xt, w, u, has_b, dz_all, h_prev, dh0, dc0)
+        return self._param_grads(
+            xp, xt, w, u, has_b, dz_all, h_prev if h_prev is not None else (h0, hs), dh0, dc0
+        )
 
     def _param_grads(self, xp, xt, w, u, has_b, dz_all, h_prev, dh0, dc0):
         t_len, n, f_in = xt.shape
@@ -196,7 +209,14 @@ class LSTM(_Recurrent):
             gx = xp.ascontiguousarray(gx.transpose(1, 0, 2))
         k = 1 + self.n_states  # position of the kernel among the inputs
         gw = xt.reshape(t_len * n, f_in).T @ dz2 if needs[k] else None
-        gu = h_prev.reshape(t_len * n, -1).T @ dz2 if needs[k + 1] else None
+        gu = None
+        if needs[k + 1] and isinstance(h_prev, tuple):  # (h0, hs): the states before each step
+            h0, hs = h_prev
+            gu = h0.T @ dz_all[0] if t_len else xp.zeros(u.shape, dtype=dz_all.dtype)
+            if t_len > 1:
+                gu += hs[:-1].reshape(-1, hs.shape[-1]).T @ dz_all[1:].reshape(-1, dz2.shape[1])
+        elif needs[k + 1]:
+            gu = h_prev.reshape(t_len * n, -1).T @ dz2
         gb = dz2.sum(axis=0) if has_b and needs[k + 2] else None
         grads = (gx, dh0 if needs[1] else None)
         if self.n_states == 2:
