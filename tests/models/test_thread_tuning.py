@@ -121,3 +121,15 @@ def test_the_step_after_a_switch_is_not_counted(monkeypatch):
         penalty["next"] = 0.0
         tuner.end_step()
     assert tuner.choice == 2
+
+
+def test_a_clearly_slower_alternative_is_cut_short(monkeypatch):
+    machine = FakeMachine(monkeypatch, step_s={2: 10.0, 1: 1.0})
+    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner.begin_fit()
+    machine.run(tuner, PROBE_TOTAL)
+    assert tuner.choice == 1
+    machine.now += REPROBE_S  # the next probe: 1 thread first, then 2 threads for 2 steps
+    machine.run(tuner, PROBE_STEPS + 1 + 2)
+    assert not tuner.probing and tuner.choice == 1
+    assert len(tuner.times[2]) == 1

@@ -4,11 +4,13 @@ OpenBLAS splits every matrix product statically over its threads, so when anothe
 holds one of the cores, each product waits for the starved thread; on an idle machine 2
 threads are faster. Neither fixed choice is right, so ``fit`` measures: it runs a block of
 ``PROBE_STEPS`` + 1 steps with all threads (the BLAS's and shendu.parallel's) and one with one
-thread, not counting the first step of each block (threads waking, caches), keeps the count
-with the lower median step time, and probes again after every ``REPROBE_S`` seconds of
-training, so the choice follows the machine's load. (Alternating the count every step was
-tried first: the switches slowed the multi-threaded steps so much that one thread won on an
-idle machine.) The thread counts in force before ``fit`` are restored when it returns.
+thread, not counting the first step of each block (threads waking, caches), and keeps the
+count with the lower median step time. It probes again after every ``REPROBE_S`` seconds of
+training, the current count first; an alternative whose step takes over ``CUT_SHORT`` times
+the current median is dropped at once, so a probe on a loaded machine costs two slow steps.
+(Alternating the count every step was tried first: the switches slowed the multi-threaded
+steps so much that one thread won on an idle machine.) The thread counts in force before
+``fit`` are restored when it returns.
 
 Measured with bench/run.py on the 2-core machine while one busy loop ran beside it (samples/s,
 fixed 2 threads -> tuned): MLP 16,880 -> 19,710, CNN 1,980 -> 2,806, LSTM 2,053 -> 2,288,
@@ -30,6 +32,7 @@ from .. import backend, blas, parallel
 
 PROBE_STEPS = 4
 REPROBE_S = 10.0
+CUT_SHORT = 2.0  # an alternative whose step takes this many times the current median stops
 
 
 def on_gpu(device=None) -> bool:
@@ -74,6 +77,8 @@ class BlasThreadTuner:
         self.probing = True
         self.times = {c: [] for c in self.candidates}
         self.probe_step = 0
+        # the current choice first: an alternative that is clearly slower is then cut short
+        self.order = [self.choice] + [c for c in self.candidates if c != self.choice]
 
     def begin_step(self):
         if not self.candidates:
@@ -85,7 +90,7 @@ class BlasThreadTuner:
             # one block of 1 + PROBE_STEPS steps per candidate; the block's first step, right
             # after switching (threads waking, caches), is not counted
             block = PROBE_STEPS + 1
-            self.current = self.candidates[self.probe_step // block]
+            self.current = self.order[self.probe_step // block]
             self.counted = self.probe_step % block != 0
             if self.probe_step % block == 0:
                 self._use(self.current)
@@ -98,11 +103,20 @@ class BlasThreadTuner:
         if self.counted:
             self.times[self.current].append(now - self.started)
         self.probe_step += 1
+        first = self.times[self.order[0]]
+        if self.counted and self.current != self.order[0] and first:
+            if self.times[self.current][-1] > CUT_SHORT * statistics.median(first):
+                self._decide(now, self.order[0])  # clearly slower: stop probing it
+                return
         if self.probe_step >= (PROBE_STEPS + 1) * len(self.candidates):
-            self.choice = min(self.candidates, key=lambda c: statistics.median(self.times[c]))
-            self._use(self.choice)
-            self.probing = False
-            self.next_probe = now + REPROBE_S
+            best = min(self.candidates, key=lambda c: statistics.median(self.times[c]))
+            self._decide(now, best)
+
+    def _decide(self, now, choice):
+        self.choice = choice
+        self._use(choice)
+        self.probing = False
+        self.next_probe = now + REPROBE_S
 
     def end_fit(self):
         """Called when fit returns: the BLAS gets back the thread count it had before."""
