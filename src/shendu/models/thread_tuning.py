@@ -31,7 +31,7 @@ import time
 from .. import backend, blas, parallel
 
 PROBE_STEPS = 4
-REPROBE_S = 10.0
+REPROBE_S = 30.0
 CUT_SHORT = 2.0  # an alternative whose step takes this many times the current median stops
 
 
