@@ -133,26 +133,20 @@ def test_threaded_im2col_equals_serial(threads, channels):
 
 
 @pytest.mark.parametrize("masked", [False, True], ids=["plain", "masked"])
-def test_lstm_split_by_batch_rows_equals_the_whole_batch(threads, masked):
-    # 64 x 20 steps x 4*64 gates: large enough to run one block of rows per thread
+def test_attention_split_by_samples_equals_the_whole_batch(threads, masked):
+    # 32 samples x 4 heads x 64 x 64 scores: large enough to run blocks of samples on threads
     rng = np.random.default_rng(2)
-    x = rng.standard_normal((64, 20, 8)).astype(np.float32)
-    mask = rng.random((64, 20)) > 0.2 if masked else None
-    layer = shendu.layers.LSTM(64, return_sequences=True, recurrent_dropout=0.0)
-    layer(x)
+    q, k, v = (rng.standard_normal((32, 64, 4, 16)).astype(np.float32) for _ in range(3))
+    mask = rng.random((32, 1, 64, 64)) > 0.2 if masked else None
     results = []
     for n in (1, 2):
         threads(n)
-        t = shendu.tensor(x, requires_grad=True)
-        y = layer(t, mask=mask)
+        ts = [shendu.tensor(a, requires_grad=True) for a in (q, k, v)]
+        y = ops.dot_product_attention(*ts, mask=mask)
         (y * y).sum().backward()
-        grads = [t.grad.numpy()] + [w.grad.numpy() for w in layer.trainable_weights]
-        results.append((y.numpy(), grads))
-        for w in layer.trainable_weights:
-            w.grad = None
-    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6, atol=1e-6)
-    for a, b in zip(results[0][1], results[1][1]):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+        results.append([y.numpy()] + [t.grad.numpy() for t in ts])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_blas_single_threaded_block_restores_the_global_setting():

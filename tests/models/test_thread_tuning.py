@@ -133,3 +133,12 @@ def test_a_clearly_slower_alternative_is_cut_short(monkeypatch):
     machine.run(tuner, PROBE_STEPS + 1 + 2)
     assert not tuner.probing and tuner.choice == 1
     assert len(tuner.times[2]) == 1
+
+
+@pytest.mark.parametrize("one_thread_s, expected", [(1.05, 1), (1.2, 2)])
+def test_all_threads_must_win_by_the_margin(monkeypatch, one_thread_s, expected):
+    machine = FakeMachine(monkeypatch, step_s={2: 1.0, 1: one_thread_s})
+    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner.begin_fit()
+    machine.run(tuner, PROBE_TOTAL)
+    assert tuner.choice == expected

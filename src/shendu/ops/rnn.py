@@ -18,7 +18,14 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from ._util import as_tensor, split_batch
+from ._util import as_tensor
+
+# _SPLIT_NOTE: the recurrence is written per block of samples (``rows(a, e)``) because one
+# block per thread on single-threaded BLAS (ops._util.split_batch) was measured: +13-16% on the
+# LSTM workload run alone, nothing measurable interleaved with PyTorch, and with another
+# process busy on the second core 1,052-2,294 samples/s against 2,900 on one thread (a
+# starved thread holds up its half of every step). So the whole batch runs on one thread and
+# fit's thread tuning picks the BLAS threads.
 
 
 def _sigmoid(xp, x):
@@ -129,7 +136,7 @@ class LSTM(_Recurrent):
                     h_new[...] = xp.where(keep, h_new, h)
                 h, c = h_new, c_new
 
-        split_batch(xp, rows, n, gates.size, own_products=True, chunks_per_thread=1)
+        rows(0, n)  # the whole batch at once: see _SPLIT_NOTE
         if self.recording:
             self.saved = (xt, w, u, b is not None, gates, tcs, h_prev, (h0, hs, c0, cs), m)
         h_last, c_last = (hs[-1], cs[-1]) if t_len else (h0, c0)
@@ -192,7 +199,7 @@ class LSTM(_Recurrent):
                 dh, dc = dh_prev, dc_prev
             dh0[a:e], dc0[a:e] = dh, dc
 
-        split_batch(xp, rows, n, dz_all.size, own_products=True, chunks_per_thread=1)
+        rows(0, n)
         return self._param_grads(
             xp, xt, w, u, has_b, dz_all, h_prev if h_prev is not None else (h0, hs), dh0, dc0
         )
