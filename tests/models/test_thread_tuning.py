@@ -142,3 +142,19 @@ def test_all_threads_must_win_by_the_margin(monkeypatch, one_thread_s, expected)
     tuner.begin_fit()
     machine.run(tuner, PROBE_TOTAL)
     assert tuner.choice == expected
+
+
+def test_the_first_step_of_each_fit_is_not_counted(monkeypatch):
+    machine = FakeMachine(monkeypatch)  # 2 threads twice as fast, fits of 3 steps
+    tuner = BlasThreadTuner(clock=machine.clock)
+    for _ in range(2 * PROBE_TOTAL):
+        tuner.begin_fit()
+        for i in range(3):
+            tuner.begin_step()
+            machine.now += machine.step_s[machine.threads] + (100.0 if i == 0 else 0.0)
+            tuner.end_step()
+        tuner.end_fit()
+        if not tuner.probing:
+            break
+    assert not tuner.probing and tuner.choice == 2
+    assert all(t < 10 for times in tuner.times.values() for t in times)

@@ -4,7 +4,8 @@ OpenBLAS splits every matrix product statically over its threads, so when anothe
 holds one of the cores, each product waits for the starved thread; on an idle machine 2
 threads are faster. Neither fixed choice is right, so ``fit`` measures: it runs a block of
 ``PROBE_STEPS`` + 1 steps with all threads (the BLAS's and shendu.parallel's) and one with one
-thread, not counting the first step of each block (threads waking, caches), and keeps all
+thread, not counting the first step of each block (threads waking, caches) or of each
+``fit`` call (another program may just have used the cores), and keeps all
 threads only if their median step time is at most ``MARGIN`` (90%) of one thread's. It
 probes again after every ``REPROBE_S`` seconds of training, the current count first; an
 alternative whose step takes over ``CUT_SHORT`` times the current median is dropped at once,
@@ -55,6 +56,8 @@ class BlasThreadTuner:
         self.next_probe = 0.0
         self.current = None
         self.started = None
+        self.fresh = False
+        self.order = []
         self._restore = None
 
     def begin_fit(self, device=None):
@@ -70,11 +73,15 @@ class BlasThreadTuner:
             self.candidates = [full, 1]
             self.choice = full
             self._start_probe()
-        self._use(self.choice)
+        self._use(self.choice if not self.probing else self.order[self._block()])
+        self.fresh = True  # the first step of a fit is not counted either (data, caches)
 
     def _use(self, n):
         blas.set_num_threads(n)
         parallel.limit_threads(None if n == self.candidates[0] else n)
+
+    def _block(self):
+        return self.probe_step // (PROBE_STEPS + 1)
 
     def _start_probe(self):
         self.probing = True
@@ -93,11 +100,12 @@ class BlasThreadTuner:
             # one block of 1 + PROBE_STEPS steps per candidate; the block's first step, right
             # after switching (threads waking, caches), is not counted
             block = PROBE_STEPS + 1
-            self.current = self.order[self.probe_step // block]
-            self.counted = self.probe_step % block != 0
+            self.current = self.order[self._block()]
+            self.counted = self.probe_step % block != 0 and not self.fresh
             if self.probe_step % block == 0:
                 self._use(self.current)
             self.started = now
+        self.fresh = False
 
     def end_step(self):
         if not self.candidates or not self.probing:
@@ -105,7 +113,10 @@ class BlasThreadTuner:
         now = self.clock()
         if self.counted:
             self.times[self.current].append(now - self.started)
-        self.probe_step += 1
+            self.probe_step += 1
+        elif self.probe_step % (PROBE_STEPS + 1) == 0:
+            self.probe_step += 1  # the block's uncounted first step
+        # an uncounted first step of a fit inside a block is simply repeated
         first = self.times[self.order[0]]
         if self.counted and self.current != self.order[0] and first:
             if self.times[self.current][-1] > CUT_SHORT * statistics.median(first):
