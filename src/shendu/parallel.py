@@ -7,8 +7,10 @@ optimizer updates of large variables use ``for_chunks``.
 
 The number of threads is the number of CPUs this process may run on (``os.sched_getaffinity``),
 at most 8; set ``SHENDU_NUM_THREADS`` (1 turns the splitting off) or call ``set_num_threads``.
-The calling thread always does one chunk itself, so on a machine whose other cores are busy the
-work degrades to the serial time instead of waiting on starved threads. Arrays below
+The calling thread takes chunks too, and a chunk no thread has started goes to whichever thread
+is free, so a pool thread that cannot get a core does not hold the work up; ``fit``'s thread
+tuning (shendu.models.thread_tuning) lowers the count with ``limit_threads`` when one thread
+is measured faster. Arrays below
 ``MIN_ELEMENTS`` are never split: there a thread hand-off (tens of microseconds) costs more
 than it saves.
 """

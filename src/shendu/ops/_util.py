@@ -126,7 +126,7 @@ def split_batch(xp, fn, n, size, own_products=False, chunks_per_thread=2):
     work of ``size`` elements (``shendu.parallel``); CuPy runs it whole (its kernels are
     already parallel).
 
-    ``own_products``: each block does its own matrix products (a recurrence, attention's
+    ``own_products``: each block does its own matrix products (attention's
     per-sample products), which then run on single-threaded BLAS so that the blocks, not the
     BLAS, use the cores.
     """
