@@ -37,11 +37,17 @@ class FakeMachine:
             tuner.end_step()
 
 
-def test_probes_both_counts_then_keeps_the_faster(monkeypatch):
-    machine = FakeMachine(monkeypatch, step_s={2: 3.0, 1: 1.0})  # a busy machine: 1 wins
+def probed(monkeypatch, step_s=None):
+    """A fake machine and a tuner that has finished its first probe there."""
+    machine = FakeMachine(monkeypatch, step_s=step_s)
     tuner = BlasThreadTuner(clock=machine.clock)
     tuner.begin_fit()
     machine.run(tuner, PROBE_TOTAL)
+    return machine, tuner
+
+
+def test_probes_both_counts_then_keeps_the_faster(monkeypatch):
+    machine, tuner = probed(monkeypatch, {2: 3.0, 1: 1.0})  # a busy machine: 1 wins
     assert not tuner.probing and tuner.choice == 1
     assert sorted(len(v) for v in tuner.times.values()) == [PROBE_STEPS, PROBE_STEPS]
     machine.run(tuner, 3)
@@ -52,10 +58,7 @@ def test_probes_both_counts_then_keeps_the_faster(monkeypatch):
 
 
 def test_an_idle_machine_keeps_all_threads_and_probes_again_later(monkeypatch):
-    machine = FakeMachine(monkeypatch)  # 2 threads twice as fast
-    tuner = BlasThreadTuner(clock=machine.clock)
-    tuner.begin_fit()
-    machine.run(tuner, PROBE_TOTAL)
+    machine, tuner = probed(monkeypatch)  # 2 threads twice as fast
     assert tuner.choice == 2 and not tuner.probing
     machine.step_s = {2: 5.0, 1: 1.0}  # the machine gets busy
     machine.run(tuner, int(REPROBE_S // 5) + 1 + PROBE_TOTAL)
@@ -63,10 +66,7 @@ def test_an_idle_machine_keeps_all_threads_and_probes_again_later(monkeypatch):
 
 
 def test_the_choice_carries_over_to_the_next_fit(monkeypatch):
-    machine = FakeMachine(monkeypatch, step_s={2: 3.0, 1: 1.0})
-    tuner = BlasThreadTuner(clock=machine.clock)
-    tuner.begin_fit()
-    machine.run(tuner, PROBE_TOTAL)
+    machine, tuner = probed(monkeypatch, {2: 3.0, 1: 1.0})
     tuner.end_fit()
     tuner.begin_fit()
     assert machine.threads == 1 and not tuner.probing
@@ -124,10 +124,7 @@ def test_the_step_after_a_switch_is_not_counted(monkeypatch):
 
 
 def test_a_clearly_slower_alternative_is_cut_short(monkeypatch):
-    machine = FakeMachine(monkeypatch, step_s={2: 10.0, 1: 1.0})
-    tuner = BlasThreadTuner(clock=machine.clock)
-    tuner.begin_fit()
-    machine.run(tuner, PROBE_TOTAL)
+    machine, tuner = probed(monkeypatch, {2: 10.0, 1: 1.0})
     assert tuner.choice == 1
     machine.now += REPROBE_S  # the next probe: 1 thread first, then 2 threads for 2 steps
     machine.run(tuner, PROBE_STEPS + 1 + 2)
@@ -137,10 +134,7 @@ def test_a_clearly_slower_alternative_is_cut_short(monkeypatch):
 
 @pytest.mark.parametrize("one_thread_s, expected", [(1.05, 1), (1.2, 2)])
 def test_all_threads_must_win_by_the_margin(monkeypatch, one_thread_s, expected):
-    machine = FakeMachine(monkeypatch, step_s={2: 1.0, 1: one_thread_s})
-    tuner = BlasThreadTuner(clock=machine.clock)
-    tuner.begin_fit()
-    machine.run(tuner, PROBE_TOTAL)
+    machine, tuner = probed(monkeypatch, {2: 1.0, 1: one_thread_s})
     assert tuner.choice == expected
 
 
