@@ -32,6 +32,7 @@ import time
 from .. import backend, blas, parallel
 
 PROBE_STEPS = 4
+BLOCK = PROBE_STEPS + 1  # a block of steps per candidate; its first step is not counted
 REPROBE_S = 30.0
 CUT_SHORT = 2.0  # an alternative whose step takes this many times the current median stops
 # All threads must beat one thread by 10%: on a loaded machine they can lose 2-3x, on an idle
@@ -45,7 +46,7 @@ def on_gpu(device=None) -> bool:
 
 
 class BlasThreadTuner:
-    """Alternates BLAS thread counts over probe steps and keeps the faster one."""
+    """Probes all threads and one thread in blocks of steps and keeps the faster count."""
 
     def __init__(self, clock=time.perf_counter):
         self.clock = clock
@@ -57,7 +58,9 @@ class BlasThreadTuner:
         self.current = None
         self.started = None
         self.fresh = False
+        self.counted = False
         self.order = []
+        self.probe_step = 0
         self._restore = None
 
     def begin_fit(self, device=None):
@@ -81,7 +84,7 @@ class BlasThreadTuner:
         parallel.limit_threads(None if n == self.candidates[0] else n)
 
     def _block(self):
-        return self.probe_step // (PROBE_STEPS + 1)
+        return self.probe_step // BLOCK
 
     def _start_probe(self):
         self.probing = True
@@ -97,12 +100,12 @@ class BlasThreadTuner:
         if not self.probing and now >= self.next_probe:
             self._start_probe()
         if self.probing:
-            # one block of 1 + PROBE_STEPS steps per candidate; the block's first step, right
-            # after switching (threads waking, caches), is not counted
-            block = PROBE_STEPS + 1
+            # the block's first step, right after switching (threads waking, caches), is
+            # not counted
             self.current = self.order[self._block()]
-            self.counted = self.probe_step % block != 0 and not self.fresh
-            if self.probe_step % block == 0:
+            first_of_block = self.probe_step % BLOCK == 0
+            self.counted = not first_of_block and not self.fresh
+            if first_of_block:
                 self._use(self.current)
             self.started = now
         self.fresh = False
@@ -114,7 +117,7 @@ class BlasThreadTuner:
         if self.counted:
             self.times[self.current].append(now - self.started)
             self.probe_step += 1
-        elif self.probe_step % (PROBE_STEPS + 1) == 0:
+        elif self.probe_step % BLOCK == 0:
             self.probe_step += 1  # the block's uncounted first step
         # an uncounted first step of a fit inside a block is simply repeated
         first = self.times[self.order[0]]
@@ -122,7 +125,7 @@ class BlasThreadTuner:
             if self.times[self.current][-1] > CUT_SHORT * statistics.median(first):
                 self._decide(now, self.order[0])  # clearly slower: stop probing it
                 return
-        if self.probe_step >= (PROBE_STEPS + 1) * len(self.candidates):
+        if self.probe_step >= BLOCK * len(self.candidates):
             full, one = self.candidates
             faster = statistics.median(self.times[full]) < MARGIN * statistics.median(
                 self.times[one]

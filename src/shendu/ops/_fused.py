@@ -39,3 +39,11 @@ def through_activation(activation, gy, y, out=None):
         return backend.array_module(gy).multiply(gy, d, out=out, casting="unsafe")
     g = gy * d
     return g if g.dtype == gy.dtype else g.astype(gy.dtype, copy=False)
+
+
+def activation_op(name):
+    """The differentiable op of a fused activation (for graph mode and unfused paths)."""
+    from .activation import relu, sigmoid
+    from .math import tanh
+
+    return {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}[name]

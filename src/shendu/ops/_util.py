@@ -121,7 +121,7 @@ def broadcast_error(op, a, b, err):
     )
 
 
-def split_batch(xp, fn, n, size, own_products=False, chunks_per_thread=2):
+def split_batch(xp, fn, n, size, own_products=False):
     """Run ``fn(start, stop)`` over a batch of ``n`` samples, split over threads for NumPy
     work of ``size`` elements (``shendu.parallel``); CuPy runs it whole (its kernels are
     already parallel).
@@ -140,4 +140,4 @@ def split_batch(xp, fn, n, size, own_products=False, chunks_per_thread=2):
             with blas.single_threaded():
                 fn(a, e)
 
-    parallel.for_chunks(block, n, size, chunks_per_thread)
+    parallel.for_chunks(block, n, size)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from ._util import as_tensor, data_of, split_batch
+from ._util import as_tensor, data_of, split_batch, sum_to_shape
 
 _NEG = -1e9
 
@@ -49,7 +49,7 @@ class DotProductAttention(Function):
             xp.matmul(pr, vh[a:e], out=out[a:e])
 
         split_batch(xp, rows, b, p.size, own_products=True)
-        self.saved = (qh, kh, vh, p, bias is not None and np.shape(bias))
+        self.saved = (qh, kh, vh, p, None if bias is None else np.shape(bias))
         return out.transpose(0, 2, 1, 3)
 
     def backward(self, gy):
@@ -57,8 +57,7 @@ class DotProductAttention(Function):
         xp = backend.array_module(gy)
         dt = xp.result_type(gy.dtype, p.dtype)
         gq, gk, gv = (xp.empty(a.shape, dtype=dt) for a in (qh, kh, vh))
-        wants_bias = bias_shape is not False and bias_shape is not None
-        gs_all = xp.empty(p.shape, dtype=dt) if wants_bias else None
+        gs_all = None if bias_shape is None else xp.empty(p.shape, dtype=dt)
         scale = gq.dtype.type(self.scale)
 
         def rows(a, e):  # the samples a..e-1
@@ -79,9 +78,7 @@ class DotProductAttention(Function):
 
         split_batch(xp, rows, p.shape[0], p.size, own_products=True)
         out = tuple(g.transpose(0, 2, 1, 3) for g in (gq, gk, gv))
-        if wants_bias:
-            from ._util import sum_to_shape
-
+        if gs_all is not None:
             out += (sum_to_shape(gs_all, bias_shape),)
         return out
 

@@ -14,7 +14,12 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from ._fused import FUSED_ACTIVATIONS, check_fused_activation, through_activation
+from ._fused import (
+    FUSED_ACTIVATIONS,
+    activation_op,
+    check_fused_activation,
+    through_activation,
+)
 from ._util import as_tensor, column_sums, split_batch
 from .shape import reshape, transpose
 
@@ -213,8 +218,7 @@ class Conv2D(Function):
                 gcols = gcols.reshape(n, oh, ow, kh, kw, g * cin_g)
         if nx:
             gxp = _col2im(xp_, gcols, self.xpad_shape, (kh, kw), self.strides, self.dilation)
-            (t, b), (l, r) = self.pads
-            gx = gxp[:, t : gxp.shape[1] - b, l : gxp.shape[2] - r, :]
+            gx = _crop_pads(gxp, self.pads)
         return (gx, gw, gb) if has_b else (gx, gw)
 
 
@@ -314,10 +318,7 @@ def conv(
     if bias is not None and data_format == "channels_first":
         y = y + reshape(as_tensor(bias), (-1,) + (1,) * rank)
     if activation is not None and inside is None:
-        from . import activation as act_ops
-        from .math import tanh
-
-        y = {"relu": act_ops.relu, "tanh": tanh, "sigmoid": act_ops.sigmoid}[activation](y)
+        y = activation_op(activation)(y)
     return y
 
 
@@ -566,8 +567,7 @@ class Pool2D(Function):
             g = (gy / self.counts).astype(gy.dtype, copy=False)
             gcols = xp_.broadcast_to(g[:, :, :, None, None, :], self.win_shape)
         gxp = _col2im(xp_, gcols, self.xpad_shape, self.pool, self.strides, (1, 1))
-        (t, b), (l, r) = self.pads
-        return gxp[:, t : gxp.shape[1] - b, l : gxp.shape[2] - r, :]
+        return _crop_pads(gxp, self.pads)
 
 
 def _pool(mode, inputs, pool_size, strides, padding, data_format):

@@ -8,7 +8,12 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from ._fused import FUSED_ACTIVATIONS, check_fused_activation, through_activation
+from ._fused import (
+    FUSED_ACTIVATIONS,
+    activation_op,
+    check_fused_activation,
+    through_activation,
+)
 from ._util import as_tensor, coerce_pair, column_sums, shape_of, sum_to_shape
 from .math import sum_to
 from .shape import broadcast_to, reshape, swapaxes, transpose
@@ -296,11 +301,8 @@ class Linear(Function):
         x, w = self.inputs[:2]
         x, w = as_tensor(x), as_tensor(w)
         if self.activation is not None:  # the derivative through the activation, as ops
-            from .activation import relu, sigmoid
-            from .math import tanh
-
             z = linear(x, w, self.inputs[2] if len(self.inputs) > 2 else None)
-            y = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}[self.activation](z)
+            y = activation_op(self.activation)(z)
             if self.activation == "relu":
                 gy = gy * (y.data > 0).astype(gy.dtype)
             elif self.activation == "tanh":

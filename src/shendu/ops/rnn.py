@@ -18,14 +18,12 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from ._util import as_tensor
+from ._util import as_tensor, column_sums
 
-# _SPLIT_NOTE: the recurrence is written per block of samples (``rows(a, e)``) because one
-# block per thread on single-threaded BLAS (ops._util.split_batch) was measured: +13-16% on the
-# LSTM workload run alone, nothing measurable interleaved with PyTorch, and with another
-# process busy on the second core 1,052-2,294 samples/s against 2,900 on one thread (a
-# starved thread holds up its half of every step). So the whole batch runs on one thread and
-# fit's thread tuning picks the BLAS threads.
+# The LSTM recurrence runs the whole batch on one thread. Splitting it into one block of
+# samples per thread (single-threaded BLAS each) was measured: +13-16% run alone, nothing
+# measurable beside PyTorch, and 1,052-2,294 samples/s against 2,900 unsplit with another
+# process busy on the second core (a starved thread holds up its half of every step).
 
 
 def _sigmoid(xp, x):
@@ -103,44 +101,39 @@ class LSTM(_Recurrent):
         s1, s2, s3 = slice(0, units), slice(units, 2 * units), slice(2 * units, 3 * units)
         s4 = slice(3 * units, 4 * units)
 
-        def rows(a, e):  # the recurrence of samples a..e-1: independent of the other rows
-            h, c = h0[a:e], c0[a:e]
-            rm = None if self.rm is None else self.rm[a:e]
-            z = xp.empty((e - a, 4 * units), dtype=dt)
-            tmp = xp.empty((e - a, units), dtype=dt)
-            for t in range(t_len):
-                hr = h if rm is None else h * rm
-                xp.matmul(hr, u, out=z)
-                z += xw[t, a:e]
-                gt = gates[t, a:e]
-                # sigmoid(z) = (tanh(z / 2) + 1) / 2: one transcendental pass, no overflow
-                xp.multiply(z, 0.5, out=gt)
-                xp.tanh(gt, out=gt)
-                gt *= 0.5
-                gt += 0.5
-                xp.tanh(z[:, s3], out=gt[:, s3])
-                i, f, g, o = gt[:, s1], gt[:, s2], gt[:, s3], gt[:, s4]
-                if h_prev is not None:
-                    h_prev[t, a:e] = hr
-                c_new = cs[t, a:e]
-                xp.multiply(f, c, out=c_new)
-                xp.multiply(i, g, out=tmp)
-                c_new += tmp
-                tc = tcs[t, a:e]
-                xp.tanh(c_new, out=tc)
-                h_new = hs[t, a:e]
-                xp.multiply(o, tc, out=h_new)
-                if m is not None:
-                    keep = m[t, a:e][:, None]
-                    c_new[...] = xp.where(keep, c_new, c)
-                    h_new[...] = xp.where(keep, h_new, h)
-                h, c = h_new, c_new
-
-        rows(0, n)  # the whole batch at once: see _SPLIT_NOTE
+        h, c = h0, c0
+        rm = self.rm
+        z = xp.empty((n, 4 * units), dtype=dt)
+        tmp = xp.empty((n, units), dtype=dt)
+        for t in range(t_len):
+            hr = h if rm is None else h * rm
+            xp.matmul(hr, u, out=z)
+            z += xw[t]
+            gt = gates[t]
+            # sigmoid(z) = (tanh(z / 2) + 1) / 2: one transcendental pass, no overflow
+            xp.multiply(z, 0.5, out=gt)
+            xp.tanh(gt, out=gt)
+            gt *= 0.5
+            gt += 0.5
+            xp.tanh(z[:, s3], out=gt[:, s3])
+            i, f, g, o = gt[:, s1], gt[:, s2], gt[:, s3], gt[:, s4]
+            if h_prev is not None:
+                h_prev[t] = hr
+            c_new = cs[t]
+            xp.multiply(f, c, out=c_new)
+            xp.multiply(i, g, out=tmp)
+            c_new += tmp
+            xp.tanh(c_new, out=tcs[t])
+            h_new = hs[t]
+            xp.multiply(o, tcs[t], out=h_new)
+            if m is not None:
+                keep = m[t][:, None]
+                c_new[...] = xp.where(keep, c_new, c)
+                h_new[...] = xp.where(keep, h_new, h)
+            h, c = h_new, c_new
         if self.recording:
             self.saved = (xt, w, u, b is not None, gates, tcs, h_prev, (h0, hs, c0, cs), m)
-        h_last, c_last = (hs[-1], cs[-1]) if t_len else (h0, c0)
-        return self._outputs(hs, (h_last.copy(), c_last.copy()))
+        return self._outputs(hs, (h.copy(), c.copy()))
 
     def backward(self, g_out, g_h, g_c):
         xt, w, u, has_b, gates, tcs, h_prev, (h0, hs, c0, cs), m = self.saved
@@ -151,57 +144,47 @@ class LSTM(_Recurrent):
         # the output's gradient per step: the whole sequence, or only the last step's
         gh_seq = g_out.transpose(1, 0, 2) if self.return_sequences else None
         dz_all = xp.empty((t_len, n, 4 * units), dtype=dt)
-        dh0 = xp.empty((n, units), dtype=dt)
-        dc0 = xp.empty((n, units), dtype=dt)
+        # Everything that does not depend on the recurrence, for all steps at once:
+        # dc_t = dc + dh * o (1 - tanh(c)^2);  dz_{i,f,c} = dc_t * B;  dz_o = dh * E.
         g4 = gates.reshape(t_len, n, 4, units)
+        i, f, g, o = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], g4[:, :, 3]
+        a_coef = o * (1 - tcs * tcs)
+        b_coef = xp.empty((t_len, n, 3, units), dtype=dt)
+        b_coef[:, :, 0] = g * i * (1 - i)
+        b_coef[:, :, 1] = f * (1 - f)  # times c_prev: c0, then cs[t - 1]
+        b_coef[0, :, 1] *= c0
+        b_coef[1:, :, 1] *= cs[:-1]
+        b_coef[:, :, 2] = i * (1 - g * g)
+        e_coef = tcs * o * (1 - o)
         u_t = xp.ascontiguousarray(u.T)
-
-        def rows(a, e):  # backward through time for samples a..e-1
-            # Everything that does not depend on the recurrence, for all steps at once:
-            # dc_t = dc + dh * o (1 - tanh(c)^2);  dz_{i,f,c} = dc_t * B;  dz_o = dh * E.
-            i, f, g, o = (g4[:, a:e, k] for k in range(4))
-            tc = tcs[:, a:e]
-            a_coef = o * (1 - tc * tc)
-            b_coef = xp.empty((t_len, e - a, 3, units), dtype=dt)
-            b_coef[:, :, 0] = g * i * (1 - i)
-            b_coef[:, :, 1] = f * (1 - f)  # times c_prev: c0, then cs[t - 1]
-            b_coef[0, :, 1] *= c0[a:e]
-            b_coef[1:, :, 1] *= cs[:-1, a:e]
-            b_coef[:, :, 2] = i * (1 - g * g)
-            e_coef = tc * o * (1 - o)
-            rm = None if self.rm is None else self.rm[a:e]
-            dh = g_h[a:e].copy()
-            dc = g_c[a:e].copy()
-            if gh_seq is None:
-                dh += g_out[a:e]
-            for t in range(t_len - 1, -1, -1):
-                if gh_seq is not None:
-                    dh += gh_seq[t, a:e]
-                if m is None:
-                    dh_step, dc_step = dh, dc
-                else:
-                    keep = m[t, a:e][:, None]
-                    dh_step = xp.where(keep, dh, 0)
-                    dc_step = xp.where(keep, dc, 0)
-                dct = dh_step * a_coef[t]
-                dct += dc_step
-                dz = dz_all[t, a:e]
-                dz4 = dz.reshape(e - a, 4, units)
-                xp.multiply(dct[:, None, :], b_coef[t], out=dz4[:, :3])
-                xp.multiply(dh_step, e_coef[t], out=dz4[:, 3])
-                dh_prev = dz @ u_t
-                if rm is not None:
-                    dh_prev *= rm
-                dc_prev = dct * f[t]
-                if m is not None:
-                    dh_prev += xp.where(keep, 0, dh)
-                    dc_prev += xp.where(keep, 0, dc)
-                dh, dc = dh_prev, dc_prev
-            dh0[a:e], dc0[a:e] = dh, dc
-
-        rows(0, n)
+        dh = g_h.copy()
+        dc = g_c.copy()
+        if gh_seq is None:
+            dh += g_out
+        for t in range(t_len - 1, -1, -1):
+            if gh_seq is not None:
+                dh += gh_seq[t]
+            if m is None:
+                dh_step, dc_step = dh, dc
+            else:
+                keep = m[t][:, None]
+                dh_step = xp.where(keep, dh, 0)
+                dc_step = xp.where(keep, dc, 0)
+            dct = dh_step * a_coef[t]
+            dct += dc_step
+            dz4 = dz_all[t].reshape(n, 4, units)
+            xp.multiply(dct[:, None, :], b_coef[t], out=dz4[:, :3])
+            xp.multiply(dh_step, e_coef[t], out=dz4[:, 3])
+            dh_prev = dz_all[t] @ u_t
+            if self.rm is not None:
+                dh_prev *= self.rm
+            dc_prev = dct * f[t]
+            if m is not None:
+                dh_prev += xp.where(keep, 0, dh)
+                dc_prev += xp.where(keep, 0, dc)
+            dh, dc = dh_prev, dc_prev
         return self._param_grads(
-            xp, xt, w, u, has_b, dz_all, h_prev if h_prev is not None else (h0, hs), dh0, dc0
+            xp, xt, w, u, has_b, dz_all, h_prev if h_prev is not None else (h0, hs), dh, dc
         )
 
     def _param_grads(self, xp, xt, w, u, has_b, dz_all, h_prev, dh0, dc0):
@@ -224,7 +207,7 @@ class LSTM(_Recurrent):
                 gu += hs[:-1].reshape(-1, hs.shape[-1]).T @ dz_all[1:].reshape(-1, dz2.shape[1])
         elif needs[k + 1]:
             gu = h_prev.reshape(t_len * n, -1).T @ dz2
-        gb = dz2.sum(axis=0) if has_b and needs[k + 2] else None
+        gb = column_sums(xp, dz2) if has_b and needs[k + 2] else None
         grads = (gx, dh0 if needs[1] else None)
         if self.n_states == 2:
             grads += (dc0 if needs[2] else None,)
