@@ -16,6 +16,7 @@ _DEVICE = "cpu"
 _ALLOWED_FLOATX = ("float16", "float32", "float64")
 _generator: np.random.Generator = np.random.default_rng()
 _seed: int | None = None
+_MODULES = sys.modules
 
 
 def _cupy_if_loaded():
@@ -28,7 +29,7 @@ def array_module(*arrays):
 
     Raises ``ValueError`` when NumPy and CuPy arrays are mixed in one call.
     """
-    cp = _cupy_if_loaded()
+    cp = _MODULES.get("cupy")  # _cupy_if_loaded(), inlined: this runs in every op
     if cp is None:
         return np
     found = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ops
+from . import backend, ops
 from .autograd.tensor import Tensor
 from .naming import resolve, snake_case, unknown_name_error
 
@@ -22,8 +22,6 @@ def _prep(y_true, y_pred, align=True):
     size 1 is added to or removed from the targets to match the prediction's rank (Keras's
     squeeze_or_expand_to_same_rank: labels (N,) against predictions (N, 1))."""
     y_pred = ops.convert_to_tensor(y_pred) if not isinstance(y_pred, Tensor) else y_pred
-    from . import backend
-
     xp = backend.array_module(y_pred.data)
     t = y_true.data if isinstance(y_true, Tensor) else xp.asarray(y_true)
     if t.dtype != y_pred.dtype and y_pred.dtype.kind == "f":

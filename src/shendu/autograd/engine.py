@@ -122,12 +122,22 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             for x, gx in zip(fn.inputs, gxs):
                 if not isinstance(x, Tensor):
                     continue
-                if gx is not None and x.requires_grad:
-                    deliver(x, gx)
                 c = x.creator
+                if gx is not None and x.requires_grad:
+                    if capture is not None:
+                        deliver(x, gx)
+                    elif c is None:
+                        _accumulate_leaf(x, gx, given_to_leaf, create_graph)
+                    else:  # deliver() inlined: the common case of every training step
+                        slot = slots.get(c)
+                        if slot is None:
+                            slot = slots[c] = [None] * c.n_outputs
+                        i = x.output_index
+                        slot[i] = gx if slot[i] is None else slot[i] + gx
                 if c is not None:
-                    deps[c] -= 1
-                    if deps[c] == 0:
+                    n = deps[c] - 1
+                    deps[c] = n
+                    if n == 0:
                         ready.append(c)
             if not retain_graph:
                 fn.release()
@@ -162,12 +172,12 @@ def _accumulate_leaf(x, g, given, create_graph):
         elif id(g) in given or not g.flags.owndata:
             g = g.copy()
         given.add(id(g))
-        x.grad = Tensor._wrap(g)
     else:
-        x.grad = Tensor._wrap(x.grad.data + g)
-        given.add(id(x.grad.data))
-    if x.grad.data.dtype != x.data.dtype:
-        x.grad.data = x.grad.data.astype(x.data.dtype)
+        g = x.grad.data + g
+        given.add(id(g))
+    if g.dtype != x.data.dtype:
+        g = g.astype(x.data.dtype)
+    x.grad = Tensor._wrap(g)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False):

@@ -185,9 +185,7 @@ class Tensor:
 
         ``grad`` is the gradient flowing in (required unless the tensor has one element).
         """
-        from .engine import backward
-
-        backward([self], [grad], retain_graph=retain_graph, create_graph=create_graph)
+        _engine.backward([self], [grad], retain_graph=retain_graph, create_graph=create_graph)
 
     def to(self, device: str) -> Tensor:
         """A copy on ``"cpu"`` or ``"gpu"`` (the same tensor when already there)."""
@@ -340,3 +338,6 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     array([2., 4., 6.], dtype=float32)
     """
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+from . import engine as _engine  # noqa: E402  (engine imports this module)

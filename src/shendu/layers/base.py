@@ -347,7 +347,8 @@ class Layer:
 
     def _clear_losses(self):
         for layer in self._flatten_layers():
-            layer._losses = []
+            if layer._losses:  # a new list (not clear()): a caller may hold the old one
+                layer.__dict__["_losses"] = []
 
     # --- building and calling ---
     def build(self, input_shape) -> None:
@@ -383,8 +384,6 @@ class Layer:
     def __call__(self, *args, **kwargs):
         first = args[0] if args else kwargs.get("inputs")
         if type(first) is not Tensor or len(args) > 1:  # fast path: one plain Tensor
-            from .input_layer import KerasTensor, symbolic_call
-
             if _contains(first, KerasTensor) or any(_contains(a, KerasTensor) for a in args[1:]):
                 return symbolic_call(self, args, kwargs)
         stack = _call_context()
@@ -551,3 +550,6 @@ def check_last_axis(layer, x, expected):
 
 
 __all__ = ["Layer", "Variable", "check_last_axis", "check_rank", "ops"]
+
+
+from .input_layer import KerasTensor, symbolic_call  # noqa: E402  (it imports this module)

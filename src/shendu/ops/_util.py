@@ -87,6 +87,8 @@ def normalize_axis(axis, ndim, op="op"):
     """``axis`` (None, int or tuple) as a sorted tuple of non-negative ints."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, checked in one line
+        return (axis % ndim,)
     if isinstance(axis, (int, np.integer)):
         axis = (int(axis),)
     out = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -34,7 +35,14 @@ class Sum(Function):
 
     def backward(self, gy):
         g = expand_reduced(gy, self.x_shape, self.axes, self.keepdims)
-        return backend.array_module(g).broadcast_to(g, self.x_shape)
+        xp = backend.array_module(g)
+        if xp is np and g.size == 1 and math.prod(self.x_shape) <= 4096:
+            # a small full reduction (a loss over a batch): filling a new array takes ~0.3 us,
+            # broadcast_to ~2.7 us
+            out = np.empty(self.x_shape, dtype=g.dtype)
+            out.fill(g.reshape(())[()])
+            return out
+        return xp.broadcast_to(g, self.x_shape)
 
     def backward_graph(self, gy):
         g = reshape(gy, expand_reduced(gy.data, self.x_shape, self.axes, self.keepdims).shape)
