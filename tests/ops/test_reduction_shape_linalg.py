@@ -60,6 +60,17 @@ def test_reduction_gradgradcheck(name):
     assert gradgradcheck(REDUCTIONS[name], (x,))
 
 
+@pytest.mark.parametrize("size", [1, 10, 4096, 4097])
+@pytest.mark.parametrize("op", ["sum", "mean"])
+def test_full_reduction_gradient_small_filled_large_broadcast(op, size):
+    # small inputs get a filled array, larger ones a broadcast view: both the same values
+    x = shendu.tensor(np.ones((size,), np.float32), requires_grad=True)
+    (getattr(ops, op)(x) * 3.0).backward()
+    expected = 3.0 / size if op == "mean" else 3.0
+    assert x.grad.dtype == np.float32 and x.grad.shape == (size,)
+    np.testing.assert_allclose(x.grad.numpy(), np.full(size, expected, np.float32), rtol=1e-6)
+
+
 def test_prod_gradient_with_zeros_is_exact():
     x = np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 1.0]])
     assert gradcheck(lambda a: ops.prod(a, axis=1), (x,))
