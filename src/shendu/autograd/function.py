@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from .mode import _GradMode
 
+#: the models.step_replay.Recorder of a training step being recorded, else None
+_recorder = None
+
 
 class Function:
     """Base class of every differentiable op."""
@@ -62,7 +65,13 @@ class Function:
         if record:
             self.recording = True
             self.needs_input_grad = tuple(needs)
-        ys = self.forward(*arrays)
+        recorder = _recorder
+        if recorder is not None:  # a training step being recorded (models.step_replay)
+            state = dict(self.__dict__)
+            ys = self.forward(*arrays)
+            recorder.entries.append((self, inputs, state, ys))
+        else:
+            ys = self.forward(*arrays)
         if isinstance(ys, tuple):
             self.n_outputs = len(ys)
             if record:

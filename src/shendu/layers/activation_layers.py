@@ -12,6 +12,8 @@ from .base import Layer
 class ReLU(Layer):
     """min(max(x, threshold-gated x or negative_slope x), max_value)."""
 
+    replay_safe = True
+
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
         if max_value is not None and max_value < 0:
@@ -44,6 +46,8 @@ class ReLU(Layer):
 class LeakyReLU(Layer):
     """x if x > 0 else negative_slope * x (default 0.3, as Keras's layer)."""
 
+    replay_safe = True
+
     def __init__(self, negative_slope=0.3, **kwargs):
         super().__init__(**kwargs)
         if negative_slope is None or negative_slope < 0:
@@ -63,6 +67,8 @@ class LeakyReLU(Layer):
 
 class PReLU(Layer):
     """x if x > 0 else alpha * x, with a learned ``alpha`` per input unit."""
+
+    replay_safe = True
 
     def __init__(
         self,
@@ -111,6 +117,8 @@ class PReLU(Layer):
 class ELU(Layer):
     """x if x > 0 else alpha (exp(x) - 1)."""
 
+    replay_safe = True
+
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         self.alpha = float(alpha)
@@ -125,6 +133,8 @@ class ELU(Layer):
 
 class Softmax(Layer):
     """Softmax over ``axis``; masked positions (mask False) get probability 0."""
+
+    replay_safe = True
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

@@ -143,6 +143,10 @@ class Layer:
 
     _call_has_training = None
     _call_has_mask = None
+    #: True on built-in layers whose ``call`` only applies ops to its inputs and weights
+    #: (no random numbers drawn in Python, no state updated, no branch on input values):
+    #: their training steps may be recorded and replayed (``shendu.models.step_replay``)
+    replay_safe = False
 
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs):
         input_shape = kwargs.pop("input_shape", None)

@@ -21,6 +21,8 @@ def _tuple(value, rank, name):
 class BaseConv(KernelBiasMixin, Layer):
     """Shared arguments of the convolution layers (Keras names and defaults)."""
 
+    replay_safe = True
+
     rank = 2
     transpose = False
 

@@ -42,6 +42,8 @@ class Dense(KernelBiasMixin, Layer):
     (2, 3)
     """
 
+    replay_safe = True
+
     def __init__(
         self,
         units,
@@ -105,6 +107,8 @@ class Dense(KernelBiasMixin, Layer):
 class Activation(Layer):
     """Applies an activation function: y = activation(x)."""
 
+    replay_safe = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -155,6 +159,8 @@ class Dropout(Layer):
 class Flatten(Layer):
     """Flattens every axis but the batch axis: (batch, d1, d2, ...) -> (batch, d1*d2*...)."""
 
+    replay_safe = True
+
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = data_format
@@ -171,6 +177,8 @@ class Flatten(Layer):
 
 class Reshape(Layer):
     """Reshapes to ``(batch,) + target_shape``; one entry may be -1."""
+
+    replay_safe = True
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
@@ -247,6 +255,8 @@ class Lambda(Layer):
 
 class Identity(Layer):
     """Returns its input unchanged."""
+
+    replay_safe = True
 
     supports_masking = True
 

@@ -64,6 +64,8 @@ class Node:
 class InputLayer(Layer):
     """The entry of a functional model; holds the input's shape and dtype."""
 
+    replay_safe = True
+
     def __init__(
         self,
         shape=None,

@@ -36,6 +36,8 @@ class _Merge(Layer):
 class Add(_Merge):
     """Elementwise sum of the inputs."""
 
+    replay_safe = True
+
     def _merge(self, a, b):
         return ops.add(a, b)
 

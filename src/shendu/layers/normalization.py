@@ -132,6 +132,8 @@ class BatchNormalization(Layer):
 class LayerNormalization(Layer):
     """Normalise each sample over ``axis``: gamma (x - mean) / sqrt(var + eps) + beta."""
 
+    replay_safe = True
+
     def __init__(
         self,
         axis=-1,

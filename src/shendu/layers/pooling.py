@@ -47,6 +47,8 @@ class _Pool(Layer):
 class MaxPooling1D(_Pool):
     """Max over windows of ``pool_size`` steps."""
 
+    replay_safe = True
+
     rank, mode = 1, "max"
 
 
@@ -111,6 +113,8 @@ class GlobalMaxPooling2D(_GlobalPool):
 
 class GlobalAveragePooling1D(_GlobalPool):
     """Mean over steps (masked steps excluded when a mask arrives)."""
+
+    replay_safe = True
 
     rank, mode = 1, "average"
 

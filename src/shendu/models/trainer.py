@@ -9,6 +9,7 @@ keeps working.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -22,6 +23,7 @@ from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
 from ..layers.base import _flatten
 from . import data as data_mod
+from .step_replay import StepReplay
 from .thread_tuning import BlasThreadTuner
 
 # The flat parameter buffer pays when a model has many small variables (one vectorised
@@ -96,6 +98,7 @@ class Trainer:
         )
         self.optimizer = optimizer
         self.loss = loss
+        self.run_eagerly = bool(run_eagerly)  # a new StepReplay: no tape of the old setup
         self.compiled = True
         self._compile_config = {
             "optimizer": optimizers_mod.serialize(optimizer),
@@ -272,18 +275,43 @@ class Trainer:
 
     # ------------------------------------------------------------------ steps
     def train_step(self, data):
-        """One optimisation step on a batch; returns the metrics' current results."""
+        """One optimisation step on a batch; returns the metrics' current results.
+
+        Unless the model runs eagerly, a step of a model that qualifies is recorded once
+        and then replayed on raw arrays (``shendu.models.step_replay``)."""
         x, y, sample_weight = data_mod.unpack(data)
+        replay = self.__dict__.get("_step_replay")
+        if replay is None:
+            y_pred = self._eager_train_step(x, y, sample_weight)[0]
+        else:
+            y_pred = replay.train_step(self, x, y, sample_weight)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _eager_train_step(self, x, y, sample_weight, recorder=None):
+        """The step through layers, losses, the graph and the engine; returns
+        (y_pred, loss). With a ``recorder``, the forward ops are written to its tape."""
         variables = self.trainable_weights
         for v in variables:
             v.grad = None
         self._clear_losses()
-        y_pred = self(x, training=True)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        with recorder if recorder is not None else contextlib.nullcontext():
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
         self._loss_tracker.update_state(loss.item(), sample_weight=data_mod.batch_size_of(x))
         loss.backward()
         self.optimizer.apply([v.grad for v in variables], variables)
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        return y_pred, loss
+
+    @property
+    def run_eagerly(self) -> bool:
+        """False (the default): a qualifying model's training step is recorded once and
+        replayed on raw arrays (``shendu.models.step_replay``). True: every step runs
+        through the layers' Python code (for debugging, or a layer that must)."""
+        return self.__dict__.get("_step_replay") is None
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self.__dict__["_step_replay"] = None if value else StepReplay()
 
     def test_step(self, data):
         x, y, sample_weight = data_mod.unpack(data)

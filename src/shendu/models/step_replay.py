@@ -1,0 +1,343 @@
+"""A recorded training step, replayed on raw arrays (``compile(run_eagerly=False)``).
+
+An eager training step spends most of its time on small models in Python: layer calls,
+loss wrappers, Tensor objects, graph edges and the backward engine's bookkeeping, around
+a few microseconds of arithmetic per op. Keras compiles its step into a graph; shendu
+records it. During one eager step ``Function.apply`` writes every node to a tape: the
+node's class, its state before ``forward`` (the constructor's arguments, which inputs
+need a gradient) and where each input came from:
+
+- the output of an earlier node,
+- a variable of the model (read again at every replay: the optimizer updates it),
+- one of the batch's arrays (``x`` and ``y``, matched by identity), or
+- a constant: None, a bool, a number or a string.
+
+Later steps with the same batch shapes and dtypes replay the tape: each node's
+``forward`` on the new arrays, then each ``backward`` in reverse tape order (the tape is
+in execution order, so reversed it visits every node after all the nodes that consumed
+its outputs), summing gradients per output and writing the variables' gradients exactly
+as the engine does (``engine._accumulate_leaf``: straight into the flat gradient buffer).
+The loss tracker, the optimizer and the metrics then run as in the eager step. Nothing
+else of the eager step is skipped: it has no other effect for the layers admitted here.
+
+A tape is made only where replaying it is exact, so the rules are strict:
+
+- the model is a ``Sequential`` or functional model whose ``call``, ``train_step`` and
+  ``compute_loss`` are shendu's own, with one output, a built-in loss and no sample or
+  class weights;
+- every layer is of a built-in class that declares ``replay_safe = True`` (no random
+  numbers drawn in Python, no state updated in ``call``, no branch on the values of its
+  inputs), has no activity or weight regulariser and, for recurrent layers, is not
+  stateful;
+- every array an op received is a node output, a variable or a batch array (anything
+  made in Python during the step, e.g. a dropout mask or a cast copy of the targets,
+  means the step depends on more than the tape holds: the model stays eager), and no
+  node's state holds an array or an object other than a tuple of constants.
+
+Anything else runs eagerly, as does every step when ``compile(run_eagerly=True)`` (or
+``model.run_eagerly = True``). A model's tapes are dropped when it is compiled again or
+its structure (layers, trainable flags) changes. Results equal the eager step's to the
+last bit on chains of layers; where one output feeds three or more ops, gradients may be
+summed in another order (to rounding).
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import function as function_mod
+from ..autograd.engine import _accumulate_leaf
+from ..autograd.mode import _GradMode
+from ..layers import base as layers_base
+from . import data as data_mod
+
+#: how many batch signatures (shapes and dtypes) keep a tape; the oldest is dropped first
+MAX_TAPES = 8
+
+_NODE, _VARIABLE, _BATCH, _CONSTANT = range(4)
+_CONSTANT_TYPES = (type(None), bool, int, float, str)
+
+
+class Recorder:
+    """What ``Function.apply`` appends to while a step is recorded."""
+
+    def __init__(self):
+        self.entries = []  # (function, inputs, state before forward, outputs)
+
+    def __enter__(self):
+        if function_mod._recorder is not None:
+            raise RuntimeError("step_replay: a step is already being recorded")
+        function_mod._recorder = self
+        return self
+
+    def __exit__(self, *exc):
+        function_mod._recorder = None
+        return False
+
+
+class _Node:
+    __slots__ = ("cls", "state", "sources", "variables", "n_outputs", "records")
+
+    def __init__(self, cls, state, sources, variables, n_outputs, records):
+        self.cls = cls
+        self.state = state
+        self.sources = sources  # per input: (kind, a, b)
+        self.variables = variables  # per input: the Variable (for ops that read .inputs) or None
+        self.n_outputs = n_outputs
+        self.records = records  # whether the eager step recorded it (some input needs grad)
+
+
+class Tape:
+    """The nodes of one recorded step and where its prediction and loss come from."""
+
+    def __init__(self, nodes, prediction, loss):
+        self.nodes = nodes
+        self.prediction = prediction  # (kind, a, b) of the model's output
+        self.loss = loss  # (kind, a, b) of the total loss
+
+    def run(self, model, batch_arrays, n_samples):
+        """Forward, loss tracker, backward and optimizer step on new batch arrays;
+        returns the model's output array."""
+        outputs = []
+        functions = []
+        for node in self.nodes:
+            args = [
+                outputs[a][b]
+                if kind == _NODE
+                else (a.data if kind == _VARIABLE else batch_arrays[a] if kind == _BATCH else a)
+                for kind, a, b in node.sources
+            ]
+            fn = node.cls.__new__(node.cls)
+            fn.__dict__.update(node.state)
+            ys = fn.forward(*args)
+            ys = ys if isinstance(ys, tuple) else (ys,)
+            fn.n_outputs = len(ys)
+            fn.inputs = node.variables
+            outputs.append(ys)
+            functions.append(fn if node.records else None)
+        loss = _resolve(self.loss, outputs, batch_arrays)
+        model._loss_tracker.update_state(loss.item(), sample_weight=n_samples)
+        variables = model.trainable_weights
+        for v in variables:
+            v.grad = None
+        self._backward(functions, outputs, loss)
+        model.optimizer.apply([v.grad for v in variables], variables)
+        return _resolve(self.prediction, outputs, batch_arrays)
+
+    def _backward(self, functions, outputs, loss):
+        slots = [None] * len(self.nodes)
+        kind, k, j = self.loss
+        if kind != _NODE or functions[k] is None:
+            return  # the loss does not depend on any variable
+        slots[k] = [None] * len(outputs[k])
+        slots[k][j] = backend.array_module(loss).ones_like(loss)  # as the engine seeds it
+        given = set()
+        previous_mode = _GradMode.enabled
+        _GradMode.enabled = False
+        try:
+            for k in range(len(self.nodes) - 1, -1, -1):
+                gys = slots[k]
+                fn = functions[k]
+                if gys is None or fn is None:
+                    continue
+                slots[k] = functions[k] = None
+                if len(gys) > 1:
+                    gys = [g if g is not None else _zeros(y) for g, y in zip(gys, outputs[k])]
+                gxs = fn.backward(*gys)
+                if not isinstance(gxs, tuple):
+                    gxs = (gxs,)
+                for (kind, a, b), gx, needed in zip(
+                    self.nodes[k].sources, gxs, fn.needs_input_grad
+                ):
+                    if gx is None or not needed:
+                        continue
+                    if kind == _NODE:
+                        slot = slots[a]
+                        if slot is None:
+                            slot = slots[a] = [None] * len(outputs[a])
+                        slot[b] = gx if slot[b] is None else slot[b] + gx
+                    elif kind == _VARIABLE:
+                        _accumulate_leaf(a, gx, given, False)
+        finally:
+            _GradMode.enabled = previous_mode
+
+
+def _zeros(y):
+    return backend.array_module(y).zeros_like(y)
+
+
+def _resolve(source, outputs, batch_arrays):
+    kind, a, b = source
+    if kind == _NODE:
+        return outputs[a][b]
+    if kind == _VARIABLE:
+        return a.data
+    if kind == _BATCH:
+        return batch_arrays[a]
+    return a
+
+
+# ----------------------------------------------------------------------------- making tapes
+
+
+def model_is_replayable(model) -> bool:
+    """The model-level rules of the module docstring."""
+    from .model import Model
+    from .sequential import Sequential
+    from .trainer import Trainer
+
+    cls = type(model)
+    sequential = isinstance(model, Sequential) and cls.call is Sequential.call
+    functional = cls.call is Model.call and getattr(model, "_graph", None) is not None
+    if not (sequential or functional):
+        return False
+    if cls.train_step is not Trainer.train_step or cls.compute_loss is not Trainer.compute_loss:
+        return False
+    if cls.__call__ is not layers_base.Layer.__call__:
+        return False
+    losses = model._losses_per_output
+    if len(losses) != 1 or losses[0] is None or not _is_builtin(losses[0]):
+        return False
+    for layer in model._flatten_layers(include_self=False):
+        if not (getattr(type(layer), "replay_safe", False) and _is_builtin(layer)):
+            return False
+        if layer.activity_regularizer is not None or getattr(layer, "stateful", False):
+            return False
+        if any(v.regularizer is not None for v in layer._variables):
+            return False
+    return True
+
+
+def _is_builtin(obj) -> bool:
+    return type(obj).__module__.startswith("shendu.")
+
+
+def build_tape(entries, batch_arrays, variables, prediction, loss):
+    """A Tape from a recorder's entries, or None when a rule of the module docstring fails."""
+    batch_index = {id(a): i for i, a in enumerate(batch_arrays)}
+    variable_ids = {id(v): v for v in variables}
+    made_by = {}  # id(array) -> (node index, output index)
+    keep_alive = []  # the ids above must not be reused while the tape is made
+    nodes = []
+
+    def source_of(x):
+        if isinstance(x, layers_base.Variable):
+            if id(x) in variable_ids:
+                return (_VARIABLE, x, 0)
+            return None
+        array = x.data if hasattr(x, "data") and hasattr(x, "creator") else x
+        if isinstance(array, _CONSTANT_TYPES):
+            return (_CONSTANT, array, 0)
+        if id(array) in made_by:
+            return (_NODE, *made_by[id(array)])
+        if id(array) in batch_index:
+            return (_BATCH, batch_index[id(array)], 0)
+        return None
+
+    for fn, inputs, state, ys in entries:
+        if not _is_builtin(fn) or not all(_is_constant(v) for v in state.values()):
+            return None
+        sources = []
+        for x in inputs:
+            s = source_of(x)
+            if s is None:
+                return None
+            sources.append(s)
+        ys = ys if isinstance(ys, tuple) else (ys,)
+        k = len(nodes)
+        for j, y in enumerate(ys):
+            made_by[id(y)] = (k, j)
+            keep_alive.append(y)
+        node_variables = tuple(s[1] if s[0] == _VARIABLE else None for s in sources)
+        nodes.append(
+            _Node(
+                type(fn),
+                state,
+                tuple(sources),
+                node_variables,
+                len(ys),
+                state.get("recording", False),
+            )
+        )
+    roots = [source_of(prediction), source_of(loss)]
+    if None in roots:
+        return None
+    nodes, roots = _prune(nodes, roots)
+    return Tape(nodes, *roots)
+
+
+def _prune(nodes, roots):
+    """Only the nodes the roots depend on, renumbered (the rest would be wasted work)."""
+    needed = set()
+    stack = [s[1] for s in roots if s[0] == _NODE]
+    while stack:
+        k = stack.pop()
+        if k in needed:
+            continue
+        needed.add(k)
+        stack.extend(s[1] for s in nodes[k].sources if s[0] == _NODE)
+    new_index = {k: i for i, k in enumerate(sorted(needed))}
+
+    def renumber(s):
+        return (_NODE, new_index[s[1]], s[2]) if s[0] == _NODE else s
+
+    kept = []
+    for k in sorted(needed):
+        node = nodes[k]
+        node.sources = tuple(renumber(s) for s in node.sources)
+        kept.append(node)
+    return kept, [renumber(s) for s in roots]
+
+
+def _is_constant(value) -> bool:
+    if isinstance(value, tuple):
+        return all(_is_constant(v) for v in value)
+    return isinstance(value, _CONSTANT_TYPES)
+
+
+# ----------------------------------------------------------------------------- per model
+
+
+class StepReplay:
+    """A model's tapes, one per batch signature, and the choice between replay and eager."""
+
+    def __init__(self):
+        self.tapes = {}  # signature -> Tape, or None where the step must stay eager
+        self.structure = None
+        self.replayable = None
+        self.seen = set()  # signatures that ran one eager step (the first builds the model)
+
+    def clear(self):
+        self.tapes.clear()
+        self.seen.clear()
+        self.replayable = None
+
+    def train_step(self, model, x, y, sample_weight):
+        """One training step (replayed, or eager and maybe recorded); returns y_pred."""
+        structure = layers_base._STRUCTURE[0]
+        if structure != self.structure:
+            self.clear()
+            self.structure = structure
+        if self.replayable is None:
+            self.replayable = model_is_replayable(model)
+        if not self.replayable or sample_weight is not None or y is None:
+            return model._eager_train_step(x, y, sample_weight)[0]
+        batch_arrays = data_mod._leaves(x) + data_mod._leaves(y)
+        signature = tuple((a.shape, a.dtype.str, type(a)) for a in batch_arrays)
+        tape = self.tapes.get(signature, False)
+        if tape:
+            return tape.run(model, batch_arrays, data_mod.batch_size_of(x))
+        if tape is None or signature not in self.seen:
+            self.seen.add(signature)
+            return model._eager_train_step(x, y, sample_weight)[0]
+        recorder = Recorder()
+        y_pred, loss = model._eager_train_step(x, y, sample_weight, recorder=recorder)
+        self._store(
+            signature,
+            build_tape(recorder.entries, batch_arrays, model.weights, y_pred, loss),
+        )
+        return y_pred
+
+    def _store(self, signature, tape):
+        if len(self.tapes) >= MAX_TAPES:
+            self.tapes.pop(next(iter(self.tapes)))
+        self.tapes[signature] = tape
