@@ -248,16 +248,8 @@ def build_tape(entries, batch_arrays, variables, prediction, loss):
             made_by[id(y)] = (k, j)
             keep_alive.append(y)
         node_variables = tuple(s[1] if s[0] == _VARIABLE else None for s in sources)
-        nodes.append(
-            _Node(
-                type(fn),
-                state,
-                tuple(sources),
-                node_variables,
-                len(ys),
-                state.get("recording", False),
-            )
-        )
+        records = state.get("recording", False)  # fn.__dict__ was cleared by the backward
+        nodes.append(_Node(type(fn), state, tuple(sources), node_variables, len(ys), records))
     roots = [source_of(prediction), source_of(loss)]
     if None in roots:
         return None
