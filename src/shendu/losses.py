@@ -17,14 +17,16 @@ from .naming import resolve, snake_case, unknown_name_error
 EPSILON = 1e-7
 
 
-def _prep(y_true, y_pred, align=True):
-    """Targets as an array of the prediction's dtype; with ``align``, a trailing axis of
-    size 1 is added to or removed from the targets to match the prediction's rank (Keras's
-    squeeze_or_expand_to_same_rank: labels (N,) against predictions (N, 1))."""
+def _prep(y_true, y_pred, align=True, integer_labels=False):
+    """Targets as an array of the prediction's dtype (integer targets stay integers with
+    ``integer_labels``); with ``align``, a trailing axis of size 1 is added to or removed
+    from the targets to match the prediction's rank (Keras's squeeze_or_expand_to_same_rank:
+    labels (N,) against predictions (N, 1))."""
     y_pred = ops.convert_to_tensor(y_pred) if not isinstance(y_pred, Tensor) else y_pred
     xp = backend.array_module(y_pred.data)
     t = y_true.data if isinstance(y_true, Tensor) else xp.asarray(y_true)
-    if t.dtype != y_pred.dtype and y_pred.dtype.kind == "f":
+    keep = integer_labels and t.dtype.kind in "iu"
+    if t.dtype != y_pred.dtype and y_pred.dtype.kind == "f" and not keep:
         t = t.astype(y_pred.dtype)
     if isinstance(y_true, Tensor) and y_true.requires_grad:
         t = y_true
@@ -183,7 +185,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     """-log(p[label]) per sample for integer labels."""
-    t, p = _prep(y_true, y_pred, align=False)
+    t, p = _prep(y_true, y_pred, align=False, integer_labels=True)
     a = t.data if isinstance(t, Tensor) else t
     if a.ndim == p.ndim and a.shape[-1] == p.shape[-1] and p.shape[-1] > 1:
         raise ValueError(

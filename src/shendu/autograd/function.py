@@ -17,6 +17,8 @@ is on and some input requires grad.
 
 from __future__ import annotations
 
+from threading import get_ident
+
 from .mode import _GradMode
 
 #: the models.step_replay.Recorder of a training step being recorded, else None
@@ -66,7 +68,8 @@ class Function:
             self.recording = True
             self.needs_input_grad = tuple(needs)
         recorder = _recorder
-        if recorder is not None:  # a training step being recorded (models.step_replay)
+        if recorder is not None and recorder.thread == get_ident():
+            # a training step being recorded (models.step_replay)
             state = dict(self.__dict__)
             ys = self.forward(*arrays)
             recorder.entries.append((self, inputs, state, ys))

@@ -8,6 +8,8 @@ from .base import Layer
 
 
 class _Merge(Layer):
+    replay_safe = True  # see Layer.replay_safe
+
     def _expects_list(self):
         return True
 
@@ -35,8 +37,6 @@ class _Merge(Layer):
 
 class Add(_Merge):
     """Elementwise sum of the inputs."""
-
-    replay_safe = True
 
     def _merge(self, a, b):
         return ops.add(a, b)

@@ -7,6 +7,7 @@ from .base import Layer
 
 
 class _Pool(Layer):
+    replay_safe = True  # see Layer.replay_safe
     rank = 2
     mode = "max"
 
@@ -47,8 +48,6 @@ class _Pool(Layer):
 class MaxPooling1D(_Pool):
     """Max over windows of ``pool_size`` steps."""
 
-    replay_safe = True
-
     rank, mode = 1, "max"
 
 
@@ -71,6 +70,7 @@ class AveragePooling2D(_Pool):
 
 
 class _GlobalPool(Layer):
+    replay_safe = True  # see Layer.replay_safe
     rank = 2
     mode = "max"
 
@@ -113,8 +113,6 @@ class GlobalMaxPooling2D(_GlobalPool):
 
 class GlobalAveragePooling1D(_GlobalPool):
     """Mean over steps (masked steps excluded when a mask arrives)."""
-
-    replay_safe = True
 
     rank, mode = 1, "average"
 

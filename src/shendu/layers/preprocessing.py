@@ -82,6 +82,8 @@ class Normalization(Layer):
 class Rescaling(Layer):
     """x * scale + offset (e.g. 1/255 for images)."""
 
+    replay_safe = True
+
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         self.scale, self.offset = scale, offset

@@ -23,6 +23,8 @@ def _pairs(value, rank, name):
 class Permute(Layer):
     """Permute the non-batch axes: ``dims`` is 1-based, as in Keras."""
 
+    replay_safe = True
+
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
         self.dims = tuple(dims)
@@ -41,6 +43,8 @@ class Permute(Layer):
 class RepeatVector(Layer):
     """(batch, features) -> (batch, n, features)."""
 
+    replay_safe = True
+
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
         self.n = int(n)
@@ -58,6 +62,7 @@ class RepeatVector(Layer):
 
 
 class _Spatial(Layer):
+    replay_safe = True  # see Layer.replay_safe
     rank = 2
 
     def __init__(self, data_format=None, **kwargs):

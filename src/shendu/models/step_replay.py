@@ -43,6 +43,10 @@ summed in another order (to rounding).
 
 from __future__ import annotations
 
+import threading
+
+import numpy as np
+
 from .. import backend
 from ..autograd import function as function_mod
 from ..autograd.engine import _accumulate_leaf
@@ -55,6 +59,8 @@ MAX_TAPES = 8
 
 _NODE, _VARIABLE, _BATCH, _CONSTANT = range(4)
 _CONSTANT_TYPES = (type(None), bool, int, float, str)
+#: immutable values a node may keep in its state besides those (and tuples of them)
+_STATE_CONSTANT_TYPES = (*_CONSTANT_TYPES, slice, type(Ellipsis), np.dtype, np.generic)
 
 
 class Recorder:
@@ -62,6 +68,7 @@ class Recorder:
 
     def __init__(self):
         self.entries = []  # (function, inputs, state before forward, outputs)
+        self.thread = threading.get_ident()  # ops of other threads are not part of the step
 
     def __enter__(self):
         if function_mod._recorder is not None:
@@ -75,11 +82,12 @@ class Recorder:
 
 
 class _Node:
-    __slots__ = ("cls", "state", "sources", "variables", "n_outputs", "records")
+    __slots__ = ("cls", "state", "batch_state", "sources", "variables", "n_outputs", "records")
 
-    def __init__(self, cls, state, sources, variables, n_outputs, records):
+    def __init__(self, cls, state, batch_state, sources, variables, n_outputs, records):
         self.cls = cls
         self.state = state
+        self.batch_state = batch_state  # (attribute, batch index): state that is a batch array
         self.sources = sources  # per input: (kind, a, b)
         self.variables = variables  # per input: the Variable (for ops that read .inputs) or None
         self.n_outputs = n_outputs
@@ -108,6 +116,8 @@ class Tape:
             ]
             fn = node.cls.__new__(node.cls)
             fn.__dict__.update(node.state)
+            for name, i in node.batch_state:  # e.g. the labels of a sparse cross-entropy
+                fn.__dict__[name] = batch_arrays[i]
             ys = fn.forward(*args)
             ys = ys if isinstance(ys, tuple) else (ys,)
             fn.n_outputs = len(ys)
@@ -179,8 +189,8 @@ def _resolve(source, outputs, batch_arrays):
 # ----------------------------------------------------------------------------- making tapes
 
 
-def model_is_replayable(model) -> bool:
-    """The model-level rules of the module docstring."""
+def why_not_replayable(model):
+    """Why the model-level rules of the module docstring exclude ``model``, or None."""
     from .model import Model
     from .sequential import Sequential
     from .trainer import Trainer
@@ -189,22 +199,30 @@ def model_is_replayable(model) -> bool:
     sequential = isinstance(model, Sequential) and cls.call is Sequential.call
     functional = cls.call is Model.call and getattr(model, "_graph", None) is not None
     if not (sequential or functional):
-        return False
+        return f"{cls.__name__} is a subclassed model (its own call)"
     if cls.train_step is not Trainer.train_step or cls.compute_loss is not Trainer.compute_loss:
-        return False
+        return f"{cls.__name__} overrides train_step or compute_loss"
     if cls.__call__ is not layers_base.Layer.__call__:
-        return False
+        return f"{cls.__name__} overrides __call__"
     losses = model._losses_per_output
-    if len(losses) != 1 or losses[0] is None or not _is_builtin(losses[0]):
-        return False
+    if len(losses) != 1:
+        return f"the model has {len(losses)} outputs"
+    if losses[0] is None or not _is_builtin(losses[0]):
+        return "the loss is not one of shendu's"
     for layer in model._flatten_layers(include_self=False):
         if not (getattr(type(layer), "replay_safe", False) and _is_builtin(layer)):
-            return False
-        if layer.activity_regularizer is not None or getattr(layer, "stateful", False):
-            return False
+            return f"layer {layer.name!r} ({type(layer).__name__}) is not replay_safe"
+        if layer.activity_regularizer is not None:
+            return f"layer {layer.name!r} has an activity regularizer"
+        if getattr(layer, "stateful", False):
+            return f"layer {layer.name!r} is stateful"
         if any(v.regularizer is not None for v in layer._variables):
-            return False
-    return True
+            return f"layer {layer.name!r} has a weight regularizer"
+    return None
+
+
+class _Refused(Exception):
+    """A recorded step that a rule of the module docstring excludes (the message says which)."""
 
 
 def _is_builtin(obj) -> bool:
@@ -212,18 +230,19 @@ def _is_builtin(obj) -> bool:
 
 
 def build_tape(entries, batch_arrays, variables, prediction, loss):
-    """A Tape from a recorder's entries, or None when a rule of the module docstring fails."""
+    """A Tape from a recorder's entries; raises _Refused when a rule of the module docstring
+    fails."""
     batch_index = {id(a): i for i, a in enumerate(batch_arrays)}
     variable_ids = {id(v): v for v in variables}
     made_by = {}  # id(array) -> (node index, output index)
     keep_alive = []  # the ids above must not be reused while the tape is made
     nodes = []
 
-    def source_of(x):
+    def source_of(x, op):
         if isinstance(x, layers_base.Variable):
             if id(x) in variable_ids:
                 return (_VARIABLE, x, 0)
-            return None
+            raise _Refused(f"variable {x.path!r} is not one of the model's")
         array = x.data if hasattr(x, "data") and hasattr(x, "creator") else x
         if isinstance(array, _CONSTANT_TYPES):
             return (_CONSTANT, array, 0)
@@ -231,17 +250,21 @@ def build_tape(entries, batch_arrays, variables, prediction, loss):
             return (_NODE, *made_by[id(array)])
         if id(array) in batch_index:
             return (_BATCH, batch_index[id(array)], 0)
-        return None
+        raise _Refused(
+            f"{op}: an input of type {type(array).__name__} was made in Python during the step"
+        )
 
     for fn, inputs, state, ys in entries:
-        if not _is_builtin(fn) or not all(_is_constant(v) for v in state.values()):
-            return None
-        sources = []
-        for x in inputs:
-            s = source_of(x)
-            if s is None:
-                return None
-            sources.append(s)
+        op = type(fn).__name__
+        if not _is_builtin(fn):
+            raise _Refused(f"op {op} is not one of shendu's")
+        batch_state = []
+        for name, value in state.items():
+            if id(value) in batch_index and value is batch_arrays[batch_index[id(value)]]:
+                batch_state.append((name, batch_index[id(value)]))
+            elif not _is_constant(value):
+                raise _Refused(f"{op} keeps a {type(value).__name__} ({name}) from before forward")
+        sources = [source_of(x, op) for x in inputs]
         ys = ys if isinstance(ys, tuple) else (ys,)
         k = len(nodes)
         for j, y in enumerate(ys):
@@ -249,10 +272,18 @@ def build_tape(entries, batch_arrays, variables, prediction, loss):
             keep_alive.append(y)
         node_variables = tuple(s[1] if s[0] == _VARIABLE else None for s in sources)
         records = state.get("recording", False)  # fn.__dict__ was cleared by the backward
-        nodes.append(_Node(type(fn), state, tuple(sources), node_variables, len(ys), records))
-    roots = [source_of(prediction), source_of(loss)]
-    if None in roots:
-        return None
+        nodes.append(
+            _Node(
+                type(fn),
+                state,
+                tuple(batch_state),
+                tuple(sources),
+                node_variables,
+                len(ys),
+                records,
+            )
+        )
+    roots = [source_of(prediction, "the prediction"), source_of(loss, "the loss")]
     nodes, roots = _prune(nodes, roots)
     return Tape(nodes, *roots)
 
@@ -283,7 +314,7 @@ def _prune(nodes, roots):
 def _is_constant(value) -> bool:
     if isinstance(value, tuple):
         return all(_is_constant(v) for v in value)
-    return isinstance(value, _CONSTANT_TYPES)
+    return isinstance(value, _STATE_CONSTANT_TYPES)
 
 
 # ----------------------------------------------------------------------------- per model
@@ -296,12 +327,15 @@ class StepReplay:
         self.tapes = {}  # signature -> Tape, or None where the step must stay eager
         self.structure = None
         self.replayable = None
+        #: why the last refused model or step runs eagerly (None: nothing refused)
+        self.why_eager = None
         self.seen = set()  # signatures that ran one eager step (the first builds the model)
 
     def clear(self):
         self.tapes.clear()
         self.seen.clear()
         self.replayable = None
+        self.why_eager = None
 
     def train_step(self, model, x, y, sample_weight):
         """One training step (replayed, or eager and maybe recorded); returns y_pred."""
@@ -310,7 +344,8 @@ class StepReplay:
             self.clear()
             self.structure = structure
         if self.replayable is None:
-            self.replayable = model_is_replayable(model)
+            self.why_eager = why_not_replayable(model)
+            self.replayable = self.why_eager is None
         if not self.replayable or sample_weight is not None or y is None:
             return model._eager_train_step(x, y, sample_weight)[0]
         batch_arrays = data_mod._leaves(x) + data_mod._leaves(y)
@@ -323,10 +358,11 @@ class StepReplay:
             return model._eager_train_step(x, y, sample_weight)[0]
         recorder = Recorder()
         y_pred, loss = model._eager_train_step(x, y, sample_weight, recorder=recorder)
-        self._store(
-            signature,
-            build_tape(recorder.entries, batch_arrays, model.weights, y_pred, loss),
-        )
+        try:
+            tape = build_tape(recorder.entries, batch_arrays, model.weights, y_pred, loss)
+        except _Refused as refusal:
+            tape, self.why_eager = None, str(refusal)
+        self._store(signature, tape)
         return y_pred
 
     def _store(self, signature, tape):

@@ -1,0 +1,309 @@
+"""The recorded training step (shendu.models.step_replay): replayed steps give the eager
+step's results, and every model or batch the rules exclude runs eagerly."""
+
+import numpy as np
+import pytest
+
+import shendu
+from shendu import layers
+from shendu.autograd import function as function_mod
+from shendu.models import Model, Sequential
+from shendu.models.step_replay import Recorder
+
+RNG = np.random.default_rng(0)
+
+
+def _mlp():
+    return Sequential(
+        [
+            layers.Dense(6, input_dim=4, activation="relu"),
+            layers.Dense(5, activation="tanh"),
+            layers.Dense(4, activation="sigmoid"),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+def _activations():
+    return Sequential(
+        [
+            layers.Input((4,)),
+            layers.Dense(6),
+            layers.LeakyReLU(0.1),
+            layers.Dense(6),
+            layers.ELU(),
+            layers.Dense(6),
+            layers.Activation("gelu"),
+            layers.Dense(6),
+            layers.ReLU(),
+            layers.Dense(3),
+            layers.Softmax(),
+        ]
+    )
+
+
+def _cnn():
+    return Sequential(
+        [
+            layers.Input((6, 6, 1)),
+            layers.Conv2D(3, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+def _conv1d():
+    return Sequential(
+        [
+            layers.Input((8, 2)),
+            layers.Conv1D(3, 3, padding="same"),
+            layers.AveragePooling1D(2),
+            layers.ZeroPadding1D(1),
+            layers.GlobalMaxPooling1D(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+def _reshapes():
+    return Sequential(
+        [
+            layers.Input((4,)),
+            layers.Rescaling(0.5),
+            layers.Dense(6),
+            layers.Reshape((3, 2)),
+            layers.Permute((2, 1)),
+            layers.Flatten(),
+            layers.RepeatVector(2),
+            layers.LayerNormalization(),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+def _functional():
+    # one input feeding three branches: gradients summed from several consumers
+    inputs = layers.Input((4,))
+    a = layers.Dense(5, activation="relu")(inputs)
+    b = layers.Dense(5, activation="tanh")(inputs)
+    c = layers.Dense(5)(inputs)
+    merged = layers.Concatenate()([layers.Add()([a, b]), layers.Multiply()([b, c])])
+    normed = layers.LayerNormalization()(merged)
+    outputs = layers.Dense(3, activation="softmax")(layers.PReLU()(normed))
+    return Model(inputs, outputs)
+
+
+BUILDERS = {
+    "mlp": (_mlp, (4,)),
+    "activations": (_activations, (4,)),
+    "cnn": (_cnn, (6, 6, 1)),
+    "conv1d": (_conv1d, (8, 2)),
+    "reshapes": (_reshapes, (4,)),
+    "functional": (_functional, (4,)),
+}
+LOSSES = {
+    "categorical_crossentropy": lambda n: np.eye(3, dtype=np.float32)[RNG.integers(0, 3, n)],
+    "sparse_categorical_crossentropy": lambda n: RNG.integers(0, 3, n),
+    "mean_squared_error": lambda n: RNG.normal(size=(n, 3)).astype(np.float32),
+}
+
+
+def _data(shape, n=23, loss="categorical_crossentropy"):
+    x = RNG.normal(size=(n, *shape)).astype(np.float32)
+    return x, LOSSES[loss](n)
+
+
+def _train(build, x, y, run_eagerly, loss="categorical_crossentropy", **fit_kwargs):
+    shendu.utils.set_random_seed(3)
+    model = build()
+    model.compile(
+        optimizer="adam",
+        loss=loss,
+        metrics=["accuracy"] if "categorical" in loss else [],
+        run_eagerly=run_eagerly,
+    )
+    shendu.utils.set_random_seed(4)
+    history = model.fit(x, y, epochs=3, batch_size=8, verbose=0, **fit_kwargs)
+    return model, history.history
+
+
+def _replayed(model):
+    """The signatures that have a tape (None marks a signature that stays eager)."""
+    replay = model._step_replay
+    return {sig for sig, tape in replay.tapes.items() if tape is not None}
+
+
+def _assert_same(eager, replayed, rtol=0.0):
+    (m1, h1), (m2, h2) = eager, replayed
+    assert h1.keys() == h2.keys()
+    for key in h1:
+        np.testing.assert_allclose(h1[key], h2[key], rtol=rtol, atol=0)
+    for w1, w2 in zip(m1.get_weights(), m2.get_weights()):
+        np.testing.assert_allclose(w1, w2, rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_replayed_steps_equal_eager_steps(name):
+    build, shape = BUILDERS[name]
+    x, y = _data(shape)
+    eager = _train(build, x, y, run_eagerly=True)
+    replayed = _train(build, x, y, run_eagerly=False)
+    # both the full batches (8) and the last one (7) are replayed
+    assert len(_replayed(replayed[0])) == 2
+    # chains give the same bits; the functional model sums gradients from several consumers
+    _assert_same(eager, replayed, rtol=1e-5 if name == "functional" else 0.0)
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_replay_over_the_losses(loss):
+    x, y = _data((4,), loss=loss)
+    eager = _train(_mlp, x, y, run_eagerly=True, loss=loss)
+    replayed = _train(_mlp, x, y, run_eagerly=False, loss=loss)
+    assert len(_replayed(replayed[0])) == 2
+    _assert_same(eager, replayed)
+
+
+def test_layers_that_draw_random_numbers_stay_eager():
+    def build():
+        return Sequential(
+            [
+                layers.Dense(6, input_dim=4, activation="relu"),
+                layers.Dropout(0.5),
+                layers.Dense(3, activation="softmax"),
+            ]
+        )
+
+    x, y = _data((4,))
+    eager = _train(build, x, y, run_eagerly=True)
+    replayed = _train(build, x, y, run_eagerly=False)
+    assert replayed[0]._step_replay.replayable is False
+    assert not _replayed(replayed[0])
+    _assert_same(eager, replayed)
+
+
+def test_a_custom_layer_keeps_the_model_eager():
+    class Doubled(layers.Dense):  # a user's subclass: its call may do anything
+        def call(self, inputs):
+            return super().call(inputs) * 2.0
+
+    def build():
+        return Sequential([Doubled(5, input_dim=4), layers.Dense(3, activation="softmax")])
+
+    x, y = _data((4,))
+    model, _ = _train(build, x, y, run_eagerly=False)
+    assert model._step_replay.replayable is False and not _replayed(model)
+
+
+def test_subclassed_models_and_custom_train_steps_stay_eager():
+    class Net(Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(3, activation="softmax")
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    class Stepped(Sequential):
+        def train_step(self, data):
+            return super().train_step(data)
+
+    x, y = _data((4,))
+    for build in (Net, lambda: Stepped([layers.Dense(3, activation="softmax")])):
+        model, _ = _train(build, x, y, run_eagerly=False)
+        assert model._step_replay.replayable is False
+
+
+def test_regularisers_keep_the_model_eager():
+    def build():
+        return Sequential(
+            [layers.Dense(3, input_dim=4, activation="softmax", kernel_regularizer="l2")]
+        )
+
+    x, y = _data((4,))
+    eager = _train(build, x, y, run_eagerly=True)
+    replayed = _train(build, x, y, run_eagerly=False)
+    assert replayed[0]._step_replay.replayable is False
+    _assert_same(eager, replayed)
+
+
+def test_sample_weights_run_eagerly_and_still_train_the_same():
+    x, y = _data((4,))
+    w = RNG.uniform(0.5, 2.0, len(x))
+    eager = _train(_mlp, x, y, run_eagerly=True, sample_weight=w)
+    replayed = _train(_mlp, x, y, run_eagerly=False, sample_weight=w)
+    assert not _replayed(replayed[0])
+    _assert_same(eager, replayed)
+
+
+def test_targets_cast_in_python_make_the_signature_eager():
+    # float64 targets against a float32 prediction: the loss casts them in Python, so
+    # the cast copy is not a batch array and the step cannot be replayed
+    x, y = _data((4,))
+    model = _mlp()
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    for _ in range(3):
+        model.train_step((x[:8], y[:8].astype(np.float64)))
+    sig = next(iter(model._step_replay.tapes))
+    assert model._step_replay.tapes[sig] is None
+
+
+def test_changing_trainable_drops_the_tapes_and_matches_eager():
+    x, y = _data((4,))
+    results = []
+    for run_eagerly in (True, False):
+        shendu.utils.set_random_seed(3)
+        model = _mlp()
+        model.compile(optimizer="sgd", loss="categorical_crossentropy", run_eagerly=run_eagerly)
+        model.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False)
+        frozen = model.layers[0].get_weights()
+        model.layers[0].trainable = False
+        model.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False)
+        for a, b in zip(frozen, model.layers[0].get_weights()):
+            np.testing.assert_array_equal(a, b)
+        results.append(model.get_weights())
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_run_eagerly_switch():
+    model = _mlp()
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    assert model.run_eagerly is False
+    model.run_eagerly = True
+    assert model.run_eagerly is True and model.__dict__["_step_replay"] is None
+    model.compile(optimizer="adam", loss="categorical_crossentropy", run_eagerly=True)
+    assert model.run_eagerly is True
+    x, y = _data((4,))
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)  # runs without a replay object
+
+
+def test_recorder_is_per_thread_and_not_nested():
+    with Recorder() as recorder:
+        assert function_mod._recorder is recorder
+        shendu.ops.relu(shendu.tensor(np.ones(3, np.float32), requires_grad=True))
+        with pytest.raises(RuntimeError, match="a step is already being recorded"):
+            Recorder().__enter__()
+    assert function_mod._recorder is None and len(recorder.entries) == 1
+
+    import threading
+
+    with Recorder() as recorder:
+        worker = threading.Thread(target=lambda: shendu.ops.relu(np.ones(3, np.float32)))
+        worker.start()
+        worker.join()
+    assert recorder.entries == []
+
+
+def test_an_error_while_recording_leaves_no_recorder_behind():
+    model = _mlp()
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    x, y = _data((4,))
+    model.train_step((x[:8], y[:8]))  # the first step of a signature is not recorded
+    with pytest.raises(ValueError, match="categorical_crossentropy"):
+        model.train_step((x[:8], y[:8, :2]))
+    assert function_mod._recorder is None
+    model.train_step((x[:8], y[:8]))  # the recorded step
+    assert len(_replayed(model)) == 1
