@@ -166,12 +166,30 @@ def test_replay_over_the_losses(loss):
     _assert_same(eager, replayed)
 
 
-def test_layers_that_draw_random_numbers_stay_eager():
+@pytest.mark.parametrize("seed", [None, 7])
+def test_dropout_draws_a_new_mask_at_every_replay(seed):
     def build():
         return Sequential(
             [
                 layers.Dense(6, input_dim=4, activation="relu"),
-                layers.Dropout(0.5),
+                layers.Dropout(0.5, seed=seed),
+                layers.Dense(3, activation="softmax"),
+            ]
+        )
+
+    x, y = _data((4,))
+    eager = _train(build, x, y, run_eagerly=True)
+    replayed = _train(build, x, y, run_eagerly=False)
+    assert len(_replayed(replayed[0])) == 2
+    _assert_same(eager, replayed)  # the same masks, drawn in the same order
+
+
+def test_layers_that_draw_random_numbers_in_python_stay_eager():
+    def build():
+        return Sequential(
+            [
+                layers.Dense(6, input_dim=4, activation="relu"),
+                layers.GaussianNoise(0.3),
                 layers.Dense(3, activation="softmax"),
             ]
         )
@@ -180,6 +198,7 @@ def test_layers_that_draw_random_numbers_stay_eager():
     eager = _train(build, x, y, run_eagerly=True)
     replayed = _train(build, x, y, run_eagerly=False)
     assert replayed[0]._step_replay.replayable is False
+    assert "GaussianNoise" in replayed[0]._step_replay.why_eager
     assert not _replayed(replayed[0])
     _assert_same(eager, replayed)
 

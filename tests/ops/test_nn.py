@@ -113,6 +113,13 @@ def test_dropout_seeded_scaled_and_differentiable():
     np.testing.assert_allclose(np.unique(a), [0.0, 1 / 0.7])
     assert abs((a == 0).mean() - 0.3) < 0.02
     assert gradcheck(lambda v: ops.dropout(v, 0.5, seed=3), (RNG.standard_normal((4, 5)),))
+    shared = (RNG.standard_normal((4, 3, 5)),)  # one mask value per (sample, channel)
+    assert gradcheck(lambda v: ops.dropout(v, 0.5, (None, 1, None), seed=3), shared)
+    assert gradgradcheck(lambda v: ops.dropout(v, 0.5, seed=3) ** 2, shared)
+    masked = ops.dropout(np.ones((4, 3, 5)), 0.5, (None, 1, None), seed=3).numpy()
+    assert (masked == masked[:, :1]).all()
+    # without a seed every call draws a new mask from the library's generator
+    assert not np.array_equal(ops.dropout(x, 0.5).numpy(), ops.dropout(x, 0.5).numpy())
     with pytest.raises(ValueError, match=r"dropout: `rate` must be in \[0, 1\)"):
         ops.dropout(x, 1.0)
 

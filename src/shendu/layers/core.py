@@ -127,6 +127,8 @@ class Dropout(Layer):
     Identity at inference. ``seed`` fixes this layer's own generator.
     """
 
+    replay_safe = True
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(rate, (int, float)) or not 0 <= rate < 1:

@@ -32,7 +32,9 @@ A tape is made only where replaying it is exact, so the rules are strict:
 - every array an op received is a node output, a variable or a batch array (anything
   made in Python during the step, e.g. a dropout mask or a cast copy of the targets,
   means the step depends on more than the tape holds: the model stays eager), and no
-  node's state holds an array or an object other than a tuple of constants.
+  node's state holds an array (other than a batch array) or an object other than
+  constants, tuples of them and random generators (ops draw their random numbers in
+  ``forward``, so a replayed dropout draws a new mask every step).
 
 Anything else runs eagerly, as does every step when ``compile(run_eagerly=True)`` (or
 ``model.run_eagerly = True``). A model's tapes are dropped when it is compiled again or
@@ -59,8 +61,17 @@ MAX_TAPES = 8
 
 _NODE, _VARIABLE, _BATCH, _CONSTANT = range(4)
 _CONSTANT_TYPES = (type(None), bool, int, float, str)
-#: immutable values a node may keep in its state besides those (and tuples of them)
-_STATE_CONSTANT_TYPES = (*_CONSTANT_TYPES, slice, type(Ellipsis), np.dtype, np.generic)
+#: what a node may keep in its state besides those (and tuples of them): immutable values,
+#: and random generators, shared by reference (a layer's own generator, which the eager step
+#: would use too; a node that uses the library's generator looks it up in forward)
+_STATE_CONSTANT_TYPES = (
+    *_CONSTANT_TYPES,
+    slice,
+    type(Ellipsis),
+    np.dtype,
+    np.generic,
+    np.random.Generator,
+)
 
 
 class Recorder:

@@ -301,6 +301,40 @@ def binary_crossentropy(target, output, from_logits=False):
 # --------------------------------------------------------------------------- dropout
 
 
+class Dropout(Function):
+    """y = x * mask, mask = keep / (1 - rate) with keep ~ Bernoulli(1 - rate) drawn in
+    forward over ``noise_shape`` (broadcast over the other axes).  dx = gy * mask.
+
+    The mask is drawn inside the node, from ``seed`` (an int: a fresh generator from it each
+    time; a Generator: that one) or else from the library's generator, so a recorded training
+    step draws a new mask at every replay (``shendu.models.step_replay``).
+    """
+
+    def __init__(self, rate, noise_shape, seed):
+        self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
+
+    def forward(self, x):
+        rng = backend.make_generator(self.seed) if self.seed is not None else backend.generator()
+        shape = (
+            x.shape
+            if self.noise_shape is None
+            else tuple(s if n is None else n for s, n in zip(x.shape, self.noise_shape))
+        )
+        keep = rng.random(shape, dtype=np.float32) >= self.rate
+        mask = keep.astype(x.dtype) * (1.0 / (1.0 - self.rate))
+        xp = backend.array_module(x)
+        if xp is not np:
+            mask = xp.asarray(mask)
+        self.mask = mask.astype(x.dtype)
+        return x * self.mask
+
+    def backward(self, gy):
+        return gy * self.mask
+
+    def backward_graph(self, gy):
+        return gy * self.mask
+
+
 def dropout(x, rate, noise_shape=None, seed=None):
     """Zero each value with probability ``rate`` and scale the rest by 1 / (1 - rate).
 
@@ -312,18 +346,7 @@ def dropout(x, rate, noise_shape=None, seed=None):
         raise ValueError(f"dropout: `rate` must be in [0, 1). Received: rate={rate}")
     if rate == 0:
         return x
-    rng = backend.make_generator(seed) if seed is not None else backend.generator()
-    shape = (
-        x.shape
-        if noise_shape is None
-        else tuple(s if n is None else n for s, n in zip(x.shape, noise_shape))
-    )
-    keep = rng.random(shape, dtype=np.float32) >= rate
-    mask = keep.astype(x.dtype) * (1.0 / (1.0 - rate))
-    xp = backend.array_module(x.data)
-    if xp is not np:
-        mask = xp.asarray(mask)
-    return multiply(x, mask.astype(x.dtype))
+    return Dropout(rate, noise_shape, seed).apply(x)
 
 
 # --------------------------------------------------------------------------- normalisation
