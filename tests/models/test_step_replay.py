@@ -96,6 +96,29 @@ def _functional():
     return Model(inputs, outputs)
 
 
+def _recurrent():
+    return Sequential(
+        [
+            layers.Input((5, 3)),
+            layers.LSTM(4, return_sequences=True),
+            layers.GRU(4, return_sequences=True, go_backwards=True),
+            layers.SimpleRNN(4),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+def _text():
+    return Sequential(
+        [
+            layers.Input((6,), dtype="int64"),
+            layers.Embedding(9, 4),
+            layers.LSTM(5),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
 BUILDERS = {
     "mlp": (_mlp, (4,)),
     "activations": (_activations, (4,)),
@@ -103,6 +126,8 @@ BUILDERS = {
     "conv1d": (_conv1d, (8, 2)),
     "reshapes": (_reshapes, (4,)),
     "functional": (_functional, (4,)),
+    "recurrent": (_recurrent, (5, 3)),
+    "text": (_text, (6,)),
 }
 LOSSES = {
     "categorical_crossentropy": lambda n: np.eye(3, dtype=np.float32)[RNG.integers(0, 3, n)],
@@ -114,6 +139,14 @@ LOSSES = {
 def _data(shape, n=23, loss="categorical_crossentropy"):
     x = RNG.normal(size=(n, *shape)).astype(np.float32)
     return x, LOSSES[loss](n)
+
+
+def _build_data(name, **kwargs):
+    build, shape = BUILDERS[name]
+    x, y = _data(shape, **kwargs)
+    if name == "text":
+        x = RNG.integers(0, 9, (len(x), *shape))
+    return build, x, y
 
 
 def _train(build, x, y, run_eagerly, loss="categorical_crossentropy", **fit_kwargs):
@@ -147,8 +180,7 @@ def _assert_same(eager, replayed, rtol=0.0):
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_replayed_steps_equal_eager_steps(name):
-    build, shape = BUILDERS[name]
-    x, y = _data(shape)
+    build, x, y = _build_data(name)
     eager = _train(build, x, y, run_eagerly=True)
     replayed = _train(build, x, y, run_eagerly=False)
     # both the full batches (8) and the last one (7) are replayed
@@ -326,3 +358,36 @@ def test_an_error_while_recording_leaves_no_recorder_behind():
     assert function_mod._recorder is None
     model.train_step((x[:8], y[:8]))  # the recorded step
     assert len(_replayed(model)) == 1
+
+
+def test_masks_made_in_python_keep_the_step_eager():
+    def build():
+        return Sequential(
+            [
+                layers.Input((6,), dtype="int64"),
+                layers.Embedding(9, 4, mask_zero=True),
+                layers.LSTM(5),
+                layers.Dense(3, activation="softmax"),
+            ]
+        )
+
+    _, x, y = _build_data("text")
+    x[:, -2:] = 0  # padding
+    eager = _train(build, x, y, run_eagerly=True)
+    replayed = _train(build, x, y, run_eagerly=False)
+    assert not _replayed(replayed[0])
+    assert "LSTM keeps a ndarray (mask)" in replayed[0]._step_replay.why_eager
+    _assert_same(eager, replayed)
+
+
+def test_a_replayed_step_still_checks_embedding_indices():
+    build, x, y = _build_data("text")
+    model = build()
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    for _ in range(3):
+        model.train_step((x[:8], y[:8]))
+    assert len(_replayed(model)) == 1
+    bad = x[:8].copy()
+    bad[0, 0] = 9
+    with pytest.raises(ValueError, match=r"Layer 'embedding\w*': indices must be in \[0, 9\)"):
+        model.train_step((bad, y[:8]))

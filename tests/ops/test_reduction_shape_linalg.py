@@ -367,3 +367,19 @@ def test_column_sums_short_and_tall(rows):
     out = np.empty(7, np.float32)
     assert column_sums(np, g, out) is out
     np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-4)
+
+
+def test_embedding_lookup_gradients_and_errors():
+    table = RNG.standard_normal((6, 3))
+    indices = np.array([[0, 2, 2], [5, 0, 2]])  # repeated rows: their gradients add up
+    assert gradcheck(lambda t: ops.embedding(t, indices), (table,))
+    assert gradgradcheck(lambda t: ops.embedding(t, indices) ** 2, (table,))
+    out = ops.embedding(table, indices)
+    assert out.shape == (2, 3, 3)
+    np.testing.assert_array_equal(out.numpy()[1, 0], table[5])
+    with pytest.raises(ValueError, match=r"Layer 'e': indices must be in \[0, 6\)"):
+        ops.embedding(table, np.array([0, 6]), what="Layer 'e'")
+    with pytest.raises(ValueError, match=r"embedding: indices must be in \[0, 6\)"):
+        ops.embedding(table, np.array([-1, 0]))
+    with pytest.raises(TypeError, match="embedding: indices must be integers"):
+        ops.embedding(table, np.array([0.0]))

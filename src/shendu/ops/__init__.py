@@ -103,6 +103,7 @@ from .shape import (
     broadcast_to,
     concatenate,
     cumsum,
+    embedding,
     expand_dims,
     flip,
     getitem,

@@ -31,6 +31,12 @@ def _sigmoid(xp, x):
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
+def _state(xp, s, n, units, dtype):
+    """An initial state as an array: zeros when None (made here, in the node, so that a
+    recorded training step holds no array made in Python; shendu.models.step_replay)."""
+    return xp.zeros((n, units), dtype=dtype) if s is None else xp.asarray(s, dtype=dtype)
+
+
 def _time_major(x, mask, go_backwards):
     xt = x.transpose(1, 0, 2)
     m = None if mask is None else mask.T
@@ -89,8 +95,8 @@ class LSTM(_Recurrent):
         if b is not None:
             xw += b
         dt = x.dtype
-        h0 = xp.asarray(h0, dtype=dt)
-        c0 = xp.asarray(c0, dtype=dt)
+        h0 = _state(xp, h0, n, units, dt)
+        c0 = _state(xp, c0, n, units, dt)
         hs = xp.empty((t_len, n, units), dtype=dt)
         gates = xp.empty((t_len, n, 4 * units), dtype=dt)  # i, f, g, o after activation
         cs = xp.empty((t_len, n, units), dtype=dt)
@@ -241,7 +247,7 @@ class GRU(_Recurrent):
         b_in, b_rec = (None, None) if b is None else ((b[0], b[1]) if b.ndim == 2 else (b, None))
         if b_in is not None:
             xw += b_in
-        h = h0
+        h = h0 = _state(xp, h0, n, units, x.dtype)
         hs = xp.empty((t_len, n, units), dtype=x.dtype)
         saved = []
         u_zr, u_h = u[:, : 2 * units], u[:, 2 * units :]
@@ -355,7 +361,7 @@ class SimpleRNN(_Recurrent):
         xw = (xt.reshape(t_len * n, -1) @ w).reshape(t_len, n, units)
         if b is not None:
             xw += b
-        h = h0
+        h = h0 = _state(xp, h0, n, units, x.dtype)
         hs = xp.empty((t_len, n, units), dtype=x.dtype)
         h_prev = xp.empty((t_len, n, units), dtype=x.dtype)
         acts = xp.empty((t_len, n, units), dtype=x.dtype)
@@ -420,11 +426,6 @@ def _check_rnn_input(name, x, units, gates, w):
         )
 
 
-def _zeros_state(x, units):
-    xp = backend.array_module(x.data)
-    return xp.zeros((x.shape[0], units), dtype=x.dtype)
-
-
 def lstm(
     inputs,
     initial_h,
@@ -444,10 +445,9 @@ def lstm(
     x, w, u = as_tensor(inputs), as_tensor(kernel), as_tensor(recurrent_kernel)
     units = u.shape[0]
     _check_rnn_input("lstm", x, units, 4, w)
-    h0 = _zeros_state(x, units) if initial_h is None else initial_h
-    c0 = _zeros_state(x, units) if initial_c is None else initial_c
     m = _mask_array(mask, x.shape[0], x.shape[1])
-    return LSTM(m, go_backwards, return_sequences, recurrent_mask).apply(x, h0, c0, w, u, bias)
+    fn = LSTM(m, go_backwards, return_sequences, recurrent_mask)
+    return fn.apply(x, initial_h, initial_c, w, u, bias)
 
 
 def gru(
@@ -466,10 +466,9 @@ def gru(
     x, w, u = as_tensor(inputs), as_tensor(kernel), as_tensor(recurrent_kernel)
     units = u.shape[0]
     _check_rnn_input("gru", x, units, 3, w)
-    h0 = _zeros_state(x, units) if initial_h is None else initial_h
     m = _mask_array(mask, x.shape[0], x.shape[1])
     fn = GRU(m, go_backwards, return_sequences, reset_after, recurrent_mask)
-    return fn.apply(x, h0, w, u, bias)
+    return fn.apply(x, initial_h, w, u, bias)
 
 
 def simple_rnn(
@@ -487,7 +486,6 @@ def simple_rnn(
     x, w, u = as_tensor(inputs), as_tensor(kernel), as_tensor(recurrent_kernel)
     units = u.shape[0]
     _check_rnn_input("simple_rnn", x, units, 1, w)
-    h0 = _zeros_state(x, units) if initial_h is None else initial_h
     m = _mask_array(mask, x.shape[0], x.shape[1])
     fn = SimpleRNN(m, go_backwards, return_sequences, recurrent_mask)
-    return fn.apply(x, h0, w, u, bias)
+    return fn.apply(x, initial_h, w, u, bias)

@@ -362,6 +362,45 @@ def take(x, indices, axis=None):
     return getitem(x, _index_along(x.ndim, axis, ind))
 
 
+class EmbeddingLookup(Function):
+    """y[..., :] = table[indices[...], :]: the rows of ``table`` at integer ``indices``.
+
+    d table = zeros with each row of gy added at its index (a row looked up k times gets the
+    sum of its k gradients); the indices get none. Out-of-range indices raise in forward.
+    """
+
+    def __init__(self, what):
+        self.what = what
+
+    def forward(self, table, indices):
+        n = table.shape[0]
+        if indices.dtype.kind not in "iu":
+            raise TypeError(
+                f"{self.what}: indices must be integers. Received: dtype={indices.dtype}"
+            )
+        if indices.size and (indices.min() < 0 or indices.max() >= n):
+            raise ValueError(
+                f"{self.what}: indices must be in [0, {n}). "
+                f"Received: indices in [{indices.min()}, {indices.max()}]"
+            )
+        self.indices, self.table_shape = indices, table.shape
+        return _xp(table).take(table, indices, axis=0)
+
+    def backward(self, gy):
+        return _scatter_array(gy, (self.indices,), self.table_shape), None
+
+    def backward_graph(self, gy):
+        return scatter_add(gy, (self.indices,), self.table_shape), None
+
+
+def embedding(table, indices, what="embedding"):
+    """Rows of ``table`` (vocabulary, features) at integer ``indices`` of any shape: the
+    result has shape indices.shape + (features,). ``what`` names the caller in errors."""
+    ind = data_of(indices)
+    ind = np.asarray(ind) if not hasattr(ind, "dtype") else ind
+    return EmbeddingLookup(what).apply(as_tensor(table), ind)
+
+
 def take_along_axis(x, indices, axis=None):
     """Gather values by index arrays that broadcast against ``x`` (``np.take_along_axis``)."""
     x = as_tensor(x)
