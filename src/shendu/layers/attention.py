@@ -25,6 +25,9 @@ class MultiHeadAttention(Layer):
     ``attention_axes`` other than the sequence axis is not supported.
     """
 
+    # masks (also the causal one) are arrays made in Python, which keep a step eager
+    replay_safe = True
+
     def __init__(
         self,
         num_heads,
@@ -126,8 +129,8 @@ class MultiHeadAttention(Layer):
                 scores = ops.where(mask, scores, -1e9)
             probs = ops.softmax(scores, axis=-1)
             if training and self.dropout:
-                rng = self.generator if self.generator is not None else backend.generator()
-                probs = ops.dropout(probs, self.dropout, seed=rng)
+                # None: the op looks up the library's generator when it draws
+                probs = ops.dropout(probs, self.dropout, seed=self.generator)
             ctx = ops.einsum("bhts,bshv->bthv", probs, v)
         else:
             ctx = ops.dot_product_attention(q, k, v, mask=mask)

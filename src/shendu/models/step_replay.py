@@ -33,7 +33,7 @@ A tape is made only where replaying it is exact, so the rules are strict:
   made in Python during the step, e.g. a dropout mask or a cast copy of the targets,
   means the step depends on more than the tape holds: the model stays eager), and no
   node's state holds an array (other than a batch array) or an object other than
-  constants, tuples of them and random generators (ops draw their random numbers in
+  constants, tuples or lists of them and random generators (ops draw their random numbers in
   ``forward``, so a replayed dropout draws a new mask every step).
 
 Anything else runs eagerly, as does every step when ``compile(run_eagerly=True)`` (or
@@ -323,7 +323,7 @@ def _prune(nodes, roots):
 
 
 def _is_constant(value) -> bool:
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):  # lists: parsed specs, e.g. einsum's terms
         return all(_is_constant(v) for v in value)
     return isinstance(value, _STATE_CONSTANT_TYPES)
 
