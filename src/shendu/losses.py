@@ -23,18 +23,22 @@ def _prep(y_true, y_pred, align=True, integer_labels=False):
     from the targets to match the prediction's rank (Keras's squeeze_or_expand_to_same_rank:
     labels (N,) against predictions (N, 1))."""
     y_pred = ops.convert_to_tensor(y_pred) if not isinstance(y_pred, Tensor) else y_pred
+    if isinstance(y_true, Tensor) and y_true.requires_grad:
+        if y_true.dtype != y_pred.dtype and y_pred.dtype.kind == "f":
+            return ops.cast(y_true, y_pred.dtype), y_pred
+        return y_true, y_pred
     xp = backend.array_module(y_pred.data)
     t = y_true.data if isinstance(y_true, Tensor) else xp.asarray(y_true)
+    # conversions are ops, not array code: a recorded training step then replays them on
+    # each new batch (shendu.models.step_replay); without a conversion t stays the array
     keep = integer_labels and t.dtype.kind in "iu"
     if t.dtype != y_pred.dtype and y_pred.dtype.kind == "f" and not keep:
-        t = t.astype(y_pred.dtype)
-    if isinstance(y_true, Tensor) and y_true.requires_grad:
-        t = y_true
-    elif align:
+        t = ops.cast(t, y_pred.dtype)
+    if align:
         if t.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
-            t = t[..., None]
+            t = ops.expand_dims(t, -1)
         elif t.ndim == y_pred.ndim + 1 and t.shape[-1] == 1:
-            t = t[..., 0]
+            t = ops.squeeze(t, -1)
     return t, y_pred
 
 

@@ -298,16 +298,53 @@ def test_sample_weights_run_eagerly_and_still_train_the_same():
     _assert_same(eager, replayed)
 
 
-def test_targets_cast_in_python_make_the_signature_eager():
-    # float64 targets against a float32 prediction: the loss casts them in Python, so
-    # the cast copy is not a batch array and the step cannot be replayed
-    x, y = _data((4,))
-    model = _mlp()
-    model.compile(optimizer="adam", loss="categorical_crossentropy")
+@pytest.mark.parametrize(
+    "case", ["int labels, binary_crossentropy", "(n,) targets, mse", "float64 one-hot"]
+)
+def test_targets_the_loss_converts_are_replayed(case):
+    # the loss casts the targets and aligns their rank with ops, which the tape holds
+    x, _ = _data((4,))
+    if case.startswith("int"):
+        y, loss, units, act = RNG.integers(0, 2, len(x)), "binary_crossentropy", 1, "sigmoid"
+    elif case.startswith("(n,)"):
+        y, loss, units, act = RNG.normal(size=len(x)), "mse", 1, None
+    else:
+        y, loss, units, act = (
+            _data((4,))[1].astype(np.float64),
+            "categorical_crossentropy",
+            3,
+            "softmax",
+        )
+
+    def build():
+        return Sequential(
+            [layers.Dense(5, input_dim=4, activation="relu"), layers.Dense(units, activation=act)]
+        )
+
+    def train(run_eagerly):
+        shendu.utils.set_random_seed(3)
+        model = build()
+        model.compile(optimizer="adam", loss=loss, run_eagerly=run_eagerly)
+        for start in (0, 8, 0, 8, 0, 8):
+            model.train_step((x[start : start + 8], y[start : start + 8]))
+        return model
+
+    eager, replayed = train(True), train(False)
+    assert len(_replayed(replayed)) == 1, replayed._step_replay.why_eager
+    for a, b in zip(eager.get_weights(), replayed.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_targets_changed_by_array_code_keep_the_step_eager():
+    # hinge maps {0, 1} labels to {-1, 1} in NumPy: an array the tape cannot hold
+    x, _ = _data((4,))
+    y = RNG.integers(0, 2, (len(x), 1)).astype(np.float32)
+    model = Sequential([layers.Dense(1, input_dim=4, activation="tanh")])
+    model.compile(optimizer="adam", loss="hinge")
     for _ in range(3):
-        model.train_step((x[:8], y[:8].astype(np.float64)))
-    sig = next(iter(model._step_replay.tapes))
-    assert model._step_replay.tapes[sig] is None
+        model.train_step((x[:8], y[:8]))
+    assert not _replayed(model)
+    assert "made in Python" in model._step_replay.why_eager
 
 
 def test_changing_trainable_drops_the_tapes_and_matches_eager():
