@@ -234,8 +234,17 @@ def test_attention_layers():
         (4,),
     ]
     np.testing.assert_allclose(mha(q, v).numpy(), out.numpy(), rtol=1e-5, atol=1e-6)
-    causal = mha(q, q, use_causal_mask=True, return_attention_scores=True)[1].numpy()
-    assert np.allclose(np.triu(causal[0, 0], 1), 0)
+    explicit_out, causal = mha(q, q, use_causal_mask=True, return_attention_scores=True)
+    assert np.allclose(np.triu(causal.numpy()[0, 0], 1), 0)
+    # the plain path masks inside the attention node: the same outputs
+    np.testing.assert_allclose(
+        mha(q, q, use_causal_mask=True).numpy(), explicit_out.numpy(), rtol=1e-5, atol=1e-6
+    )
+    cross_out, cross = mha(q, v, use_causal_mask=True, return_attention_scores=True)
+    np.testing.assert_allclose(cross.numpy()[0, 0], np.tril(cross.numpy()[0, 0]))
+    np.testing.assert_allclose(
+        mha(q, v, use_causal_mask=True).numpy(), cross_out.numpy(), rtol=1e-5, atol=1e-6
+    )
     att = L.Attention()
     o = att([q, v]).numpy()
     w = np.exp(q @ v.transpose(0, 2, 1))

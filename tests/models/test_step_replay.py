@@ -123,6 +123,8 @@ def _attention():
     inputs = layers.Input((5, 4))
     attended = layers.MultiHeadAttention(num_heads=2, key_dim=3, dropout=0.2)(inputs, inputs)
     h = layers.LayerNormalization()(layers.Add()([inputs, attended]))
+    causal = layers.MultiHeadAttention(num_heads=2, key_dim=3)(h, h, use_causal_mask=True)
+    h = layers.Add()([h, causal])
     outputs = layers.Dense(3, activation="softmax")(layers.GlobalAveragePooling1D()(h))
     return Model(inputs, outputs)
 

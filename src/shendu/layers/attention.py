@@ -120,10 +120,19 @@ class MultiHeadAttention(Layer):
         q = self._project(query, self.query_kernel, self.query_bias)
         k = self._project(key, self.key_kernel, self.key_bias)
         v = self._project(value, self.value_kernel, self.value_bias)
+        explicit = return_attention_scores or (training and self.dropout)
+        # for self-attention lengths the plain path applies the causal mask inside the
+        # attention node (where both alignments of the triangle agree)
+        causal_in_op = use_causal_mask and not explicit and query.shape[1] == value.shape[1]
         mask = self._attention_mask(
-            query, value, attention_mask, query_mask, value_mask, use_causal_mask
+            query,
+            value,
+            attention_mask,
+            query_mask,
+            value_mask,
+            use_causal_mask and not causal_in_op,
         )
-        if return_attention_scores or (training and self.dropout):
+        if explicit:
             scores = ops.einsum("bthk,bshk->bhts", q, k) / np.sqrt(self.key_dim)
             if mask is not None:
                 scores = ops.where(mask, scores, -1e9)
@@ -133,7 +142,7 @@ class MultiHeadAttention(Layer):
                 probs = ops.dropout(probs, self.dropout, seed=self.generator)
             ctx = ops.einsum("bhts,bshv->bthv", probs, v)
         else:
-            ctx = ops.dot_product_attention(q, k, v, mask=mask)
+            ctx = ops.dot_product_attention(q, k, v, mask=mask, is_causal=causal_in_op)
             probs = None
         h, v, d = self.output_kernel.shape
         ctx2 = ops.reshape(ctx, ctx.shape[:-2] + (h * v,))

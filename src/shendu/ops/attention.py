@@ -21,11 +21,17 @@ class DotProductAttention(Function):
     dK = dS^T Q scale, dbias = dS.  First-order only.
     """
 
-    def __init__(self, scale, mask):
-        self.scale, self.mask = scale, mask
+    def __init__(self, scale, mask, causal=False):
+        self.scale, self.mask, self.causal = scale, mask, causal
 
     def forward(self, q, k, v, bias=None):
         xp = backend.array_module(q)
+        mask = self.mask
+        if self.causal:  # made here, so that a recorded training step holds no mask array
+            tq, tk = q.shape[1], k.shape[1]
+            causal = xp.tril(xp.ones((tq, tk), dtype=bool), k=tk - tq)
+            mask = causal if mask is None else (mask & causal)
+        self.full_mask = mask
         # (B, T, N, H) -> (B, N, T, H); the scale goes on q, the smaller operand
         qh = (q * q.dtype.type(self.scale)).transpose(0, 2, 1, 3)
         kh, vh = (a.transpose(0, 2, 1, 3) for a in (k, v))
@@ -38,8 +44,8 @@ class DotProductAttention(Function):
             s = qh[a:e] @ kh[a:e].transpose(0, 1, 3, 2)
             if bias is not None:
                 s = s + _batch_rows(bias, a, e)
-            if self.mask is not None:
-                s = xp.where(_batch_rows(self.mask, a, e), s, _NEG)
+            if mask is not None:
+                s = xp.where(_batch_rows(mask, a, e), s, _NEG)
             # softmax over the last axis, in place; the row sums as a matrix-vector
             # product (faster than a reduction along short rows)
             s -= s.max(axis=-1, keepdims=True)
@@ -67,8 +73,8 @@ class DotProductAttention(Function):
             gs = go @ vh[a:e].transpose(0, 1, 3, 2)  # dP, turned into dS in place
             gs -= xp.einsum("...i,...i->...", gs, pr)[..., None]
             gs *= pr
-            if self.mask is not None:
-                gs = xp.where(_batch_rows(self.mask, a, e), gs, 0)
+            if self.full_mask is not None:
+                gs = xp.where(_batch_rows(self.full_mask, a, e), gs, 0)
             xp.matmul(gs, kh[a:e], out=gq[a:e])
             gq[a:e] *= scale
             # qh already carries the scale
@@ -113,12 +119,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     m = None
     if mask is not None:
         m = xp.asarray(data_of(mask)).astype(bool)
-    if is_causal:
-        tq, tk = q.shape[1], k.shape[1]
-        causal = xp.tril(xp.ones((tq, tk), dtype=bool), k=tk - tq)
-        m = causal if m is None else (m & causal)
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-    fn = DotProductAttention(scale, m)
+    fn = DotProductAttention(scale, m, bool(is_causal))
     if bias is None:
         return fn.apply(q, k, v)
     return fn.apply(q, k, v, bias)
