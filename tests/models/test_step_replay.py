@@ -129,6 +129,21 @@ def _attention():
     return Model(inputs, outputs)
 
 
+def _batchnorm():
+    return Sequential(
+        [
+            layers.Input((6, 6, 2)),
+            layers.Conv2D(3, 3),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(4),
+            layers.BatchNormalization(momentum=0.9),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
 BUILDERS = {
     "mlp": (_mlp, (4,)),
     "activations": (_activations, (4,)),
@@ -139,6 +154,7 @@ BUILDERS = {
     "recurrent": (_recurrent, (5, 3)),
     "text": (_text, (6,)),
     "attention": (_attention, (5, 4)),
+    "batchnorm": (_batchnorm, (6, 6, 2)),
 }
 LOSSES = {
     "categorical_crossentropy": lambda n: np.eye(3, dtype=np.float32)[RNG.integers(0, 3, n)],

@@ -18,6 +18,9 @@ class BatchNormalization(Layer):
     moving_mean, moving_variance.
     """
 
+    # the moving statistics are updated inside the normalisation node
+    replay_safe = True
+
     def __init__(
         self,
         axis=-1,
@@ -93,16 +96,14 @@ class BatchNormalization(Layer):
     def call(self, inputs, training=None, mask=None):
         x = inputs
         if training and self.trainable:
-            y, mean, var = ops.batch_norm_train(
+            y, _, _ = ops.batch_norm_train(
                 x,
                 self._param(self.gamma, x.ndim),
                 self._param(self.beta, x.ndim),
                 self._axis,
                 self.epsilon,
+                moving=(self.moving_mean, self.moving_variance, self.momentum),
             )
-            m = self.momentum
-            self.moving_mean.data[...] = self.moving_mean.data * m + mean * (1 - m)
-            self.moving_variance.data[...] = self.moving_variance.data * m + var * (1 - m)
             return y
         return ops.batch_normalization(
             x,

@@ -33,8 +33,9 @@ A tape is made only where replaying it is exact, so the rules are strict:
   made in Python during the step, e.g. a dropout mask or a cast copy of the targets,
   means the step depends on more than the tape holds: the model stays eager), and no
   node's state holds an array (other than a batch array) or an object other than
-  constants, tuples or lists of them and random generators (ops draw their random numbers in
-  ``forward``, so a replayed dropout draws a new mask every step).
+  constants, tuples or lists of them, random generators and the model's variables (ops
+  draw their random numbers in ``forward``, so a replayed dropout draws a new mask every
+  step; batch norm updates its moving statistics there).
 
 Anything else runs eagerly, as does every step when ``compile(run_eagerly=True)`` (or
 ``model.run_eagerly = True``). A model's tapes are dropped when it is compiled again or
@@ -273,7 +274,7 @@ def build_tape(entries, batch_arrays, variables, prediction, loss):
         for name, value in state.items():
             if id(value) in batch_index and value is batch_arrays[batch_index[id(value)]]:
                 batch_state.append((name, batch_index[id(value)]))
-            elif not _is_constant(value):
+            elif not _is_constant(value, variable_ids):
                 raise _Refused(f"{op} keeps a {type(value).__name__} ({name}) from before forward")
         sources = [source_of(x, op) for x in inputs]
         ys = ys if isinstance(ys, tuple) else (ys,)
@@ -322,9 +323,14 @@ def _prune(nodes, roots):
     return kept, [renumber(s) for s in roots]
 
 
-def _is_constant(value) -> bool:
+def _is_constant(value, variable_ids) -> bool:
+    """Whether a node may keep ``value`` in its state: an immutable value, a generator, one
+    of the model's variables (by reference: e.g. the moving statistics of a batch norm), or
+    a tuple or list of these."""
     if isinstance(value, (tuple, list)):  # lists: parsed specs, e.g. einsum's terms
-        return all(_is_constant(v) for v in value)
+        return all(_is_constant(v, variable_ids) for v in value)
+    if isinstance(value, layers_base.Variable):
+        return id(value) in variable_ids
     return isinstance(value, _STATE_CONSTANT_TYPES)
 
 

@@ -361,8 +361,12 @@ class Normalize(Function):
     First-order only (a fused op).
     """
 
-    def __init__(self, axes, epsilon, rms=False):
+    def __init__(self, axes, epsilon, rms=False, moving=None):
         self.axes, self.epsilon, self.rms = axes, epsilon, rms
+        # (moving mean, moving variance, momentum): variables that forward updates with the
+        # batch's statistics, moving = moving * momentum + batch * (1 - momentum); inside
+        # the node, so that a recorded training step does it too
+        self.moving = moving
 
     def _mean(self, a):
         """The mean over ``axes`` (kept as size-1 axes). Over the last axis alone (layer
@@ -403,6 +407,10 @@ class Normalize(Function):
         if self.recording:
             self.xhat, self.inv, self.gamma = xhat, inv, gamma
             self.param_shapes = (np.shape(gamma), np.shape(beta))
+        if self.moving is not None:
+            moving_mean, moving_var, m = self.moving
+            moving_mean.data[...] = moving_mean.data * m + mu.reshape(-1) * (1 - m)
+            moving_var.data[...] = moving_var.data * m + var.reshape(-1) * (1 - m)
         return y.astype(x.dtype, copy=False)
 
     def _param_grad(self, gy, other, shape):
@@ -432,8 +440,8 @@ class Normalize(Function):
         return tuple(out)
 
 
-def _normalize(x, gamma, beta, axes, epsilon, rms=False):
-    fn = Normalize(axes, epsilon, rms)
+def _normalize(x, gamma, beta, axes, epsilon, rms=False, moving=None):
+    fn = Normalize(axes, epsilon, rms, moving)
     args = [x]
     if gamma is not None or beta is not None:
         args.append(gamma)
@@ -442,15 +450,17 @@ def _normalize(x, gamma, beta, axes, epsilon, rms=False):
     return fn, fn.apply(*args)
 
 
-def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
+def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3, moving=None):
     """Batch normalisation with the batch's statistics (one fused node).
 
     Returns (y, batch_mean, batch_var) with the statistics over every axis except ``axis``.
+    ``moving``: (moving_mean, moving_variance, momentum), variables the node updates with
+    moving = moving * momentum + batch * (1 - momentum).
     """
     x = as_tensor(x)
     keep = normalize_axis(axis, x.ndim, "batch_norm")
     axes = tuple(i for i in range(x.ndim) if i not in keep)
-    fn, y = _normalize(x, gamma, beta, axes, epsilon)
+    fn, y = _normalize(x, gamma, beta, axes, epsilon, moving=moving)
     return y, fn.mean.reshape(-1), fn.var.reshape(-1)
 
 
