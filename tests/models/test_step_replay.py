@@ -455,3 +455,22 @@ def test_a_replayed_step_still_checks_embedding_indices():
     bad[0, 0] = 9
     with pytest.raises(ValueError, match=r"Layer 'embedding\w*': indices must be in \[0, 9\)"):
         model.train_step((bad, y[:8]))
+
+
+def test_a_layer_that_adds_a_loss_keeps_the_step_eager():
+    class Penalised(layers.Dense):  # posing as a built-in, replay_safe layer
+        __module__ = "shendu.layers.fake"
+        replay_safe = True
+
+        def call(self, inputs):
+            out = super().call(inputs)
+            self.add_loss(shendu.ops.mean(out * out))
+            return out
+
+    x, y = _data((4,))
+    model = Sequential([Penalised(3, input_dim=4, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    for _ in range(3):
+        model.train_step((x[:8], y[:8]))
+    assert not _replayed(model)
+    assert model._step_replay.why_eager == "a layer added a loss during the step (add_loss)"

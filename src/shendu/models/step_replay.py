@@ -376,6 +376,8 @@ class StepReplay:
         recorder = Recorder()
         y_pred, loss = model._eager_train_step(x, y, sample_weight, recorder=recorder)
         try:
+            if any(layer._losses for layer in model._flatten_layers()):
+                raise _Refused("a layer added a loss during the step (add_loss)")
             tape = build_tape(recorder.entries, batch_arrays, model.weights, y_pred, loss)
         except _Refused as refusal:
             tape, self.why_eager = None, str(refusal)
