@@ -474,3 +474,17 @@ def test_a_layer_that_adds_a_loss_keeps_the_step_eager():
         model.train_step((x[:8], y[:8]))
     assert not _replayed(model)
     assert model._step_replay.why_eager == "a layer added a loss during the step (add_loss)"
+
+
+def test_many_signatures_keep_a_bounded_number_of_tapes(monkeypatch):
+    from shendu.models import step_replay
+
+    monkeypatch.setattr(step_replay, "MAX_SEEN", 4)
+    x, y = _data((4,), n=40)
+    model = _mlp()
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    for _ in range(3):  # twelve batch sizes, each seen three times
+        for n in range(2, 14):
+            model.train_step((x[:n], y[:n]))
+    replay = model._step_replay
+    assert len(replay.tapes) <= step_replay.MAX_TAPES and len(replay.seen) <= 4

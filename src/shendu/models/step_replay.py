@@ -59,6 +59,8 @@ from . import data as data_mod
 
 #: how many batch signatures (shapes and dtypes) keep a tape; the oldest is dropped first
 MAX_TAPES = 8
+#: how many signatures are remembered as seen once (their next step is recorded)
+MAX_SEEN = 1024
 
 _NODE, _VARIABLE, _BATCH, _CONSTANT = range(4)
 _CONSTANT_TYPES = (type(None), bool, int, float, str)
@@ -371,6 +373,8 @@ class StepReplay:
         if tape:
             return tape.run(model, batch_arrays, data_mod.batch_size_of(x))
         if tape is None or signature not in self.seen:
+            if len(self.seen) >= MAX_SEEN:  # e.g. a new sequence length every batch
+                self.seen.clear()
             self.seen.add(signature)
             return model._eager_train_step(x, y, sample_weight)[0]
         recorder = Recorder()
