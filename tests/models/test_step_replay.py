@@ -488,3 +488,26 @@ def test_many_signatures_keep_a_bounded_number_of_tapes(monkeypatch):
             model.train_step((x[:n], y[:n]))
     replay = model._step_replay
     assert len(replay.tapes) <= step_replay.MAX_TAPES and len(replay.seen) <= 4
+
+
+def test_metrics_get_a_tensor_from_a_replayed_step_as_from_an_eager_one():
+    seen = []
+
+    class Kinds(shendu.metrics.Metric):
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            seen.append(type(y_pred))
+            self.total = float(y_pred.numpy().sum())
+
+        def result(self):
+            return self.total
+
+        def reset_state(self):
+            self.total = 0.0
+
+    x, y = _data((4,))
+    model = _mlp()
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=[Kinds()])
+    for _ in range(3):  # eager (builds), eager and recorded, replayed
+        model.train_step((x[:8], y[:8]))
+    assert len(_replayed(model)) == 1
+    assert seen == [shendu.Tensor] * 3

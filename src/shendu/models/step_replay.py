@@ -54,6 +54,7 @@ from .. import backend
 from ..autograd import function as function_mod
 from ..autograd.engine import _accumulate_leaf
 from ..autograd.mode import _GradMode
+from ..autograd.tensor import Tensor
 from ..layers import base as layers_base
 from . import data as data_mod
 
@@ -118,7 +119,7 @@ class Tape:
 
     def run(self, model, batch_arrays, n_samples):
         """Forward, loss tracker, backward and optimizer step on new batch arrays;
-        returns the model's output array."""
+        returns the model's output (a Tensor without a graph)."""
         outputs = []
         functions = []
         for node in self.nodes:
@@ -145,7 +146,8 @@ class Tape:
             v.grad = None
         self._backward(functions, outputs, loss)
         model.optimizer.apply([v.grad for v in variables], variables)
-        return _resolve(self.prediction, outputs, batch_arrays)
+        # a Tensor, as in the eager step: metrics (a user's too) get the same type
+        return Tensor._wrap(_resolve(self.prediction, outputs, batch_arrays))
 
     def _backward(self, functions, outputs, loss):
         slots = [None] * len(self.nodes)
