@@ -214,6 +214,7 @@ def test_one_hot_and_getitem_duplicates_accumulate():
 LINALG = {
     "matmul_2d": (ops.matmul, [(3, 4), (4, 5)]),
     "matmul_batched_broadcast": (ops.matmul, [(2, 3, 4), (4, 2)]),
+    "matmul_rank4_by_matrix": (ops.matmul, [(2, 1, 3, 4), (4, 2)]),
     "matmul_vec_mat": (ops.matmul, [(4,), (4, 3)]),
     "matmul_mat_vec": (ops.matmul, [(3, 4), (4,)]),
     "matmul_vec_vec": (ops.matmul, [(4,), (4,)]),
@@ -324,11 +325,12 @@ LINALG_SHAPES = [
     ((2, 2, 3), (3, 2)),
     ((1, 2, 3), (4, 3, 2)),
     ((0, 3), (3, 2)),
+    ((0, 2, 3), (3, 2)),
 ]
 
 
 @pytest.mark.parametrize("shapes", LINALG_SHAPES, ids=str)
-def test_matmul_over_seven_shape_pairs(shapes):
+def test_matmul_over_eight_shape_pairs(shapes):
     rng = np.random.default_rng(6)
     a, b = (rng.standard_normal(s) for s in shapes)
     assert gradcheck(ops.matmul, (a, b))

@@ -28,6 +28,15 @@ def _promoted_out_shape(a_shape, b_shape):
     return tuple(batch) + (a_shape[-2], b_shape[-1])
 
 
+def _matmul_2d(a, b):
+    """a @ b for a of any rank >= 2 and a matrix b, as one 2-D product: NumPy runs a stacked
+    (n, t, k) @ (k, m) as n separate products, measured 40-55% slower than the one
+    (n*t, k) @ (k, m) product at the Transformer benchmark's shapes."""
+    if a.ndim <= 2:
+        return a @ b
+    return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))
+
+
 class MatMul(Function):
     """y = a @ b (batched, broadcasting leading dims).
 
@@ -48,7 +57,7 @@ class MatMul(Function):
                 f"vs {kb}. Received: shapes {a.shape} and {b.shape}"
             )
         self.a, self.b = a, b
-        return a @ b
+        return _matmul_2d(a, b) if b.ndim == 2 else a @ b
 
     def _promoted(self, gy):
         a, b = self.a, self.b
@@ -60,6 +69,12 @@ class MatMul(Function):
         n0, n1 = self.needs_input_grad
         a, b, g = self._promoted(gy)
         ga = gb = None
+        if self.b.ndim == 2 and a.ndim > 2:  # a stack times one matrix: two 2-D products
+            if n0:
+                ga = _matmul_2d(g, _swap(b)).reshape(self.a.shape)
+            if n1:
+                gb = a.reshape(-1, a.shape[-1]).T @ g.reshape(-1, g.shape[-1])
+            return ga, gb
         if n0:
             ga = g @ _swap(b)
             ga = sum_to_shape(ga, a.shape).reshape(self.a.shape)
@@ -265,7 +280,7 @@ class Linear(Function):
                 f"first axis ({w.shape[0]}). Received: x shape={x.shape}, kernel shape={w.shape}"
             )
         self.x, self.w = x, w
-        y = x @ w
+        y = _matmul_2d(x, w)
         if b is not None:
             y += b
         if self.activation is not None:
@@ -279,7 +294,7 @@ class Linear(Function):
         nx, nw = self.needs_input_grad[:2]
         nb = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         x, w = self.x, self.w
-        gx = gy @ w.T if nx else None
+        gx = _matmul_2d(gy, w.T) if nx else None
         gw = gb = None
         if nw or nb:
             g2 = gy.reshape(-1, gy.shape[-1])
