@@ -149,6 +149,24 @@ def test_attention_split_by_samples_equals_the_whole_batch(threads, masked):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_lstm_gradient_coefficients_on_threads_equal_serial(threads):
+    # 20 steps x 16 samples x 4 gates x 1,024 units: the coefficient arrays split by steps
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((16, 20, 8)).astype(np.float32)
+    w = (rng.standard_normal((8, 4096)) * 0.1).astype(np.float32)
+    u = (rng.standard_normal((1024, 4096)) * 0.03).astype(np.float32)
+    b = np.zeros(4096, np.float32)
+    results = []
+    for n in (1, 2):
+        threads(n)
+        ts = [shendu.tensor(a, requires_grad=True) for a in (x, w, u, b)]
+        out, h, c = ops.lstm(ts[0], None, None, *ts[1:], return_sequences=True)
+        ((out * out).sum() + (c * c).sum()).backward()
+        results.append([out.numpy()] + [t.grad.numpy() for t in ts])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_blas_single_threaded_block_restores_the_global_setting():
     lib = shendu.blas._openblas()
     if lib is None or shendu.blas._state["set_local_threads"] is None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from ._util import as_tensor, column_sums
+from ._util import as_tensor, column_sums, split_batch
 
 # The LSTM recurrence runs the whole batch on one thread. Splitting it into one block of
 # samples per thread (single-threaded BLAS each) was measured: +13-16% run alone, nothing
@@ -154,14 +154,22 @@ class LSTM(_Recurrent):
         # dc_t = dc + dh * o (1 - tanh(c)^2);  dz_{i,f,c} = dc_t * B;  dz_o = dh * E.
         g4 = gates.reshape(t_len, n, 4, units)
         i, f, g, o = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], g4[:, :, 3]
-        a_coef = o * (1 - tcs * tcs)
+        a_coef = xp.empty((t_len, n, units), dtype=dt)
         b_coef = xp.empty((t_len, n, 3, units), dtype=dt)
-        b_coef[:, :, 0] = g * i * (1 - i)
-        b_coef[:, :, 1] = f * (1 - f)  # times c_prev: c0, then cs[t - 1]
-        b_coef[0, :, 1] *= c0
-        b_coef[1:, :, 1] *= cs[:-1]
-        b_coef[:, :, 2] = i * (1 - g * g)
-        e_coef = tcs * o * (1 - o)
+        e_coef = xp.empty((t_len, n, units), dtype=dt)
+
+        def coefficients(a, e):  # time steps a..e-1 (split over threads: elementwise work)
+            s = slice(a, e)
+            a_coef[s] = o[s] * (1 - tcs[s] * tcs[s])
+            b_coef[s, :, 0] = g[s] * i[s] * (1 - i[s])
+            b_coef[s, :, 1] = f[s] * (1 - f[s])  # times c_prev: c0, then cs[t - 1]
+            if a == 0:
+                b_coef[0, :, 1] *= c0
+            b_coef[max(a, 1) : e, :, 1] *= cs[max(a, 1) - 1 : e - 1]
+            b_coef[s, :, 2] = i[s] * (1 - g[s] * g[s])
+            e_coef[s] = tcs[s] * o[s] * (1 - o[s])
+
+        split_batch(xp, coefficients, t_len, gates.size)
         u_t = xp.ascontiguousarray(u.T)
         dh = g_h.copy()
         dc = g_c.copy()
