@@ -511,3 +511,41 @@ def test_metrics_get_a_tensor_from_a_replayed_step_as_from_an_eager_one():
         model.train_step((x[:8], y[:8]))
     assert len(_replayed(model)) == 1
     assert seen == [shendu.Tensor] * 3
+
+
+def test_a_replayed_backward_frees_each_node_after_its_backward(monkeypatch):
+    import gc
+    import weakref
+
+    from shendu.ops import linalg
+
+    x, y = _data((4,))
+    model = Sequential(
+        [
+            layers.Dense(64, input_dim=4, activation="relu"),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    for _ in range(2):  # built, then recorded: the next step is replayed
+        model.train_step((x[:8], y[:8]))
+    outputs, alive = [], []
+    forward, backward = linalg.Linear.forward, linalg.Linear.backward
+
+    def tracking_forward(self, *args):
+        out = forward(self, *args)
+        outputs.append(weakref.ref(out))
+        return out
+
+    def tracking_backward(self, gy):
+        gc.collect()
+        alive.append([ref() is not None for ref in outputs])
+        return backward(self, gy)
+
+    monkeypatch.setattr(linalg.Linear, "forward", tracking_forward)
+    monkeypatch.setattr(linalg.Linear, "backward", tracking_backward)
+    model.train_step((x[:8], y[:8]))
+    assert len(_replayed(model)) == 1
+    # when the first layer's backward runs, the later layers' outputs are gone
+    assert alive[-1] == [True, False, False]

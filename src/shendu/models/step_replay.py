@@ -140,6 +140,7 @@ class Tape:
             outputs.append(ys)
             functions.append(fn if node.records else None)
         loss = _resolve(self.loss, outputs, batch_arrays)
+        prediction = _resolve(self.prediction, outputs, batch_arrays)
         model._loss_tracker.update_state(loss.item(), sample_weight=n_samples)
         variables = model.trainable_weights
         for v in variables:
@@ -147,9 +148,11 @@ class Tape:
         self._backward(functions, outputs, loss)
         model.optimizer.apply([v.grad for v in variables], variables)
         # a Tensor, as in the eager step: metrics (a user's too) get the same type
-        return Tensor._wrap(_resolve(self.prediction, outputs, batch_arrays))
+        return Tensor._wrap(prediction)
 
     def _backward(self, functions, outputs, loss):
+        """Reverse-mode accumulation over the tape; each node's saved arrays and outputs are
+        dropped once its backward ran (as the engine frees the graph as it goes)."""
         slots = [None] * len(self.nodes)
         kind, k, j = self.loss
         if kind != _NODE or functions[k] is None:
@@ -163,17 +166,18 @@ class Tape:
             for k in range(len(self.nodes) - 1, -1, -1):
                 gys = slots[k]
                 fn = functions[k]
+                ys = outputs[k]
+                slots[k] = functions[k] = outputs[k] = None
                 if gys is None or fn is None:
                     continue
-                slots[k] = functions[k] = None
                 if len(gys) > 1:
-                    gys = [g if g is not None else _zeros(y) for g, y in zip(gys, outputs[k])]
+                    gys = [g if g is not None else _zeros(y) for g, y in zip(gys, ys)]
                 gxs = fn.backward(*gys)
+                needs = fn.needs_input_grad
+                fn = ys = gys = None  # the node's saved arrays go now
                 if not isinstance(gxs, tuple):
                     gxs = (gxs,)
-                for (kind, a, b), gx, needed in zip(
-                    self.nodes[k].sources, gxs, fn.needs_input_grad
-                ):
+                for (kind, a, b), gx, needed in zip(self.nodes[k].sources, gxs, needs):
                     if gx is None or not needed:
                         continue
                     if kind == _NODE:
