@@ -126,6 +126,11 @@ def _signed(t):
     return t
 
 
+# they branch on the targets' values (_signed): a recorded training step would keep the
+# branch of the step it recorded, so shendu.models.step_replay leaves them eager
+hinge.branches_on_values = squared_hinge.branches_on_values = True
+
+
 def huber(y_true, y_pred, delta=1.0):
     """0.5 x**2 where |x| <= delta, else delta (|x| - delta / 2); x = y_pred - y_true."""
     t, p = _prep(y_true, y_pred)
@@ -244,12 +249,15 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "
 def reduce_weighted(values, sample_weight=None, reduction="sum_over_batch_size"):
     """Apply ``sample_weight`` (broadcast over trailing axes) and reduce."""
     if sample_weight is not None:
-        sw = sample_weight.data if isinstance(sample_weight, Tensor) else np.asarray(sample_weight)
-        sw = sw.astype(values.dtype, copy=False)
+        # with ops, not array code: a recorded training step replays them on each batch
+        sw = ops.cast(
+            sample_weight if isinstance(sample_weight, Tensor) else np.asarray(sample_weight),
+            values.dtype,
+        )
         while sw.ndim > values.ndim and sw.shape[-1] == 1:
-            sw = sw[..., 0]
+            sw = ops.squeeze(sw, -1)
         while sw.ndim < values.ndim:
-            sw = sw[..., None]
+            sw = ops.expand_dims(sw, -1)
         values = values * sw
     if reduction in (None, "none"):
         return values
@@ -259,7 +267,7 @@ def reduce_weighted(values, sample_weight=None, reduction="sum_over_batch_size")
     if reduction == "sum":
         return total
     if reduction in ("mean_with_sample_weight",) and sample_weight is not None:
-        return total / max(float(np.sum(sw)), EPSILON)
+        return total / ops.maximum(ops.sum(sw), EPSILON)
     return total / max(values.size, 1)
 
 

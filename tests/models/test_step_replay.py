@@ -182,7 +182,7 @@ def _train(build, x, y, run_eagerly, loss="categorical_crossentropy", **fit_kwar
     model.compile(
         optimizer="adam",
         loss=loss,
-        metrics=["accuracy"] if "categorical" in loss else [],
+        metrics=["accuracy"] if "categorical" in str(getattr(loss, "name", loss)) else [],
         run_eagerly=run_eagerly,
     )
     shendu.utils.set_random_seed(4)
@@ -307,12 +307,23 @@ def test_regularisers_keep_the_model_eager():
     _assert_same(eager, replayed)
 
 
-def test_sample_weights_run_eagerly_and_still_train_the_same():
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "mean_with_sample_weight"])
+def test_sample_weights_are_replayed(reduction):
     x, y = _data((4,))
-    w = RNG.uniform(0.5, 2.0, len(x))
-    eager = _train(_mlp, x, y, run_eagerly=True, sample_weight=w)
-    replayed = _train(_mlp, x, y, run_eagerly=False, sample_weight=w)
-    assert not _replayed(replayed[0])
+    w = RNG.uniform(0.5, 2.0, len(x))  # float64: the loss casts them with an op
+    loss = shendu.losses.CategoricalCrossentropy(reduction=reduction)
+    eager = _train(_mlp, x, y, run_eagerly=True, loss=loss, sample_weight=w)
+    replayed = _train(_mlp, x, y, run_eagerly=False, loss=loss, sample_weight=w)
+    assert len(_replayed(replayed[0])) == 2, replayed[0]._step_replay.why_eager
+    _assert_same(eager, replayed)
+
+
+def test_class_weights_are_replayed():
+    x, y = _data((4,))
+    weights = {0: 1.0, 1: 3.0, 2: 0.5}
+    eager = _train(_mlp, x, y, run_eagerly=True, class_weight=weights)
+    replayed = _train(_mlp, x, y, run_eagerly=False, class_weight=weights)
+    assert len(_replayed(replayed[0])) == 2
     _assert_same(eager, replayed)
 
 
@@ -354,15 +365,29 @@ def test_targets_the_loss_converts_are_replayed(case):
 
 
 def test_targets_changed_by_array_code_keep_the_step_eager():
-    # hinge maps {0, 1} labels to {-1, 1} in NumPy: an array the tape cannot hold
+    # the percentage error's denominator max(|y|, eps) is made in NumPy: an array the tape
+    # cannot hold
     x, _ = _data((4,))
-    y = RNG.integers(0, 2, (len(x), 1)).astype(np.float32)
-    model = Sequential([layers.Dense(1, input_dim=4, activation="tanh")])
-    model.compile(optimizer="adam", loss="hinge")
+    y = RNG.normal(size=(len(x), 1)).astype(np.float32)
+    model = Sequential([layers.Dense(1, input_dim=4)])
+    model.compile(optimizer="adam", loss="mean_absolute_percentage_error")
     for _ in range(3):
         model.train_step((x[:8], y[:8]))
     assert not _replayed(model)
     assert "made in Python" in model._step_replay.why_eager
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+def test_losses_that_branch_on_target_values_keep_the_model_eager(loss):
+    # labels in {0, 1} are mapped to {-1, 1}, others kept: a tape would keep one branch
+    x, _ = _data((4,))
+    y = RNG.choice([-1.0, 1.0], (len(x), 1)).astype(np.float32)
+    model = Sequential([layers.Dense(1, input_dim=4, activation="tanh")])
+    model.compile(optimizer="adam", loss=loss)
+    for _ in range(3):
+        model.train_step((x[:8], y[:8]))
+    assert not _replayed(model)
+    assert model._step_replay.why_eager.endswith("branches on the targets' values")
 
 
 def test_changing_trainable_drops_the_tapes_and_matches_eager():

@@ -23,8 +23,8 @@ else of the eager step is skipped: it has no other effect for the layers admitte
 A tape is made only where replaying it is exact, so the rules are strict:
 
 - the model is a ``Sequential`` or functional model whose ``call``, ``train_step`` and
-  ``compute_loss`` are shendu's own, with one output, a built-in loss and no sample or
-  class weights;
+  ``compute_loss`` are shendu's own, with one output and a built-in loss that does not
+  branch on the targets' values (hinge losses do);
 - every layer is of a built-in class that declares ``replay_safe = True`` (no random
   numbers drawn in Python, no state updated in ``call``, no branch on the values of its
   inputs), has no activity or weight regulariser and, for recurrent layers, is not
@@ -229,6 +229,9 @@ def why_not_replayable(model):
         return f"the model has {len(losses)} outputs"
     if losses[0] is None or not _is_builtin(losses[0]):
         return "the loss is not one of shendu's"
+    fn = getattr(type(losses[0]), "fn", None) or getattr(losses[0], "_fn", None)
+    if getattr(fn, "branches_on_values", False):
+        return f"the loss {losses[0].name!r} branches on the targets' values"
     for layer in model._flatten_layers(include_self=False):
         if not (getattr(type(layer), "replay_safe", False) and _is_builtin(layer)):
             return f"layer {layer.name!r} ({type(layer).__name__}) is not replay_safe"
@@ -371,9 +374,9 @@ class StepReplay:
         if self.replayable is None:
             self.why_eager = why_not_replayable(model)
             self.replayable = self.why_eager is None
-        if not self.replayable or sample_weight is not None or y is None:
+        if not self.replayable or y is None:
             return model._eager_train_step(x, y, sample_weight)[0]
-        batch_arrays = data_mod._leaves(x) + data_mod._leaves(y)
+        batch_arrays = data_mod._leaves(x) + data_mod._leaves(y) + data_mod._leaves(sample_weight)
         signature = tuple((a.shape, a.dtype.str, type(a)) for a in batch_arrays)
         tape = self.tapes.get(signature, False)
         if tape:
