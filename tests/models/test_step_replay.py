@@ -574,3 +574,25 @@ def test_a_replayed_backward_frees_each_node_after_its_backward(monkeypatch):
     assert len(_replayed(model)) == 1
     # when the first layer's backward runs, the later layers' outputs are gone
     assert alive[-1] == [True, False, False]
+
+
+def test_a_normalization_layer_replays_with_the_statistics_in_force():
+    x, y = _data((4,))
+    x[::5, 1] = np.nan  # missing values, imputed by the layer
+    weights = {0: 1.0, 1: 2.0, 2: 0.5}
+    results = []
+    for run_eagerly in (True, False):
+        shendu.utils.set_random_seed(3)
+        norm = layers.Normalization(impute_nan=True)
+        norm.adapt(x)
+        model = Sequential([layers.Input((4,)), norm, layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="categorical_crossentropy", run_eagerly=run_eagerly)
+        shendu.utils.set_random_seed(4)
+        model.fit(x, y, epochs=2, batch_size=8, verbose=0, class_weight=weights)
+        norm.adapt(x * 3.0 + 1.0)  # new statistics: the recorded step reads them
+        model.fit(x, y, epochs=2, batch_size=8, verbose=0, class_weight=weights)
+        if not run_eagerly:
+            assert len(_replayed(model)) == 2, model._step_replay.why_eager
+        results.append(model.get_weights())
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

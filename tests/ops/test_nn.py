@@ -177,3 +177,35 @@ def test_fused_ops_refuse_second_order():
     x = shendu.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
     with pytest.raises(RuntimeError, match="Normalize is first-order only"):
         shendu.grad((ops.layer_normalization(x) * x).sum(), x, create_graph=True)
+
+
+class _Stats:
+    mean = np.array([1.0, -2.0, 0.5])
+    variance = np.array([4.0, 0.25, 0.0])  # a zero variance is floored at 1e-7
+
+
+@pytest.mark.parametrize("invert", [False, True])
+def test_standardize_values_and_gradients(invert):
+    x = RNG.standard_normal((4, 3))
+    got = ops.standardize(x, _Stats, invert=invert).numpy()
+    std = np.sqrt(np.maximum(_Stats.variance, 1e-7))
+    expected = x * std + _Stats.mean if invert else (x - _Stats.mean) / std
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    stats = type("S", (), {"mean": _Stats.mean[:2], "variance": _Stats.variance[:2]})
+    assert gradcheck(lambda v: ops.standardize(v, stats, invert=invert), (x[:, :2],))
+    assert gradgradcheck(lambda v: ops.standardize(v, stats, invert=invert) ** 2, (x[:, :2],))
+
+
+def test_standardize_imputes_nan_with_no_gradient_there():
+    x = RNG.standard_normal((3, 3))
+    x[1, 2] = np.nan
+    t = shendu.tensor(x, requires_grad=True)
+    y = ops.standardize(t, _Stats, impute_nan=True)
+    assert y.numpy()[1, 2] == 0.0 and np.isfinite(y.numpy()).all()
+    y.sum().backward()
+    assert t.grad.numpy()[1, 2] == 0.0
+    np.testing.assert_allclose(
+        t.grad.numpy()[0], 1 / np.sqrt(np.maximum(_Stats.variance, 1e-7)), rtol=1e-12
+    )
+    stats = type("S", (), {"mean": _Stats.mean[:2], "variance": _Stats.variance[:2]})
+    assert gradcheck(lambda v: ops.standardize(v, stats, impute_nan=True), (x[:, :2],))

@@ -9,7 +9,7 @@ import hashlib
 
 import numpy as np
 
-from .. import backend
+from .. import backend, ops
 from ..autograd.tensor import Tensor
 from .base import Layer
 
@@ -30,6 +30,8 @@ class Normalization(Layer):
     """(x - mean) / sqrt(var), statistics given or learned by ``adapt`` (NaN-aware:
     missing values are ignored by adapt; with ``impute_nan=True`` a NaN becomes 0 after
     normalisation, i.e. the mean - a shendu addition)."""
+
+    replay_safe = True
 
     def __init__(
         self, axis=-1, mean=None, variance=None, invert=False, impute_nan=False, **kwargs
@@ -55,18 +57,8 @@ class Normalization(Layer):
             raise ValueError(
                 f"Layer {self.name!r}: call adapt(data) or pass mean and variance first"
             )
-        x = inputs
-        std = np.sqrt(np.maximum(self.variance, 1e-7)).astype(x.dtype)
-        if self.invert:
-            return x * std + self.mean
-        y = (x - self.mean.astype(x.dtype)) / std
-        if self.impute_nan:
-            nan = np.isnan(y.data)
-            if nan.any():
-                from .. import ops
-
-                y = ops.where(~nan, y, 0.0)
-        return y
+        # one node that reads the statistics when it runs (so a recorded step does too)
+        return ops.standardize(inputs, self, invert=self.invert, impute_nan=self.impute_nan)
 
     def get_config(self):
         return {

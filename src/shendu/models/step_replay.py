@@ -33,9 +33,10 @@ A tape is made only where replaying it is exact, so the rules are strict:
   made in Python during the step, e.g. a dropout mask or a cast copy of the targets,
   means the step depends on more than the tape holds: the model stays eager), and no
   node's state holds an array (other than a batch array) or an object other than
-  constants, tuples or lists of them, random generators and the model's variables (ops
-  draw their random numbers in ``forward``, so a replayed dropout draws a new mask every
-  step; batch norm updates its moving statistics there).
+  constants, tuples or lists of them, random generators and the model's variables and
+  layers (ops draw their random numbers in ``forward``, so a replayed dropout draws a new
+  mask every step; batch norm updates its moving statistics there; a standardisation
+  reads its layer's statistics there).
 
 Anything else runs eagerly, as does every step when ``compile(run_eagerly=True)`` (or
 ``model.run_eagerly = True``). A model's tapes are dropped when it is compiled again or
@@ -252,11 +253,13 @@ def _is_builtin(obj) -> bool:
     return type(obj).__module__.startswith("shendu.")
 
 
-def build_tape(entries, batch_arrays, variables, prediction, loss):
+def build_tape(entries, batch_arrays, variables, prediction, loss, model_layers=()):
     """A Tape from a recorder's entries; raises _Refused when a rule of the module docstring
     fails."""
     batch_index = {id(a): i for i, a in enumerate(batch_arrays)}
     variable_ids = {id(v): v for v in variables}
+    # what node state may refer to: the model's variables and layers (by reference)
+    referable = set(variable_ids) | {id(layer) for layer in model_layers}
     made_by = {}  # id(array) -> (node index, output index)
     keep_alive = []  # the ids above must not be reused while the tape is made
     nodes = []
@@ -285,7 +288,7 @@ def build_tape(entries, batch_arrays, variables, prediction, loss):
         for name, value in state.items():
             if id(value) in batch_index and value is batch_arrays[batch_index[id(value)]]:
                 batch_state.append((name, batch_index[id(value)]))
-            elif not _is_constant(value, variable_ids):
+            elif not _is_constant(value, referable):
                 raise _Refused(f"{op} keeps a {type(value).__name__} ({name}) from before forward")
         sources = [source_of(x, op) for x in inputs]
         ys = ys if isinstance(ys, tuple) else (ys,)
@@ -334,14 +337,15 @@ def _prune(nodes, roots):
     return kept, [renumber(s) for s in roots]
 
 
-def _is_constant(value, variable_ids) -> bool:
+def _is_constant(value, referable) -> bool:
     """Whether a node may keep ``value`` in its state: an immutable value, a generator, one
-    of the model's variables (by reference: e.g. the moving statistics of a batch norm), or
-    a tuple or list of these."""
+    of the model's variables or layers (by reference: e.g. the moving statistics of a batch
+    norm, the layer whose statistics a standardisation reads), or a tuple or list of
+    these."""
     if isinstance(value, (tuple, list)):  # lists: parsed specs, e.g. einsum's terms
-        return all(_is_constant(v, variable_ids) for v in value)
-    if isinstance(value, layers_base.Variable):
-        return id(value) in variable_ids
+        return all(_is_constant(v, referable) for v in value)
+    if isinstance(value, (layers_base.Variable, layers_base.Layer)):
+        return id(value) in referable
     return isinstance(value, _STATE_CONSTANT_TYPES)
 
 
@@ -391,7 +395,14 @@ class StepReplay:
         try:
             if any(layer._losses for layer in model._flatten_layers()):
                 raise _Refused("a layer added a loss during the step (add_loss)")
-            tape = build_tape(recorder.entries, batch_arrays, model.weights, y_pred, loss)
+            tape = build_tape(
+                recorder.entries,
+                batch_arrays,
+                model.weights,
+                y_pred,
+                loss,
+                model._flatten_layers(include_self=False),
+            )
         except _Refused as refusal:
             tape, self.why_eager = None, str(refusal)
         self._store(signature, tape)

@@ -80,6 +80,7 @@ from .nn import (
     rms_normalization,
     softmax,
     sparse_categorical_crossentropy,
+    standardize,
 )
 from .reduction import (
     all,

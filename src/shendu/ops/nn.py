@@ -352,6 +352,61 @@ def dropout(x, rate, noise_shape=None, seed=None):
 # --------------------------------------------------------------------------- normalisation
 
 
+class Standardize(Function):
+    """y = (x - mean) / std with std = sqrt(max(variance, 1e-7)), or with ``invert``
+    y = x * std + mean; with ``impute_nan`` a NaN in y becomes 0 (the mean).
+    dx = gy / std (gy * std inverted), 0 where a NaN was imputed.
+
+    ``stats`` is any object with ``mean`` and ``variance`` arrays (a Normalization layer),
+    read when forward runs: the statistics in force at each call, also in a recorded
+    training step (shendu.models.step_replay).
+    """
+
+    def __init__(self, stats, invert=False, impute_nan=False):
+        self.stats, self.invert, self.impute_nan = stats, invert, impute_nan
+
+    def forward(self, x):
+        xp = backend.array_module(x)
+        mean = xp.asarray(self.stats.mean).astype(x.dtype)
+        std = xp.sqrt(xp.maximum(xp.asarray(self.stats.variance), 1e-7)).astype(x.dtype)
+        self.std = std
+        if self.invert:
+            return x * std + mean
+        y = (x - mean) / std
+        self.nan = None
+        if self.impute_nan:
+            nan = xp.isnan(y)
+            if nan.any():
+                y[nan] = 0
+                self.nan = nan
+        return y
+
+    def backward(self, gy):
+        if self.invert:
+            return gy * self.std
+        gx = gy / self.std
+        if self.nan is not None:
+            gx[self.nan] = 0
+        return gx
+
+    def backward_graph(self, gy):
+        if self.invert:
+            return gy * self.std
+        gx = gy / self.std
+        if self.nan is not None:
+            from .math import where
+
+            gx = where(~self.nan, gx, 0.0)
+        return gx
+
+
+def standardize(x, stats, invert=False, impute_nan=False):
+    """(x - stats.mean) / sqrt(stats.variance) in one node (see ``Standardize``)."""
+    return Standardize(stats, invert, impute_nan).apply(as_tensor(x))
+
+
+
+
 class Normalize(Function):
     """y = gamma * (x - mean) / sqrt(var + eps) + beta, statistics over ``axes``.
 
