@@ -405,8 +405,6 @@ def standardize(x, stats, invert=False, impute_nan=False):
     return Standardize(stats, invert, impute_nan).apply(as_tensor(x))
 
 
-
-
 class Normalize(Function):
     """y = gamma * (x - mean) / sqrt(var + eps) + beta, statistics over ``axes``.
 
