@@ -9,7 +9,7 @@ need a gradient) and where each input came from:
 
 - the output of an earlier node,
 - a variable of the model (read again at every replay: the optimizer updates it),
-- one of the batch's arrays (``x`` and ``y``, matched by identity), or
+- one of the batch's arrays (``x``, ``y`` and sample weights, matched by identity), or
 - a constant: None, a bool, a number or a string.
 
 Later steps with the same batch shapes and dtypes replay the tape: each node's
