@@ -596,3 +596,25 @@ def test_a_normalization_layer_replays_with_the_statistics_in_force():
         results.append(model.get_weights())
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def test_two_inputs_replay_and_two_outputs_stay_eager():
+    x_a, y = _data((4,))
+    x_b = RNG.normal(size=(len(x_a), 3)).astype(np.float32)
+
+    def build():
+        a_in, b_in = layers.Input((4,)), layers.Input((3,))
+        joined = layers.Concatenate()([layers.Dense(5)(a_in), layers.Dense(5)(b_in)])
+        return Model([a_in, b_in], layers.Dense(3, activation="softmax")(joined))
+
+    eager = _train(build, [x_a, x_b], y, run_eagerly=True)
+    replayed = _train(build, [x_a, x_b], y, run_eagerly=False)
+    assert len(_replayed(replayed[0])) == 2
+    _assert_same(eager, replayed)
+
+    a_in = layers.Input((4,))
+    two = Model(a_in, [layers.Dense(3)(a_in), layers.Dense(1)(a_in)])
+    two.compile(optimizer="adam", loss=["mse", "mse"])
+    for _ in range(3):
+        two.train_step((x_a[:8], [y[:8], y[:8, :1]]))
+    assert two._step_replay.why_eager == "the model has 2 outputs"
