@@ -598,7 +598,7 @@ def test_a_normalization_layer_replays_with_the_statistics_in_force():
         np.testing.assert_array_equal(a, b)
 
 
-def test_two_inputs_replay_and_two_outputs_stay_eager():
+def test_two_inputs_replay():
     x_a, y = _data((4,))
     x_b = RNG.normal(size=(len(x_a), 3)).astype(np.float32)
 
@@ -612,9 +612,34 @@ def test_two_inputs_replay_and_two_outputs_stay_eager():
     assert len(_replayed(replayed[0])) == 2
     _assert_same(eager, replayed)
 
-    a_in = layers.Input((4,))
-    two = Model(a_in, [layers.Dense(3)(a_in), layers.Dense(1)(a_in)])
-    two.compile(optimizer="adam", loss=["mse", "mse"])
-    for _ in range(3):
-        two.train_step((x_a[:8], [y[:8], y[:8, :1]]))
-    assert two._step_replay.why_eager == "the model has 2 outputs"
+
+@pytest.mark.parametrize("as_dict", [False, True], ids=["list", "dict"])
+def test_multi_task_models_replay_with_their_per_output_losses(as_dict):
+    x, y_class = _data((4,))
+    y_value = RNG.normal(size=(len(x), 1)).astype(np.float32)
+
+    def build():
+        inputs = layers.Input((4,))
+        shared = layers.Dense(6, activation="relu")(inputs)
+        kind = layers.Dense(3, activation="softmax", name="kind")(shared)
+        value = layers.Dense(1, name="value")(shared)
+        return Model(inputs, {"kind": kind, "value": value} if as_dict else [kind, value])
+
+    def train(run_eagerly):
+        shendu.utils.set_random_seed(3)
+        model = build()
+        model.compile(
+            optimizer="adam",
+            loss={"kind": "categorical_crossentropy", "value": "mse"},
+            loss_weights={"kind": 1.0, "value": 0.5},
+            metrics={"kind": ["accuracy"], "value": ["mae"]},
+            run_eagerly=run_eagerly,
+        )
+        targets = {"kind": y_class, "value": y_value} if as_dict else [y_class, y_value]
+        history = model.fit(x, targets, epochs=3, batch_size=8, verbose=0)
+        return model, history.history
+
+    eager, replayed = train(True), train(False)
+    assert len(_replayed(replayed[0])) == 2, replayed[0]._step_replay.why_eager
+    assert {"kind_loss", "value_loss"} <= set(replayed[1])
+    _assert_same(eager, replayed)

@@ -23,8 +23,9 @@ else of the eager step is skipped: it has no other effect for the layers admitte
 A tape is made only where replaying it is exact, so the rules are strict:
 
 - the model is a ``Sequential`` or functional model whose ``call``, ``train_step`` and
-  ``compute_loss`` are shendu's own, with one output and a built-in loss that does not
-  branch on the targets' values (hinge losses do);
+  ``compute_loss`` are shendu's own, with built-in losses that do not branch on the
+  targets' values (hinge losses do); several outputs are fine (their losses are roots of
+  the tape too, for the per-output loss trackers);
 - every layer is of a built-in class that declares ``replay_safe = True`` (no random
   numbers drawn in Python, no state updated in ``call``, no branch on the values of its
   inputs), has no activity or weight regulariser and, for recurrent layers, is not
@@ -84,6 +85,7 @@ class Recorder:
 
     def __init__(self):
         self.entries = []  # (function, inputs, state before forward, outputs)
+        self.output_losses = []  # (output index, loss Tensor) of a multi-output model
         self.thread = threading.get_ident()  # ops of other threads are not part of the step
 
     def __enter__(self):
@@ -113,14 +115,15 @@ class _Node:
 class Tape:
     """The nodes of one recorded step and where its prediction and loss come from."""
 
-    def __init__(self, nodes, prediction, loss):
+    def __init__(self, nodes, prediction, loss, output_losses=()):
         self.nodes = nodes
-        self.prediction = prediction  # (kind, a, b) of the model's output
+        self.prediction = prediction  # the output's structure, (kind, a, b) at its leaves
         self.loss = loss  # (kind, a, b) of the total loss
+        self.output_losses = output_losses  # (output index, (kind, a, b)) per tracked output
 
     def run(self, model, batch_arrays, n_samples):
         """Forward, loss tracker, backward and optimizer step on new batch arrays;
-        returns the model's output (a Tensor without a graph)."""
+        returns the model's output (Tensors without a graph)."""
         outputs = []
         functions = []
         for node in self.nodes:
@@ -141,15 +144,18 @@ class Tape:
             outputs.append(ys)
             functions.append(fn if node.records else None)
         loss = _resolve(self.loss, outputs, batch_arrays)
-        prediction = _resolve(self.prediction, outputs, batch_arrays)
+        # Tensors, as in the eager step: metrics (a user's too) get the same types
+        prediction = _rebuild(self.prediction, outputs, batch_arrays)
+        for i, source in self.output_losses:
+            value = _resolve(source, outputs, batch_arrays)
+            model._output_loss_trackers[i].update_state(value.item())
         model._loss_tracker.update_state(loss.item(), sample_weight=n_samples)
         variables = model.trainable_weights
         for v in variables:
             v.grad = None
         self._backward(functions, outputs, loss)
         model.optimizer.apply([v.grad for v in variables], variables)
-        # a Tensor, as in the eager step: metrics (a user's too) get the same type
-        return Tensor._wrap(prediction)
+        return prediction
 
     def _backward(self, functions, outputs, loss):
         """Reverse-mode accumulation over the tape; each node's saved arrays and outputs are
@@ -225,14 +231,15 @@ def why_not_replayable(model):
         return f"{cls.__name__} overrides train_step or compute_loss"
     if cls.__call__ is not layers_base.Layer.__call__:
         return f"{cls.__name__} overrides __call__"
-    losses = model._losses_per_output
-    if len(losses) != 1:
-        return f"the model has {len(losses)} outputs"
-    if losses[0] is None or not _is_builtin(losses[0]):
-        return "the loss is not one of shendu's"
-    fn = getattr(type(losses[0]), "fn", None) or getattr(losses[0], "_fn", None)
-    if getattr(fn, "branches_on_values", False):
-        return f"the loss {losses[0].name!r} branches on the targets' values"
+    losses = [loss for loss in model._losses_per_output if loss is not None]
+    if not losses:
+        return "the model has no loss"
+    for loss in losses:
+        if not _is_builtin(loss):
+            return f"the loss {getattr(loss, 'name', loss)!r} is not one of shendu's"
+        fn = getattr(type(loss), "fn", None) or getattr(loss, "_fn", None)
+        if getattr(fn, "branches_on_values", False):
+            return f"the loss {loss.name!r} branches on the targets' values"
     for layer in model._flatten_layers(include_self=False):
         if not (getattr(type(layer), "replay_safe", False) and _is_builtin(layer)):
             return f"layer {layer.name!r} ({type(layer).__name__}) is not replay_safe"
@@ -253,9 +260,12 @@ def _is_builtin(obj) -> bool:
     return type(obj).__module__.startswith("shendu.")
 
 
-def build_tape(entries, batch_arrays, variables, prediction, loss, model_layers=()):
+def build_tape(
+    entries, batch_arrays, variables, prediction, loss, model_layers=(), output_losses=()
+):
     """A Tape from a recorder's entries; raises _Refused when a rule of the module docstring
-    fails."""
+    fails. ``prediction``: the model's output (a Tensor, or a list, tuple or dict of them);
+    ``output_losses``: (output index, loss Tensor) per output of a multi-output model."""
     batch_index = {id(a): i for i, a in enumerate(batch_arrays)}
     variable_ids = {id(v): v for v in variables}
     # what node state may refer to: the model's variables and layers (by reference)
@@ -309,9 +319,49 @@ def build_tape(entries, batch_arrays, variables, prediction, loss, model_layers=
                 records,
             )
         )
-    roots = [source_of(prediction, "the prediction"), source_of(loss, "the loss")]
-    nodes, roots = _prune(nodes, roots)
-    return Tape(nodes, *roots)
+    template = _template(prediction, lambda t: source_of(t, "the prediction"))
+    roots = [source_of(loss, "the loss")]
+    roots += [source_of(value, "an output's loss") for _, value in output_losses]
+    nodes, renumber = _prune(nodes, roots + _template_sources(template))
+    return Tape(
+        nodes,
+        _map_sources(template, renumber),
+        renumber(roots[0]),
+        [(i, renumber(s)) for (i, _), s in zip(output_losses, roots[1:])],
+    )
+
+
+def _template(value, source_of):
+    """The structure of a model's output, with the source of each Tensor at its leaves."""
+    if isinstance(value, Tensor):
+        return ("leaf", source_of(value))
+    if isinstance(value, dict):
+        return ("dict", tuple(value), [_template(v, source_of) for v in value.values()])
+    if isinstance(value, (list, tuple)):
+        return ("seq", type(value), [_template(v, source_of) for v in value])
+    raise _Refused(f"the model's output is a {type(value).__name__}")
+
+
+def _map_sources(template, fn):
+    if template[0] == "leaf":
+        return ("leaf", fn(template[1]))
+    kind, form, items = template
+    return (kind, form, [_map_sources(item, fn) for item in items])
+
+
+def _template_sources(template):
+    if template[0] == "leaf":
+        return [template[1]]
+    return [s for item in template[2] for s in _template_sources(item)]
+
+
+def _rebuild(template, outputs, batch_arrays):
+    """The model's output from a template: Tensors (without a graph), as eagerly."""
+    if template[0] == "leaf":
+        return Tensor._wrap(_resolve(template[1], outputs, batch_arrays))
+    kind, form, items = template
+    values = [_rebuild(item, outputs, batch_arrays) for item in items]
+    return dict(zip(form, values)) if kind == "dict" else form(values)
 
 
 def _prune(nodes, roots):
@@ -334,7 +384,7 @@ def _prune(nodes, roots):
         node = nodes[k]
         node.sources = tuple(renumber(s) for s in node.sources)
         kept.append(node)
-    return kept, [renumber(s) for s in roots]
+    return kept, renumber
 
 
 def _is_constant(value, referable) -> bool:
@@ -402,6 +452,7 @@ class StepReplay:
                 y_pred,
                 loss,
                 model._flatten_layers(include_self=False),
+                recorder.output_losses,
             )
         except _Refused as refusal:
             tape, self.why_eager = None, str(refusal)

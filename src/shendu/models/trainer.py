@@ -19,6 +19,7 @@ from .. import callbacks as callbacks_mod
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
+from ..autograd import function as function_mod
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
 from ..layers.base import _flatten
@@ -235,6 +236,8 @@ class Trainer:
             value = loss_fn(t, p, sample_weight=sw)
             if self._output_loss_trackers:
                 self._output_loss_trackers[i].update_state(value.item())
+                if function_mod._recorder is not None:  # a step being recorded needs these
+                    function_mod._recorder.output_losses.append((i, value))
             term = value * w if w != 1.0 else value
             total = term if total is None else total + term
         for extra in self.losses:
