@@ -41,7 +41,10 @@ A tape is made only where replaying it is exact, so the rules are strict:
 
 Anything else runs eagerly, as does every step when ``compile(run_eagerly=True)`` (or
 ``model.run_eagerly = True``). A model's tapes are dropped when it is compiled again or
-its structure (layers, trainable flags) changes. Results equal the eager step's to the
+its structure (layers, trainable flags) changes; like Keras's compiled step, a tape keeps
+the layer settings of the step it recorded (a dropout rate or batch-norm momentum changed
+afterwards takes effect after ``compile()``), while weights, optimizer settings and
+adapted statistics are read at every step. Results equal the eager step's to the
 last bit on chains of layers; where one output feeds three or more ops, gradients may be
 summed in another order (to rounding).
 """
