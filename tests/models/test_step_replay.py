@@ -643,3 +643,16 @@ def test_multi_task_models_replay_with_their_per_output_losses(as_dict):
     assert len(_replayed(replayed[0])) == 2, replayed[0]._step_replay.why_eager
     assert {"kind_loss", "value_loss"} <= set(replayed[1])
     _assert_same(eager, replayed)
+
+
+def test_a_step_while_another_thread_records_runs_eagerly():
+    x, y = _data((4,))
+    model = _mlp()
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.train_step((x[:8], y[:8]))
+    with Recorder():  # as if another thread were recording its step now
+        function_mod._recorder.thread = -1
+        model.train_step((x[:8], y[:8]))  # would be recorded: runs eagerly instead
+    assert not model._step_replay.tapes
+    model.train_step((x[:8], y[:8]))
+    assert len(_replayed(model)) == 1
