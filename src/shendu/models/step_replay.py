@@ -103,15 +103,15 @@ class Recorder:
 
 
 class _Node:
-    __slots__ = ("cls", "state", "batch_state", "sources", "variables", "n_outputs", "records")
+    __slots__ = ("cls", "state", "batch_state", "sources", "variables", "records")
 
-    def __init__(self, cls, state, batch_state, sources, variables, n_outputs, records):
+    def __init__(self, cls, state, batch_state, sources, records):
         self.cls = cls
         self.state = state
         self.batch_state = batch_state  # (attribute, batch index): state that is a batch array
         self.sources = sources  # per input: (kind, a, b)
-        self.variables = variables  # per input: the Variable (for ops that read .inputs) or None
-        self.n_outputs = n_outputs
+        # per input: the Variable (for ops that read .inputs) or None
+        self.variables = tuple(a if kind == _VARIABLE else None for kind, a, _ in sources)
         self.records = records  # whether the eager step recorded it (some input needs grad)
 
 
@@ -130,12 +130,7 @@ class Tape:
         outputs = []
         functions = []
         for node in self.nodes:
-            args = [
-                outputs[a][b]
-                if kind == _NODE
-                else (a.data if kind == _VARIABLE else batch_arrays[a] if kind == _BATCH else a)
-                for kind, a, b in node.sources
-            ]
+            args = [_resolve(source, outputs, batch_arrays) for source in node.sources]
             fn = node.cls.__new__(node.cls)
             fn.__dict__.update(node.state)
             for name, i in node.batch_state:  # e.g. the labels of a sparse cross-entropy
@@ -180,8 +175,11 @@ class Tape:
                 slots[k] = functions[k] = outputs[k] = None
                 if gys is None or fn is None:
                     continue
-                if len(gys) > 1:
-                    gys = [g if g is not None else _zeros(y) for g, y in zip(gys, ys)]
+                if len(gys) > 1:  # outputs that received no gradient get zeros
+                    gys = [
+                        g if g is not None else backend.array_module(y).zeros_like(y)
+                        for g, y in zip(gys, ys)
+                    ]
                 gxs = fn.backward(*gys)
                 needs = fn.needs_input_grad
                 fn = ys = gys = None  # the node's saved arrays go now
@@ -199,10 +197,6 @@ class Tape:
                         _accumulate_leaf(a, gx, given, False)
         finally:
             _GradMode.enabled = previous_mode
-
-
-def _zeros(y):
-    return backend.array_module(y).zeros_like(y)
 
 
 def _resolve(source, outputs, batch_arrays):
@@ -270,9 +264,9 @@ def build_tape(
     fails. ``prediction``: the model's output (a Tensor, or a list, tuple or dict of them);
     ``output_losses``: (output index, loss Tensor) per output of a multi-output model."""
     batch_index = {id(a): i for i, a in enumerate(batch_arrays)}
-    variable_ids = {id(v): v for v in variables}
+    variable_ids = {id(v) for v in variables}
     # what node state may refer to: the model's variables and layers (by reference)
-    referable = set(variable_ids) | {id(layer) for layer in model_layers}
+    referable = variable_ids | {id(layer) for layer in model_layers}
     made_by = {}  # id(array) -> (node index, output index)
     keep_alive = []  # the ids above must not be reused while the tape is made
     nodes = []
@@ -282,7 +276,7 @@ def build_tape(
             if id(x) in variable_ids:
                 return (_VARIABLE, x, 0)
             raise _Refused(f"variable {x.path!r} is not one of the model's")
-        array = x.data if hasattr(x, "data") and hasattr(x, "creator") else x
+        array = x.data if isinstance(x, Tensor) else x
         if isinstance(array, _CONSTANT_TYPES):
             return (_CONSTANT, array, 0)
         if id(array) in made_by:
@@ -299,7 +293,7 @@ def build_tape(
             raise _Refused(f"op {op} is not one of shendu's")
         batch_state = []
         for name, value in state.items():
-            if id(value) in batch_index and value is batch_arrays[batch_index[id(value)]]:
+            if id(value) in batch_index:  # the batch arrays are alive: their ids are theirs
                 batch_state.append((name, batch_index[id(value)]))
             elif not _is_constant(value, referable):
                 raise _Refused(f"{op} keeps a {type(value).__name__} ({name}) from before forward")
@@ -309,23 +303,14 @@ def build_tape(
         for j, y in enumerate(ys):
             made_by[id(y)] = (k, j)
             keep_alive.append(y)
-        node_variables = tuple(s[1] if s[0] == _VARIABLE else None for s in sources)
         records = state.get("recording", False)  # fn.__dict__ was cleared by the backward
-        nodes.append(
-            _Node(
-                type(fn),
-                state,
-                tuple(batch_state),
-                tuple(sources),
-                node_variables,
-                len(ys),
-                records,
-            )
-        )
+        nodes.append(_Node(type(fn), state, tuple(batch_state), tuple(sources), records))
     template = _template(prediction, lambda t: source_of(t, "the prediction"))
     roots = [source_of(loss, "the loss")]
     roots += [source_of(value, "an output's loss") for _, value in output_losses]
-    nodes, renumber = _prune(nodes, roots + _template_sources(template))
+    leaves = []
+    _map_sources(template, lambda s: leaves.append(s) or s)
+    nodes, renumber = _prune(nodes, roots + leaves)
     return Tape(
         nodes,
         _map_sources(template, renumber),
@@ -346,16 +331,11 @@ def _template(value, source_of):
 
 
 def _map_sources(template, fn):
+    """The template with ``fn`` applied to the source at each leaf."""
     if template[0] == "leaf":
         return ("leaf", fn(template[1]))
     kind, form, items = template
     return (kind, form, [_map_sources(item, fn) for item in items])
-
-
-def _template_sources(template):
-    if template[0] == "leaf":
-        return [template[1]]
-    return [s for item in template[2] for s in _template_sources(item)]
 
 
 def _rebuild(template, outputs, batch_arrays):
@@ -382,11 +362,9 @@ def _prune(nodes, roots):
     def renumber(s):
         return (_NODE, new_index[s[1]], s[2]) if s[0] == _NODE else s
 
-    kept = []
-    for k in sorted(needed):
-        node = nodes[k]
+    kept = [nodes[k] for k in sorted(needed)]
+    for node in kept:
         node.sources = tuple(renumber(s) for s in node.sources)
-        kept.append(node)
     return kept, renumber
 
 

@@ -320,12 +320,9 @@ class Dropout(Function):
             if self.noise_shape is None
             else tuple(s if n is None else n for s, n in zip(x.shape, self.noise_shape))
         )
-        keep = rng.random(shape, dtype=np.float32) >= self.rate
-        mask = keep.astype(x.dtype) * (1.0 / (1.0 - self.rate))
-        xp = backend.array_module(x)
-        if xp is not np:
-            mask = xp.asarray(mask)
-        self.mask = mask.astype(x.dtype)
+        mask = (rng.random(shape, dtype=np.float32) >= self.rate).astype(x.dtype)
+        mask *= 1.0 / (1.0 - self.rate)
+        self.mask = backend.array_module(x).asarray(mask)  # to the GPU when x is there
         return x * self.mask
 
     def backward(self, gy):
@@ -381,23 +378,19 @@ class Standardize(Function):
                 self.nan = nan
         return y
 
-    def backward(self, gy):
+    def _gradient(self, gy, where):
         if self.invert:
             return gy * self.std
         gx = gy / self.std
-        if self.nan is not None:
-            gx[self.nan] = 0
-        return gx
+        return gx if self.nan is None else where(self.nan, 0.0, gx)
+
+    def backward(self, gy):
+        return self._gradient(gy, backend.array_module(gy).where)
 
     def backward_graph(self, gy):
-        if self.invert:
-            return gy * self.std
-        gx = gy / self.std
-        if self.nan is not None:
-            from .math import where
+        from .math import where
 
-            gx = where(~self.nan, gx, 0.0)
-        return gx
+        return self._gradient(gy, where)
 
 
 def standardize(x, stats, invert=False, impute_nan=False):
