@@ -385,3 +385,31 @@ def test_embedding_lookup_gradients_and_errors():
         ops.embedding(table, np.array([-1, 0]))
     with pytest.raises(TypeError, match="embedding: indices must be integers"):
         ops.embedding(table, np.array([0.0]))
+
+
+@pytest.mark.parametrize(
+    "rows, m, n", [(86_528, 9, 32), (20_000, 27, 16), (20_000, 1, 32), (500, 9, 32), (9_000, 64, 8)]
+)
+def test_transposed_product_equals_the_whole_product(rows, m, n):
+    """Blocked (tall, narrow a) or whole, a^T @ b is the product to float32 rounding."""
+    from shendu.ops._util import transposed_product
+
+    rng = np.random.default_rng(rows + m)
+    a = rng.standard_normal((rows, m)).astype(np.float32)
+    b = rng.standard_normal((rows, n)).astype(np.float32)
+    got = transposed_product(np, a, b)
+    ref = a.astype(np.float64).T @ b.astype(np.float64)
+    assert got.shape == (m, n) and got.dtype == np.float32
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4 * np.sqrt(rows))
+
+
+def test_transposed_product_sums_every_block_including_a_short_last_one(monkeypatch):
+    from shendu.ops import _util
+
+    monkeypatch.setattr(_util, "TRANSPOSED_PRODUCT_BLOCK_BYTES", (3 + 1) * 8 * 7)  # 7 float64 rows
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((60, 3))  # 8 full blocks and one of 4 rows
+    b = rng.standard_normal((60, 1))
+    got = _util.transposed_product(np, a, b)
+    np.testing.assert_allclose(got, a.T @ b, rtol=1e-12)
+    assert not np.array_equal(got, a[:56].T @ b[:56])  # the last 4 rows count

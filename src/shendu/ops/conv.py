@@ -20,7 +20,7 @@ from ._fused import (
     check_fused_activation,
     through_activation,
 )
-from ._util import as_tensor, column_sums, split_batch
+from ._util import as_tensor, column_sums, split_batch, transposed_product
 from .shape import reshape, transpose
 
 
@@ -203,7 +203,7 @@ class Conv2D(Function):
         if g == 1:
             g2 = gy.reshape(-1, cout)
             if nw:
-                gw = (self.cols.T @ g2).reshape(w.shape)
+                gw = transposed_product(xp_, self.cols, g2).reshape(w.shape)
             if nx:
                 gx = self._input_grad_by_position(xp_, g2, w, (n, oh, ow))
             return (gx, gw, gb) if has_b else (gx, gw)
