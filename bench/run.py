@@ -12,12 +12,16 @@ Workloads (issue "Fast"):
 Each timed pair runs interleaved (shendu, torch, shendu, torch, ...) after a warm-up,
 at least 5 repeats; the table shows medians, min-max and shendu's speed relative to
 PyTorch (above 1x means shendu is faster). PyTorch runs with its default threads and with 1
-thread; the ratio uses the faster of the two.
+thread; the ratio uses the faster of the two. When Keras 3 is importable it is a third
+column, on the JAX backend (KERAS_BACKEND is set to jax unless already set), with its default
+threads (XLA fixes them at start): each workload's model is built by the same code for shendu
+and for Keras (``lib.layers.Dense(...)``), and the last column is shendu's speed against it.
 
 Run it where both are importable, e.g.
     python -m venv .bench && .bench/bin/pip install torch==2.13.0 -e '.[bench]'
     .bench/bin/python bench/run.py [--quick]
-Without torch, only shendu's column is printed.
+    .bench/bin/pip install keras jax   # optional: the Keras column
+Without torch, only shendu's column is printed (and Keras's, when it is importable).
 """
 
 from __future__ import annotations
@@ -34,6 +38,26 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+
+
+def keras_module():
+    """Keras 3 on the JAX backend (KERAS_BACKEND is set to jax unless already set), or None
+    with the reason it could not be imported: an optional third column."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    try:
+        import keras
+    except Exception as exc:  # not installed, or its backend is missing
+        return None, f"{type(exc).__name__}: {exc}"
+    return keras, None
+
+
+def library(name):
+    """The module a workload builds its model from: shendu or keras (the same code)."""
+    if name == "keras":
+        return keras_module()[0]
+    import shendu
+
+    return shendu
 
 
 def have_torch():
@@ -55,22 +79,26 @@ def iris_data():
     return x.astype(np.float32), np.eye(3, dtype=np.float32)[y]
 
 
-def shendu_iris(steps_scale=1.0):
-    from shendu.layers import Dense
-    from shendu.models import Sequential
-    from shendu.optimizers import Adam
+def iris(lib, steps_scale=1.0):
+    """The seed program's model and fit, written once for shendu and Keras."""
+    import warnings
 
+    lib = library(lib)
     x, y = iris_data()
     x, y = x[:120], y[:120]
     epochs = max(1, int(100 * steps_scale))
-    model = Sequential(
-        [
-            Dense(10, input_dim=4, activation="relu"),
-            Dense(10, activation="relu"),
-            Dense(3, activation="softmax"),
-        ]
+    with warnings.catch_warnings():  # Keras 3 warns that input_dim is deprecated
+        warnings.simplefilter("ignore")
+        model = lib.models.Sequential(
+            [
+                lib.layers.Dense(10, input_dim=4, activation="relu"),
+                lib.layers.Dense(10, activation="relu"),
+                lib.layers.Dense(3, activation="softmax"),
+            ]
+        )
+    model.compile(
+        optimizer=lib.optimizers.Adam(), loss="categorical_crossentropy", metrics=["accuracy"]
     )
-    model.compile(optimizer=Adam(), loss="categorical_crossentropy", metrics=["accuracy"])
 
     def run():
         model.fit(x, y, epochs=epochs, batch_size=10, verbose=0)
@@ -142,12 +170,11 @@ def mlp_data(n):
     return rng.standard_normal((n, 784)).astype(np.float32), rng.integers(0, 10, n)
 
 
-def shendu_mlp(steps):
-    import shendu
-    from shendu import layers as L
-
+def mlp(lib, steps):
+    lib = library(lib)
+    L = lib.layers
     x, y = mlp_data(128 * steps)
-    m = shendu.Sequential(
+    m = lib.Sequential(
         [
             L.Input((784,)),
             L.Dense(512, activation="relu"),
@@ -155,7 +182,7 @@ def shendu_mlp(steps):
             L.Dense(10),
         ]
     )
-    m.compile("adam", shendu.losses.SparseCategoricalCrossentropy(from_logits=True))
+    m.compile("adam", lib.losses.SparseCategoricalCrossentropy(from_logits=True))
     return _fit_runner(m, x, y, 128, steps), 128 * steps
 
 
@@ -180,12 +207,11 @@ def cnn_data(n):
     return rng.random((n, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, n)
 
 
-def shendu_cnn(steps):
-    import shendu
-    from shendu import layers as L
-
+def cnn(lib, steps):
+    lib = library(lib)
+    L = lib.layers
     x, y = cnn_data(128 * steps)
-    m = shendu.Sequential(
+    m = lib.Sequential(
         [
             L.Input((28, 28, 1)),
             L.Conv2D(32, 3, activation="relu"),
@@ -229,12 +255,11 @@ def lstm_data(n):
     )
 
 
-def shendu_lstm(steps):
-    import shendu
-    from shendu import layers as L
-
+def lstm(lib, steps):
+    lib = library(lib)
+    L = lib.layers
     x, y = lstm_data(64 * steps)
-    m = shendu.Sequential([L.Input((50, 32)), L.LSTM(128), L.Dense(1)])
+    m = lib.Sequential([L.Input((50, 32)), L.LSTM(128), L.Dense(1)])
     m.compile("adam", "mse")
     return _fit_runner(m, x, y, 64, steps), 64 * steps
 
@@ -262,10 +287,9 @@ def tf_data(n):
     ).astype(np.float32)
 
 
-def shendu_transformer(steps):
-    import shendu
-    from shendu import layers as L
-
+def transformer(lib, steps):
+    lib = library(lib)
+    L = lib.layers
     x, y = tf_data(32 * steps)
     inp = L.Input((64, 128))
     att = L.MultiHeadAttention(num_heads=4, key_dim=32)(inp, inp)
@@ -273,9 +297,29 @@ def shendu_transformer(steps):
     ff = L.Dense(128)(L.Dense(512, activation="relu")(h))
     h = L.LayerNormalization(epsilon=1e-5)(L.Add()([h, ff]))
     out = L.Dense(1)(L.GlobalAveragePooling1D()(h))
-    m = shendu.Model(inp, out)
+    m = lib.Model(inp, out)
     m.compile("adam", "mse")
     return _fit_runner(m, x, y, 32, steps), 32 * steps
+
+
+def shendu_iris(steps_scale=1.0):
+    return iris("shendu", steps_scale)
+
+
+def shendu_mlp(steps):
+    return mlp("shendu", steps)
+
+
+def shendu_cnn(steps):
+    return cnn("shendu", steps)
+
+
+def shendu_lstm(steps):
+    return lstm("shendu", steps)
+
+
+def shendu_transformer(steps):
+    return transformer("shendu", steps)
 
 
 def torch_transformer(steps):
@@ -384,7 +428,16 @@ print('accuracy', model.evaluate(x_test, y_test, verbose=0)[1])
 """
 
 
-def fmt_row(name, ours, theirs, unit):
+def _speed(ours, theirs, unit):
+    """shendu's speed relative to ``theirs`` (medians): above 1 means shendu is faster."""
+    a, b = statistics.median(ours), statistics.median(theirs)
+    return b / a if unit == "s" else a / b
+
+
+def fmt_row(name, ours, theirs, unit, keras_vals=None, keras_ok=False):
+    """One table row: shendu, PyTorch at each thread setting, then Keras when it ran; the
+    speed against PyTorch (the faster of its settings) and against Keras."""
+
     def cell(values):
         if not values:
             return f"{'-':>26s}"
@@ -392,16 +445,15 @@ def fmt_row(name, ours, theirs, unit):
         return f"{med:9.4g} [{min(values):.3g}-{max(values):.3g}]".rjust(26)
 
     line = f"{name:34s} {cell(ours)}"
-    best = None
     for vals in theirs:
         line += f" {cell(vals)}"
-        if vals:
-            m = statistics.median(vals)
-            best = m if best is None else (min(best, m) if unit == "s" else max(best, m))
-    if best:
-        # speed of shendu relative to PyTorch: above 1 means shendu is faster
-        med = statistics.median(ours)
-        line += f" {(best / med if unit == 's' else med / best):8.2f}x"
+    if keras_ok:
+        line += f" {cell(keras_vals)}"
+    runs = [v for v in theirs if v]
+    if runs:  # against the faster of PyTorch's thread settings
+        line += f" {min(_speed(ours, v, unit) for v in runs):8.2f}x"
+    if keras_ok and keras_vals:
+        line += f" {_speed(ours, keras_vals, unit):8.2f}x"
     return line + f"  {unit}"
 
 
@@ -436,21 +488,32 @@ def main():
         print(f"PyTorch {torch.__version__}, default threads {torch.get_num_threads()}")
     else:
         print("PyTorch is not importable: shendu's column only")
+    keras, why_not = keras_module()
+    if keras is not None:
+        print(f"Keras {keras.__version__} on {keras.backend.backend()} (default threads)")
+    else:
+        print(f"Keras is not importable ({why_not}): no Keras column")
     thread_settings = [None, 1] if torch_ok else [None]
     header = f"{'workload':34s} {'shendu (default threads)':>26s}"
     if torch_ok:
-        header += f" {'torch (default threads)':>26s} {'torch (1 thread)':>26s} {'speed':>9s}"
+        header += f" {'torch (default threads)':>26s} {'torch (1 thread)':>26s}"
+    if keras is not None:
+        header += f" {'keras (default threads)':>26s}"
+    if torch_ok:
+        header += f" {'vs torch':>9s}"
+    if keras is not None:
+        header += f" {'vs keras':>9s}"
     print(header)
     results = {}
     scale = 0.25 if quick else 1.0
     cases = {
-        "A": ("A seed Iris fit (100 epochs)", shendu_iris, torch_iris, scale, "s"),
-        "B": ("B MLP 784-512-512-10 b128", shendu_mlp, torch_mlp, 4 if quick else 20, "samples/s"),
-        "C": ("C mnist_convnet b128", shendu_cnn, torch_cnn, 2 if quick else 8, "samples/s"),
-        "D": ("D LSTM(128) T50 F32 b64", shendu_lstm, torch_lstm, 2 if quick else 6, "samples/s"),
+        "A": ("A seed Iris fit (100 epochs)", iris, torch_iris, scale, "s"),
+        "B": ("B MLP 784-512-512-10 b128", mlp, torch_mlp, 4 if quick else 20, "samples/s"),
+        "C": ("C mnist_convnet b128", cnn, torch_cnn, 2 if quick else 8, "samples/s"),
+        "D": ("D LSTM(128) T50 F32 b64", lstm, torch_lstm, 2 if quick else 6, "samples/s"),
         "E": (
             "E Transformer block d128 h4 T64",
-            shendu_transformer,
+            transformer,
             torch_transformer,
             2 if quick else 8,
             "samples/s",
@@ -460,12 +523,14 @@ def main():
     for letter, (name, ours_fn, torch_fn, size, unit) in cases.items():
         if letter not in args.only:
             continue
-        ours_vals, theirs_vals = None, []
+        ours_vals, theirs_vals, keras_vals = None, [], None
         for threads in thread_settings:
             limiter = set_threads(threads)
-            makers = {"ours": lambda f=ours_fn, s=size: f(s)}
+            makers = {"ours": lambda f=ours_fn, s=size: f("shendu", s)}
             if torch_ok:
                 makers["torch"] = lambda f=torch_fn, s=size: f(s)
+            if keras is not None and threads is None:  # XLA's threads are fixed at start
+                makers["keras"] = lambda f=ours_fn, s=size: f("keras", s)
             timed = interleaved(makers, 3 if quick else repeats)
             if limiter is not None:
                 limiter.unregister() if hasattr(limiter, "unregister") else None
@@ -477,10 +542,15 @@ def main():
 
             if threads is None:
                 ours_vals = convert(timed["ours"])
+                if "keras" in timed:
+                    keras_vals = convert(timed["keras"])
             if torch_ok:
                 theirs_vals.append(convert(timed["torch"]))
-        print(fmt_row(name, ours_vals, theirs_vals, unit), flush=True)
-        results[letter] = {"shendu": ours_vals, "torch": theirs_vals}
+        print(
+            fmt_row(name, ours_vals, theirs_vals, unit, keras_vals, keras is not None),
+            flush=True,
+        )
+        results[letter] = {"shendu": ours_vals, "torch": theirs_vals, "keras": keras_vals}
         if letter == "B":
             peak = gemm_peak_gflops()
             params = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
@@ -494,6 +564,11 @@ def main():
                 print(
                     f"{'  PyTorch on B, fraction of peak':34s} "
                     f"{6 * params * best / (peak * 1e9):26.1%}"
+                )
+            if keras_vals:
+                print(
+                    f"{'  Keras on B, fraction of peak':34s} "
+                    f"{6 * params * statistics.median(keras_vals) / (peak * 1e9):26.1%}"
                 )
     if "F" in args.only:
         inference(torch_ok)
