@@ -11,8 +11,9 @@ Workloads (issue "Fast"):
 
 Each timed pair runs interleaved (shendu, torch, shendu, torch, ...) after a warm-up,
 at least 5 repeats; the table shows medians, min-max and shendu's speed relative to
-PyTorch (above 1x means shendu is faster). PyTorch runs with its default threads and with 1
-thread; the ratio uses the faster of the two. When Keras 3 is importable it is a third
+PyTorch (above 1x means shendu is faster). PyTorch and shendu run with their default threads
+and with 1 thread (BLAS and shendu's elementwise threads); the ratio is shendu's default
+against the faster of PyTorch's two. When Keras 3 is importable it is a third
 column, on the JAX backend (KERAS_BACKEND is set to jax unless already set), with its default
 threads (XLA fixes them at start): each workload's model is built by the same code for shendu
 and for Keras (``lib.layers.Dense(...)``), and the last column is shendu's speed against it.
@@ -344,10 +345,13 @@ def torch_transformer(steps):
 
 
 def set_threads(n):
-    """Set PyTorch's and the BLAS's threads (None: leave the defaults)."""
+    """Set PyTorch's, the BLAS's and shendu's elementwise threads (None: the defaults)."""
     from threadpoolctl import threadpool_limits
 
+    import shendu
+
     limiter = threadpool_limits(limits=n) if n else None
+    shendu.parallel.limit_threads(n)
     if have_torch():
         import torch
 
@@ -434,9 +438,10 @@ def _speed(ours, theirs, unit):
     return b / a if unit == "s" else a / b
 
 
-def fmt_row(name, ours, theirs, unit, keras_vals=None, keras_ok=False):
-    """One table row: shendu, PyTorch at each thread setting, then Keras when it ran; the
-    speed against PyTorch (the faster of its settings) and against Keras."""
+def fmt_row(name, ours, theirs, unit, keras_vals=None, keras_ok=False, ours_one_thread=None):
+    """One table row: shendu (its default threads, then one thread when PyTorch ran), PyTorch
+    at each thread setting, then Keras when it ran; the speed of shendu's default against
+    PyTorch (the faster of its settings) and against Keras."""
 
     def cell(values):
         if not values:
@@ -445,6 +450,8 @@ def fmt_row(name, ours, theirs, unit, keras_vals=None, keras_ok=False):
         return f"{med:9.4g} [{min(values):.3g}-{max(values):.3g}]".rjust(26)
 
     line = f"{name:34s} {cell(ours)}"
+    if theirs:
+        line += f" {cell(ours_one_thread)}"
     for vals in theirs:
         line += f" {cell(vals)}"
     if keras_ok:
@@ -496,6 +503,7 @@ def main():
     thread_settings = [None, 1] if torch_ok else [None]
     header = f"{'workload':34s} {'shendu (default threads)':>26s}"
     if torch_ok:
+        header += f" {'shendu (1 thread)':>26s}"
         header += f" {'torch (default threads)':>26s} {'torch (1 thread)':>26s}"
     if keras is not None:
         header += f" {'keras (default threads)':>26s}"
@@ -523,7 +531,7 @@ def main():
     for letter, (name, ours_fn, torch_fn, size, unit) in cases.items():
         if letter not in args.only:
             continue
-        ours_vals, theirs_vals, keras_vals = None, [], None
+        ours_vals, ours_one_thread, theirs_vals, keras_vals = None, None, [], None
         for threads in thread_settings:
             limiter = set_threads(threads)
             makers = {"ours": lambda f=ours_fn, s=size: f("shendu", s)}
@@ -544,13 +552,22 @@ def main():
                 ours_vals = convert(timed["ours"])
                 if "keras" in timed:
                     keras_vals = convert(timed["keras"])
+            else:
+                ours_one_thread = convert(timed["ours"])
             if torch_ok:
                 theirs_vals.append(convert(timed["torch"]))
         print(
-            fmt_row(name, ours_vals, theirs_vals, unit, keras_vals, keras is not None),
+            fmt_row(
+                name, ours_vals, theirs_vals, unit, keras_vals, keras is not None, ours_one_thread
+            ),
             flush=True,
         )
-        results[letter] = {"shendu": ours_vals, "torch": theirs_vals, "keras": keras_vals}
+        results[letter] = {
+            "shendu": ours_vals,
+            "shendu_1_thread": ours_one_thread,
+            "torch": theirs_vals,
+            "keras": keras_vals,
+        }
         if letter == "B":
             peak = gemm_peak_gflops()
             params = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10

@@ -27,8 +27,9 @@ def test_speed_is_against_the_faster_pytorch_setting(bench):
     row = bench.fmt_row("X", [300] * 3, [[200] * 3, [400] * 3], "samples/s", [150] * 3, True)
     assert row.split()[-3:] == ["0.75x", "2.00x", "samples/s"]
     # seconds: lower is faster
-    row = bench.fmt_row("A", [0.1] * 3, [[0.4] * 3, [0.2] * 3], "s", [0.3] * 3, True)
+    row = bench.fmt_row("A", [0.1] * 3, [[0.4] * 3, [0.2] * 3], "s", [0.3] * 3, True, [0.15])
     assert row.split()[-3:] == ["2.00x", "3.00x", "s"]
+    assert "0.15 [0.15-0.15]" in row  # shendu's one-thread run has its column
 
 
 def test_rows_without_the_optional_columns(bench):
