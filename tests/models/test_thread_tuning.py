@@ -5,7 +5,13 @@ import pytest
 
 import shendu
 from shendu import blas, parallel
-from shendu.models.thread_tuning import PROBE_STEPS, REPROBE_S, BlasThreadTuner
+from shendu.models.thread_tuning import (
+    PROBE_SPACING,
+    PROBE_STEPS,
+    REPROBE_MIN_S,
+    REPROBE_S,
+    BlasThreadTuner,
+)
 
 PROBE_TOTAL = 2 * (PROBE_STEPS + 1)  # a block per candidate, its first step not counted
 
@@ -61,7 +67,7 @@ def test_an_idle_machine_keeps_all_threads_and_probes_again_later(monkeypatch):
     machine, tuner = probed(monkeypatch)  # 2 threads twice as fast
     assert tuner.choice == 2 and not tuner.probing
     machine.step_s = {2: 5.0, 1: 1.0}  # the machine gets busy
-    machine.run(tuner, int(REPROBE_S // 5) + 1 + PROBE_TOTAL)
+    machine.run(tuner, int((tuner.next_probe - machine.now) // 5) + 1 + PROBE_TOTAL)
     assert tuner.choice == 1
 
 
@@ -126,7 +132,7 @@ def test_the_step_after_a_switch_is_not_counted(monkeypatch):
 def test_a_clearly_slower_alternative_is_cut_short(monkeypatch):
     machine, tuner = probed(monkeypatch, {2: 10.0, 1: 1.0})
     assert tuner.choice == 1
-    machine.now += REPROBE_S  # the next probe: 1 thread first, then 2 threads for 2 steps
+    machine.now = tuner.next_probe  # the next probe: 1 thread first, then 2 threads for 2 steps
     machine.run(tuner, PROBE_STEPS + 1 + 2)
     assert not tuner.probing and tuner.choice == 1
     assert len(tuner.times[2]) == 1
@@ -152,3 +158,41 @@ def test_the_first_step_of_each_fit_is_not_counted(monkeypatch):
             break
     assert not tuner.probing and tuner.choice == 2
     assert all(t < 10 for times in tuner.times.values() for t in times)
+
+
+def test_a_choice_made_under_a_passing_load_is_probed_again_within_seconds(monkeypatch):
+    # millisecond steps; when fit starts another program still holds the second core
+    machine, tuner = probed(monkeypatch, {2: 0.008, 1: 0.004})
+    assert tuner.choice == 1
+    decided = machine.now
+    assert tuner.next_probe - decided == pytest.approx(REPROBE_MIN_S)
+    machine.step_s = {2: 0.002, 1: 0.004}  # the load is gone
+    machine.run(tuner, int(REPROBE_MIN_S / 0.004) + 1 + PROBE_TOTAL)
+    assert tuner.choice == 2 and machine.threads == 2
+    assert machine.now - decided < 2 * REPROBE_MIN_S  # not REPROBE_S later
+
+
+def test_probe_intervals_double_while_the_choice_holds_up_to_reprobe_s(monkeypatch):
+    machine, tuner = probed(monkeypatch, {2: 0.005, 1: 0.0075})
+    intervals = []
+    for _ in range(8):
+        intervals.append(tuner.interval)
+        machine.now = tuner.next_probe
+        machine.run(tuner, PROBE_TOTAL)
+        assert not tuner.probing and tuner.choice == 2
+    assert intervals == [1.0, 2.0, 4.0, 8.0, 16.0, REPROBE_S, REPROBE_S, REPROBE_S]
+    machine.step_s = {2: 0.008, 1: 0.004}  # busy: the choice changes, intervals start over
+    machine.now = tuner.next_probe
+    machine.run(tuner, PROBE_TOTAL)
+    assert tuner.choice == 1 and tuner.interval == REPROBE_MIN_S
+
+
+def test_long_steps_are_probed_at_most_a_tenth_of_the_time(monkeypatch):
+    machine = FakeMachine(monkeypatch, step_s={2: 1.0, 1: 2.0})  # a probe takes about 15 s
+    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner.begin_fit()
+    start = machine.now
+    machine.run(tuner, PROBE_TOTAL)
+    spent = machine.now - start
+    assert not tuner.probing
+    assert tuner.interval == PROBE_SPACING * spent

@@ -388,7 +388,8 @@ def test_embedding_lookup_gradients_and_errors():
 
 
 @pytest.mark.parametrize(
-    "rows, m, n", [(86_528, 9, 32), (20_000, 27, 16), (20_000, 1, 32), (500, 9, 32), (9_000, 64, 8)]
+    "rows, m, n",
+    [(86_528, 9, 32), (20_000, 27, 16), (20_000, 1, 32), (500, 9, 32), (9_000, 64, 8)],
 )
 def test_transposed_product_equals_the_whole_product(rows, m, n):
     """Blocked (tall, narrow a) or whole, a^T @ b is the product to float32 rounding."""

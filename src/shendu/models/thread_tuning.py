@@ -7,9 +7,15 @@ threads are faster. Neither fixed choice is right, so ``fit`` measures: it runs 
 thread, not counting the first step of each block (threads waking, caches) or of each
 ``fit`` call (another program may just have used the cores), and keeps all
 threads only if their median step time is at most ``MARGIN`` (90%) of one thread's. It
-probes again after every ``REPROBE_S`` seconds of training, the current count first; an
-alternative whose step takes over ``CUT_SHORT`` times the current median is dropped at once,
-so a probe on a loaded machine costs two slow steps. (Alternating the count every step was
+probes again, the current count first, after an interval that starts at ``REPROBE_MIN_S``
+(1 s, or ``PROBE_SPACING`` times the probe's own duration when that is longer) and doubles
+while the choice holds, up to ``REPROBE_S`` (30 s); a changed choice starts the intervals
+over. So a load that passes (another library's threads still spinning when ``fit`` starts,
+measured right after a PyTorch run: 2 threads 6.6-8.1 ms per step against 4.0-4.5 ms idle,
+and 1 thread chosen) costs about a second of the slower setting instead of 30 s, and
+probing takes at most a tenth of the time. An alternative whose step takes over
+``CUT_SHORT`` times the current median is dropped at once, so a probe on a loaded machine
+costs two slow steps. (Alternating the count every step was
 tried first: the switches slowed the multi-threaded steps so much that one thread won on an
 idle machine.) The thread counts in force before ``fit`` are restored when it returns.
 
@@ -33,7 +39,9 @@ from .. import backend, blas, parallel
 
 PROBE_STEPS = 4
 BLOCK = PROBE_STEPS + 1  # a block of steps per candidate; its first step is not counted
+REPROBE_MIN_S = 1.0  # the first interval before probing again (doubling up to REPROBE_S)
 REPROBE_S = 30.0
+PROBE_SPACING = 10.0  # an interval is at least this many times the probe's duration
 CUT_SHORT = 2.0  # an alternative whose step takes this many times the current median stops
 # All threads must beat one thread by 10%: on a loaded machine they can lose 2-3x, on an idle
 # one a single thread loses 1.2-1.6x, so a near tie goes to the safe side.
@@ -55,6 +63,8 @@ class BlasThreadTuner:
         self.times = {}
         self.probing = False
         self.next_probe = 0.0
+        self.interval = None  # seconds from the last decision to the next probe
+        self.probe_began = None
         self.current = None
         self.started = None
         self.fresh = False
@@ -90,6 +100,7 @@ class BlasThreadTuner:
         self.probing = True
         self.times = {c: [] for c in self.candidates}
         self.probe_step = 0
+        self.probe_began = None  # set by the probe's first step
         # the current choice first: an alternative that is clearly slower is then cut short
         self.order = [self.choice] + [c for c in self.candidates if c != self.choice]
 
@@ -100,6 +111,8 @@ class BlasThreadTuner:
         if not self.probing and now >= self.next_probe:
             self._start_probe()
         if self.probing:
+            if self.probe_began is None:
+                self.probe_began = now
             # the block's first step, right after switching (threads waking, caches), is
             # not counted
             self.current = self.order[self._block()]
@@ -133,10 +146,16 @@ class BlasThreadTuner:
             self._decide(now, full if faster else one)
 
     def _decide(self, now, choice):
+        began = now if self.probe_began is None else self.probe_began
+        floor = max(REPROBE_MIN_S, PROBE_SPACING * (now - began))
+        if self.interval is None or choice != self.choice:
+            self.interval = floor  # a new choice is checked again soon
+        else:
+            self.interval = min(max(REPROBE_S, floor), max(floor, 2 * self.interval))
         self.choice = choice
         self._use(choice)
         self.probing = False
-        self.next_probe = now + REPROBE_S
+        self.next_probe = now + self.interval
 
     def end_fit(self):
         """Called when fit returns: the BLAS gets back the thread count it had before."""
