@@ -105,10 +105,10 @@ class BatchNormalization(Layer):
                 moving=(self.moving_mean, self.moving_variance, self.momentum),
             )
             return y
-        return ops.batch_normalization(
-            x,
-            self.moving_mean.data,
-            self.moving_variance.data,
+        return ops.batch_normalization(  # the statistics as variables: a replayed
+            x,  # inference call (models.step_replay) reads them when it runs
+            self.moving_mean,
+            self.moving_variance,
             self._axis,
             self.beta,
             self.gamma,

@@ -124,11 +124,10 @@ class Tape:
         self.loss = loss  # (kind, a, b) of the total loss
         self.output_losses = output_losses  # (output index, (kind, a, b)) per tracked output
 
-    def run(self, model, batch_arrays, n_samples):
-        """Forward, loss tracker, backward and optimizer step on new batch arrays;
-        returns the model's output (Tensors without a graph)."""
+    def _forward(self, batch_arrays, functions=None):
+        """Each node's forward on new batch arrays; the nodes' outputs, in tape order. With a
+        ``functions`` list, the nodes that record (for backward) are appended to it."""
         outputs = []
-        functions = []
         for node in self.nodes:
             args = [_resolve(source, outputs, batch_arrays) for source in node.sources]
             fn = node.cls.__new__(node.cls)
@@ -137,10 +136,22 @@ class Tape:
                 fn.__dict__[name] = batch_arrays[i]
             ys = fn.forward(*args)
             ys = ys if isinstance(ys, tuple) else (ys,)
-            fn.n_outputs = len(ys)
-            fn.inputs = node.variables
             outputs.append(ys)
-            functions.append(fn if node.records else None)
+            if functions is not None:
+                fn.n_outputs = len(ys)
+                fn.inputs = node.variables
+                functions.append(fn if node.records else None)
+        return outputs
+
+    def predict(self, batch_arrays):
+        """The model's output on new input arrays (a tape of an inference call)."""
+        return _rebuild(self.prediction, self._forward(batch_arrays), batch_arrays)
+
+    def run(self, model, batch_arrays, n_samples):
+        """Forward, loss tracker, backward and optimizer step on new batch arrays;
+        returns the model's output (Tensors without a graph)."""
+        functions = []
+        outputs = self._forward(batch_arrays, functions)
         loss = _resolve(self.loss, outputs, batch_arrays)
         # Tensors, as in the eager step: metrics (a user's too) get the same types
         prediction = _rebuild(self.prediction, outputs, batch_arrays)
@@ -213,8 +224,9 @@ def _resolve(source, outputs, batch_arrays):
 # ----------------------------------------------------------------------------- making tapes
 
 
-def why_not_replayable(model):
-    """Why the model-level rules of the module docstring exclude ``model``, or None."""
+def why_not_replayable(model, training=True):
+    """Why the model-level rules of the module docstring exclude ``model``, or None
+    (``training=False``: for an inference call, where the losses play no part)."""
     from .model import Model
     from .sequential import Sequential
     from .trainer import Trainer
@@ -228,10 +240,10 @@ def why_not_replayable(model):
         return f"{cls.__name__} overrides train_step or compute_loss"
     if cls.__call__ is not layers_base.Layer.__call__:
         return f"{cls.__name__} overrides __call__"
-    losses = [loss for loss in model._losses_per_output if loss is not None]
-    if not losses:
+    losses = [loss for loss in getattr(model, "_losses_per_output", ()) if loss is not None]
+    if training and not losses:
         return "the model has no loss"
-    for loss in losses:
+    for loss in losses if training else ():
         if not _is_builtin(loss):
             return f"the loss {getattr(loss, 'name', loss)!r} is not one of shendu's"
         fn = getattr(type(loss), "fn", None) or getattr(loss, "_fn", None)
@@ -258,10 +270,11 @@ def _is_builtin(obj) -> bool:
 
 
 def build_tape(
-    entries, batch_arrays, variables, prediction, loss, model_layers=(), output_losses=()
+    entries, batch_arrays, variables, prediction, loss=None, model_layers=(), output_losses=()
 ):
     """A Tape from a recorder's entries; raises _Refused when a rule of the module docstring
     fails. ``prediction``: the model's output (a Tensor, or a list, tuple or dict of them);
+    ``loss``: the step's total loss (None for an inference call);
     ``output_losses``: (output index, loss Tensor) per output of a multi-output model."""
     batch_index = {id(a): i for i, a in enumerate(batch_arrays)}
     variable_ids = {id(v) for v in variables}
@@ -306,23 +319,26 @@ def build_tape(
         records = state.get("recording", False)  # fn.__dict__ was cleared by the backward
         nodes.append(_Node(type(fn), state, tuple(batch_state), tuple(sources), records))
     template = _template(prediction, lambda t: source_of(t, "the prediction"))
-    roots = [source_of(loss, "the loss")]
-    roots += [source_of(value, "an output's loss") for _, value in output_losses]
+    roots = [source_of(loss, "the loss")] if loss is not None else []
+    losses = [source_of(value, "an output's loss") for _, value in output_losses]
     leaves = []
     _map_sources(template, lambda s: leaves.append(s) or s)
-    nodes, renumber = _prune(nodes, roots + leaves)
+    nodes, renumber = _prune(nodes, roots + losses + leaves)
     return Tape(
         nodes,
         _map_sources(template, renumber),
-        renumber(roots[0]),
-        [(i, renumber(s)) for (i, _), s in zip(output_losses, roots[1:])],
+        renumber(roots[0]) if roots else None,
+        [(i, renumber(s)) for (i, _), s in zip(output_losses, losses)],
     )
 
 
 def _template(value, source_of):
-    """The structure of a model's output, with the source of each Tensor at its leaves."""
+    """The structure of a model's output, with the source of each Tensor at its leaves (and
+    of the logits behind a softmax output, which a cross-entropy uses as the eager step's
+    would: ``ops.nn``)."""
     if isinstance(value, Tensor):
-        return ("leaf", source_of(value))
+        logits = getattr(value, "_keras_logits", None)
+        return ("leaf", source_of(value), None if logits is None else source_of(logits))
     if isinstance(value, dict):
         return ("dict", tuple(value), [_template(v, source_of) for v in value.values()])
     if isinstance(value, (list, tuple)):
@@ -331,9 +347,10 @@ def _template(value, source_of):
 
 
 def _map_sources(template, fn):
-    """The template with ``fn`` applied to the source at each leaf."""
+    """The template with ``fn`` applied to the sources at each leaf."""
     if template[0] == "leaf":
-        return ("leaf", fn(template[1]))
+        _, source, logits = template
+        return ("leaf", fn(source), None if logits is None else fn(logits))
     kind, form, items = template
     return (kind, form, [_map_sources(item, fn) for item in items])
 
@@ -341,7 +358,11 @@ def _map_sources(template, fn):
 def _rebuild(template, outputs, batch_arrays):
     """The model's output from a template: Tensors (without a graph), as eagerly."""
     if template[0] == "leaf":
-        return Tensor._wrap(_resolve(template[1], outputs, batch_arrays))
+        _, source, logits = template
+        tensor = Tensor._wrap(_resolve(source, outputs, batch_arrays))
+        if logits is not None:
+            tensor._keras_logits = Tensor._wrap(_resolve(logits, outputs, batch_arrays))
+        return tensor
     kind, form, items = template
     values = [_rebuild(item, outputs, batch_arrays) for item in items]
     return dict(zip(form, values)) if kind == "dict" else form(values)
@@ -384,7 +405,10 @@ def _is_constant(value, referable) -> bool:
 
 
 class StepReplay:
-    """A model's tapes, one per batch signature, and the choice between replay and eager."""
+    """A model's tapes, one per batch signature, and the choice between replay and eager:
+    for training steps (``train_step``) and, separately, for inference calls
+    (``predict``: ``model(x, training=False)`` without a graph, as evaluate and predict
+    make them)."""
 
     def __init__(self):
         self.tapes = {}  # signature -> Tape, or None where the step must stay eager
@@ -393,19 +417,48 @@ class StepReplay:
         #: why the last refused model or step runs eagerly (None: nothing refused)
         self.why_eager = None
         self.seen = set()  # signatures that ran one eager step (the first builds the model)
+        self.inference_tapes = {}  # the same for inference calls
+        self.inference_seen = set()
+        self.inference_replayable = None
+        #: why the last refused model or inference call runs eagerly (None: nothing refused)
+        self.why_eager_inference = None
 
     def clear(self):
         self.tapes.clear()
         self.seen.clear()
         self.replayable = None
         self.why_eager = None
+        self.inference_tapes.clear()
+        self.inference_seen.clear()
+        self.inference_replayable = None
+        self.why_eager_inference = None
 
-    def train_step(self, model, x, y, sample_weight):
-        """One training step (replayed, or eager and maybe recorded); returns y_pred."""
+    def _check_structure(self):
         structure = layers_base._STRUCTURE[0]
         if structure != self.structure:
             self.clear()
             self.structure = structure
+
+    @staticmethod
+    def _tape_for(tapes, seen, signature):
+        """The Tape to replay for ``signature``, True to record this call, or False to run
+        it eagerly (the signature's first call, a refused one, or another thread is
+        recording)."""
+        tape = tapes.get(signature, False)
+        if tape:
+            return tape
+        if function_mod._recorder is not None:  # another thread is recording its own step
+            return False
+        if tape is None or signature not in seen:
+            if len(seen) >= MAX_SEEN:  # e.g. a new sequence length every batch
+                seen.clear()
+            seen.add(signature)
+            return False
+        return True
+
+    def train_step(self, model, x, y, sample_weight):
+        """One training step (replayed, or eager and maybe recorded); returns y_pred."""
+        self._check_structure()
         if self.replayable is None:
             self.why_eager = why_not_replayable(model)
             self.replayable = self.why_eager is None
@@ -413,16 +466,11 @@ class StepReplay:
             return model._eager_train_step(x, y, sample_weight)[0]
         batch_arrays = data_mod._leaves(x) + data_mod._leaves(y) + data_mod._leaves(sample_weight)
         signature = tuple((a.shape, a.dtype.str, type(a)) for a in batch_arrays)
-        tape = self.tapes.get(signature, False)
-        if tape:
+        tape = self._tape_for(self.tapes, self.seen, signature)
+        if tape is False:
+            return model._eager_train_step(x, y, sample_weight)[0]
+        if tape is not True:
             return tape.run(model, batch_arrays, data_mod.batch_size_of(x))
-        if function_mod._recorder is not None:  # another thread is recording its own step
-            return model._eager_train_step(x, y, sample_weight)[0]
-        if tape is None or signature not in self.seen:
-            if len(self.seen) >= MAX_SEEN:  # e.g. a new sequence length every batch
-                self.seen.clear()
-            self.seen.add(signature)
-            return model._eager_train_step(x, y, sample_weight)[0]
         recorder = Recorder()
         y_pred, loss = model._eager_train_step(x, y, sample_weight, recorder=recorder)
         try:
@@ -439,10 +487,43 @@ class StepReplay:
             )
         except _Refused as refusal:
             tape, self.why_eager = None, str(refusal)
-        self._store(signature, tape)
+        _store(self.tapes, signature, tape)
         return y_pred
 
-    def _store(self, signature, tape):
-        if len(self.tapes) >= MAX_TAPES:
-            self.tapes.pop(next(iter(self.tapes)))
-        self.tapes[signature] = tape
+    def predict(self, model, x):
+        """``model(x, training=False)`` for a call without a graph (under no_grad):
+        replayed, or eager and maybe recorded, by the rules of training steps without the
+        losses'. The tape holds the forward alone; its nodes keep nothing for a backward."""
+        self._check_structure()
+        if self.inference_replayable is None:
+            self.why_eager_inference = why_not_replayable(model, training=False)
+            self.inference_replayable = self.why_eager_inference is None
+        if not self.inference_replayable:
+            return model(x, training=False)
+        batch_arrays = data_mod._leaves(x)
+        signature = tuple((a.shape, a.dtype.str, type(a)) for a in batch_arrays)
+        tape = self._tape_for(self.inference_tapes, self.inference_seen, signature)
+        if tape is False:
+            return model(x, training=False)
+        if tape is not True:
+            return tape.predict(batch_arrays)
+        with Recorder() as recorder:
+            y_pred = model(x, training=False)
+        try:
+            tape = build_tape(
+                recorder.entries,
+                batch_arrays,
+                model.weights,
+                y_pred,
+                model_layers=model._flatten_layers(include_self=False),
+            )
+        except _Refused as refusal:
+            tape, self.why_eager_inference = None, str(refusal)
+        _store(self.inference_tapes, signature, tape)
+        return y_pred
+
+
+def _store(tapes, signature, tape):
+    if len(tapes) >= MAX_TAPES:
+        tapes.pop(next(iter(tapes)))
+    tapes[signature] = tape

@@ -20,12 +20,14 @@ from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
 from ..autograd import function as function_mod
-from ..autograd.mode import no_grad
+from ..autograd.mode import _GradMode, no_grad
 from ..autograd.tensor import Tensor
 from ..layers.base import _flatten
 from . import data as data_mod
 from .step_replay import StepReplay
 from .thread_tuning import BlasThreadTuner
+
+_NEVER_SET = object()  # a model's _step_replay before compile() or run_eagerly is set
 
 
 class Trainer:
@@ -304,16 +306,27 @@ class Trainer:
         """False (the default): a qualifying model's training step is recorded once and
         replayed on raw arrays (``shendu.models.step_replay``). True: every step runs
         through the layers' Python code (for debugging, or a layer that must)."""
-        return self.__dict__.get("_step_replay") is None
+        return self.__dict__.get("_step_replay", _NEVER_SET) is None
 
     @run_eagerly.setter
     def run_eagerly(self, value):
         self.__dict__["_step_replay"] = None if value else StepReplay()
 
+    def _inference_call(self, x):
+        """``self(x, training=False)``; without a graph (under no_grad) and unless the model
+        runs eagerly, a qualifying model's call is recorded once and then replayed
+        (``shendu.models.step_replay``)."""
+        replay = self.__dict__.get("_step_replay", _NEVER_SET)
+        if replay is _NEVER_SET:  # not compiled: inference replays as after compile()
+            replay = self.__dict__["_step_replay"] = StepReplay()
+        if replay is None or _GradMode.enabled:
+            return self(x, training=False)
+        return replay.predict(self, x)
+
     def test_step(self, data):
         x, y, sample_weight = data_mod.unpack(data)
         self._clear_losses()
-        y_pred = self(x, training=False)
+        y_pred = self._inference_call(x)
         loss = self.compute_loss(
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
         )
@@ -322,7 +335,7 @@ class Trainer:
 
     def predict_step(self, data):
         x, _, _ = data_mod.unpack(data)
-        return self(x, training=False)
+        return self._inference_call(x)
 
     # ------------------------------------------------------------------ data
     def _accepts_nan(self):

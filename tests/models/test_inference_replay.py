@@ -1,0 +1,150 @@
+"""Replayed inference calls (shendu.models.step_replay, ``StepReplay.predict``): predict and
+evaluate give the eager model's results to the last bit, read the weights in force, and run
+eagerly whatever the rules exclude."""
+
+import numpy as np
+import pytest
+
+import shendu
+from shendu import layers
+from shendu.models import Model, Sequential
+
+from .test_step_replay import BUILDERS, RNG, _build_data
+
+
+def _inference_tapes(model):
+    replay = model._step_replay
+    return {sig for sig, tape in replay.inference_tapes.items() if tape is not None}
+
+
+def _pair(build, loss="categorical_crossentropy"):
+    """The same model twice (equal weights): replayed inference, and eager."""
+    models = []
+    for run_eagerly in (False, True):
+        shendu.utils.set_random_seed(5)
+        model = build()
+        model.compile("adam", loss, metrics=["accuracy"], run_eagerly=run_eagerly)
+        models.append(model)
+    return models
+
+
+def _assert_equal(a, b):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _assert_equal(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for u, v in zip(a, b):
+            _assert_equal(u, v)
+    else:
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_predict_and_evaluate_equal_the_eager_model(name):
+    build, x, y = _build_data(name)
+    replayed, eager = _pair(build)
+    for _ in range(4):  # built and seen, recorded, then replayed (also a short last batch)
+        _assert_equal(
+            replayed.predict(x, batch_size=8, verbose=0), eager.predict(x, batch_size=8, verbose=0)
+        )
+        _assert_equal(
+            replayed.evaluate(x, y, batch_size=8, verbose=0),
+            eager.evaluate(x, y, batch_size=8, verbose=0),
+        )
+    assert len(_inference_tapes(replayed)) == 2, replayed._step_replay.why_eager_inference
+
+
+def test_a_replayed_call_runs_no_layer_code(monkeypatch):
+    build, x, _ = _build_data("mlp")
+    model = _pair(build)[0]
+    for _ in range(2):
+        model.predict(x[:5], verbose=0)
+    calls = []
+    monkeypatch.setattr(layers.Dense, "call", lambda *a, **k: calls.append(1))
+    out = model.predict(x[:5], verbose=0)
+    assert calls == [] and out.shape == (5, 3)
+
+
+def test_a_replay_reads_the_weights_in_force():
+    build, x, y = _build_data("batchnorm")
+    replayed, eager = _pair(build)
+    for _ in range(3):
+        replayed.predict(x, verbose=0)
+    for model in (replayed, eager):  # new weights, and batch-norm moving statistics
+        shendu.utils.set_random_seed(9)
+        model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    _assert_equal(replayed.get_weights(), eager.get_weights())
+    _assert_equal(replayed.predict(x, verbose=0), eager.predict(x, verbose=0))
+    assert _inference_tapes(replayed)
+
+
+def test_multi_input_and_multi_output_models_replay():
+    x_a = RNG.normal(size=(12, 4)).astype(np.float32)
+    x_b = RNG.normal(size=(12, 3)).astype(np.float32)
+
+    def build():
+        a_in, b_in = layers.Input((4,)), layers.Input((3,))
+        joined = layers.Concatenate()([layers.Dense(5)(a_in), layers.Dense(5)(b_in)])
+        kind = layers.Dense(3, activation="softmax", name="kind")(joined)
+        value = layers.Dense(1, name="value")(joined)
+        return Model([a_in, b_in], {"kind": kind, "value": value})
+
+    replayed, eager = _pair(build, loss={"kind": "categorical_crossentropy", "value": "mse"})
+    for _ in range(4):
+        out = replayed.predict([x_a, x_b], verbose=0)
+        _assert_equal(out, eager.predict([x_a, x_b], verbose=0))
+    assert set(out) == {"kind", "value"} and len(_inference_tapes(replayed)) == 1
+
+
+def test_calls_with_a_graph_stay_eager():
+    build, x, _ = _build_data("mlp")
+    model = _pair(build)[0]
+    for _ in range(3):  # gradients enabled: the output must carry its graph
+        out = model.predict_step((x[:4],))
+        assert out.creator is not None
+    assert not _inference_tapes(model)
+
+
+def test_a_custom_layer_keeps_inference_eager():
+    class Doubling(layers.Layer):
+        def call(self, inputs):
+            return inputs * 2.0
+
+    model = Sequential([layers.Input((4,)), Doubling(), layers.Dense(3)])
+    model.compile("sgd", "mse")
+    x = RNG.normal(size=(6, 4)).astype(np.float32)
+    for _ in range(3):
+        out = model.predict(x, verbose=0)
+    assert not _inference_tapes(model)
+    assert "Doubling" in model._step_replay.why_eager_inference
+    np.testing.assert_allclose(out, model(x).numpy(), rtol=1e-6)
+
+
+def test_an_uncompiled_model_replays_and_run_eagerly_keeps_it_eager():
+    build, x, _ = _build_data("mlp")
+    model = build()
+    assert model.run_eagerly is False  # Keras's default, before compile() too
+    first = model.predict(x, verbose=0)
+    for _ in range(3):
+        _assert_equal(model.predict(x, verbose=0), first)
+    assert _inference_tapes(model)
+    model.run_eagerly = True
+    for _ in range(3):
+        _assert_equal(model.predict(x, verbose=0), first)
+    assert model.__dict__.get("_step_replay") is None
+
+
+def test_a_structure_change_drops_the_inference_tapes():
+    model = Sequential([layers.Input((4,)), layers.Dense(5), layers.Dense(3)])
+    model.compile("sgd", "mse")
+    x = RNG.normal(size=(6, 4)).astype(np.float32)
+    for _ in range(3):
+        model.predict(x, verbose=0)
+    assert _inference_tapes(model)
+    model.pop()
+    for _ in range(3):
+        out = model.predict(x, verbose=0)
+    assert out.shape == (6, 5)
+    np.testing.assert_array_equal(out, model(x).numpy())
