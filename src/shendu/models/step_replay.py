@@ -39,6 +39,13 @@ A tape is made only where replaying it is exact, so the rules are strict:
   mask every step; batch norm updates its moving statistics there; a standardisation
   reads its layer's statistics there).
 
+Inference calls (``model(x, training=False)`` under no_grad, as ``evaluate`` and
+``predict`` make them, and ``fit``'s validation) have tapes of their own, per input
+signature, made the same way: the second call of a signature is recorded and later calls
+run each node's ``forward`` alone (the nodes do not record, so they keep nothing for a
+backward), by the same rules without the losses'. A replayed output carries the logits
+behind a softmax, as the eager output does (a cross-entropy then uses them).
+
 Anything else runs eagerly, as does every step when ``compile(run_eagerly=True)`` (or
 ``model.run_eagerly = True``). A model's tapes are dropped when it is compiled again or
 its structure (layers, trainable flags) changes; like Keras's compiled step, a tape keeps

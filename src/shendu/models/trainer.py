@@ -303,8 +303,9 @@ class Trainer:
 
     @property
     def run_eagerly(self) -> bool:
-        """False (the default): a qualifying model's training step is recorded once and
-        replayed on raw arrays (``shendu.models.step_replay``). True: every step runs
+        """False (the default, before ``compile`` too): a qualifying model's training step,
+        and its forward pass in ``evaluate`` and ``predict``, are recorded once and replayed
+        on raw arrays (``shendu.models.step_replay``). True: every step and call runs
         through the layers' Python code (for debugging, or a layer that must)."""
         return self.__dict__.get("_step_replay", _NEVER_SET) is None
 
