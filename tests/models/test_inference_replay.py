@@ -148,3 +148,30 @@ def test_a_structure_change_drops_the_inference_tapes():
         out = model.predict(x, verbose=0)
     assert out.shape == (6, 5)
     np.testing.assert_array_equal(out, model(x).numpy())
+
+
+def test_a_replayed_forward_drops_each_output_after_its_last_reader(monkeypatch):
+    import gc
+    import weakref
+
+    from shendu.ops import linalg
+
+    model = Sequential([layers.Input((4,)), layers.Dense(64), layers.Dense(64), layers.Dense(3)])
+    x = RNG.normal(size=(8, 4)).astype(np.float32)
+    for _ in range(2):  # built and seen, then recorded: the next call is replayed
+        model.predict(x, verbose=0)
+    outputs, alive = [], []
+    forward = linalg.Linear.forward
+
+    def tracking_forward(self, *args):
+        gc.collect()
+        alive.append([ref() is not None for ref in outputs])
+        out = forward(self, *args)
+        outputs.append(weakref.ref(out))
+        return out
+
+    monkeypatch.setattr(linalg.Linear, "forward", tracking_forward)
+    out = model.predict(x, verbose=0)
+    assert _inference_tapes(model) and out.shape == (8, 3)
+    # when the third layer runs, the first layer's output (read by the second) is gone
+    assert alive == [[], [True], [False, True]]

@@ -130,12 +130,26 @@ class Tape:
         self.prediction = prediction  # the output's structure, (kind, a, b) at its leaves
         self.loss = loss  # (kind, a, b) of the total loss
         self.output_losses = output_losses  # (output index, (kind, a, b)) per tracked output
+        # for a forward alone: the nodes whose outputs no later node reads, after each node
+        kept = {s[1] for s in _sources_of(prediction) if s[0] == _NODE}
+        kept |= {s[1] for s in [loss, *(s for _, s in output_losses)] if s and s[0] == _NODE}
+        last_read = {}
+        for i, node in enumerate(nodes):
+            last_read[i] = i
+            for kind, k, _ in node.sources:
+                if kind == _NODE:
+                    last_read[k] = i
+        self.done_after = [[] for _ in nodes]
+        for k, i in last_read.items():
+            if k not in kept:
+                self.done_after[i].append(k)
 
     def _forward(self, batch_arrays, functions=None):
         """Each node's forward on new batch arrays; the nodes' outputs, in tape order. With a
-        ``functions`` list, the nodes that record (for backward) are appended to it."""
+        ``functions`` list, the nodes that record (for backward) are appended to it; without,
+        each output is dropped once no later node reads it (the eager forward's memory)."""
         outputs = []
-        for node in self.nodes:
+        for i, node in enumerate(self.nodes):
             args = [_resolve(source, outputs, batch_arrays) for source in node.sources]
             fn = node.cls.__new__(node.cls)
             fn.__dict__.update(node.state)
@@ -148,6 +162,9 @@ class Tape:
                 fn.n_outputs = len(ys)
                 fn.inputs = node.variables
                 functions.append(fn if node.records else None)
+            else:
+                for k in self.done_after[i]:
+                    outputs[k] = None
         return outputs
 
     def predict(self, batch_arrays):
@@ -328,9 +345,7 @@ def build_tape(
     template = _template(prediction, lambda t: source_of(t, "the prediction"))
     roots = [source_of(loss, "the loss")] if loss is not None else []
     losses = [source_of(value, "an output's loss") for _, value in output_losses]
-    leaves = []
-    _map_sources(template, lambda s: leaves.append(s) or s)
-    nodes, renumber = _prune(nodes, roots + losses + leaves)
+    nodes, renumber = _prune(nodes, roots + losses + _sources_of(template))
     return Tape(
         nodes,
         _map_sources(template, renumber),
@@ -351,6 +366,13 @@ def _template(value, source_of):
     if isinstance(value, (list, tuple)):
         return ("seq", type(value), [_template(v, source_of) for v in value])
     raise _Refused(f"the model's output is a {type(value).__name__}")
+
+
+def _sources_of(template):
+    """The sources at a template's leaves (the logits' too)."""
+    found = []
+    _map_sources(template, lambda s: found.append(s) or s)
+    return found
 
 
 def _map_sources(template, fn):
