@@ -658,3 +658,23 @@ def test_a_step_while_another_thread_records_runs_eagerly():
     assert not model._step_replay.tapes
     model.train_step((x[:8], y[:8]))
     assert len(_replayed(model)) == 1
+
+
+@pytest.mark.parametrize("call", ["train_step", "predict"])
+def test_a_recorder_taken_by_another_thread_after_the_check_means_an_eager_step(monkeypatch, call):
+    """The race between looking for a recorder and taking it: the step runs eagerly."""
+    from shendu.models.step_replay import StepReplay
+
+    x, y = _data((4,))
+    model = _mlp()
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    monkeypatch.setattr(StepReplay, "_tape_for", staticmethod(lambda *args: True))
+    with Recorder():  # as if another thread had taken the recorder after _tape_for
+        function_mod._recorder.thread = -1
+        if call == "train_step":
+            model.train_step((x[:8], y[:8]))
+            assert not model._step_replay.tapes
+        else:
+            out = model.predict(x[:8], verbose=0)
+            assert out.shape == (8, 3) and not model._step_replay.inference_tapes
+    assert function_mod._recorder is None

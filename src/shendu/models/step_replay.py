@@ -90,6 +90,13 @@ _STATE_CONSTANT_TYPES = (
 )
 
 
+class RecorderBusy(RuntimeError):
+    """A recorder is active already (this thread's, or another thread's step)."""
+
+
+_recorder_lock = threading.Lock()  # makes checking and taking the one recorder slot atomic
+
+
 class Recorder:
     """What ``Function.apply`` appends to while a step is recorded."""
 
@@ -97,11 +104,14 @@ class Recorder:
         self.entries = []  # (function, inputs, state before forward, outputs)
         self.output_losses = []  # (output index, loss Tensor) of a multi-output model
         self.thread = threading.get_ident()  # ops of other threads are not part of the step
+        self.entered = False
 
     def __enter__(self):
-        if function_mod._recorder is not None:
-            raise RuntimeError("step_replay: a step is already being recorded")
-        function_mod._recorder = self
+        with _recorder_lock:
+            if function_mod._recorder is not None:
+                raise RecorderBusy("step_replay: a step is already being recorded")
+            function_mod._recorder = self
+        self.entered = True
         return self
 
     def __exit__(self, *exc):
@@ -501,7 +511,13 @@ class StepReplay:
         if tape is not True:
             return tape.run(model, batch_arrays, data_mod.batch_size_of(x))
         recorder = Recorder()
-        y_pred, loss = model._eager_train_step(x, y, sample_weight, recorder=recorder)
+        try:
+            y_pred, loss = model._eager_train_step(x, y, sample_weight, recorder=recorder)
+        except RecorderBusy:
+            if recorder.entered:
+                raise
+            # another thread began recording since _tape_for looked: this step runs eagerly
+            return model._eager_train_step(x, y, sample_weight)[0]
         try:
             if any(layer._losses for layer in model._flatten_layers()):
                 raise _Refused("a layer added a loss during the step (add_loss)")
@@ -536,8 +552,14 @@ class StepReplay:
             return model(x, training=False)
         if tape is not True:
             return tape.predict(batch_arrays)
-        with Recorder() as recorder:
-            y_pred = model(x, training=False)
+        recorder = Recorder()
+        try:
+            with recorder:
+                y_pred = model(x, training=False)
+        except RecorderBusy:
+            if recorder.entered:
+                raise
+            return model(x, training=False)  # another thread began recording meanwhile
         try:
             tape = build_tape(
                 recorder.entries,
