@@ -15,8 +15,10 @@ PyTorch (above 1x means shendu is faster). PyTorch and shendu run with their def
 and with 1 thread (BLAS and shendu's elementwise threads); the ratio is shendu's default
 against the faster of PyTorch's two. When Keras 3 is importable it is a third
 column, on the JAX backend (KERAS_BACKEND is set to jax unless already set), with its default
-threads (XLA fixes them at start): each workload's model is built by the same code for shendu
-and for Keras (``lib.layers.Dense(...)``), and the last column is shendu's speed against it.
+threads (XLA fixes them at start), timed in a block of its own after each shendu/PyTorch
+pair (XLA's idle threads spin after a run and slowed whatever ran next): each workload's
+model is built by the same code for shendu and for Keras (``lib.layers.Dense(...)``), and
+the last column is shendu's speed against it.
 
 Run it where both are importable, e.g.
     python -m venv .bench && .bench/bin/pip install torch==2.13.0 -e '.[bench]'
@@ -537,9 +539,17 @@ def main():
             makers = {"ours": lambda f=ours_fn, s=size: f("shendu", s)}
             if torch_ok:
                 makers["torch"] = lambda f=torch_fn, s=size: f(s)
-            if keras is not None and threads is None:  # XLA's threads are fixed at start
-                makers["keras"] = lambda f=ours_fn, s=size: f("keras", s)
             timed = interleaved(makers, 3 if quick else repeats)
+            if keras is not None and threads is None:  # XLA's threads are fixed at start
+                # in a block of its own: XLA's idle threads keep spinning after a Keras run
+                # and slowed the run after it (shendu's LSTM step: 18.7-26.1 ms right after
+                # Keras against 17.6-18.2 ms after PyTorch or nothing)
+                timed.update(
+                    interleaved(
+                        {"keras": lambda f=ours_fn, s=size: f("keras", s)},
+                        3 if quick else repeats,
+                    )
+                )
             if limiter is not None:
                 limiter.unregister() if hasattr(limiter, "unregister") else None
             set_threads(None)
