@@ -92,9 +92,18 @@ def test_multi_input_and_multi_output_models_replay():
         return Model([a_in, b_in], {"kind": kind, "value": value})
 
     replayed, eager = _pair(build, loss={"kind": "categorical_crossentropy", "value": "mse"})
+    targets = {
+        "kind": np.eye(3, dtype=np.float32)[RNG.integers(0, 3, 12)],
+        "value": RNG.normal(size=(12, 1)).astype(np.float32),
+    }
     for _ in range(4):
         out = replayed.predict([x_a, x_b], verbose=0)
         _assert_equal(out, eager.predict([x_a, x_b], verbose=0))
+        scores = [
+            model.evaluate([x_a, x_b], targets, verbose=0, return_dict=True)
+            for model in (replayed, eager)
+        ]
+        assert scores[0] == scores[1] and "kind_loss" in scores[0]
     assert set(out) == {"kind", "value"} and len(_inference_tapes(replayed)) == 1
 
 
@@ -175,3 +184,15 @@ def test_a_replayed_forward_drops_each_output_after_its_last_reader(monkeypatch)
     assert _inference_tapes(model) and out.shape == (8, 3)
     # when the third layer runs, the first layer's output (read by the second) is gone
     assert alive == [[], [True], [False, True]]
+
+
+@pytest.mark.parametrize("name", ["mlp", "batchnorm", "recurrent"])
+def test_fit_validation_replays_and_equals_eager(name):
+    build, x, y = _build_data(name)
+    histories = []
+    for model in _pair(build):
+        shendu.utils.set_random_seed(2)
+        history = model.fit(x, y, epochs=4, batch_size=8, validation_split=0.3, verbose=0)
+        histories.append(history.history)
+    assert histories[0] == histories[1]
+    assert "val_loss" in histories[0]
