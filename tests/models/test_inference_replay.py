@@ -196,3 +196,19 @@ def test_fit_validation_replays_and_equals_eager(name):
         histories.append(history.history)
     assert histories[0] == histories[1]
     assert "val_loss" in histories[0]
+
+
+def test_a_custom_train_step_keeps_training_eager_but_not_inference():
+    class Stepped(Sequential):
+        def train_step(self, data):
+            return super().train_step(data)
+
+    shendu.utils.set_random_seed(1)
+    model = Stepped([layers.Input((4,)), layers.Dense(3, activation="softmax")])
+    model.compile("sgd", "categorical_crossentropy")
+    build, x, y = _build_data("mlp")
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    for _ in range(3):
+        out = model.predict(x, verbose=0)
+    assert model._step_replay.replayable is False and _inference_tapes(model)
+    np.testing.assert_array_equal(out, model(x).numpy())

@@ -163,8 +163,8 @@ class Tape:
             args = [_resolve(source, outputs, batch_arrays) for source in node.sources]
             fn = node.cls.__new__(node.cls)
             fn.__dict__.update(node.state)
-            for name, i in node.batch_state:  # e.g. the labels of a sparse cross-entropy
-                fn.__dict__[name] = batch_arrays[i]
+            for name, j in node.batch_state:  # e.g. the labels of a sparse cross-entropy
+                fn.__dict__[name] = batch_arrays[j]
             ys = fn.forward(*args)
             ys = ys if isinstance(ys, tuple) else (ys,)
             outputs.append(ys)
@@ -270,7 +270,9 @@ def why_not_replayable(model, training=True):
     functional = cls.call is Model.call and getattr(model, "_graph", None) is not None
     if not (sequential or functional):
         return f"{cls.__name__} is a subclassed model (its own call)"
-    if cls.train_step is not Trainer.train_step or cls.compute_loss is not Trainer.compute_loss:
+    overrides = cls.train_step is not Trainer.train_step
+    overrides = overrides or cls.compute_loss is not Trainer.compute_loss
+    if training and overrides:
         return f"{cls.__name__} overrides train_step or compute_loss"
     if cls.__call__ is not layers_base.Layer.__call__:
         return f"{cls.__name__} overrides __call__"
