@@ -106,6 +106,7 @@ def iris(lib, steps_scale=1.0):
     def run():
         model.fit(x, y, epochs=epochs, batch_size=10, verbose=0)
 
+    run.model = model  # for the thread choice the table reports
     return run, epochs * 12
 
 
@@ -145,6 +146,7 @@ def _fit_runner(model, x, y, batch, steps):
     def run():
         model.fit(x[:n], y[:n], epochs=1, batch_size=batch, verbose=0, shuffle=True)
 
+    run.model = model  # for the thread choice the table reports
     return run
 
 
@@ -383,7 +385,21 @@ def interleaved(makers, repeats):
             t0 = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - t0)
-    return {name: (times[name], runners[name][1]) for name in runners}
+    return {name: (times[name], runners[name][1], runners[name][0]) for name in runners}
+
+
+def thread_choice(run):
+    """What shendu's fit chose for its BLAS threads in a runner's model (None: not tuned),
+    with the medians of its last probe in ms per step."""
+    tuner = getattr(getattr(run, "model", None), "_blas_tuner", None)
+    if tuner is None or not tuner.candidates:
+        return None
+    probe = ", ".join(
+        f"{n} thread{'s' if n > 1 else ''} {statistics.median(t) * 1e3:.1f} ms"
+        for n, t in tuner.times.items()
+        if t
+    )
+    return f"fit chose {tuner.choice} BLAS thread{'s' if tuner.choice > 1 else ''} ({probe})"
 
 
 def gemm_peak_gflops():
@@ -534,6 +550,7 @@ def main():
         if letter not in args.only:
             continue
         ours_vals, ours_one_thread, theirs_vals, keras_vals = None, None, [], None
+        choice = None
         for threads in thread_settings:
             limiter = set_threads(threads)
             makers = {"ours": lambda f=ours_fn, s=size: f("shendu", s)}
@@ -555,11 +572,12 @@ def main():
             set_threads(None)
 
             def convert(entry, unit=unit):
-                times, samples = entry
+                times, samples, _ = entry
                 return times if unit == "s" else [samples / t for t in times]
 
             if threads is None:
                 ours_vals = convert(timed["ours"])
+                choice = thread_choice(timed["ours"][2])
                 if "keras" in timed:
                     keras_vals = convert(timed["keras"])
             else:
@@ -572,6 +590,8 @@ def main():
             ),
             flush=True,
         )
+        if choice:
+            print(f"{'  shendu default threads:':34s} {choice}")
         results[letter] = {
             "shendu": ours_vals,
             "shendu_1_thread": ours_one_thread,

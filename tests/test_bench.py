@@ -44,3 +44,15 @@ def test_each_workload_builds_and_trains_with_shendu(bench, name):
     run, samples = getattr(bench, name)("shendu", 0.02 if name == "iris" else 1)
     run()
     assert samples > 0
+
+
+def test_the_thread_choice_of_a_tuned_fit_is_reported(bench):
+    run, _ = bench.mlp("shendu", 12)
+    run()
+    line = bench.thread_choice(run)
+    tuner = run.model._blas_tuner
+    if not tuner.candidates:  # one BLAS thread, or not OpenBLAS: nothing was tuned
+        assert line is None
+        return
+    assert line.startswith(f"fit chose {tuner.choice} BLAS thread") and " ms" in line
+    assert bench.thread_choice(lambda: None) is None
