@@ -6,16 +6,20 @@ threads are faster. Neither fixed choice is right, so ``fit`` measures: it runs 
 ``PROBE_STEPS`` + 1 steps with all threads (the BLAS's and shendu.parallel's) and one with one
 thread, not counting the first step of each block (threads waking, caches) or of each
 ``fit`` call (another program may just have used the cores), and keeps all
-threads only if their median step time is at most ``MARGIN`` (90%) of one thread's. It
-probes again, the current count first, after an interval that starts at ``REPROBE_MIN_S``
+threads only if their median step time is at most ``MARGIN`` (90%) of one thread's. One
+thread is probed first: a passing load such as another library's threads still spinning
+slows the multi-threaded steps, not the one-threaded ones, and passes during that block (in
+the benchmark, the LSTM's first probe after PyTorch and Keras runs measured 27.5 ms with 2
+threads against 30.2 with 1 and kept 1 thread, when 2 threads run it in 17.7 ms idle). It
+probes again after an interval that starts at ``REPROBE_MIN_S``
 (1 s, or ``PROBE_SPACING`` times the probe's own duration when that is longer) and doubles
 while the choice holds, up to ``REPROBE_S`` (30 s); a changed choice starts the intervals
 over. So a load that passes (another library's threads still spinning when ``fit`` starts,
 measured right after a PyTorch run: 2 threads 6.6-8.1 ms per step against 4.0-4.5 ms idle,
 and 1 thread chosen) costs about a second of the slower setting instead of 30 s, and
-probing takes at most a tenth of the time. An alternative whose step takes over
-``CUT_SHORT`` times the current median is dropped at once, so a probe on a loaded machine
-costs two slow steps. (Alternating the count every step was
+probing takes at most a tenth of the time. All threads are dropped at once when a step
+takes over ``CUT_SHORT`` times one thread's median, so a probe on a loaded machine costs two
+slow steps. (Alternating the count every step was
 tried first: the switches slowed the multi-threaded steps so much that one thread won on an
 idle machine.) The thread counts in force before ``fit`` are restored when it returns.
 
@@ -101,8 +105,12 @@ class BlasThreadTuner:
         self.times = {c: [] for c in self.candidates}
         self.probe_step = 0
         self.probe_began = None  # set by the probe's first step
-        # the current choice first: an alternative that is clearly slower is then cut short
-        self.order = [self.choice] + [c for c in self.candidates if c != self.choice]
+        # one thread first: another program's threads still spinning when a fit starts slow
+        # the multi-threaded steps, not the one-threaded ones (the MLP right after a PyTorch
+        # run: 2 threads 6.6-8.1 ms per step against 4.0-4.5 idle, 1 thread 6.3-7.3 against
+        # 6.4-7.1), so the all-threads block comes once that has passed; all threads are cut
+        # short when clearly slower
+        self.order = sorted(self.candidates)
 
     def begin_step(self):
         if not self.candidates:
