@@ -387,7 +387,8 @@ class Layer:
 
     def __call__(self, *args, **kwargs):
         first = args[0] if args else kwargs.get("inputs")
-        if type(first) is not Tensor or len(args) > 1:  # fast path: one plain Tensor
+        # fast paths: one plain Tensor, or one NumPy array (neither can hold a KerasTensor)
+        if (type(first) is not Tensor and type(first) is not np.ndarray) or len(args) > 1:
             if _contains(first, KerasTensor) or any(_contains(a, KerasTensor) for a in args[1:]):
                 return symbolic_call(self, args, kwargs)
         stack = _call_context()
