@@ -212,3 +212,64 @@ def test_a_custom_train_step_keeps_training_eager_but_not_inference():
         out = model.predict(x, verbose=0)
     assert model._step_replay.replayable is False and _inference_tapes(model)
     np.testing.assert_array_equal(out, model(x).numpy())
+
+
+def _no_grad_calls(model, x, n=4):
+    from shendu.autograd.mode import no_grad
+
+    with no_grad():
+        return [model(x) for _ in range(n)]
+
+
+def test_model_call_under_no_grad_replays_and_equals_eager(monkeypatch):
+    build, x, _ = _build_data("batchnorm")
+    replayed, eager = _pair(build)
+    outs = _no_grad_calls(replayed, x)
+    for out, ref in zip(outs, _no_grad_calls(eager, x)):
+        assert out.creator is None
+        np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    assert _inference_tapes(replayed)
+    calls = []
+    monkeypatch.setattr(layers.Dense, "call", lambda *a, **k: calls.append(1))
+    tensor_input = _no_grad_calls(replayed, shendu.tensor(x), 1)[0]  # a Tensor: same tape
+    assert calls == []
+    np.testing.assert_array_equal(tensor_input.numpy(), outs[0].numpy())
+
+
+def test_model_call_with_grad_or_training_stays_eager():
+    build, x, _ = _build_data("mlp")
+    model = _pair(build)[0]
+    for _ in range(3):
+        assert model(x).creator is not None  # grad mode on: the output has its graph
+    from shendu.autograd.mode import no_grad
+
+    with no_grad():
+        for _ in range(3):
+            model(x, training=True)
+    assert not _inference_tapes(model)
+
+
+def test_a_model_called_inside_another_model_is_not_replayed_on_its_own():
+    shendu.utils.set_random_seed(4)
+    inner = Sequential([layers.Input((4,)), layers.Dense(5, activation="relu")])
+    outer = Sequential([layers.Input((4,)), inner, layers.Dense(3)])
+    x = RNG.normal(size=(6, 4)).astype(np.float32)
+    outs = _no_grad_calls(outer, x)
+    # the outer model runs eagerly (a model as a layer is not replay_safe) and its layers'
+    # calls, the inner model's included, are nested calls: not handed to a replay
+    assert "not replay_safe" in outer._step_replay.why_eager_inference
+    shapes = {sig[0][0] for sig in inner._step_replay.inference_seen}
+    assert (6, 4) not in shapes and not _inference_tapes(inner)
+    np.testing.assert_array_equal(outs[-1].numpy(), outs[0].numpy())
+    with shendu.autograd.mode.no_grad():
+        expected = outer.layers[-1](inner(x))
+    np.testing.assert_allclose(outs[-1].numpy(), expected.numpy(), rtol=1e-6)
+
+
+def test_a_model_call_that_casts_its_input_stays_eager_and_correct():
+    build, x, _ = _build_data("mlp")
+    model = _pair(build)[0]
+    outs = _no_grad_calls(model, x.astype(np.float64))
+    assert not _inference_tapes(model)
+    assert "made in Python" in model._step_replay.why_eager_inference
+    np.testing.assert_array_equal(outs[-1].numpy(), _no_grad_calls(model, x, 1)[0].numpy())

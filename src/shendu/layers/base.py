@@ -17,6 +17,7 @@ import numpy as np
 from .. import backend, initializers, ops
 from .. import constraints as constraints_mod
 from .. import regularizers as regularizers_mod
+from ..autograd.mode import _GradMode
 from ..autograd.tensor import Tensor
 from ..naming import snake_case
 
@@ -147,6 +148,9 @@ class Layer:
     #: (no random numbers drawn in Python, no state updated, no branch on input values):
     #: their training steps may be recorded and replayed (``shendu.models.step_replay``)
     replay_safe = False
+    #: models (shendu.models.trainer): a top-level inference call under no_grad may be
+    #: replayed (shendu.models.step_replay)
+    _replays_inference = False
 
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs):
         input_shape = kwargs.pop("input_shape", None)
@@ -387,6 +391,16 @@ class Layer:
 
     def __call__(self, *args, **kwargs):
         first = args[0] if args else kwargs.get("inputs")
+        if (
+            self._replays_inference
+            and len(args) == 1
+            and (type(first) is np.ndarray or type(first) is Tensor)
+            and not _GradMode.enabled
+            and not kwargs.get("training")
+            and kwargs.keys() <= {"training"}
+            and not _call_context()  # a model called by another model's layers runs them
+        ):
+            return self._inference_call(first)
         # fast paths: one plain Tensor, or one NumPy array (neither can hold a KerasTensor)
         if (type(first) is not Tensor and type(first) is not np.ndarray) or len(args) > 1:
             if _contains(first, KerasTensor) or any(_contains(a, KerasTensor) for a in args[1:]):

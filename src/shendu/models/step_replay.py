@@ -546,22 +546,24 @@ class StepReplay:
             self.why_eager_inference = why_not_replayable(model, training=False)
             self.inference_replayable = self.why_eager_inference is None
         if not self.inference_replayable:
-            return model(x, training=False)
-        batch_arrays = data_mod._leaves(x)
+            return eager_inference_call(model, x)
+        batch_arrays = [a.data if isinstance(a, Tensor) else a for a in data_mod._leaves(x)]
+        if not all(hasattr(a, "shape") and hasattr(a, "dtype") for a in batch_arrays):
+            return eager_inference_call(model, x)  # e.g. Python lists: converted in the call
         signature = tuple((a.shape, a.dtype.str, type(a)) for a in batch_arrays)
         tape = self._tape_for(self.inference_tapes, self.inference_seen, signature)
         if tape is False:
-            return model(x, training=False)
+            return eager_inference_call(model, x)
         if tape is not True:
             return tape.predict(batch_arrays)
         recorder = Recorder()
         try:
             with recorder:
-                y_pred = model(x, training=False)
+                y_pred = eager_inference_call(model, x)
         except RecorderBusy:
             if recorder.entered:
                 raise
-            return model(x, training=False)  # another thread began recording meanwhile
+            return eager_inference_call(model, x)  # another thread began recording meanwhile
         try:
             tape = build_tape(
                 recorder.entries,
@@ -574,6 +576,17 @@ class StepReplay:
             tape, self.why_eager_inference = None, str(refusal)
         _store(self.inference_tapes, signature, tape)
         return y_pred
+
+
+def eager_inference_call(model, x):
+    """``model(x, training=False)`` through the layers (not back into the replay: with a
+    call context open, ``Layer.__call__`` does not hand a nested call to the replay)."""
+    stack = layers_base._call_context()
+    stack.append(False)
+    try:
+        return model(x, training=False)
+    finally:
+        stack.pop()
 
 
 def _store(tapes, signature, tape):

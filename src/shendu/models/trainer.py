@@ -24,7 +24,7 @@ from ..autograd.mode import _GradMode, no_grad
 from ..autograd.tensor import Tensor
 from ..layers.base import _flatten
 from . import data as data_mod
-from .step_replay import StepReplay
+from .step_replay import StepReplay, eager_inference_call
 from .thread_tuning import BlasThreadTuner
 
 _NEVER_SET = object()  # a model's _step_replay before compile() or run_eagerly is set
@@ -32,6 +32,9 @@ _NEVER_SET = object()  # a model's _step_replay before compile() or run_eagerly 
 
 class Trainer:
     """The training half of ``Model``."""
+
+    # ``model(x)`` under no_grad (inference, at the top level) goes to _inference_call
+    _replays_inference = True
 
     def __init__(self):
         self.compiled = False
@@ -321,7 +324,7 @@ class Trainer:
         if replay is _NEVER_SET:  # not compiled: inference replays as after compile()
             replay = self.__dict__["_step_replay"] = StepReplay()
         if replay is None or _GradMode.enabled:
-            return self(x, training=False)
+            return eager_inference_call(self, x)
         return replay.predict(self, x)
 
     def test_step(self, data):
