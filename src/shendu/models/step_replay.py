@@ -40,7 +40,8 @@ A tape is made only where replaying it is exact, so the rules are strict:
   reads its layer's statistics there).
 
 Inference calls (``model(x, training=False)`` under no_grad, as ``evaluate`` and
-``predict`` make them, and ``fit``'s validation) have tapes of their own, per input
+``predict`` make them, ``fit``'s validation, and ``model(x)`` called at the top level under
+no_grad with one array or Tensor) have tapes of their own, per input
 signature, made the same way: the second call of a signature is recorded and later calls
 run each node's ``forward`` alone (the nodes do not record, so they keep nothing for a
 backward), by the same rules without the losses'. A replayed output carries the logits
