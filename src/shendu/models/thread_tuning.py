@@ -159,7 +159,7 @@ class BlasThreadTuner:
         if self.interval is None or choice != self.choice:
             self.interval = floor  # a new choice is checked again soon
         else:
-            self.interval = min(max(REPROBE_S, floor), max(floor, 2 * self.interval))
+            self.interval = max(floor, min(REPROBE_S, 2 * self.interval))
         self.choice = choice
         self._use(choice)
         self.probing = False

@@ -27,8 +27,6 @@ from . import data as data_mod
 from .step_replay import StepReplay, eager_inference_call
 from .thread_tuning import BlasThreadTuner
 
-_NEVER_SET = object()  # a model's _step_replay before compile() or run_eagerly is set
-
 
 class Trainer:
     """The training half of ``Model``."""
@@ -43,6 +41,7 @@ class Trainer:
         self.history = None
         self._compile_config = None
         self._loss_tracker = metrics_mod.Mean(name="loss")
+        self.run_eagerly = False  # Keras's default; compile() sets it again
 
     # ------------------------------------------------------------------ compile
     def compile(
@@ -310,7 +309,7 @@ class Trainer:
         and its forward pass in ``evaluate`` and ``predict``, are recorded once and replayed
         on raw arrays (``shendu.models.step_replay``). True: every step and call runs
         through the layers' Python code (for debugging, or a layer that must)."""
-        return self.__dict__.get("_step_replay", _NEVER_SET) is None
+        return self.__dict__.get("_step_replay") is None
 
     @run_eagerly.setter
     def run_eagerly(self, value):
@@ -320,9 +319,7 @@ class Trainer:
         """``self(x, training=False)``; without a graph (under no_grad) and unless the model
         runs eagerly, a qualifying model's call is recorded once and then replayed
         (``shendu.models.step_replay``)."""
-        replay = self.__dict__.get("_step_replay", _NEVER_SET)
-        if replay is _NEVER_SET:  # not compiled: inference replays as after compile()
-            replay = self.__dict__["_step_replay"] = StepReplay()
+        replay = self.__dict__.get("_step_replay")
         if replay is None or _GradMode.enabled:
             return eager_inference_call(self, x)
         return replay.predict(self, x)
