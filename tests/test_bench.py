@@ -56,3 +56,65 @@ def test_the_thread_choice_of_a_tuned_fit_is_reported(bench):
         return
     assert line.startswith(f"fit chose {tuner.choice} BLAS thread") and " ms" in line
     assert bench.thread_choice(lambda: None) is None
+
+
+@pytest.fixture(scope="module")
+def floor():
+    spec = importlib.util.spec_from_file_location(
+        "bench_gemm_floor", os.path.join(ROOT, "bench", "gemm_floor.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    path = list(sys.path)
+    spec.loader.exec_module(module)  # puts bench/ on sys.path to import bench/run.py
+    yield module
+    sys.path[:] = path
+    sys.modules.pop("run", None)
+
+
+def _dense(batch, *widths):
+    return sum(2 * batch * a * b for a, b in zip(widths, widths[1:]))
+
+
+# the FLOPs of each workload's forward products, counted from its layers, and of the input
+# gradients its step skips (the model's input needs none)
+FORWARD_AND_SKIPPED = {
+    "B": (_dense(128, 784, 512, 512, 10), _dense(128, 784, 512)),
+    "C": (
+        _dense(128 * 26 * 26, 9, 32) + _dense(128 * 11 * 11, 288, 64) + _dense(128, 1600, 10),
+        _dense(128 * 26 * 26, 9, 32),
+    ),
+    "D": (
+        _dense(50 * 64, 32, 512) + 50 * _dense(64, 128, 512) + _dense(64, 128, 1),
+        _dense(50 * 64, 32, 512),
+    ),
+    "E": (
+        4 * _dense(2048, 128, 128)
+        + _dense(2048, 128, 512, 128)
+        + 2 * 128 * _dense(64, 32, 64)  # q k^T and P v for 32 x 4 (sample, head) blocks
+        + _dense(32, 128, 1),
+        3 * _dense(2048, 128, 128),
+    ),
+}
+
+
+@pytest.mark.parametrize("letter", "BCDE")
+def test_the_gemm_floor_counts_every_product_of_a_step(floor, letter):
+    # a step's products: the forward ones, and twice as many FLOPs backward (the input
+    # gradient and the weight gradient of each), less the input gradients nothing needs
+    forward, skipped = FORWARD_AND_SKIPPED[letter]
+    total = sum(floor.product_flops(p.shape) * p.count for p in floor.PRODUCTS[letter])
+    assert total == 3 * forward - skipped
+
+
+def test_the_gemm_floor_prints_each_workload_and_its_products(floor, capsys):
+    floor.main(["--only", "D", "--repeats", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["workload", "GEMM", "floor"]
+    row = lines[1].split()
+    assert row[:2] == ["D", "x1.2"] and float(row[2]) > 0 and float(row[3]) > 0
+    assert len(lines) == 2 + len(floor.PRODUCTS["D"])
+
+
+def test_the_gemm_floor_names_the_letters_it_takes(floor):
+    with pytest.raises(SystemExit, match="--only takes letters of BCDE. Received: 'BX'"):
+        floor.main(["--only", "BX", "--repeats", "1"])
