@@ -207,9 +207,10 @@ def test_torch_oracle_conv_pool():
     )
 
 
-def test_conv_with_fused_bias():
-    x = RNG.standard_normal((2, 5, 5, 3))
-    w = RNG.standard_normal((3, 3, 3, 4))
+@pytest.mark.parametrize("channels", [3, 4], ids=["bias in the product", "bias added"])
+def test_conv_with_fused_bias(channels):
+    x = RNG.standard_normal((2, 5, 5, channels))
+    w = RNG.standard_normal((3, 3, channels, 4))
     b = RNG.standard_normal(4)
     np.testing.assert_allclose(
         ops.conv(x, w, bias=b).numpy(), ops.conv(x, w).numpy() + b, atol=1e-12
@@ -221,10 +222,37 @@ def test_conv_with_fused_bias():
         np.moveaxis(ops.conv(x, w).numpy() + b, -1, 1),
         atol=1e-12,
     )
-    x1 = RNG.standard_normal((2, 6, 3))
+    x1 = RNG.standard_normal((2, 6, channels))
     assert gradcheck(
-        lambda a, k, c: ops.conv(a, k, bias=c), (x1, RNG.standard_normal((3, 3, 4)), b)
+        lambda a, k, c: ops.conv(a, k, bias=c), (x1, RNG.standard_normal((3, channels, 4)), b)
     )
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+@pytest.mark.parametrize("needs", [(False, True, True), (False, True, False), (True, False, True)])
+def test_conv_gradients_of_only_some_inputs(channels, needs):
+    # 27 columns: the bias rides in the products (a ones column); 36: added and summed apart
+    from shendu.ops.conv import BIAS_IN_PRODUCT_MAX_COLUMNS, Conv2D
+
+    x = RNG.standard_normal((2, 6, 6, channels)).astype(np.float32)
+    w = RNG.standard_normal((3, 3, channels, 5)).astype(np.float32)
+    b = RNG.standard_normal(5).astype(np.float32)
+    op = Conv2D((1, 1), "valid", (1, 1), 1, "relu")
+    op.recording, op.needs_input_grad = True, needs
+    y = op.forward(x, w, b)
+    assert op.bias_in_product == (9 * channels <= BIAS_IN_PRODUCT_MAX_COLUMNS)
+    ref = np.maximum(conv2d_loop(x, w, (1, 1), "valid", (1, 1)) + b, 0)
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
+    gy = RNG.standard_normal(y.shape).astype(np.float32)
+    gx, gw, gb = op.backward(gy)
+    g = gy * (ref > 0)  # through the ReLU
+    assert (gx is None) != needs[0] and (gw is None) != needs[1] and (gb is None) != needs[2]
+    if needs[1]:
+        cols = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))
+        expected = np.einsum("nhwcij,nhwo->ijco", cols, g)
+        np.testing.assert_allclose(gw, expected, rtol=1e-4, atol=1e-4)
+    if needs[2]:
+        np.testing.assert_allclose(gb, g.sum(axis=(0, 1, 2)), rtol=1e-4, atol=1e-4)
 
 
 ACTIVATIONS = {
