@@ -216,6 +216,8 @@ def test_conv_with_fused_bias(channels):
         ops.conv(x, w, bias=b).numpy(), ops.conv(x, w).numpy() + b, atol=1e-12
     )
     assert gradcheck(lambda a, k, c: ops.conv(a, k, 1, "same", bias=c), (x, w, b))
+    # a float64 bias on float32 data keeps the output float32, as an added bias would
+    assert ops.conv(x.astype(np.float32), w.astype(np.float32), bias=b).dtype == np.float32
     xc = np.moveaxis(x, -1, 1)
     np.testing.assert_allclose(
         ops.conv(xc, w, data_format="channels_first", bias=b).numpy(),

@@ -178,7 +178,8 @@ class Conv2D(Function):
         )
         if self.bias_in_product:
             cols = _im2col(xp_, win, ones_column=True).reshape(n * oh * ow, k + 1)
-            w_and_b = xp_.concatenate([w.reshape(k, cout), b.reshape(1, cout)])
+            bias_row = b.reshape(1, cout).astype(w.dtype, copy=False)  # as y += b would cast
+            w_and_b = xp_.concatenate([w.reshape(k, cout), bias_row])
             y = (cols @ w_and_b).reshape(n, oh, ow, cout)
         elif g == 1:
             cols = _im2col(xp_, win).reshape(n * oh * ow, k)
