@@ -87,9 +87,13 @@ PRODUCTS = {
 }
 TARGETS = {"B": 1.0, "C": 1.0, "D": 1.2, "E": 1.2}
 PEAK_TARGET = 0.8  # B's other target: this fraction of the 2048^3 GEMM's GFLOP/s
-MLP_PARAMS = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10  # 6 x this FLOPs per sample
-# each workload's function in bench/run.py and the steps of one timed run, as bench/run.py
-STEPS = {"B": ("mlp", 20), "C": ("cnn", 8), "D": ("lstm", 6), "E": ("transformer", 8)}
+# each workload's shendu and PyTorch runners in bench/run.py
+RUNNERS = {
+    "B": (workloads.mlp, workloads.torch_mlp),
+    "C": (workloads.cnn, workloads.torch_cnn),
+    "D": (workloads.lstm, workloads.torch_lstm),
+    "E": (workloads.transformer, workloads.torch_transformer),
+}
 
 
 def product_flops(shape) -> int:
@@ -132,10 +136,11 @@ def gemm_floor(letter, repeats=30) -> list:
 
 def step_ms(letter, repeats, torch_ok):
     """Median ms per training step of shendu and (None without it) PyTorch, interleaved."""
-    name, steps = STEPS[letter]
-    makers = {"shendu": lambda: getattr(workloads, name)("shendu", steps)}
+    ours, theirs = RUNNERS[letter]
+    steps = workloads.STEPS[letter]  # as many steps per timed run as bench/run.py
+    makers = {"shendu": lambda: ours("shendu", steps)}
     if torch_ok:
-        makers["torch"] = lambda: getattr(workloads, f"torch_{name}")(steps)
+        makers["torch"] = lambda: theirs(steps)
     timed = workloads.interleaved(makers, repeats)
     medians = {k: statistics.median(v[0]) * 1e3 / steps for k, v in timed.items()}
     return medians["shendu"], medians.get("torch")
@@ -168,12 +173,12 @@ def main(argv=None):
         print(line + f" {ours - floor:12.2f}")
         if letter == "B":
             peak = workloads.gemm_peak_gflops()
-            flops = 6 * MLP_PARAMS * 128
-            limit = flops / (PEAK_TARGET * peak * 1e6)
+            fraction = workloads.peak_fraction(128e3 / ours, peak)  # batch 128, ms per step
+            limit = ours * fraction / PEAK_TARGET  # the step at which the fraction is met
             print(
                 f"  {PEAK_TARGET:.0%} of the GEMM peak ({peak:.1f} GFLOP/s) is a step of "
                 f"{limit:.2f} ms, {limit - floor:.2f} ms beside the floor; shendu's step is "
-                f"{flops / (ours * peak * 1e6):.1%} of the peak"
+                f"{fraction:.1%} of the peak"
             )
         for label, count, ms in rows:
             times = f" x{count}" if count > 1 else ""

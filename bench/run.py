@@ -73,6 +73,17 @@ def have_torch():
 
 # ----------------------------------------------------------------------------- workloads
 
+#: training steps per timed run of B-E (a full run, and --quick)
+STEPS = {"B": 20, "C": 8, "D": 6, "E": 8}
+QUICK_STEPS = {"B": 4, "C": 2, "D": 2, "E": 2}
+#: B's MLP 784-512-512-10: a training step does 6 FLOPs per parameter and sample
+MLP_PARAMS = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
+
+
+def peak_fraction(samples_per_s, peak_gflops):
+    """B's training speed as a fraction of the GEMM peak: 6 x params FLOPs per sample."""
+    return 6 * MLP_PARAMS * samples_per_s / (peak_gflops * 1e9)
+
 
 def iris_data():
     import shendu
@@ -532,16 +543,17 @@ def main():
     print(header)
     results = {}
     scale = 0.25 if quick else 1.0
+    steps = QUICK_STEPS if quick else STEPS
     cases = {
         "A": ("A seed Iris fit (100 epochs)", iris, torch_iris, scale, "s"),
-        "B": ("B MLP 784-512-512-10 b128", mlp, torch_mlp, 4 if quick else 20, "samples/s"),
-        "C": ("C mnist_convnet b128", cnn, torch_cnn, 2 if quick else 8, "samples/s"),
-        "D": ("D LSTM(128) T50 F32 b64", lstm, torch_lstm, 2 if quick else 6, "samples/s"),
+        "B": ("B MLP 784-512-512-10 b128", mlp, torch_mlp, steps["B"], "samples/s"),
+        "C": ("C mnist_convnet b128", cnn, torch_cnn, steps["C"], "samples/s"),
+        "D": ("D LSTM(128) T50 F32 b64", lstm, torch_lstm, steps["D"], "samples/s"),
         "E": (
             "E Transformer block d128 h4 T64",
             transformer,
             torch_transformer,
-            2 if quick else 8,
+            steps["E"],
             "samples/s",
         ),
     }
@@ -600,8 +612,7 @@ def main():
         }
         if letter == "B":
             peak = gemm_peak_gflops()
-            params = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
-            frac = 6 * params * statistics.median(ours_vals) / (peak * 1e9)
+            frac = peak_fraction(statistics.median(ours_vals), peak)
             print(
                 f"{'  B as a fraction of GEMM peak':34s} {frac:26.1%}  (2048^3 matmul: "
                 f"{peak:.1f} GFLOP/s)"
@@ -609,13 +620,12 @@ def main():
             if torch_ok:
                 best = max(statistics.median(v) for v in theirs_vals)
                 print(
-                    f"{'  PyTorch on B, fraction of peak':34s} "
-                    f"{6 * params * best / (peak * 1e9):26.1%}"
+                    f"{'  PyTorch on B, fraction of peak':34s} {peak_fraction(best, peak):26.1%}"
                 )
             if keras_vals:
                 print(
                     f"{'  Keras on B, fraction of peak':34s} "
-                    f"{6 * params * statistics.median(keras_vals) / (peak * 1e9):26.1%}"
+                    f"{peak_fraction(statistics.median(keras_vals), peak):26.1%}"
                 )
     if "F" in args.only:
         inference(torch_ok)

@@ -507,7 +507,7 @@ class StepReplay:
         if not self.replayable or y is None:
             return model._eager_train_step(x, y, sample_weight)[0]
         batch_arrays = data_mod._leaves(x) + data_mod._leaves(y) + data_mod._leaves(sample_weight)
-        signature = tuple((a.shape, a.dtype.str, type(a)) for a in batch_arrays)
+        signature = _signature(batch_arrays)
         tape = self._tape_for(self.tapes, self.seen, signature)
         if tape is False:
             return model._eager_train_step(x, y, sample_weight)[0]
@@ -551,7 +551,7 @@ class StepReplay:
         batch_arrays = [a.data if isinstance(a, Tensor) else a for a in data_mod._leaves(x)]
         if not all(hasattr(a, "shape") and hasattr(a, "dtype") for a in batch_arrays):
             return eager_inference_call(model, x)  # e.g. Python lists: converted in the call
-        signature = tuple((a.shape, a.dtype.str, type(a)) for a in batch_arrays)
+        signature = _signature(batch_arrays)
         tape = self._tape_for(self.inference_tapes, self.inference_seen, signature)
         if tape is False:
             return eager_inference_call(model, x)
@@ -588,6 +588,11 @@ def eager_inference_call(model, x):
         return model(x, training=False)
     finally:
         stack.pop()
+
+
+def _signature(batch_arrays):
+    """What a tape is kept under: each batch array's shape, dtype and type."""
+    return tuple((a.shape, a.dtype.str, type(a)) for a in batch_arrays)
 
 
 def _store(tapes, signature, tape):
