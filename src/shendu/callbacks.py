@@ -148,16 +148,21 @@ class _Monitor(Callback):
 
 
 class _StatefulMixin:
-    """Plain attributes saved and restored for exact resume."""
+    """State saved and restored for exact resume (``BackupAndRestore``): the plain
+    attributes named in ``state_attributes``, plus arrays (``get_state_arrays``)."""
 
     state_attributes: tuple = ()
 
     def get_state(self):
         return {k: _jsonable(getattr(self, k, None)) for k in self.state_attributes}
 
-    def set_state(self, state):
-        for k, v in state.items():
-            setattr(self, k, v)
+    def get_state_arrays(self) -> dict:
+        return {}
+
+    def set_state(self, state, arrays=None):
+        for k in self.state_attributes:
+            if k in state:
+                setattr(self, k, state[k])
 
 
 def _jsonable(v):
@@ -216,6 +221,20 @@ class EarlyStopping(_StatefulMixin, _Monitor):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
+    def get_state(self):
+        return {**super().get_state(), "has_best_weights": self.best_weights is not None}
+
+    def get_state_arrays(self):
+        return {f"best_weights/{i}": w for i, w in enumerate(self.best_weights or [])}
+
+    def set_state(self, state, arrays=None):
+        super().set_state(state)
+        self.best_weights = None
+        if state.get("has_best_weights"):
+            arrays = arrays or {}
+            n = len(arrays)
+            self.best_weights = [np.array(arrays[f"best_weights/{i}"]) for i in range(n)]
+
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
@@ -228,7 +247,7 @@ class EarlyStopping(_StatefulMixin, _Monitor):
             self.model.set_weights(self.best_weights)
 
 
-class ModelCheckpoint(_Monitor):
+class ModelCheckpoint(_StatefulMixin, _Monitor):
     """Save the model (or its weights) after each epoch to ``filepath``.
 
     ``filepath`` may hold ``{epoch}`` and log keys (``{val_loss:.2f}``); with
@@ -250,6 +269,7 @@ class ModelCheckpoint(_Monitor):
         initial_value_threshold=None,
     ):
         super().__init__(monitor, mode)
+        self.state_attributes = ("best",)
         self.filepath = os.fspath(filepath)
         self.verbose, self.save_best_only = verbose, save_best_only
         self.save_weights_only = save_weights_only
@@ -259,9 +279,23 @@ class ModelCheckpoint(_Monitor):
             )
         self.best = initial_value_threshold
 
+    def _path(self, epoch, logs):
+        try:
+            return self.filepath.format(epoch=epoch + 1, **logs)
+        except KeyError as err:
+            raise KeyError(
+                f"ModelCheckpoint: the filepath {self.filepath!r} names {err.args[0]!r}, which "
+                f"is not in the logs. Available keys: {sorted(['epoch', *logs])}"
+            ) from None
+        except (ValueError, IndexError) as err:
+            raise ValueError(
+                f"ModelCheckpoint: cannot format the filepath {self.filepath!r} ({err}). "
+                f"Available keys: {sorted(['epoch', *logs])}"
+            ) from None
+
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        path = self._path(epoch, logs)
         if self.save_best_only:
             current = self._get(logs)
             if current is None or not self._better(current, self.best):
@@ -277,7 +311,8 @@ class ModelCheckpoint(_Monitor):
         else:
             from .saving import save_model
 
-            save_model(self.model, path, training_state=training_state(self.model, epoch))
+            state, arrays = training_state(self.model, epoch)
+            save_model(self.model, path, training_state=state, training_arrays=arrays)
 
 
 class ReduceLROnPlateau(_StatefulMixin, _Monitor):
@@ -426,8 +461,23 @@ class LambdaCallback(Callback):
                 setattr(self, name, fn)
 
 
+def _stateful_callbacks(model, exclude=None):
+    """The callbacks of the running fit that carry state, by a key that does not depend on
+    their position in the list: the class name and its count among those of its class."""
+    keyed, counts = {}, {}
+    for cb in getattr(model, "_fit_callbacks", []):
+        if cb is exclude or not isinstance(cb, _StatefulMixin):
+            continue
+        name = type(cb).__name__
+        n = counts.get(name, 0)
+        counts[name] = n + 1
+        keyed[f"{name}:{n}"] = cb
+    return keyed
+
+
 def training_state(model, finished_epoch, exclude=None):
-    """Everything besides weights and optimizer slots that exact resume needs (JSON-able)."""
+    """Everything besides weights and optimizer slots that exact resume needs:
+    (a JSON-able dict, arrays by name)."""
     from . import backend
 
     lr = model.optimizer._learning_rate
@@ -436,20 +486,21 @@ def training_state(model, finished_epoch, exclude=None):
         for layer in model._flatten_layers()
         if getattr(layer, "generator", None) is not None
     }
-    others = [
-        cb
-        for cb in getattr(model, "_fit_callbacks", [])
-        if cb is not exclude and hasattr(cb, "get_state")
-    ]
-    return {
+    callbacks, arrays = {}, {}
+    for key, cb in _stateful_callbacks(model, exclude).items():
+        callbacks[key] = cb.get_state()
+        for name, arr in cb.get_state_arrays().items():
+            arrays[f"callbacks/{key}/{name}"] = arr
+    state = {
         "epoch": finished_epoch,
         "history": model.history.history if model.history is not None else {},
         "rng": backend.generator().bit_generator.state,
         "layer_rngs": {k: g.bit_generator.state for k, g in generators.items()},
-        "callbacks": [cb.get_state() for cb in others],
+        "callbacks": callbacks,
         "learning_rate": lr if isinstance(lr, float) else None,
         "data_parallel_seed": getattr(model, "_dp_seed", None),
     }
+    return state, arrays
 
 
 class BackupAndRestore(Callback):
@@ -483,47 +534,55 @@ class BackupAndRestore(Callback):
             if getattr(layer, "generator", None) is not None
         }
 
-    def _others(self):
-        return [
-            cb
-            for cb in getattr(self.model, "_fit_callbacks", [])
-            if cb is not self and hasattr(cb, "get_state")
-        ]
-
     def on_train_begin(self, logs=None):
         from . import backend
         from .saving import restore_into
 
+        self._pending = None
         if not os.path.exists(self.path):
             return
-        state = restore_into(self.model, self.path)
+        state, arrays = restore_into(self.model, self.path)
         if not state:
             return
         backend.generator().bit_generator.state = state["rng"]
         for name, g in self._generators().items():
             if name in state["layer_rngs"]:
                 g.bit_generator.state = state["layer_rngs"][name]
-        for cb, cb_state in zip(self._others(), state["callbacks"]):
-            cb.set_state(cb_state)
         if state.get("learning_rate") is not None:
             self.model.optimizer.learning_rate = state["learning_rate"]
         history = self.model.history
         history.history = {k: list(v) for k, v in state["history"].items()}
         history.epoch = list(range(state["epoch"] + 1))
         self.model._resume_from_epoch = state["epoch"] + 1
+        # Other callbacks reset their state in their own on_train_begin, which may run after
+        # this one: their saved state goes back at the first epoch's start, before any
+        # epoch ends, whatever the order of the callbacks list.
+        self._pending = (state.get("callbacks") or {}, arrays)
+
+    def _restore_callbacks(self):
+        if not self._pending:
+            return
+        states, arrays = self._pending
+        self._pending = None
+        for key, cb in _stateful_callbacks(self.model, self).items():
+            if key in states:
+                prefix = f"callbacks/{key}/"
+                own = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+                cb.set_state(states[key], own)
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._restore_callbacks()
         if epoch > 0:  # the end of the previous epoch, after every callback has run
             self._save(epoch - 1)
 
     def _save(self, finished_epoch):
         from .saving import save_model
 
-        save_model(
-            self.model, self.path, training_state=training_state(self.model, finished_epoch, self)
-        )
+        state, arrays = training_state(self.model, finished_epoch, self)
+        save_model(self.model, self.path, training_state=state, training_arrays=arrays)
 
     def on_train_end(self, logs=None):
+        self._restore_callbacks()
         if self.delete_checkpoint and os.path.exists(self.path):
             os.remove(self.path)
 

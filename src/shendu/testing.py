@@ -158,6 +158,27 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     return gradcheck(first_grads, arrays, eps=eps, atol=atol, rtol=rtol, seed=seed)
 
 
+def _check_shape_rule(layer_cls, init_kwargs, layer, input_shape, input_dtype, outs):
+    """The layer's stated shape rule agrees with what it computed, and a copy built by the
+    rule alone (as the loaders build, under allocation limits) has the same weights."""
+    from .layers.allocation import allocation_limits
+    from .layers.input_layer import KerasTensor, symbolic_call
+
+    batchless = (None,) + tuple(input_shape[1:])
+    actual = [(None,) + tuple(o.shape[1:]) for o in outs]
+    rule = layer.compute_output_shape(batchless)
+    rule = rule if isinstance(rule, list) else [rule]
+    assert [tuple(s) for s in rule] == actual, f"shape rule {rule} != computed {actual}"
+    fresh = layer_cls(**init_kwargs)
+    with allocation_limits(weight_bytes=1 << 40, max_tensor_bytes=1 << 40):
+        symbolic = symbolic_call(fresh, (KerasTensor(batchless, input_dtype),), {})
+    symbolic = symbolic if isinstance(symbolic, (list, tuple)) else [symbolic]
+    assert [t.shape for t in symbolic] == actual, "symbolic build: wrong output shapes"
+    assert [w.shape for w in fresh.weights] == [w.shape for w in layer.weights], (
+        "a layer built by its shape rule has other weights than one built by a call"
+    )
+
+
 def run_layer_test(
     layer_cls,
     init_kwargs=None,
@@ -221,6 +242,8 @@ def run_layer_test(
         assert [tuple(w.shape) for w in layer.weights] == [
             tuple(s) for s in expected_weight_shapes
         ]
+    if layer.has_shape_rule() and not call_kwargs:
+        _check_shape_rule(layer_cls, init_kwargs, layer, input_shape, input_dtype, outs)
     config = layer.get_config()
     clone = layer_cls.from_config(config)
     assert clone.get_config() == config, "config does not round-trip"

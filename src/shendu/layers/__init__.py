@@ -157,13 +157,18 @@ MODEL_CLASSES: dict = {}
 
 def deserialize(config, custom_objects=None):
     """A layer from ``{'class_name': ..., 'config': ...}`` through the closed table of shendu
-    layers plus ``custom_objects`` and registered classes (never by importing a name)."""
+    layers plus ``custom_objects`` and registered classes (never by importing a name).
+
+    An error while rebuilding carries a note naming the layer (``err.__notes__``), so that
+    a loader can say where in a nested config it happened."""
     from ..naming import _REGISTERED, scoped_objects, unknown_name_error
 
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Expected a layer config with 'class_name'. Received: {config!r}")
     table = _layer_table()
     name = config["class_name"]
+    if not isinstance(name, str):
+        raise ValueError(f"Expected a layer class name (a string). Received: {name!r}")
     cls = (
         (custom_objects or {}).get(name)
         or scoped_objects().get(name)
@@ -172,14 +177,26 @@ def deserialize(config, custom_objects=None):
     )
     if cls is None:
         raise unknown_name_error("layer class", name, table)
-    inner = dict(config.get("config") or {})
-    if hasattr(cls, "from_config"):
-        try:
-            return (
-                cls.from_config(inner, custom_objects)
-                if name in ("Model", "Functional", "Sequential")
-                else cls.from_config(inner)
-            )
-        except TypeError as err:
-            raise TypeError(f"Could not rebuild layer {name!r} from its config: {err}") from None
-    return cls(**inner)
+    inner = config.get("config") or {}
+    if not isinstance(inner, dict):
+        raise ValueError(
+            f"Expected the config of layer class {name!r} to be an object. "
+            f"Received: {type(inner).__name__}"
+        )
+    inner = dict(inner)
+    try:
+        if hasattr(cls, "from_config"):
+            try:
+                return (
+                    cls.from_config(inner, custom_objects)
+                    if name in ("Model", "Functional", "Sequential")
+                    else cls.from_config(inner)
+                )
+            except TypeError as err:
+                raise TypeError(
+                    f"Could not rebuild layer {name!r} from its config: {err}"
+                ) from None
+        return cls(**inner)
+    except Exception as err:
+        err.add_note(f"in layer {inner.get('name')!r} ({name})")
+        raise

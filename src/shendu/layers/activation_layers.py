@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import constraints, initializers, ops, regularizers
 from ..naming import serialize
-from .base import Layer
+from .base import Layer, same_shape
 
 
 class ReLU(Layer):
@@ -22,6 +22,8 @@ class ReLU(Layer):
             raise ValueError(f"ReLU: `negative_slope` must be >= 0. Received: {negative_slope}")
         self.max_value, self.negative_slope, self.threshold = max_value, negative_slope, threshold
         self.supports_masking = True
+
+    compute_output_shape = same_shape
 
     def call(self, inputs):
         x = inputs
@@ -57,6 +59,8 @@ class LeakyReLU(Layer):
             )
         self.negative_slope = float(negative_slope)
         self.supports_masking = True
+
+    compute_output_shape = same_shape
 
     def call(self, inputs):
         return ops.leaky_relu(inputs, self.negative_slope)
@@ -100,6 +104,8 @@ class PReLU(Layer):
             constraint=self.alpha_constraint,
         )
 
+    compute_output_shape = same_shape
+
     def call(self, inputs):
         pos = ops.relu(inputs)
         return pos - self.alpha * ops.relu(-inputs)
@@ -124,6 +130,8 @@ class ELU(Layer):
         self.alpha = float(alpha)
         self.supports_masking = True
 
+    compute_output_shape = same_shape
+
     def call(self, inputs):
         return ops.elu(inputs, self.alpha)
 
@@ -140,6 +148,8 @@ class Softmax(Layer):
         super().__init__(**kwargs)
         self.axis = axis
         self.supports_masking = True
+
+    compute_output_shape = same_shape
 
     def call(self, inputs, mask=None):
         if mask is not None:

@@ -90,6 +90,28 @@ class MultiHeadAttention(Layer):
     def _maybe_build(self, inputs):
         """Built in ``call``, where the query, value and key shapes are all known."""
 
+    def compute_output_spec(
+        self, query, value=None, key=None, return_attention_scores=False, **kwargs
+    ):
+        """(batch, query steps, output size), and the scores (batch, heads, query steps,
+        value steps) with ``return_attention_scores``; builds from the three shapes."""
+        from .input_layer import KerasTensor
+
+        value = query if value is None else value
+        key = value if key is None else key
+        if not hasattr(self, "query_kernel"):
+            self.build(query.shape, value.shape, key.shape)
+        out = KerasTensor(self.compute_output_shape(query.shape), self.dtype)
+        if not return_attention_scores:
+            return out
+        scores = (query.shape[0], self.num_heads, query.shape[1], value.shape[1])
+        return (out, KerasTensor(scores, self.dtype))
+
+    def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
+        out = self._output_shape
+        d_out = query_shape[-1] if out is None else (out if isinstance(out, int) else out[-1])
+        return tuple(query_shape[:-1]) + (d_out,)
+
     def _project(self, x, kernel, bias):
         """(b, t, d) -> (b, t, heads, dim) as one GEMM on the kernel viewed as (d, heads*dim)."""
         d, h, k = kernel.shape
@@ -266,6 +288,19 @@ class Attention(Layer):
         if isinstance(mask, (list, tuple)) and mask and mask[0] is not None:
             return _mask_array(mask[0])
         return None
+
+    def compute_output_shape(self, input_shape):
+        query, value = input_shape[0], input_shape[1]
+        return tuple(query[:-1]) + (value[-1],)
+
+    def compute_output_spec(self, inputs, return_attention_scores=False, **kwargs):
+        from .input_layer import KerasTensor
+
+        out = Layer.compute_output_spec(self, inputs)
+        if not return_attention_scores:
+            return out
+        query, value = inputs[0].shape, inputs[1].shape
+        return (out, KerasTensor((query[0], query[1], value[1]), self.dtype))
 
     def get_config(self):
         return {

@@ -20,6 +20,7 @@ from .. import regularizers as regularizers_mod
 from ..autograd.mode import _GradMode
 from ..autograd.tensor import Tensor
 from ..naming import snake_case
+from . import allocation
 
 _NAME_COUNTS: dict = {}
 _CONTEXT = threading.local()
@@ -238,7 +239,12 @@ class Layer:
         """Create a variable of ``shape`` from ``initializer`` and track it."""
         shape = tuple(int(s) for s in shape)
         init = initializers.get(initializer)
-        value = init(shape, dtype=dtype or self.dtype)
+        limits = allocation.active()
+        if limits is not None:  # rebuilding a model from a file: its weights overwrite these
+            limits.charge_weight(f"Layer {self.name!r}", shape, dtype or self.dtype)
+            value = np.zeros(shape, dtype=dtype or self.dtype)
+        else:
+            value = init(shape, dtype=dtype or self.dtype)
         value = np.asarray(value, dtype=dtype or self.dtype)
         if backend.device() != "cpu":  # shendu.backend.set_device("gpu")
             value = backend.to_device_array(value, backend.device())
@@ -365,7 +371,12 @@ class Layer:
     def _maybe_build(self, inputs):
         if self.built:
             return
-        shapes = _shape_of(inputs)
+        self._build_from_shapes(_shape_of(inputs))
+
+    def _build_from_shapes(self, shapes):
+        """``build`` from the shapes of the first call's inputs (batch axis included)."""
+        if self.built:
+            return
         self._build_shapes = shapes
         build_arg = shapes
         if isinstance(shapes, list) and len(shapes) == 1 and not self._expects_list():
@@ -447,9 +458,45 @@ class Layer:
         return outputs
 
     def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (None for unknown sizes).
+
+        Built-in layers state the rule; this default, for user layers, runs the layer on
+        zeros twice (every unknown size 1, then 2) and compares the results."""
         from .input_layer import infer_output_shape
 
         return infer_output_shape(self, input_shape)
+
+    def compute_output_dtype(self, input_dtype):
+        """The dtype of the output for an input of ``input_dtype``: a layer with weights, or
+        given floats, computes in its dtype; integers pass through others (Flatten).
+        Layers that make integers (lookups) override it."""
+        if self._variables or np.dtype(input_dtype).kind == "f":
+            return self.dtype
+        return np.dtype(input_dtype).name
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Symbolic outputs (KerasTensors without a node) of a call on KerasTensors, from
+        ``compute_output_shape`` and ``compute_output_dtype``, without running the layer.
+        Builds the layer from the input shapes first."""
+        from .input_layer import KerasTensor
+
+        inputs = args[0] if args else kwargs.get("inputs")
+        shapes = _shape_of(inputs)
+        self._build_from_shapes(shapes)
+        first = _flatten(inputs)[0]
+        dtype = self.compute_output_dtype(first.dtype)
+        out = self.compute_output_shape(_with_none_batch(_first_if_single(shapes, self)))
+        if _is_shape(out):
+            return KerasTensor(out, dtype)
+        return [KerasTensor(s, dtype) for s in out]
+
+    def has_shape_rule(self) -> bool:
+        """True when the layer states its output shape (no dry run needed to know it)."""
+        cls = type(self)
+        return (
+            cls.compute_output_shape is not Layer.compute_output_shape
+            or cls.compute_output_spec is not Layer.compute_output_spec
+        )
 
     # --- config ---
     def get_config(self) -> dict:
@@ -480,6 +527,21 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def same_shape(self, input_shape):
+    """The ``compute_output_shape`` rule of layers whose output has their input's shape."""
+    return input_shape
+
+
+def _is_shape(s):
+    return isinstance(s, tuple) and all(d is None or isinstance(d, (int, np.integer)) for d in s)
+
+
+def _first_if_single(shapes, layer):
+    if isinstance(shapes, list) and len(shapes) == 1 and not layer._expects_list():
+        return shapes[0]
+    return shapes
 
 
 def ops_no_grad():

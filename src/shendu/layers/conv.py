@@ -7,6 +7,7 @@ from ..naming import serialize
 from .base import Layer, check_rank
 from .core import _positive_int
 from .kernel_bias import KernelBiasMixin
+from .shapes import conv_length, spatial_axes, transpose_length
 
 
 def _tuple(value, rank, name):
@@ -106,6 +107,33 @@ class BaseConv(KernelBiasMixin, Layer):
             shape = self.kernel_size + (c // self.groups, self.filters)
         self._add_kernel_and_bias(shape, self.filters)
         self.built = True
+
+    def _out_channels(self, channels):
+        return self.filters
+
+    def compute_output_shape(self, input_shape):
+        """Each spatial length by ``shapes.conv_length`` (``transpose_length`` for the
+        transposed layers); the channel axis holds ``filters``."""
+        shape = list(input_shape)
+        if len(shape) != self.rank + 2:
+            raise ValueError(
+                f"Layer {self.name!r} expects inputs of rank {self.rank + 2}. "
+                f"Received: input_shape={tuple(input_shape)}"
+            )
+        op = self.output_padding
+        if op is not None:
+            op = (op,) * self.rank if isinstance(op, int) else tuple(op)
+        for i, axis in enumerate(spatial_axes(self.rank, self.data_format)):
+            k, st, d = self.kernel_size[i], self.strides[i], self.dilation_rate[i]
+            if self.transpose:
+                shape[axis] = transpose_length(
+                    shape[axis], k, st, d, self.padding, None if op is None else op[i]
+                )
+            else:
+                shape[axis] = conv_length(shape[axis], k, st, d, self.padding)
+        channel_axis = 1 if self.data_format == "channels_first" else -1
+        shape[channel_axis] = self._out_channels(shape[channel_axis])
+        return tuple(shape)
 
     def _add_bias_activate(self, y):
         if self.bias is not None:
@@ -259,6 +287,9 @@ class DepthwiseConv2D(BaseConv):
                 (c * self.depth_multiplier,), self.bias_initializer, name="bias"
             )
         self.built = True
+
+    def _out_channels(self, channels):
+        return None if channels is None else channels * self.depth_multiplier
 
     def call(self, inputs):
         y = ops.depthwise_conv(

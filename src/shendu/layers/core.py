@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, ops
-from .base import Layer, check_last_axis
+from .base import Layer, check_last_axis, same_shape
 from .kernel_bias import KernelBiasMixin
+from .shapes import product
 
 
 def _positive_int(layer, name, value):
@@ -86,6 +87,9 @@ class Dense(KernelBiasMixin, Layer):
     def _check_input(self, x):
         check_last_axis(self, x, self.input_dim)
 
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
     def call(self, inputs):
         name = self._fused_activation_name()
         if name is not None:  # relu/tanh inside the linear node
@@ -113,6 +117,8 @@ class Activation(Layer):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
         self.supports_masking = True
+
+    compute_output_shape = same_shape
 
     def call(self, inputs):
         return self.activation(inputs)
@@ -144,6 +150,8 @@ class Dropout(Layer):
         self.generator = backend.make_generator(seed) if seed is not None else None
         self.supports_masking = True
 
+    compute_output_shape = same_shape
+
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
@@ -172,6 +180,9 @@ class Flatten(Layer):
         if self.data_format == "channels_first" and x.ndim > 2:
             x = ops.moveaxis(x, 1, -1)
         return ops.reshape(x, (x.shape[0], -1))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], product(input_shape[1:]))
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
@@ -202,6 +213,15 @@ class Reshape(Layer):
                 f"{(None,) + tuple(inputs.shape[1:])} to {(None,) + self.target_shape}"
             )
         return ops.reshape(inputs, (inputs.shape[0],) + self.target_shape)
+
+    def compute_output_shape(self, input_shape):
+        target = self.target_shape
+        if -1 in target:
+            size = product(input_shape[1:])
+            known = product([s for s in target if s != -1])
+            fill = None if size is None or not known else size // known
+            target = tuple(fill if s == -1 else s for s in target)
+        return (input_shape[0],) + target
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
@@ -261,6 +281,8 @@ class Identity(Layer):
     replay_safe = True
 
     supports_masking = True
+
+    compute_output_shape = same_shape
 
     def call(self, inputs):
         return inputs

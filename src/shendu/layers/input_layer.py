@@ -5,6 +5,11 @@ KerasTensors in place, and the output KerasTensors). The output shapes are found
 by running the layer on zeros twice, with every unknown dimension set to 1 and
 then to 2: dimensions that differ between the two runs are unknown (None). This
 works for any layer, user layers included, without a symbolic shape language.
+
+While a model is rebuilt from a file (``shendu.layers.allocation``), layers that state
+their shape rule (``Layer.has_shape_rule``: every built-in layer) are not run: their
+outputs come from ``compute_output_spec`` and each is checked against the loader's
+limits, so that building costs no arithmetic and allocates nothing but the weights.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import numpy as np
 from .. import backend
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
+from . import allocation
 from .base import Layer, _flatten, unique_name
 
 
@@ -91,6 +97,9 @@ class InputLayer(Layer):
                 f"InputLayer: dimensions must be non-negative. Received: shape={shape}"
             )
         super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
+        limits = allocation.active()
+        if limits is not None:
+            limits.check_tensor(f"Input {self.name!r}", (batch_size,) + shape, self.dtype)
         self.batch_shape = (batch_size,) + shape
         self.built = True
         self.output = KerasTensor(
@@ -140,6 +149,13 @@ def _run(layer, args, kwargs, fill):
 
 def symbolic_call(layer, args, kwargs):
     """Call ``layer`` on KerasTensors: record a Node and return output KerasTensors."""
+    limits = allocation.active()
+    if limits is not None and layer.has_shape_rule():
+        return _static_call(layer, args, kwargs, limits)
+    if limits is not None:  # a registered user layer: run on zeros, from inputs within limits
+        for t in _flatten([args, list(kwargs.values())]):
+            if isinstance(t, KerasTensor):
+                limits.check_tensor(f"Layer {layer.name!r}", t.shape, t.dtype)
     out1 = _run(layer, args, kwargs, 1)
     out2 = _run(layer, args, kwargs, 2)
     layer._clear_losses()  # the dry runs' penalties are not part of any loss
@@ -163,6 +179,21 @@ def symbolic_call(layer, args, kwargs):
     node.outputs = outputs
     it = iter(outputs)
     return _replace(out1, lambda _: next(it))
+
+
+def _static_call(layer, args, kwargs, limits):
+    """symbolic_call without running the layer: its stated shape rule, checked first."""
+    out = layer.compute_output_spec(*args, **kwargs)
+    node = Node(layer, args, kwargs, None)
+    outputs = []
+    for i, t in enumerate(_flatten(out)):
+        limits.check_tensor(f"Layer {layer.name!r}", t.shape, t.dtype)
+        outputs.append(
+            KerasTensor(t.shape, t.dtype, name=f"{layer.name}_out{i}", node=node, index=i)
+        )
+    node.outputs = outputs
+    it = iter(outputs)
+    return _replace(out, lambda _: next(it))
 
 
 def infer_output_shape(layer, input_shape):

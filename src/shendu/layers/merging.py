@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .. import ops
 from .base import Layer
+from .shapes import broadcast
 
 
 class _Merge(Layer):
@@ -33,6 +34,14 @@ class _Merge(Layer):
 
     def compute_mask(self, inputs, mask=None):
         return None
+
+    def compute_output_shape(self, input_shape):
+        """The inputs' shapes broadcast together (NumPy's rule)."""
+        self._check(input_shape)
+        out = tuple(input_shape[0])
+        for shape in input_shape[1:]:
+            out = broadcast(out, shape, f"Layer {self.name!r}")
+        return out
 
 
 class Add(_Merge):
@@ -93,6 +102,21 @@ class Concatenate(_Merge):
         self._check(inputs)
         return ops.concatenate(list(inputs), axis=self.axis)
 
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        shapes = [tuple(s) for s in input_shape]
+        rank = len(shapes[0])
+        if any(len(s) != rank for s in shapes):
+            raise ValueError(
+                f"Layer {self.name!r}: a Concatenate layer requires inputs of one rank. "
+                f"Received: input_shape={shapes}"
+            )
+        axis = self.axis % rank
+        out = list(shapes[0])
+        sizes = [s[axis] for s in shapes]
+        out[axis] = None if None in sizes else sum(sizes)
+        return tuple(out)
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
 
@@ -121,6 +145,16 @@ class Dot(_Merge):
         if result.ndim == 1:
             result = ops.reshape(result, (-1, 1))
         return result
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        a, b = (tuple(s) for s in input_shape)
+        axes = (self.axes, self.axes) if isinstance(self.axes, int) else tuple(self.axes)
+        ax_a, ax_b = axes[0] % len(a), axes[1] % len(b)
+        a_free = tuple(d for i, d in enumerate(a) if i not in (0, ax_a))
+        b_free = tuple(d for i, d in enumerate(b) if i not in (0, ax_b))
+        out = (a[0],) + a_free + b_free
+        return out if len(out) > 1 else (a[0], 1)
 
     def get_config(self):
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import constraints, initializers, ops, regularizers
 from ..naming import serialize
-from .base import Layer
+from .base import Layer, same_shape
 
 
 class BatchNormalization(Layer):
@@ -93,6 +93,8 @@ class BatchNormalization(Layer):
         shape[self._axis] = -1
         return ops.reshape(v, tuple(shape))
 
+    compute_output_shape = same_shape
+
     def call(self, inputs, training=None, mask=None):
         x = inputs
         if training and self.trainable:
@@ -171,6 +173,8 @@ class LayerNormalization(Layer):
             else None
         )
 
+    compute_output_shape = same_shape
+
     def call(self, inputs):
         g, b = self.gamma, self.beta
         if self._param_shape is not None:
@@ -227,6 +231,8 @@ class GroupNormalization(Layer):
             self.add_weight((c,), self.beta_initializer, name="beta") if self.center else None
         )
 
+    compute_output_shape = same_shape
+
     def call(self, inputs):
         x = inputs
         if self.axis not in (-1, x.ndim - 1):
@@ -265,6 +271,8 @@ class RMSNormalization(Layer):
     def build(self, input_shape):
         self.scale = self.add_weight((input_shape[self.axis],), "ones", name="scale")
 
+    compute_output_shape = same_shape
+
     def call(self, inputs):
         return ops.rms_normalization(inputs, self.scale, self.axis, self.epsilon)
 
@@ -279,6 +287,8 @@ class UnitNormalization(Layer):
         super().__init__(**kwargs)
         self.axis = axis
         self.supports_masking = True
+
+    compute_output_shape = same_shape
 
     def call(self, inputs):
         return inputs / ops.sqrt(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import ops
 from .base import Layer
+from .shapes import conv_length, spatial_axes
 
 
 class _Pool(Layer):
@@ -30,6 +31,13 @@ class _Pool(Layer):
 
     def expected_ndim(self):
         return self.rank + 2
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        strides = self.strides or self.pool_size
+        for i, axis in enumerate(spatial_axes(self.rank, self.data_format)):
+            shape[axis] = conv_length(shape[axis], self.pool_size[i], strides[i], 1, self.padding)
+        return tuple(shape)
 
     def call(self, inputs):
         fn = ops.max_pool if self.mode == "max" else ops.average_pool
@@ -98,6 +106,12 @@ class _GlobalPool(Layer):
 
     def compute_mask(self, inputs, mask=None):
         return None
+
+    def compute_output_shape(self, input_shape):
+        axes = spatial_axes(self.rank, self.data_format)
+        if self.keepdims:
+            return tuple(1 if i in axes else d for i, d in enumerate(input_shape))
+        return tuple(d for i, d in enumerate(input_shape) if i not in axes)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}

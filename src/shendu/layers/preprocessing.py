@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import backend, ops
 from ..autograd.tensor import Tensor
-from .base import Layer
+from .base import Layer, same_shape
 
 
 def _np(x):
@@ -52,6 +52,8 @@ class Normalization(Layer):
         self.mean = np.nanmean(x, axis=0).astype(self.dtype)
         self.variance = np.nanvar(x, axis=0).astype(self.dtype)
 
+    compute_output_shape = same_shape
+
     def call(self, inputs):
         if self.mean is None:
             raise ValueError(
@@ -80,6 +82,8 @@ class Rescaling(Layer):
         super().__init__(**kwargs)
         self.scale, self.offset = scale, offset
 
+    compute_output_shape = same_shape
+
     def call(self, inputs):
         return inputs * self.scale + self.offset
 
@@ -102,6 +106,11 @@ class Discretization(Layer):
         qs = np.linspace(0, 1, self.num_bins + 1)[1:-1]
         self.bin_boundaries = np.quantile(x[~np.isnan(x)], qs).tolist()
 
+    compute_output_shape = same_shape
+
+    def compute_output_dtype(self, input_dtype):
+        return "int64"
+
     def call(self, inputs):
         if self.bin_boundaries is None:
             raise ValueError(f"Layer {self.name!r}: call adapt(data) first")
@@ -116,6 +125,17 @@ class Discretization(Layer):
         }
 
 
+def _encoded_shape(input_shape, output_mode, num_tokens):
+    """one_hot: a token axis of size 1 is replaced by num_tokens, else one is appended;
+    multi_hot and count: (batch, num_tokens)."""
+    shape = tuple(input_shape)
+    if output_mode == "one_hot":
+        if len(shape) > 1 and shape[-1] == 1:
+            shape = shape[:-1]
+        return shape + (num_tokens,)
+    return (shape[0], num_tokens)
+
+
 class CategoryEncoding(Layer):
     """Integer tokens -> one_hot, multi_hot or count vectors of length ``num_tokens``."""
 
@@ -127,6 +147,12 @@ class CategoryEncoding(Layer):
                 f"'count'). Received: output_mode={output_mode}"
             )
         self.num_tokens, self.output_mode = num_tokens, output_mode
+
+    def compute_output_shape(self, input_shape):
+        return _encoded_shape(input_shape, self.output_mode, self.num_tokens)
+
+    def compute_output_dtype(self, input_dtype):
+        return self.dtype
 
     def call(self, inputs):
         x = _np(inputs).astype(np.int64)
@@ -215,6 +241,18 @@ class _Lookup(Layer):
         )
         self.set_vocabulary(vocab[:limit])
 
+    def compute_output_shape(self, input_shape):
+        if self.output_mode == "int" or self.invert:
+            return tuple(input_shape)
+        return CategoryEncoding(self.vocabulary_size(), self.output_mode).compute_output_shape(
+            input_shape
+        )
+
+    def compute_output_dtype(self, input_dtype):
+        if self.invert:
+            return "object"
+        return "int64" if self.output_mode == "int" else self.dtype
+
     def call(self, inputs):
         if self.vocabulary is None:
             raise ValueError(f"Layer {self.name!r}: set a vocabulary or call adapt(data) first")
@@ -291,6 +329,11 @@ class Hashing(Layer):
             raise ValueError(f"`num_bins` must be a positive integer. Received: {num_bins}")
         self.num_bins, self.mask_value, self.salt = num_bins, mask_value, salt
         self.output_mode = output_mode
+
+    compute_output_shape = same_shape
+
+    def compute_output_dtype(self, input_dtype):
+        return "int64"
 
     def call(self, inputs):
         x = np.asarray(_np(inputs))
@@ -371,6 +414,8 @@ class _Augment(Layer):
 
     def expected_ndim(self):
         return (3, 4)
+
+    compute_output_shape = same_shape
 
     def call(self, inputs, training=None):
         if not training:
@@ -585,6 +630,10 @@ class RandomCrop(_Augment):
         super().__init__(seed, **kwargs)
         self.height, self.width = int(height), int(width)
 
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        return shape[:-3] + (self.height, self.width) + shape[-1:]
+
     def call(self, inputs, training=None):
         x = _np(inputs)
         single = x.ndim == 3
@@ -620,6 +669,10 @@ class Resizing(Layer):
         self.height, self.width, self.interpolation = int(height), int(width), interpolation
         self.crop_to_aspect_ratio = crop_to_aspect_ratio
 
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        return shape[:-3] + (self.height, self.width) + shape[-1:]
+
     def call(self, inputs):
         x = _np(inputs)
         single = x.ndim == 3
@@ -642,6 +695,10 @@ class CenterCrop(Layer):
     def __init__(self, height, width, **kwargs):
         super().__init__(**kwargs)
         self.height, self.width = int(height), int(width)
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        return shape[:-3] + (self.height, self.width) + shape[-1:]
 
     def call(self, inputs):
         x = _np(inputs)

@@ -13,7 +13,7 @@ import numpy as np
 from .. import activations, backend, initializers, ops, regularizers
 from ..autograd.tensor import Tensor
 from ..naming import serialize
-from .base import Layer
+from .base import Layer, same_shape
 from .core import _positive_int
 
 
@@ -52,6 +52,12 @@ class Embedding(Layer):
             regularizer=self.embeddings_regularizer,
         )
 
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def compute_output_dtype(self, input_dtype):
+        return self.dtype
+
     def call(self, inputs):
         idx = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
         if idx.dtype.kind == "f":
@@ -82,6 +88,8 @@ class Masking(Layer):
         super().__init__(**kwargs)
         self.mask_value = mask_value
         self.supports_masking = True
+
+    compute_output_shape = same_shape
 
     def compute_mask(self, inputs, mask=None):
         return np.any(inputs.data != self.mask_value, axis=-1)
@@ -240,6 +248,15 @@ class _FusedRNN(Layer):
         m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
         return m[:, ::-1] if self.go_backwards else m
 
+    def compute_output_shape(self, input_shape):
+        return _rnn_output_shape(
+            input_shape,
+            self.units,
+            [self.units] * self.n_states,
+            self.return_sequences,
+            self.return_state,
+        )
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -258,6 +275,15 @@ class _FusedRNN(Layer):
             "stateful": self.stateful,
             "seed": self.seed,
         }
+
+
+def _rnn_output_shape(input_shape, units, state_sizes, return_sequences, return_state):
+    """(batch, steps, units) or (batch, units), then one (batch, size) per state."""
+    batch = input_shape[0]
+    seq = (batch, input_shape[1], units) if return_sequences else (batch, units)
+    if not return_state:
+        return seq
+    return [seq] + [(batch, size) for size in state_sizes]
 
 
 class _UnitForgetBias:
@@ -486,6 +512,14 @@ class RNN(Layer):
         if not self.cell.built:
             self.cell._maybe_build(_ZerosShape((input_shape[0] or 1, input_shape[-1])))
 
+    def compute_output_shape(self, input_shape):
+        sizes = self.cell.state_size
+        sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
+        units = getattr(self.cell, "output_size", None) or sizes[0]
+        return _rnn_output_shape(
+            input_shape, units, sizes, self.return_sequences, self.return_state
+        )
+
     def call(self, inputs, mask=None, training=None, initial_state=None):
         n, t_len = inputs.shape[0], inputs.shape[1]
         sizes = self.cell.state_size
@@ -563,6 +597,18 @@ class Bidirectional(Layer):
         self.return_sequences = layer.return_sequences
         self.supports_masking = True
 
+    def build(self, input_shape):
+        for layer in (self.forward_layer, self.backward_layer):
+            layer._build_from_shapes(tuple(input_shape))
+
+    def compute_output_shape(self, input_shape):
+        shape = self.forward_layer.compute_output_shape(input_shape)
+        if self.merge_mode is None:
+            return [shape, shape]
+        if self.merge_mode == "concat":
+            return tuple(shape[:-1]) + (None if shape[-1] is None else 2 * shape[-1],)
+        return shape
+
     def call(self, inputs, mask=None, training=None):
         fwd = self.forward_layer(inputs, mask=mask, training=training)
         bwd = self.backward_layer(inputs, mask=mask, training=training)
@@ -609,6 +655,13 @@ class TimeDistributed(Layer):
         super().__init__(**kwargs)
         self.layer = layer
         self.supports_masking = True
+
+    def build(self, input_shape):
+        self.layer._build_from_shapes((None,) + tuple(input_shape[2:]))
+
+    def compute_output_shape(self, input_shape):
+        inner = self.layer.compute_output_shape((None,) + tuple(input_shape[2:]))
+        return tuple(input_shape[:2]) + tuple(inner[1:])
 
     def call(self, inputs, training=None):
         n, t = inputs.shape[0], inputs.shape[1]

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import backend, ops, regularizers
 from ..naming import serialize
-from .base import Layer
+from .base import Layer, same_shape
 from .core import Dropout
 
 
@@ -60,6 +60,8 @@ class GaussianNoise(Layer):
         self.generator = backend.make_generator(seed) if seed is not None else None
         self.supports_masking = True
 
+    compute_output_shape = same_shape
+
     def call(self, inputs, training=None):
         if not training or self.stddev == 0:
             return inputs
@@ -81,6 +83,8 @@ class GaussianDropout(Layer):
         self.generator = backend.make_generator(seed) if seed is not None else None
         self.supports_masking = True
 
+    compute_output_shape = same_shape
+
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
@@ -100,6 +104,8 @@ class AlphaDropout(Layer):
             raise ValueError(f"Invalid value received for argument `rate`. Received: rate={rate}")
         self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
         self.generator = backend.make_generator(seed) if seed is not None else None
+
+    compute_output_shape = same_shape
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
@@ -126,6 +132,8 @@ class ActivityRegularization(Layer):
         super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
         self.l1, self.l2 = l1, l2
         self.supports_masking = True
+
+    compute_output_shape = same_shape
 
     def call(self, inputs):
         return inputs

@@ -36,6 +36,9 @@ class Permute(Layer):
     def call(self, inputs):
         return ops.transpose(inputs, (0,) + self.dims)
 
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
     def get_config(self):
         return {**super().get_config(), "dims": list(self.dims)}
 
@@ -51,6 +54,9 @@ class RepeatVector(Layer):
 
     def expected_ndim(self):
         return 2
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n) + tuple(input_shape[1:])
 
     def call(self, inputs):
         return ops.broadcast_to(
@@ -103,6 +109,13 @@ class _Cropping(_Spatial):
             index[axis] = slice(lo, n - hi)
         return inputs[tuple(index)]
 
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        for axis, (lo, hi) in zip(self._axes(), self.cropping):
+            if shape[axis] is not None:
+                shape[axis] -= lo + hi
+        return tuple(shape)
+
     def get_config(self):
         return {**super().get_config(), "cropping": [list(p) for p in self.cropping]}
 
@@ -125,6 +138,13 @@ class _ZeroPadding(_Spatial):
         for axis, p in zip(self._axes(), self.padding):
             pads[axis] = p
         return ops.pad(inputs, pads)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        for axis, (lo, hi) in zip(self._axes(), self.padding):
+            if shape[axis] is not None:
+                shape[axis] += lo + hi
+        return tuple(shape)
 
     def get_config(self):
         return {**super().get_config(), "padding": [list(p) for p in self.padding]}
@@ -154,6 +174,13 @@ class _UpSampling(_Spatial):
         for axis, s in zip(self._axes(), self.size):
             x = ops.repeat(x, s, axis=axis)
         return x
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        for axis, s in zip(self._axes(), self.size):
+            if shape[axis] is not None:
+                shape[axis] *= s
+        return tuple(shape)
 
     def get_config(self):
         config = {**super().get_config(), "size": list(self.size)}

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd.mode import no_grad
 from ..layers.base import Layer, _flatten, structure_changed
-from ..layers.input_layer import InputLayer, KerasTensor
+from ..layers.input_layer import InputLayer, KerasTensor, _replace
 from .functional import FunctionalGraph
 from .trainer import Trainer
 
@@ -77,6 +77,31 @@ class Model(Trainer, Layer):
         if getattr(self, "optimizer", None) is not None and self.optimizer.built:
             self.optimizer = type(self.optimizer).from_config(self.optimizer.get_config())
         return self
+
+    # --- shapes ---
+    def has_shape_rule(self) -> bool:
+        """A functional model knows its output shapes from its graph; a subclassed one is
+        run on zeros to find them."""
+        return self._graph is not None or type(self).compute_output_shape is not (
+            Model.compute_output_shape
+        )
+
+    def compute_output_shape(self, input_shape):
+        if self._graph is None:
+            return Layer.compute_output_shape(self, input_shape)
+        shapes = [(None,) + tuple(t.shape[1:]) for t in self._graph.outputs]
+        return shapes[0] if len(shapes) == 1 and not self._graph_output_is_list() else shapes
+
+    def compute_output_spec(self, *args, **kwargs):
+        if self._graph is None:
+            return Layer.compute_output_spec(self, *args, **kwargs)
+        return _replace(
+            self._graph.output_structure,
+            lambda t: KerasTensor((None,) + tuple(t.shape[1:]), t.dtype),
+        )
+
+    def _graph_output_is_list(self):
+        return isinstance(self._graph.output_structure, (list, tuple))
 
     # --- structure ---
     @property

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..autograd.mode import no_grad
+from ..layers import allocation
 from ..layers.base import Layer, _zeros_for, structure_changed
-from ..layers.input_layer import InputLayer, KerasTensor
+from ..layers.input_layer import InputLayer, KerasTensor, symbolic_call
 from .model import Model
 
 
@@ -80,6 +81,10 @@ class Sequential(Model):
         shape = tuple(input_shape)
         self._input_batch_shape = (None,) + shape[1:]
         self._build_shapes = self._input_batch_shape
+        if allocation.active() is not None:  # loading a file: shapes by rule, no dry runs
+            self._output_shapes = self._symbolic_shapes()
+            self.built = True
+            return
         shapes = []
         with no_grad():
             x = _zeros_for(list(self._input_batch_shape))
@@ -96,6 +101,22 @@ class Sequential(Model):
                 layer._clear_losses()
         self._output_shapes = shapes
         self.built = True
+
+    def _symbolic_shapes(self):
+        dtype = getattr(self, "_input_dtype", None) or self.dtype
+        x = KerasTensor(self._input_batch_shape, dtype)
+        allocation.active().check_tensor(f"Model {self.name!r} input", x.shape, dtype)
+        shapes = []
+        for layer in self._stack:
+            x = symbolic_call(layer, (x,), {})
+            shapes.append(x.shape if isinstance(x, KerasTensor) else [t.shape for t in x])
+        return shapes
+
+    def compute_output_shape(self, input_shape):
+        """The last layer's output shape, the model built for ``input_shape``."""
+        if not self.built:
+            self.build(input_shape)
+        return self.output_shape
 
     def _maybe_build(self, inputs):
         if not self.built:

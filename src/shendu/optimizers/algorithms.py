@@ -222,6 +222,8 @@ class Adagrad(Optimizer):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, float(epsilon)
 
+    slot_names = ("accumulator",)
+
     def build_slots(self, variable):
         xp = backend.array_module(variable.data)
         return {"accumulator": xp.full_like(variable.data, self.initial_accumulator_value)}

@@ -192,6 +192,28 @@ class Optimizer:
             arr[...] = state[f"ema/{i}"]
         self._set_extra_named_state(state)
 
+    def state_arrays(self) -> dict:
+        """The live arrays of the state under ``get_state``'s names (the slots and moving
+        averages, not copies): a loader reads a file's state straight into them."""
+        arrays = {}
+        for i, (v, slots) in enumerate(zip(self._variables, self._slots)):
+            for name, arr in slots.items():
+                arrays[f"{i}/{v.path or 'var'}/{name}"] = arr
+        for i, arr in enumerate(self._ema):
+            arrays[f"ema/{i}"] = arr
+        return arrays
+
+    def set_counters(self, state: dict) -> None:
+        """Restore the state that is not an array of ``state_arrays``: ``iterations`` and
+        the subclass's scalars (Nadam's momentum product)."""
+        state = {k: np.asarray(v).reshape(()) for k, v in state.items()}
+        self.iterations = int(state["iterations"])
+        self._set_extra_named_state(state)
+
+    def counter_names(self) -> list:
+        """The names in ``get_state`` that ``set_counters`` restores."""
+        return ["iterations", *self._extra_named_state()]
+
     def _extra_named_state(self):
         return {}
 

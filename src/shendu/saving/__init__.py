@@ -20,18 +20,29 @@ import zipfile
 import numpy as np
 
 from .. import backend
+from ..layers.allocation import AllocationLimitError, allocation_limits
+from ..optimizers import Optimizer
 from ..naming import custom_object_scope, get_registered_object, register_serializable
 from .checks import (
+    MAX_DEPTH,
     ModelFileError,
     check_config_values,
-    load_tensors,
+    json_depth,
     open_archive,
+    open_member,
     parse_config,
     read_member,
 )
 from .files import atomic_write
+from .tensor_file import SKIP, TensorFile
 
 FORMAT_VERSION = 1
+#: The largest single tensor (weight or activation, at batch size 2) that building a loaded
+#: model may create: ``load_model(..., max_tensor_bytes=...)`` raises or lowers it.
+MAX_TENSOR_BYTES = 1 << 30
+#: Prefixes of the tensors in model.safetensors besides the weights ("w0000:path").
+OPTIMIZER_PREFIX = "optimizer/"
+TRAINING_PREFIX = "training/"
 
 
 def safetensors_numpy():
@@ -39,7 +50,7 @@ def safetensors_numpy():
         import safetensors.numpy as st
     except ImportError:
         raise ImportError(
-            "Saving and loading need the safetensors package, which is not installed. "
+            "Saving needs the safetensors package, which is not installed. "
             "Install the extra: pip install 'shendu[save]'"
         ) from None
     return st
@@ -49,13 +60,30 @@ def _weight_key(i, var):
     return f"w{i:04d}:{var.path}"
 
 
-def _model_tensors(model, include_optimizer):
+def _optimizer_variable_indices(model):
+    """For each variable the optimizer holds state for, its index in ``model.weights``."""
+    opt = getattr(model, "optimizer", None)
+    if opt is None or not opt.built:
+        return []
+    position = {id(v): i for i, v in enumerate(model.weights)}
+    missing = [v.path for v in opt._variables if id(v) not in position]
+    if missing:
+        raise ValueError(
+            f"Cannot save model {model.name!r}: its optimizer holds state for variables that "
+            f"are not the model's: {missing}. Save with include_optimizer=False."
+        )
+    return [position[id(v)] for v in opt._variables]
+
+
+def _model_tensors(model, include_optimizer, training_arrays=None):
     tensors = {}
     for i, v in enumerate(model.weights):
         tensors[_weight_key(i, v)] = np.ascontiguousarray(backend.to_numpy(v.data))
     if include_optimizer and getattr(model, "optimizer", None) is not None:
         for k, arr in model.optimizer.get_state().items():
-            tensors[f"optimizer/{k}"] = np.ascontiguousarray(np.asarray(arr))
+            tensors[OPTIMIZER_PREFIX + k] = np.ascontiguousarray(np.asarray(arr))
+    for k, arr in (training_arrays or {}).items():
+        tensors[TRAINING_PREFIX + k] = np.ascontiguousarray(np.asarray(arr))
     return tensors
 
 
@@ -68,16 +96,30 @@ def _check_path(filepath, suffix, overwrite):
     return path
 
 
-def save_model(model, filepath, overwrite=True, include_optimizer=True, training_state=None):
+def save_model(
+    model,
+    filepath,
+    overwrite=True,
+    include_optimizer=True,
+    training_state=None,
+    training_arrays=None,
+):
     """Write ``model`` to a ``.shendu`` file, atomically (temporary file, fsync, rename).
 
-    ``training_state`` (JSON-able: epoch, history, RNG states, callback states) is stored
-    for exact resume (``callbacks.BackupAndRestore``).
+    Whatever state the model is in (compiled or not, trained, recompiled, layers frozen
+    after training, optimizer replaced), the file loads back: the optimizer's state is
+    stored with the list of the model's variables it belongs to. What a loader would
+    refuse (a config naming modules or files, nesting past the loader's depth) is refused
+    here, before anything is written. ``training_state`` (JSON-able: epoch, history, RNG
+    states, callback states) and ``training_arrays`` (name -> array, e.g. EarlyStopping's
+    best weights) are stored for exact resume (``callbacks.BackupAndRestore``).
     """
     st = safetensors_numpy()
     path = _check_path(filepath, ".shendu", overwrite)
     if not model.built:
         raise ValueError(f"Model {model.name!r} is not built: call it on data before saving")
+    compiled = getattr(model, "compiled", False)
+    optimizer_variables = _optimizer_variable_indices(model) if include_optimizer else []
     config = {
         "format": "shendu",
         "format_version": FORMAT_VERSION,
@@ -85,16 +127,23 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, training
         "numpy_version": np.__version__,
         "model": {"class_name": type(model).__name__, "config": model.get_config()},
         "build_config": model.get_build_config() if model._graph is None else None,
-        "compile_config": model.get_compile_config()
-        if getattr(model, "compiled", False)
-        else None,
+        "compile_config": model.get_compile_config() if compiled else None,
+        "optimizer_variables": optimizer_variables,
         "preprocessing": getattr(model, "preprocessing", None),
         "weights": [v.path for v in model.weights],
         "training_state": training_state,
     }
     config_bytes = json.dumps(config, indent=1, default=_json_default).encode("utf-8")
-    check_config_values(config["model"], path, safe_mode=False)
-    weights = st.save(_model_tensors(model, include_optimizer), metadata={"format": "shendu"})
+    for key, where in (("model", "model"), ("compile_config", "compile_config")):
+        check_config_values(config[key], path, where, safe_mode=False)
+    if json_depth(json.loads(config_bytes)) > MAX_DEPTH:
+        raise ValueError(
+            f"Cannot save model {model.name!r}: its config nests deeper than the {MAX_DEPTH} "
+            "levels a loader reads"
+        )
+    weights = st.save(
+        _model_tensors(model, include_optimizer, training_arrays), metadata={"format": "shendu"}
+    )
 
     def write(tmp):
         with zipfile.ZipFile(tmp, "w") as zf:
@@ -122,47 +171,81 @@ def _version():
     return __version__
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
-    """Rebuild a model from a ``.shendu`` file (and, when compiled, its optimizer state),
-    or from a Keras 3 ``.keras`` file (weights and architecture; needs h5py).
-
-    Raises ``ModelFileError`` for a file that is malformed, oversized, names
-    something outside the registry, or whose weights do not fit the model.
-    """
-    path = os.fspath(filepath)
-    if path.endswith(".keras"):
-        from .keras_files import load_keras_model
-
-        return load_keras_model(path)
-    safetensors_numpy()
-    with open_archive(path) as zf:
-        config = parse_config(read_member(zf, "config.json", path), path)
-        tensors = load_tensors(read_member(zf, "model.safetensors", path), path)
+def _check_version(config, path):
+    """The rule of docs/guides/saving.md: a file of a newer format version is refused."""
+    version = config.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"{path}: config.json has no valid format_version ({version!r})")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: written by shendu {config.get('shendu_version')!r} in format version "
+            f"{version}; this shendu ({_version()}) reads format versions up to "
+            f"{FORMAT_VERSION}. Upgrade shendu to load it."
+        )
     for key in ("model", "weights"):
         if key not in config:
             raise ModelFileError(f"{path}: config.json has no {key!r} entry")
-    check_config_values(config["model"], path, safe_mode=safe_mode)
-    if config.get("compile_config") is not None:
-        check_config_values(config["compile_config"], path, "compile_config")
-    from ..layers import deserialize
+    for key in ("compile_config", "build_config", "training_state", "preprocessing"):
+        if config.get(key) is not None and not isinstance(config[key], dict):
+            raise ModelFileError(f"{path}: config.json entry {key!r} is not an object")
 
-    try:
-        with custom_object_scope(custom_objects or {}, safe_mode=safe_mode):
-            model = deserialize(config["model"], custom_objects)
-            build = config.get("build_config")
-            if build and not model.built:
-                model.build_from_config(build)
-    except ModelFileError:
-        raise
-    except (ValueError, TypeError, KeyError) as err:
-        raise ModelFileError(f"{path}: cannot rebuild the model from its config ({err})") from None
-    _assign_weights(model, tensors, path)
-    if compile and config.get("compile_config"):
-        try:
-            model.compile_from_config(config["compile_config"])
-        except (ValueError, TypeError, KeyError) as err:
-            raise ModelFileError(f"{path}: invalid compile config ({err})") from None
-        _restore_optimizer(model, tensors, path)
+
+def _rebuild_failure(err, path, what="the model"):
+    """A ModelFileError for any exception raised while rebuilding from a config, naming
+    the layer where it happened (the notes that layers.deserialize adds)."""
+    if isinstance(err, ModelFileError):
+        return err
+    where = "; ".join(getattr(err, "__notes__", ()))
+    detail = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+    place = f" [{where}]" if where else ""
+    return ModelFileError(f"{path}: cannot rebuild {what} from its config ({detail}){place}")
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_tensor_bytes=None):  # noqa: A002
+    """Rebuild a model from a ``.shendu`` file (and, when compiled, its optimizer state),
+    or from a Keras 3 ``.keras`` file (weights and architecture; needs h5py).
+
+    Nothing in the file is run or imported, and building the model costs no more memory
+    than the weights the file holds plus at most ``max_tensor_bytes`` (default
+    ``MAX_TENSOR_BYTES``) per declared tensor: every declared size is checked before
+    anything of that size exists, and the weights stream from the file into place.
+    Raises ``ModelFileError`` for a file that is malformed, oversized, names something
+    outside the registry, or whose weights do not fit the model.
+    """
+    path = os.fspath(filepath)
+    limit = MAX_TENSOR_BYTES if max_tensor_bytes is None else int(max_tensor_bytes)
+    if path.endswith(".keras"):
+        from .keras_files import load_keras_model
+
+        return load_keras_model(path, custom_objects, safe_mode, limit)
+    with open_archive(path) as zf:
+        config = parse_config(read_member(zf, "config.json", path), path)
+        _check_version(config, path)
+        check_config_values(config["model"], path, safe_mode=safe_mode)
+        if config.get("compile_config") is not None:
+            check_config_values(config["compile_config"], path, "compile_config")
+        info = zf.getinfo("model.safetensors")
+        with open_member(zf, "model.safetensors", path) as stream:
+            tensors = TensorFile(stream, info.file_size, path)
+            weights = _weight_entries(tensors, path)
+            model = _rebuild(config, path, custom_objects, safe_mode, weights, limit)
+            plan = _plan_weights(model, weights, path)
+            optimizer_plan = {}
+            if compile and config.get("compile_config"):
+                try:
+                    with custom_object_scope(custom_objects or {}, safe_mode=safe_mode):
+                        model.compile_from_config(config["compile_config"])
+                except Exception as err:
+                    raise ModelFileError(f"{path}: invalid compile config ({err})") from None
+                optimizer_plan = _plan_optimizer(model, config, tensors, path)
+            targets = {e.name: v.data for v, e in plan}
+            targets.update(optimizer_plan.get("arrays", {}))
+            fresh = tensors.read(lambda e: targets.get(e.name, _small_or_skip(e, optimizer_plan)))
+            _expect_end(stream, path)
+    if optimizer_plan:
+        model.optimizer.set_counters(
+            {k[len(OPTIMIZER_PREFIX) :]: fresh[k] for k in optimizer_plan["counters"]}
+        )
     prep = config.get("preprocessing")
     if prep is not None:
         model.preprocessing = prep
@@ -172,80 +255,219 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     return model
 
 
-def restore_into(model, filepath):
-    """Load weights and optimizer state from a ``.shendu`` file into ``model`` in place;
-    returns the stored training state (or None)."""
-    safetensors_numpy()
+def _small_or_skip(entry, optimizer_plan):
+    """Counters (iterations, ...) are read into new arrays; other tensors are skipped."""
+    return None if entry.name in optimizer_plan.get("counters", ()) else SKIP
+
+
+def _expect_end(stream, path):
+    """Reading past the last tensor checks the member's CRC (zip streams check it at EOF)."""
+    try:
+        extra = stream.read(1)
+    except Exception as err:
+        raise ModelFileError(f"{path}: the weights are corrupt ({err})") from None
+    if extra:
+        raise ModelFileError(f"{path}: model.safetensors has bytes past its tensors")
+
+
+def _weight_entries(tensors, path):
+    """The weight entries (``w0000:path``) in index order; other names must be the
+    optimizer's or the training state's."""
+    by_index = {}
+    for name, entry in tensors.entries.items():
+        if name.startswith((OPTIMIZER_PREFIX, TRAINING_PREFIX)):
+            continue
+        head = name.split(":", 1)[0]
+        if not (len(head) >= 5 and head[0] == "w" and head[1:].isdigit()):
+            raise ModelFileError(f"{path}: unexpected tensor name {name!r} in the weights")
+        index = int(head[1:])
+        if index in by_index:
+            raise ModelFileError(f"{path}: two tensors for weight {index}")
+        by_index[index] = entry
+    if sorted(by_index) != list(range(len(by_index))):
+        raise ModelFileError(f"{path}: the weights are not numbered 0..{len(by_index) - 1}")
+    return [by_index[i] for i in range(len(by_index))]
+
+
+def _rebuild(config, path, custom_objects, safe_mode, weights, limit):
+    """The model from its config, built within the allocation limits (no initializers,
+    no dry runs, weights no larger than the file holds)."""
+    from ..layers import deserialize
+
+    budget = sum(e.nbytes for e in weights)
+    try:
+        with custom_object_scope(custom_objects or {}, safe_mode=safe_mode):
+            with allocation_limits(budget, limit):
+                model = deserialize(config["model"], custom_objects)
+                build = config.get("build_config")
+                if build and not model.built:
+                    model.build_from_config(build)
+    except AllocationLimitError as err:
+        raise ModelFileError(f"{path}: {err}") from None
+    except Exception as err:  # a malformed config surfaces as any error of the code it reaches
+        raise _rebuild_failure(err, path) from None
+    from ..models import Model
+
+    if not isinstance(model, Model):
+        raise ModelFileError(f"{path}: the config describes a {type(model).__name__}, not a model")
+    return model
+
+
+def _plan_weights(model, entries, path):
+    """(variable, entry) pairs after every name, shape and dtype is checked."""
+    variables = model.weights
+    if len(entries) != len(variables):
+        raise ModelFileError(
+            f"{path}: the file holds {len(entries)} weights; the model has {len(variables)}"
+        )
+    plan = []
+    for i, (v, entry) in enumerate(zip(variables, entries)):
+        # Weights match by position and by their own name ("kernel"); the layer part of
+        # the path may differ (auto-named layers inside a subclassed model).
+        own = (v.path or "").rsplit("/", 1)[-1]
+        if entry.name.rsplit("/", 1)[-1] != own:
+            raise ModelFileError(
+                f"{path}: weight {i} of the model is {v.path!r} but the file has {entry.name!r}"
+            )
+        if entry.shape != tuple(v.shape):
+            raise ModelFileError(
+                f"{path}: layer weight {v.path!r} expected shape {tuple(v.shape)}. "
+                f"Received: shape {entry.shape}"
+            )
+        if entry.dtype.newbyteorder("=") != np.dtype(v.dtype):
+            raise ModelFileError(
+                f"{path}: layer weight {v.path!r} expected dtype {v.dtype}. "
+                f"Received: dtype {entry.dtype.newbyteorder('=')} (no silent cast)"
+            )
+        if not isinstance(v.data, np.ndarray) or not v.data.flags.c_contiguous:
+            raise ModelFileError(f"{path}: weight {v.path!r} cannot be read in place")
+        plan.append((v, entry))
+    return plan
+
+
+def _plan_optimizer(model, config, tensors, path):
+    """Build the optimizer on the variables the file holds state for and map its state
+    arrays to the file's entries, after checking names, sizes, shapes and dtypes."""
+    entries = {
+        k[len(OPTIMIZER_PREFIX) :]: e
+        for k, e in tensors.entries.items()
+        if k.startswith(OPTIMIZER_PREFIX)
+    }
+    if not entries:
+        return {}
+    opt = model.optimizer
+    weights = model.weights
+    indices = config.get("optimizer_variables")
+    if indices is None:  # files written before the list was stored
+        variables = model.trainable_weights
+    else:
+        if (
+            not isinstance(indices, list)
+            or not all(isinstance(i, int) and not isinstance(i, bool) for i in indices)
+            or len(set(indices)) != len(indices)
+            or any(not 0 <= i < len(weights) for i in indices)
+        ):
+            raise ModelFileError(f"{path}: invalid optimizer_variables in config.json")
+        variables = [weights[i] for i in indices]
+    # the size of the state, known before any slot exists (slots are shaped like their
+    # variable), so that a file cannot make the loader allocate state it does not hold
+    per_variable = len(opt.slot_names) + (1 if opt.use_ema else 0)
+    expected = sum(per_variable * v.data.nbytes for v in variables)
+    counters = set(opt.counter_names())
+    declared = sum(e.nbytes for k, e in entries.items() if k not in counters)
+    if declared != expected and (opt.slot_names or type(opt).build_slots is Optimizer.build_slots):
+        raise ModelFileError(
+            f"{path}: the optimizer state does not match the model's variables "
+            f"({declared} bytes of state for {len(variables)} variables that need {expected})"
+        )
+    opt.build(variables)
+    arrays = opt.state_arrays()
+    if set(entries) != set(arrays) | counters:
+        raise ModelFileError(
+            f"{path}: the optimizer state does not match the model's variables "
+            f"(expected {len(arrays) + len(counters)} entries, found {len(entries)})"
+        )
+    targets = {}
+    for key, arr in arrays.items():
+        e = entries[key]
+        if e.shape != tuple(np.shape(arr)):
+            raise ModelFileError(
+                f"{path}: optimizer state {key!r} expected shape {np.shape(arr)}. "
+                f"Received: shape {e.shape}"
+            )
+        if e.dtype.newbyteorder("=") != arr.dtype:
+            raise ModelFileError(
+                f"{path}: optimizer state {key!r} expected dtype {arr.dtype}. "
+                f"Received: dtype {e.dtype.newbyteorder('=')}"
+            )
+        targets[OPTIMIZER_PREFIX + key] = arr
+    for key in counters:
+        if entries[key].nbytes > 64:
+            raise ModelFileError(f"{path}: optimizer state {key!r} is not a scalar")
+    return {"arrays": targets, "counters": [OPTIMIZER_PREFIX + k for k in counters]}
+
+
+def read_training_file(filepath):
+    """Everything in a ``.shendu`` file, read and checked in full before anything is
+    used: (config, weights by index, optimizer state, training arrays). For restoring into
+    a live model, where a damaged file must leave the model untouched."""
     path = os.fspath(filepath)
     with open_archive(path) as zf:
         config = parse_config(read_member(zf, "config.json", path), path)
-        tensors = load_tensors(read_member(zf, "model.safetensors", path), path)
-    _assign_weights(model, tensors, path)
-    if getattr(model, "optimizer", None) is not None:
-        _restore_optimizer(model, tensors, path)
-    return config.get("training_state")
+        _check_version(config, path)
+        info = zf.getinfo("model.safetensors")
+        with open_member(zf, "model.safetensors", path) as stream:
+            tensors = TensorFile(stream, info.file_size, path)
+            weights = _weight_entries(tensors, path)
+            arrays = tensors.read(lambda e: None)
+            _expect_end(stream, path)
+    optimizer = {
+        k[len(OPTIMIZER_PREFIX) :]: a for k, a in arrays.items() if k.startswith(OPTIMIZER_PREFIX)
+    }
+    training = {
+        k[len(TRAINING_PREFIX) :]: a for k, a in arrays.items() if k.startswith(TRAINING_PREFIX)
+    }
+    return config, weights, arrays, optimizer, training
 
 
-def _assign_weights(model, tensors, path):
-    variables = model.weights
-    names = [k for k in tensors if not k.startswith("optimizer/")]
-    if len(names) != len(variables):
-        raise ModelFileError(
-            f"{path}: the file holds {len(names)} weights; the model has {len(variables)}"
+def restore_into(model, filepath):
+    """Load weights and optimizer state from a ``.shendu`` file into ``model`` in place.
+
+    Returns ``(training_state, training_arrays)`` (None and {} when the file has none).
+    Everything is read and checked before the model changes."""
+    path = os.fspath(filepath)
+    config, weights, arrays, optimizer, training = read_training_file(path)
+    plan = _plan_weights(model, weights, path)
+    opt = getattr(model, "optimizer", None)
+    if optimizer and opt is not None:
+        indices = config.get("optimizer_variables")
+        variables = (
+            model.trainable_weights if indices is None else [model.weights[i] for i in indices]
         )
-    pending = []
-    by_index = {k.split(":", 1)[0]: k for k in names}
-    for i, v in enumerate(variables):
-        # Weights match by position and by their own name ("kernel"); the layer part of
-        # the path may differ (auto-named layers inside a subclassed model).
-        key = by_index.get(f"w{i:04d}")
-        own = (v.path or "").rsplit("/", 1)[-1]
-        if key is None or key.rsplit("/", 1)[-1] != own:
+        opt.build(variables)
+        expected = opt.get_state()
+        if set(expected) != set(optimizer):
             raise ModelFileError(
-                f"{path}: weight {i} of the model is {v.path!r} but the file has {key!r}"
+                f"{path}: the optimizer state does not match the model's variables "
+                f"(expected {len(expected)} entries, found {len(optimizer)})"
             )
-        arr = tensors[key]
-        if arr.shape != v.shape:
-            raise ModelFileError(
-                f"{path}: layer weight {v.path!r} expected shape {v.shape}. "
-                f"Received: shape {arr.shape}"
-            )
-        if arr.dtype != v.dtype:
-            raise ModelFileError(
-                f"{path}: layer weight {v.path!r} expected dtype {v.dtype}. "
-                f"Received: dtype {arr.dtype} (no silent cast)"
-            )
-        pending.append((v, arr))
-    for v, arr in pending:
-        v.assign(arr)
-
-
-def _restore_optimizer(model, tensors, path):
-    state = {k[len("optimizer/") :]: v for k, v in tensors.items() if k.startswith("optimizer/")}
-    if not state:
-        return
-    opt = model.optimizer
-    opt.build(model.trainable_weights)
-    expected = opt.get_state()
-    if set(expected) != set(state):
-        raise ModelFileError(
-            f"{path}: the optimizer state does not match the model's variables "
-            f"(expected {len(expected)} entries, found {len(state)})"
-        )
-    for key, arr in expected.items():
-        if np.size(state[key]) != np.size(arr) or (
-            np.ndim(arr) > 0 and np.shape(state[key]) != np.shape(arr)
-        ):
-            raise ModelFileError(
-                f"{path}: optimizer state {key!r} expected shape {np.shape(arr)}. "
-                f"Received: shape {np.shape(state[key])}"
-            )
-        if np.asarray(state[key]).dtype != np.asarray(arr).dtype:
-            raise ModelFileError(
-                f"{path}: optimizer state {key!r} expected dtype {np.asarray(arr).dtype}. "
-                f"Received: dtype {np.asarray(state[key]).dtype}"
-            )
-    opt.set_state(state)
+        counters = set(opt.counter_names())
+        for key, arr in expected.items():
+            if key in counters:
+                if np.size(optimizer[key]) != 1:
+                    raise ModelFileError(f"{path}: optimizer state {key!r} is not a scalar")
+                continue
+            if np.shape(optimizer[key]) != np.shape(arr) or optimizer[key].dtype != arr.dtype:
+                raise ModelFileError(
+                    f"{path}: optimizer state {key!r} expected shape {np.shape(arr)} and "
+                    f"dtype {arr.dtype}. Received: {np.shape(optimizer[key])}, "
+                    f"{optimizer[key].dtype}"
+                )
+    for v, e in plan:
+        v.assign(arrays[e.name])
+    if optimizer and opt is not None:
+        opt.set_state(optimizer)
+    return config.get("training_state"), training
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -262,19 +484,24 @@ def save_weights(model, filepath, overwrite=True):
 
 
 def load_weights(model, filepath):
-    """Load weights saved by ``save_weights`` into a built model (names, shapes, dtypes
-    checked before anything is assigned)."""
-    safetensors_numpy()
+    """Load weights saved by ``save_weights`` into a built model. Every name, shape and
+    dtype is checked and the whole file read before any weight changes."""
     path = os.fspath(filepath)
     if not path.endswith(".weights.safetensors"):
         raise ValueError(
             f"The filename must end in '.weights.safetensors'. Received: filepath={path!r}"
         )
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        data = f.read(size)
-    tensors = load_tensors(data, path)
-    _assign_weights(model, tensors, path)
+    try:
+        size = os.path.getsize(path)
+        f = open(path, "rb")
+    except OSError as err:
+        raise ModelFileError(f"{path}: cannot be read ({err})") from None
+    with f:
+        tensors = TensorFile(f, size, path)
+        plan = _plan_weights(model, _weight_entries(tensors, path), path)
+        arrays = tensors.read(lambda e: None)
+    for v, e in plan:
+        v.assign(arrays[e.name])
 
 
 def load_keras_weights(model, filepath):

@@ -9,19 +9,39 @@ names and arguments; Keras-only entries such as dtype policies, "module" and
 by Keras's storage key (``layers/<snake_case class>[_<n>]/vars/<i>``, numbered per class
 in layer order; sub-layers below it), falling back to the layer's name, in Keras's
 variable order, with shapes checked before anything is assigned.
+
+HDF5 can reach outside the file: external links, soft links, external storage and
+virtual datasets make a reader copy the bytes of other files into the weights. Before
+anything is read, ``check_h5`` walks the whole file and refuses every link that is not a
+hard link, every dataset stored outside the file or declaring more bytes than it holds
+(a dataset with no storage reads as gigabytes of fill value; a compressed one may not
+expand more than ``BOMB_RATIO`` times), non-numeric dtypes, and trees deeper or larger
+than a weights file needs. Versions: a ``.keras`` file of another Keras major version is
+refused; a newer 3.x than the one these readers were checked against loads with a warning.
 """
 
 from __future__ import annotations
 
 import inspect
 import io
-import json
 import os
-import zipfile
 
 import numpy as np
 
-from .checks import BOMB_RATIO, BOMB_SIZE, MAX_CONFIG, ModelFileError, check_config_values
+from .checks import (
+    BOMB_RATIO,
+    ModelFileError,
+    check_config_values,
+    open_archive,
+    parse_json,
+    read_member,
+)
+
+#: The newest Keras these readers were checked against; a newer 3.x loads with a warning.
+KERAS_TESTED = (3, 15)
+MAX_H5_OBJECTS = 100_000
+MAX_H5_DEPTH = 32
+KERAS_MEMBERS = ("config.json", "model.weights.h5")
 
 _KERAS_ONLY = {
     "module",
@@ -44,22 +64,94 @@ def _h5py():
     return h5py
 
 
-def _layer_arrays(h5, name):
-    """The variables stored for layer ``name``: its own vars, then its sub-layers', in order."""
+def check_h5(h5, path, max_tensor_bytes):
+    """Refuse what reaches outside the file or declares more than it holds (module
+    docstring); returns the total bytes of the datasets."""
+    h5py = _h5py()
+    total, seen, stack = 0, 0, [(h5, "", 0)]
+    while stack:
+        group, where, depth = stack.pop()
+        if depth > MAX_H5_DEPTH:
+            raise ModelFileError(
+                f"{path}: HDF5 groups nested deeper than {MAX_H5_DEPTH} at {where}"
+            )
+        for key in group.keys():
+            seen += 1
+            if seen > MAX_H5_OBJECTS:
+                raise ModelFileError(f"{path}: more than {MAX_H5_OBJECTS} HDF5 objects")
+            name = f"{where}/{key}"
+            link = group.get(key, getlink=True)
+            if not isinstance(link, h5py.HardLink):
+                raise ModelFileError(
+                    f"{path}: {type(link).__name__} at {name!r}; only objects inside the file "
+                    "are read (no soft or external links)"
+                )
+            obj = group[key]
+            if isinstance(obj, h5py.Group):
+                stack.append((obj, name, depth + 1))
+            elif isinstance(obj, h5py.Dataset):
+                total += _check_dataset(h5py, obj, name, path, max_tensor_bytes)
+            else:
+                raise ModelFileError(
+                    f"{path}: unexpected HDF5 object {type(obj).__name__} at {name!r}"
+                )
+    return total
+
+
+def _check_dataset(h5py, ds, name, path, max_tensor_bytes):
+    if ds.is_virtual:
+        raise ModelFileError(f"{path}: virtual dataset at {name!r} (it reads other files)")
+    if ds.external:
+        raise ModelFileError(f"{path}: dataset {name!r} is stored in external files")
+    dtype = ds.dtype
+    if dtype.kind not in "fiub" or dtype.fields is not None or dtype.subdtype is not None:
+        raise ModelFileError(f"{path}: dataset {name!r} has a non-numeric dtype {dtype}")
+    count = 1
+    for n in ds.shape or ():
+        count *= int(n)
+    nbytes = count * dtype.itemsize
+    if nbytes > max_tensor_bytes:
+        raise ModelFileError(
+            f"{path}: dataset {name!r} of shape {ds.shape} ({nbytes} bytes) exceeds the "
+            f"loader's limit of {max_tensor_bytes} bytes per tensor"
+        )
+    stored = ds.id.get_storage_size()
+    filtered = ds.id.get_create_plist().get_nfilters() > 0
+    if nbytes and not filtered and stored < nbytes:
+        raise ModelFileError(
+            f"{path}: dataset {name!r} declares {nbytes} bytes but the file holds {stored}"
+        )
+    if filtered and nbytes > BOMB_RATIO * max(stored, 1):
+        raise ModelFileError(
+            f"{path}: dataset {name!r} expands {stored} stored bytes to {nbytes} "
+            "(a decompression bomb)"
+        )
+    return nbytes
+
+
+def _layer_datasets(h5, name):
+    """The datasets stored for layer ``name``: its own vars, then its sub-layers', in order."""
     if "layers" not in h5 or name not in h5["layers"]:
         return None
     out = []
 
     def collect(group):
         if "vars" in group:
-            keys = sorted(group["vars"].keys(), key=int)
-            out.extend(np.asarray(group["vars"][k]) for k in keys)
+            vars_group = group["vars"]
+            keys = sorted(vars_group.keys(), key=_var_index)
+            out.extend(vars_group[k] for k in keys)
         for key in group.keys():
             if key != "vars" and hasattr(group[key], "keys"):
                 collect(group[key])
 
     collect(h5["layers"][name])
     return out
+
+
+def _var_index(key):
+    if not key.isdigit():
+        raise ModelFileError(f"a variable group holds {key!r}; Keras numbers variables 0, 1, ...")
+    return int(key)
 
 
 def _keras_keys(model):
@@ -77,45 +169,64 @@ def _keras_keys(model):
     return keys
 
 
-def _assign_from_h5(model, h5, path):
-    pending = []
-    layers = model.layers
+def _plan_from_h5(model, h5, path):
+    """(variable, dataset) for every weight, after every count and shape is checked."""
+    plan = []
     keras_keys = _keras_keys(model)
-    for layer in layers:
+    for layer in model.layers:
         weights = layer.weights
         if not weights:
             continue
-        arrays = _layer_arrays(h5, keras_keys[id(layer)])
-        if arrays is None:
-            arrays = _layer_arrays(h5, layer.name)
-        if arrays is None:
+        datasets = _layer_datasets(h5, keras_keys[id(layer)])
+        if datasets is None:
+            datasets = _layer_datasets(h5, layer.name)
+        if datasets is None:
             raise ModelFileError(f"{path}: no weights for layer {layer.name!r} in the file")
-        if len(arrays) != len(weights):
+        if len(datasets) != len(weights):
             raise ModelFileError(
                 f"{path}: layer {layer.name!r} expects {len(weights)} weights; the file has "
-                f"{len(arrays)}"
+                f"{len(datasets)}"
             )
-        for v, a in zip(weights, arrays):
-            if a.shape != v.shape:
+        for v, ds in zip(weights, datasets):
+            if tuple(ds.shape) != tuple(v.shape):
                 raise ModelFileError(
-                    f"{path}: layer weight {v.path!r} expected shape {v.shape}. "
-                    f"Received: shape {a.shape}"
+                    f"{path}: layer weight {v.path!r} expected shape {tuple(v.shape)}. "
+                    f"Received: shape {tuple(ds.shape)}"
                 )
-            pending.append((v, a))
-    for v, a in pending:
-        v.assign(a.astype(v.dtype))
+            plan.append((v, ds))
+    return plan
 
 
-def load_keras_weights(model, filepath):
-    """Load a Keras 3 ``.weights.h5`` file into a built shendu model with the same layers."""
+def _h5_errors():
+    return (OSError, KeyError, RuntimeError, ValueError, TypeError, AttributeError)
+
+
+def load_keras_weights(model, filepath, max_tensor_bytes=None):
+    """Load a Keras 3 ``.weights.h5`` file into a built shendu model with the same layers.
+
+    The file is checked whole (``check_h5``) and every weight read before any changes."""
+    from . import MAX_TENSOR_BYTES
+
     h5py = _h5py()
     path = os.fspath(filepath)
+    limit = MAX_TENSOR_BYTES if max_tensor_bytes is None else int(max_tensor_bytes)
     try:
         h5 = h5py.File(path, "r")
-    except OSError as err:
+    except _h5_errors() as err:
         raise ModelFileError(f"{path}: not an HDF5 weights file ({err})") from None
-    with h5:
-        _assign_from_h5(model, h5, path)
+    try:
+        with h5:
+            check_h5(h5, path, limit)
+            plan = _plan_from_h5(model, h5, path)
+            staged = [(v, np.asarray(ds[()], dtype=v.dtype)) for v, ds in plan]
+    except ModelFileError:
+        raise
+    except _h5_errors() as err:
+        raise ModelFileError(
+            f"{path}: the HDF5 file is corrupt ({type(err).__name__}: {err})"
+        ) from None
+    for v, arr in staged:
+        v.assign(arr)
 
 
 def _translate(node):
@@ -219,72 +330,120 @@ def _functional_config(cfg):
     }
 
 
-def load_keras_model(filepath):
+def _check_keras_version(zf, path):
+    if "metadata.json" not in zf.namelist():
+        return
+    meta = parse_json(read_member(zf, "metadata.json", path), path, "metadata.json")
+    version = meta.get("keras_version") if isinstance(meta, dict) else None
+    if not isinstance(version, str):
+        return
+    parts = version.split(".")
+    try:
+        major, minor = int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        raise ModelFileError(
+            f"{path}: metadata.json has an invalid keras_version {version!r}"
+        ) from None
+    if major != 3:
+        raise ModelFileError(
+            f"{path}: written by Keras {version}; shendu reads files of Keras 3 only"
+        )
+    if (major, minor) > KERAS_TESTED:
+        import warnings
+
+        warnings.warn(
+            f"{path}: written by Keras {version}, newer than the Keras "
+            f"{KERAS_TESTED[0]}.{KERAS_TESTED[1]} shendu's reader was checked against; "
+            "loading it anyway",
+            stacklevel=3,
+        )
+
+
+def load_keras_model(filepath, custom_objects=None, safe_mode=True, max_tensor_bytes=None):
     """Rebuild a Keras 3 ``.keras`` model (Sequential or functional) with its weights."""
+    from ..layers.allocation import AllocationLimitError, allocation_limits
+    from ..naming import custom_object_scope
+    from . import MAX_TENSOR_BYTES, _rebuild_failure
+
     h5py = _h5py()
     path = os.fspath(filepath)
+    limit = MAX_TENSOR_BYTES if max_tensor_bytes is None else int(max_tensor_bytes)
+    with open_archive(
+        path,
+        KERAS_MEMBERS,
+        allowed=lambda n: n == "metadata.json" or n.startswith("assets/"),
+        kind=".keras",
+    ) as zf:
+        _check_keras_version(zf, path)
+        raw = parse_json(read_member(zf, "config.json", path), path)
+        weights = read_member(zf, "model.weights.h5", path)
+    if not isinstance(raw, dict):
+        raise ModelFileError(f"{path}: config.json is not a Keras model config")
+    config = _translate(raw)  # drops Keras's own "module" and "registered_name" entries
+    check_config_values(config.get("config"), path, "config", safe_mode=safe_mode)
     try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise ModelFileError(f"{path}: not a .keras file (not a zip archive)") from None
-    with zf:
-        names = zf.namelist()
-        for needed in ("config.json", "model.weights.h5"):
-            if needed not in names:
-                raise ModelFileError(f"{path}: missing member {needed!r}")
-        for info in zf.infolist():
-            if info.file_size > BOMB_SIZE and info.file_size > BOMB_RATIO * max(
-                info.compress_size, 1
-            ):
-                raise ModelFileError(f"{path}: member {info.filename!r} is a decompression bomb")
-        if zf.getinfo("config.json").file_size > MAX_CONFIG:
-            raise ModelFileError(f"{path}: config.json is too large")
-        try:
-            raw = json.loads(zf.read("config.json"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ModelFileError(f"{path}: config.json is not valid JSON") from None
-        weights = zf.read("model.weights.h5")
-    config = _translate(raw)
-    check_config_values(config, path)
-    kind = config.get("class_name")
+        h5 = h5py.File(io.BytesIO(weights), "r")
+    except _h5_errors() as err:
+        raise ModelFileError(f"{path}: model.weights.h5 is not an HDF5 file ({err})") from None
+    try:
+        with h5:
+            budget = check_h5(h5, path, limit)
+            try:
+                with custom_object_scope(custom_objects or {}, safe_mode=safe_mode):
+                    with allocation_limits(budget, limit):
+                        model = _model_from_keras_config(config, path)
+            except AllocationLimitError as err:
+                raise ModelFileError(f"{path}: {err}") from None
+            except ModelFileError:
+                raise
+            except Exception as err:
+                raise _rebuild_failure(err, path, "the Keras model") from None
+            for v, ds in _plan_from_h5(model, h5, path):
+                if ds.dtype == v.dtype and v.data.flags.c_contiguous and ds.shape:
+                    ds.read_direct(v.data)
+                else:
+                    v.assign(np.asarray(ds[()], dtype=v.dtype))
+    except ModelFileError:
+        raise
+    except _h5_errors() as err:
+        raise ModelFileError(
+            f"{path}: model.weights.h5 is corrupt ({type(err).__name__}: {err})"
+        ) from None
+    return model
+
+
+def _input_layer_entry(entry):
+    entry = dict(entry)
+    entry["config"] = {
+        k: v
+        for k, v in (entry.get("config") or {}).items()
+        if k in ("batch_shape", "dtype", "name")
+    }
+    return entry
+
+
+def _model_from_keras_config(config, path):
     from ..models import Model, Sequential
 
-    try:
-        if kind == "Sequential":
-            seq = {
-                "name": config["config"].get("name"),
-                "layers": [
-                    e if e["class_name"] == "InputLayer" else _layer_entry(e)
-                    for e in config["config"]["layers"]
-                ],
-            }
-            for e in seq["layers"]:
-                if e["class_name"] == "InputLayer":
-                    e["config"] = {
-                        k: v
-                        for k, v in e["config"].items()
-                        if k in ("batch_shape", "dtype", "name")
-                    }
-            model = Sequential.from_config(seq)
-        elif kind in ("Functional", "Model"):
-            fc = _functional_config(config["config"])
-            for e in fc["layers"]:
-                if e["class_name"] == "InputLayer":
-                    e["config"] = {
-                        k: v
-                        for k, v in e["config"].items()
-                        if k in ("batch_shape", "dtype", "name")
-                    }
-            model = Model.from_config(fc)
-        else:
-            raise ModelFileError(
-                f"{path}: only Sequential and functional Keras models can be read; "
-                f"received {kind!r}"
-            )
-    except (ValueError, TypeError, KeyError) as err:
-        if isinstance(err, ModelFileError):
-            raise
-        raise ModelFileError(f"{path}: cannot rebuild the Keras model ({err})") from None
-    with h5py.File(io.BytesIO(weights), "r") as h5:
-        _assign_from_h5(model, h5, path)
-    return model
+    kind = config.get("class_name")
+    inner = config.get("config")
+    if not isinstance(inner, dict):
+        raise ModelFileError(f"{path}: config.json has no model config object")
+    if kind == "Sequential":
+        seq = {
+            "name": inner.get("name"),
+            "layers": [
+                _input_layer_entry(e) if e["class_name"] == "InputLayer" else _layer_entry(e)
+                for e in inner["layers"]
+            ],
+        }
+        return Sequential.from_config(seq)
+    if kind in ("Functional", "Model"):
+        fc = _functional_config(inner)
+        fc["layers"] = [
+            _input_layer_entry(e) if e["class_name"] == "InputLayer" else e for e in fc["layers"]
+        ]
+        return Model.from_config(fc)
+    raise ModelFileError(
+        f"{path}: only Sequential and functional Keras models can be read; received {kind!r}"
+    )
