@@ -13,8 +13,10 @@ import re
 
 
 def snake_case(name: str) -> str:
-    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    """Keras's rule: ``Conv2DTranspose`` -> ``conv2d_transpose``, ``GRU`` -> ``gru``."""
+    s = re.sub(r"\W+", "", name)
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", s)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
 def unknown_name_error(kind: str, name, valid) -> ValueError:
@@ -65,9 +67,15 @@ def resolve(identifier, table: dict, kind: str, custom_objects=None, instantiate
         config = identifier.get("config") or {}
         if not isinstance(cls, type):
             return cls
+        if not isinstance(config, dict):
+            raise ValueError(
+                f"Expected the config of {kind} {name!r} to be an object. Received: {config!r}"
+            )
         if hasattr(cls, "from_config"):
             return cls.from_config(config)
         return cls(**config)
+    if not callable(identifier) and not hasattr(identifier, "get_config"):
+        raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
     return identifier
 
 

@@ -271,8 +271,309 @@ CASES.update(
 )
 
 
-def test_corpus_has_at_least_35_files():
-    assert len(CASES) >= 35
+# ---------------------------------------------------------------- sizes, structure, versions
+# A few hundred bytes that declare gigabytes: each must be refused before anything of that
+# size exists (the test's tracemalloc bound), and without running a layer on such data.
+
+
+def _seq(*layers, input_shape=(3,)):
+    return {
+        "class_name": "Sequential",
+        "config": {
+            "name": "s",
+            "layers": [
+                {"class_name": "InputLayer", "config": {"batch_shape": [None, *input_shape]}}
+            ]
+            + [{"class_name": c, "config": cfg} for c, cfg in layers],
+        },
+    }
+
+
+def _functional(layers, inputs, outputs):
+    return {
+        "class_name": "Functional",
+        "config": {
+            "name": "f",
+            "layers": layers,
+            "input_layers": inputs,
+            "output_layers": outputs,
+        },
+    }
+
+
+def _node(name, cls, config, args):
+    spec = {"tensor": args[0]} if len(args) == 1 else {"list": args}
+    return {
+        "class_name": cls,
+        "name": name,
+        "config": {"name": name, **config},
+        "inbound_nodes": [{"args": spec, "kwargs": {}}],
+    }
+
+
+def _input(name, shape):
+    return {
+        "class_name": "InputLayer",
+        "name": name,
+        "config": {"name": name, "batch_shape": [None, *shape]},
+        "inbound_nodes": [],
+    }
+
+
+def _doubling_chain(n):
+    """Concatenate([x, x]) n times: each layer doubles the activation, no weights at all."""
+    layers = [_input("in", (4,))]
+    prev = "in"
+    for i in range(n):
+        name = f"c{i}"
+        layers.append(_node(name, "Concatenate", {}, [[prev, 0, 0], [prev, 0, 0]]))
+        prev = name
+    return _functional(layers, [["in", 0, 0]], [[prev, 0, 0]])
+
+
+def _broadcast_product():
+    """Multiply of (None, 1, N) and (None, N, 1): an N x N activation from two N-vectors."""
+    n = 1 << 16
+    layers = [
+        _input("a", (1, n)),
+        _input("b", (n, 1)),
+        _node("m", "Multiply", {}, [["a", 0, 0], ["b", 0, 0]]),
+    ]
+    return _functional(layers, [["a", 0, 0], ["b", 0, 0]], [["m", 0, 0]])
+
+
+def _nested_sequentials(depth):
+    model = _seq(("Dense", {"units": 2, "name": "d"}))
+    for i in range(depth):
+        model = {
+            "class_name": "Sequential",
+            "config": {"name": f"s{i}", "layers": [model]},
+        }
+    return model
+
+
+def _model_file(model_config, tensors=None, **extra):
+    """A complete .shendu file: the given model config, weights from ``tensors``."""
+    import safetensors.numpy as st
+
+    config = {
+        "format": "shendu",
+        "format_version": 1,
+        "shendu_version": "0.1.0",
+        "model": model_config,
+        "compile_config": None,
+        "weights": [],
+        **extra,
+    }
+    data = st.save(tensors or {}) if tensors else _st({})
+    return _zip([("config.json", json.dumps(config).encode()), ("model.safetensors", data)])
+
+
+def _deep_json(depth, opener=b"[", closer=b"]"):
+    return opener * depth + closer * depth
+
+
+def _with_raw_config(g, raw):
+    return _zip([("config.json", raw), ("model.safetensors", g["model.safetensors"])])
+
+
+def _many_members(n):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for i in range(n):
+            zf.writestr(f"m{i}", b"")
+    return buf.getvalue()
+
+
+def _config_edit(g, edit):
+    cfg = json.loads(g["config.json"])
+    edit(cfg)
+    return _with_raw_config(g, json.dumps(cfg).encode())
+
+
+def _dense_layer(cfg):
+    return cfg["model"]["config"]["layers"][1]
+
+
+CASES.update(
+    {
+        # sizes: weights beyond what the file holds, activations beyond the ceiling
+        "dense of 10**12 weights": lambda g: _model_file(_seq(("Dense", {"units": 10**12}))),
+        "dense wider than the file's weights": lambda g: _config_edit(
+            g, lambda c: _dense_layer(c)["config"].update(units=10**6)
+        ),
+        "embedding of 10**10 rows": lambda g: _model_file(
+            _seq(("Embedding", {"input_dim": 10**10, "output_dim": 8}))
+        ),
+        "lstm of 10**5 units": lambda g: _model_file(
+            _seq(("LSTM", {"units": 10**5}), input_shape=(5, 3))
+        ),
+        "input of 10**10 elements": lambda g: _model_file(
+            _seq(("Flatten", {}), input_shape=(10**5, 10**5))
+        ),
+        "upsampling to 10**12 elements": lambda g: _model_file(
+            _seq(("UpSampling2D", {"size": [10**6, 10**6]}), input_shape=(1, 1, 1))
+        ),
+        "repeat vector 10**11 times": lambda g: _model_file(
+            _seq(("RepeatVector", {"n": 10**11}), input_shape=(3,))
+        ),
+        "zero padding of 10**6": lambda g: _model_file(
+            _seq(("ZeroPadding2D", {"padding": 10**6}), input_shape=(1, 1, 1))
+        ),
+        "transposed conv with strides 10**5": lambda g: _model_file(
+            _seq(
+                ("Conv2DTranspose", {"filters": 1, "kernel_size": 1, "strides": 10**5}),
+                input_shape=(4, 4, 1),
+            ),
+            {
+                "w0000:conv2d_transpose/kernel": np.zeros((1, 1, 1, 1), np.float32),
+                "w0001:conv2d_transpose/bias": np.zeros((1,), np.float32),
+            },
+        ),
+        "category encoding of 10**11 tokens": lambda g: _model_file(
+            _seq(("CategoryEncoding", {"num_tokens": 10**11, "output_mode": "one_hot"}))
+        ),
+        "resizing to 10**6 x 10**6": lambda g: _model_file(
+            _seq(("Resizing", {"height": 10**6, "width": 10**6}), input_shape=(2, 2, 1))
+        ),
+        "concatenate doubling 40 times": lambda g: _model_file(_doubling_chain(40)),
+        "broadcast product of two vectors": lambda g: _model_file(_broadcast_product()),
+        "build_config of 10**12 elements": lambda g: _config_edit(
+            g,
+            lambda c: (
+                c["model"]["config"]["layers"].pop(0),
+                c.update(build_config={"input_shape": [None, 10**6, 10**6]}),
+            ),
+        ),
+        # structure: nesting, wrong JSON types, missing keys
+        "config nested 100000 deep": lambda g: _with_raw_config(g, _deep_json(100000)),
+        "config nested 500 deep": lambda g: _with_raw_config(
+            g, b'{"format": "shendu", "x": ' + _deep_json(500) + b"}"
+        ),
+        "models nested 200 deep": lambda g: _model_file(_nested_sequentials(200)),
+        "safetensors header nested 100000 deep": lambda g: _with_weights(
+            g, _st(_deep_json(100000, b'{"a":', b"}").replace(b"}", b"}", 1) + b"")
+        ),
+        "model config is a list": lambda g: _config_edit(g, lambda c: c.update(model=[1, 2])),
+        "layers is an object": lambda g: _config_edit(
+            g, lambda c: c["model"]["config"].update(layers={"a": 1})
+        ),
+        "layer config is a list": lambda g: _config_edit(
+            g, lambda c: _dense_layer(c).update(config=[1, 2])
+        ),
+        "layer without class_name": lambda g: _config_edit(
+            g, lambda c: _dense_layer(c).pop("class_name")
+        ),
+        "class_name is a number": lambda g: _config_edit(
+            g, lambda c: _dense_layer(c).update(class_name=7)
+        ),
+        "units is a string": lambda g: _config_edit(
+            g, lambda c: _dense_layer(c)["config"].update(units="2")
+        ),
+        "initializer of the wrong type": lambda g: _config_edit(
+            g, lambda c: _dense_layer(c)["config"].update(kernel_initializer=[1])
+        ),
+        "functional without output_layers": lambda g: _model_file(
+            {"class_name": "Functional", "config": {"name": "f", "layers": []}}
+        ),
+        "functional node of the wrong type": lambda g: _model_file(
+            _functional(
+                [
+                    _input("in", (3,)),
+                    {
+                        "class_name": "Dense",
+                        "name": "d",
+                        "config": {"units": 2},
+                        "inbound_nodes": "in",
+                    },
+                ],
+                [["in", 0, 0]],
+                [["d", 0, 0]],
+            )
+        ),
+        "compile_config is a list": lambda g: _config_edit(
+            g, lambda c: c.update(compile_config=[1])
+        ),
+        "optimizer config of the wrong type": lambda g: _config_edit(
+            g, lambda c: c["compile_config"].update(optimizer={"class_name": "Adam", "config": 3})
+        ),
+        "optimizer_variables out of range": lambda g: _config_edit(
+            g, lambda c: c.update(optimizer_variables=[0, 99])
+        ),
+        "optimizer_variables repeated": lambda g: _config_edit(
+            g, lambda c: c.update(optimizer_variables=[0, 0])
+        ),
+        "vocabulary given as a file path": lambda g: _model_file(
+            _seq(("StringLookup", {"vocabulary": "/etc/passwd"}), input_shape=(1,))
+        ),
+        "weights numbered with a gap": lambda g: _weights_file_only(
+            {
+                "w0000:d/kernel": np.zeros((3, 2), np.float32),
+                "w0002:d/bias": np.zeros(2, np.float32),
+            },
+            g,
+        ),
+        "weight named outside the scheme": lambda g: _weights_file_only(
+            {"../../etc/passwd": np.zeros(2, np.float32)}, g
+        ),
+        "negative units": lambda g: _config_edit(
+            g, lambda c: _dense_layer(c)["config"].update(units=-5)
+        ),
+        "layer dtype not numeric": lambda g: _config_edit(
+            g, lambda c: _dense_layer(c)["config"].update(dtype="U10")
+        ),
+        "bidirectional around a number": lambda g: _model_file(
+            _seq(("Bidirectional", {"layer": 5}), input_shape=(4, 3))
+        ),
+        "time distributed around a huge dense": lambda g: _model_file(
+            _seq(
+                (
+                    "TimeDistributed",
+                    {"layer": {"class_name": "Dense", "config": {"units": 10**9}}},
+                ),
+                input_shape=(4, 3),
+            )
+        ),
+        "functional graph with a cycle": lambda g: _model_file(
+            _functional(
+                [
+                    _input("in", (3,)),
+                    _node("a", "Add", {}, [["in", 0, 0], ["b", 0, 0]]),
+                    _node("b", "Add", {}, [["in", 0, 0], ["a", 0, 0]]),
+                ],
+                [["in", 0, 0]],
+                [["b", 0, 0]],
+            )
+        ),
+        "functional node naming an unknown layer": lambda g: _model_file(
+            _functional(
+                [_input("in", (3,)), _node("a", "ReLU", {}, [["ghost", 0, 0]])],
+                [["in", 0, 0]],
+                [["a", 0, 0]],
+            )
+        ),
+        # archives and versions
+        "archive listing 100000 members": lambda g: _many_members(100000),
+        "newer format version": lambda g: _config_edit(g, lambda c: c.update(format_version=99)),
+        "format version missing": lambda g: _config_edit(g, lambda c: c.pop("format_version")),
+        "format version not a number": lambda g: _config_edit(
+            g, lambda c: c.update(format_version="1")
+        ),
+        "model.safetensors shorter than declared": lambda g: _with_weights(
+            g, g["model.safetensors"][:-4]
+        ),
+    }
+)
+
+
+def _weights_file_only(tensors, g):
+    import safetensors.numpy as st
+
+    return _with_weights(g, st.save(tensors))
+
+
+def test_corpus_has_at_least_90_files():
+    assert len(CASES) >= 90, len(CASES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -41,12 +41,8 @@ class AllocationLimits:
         self.used = 0
 
     def charge_weight(self, owner: str, shape, dtype) -> None:
+        """Weights are backed by the file's bytes: they are limited by those alone."""
         nbytes = _nbytes(shape, dtype)
-        if nbytes > self.max_tensor_bytes:
-            raise AllocationLimitError(
-                f"{owner}: a weight of shape {tuple(shape)} ({nbytes} bytes) exceeds the "
-                f"loader's limit of {self.max_tensor_bytes} bytes per tensor"
-            )
         if self.used + nbytes > self.weight_bytes:
             raise AllocationLimitError(
                 f"{owner}: a weight of shape {tuple(shape)} needs {nbytes} bytes, but the file "

@@ -521,6 +521,14 @@ class Layer:
     def build_from_config(self, config):
         if config and not self.built:
             shape = config["input_shape"]
+            limits = allocation.active()
+            if limits is not None:  # a file's shapes: checked, and built by rule if possible
+                shapes = shape if _is_shape_list(shape) else [shape]
+                for s in shapes:
+                    limits.check_tensor(f"Layer {self.name!r} build input", s, self.dtype)
+                if self.has_shape_rule():
+                    self._build_from_shapes(_tuples(shape))
+                    return
             zeros = _zeros_for(shape)
             with ops_no_grad():
                 self(zeros)
@@ -548,6 +556,14 @@ def ops_no_grad():
     from ..autograd.mode import no_grad
 
     return no_grad()
+
+
+def _is_shape_list(shape):
+    return isinstance(shape, list) and bool(shape) and isinstance(shape[0], (list, tuple))
+
+
+def _tuples(shape):
+    return [tuple(s) for s in shape] if _is_shape_list(shape) else tuple(shape)
 
 
 def _zeros_for(shape):
