@@ -168,6 +168,8 @@ class Layer:
         object.__setattr__(self, "_tracked_layers", [])
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
+        if dtype in ("string", "str"):  # Keras's name for text inputs
+            dtype = object
         self.dtype = np.dtype(dtype).name if dtype is not None else backend.floatx()
         self.built = False
         self._variables: list[Variable] = []

@@ -654,7 +654,14 @@ class Trainer:
 
     # ------------------------------------------------------------------ saving hooks
     def get_compile_config(self):
-        return self._compile_config
+        """The arguments of ``compile``, with the optimizer the model has now (it may have
+        been replaced since: ``model.optimizer = ...``)."""
+        if self._compile_config is None:
+            return None
+        config = dict(self._compile_config)
+        if self.optimizer is not None:
+            config["optimizer"] = optimizers_mod.serialize(self.optimizer)
+        return config
 
     def compile_from_config(self, config):
         if not config:

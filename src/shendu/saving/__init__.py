@@ -21,8 +21,8 @@ import numpy as np
 
 from .. import backend
 from ..layers.allocation import AllocationLimitError, allocation_limits
-from ..optimizers import Optimizer
 from ..naming import custom_object_scope, get_registered_object, register_serializable
+from ..optimizers import Optimizer
 from .checks import (
     MAX_DEPTH,
     ModelFileError,
@@ -134,13 +134,13 @@ def save_model(
         "training_state": training_state,
     }
     config_bytes = json.dumps(config, indent=1, default=_json_default).encode("utf-8")
-    for key, where in (("model", "model"), ("compile_config", "compile_config")):
-        check_config_values(config[key], path, where, safe_mode=False)
     if json_depth(json.loads(config_bytes)) > MAX_DEPTH:
         raise ValueError(
             f"Cannot save model {model.name!r}: its config nests deeper than the {MAX_DEPTH} "
             "levels a loader reads"
         )
+    for key, where in (("model", "model"), ("compile_config", "compile_config")):
+        check_config_values(config[key], path, where, safe_mode=False)
     weights = st.save(
         _model_tensors(model, include_optimizer, training_arrays), metadata={"format": "shendu"}
     )

@@ -230,7 +230,9 @@ def check_config_values(node, path, where="model", safe_mode=True):
     while stack:
         value, at, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ModelFileError(f"{path}: the config is nested too deeply at {at}")
+            raise ModelFileError(
+                f"{path}: the config is nested deeper than {MAX_DEPTH} levels (at ...{at[-80:]})"
+            )
         if isinstance(value, dict):
             for k, v in value.items():
                 if not isinstance(k, str):

@@ -39,7 +39,7 @@ from .checks import (
 
 #: The newest Keras these readers were checked against; a newer 3.x loads with a warning.
 KERAS_TESTED = (3, 15)
-MAX_H5_OBJECTS = 100_000
+MAX_H5_OBJECTS = 50_000
 MAX_H5_DEPTH = 32
 KERAS_MEMBERS = ("config.json", "model.weights.h5")
 
@@ -77,8 +77,9 @@ def check_h5(h5, path, max_tensor_bytes):
             )
         for key in group.keys():
             seen += 1
-            if seen > MAX_H5_OBJECTS:
-                raise ModelFileError(f"{path}: more than {MAX_H5_OBJECTS} HDF5 objects")
+            limit = MAX_H5_OBJECTS
+            if seen > limit:
+                raise ModelFileError(f"{path}: more than {limit} HDF5 objects")
             name = f"{where}/{key}"
             link = group.get(key, getlink=True)
             if not isinstance(link, h5py.HardLink):
@@ -150,7 +151,7 @@ def _layer_datasets(h5, name):
 
 def _var_index(key):
     if not key.isdigit():
-        raise ModelFileError(f"a variable group holds {key!r}; Keras numbers variables 0, 1, ...")
+        raise ValueError(f"a variable group holds {key!r}; Keras numbers variables 0, 1, ...")
     return int(key)
 
 
@@ -177,9 +178,12 @@ def _plan_from_h5(model, h5, path):
         weights = layer.weights
         if not weights:
             continue
-        datasets = _layer_datasets(h5, keras_keys[id(layer)])
-        if datasets is None:
-            datasets = _layer_datasets(h5, layer.name)
+        try:
+            datasets = _layer_datasets(h5, keras_keys[id(layer)])
+            if datasets is None:
+                datasets = _layer_datasets(h5, layer.name)
+        except ValueError as err:
+            raise ModelFileError(f"{path}: layer {layer.name!r}: {err}") from None
         if datasets is None:
             raise ModelFileError(f"{path}: no weights for layer {layer.name!r} in the file")
         if len(datasets) != len(weights):
