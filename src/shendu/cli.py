@@ -14,6 +14,7 @@ shendu summary MODEL
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -43,6 +44,18 @@ def _seed_program(args):
     return 0
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer. Received: {text!r}"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {text!r}")
+    return value
+
+
 def _parse_hidden(text):
     try:
         sizes = [int(s) for s in text.split(",") if s.strip()]
@@ -55,41 +68,120 @@ def _parse_hidden(text):
     return sizes
 
 
-def _split_target(header, rows, target):
-    if target not in header:
-        raise ValueError(
-            f"Target column {target!r} is not in the CSV. Columns: {', '.join(header)}"
+def _check_outputs(args):
+    """Refuse output paths that cannot be written, before any data is read or trained on."""
+    if args.output:
+        if not args.output.endswith(".shendu"):
+            raise ValueError(f"--output must name a .shendu file. Received: {args.output!r}")
+        _check_writable(args.output, "--output")
+    if args.plot:
+        ext = os.path.splitext(args.plot)[1].lower()
+        if ext not in PLOT_FORMATS:
+            raise ValueError(
+                f"--plot must name a {', '.join(PLOT_FORMATS)} file. Received: {args.plot!r}"
+            )
+        _check_writable(args.plot, "--plot")
+        from shendu.utils.plotting import require_matplotlib
+
+        require_matplotlib()
+
+
+PLOT_FORMATS = (".png", ".pdf", ".svg", ".jpg")
+
+
+def _check_writable(path, flag):
+    if os.path.isdir(path):
+        raise ValueError(f"{flag} {path!r} is a directory; name a file")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{flag} {path!r}: the folder {folder!r} does not exist")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise ValueError(f"{flag} {path!r} cannot be written (permission denied)")
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_model_size(n_features, hidden, n_outputs, batch_size):
+    """Refuse an MLP whose training cannot fit in this machine's memory, before allocating.
+
+    Training holds each parameter about 5 times (weights, gradients, Adam's two slots, the
+    flat copies) in float32, plus the activations of a batch."""
+    sizes = [n_features, *hidden, n_outputs]
+    params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    needed = 4 * (5 * params + 4 * batch_size * sum(sizes))
+    memory = _physical_memory()
+    if memory is not None and needed > memory:
+        raise MemoryError(
+            f"--hidden {','.join(map(str, hidden))} makes {params:,} parameters; training "
+            f"them needs about {needed / 2**30:.1f} GiB, and this machine has "
+            f"{memory / 2**30:.1f} GiB. Choose smaller layers."
         )
-    t = header.index(target)
-    feature_header = [h for i, h in enumerate(header) if i != t]
-    feature_rows = [[v for i, v in enumerate(r) if i != t] for r in rows]
-    return feature_header, feature_rows, [r[t] for r in rows]
+
+
+def _validation_split(y, fraction, seed, stratify):
+    """(train indices, validation indices): shuffled, and for classification stratified, so
+    each class keeps its share in both parts (a file sorted by class loses no class)."""
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    if not 0 < fraction < 1:
+        raise ValueError(f"--validation-split must be in (0, 1). Received: {fraction}")
+    groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(n)]
+    train, val = [], []
+    for idx in groups:
+        idx = rng.permutation(idx)
+        k = int(round(len(idx) * fraction))
+        if len(idx) > 1:
+            k = min(max(k, 1), len(idx) - 1)
+        else:
+            k = 0
+        val.append(idx[:k])
+        train.append(idx[k:])
+    train, val = rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(val))
+    if len(val) == 0 or len(train) == 0:
+        raise ValueError(
+            f"--validation-split {fraction} leaves an empty training or validation set for "
+            f"{n} rows"
+        )
+    return train, val
+
+
+def _finite_option(value, flag):
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{flag} must be a positive finite number. Received: {value}")
+    return value
 
 
 def _train(args):
     import shendu
-    from shendu.datasets import TabularPreprocessor, TargetEncoder, read_csv
+    from shendu.datasets import TabularPreprocessor, TargetEncoder, read_csv, split_target
 
-    if args.output and not args.output.endswith(".shendu"):
-        raise ValueError(f"--output must name a .shendu file. Received: {args.output!r}")
+    _check_outputs(args)
+    _finite_option(args.learning_rate, "--learning-rate")
     shendu.set_random_seed(args.seed)
     header, rows = read_csv(args.data)
-    fh, frows, tvalues = _split_target(header, rows, args.target)
-    pre = TabularPreprocessor().fit(fh, frows)
+    fh, frows, tvalues = split_target(header, rows, args.target)
+    keep = [k.strip() for k in (args.keep or "").split(",") if k.strip()]
+    pre = TabularPreprocessor().fit(fh, frows, keep)
     enc = TargetEncoder.fit(args.target, tvalues, args.task)
+    classification = enc.task == "classification"
+    _check_model_size(
+        pre.n_features, args.hidden, len(enc.classes) if classification else 1, args.batch_size
+    )
     x = pre.transform(fh, frows)
     y = enc.transform(tvalues)
-    imputed = {k: v for k, v in pre.missing_counts.items() if v}
     print(
         f"Read {len(rows)} rows, {len(fh)} feature columns -> {pre.n_features} features; "
         f"task: {enc.task}"
     )
-    if imputed:
-        total = sum(imputed.values())
-        detail = ", ".join(f"{k}: {v}" for k, v in imputed.items())
-        print(f"Imputed {total} missing values ({detail})")
+    for line in pre.report():
+        print(line)
     class_weight = None
-    if enc.task == "classification":
+    if classification:
         counts = np.bincount(y, minlength=len(enc.classes))
         share = ", ".join(f"{c}: {n}" for c, n in zip(enc.classes, counts))
         print(f"Classes ({len(enc.classes)}): {share}")
@@ -102,20 +194,35 @@ def _train(args):
             )
         if args.class_weight == "balanced":
             class_weight = {i: len(y) / (len(counts) * n) for i, n in enumerate(counts) if n}
-    model = build_mlp(pre.n_features, args.hidden, enc)
+    tr, va = _validation_split(y, args.validation_split, args.seed, classification)
+    print(
+        f"Validation: {len(va)} rows held out"
+        + (", each class in proportion" if classification else "")
+    )
+    model = build_mlp(pre.n_features, args.hidden, enc, args.learning_rate)
     history = model.fit(
-        x,
-        y,
+        x[tr],
+        y[tr],
         epochs=args.epochs,
         batch_size=args.batch_size,
-        validation_split=args.validation_split,
+        validation_data=(x[va], y[va]),
         class_weight=class_weight,
         verbose=args.verbose,
     )
     final = {k: v[-1] for k, v in history.history.items()}
     print("Final: " + " - ".join(f"{k}: {v:.4f}" for k, v in sorted(final.items())))
+    if not classification:
+        for part, idx in (("training", tr), ("validation", va)):
+            pred = np.asarray(enc.inverse(model.predict(x[idx], verbose=0)))
+            truth = np.asarray(enc.inverse(y[idx].reshape(-1, 1)))
+            mae = float(np.mean(np.abs(pred - truth)))
+            rmse = float(np.sqrt(np.mean((pred - truth) ** 2)))
+            print(f"{part.capitalize()} MAE {mae:.4g}, RMSE {rmse:.4g} (in {enc.name}'s units)")
     if args.plot:
-        shendu.utils.plot_history(history, args.plot)
+        from shendu.saving.files import atomic_write
+
+        ext = os.path.splitext(args.plot)[1]
+        atomic_write(args.plot, lambda tmp: shendu.utils.plot_history(history, tmp), suffix=ext)
         print(f"Saved the learning curves to {args.plot}")
     if args.output:
         model.preprocessing = {
@@ -128,20 +235,21 @@ def _train(args):
     return 0
 
 
-def build_mlp(n_features, hidden, enc):
+def build_mlp(n_features, hidden, enc, learning_rate=0.001):
     """The MLP that ``shendu train`` fits: relu hidden layers, a head for the task."""
     from shendu.layers import Dense, Input
     from shendu.models import Sequential
+    from shendu.optimizers import Adam
 
     model = Sequential([Input((n_features,))])
     for units in hidden:
         model.add(Dense(units, activation="relu"))
     if enc.task == "classification":
         model.add(Dense(len(enc.classes), activation="softmax"))
-        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(Adam(learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
     else:
         model.add(Dense(1))
-        model.compile("adam", "mse", metrics=["mae"])
+        model.compile(Adam(learning_rate), "mse", metrics=["mae"])
     return model
 
 
@@ -166,33 +274,43 @@ def _load_with_preprocessing(path):
 def _predict(args):
     import csv
 
-    from shendu.datasets import read_csv
+    from shendu.datasets import read_csv, split_target
+    from shendu.saving.files import atomic_write
 
+    if args.output:
+        _check_writable(args.output, "--output")
     model, pre, enc, columns = _load_with_preprocessing(args.model)
     header, rows = read_csv(args.data)
     if enc.name in header:
-        header, rows, _ = _split_target(header, rows, enc.name)
+        header, rows, _ = split_target(header, rows, enc.name)
     x = pre.transform(header, rows)
     preds = enc.inverse(model.predict(x, verbose=0))
-    out = open(args.output, "w", newline="") if args.output else sys.stdout
-    try:
-        writer = csv.writer(out)
+
+    def write(stream):
+        writer = csv.writer(stream)
         writer.writerow([enc.name])
         for p in preds:
             writer.writerow([p])
-    finally:
-        if args.output:
-            out.close()
+
+    if not args.output:
+        write(sys.stdout)
+        return 0
+
+    def write_file(tmp):
+        with open(tmp, "w", newline="") as f:
+            write(f)
+
+    atomic_write(args.output, write_file)  # never a half-written file, even on Ctrl-C
     return 0
 
 
 def _evaluate(args):
-    from shendu.datasets import read_csv
+    from shendu.datasets import read_csv, split_target
 
     model, pre, enc, _ = _load_with_preprocessing(args.model)
     header, rows = read_csv(args.data)
     target = args.target or enc.name
-    fh, frows, tvalues = _split_target(header, rows, target)
+    fh, frows, tvalues = split_target(header, rows, target)
     logs = model.evaluate(
         pre.transform(fh, frows), enc.transform(tvalues), verbose=0, return_dict=True
     )
@@ -234,8 +352,18 @@ def make_parser():
         "--hidden", type=_parse_hidden, default=[64, 32], help="hidden layer sizes, e.g. 64,32"
     )
     p.add_argument("--epochs", type=int, default=50)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--validation-split", type=float, default=0.2)
+    p.add_argument("--batch-size", type=_positive_int, default=32)
+    p.add_argument("--learning-rate", type=float, default=0.001)
+    p.add_argument(
+        "--validation-split",
+        type=float,
+        default=0.2,
+        help="fraction held out, shuffled and stratified by class (default 0.2)",
+    )
+    p.add_argument(
+        "--keep",
+        help="columns to keep although they look like dates, free text or identifiers",
+    )
     p.add_argument(
         "--class-weight",
         choices=["balanced"],
@@ -272,14 +400,31 @@ def make_parser():
 
 
 def main(argv=None):
+    """Run the command; an expected failure prints one line (no traceback) and returns 2,
+    an interruption (Ctrl-C) returns 130. Files are written atomically, so neither leaves a
+    partial file behind."""
     parser = make_parser()
     args = parser.parse_args(argv)
+    name = f"shendu {args.command}" if args.command else "shendu"
     try:
         if args.command is None:
             return _seed_program(args)
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as err:
-        print(f"shendu {args.command or ''}: error: {err}".replace("  ", " "), file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"\n{name}: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except MemoryError as err:
+        detail = str(err) or "the data or the model does not fit in memory"
+        print(f"{name}: error: out of memory: {detail}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        reason = err.strerror or str(err)
+        where = f" ({err.filename})" if err.filename else ""
+        message = str(err) if not err.strerror else f"{reason}{where}"
+        print(f"{name}: error: {message}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, ImportError) as err:
+        print(f"{name}: error: {err}", file=sys.stderr)
         return 2
 
 

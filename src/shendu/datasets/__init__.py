@@ -3,7 +3,7 @@
 from .builtin import load_digits, load_iris, train_test_split
 from .external import load_breast_cancer, load_co2, load_diabetes, load_sunspots, load_wine
 from .idx import load_fashion_mnist, load_mnist, read_idx
-from .tabular import TabularPreprocessor, TargetEncoder, load_csv, read_csv
+from .tabular import TabularPreprocessor, TargetEncoder, load_csv, read_csv, split_target
 
 __all__ = [
     "TabularPreprocessor",
@@ -19,6 +19,7 @@ __all__ = [
     "load_iris",
     "load_mnist",
     "read_csv",
+    "split_target",
     "read_idx",
     "train_test_split",
 ]

@@ -80,6 +80,7 @@ class Trainer:
                     f"Outputs: {names}"
                 )
             self._loss_weights = [float(loss_weights.get(n, 1.0)) for n in names]
+            _check_finite_weights(self._loss_weights, "loss_weights", loss_weights)
         else:
             lw = list(loss_weights) if isinstance(loss_weights, (list, tuple)) else [loss_weights]
             if len(lw) != len(names):
@@ -87,6 +88,7 @@ class Trainer:
                     f"compile: expected {len(names)} loss weights. Received: {loss_weights}"
                 )
             self._loss_weights = [float(w) for w in lw]
+            _check_finite_weights(self._loss_weights, "loss_weights", loss_weights)
         self._metric_specs = self._per_output_metrics(metrics, names, "metrics")
         self._weighted_metric_specs = self._per_output_metrics(
             weighted_metrics, names, "weighted_metrics"
@@ -726,8 +728,25 @@ def _class_weight_to_sample_weight(class_weight, y, sw):
             f"`class_weight` has keys {sorted(unknown)} that are not classes in `y` "
             f"(classes present: {sorted(present)})"
         )
+    bad = {k: v for k, v in class_weight.items() if not _finite_non_negative(v)}
+    if bad:
+        raise ValueError(
+            f"`class_weight` values must be finite non-negative numbers. Received: {bad}"
+        )
     weights = np.array([class_weight.get(int(c), 1.0) for c in labels], dtype=backend.floatx())
     return weights if sw is None else sw * weights
+
+
+def _finite_non_negative(v):
+    try:
+        return bool(np.isfinite(v)) and v >= 0
+    except TypeError:
+        return False
+
+
+def _check_finite_weights(weights, name, given):
+    if not all(np.isfinite(w) for w in weights):
+        raise ValueError(f"compile: `{name}` must be finite numbers. Received: {name}={given}")
 
 
 def _serialize_loss_arg(loss):

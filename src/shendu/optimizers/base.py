@@ -25,7 +25,7 @@ from . import schedules
 def _check_positive(name, value, allow_none=True):
     if value is None and allow_none:
         return None
-    if not isinstance(value, (int, float)) or value <= 0:
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"Expected a positive number for `{name}`. Received: {name}={value!r}")
     return float(value)
 
@@ -72,7 +72,9 @@ class Optimizer:
         self.clipvalue = _check_positive("clipvalue", clipvalue)
         self.global_clipnorm = _check_positive("global_clipnorm", global_clipnorm)
         if weight_decay is not None and (
-            not isinstance(weight_decay, (int, float)) or weight_decay < 0
+            not isinstance(weight_decay, (int, float))
+            or not math.isfinite(weight_decay)
+            or weight_decay < 0
         ):
             raise ValueError(
                 f"Expected a non-negative `weight_decay`. Received: weight_decay={weight_decay!r}"
@@ -103,9 +105,14 @@ class Optimizer:
     def _make_lr(lr):
         if isinstance(lr, schedules.LearningRateSchedule) or callable(lr):
             return lr
-        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or lr < 0:
+        if (
+            not isinstance(lr, (int, float, np.floating, np.integer))
+            or isinstance(lr, bool)
+            or not math.isfinite(lr)
+            or lr < 0
+        ):
             raise ValueError(
-                f"Expected `learning_rate` as a non-negative float or a schedule. "
+                f"Expected `learning_rate` as a non-negative finite float or a schedule. "
                 f"Received: learning_rate={lr!r}"
             )
         return float(lr)

@@ -6,16 +6,17 @@ import os
 import tempfile
 
 
-def atomic_write(path, write) -> None:
+def atomic_write(path, write, suffix="") -> None:
     """Call ``write(tmp_path)``, fsync the file, then rename it over ``path``.
 
     The temporary file lives in the destination folder (so the rename is atomic on
-    one filesystem) and is removed when ``write`` fails.
+    one filesystem), ends in ``suffix`` (writers that choose a format by extension), and
+    is removed when ``write`` fails or is interrupted.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".shendu-tmp-", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".shendu-tmp-", suffix=suffix, dir=folder)
     os.close(fd)
     try:
         write(tmp)

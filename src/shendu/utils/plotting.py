@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 
-def _pyplot():
+def require_matplotlib():
+    """matplotlib, or an ImportError naming the ``[plot]`` extra."""
     try:
         import matplotlib
     except ImportError:
@@ -13,6 +14,11 @@ def _pyplot():
             "Plotting needs matplotlib, which is not installed. Install the extra: "
             "pip install 'shendu[plot]'"
         ) from None
+    return matplotlib
+
+
+def _pyplot():
+    matplotlib = require_matplotlib()
     if not os.environ.get("DISPLAY"):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
