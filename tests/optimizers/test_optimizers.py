@@ -215,7 +215,9 @@ def test_clipping_weight_decay_and_errors():
         optimizers.Adam(clipnorm=1.0, clipvalue=1.0)
     with pytest.raises(ValueError, match="Unknown optimizer: 'adamm'. Did you mean 'adam'"):
         optimizers.get("adamm")
-    with pytest.raises(ValueError, match="Expected `learning_rate` as a non-negative finite float"):
+    with pytest.raises(
+        ValueError, match="Expected `learning_rate` as a non-negative finite float"
+    ):
         optimizers.SGD(-1.0)
     with pytest.raises(RuntimeError, match="step\\(\\): no variables"):
         optimizers.SGD().step()
