@@ -19,6 +19,7 @@ with atheris.instrument_imports():
     import numpy as np
 
     import shendu
+    import shendu.saving.tensor_file  # noqa: F401
     from shendu.saving import ModelFileError, load_model
 
 TMP = tempfile.mkdtemp()

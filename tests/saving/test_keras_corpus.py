@@ -320,6 +320,11 @@ KERAS_CASES = {
     "module path as class": lambda: _edit_config(
         lambda c: _first_dense(c).update(class_name="os.system")
     ),
+    "dtype policy without a name (fuzz finding: KeyError)": lambda: _edit_config(
+        lambda c: _first_dense(c)["config"].update(
+            dtype={"class_name": "DTypePolicy", "config": {}}
+        )
+    ),
     "lambda layer in safe mode": lambda: _edit_config(
         lambda c: _first_dense(c).update(
             class_name="Lambda", config={"name": "l", "function": "eval"}

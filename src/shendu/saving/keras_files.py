@@ -383,7 +383,10 @@ def load_keras_model(filepath, custom_objects=None, safe_mode=True, max_tensor_b
         weights = read_member(zf, "model.weights.h5", path)
     if not isinstance(raw, dict):
         raise ModelFileError(f"{path}: config.json is not a Keras model config")
-    config = _translate(raw)  # drops Keras's own "module" and "registered_name" entries
+    try:
+        config = _translate(raw)  # drops Keras's own "module" and "registered_name" entries
+    except Exception as err:  # a config of the wrong shape anywhere
+        raise _rebuild_failure(err, path, "the Keras model") from None
     check_config_values(config.get("config"), path, "config", safe_mode=safe_mode)
     try:
         h5 = h5py.File(io.BytesIO(weights), "r")
