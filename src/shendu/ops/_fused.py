@@ -44,6 +44,6 @@ def through_activation(activation, gy, y, out=None):
 def activation_op(name):
     """The differentiable op of a fused activation (for graph mode and unfused paths)."""
     from .activation import relu, sigmoid
-    from .math import tanh
+    from .arithmetic import tanh
 
     return {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}[name]

@@ -19,7 +19,7 @@ def as_tensor(x, dtype=None) -> Tensor:
     """``x`` as a Tensor (no copy when it already is one of the right dtype)."""
     if isinstance(x, Tensor):
         if dtype is not None and x.dtype != np.dtype(dtype):
-            from .math import cast
+            from .arithmetic import cast
 
             return cast(x, dtype)
         return x

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .math import Unary, _unary
+from .arithmetic import Unary, _unary
 
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
@@ -154,14 +154,14 @@ class GeluErf(Unary):
     """y = x/2 (1 + erf(x / sqrt 2)).  dy/dx = Phi(x) + x phi(x)."""
 
     def f(self, xp, x):
-        from .math import _erf_array
+        from .arithmetic import _erf_array
 
         if hasattr(xp, "ndarray"):
             return 0.5 * x * (1 + _erf_array(xp, x / math.sqrt(2)))
         return 0.5 * x * (1 + xp.erf(x / math.sqrt(2)))
 
     def df(self, xp, x, y):
-        from .math import _erf_array
+        from .arithmetic import _erf_array
 
         erf = _erf_array if hasattr(xp, "ndarray") else (lambda _, v: xp.erf(v))
         cdf = 0.5 * (1 + erf(xp, x / math.sqrt(2)))
@@ -280,3 +280,138 @@ __all__ = [
     "softsign",
     "swish",
 ]
+
+
+# ---------------------------------------------------------------- more Keras activations
+# Compositions of differentiable ops: each formula is its own derivative's statement.
+
+
+def celu(x, alpha=1.0):
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
+    from .arithmetic import exp, maximum, minimum
+
+    return maximum(x, 0.0) + minimum(alpha * (exp(_t(x) / alpha) - 1.0), 0.0)
+
+
+def glu(x, axis=-1):
+    """a * sigmoid(b), with a and b the two halves of ``x`` along ``axis``."""
+    from .shape import split
+
+    x = _t(x)
+    if x.shape[axis] % 2:
+        raise ValueError(
+            f"glu: axis {axis} must have an even size to split in two. Received: {x.shape}"
+        )
+    a, b = split(x, 2, axis=axis)
+    return a * sigmoid(b)
+
+
+def hard_silu(x):
+    """x * relu6(x + 3) / 6."""
+    x = _t(x)
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def hard_tanh(x):
+    """clip(x, -1, 1)."""
+    from .arithmetic import clip
+
+    return clip(_t(x), -1.0, 1.0)
+
+
+def hard_shrink(x, threshold=0.5):
+    """x where |x| > threshold, else 0."""
+    from .arithmetic import abs as abs_
+    from .arithmetic import where
+
+    x = _t(x)
+    return where(abs_(x).data > threshold, x, 0.0)
+
+
+def soft_shrink(x, threshold=0.5):
+    """sign(x) * max(|x| - threshold, 0)."""
+    from .arithmetic import where
+
+    x = _t(x)
+    return where(x.data > threshold, x - threshold, where(x.data < -threshold, x + threshold, 0.0))
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x)."""
+    return -softplus(-_t(x))
+
+
+def sparse_plus(x):
+    """0 for x <= -1, (x + 1)**2 / 4 on (-1, 1), x for x >= 1."""
+    from .arithmetic import where
+
+    x = _t(x)
+    return where(x.data <= -1, 0.0, where(x.data >= 1, x, (x + 1.0) * (x + 1.0) / 4.0))
+
+
+def sparse_sigmoid(x):
+    """0 for x <= -1, (x + 1) / 2 on (-1, 1), 1 for x >= 1."""
+    from .arithmetic import clip
+
+    return clip((_t(x) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x**2 + b)) / 2."""
+    from .arithmetic import sqrt
+
+    x = _t(x)
+    return (x + sqrt(x * x + b)) / 2.0
+
+
+def tanh_shrink(x):
+    """x - tanh(x)."""
+    from .arithmetic import tanh
+
+    x = _t(x)
+    return x - tanh(x)
+
+
+def threshold(x, threshold, default_value):
+    """x where x > threshold, else default_value."""
+    from .arithmetic import where
+
+    x = _t(x)
+    return where(x.data > threshold, x, default_value)
+
+
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis``:
+    max(x - tau, 0), tau chosen so the result sums to 1 (Martins & Astudillo, 2016). The
+    support is found on the data; tau is a differentiable mean over it."""
+    import numpy as np
+
+    from .arithmetic import maximum
+    from .reduction import sum as sum_
+    from .shape import moveaxis
+
+    x = moveaxis(_t(x), axis, -1)
+    z = x.data
+    zs = -np.sort(-z, axis=-1)
+    k = np.arange(1, z.shape[-1] + 1)
+    cums = np.cumsum(zs, axis=-1)
+    support_size = np.sum(1 + k * zs > cums, axis=-1, keepdims=True)
+    threshold_value = np.take_along_axis(zs, support_size - 1, axis=-1)
+    in_support = (z >= threshold_value).astype(z.dtype)
+    tau = (sum_(x * in_support, axis=-1, keepdims=True) - 1.0) / support_size.astype(z.dtype)
+    return moveaxis(maximum(x - tau, 0.0), -1, axis)
+
+
+def _t(x):
+    from ._util import as_tensor
+
+    t = as_tensor(x)
+    if t.dtype.kind in "iub":
+        from .. import backend
+        from .arithmetic import cast
+
+        t = cast(t, backend.floatx())
+    return t

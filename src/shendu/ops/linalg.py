@@ -15,7 +15,7 @@ from ._fused import (
     through_activation,
 )
 from ._util import as_tensor, coerce_pair, column_sums, shape_of, sum_to_shape
-from .math import sum_to
+from .arithmetic import sum_to
 from .shape import broadcast_to, reshape, swapaxes, transpose
 
 
@@ -343,3 +343,50 @@ def linear(x, kernel, bias=None, activation=None):
     if bias is None:
         return Linear(activation).apply(x, kernel)
     return Linear(activation).apply(x, kernel, bias)
+
+
+# ``keras.ops.linalg``: the grouped namespace also holds the decompositions and solvers.
+from .core import jvp  # noqa: E402
+from .decompositions import (  # noqa: E402
+    cholesky,
+    cholesky_inverse,
+    det,
+    eig,
+    eigh,
+    inv,
+    lstsq,
+    lu_factor,
+    matrix_rank,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    solve_triangular,
+    svd,
+)
+from .reduction import norm  # noqa: E402
+
+__all__ = [
+    "cholesky",
+    "cholesky_inverse",
+    "det",
+    "dot",
+    "eig",
+    "eigh",
+    "einsum",
+    "inv",
+    "jvp",
+    "linear",
+    "lstsq",
+    "lu_factor",
+    "matmul",
+    "matrix_rank",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_triangular",
+    "svd",
+    "tensordot",
+]

@@ -15,7 +15,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import as_tensor, coerce_pair, data_of, normalize_axis, sum_to_shape
 from .activation import Sigmoid, _sigmoid
-from .math import clip, exp, log, multiply, sum_to
+from .arithmetic import clip, exp, log, multiply, sum_to
 from .reduction import logsumexp, mean
 from .reduction import sum as _sum
 from .shape import reshape
@@ -388,7 +388,7 @@ class Standardize(Function):
         return self._gradient(gy, backend.array_module(gy).where)
 
     def backward_graph(self, gy):
-        from .math import where
+        from .arithmetic import where
 
         return self._gradient(gy, where)
 
@@ -520,7 +520,7 @@ def batch_normalization(x, mean, variance, axis=-1, offset=None, scale=None, eps
     def r(v):
         return None if v is None else reshape(as_tensor(v, x.dtype), tuple(shape))
 
-    from .math import sqrt
+    from .arithmetic import sqrt
 
     y = (x - r(mean)) / sqrt(r(variance) + epsilon)
     if scale is not None:
@@ -547,7 +547,7 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=1e-6):
 def moments(x, axes, keepdims=False):
     """Mean and variance over ``axes``."""
     m = mean(x, axis=axes, keepdims=True)
-    from .math import square
+    from .arithmetic import square
 
     v = mean(square(x - m), axis=axes, keepdims=keepdims)
     if not keepdims:
@@ -569,4 +569,150 @@ __all__ = [
     "rms_normalization",
     "softmax",
     "sparse_categorical_crossentropy",
+]
+
+
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
+    """Multi-hot encode integer labels: for each sample (the last axis holds its labels), 1
+    at every class present (not differentiable). ``num_tokens`` is Keras's old name."""
+    from .shape import one_hot
+
+    num_classes = kwargs.pop("num_tokens", num_classes)
+    if kwargs:
+        raise TypeError(f"multi_hot: unexpected arguments {sorted(kwargs)}")
+    encoded = one_hot(inputs, num_classes, axis=-1, dtype=dtype)
+    data = encoded.data
+    reduced = data.max(axis=-2) if data.ndim > 1 else data
+    if axis != -1:
+        reduced = np.moveaxis(reduced, -1, axis)
+    return Tensor._wrap(reduced)
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """x / max(||x||_order, epsilon) along ``axis`` (epsilon: backend.epsilon())."""
+    from .arithmetic import maximum
+    from .reduction import norm
+
+    eps = backend.epsilon() if epsilon is None else epsilon
+    x = as_tensor(x)
+    return x / maximum(norm(x, ord=order, axis=axis, keepdims=True), eps)
+
+
+def psnr(x1, x2, max_val):
+    """Peak signal-to-noise ratio: 20 log10(max_val) - 10 log10(mean((x1 - x2)**2))."""
+    from .elementwise import log10
+    from .reduction import mean
+
+    x1, x2 = as_tensor(x1), as_tensor(x2)
+    if x1.shape != x2.shape:
+        raise ValueError(
+            f"Input shapes {x1.shape} and {x2.shape} must match for PSNR calculation."
+        )
+    mse = mean((x1 - x2) * (x1 - x2))
+    return 20.0 * np.log10(max_val) - 10.0 * log10(mse)
+
+
+# ``keras.ops.nn``: the grouped namespace also holds the activations, convolutions, pooling
+# and the other nn functions defined in their own modules.
+from .activation import (  # noqa: E402
+    celu,
+    elu,
+    gelu,
+    glu,
+    hard_shrink,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    hard_tanh,
+    leaky_relu,
+    log_sigmoid,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    soft_shrink,
+    softplus,
+    softsign,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    swish,
+    tanh_shrink,
+    threshold,
+)
+from .attention import dot_product_attention  # noqa: E402
+from .conv import average_pool, conv, conv_transpose, depthwise_conv, max_pool  # noqa: E402
+from .core import polar  # noqa: E402
+from .ctc import ctc_decode, ctc_loss  # noqa: E402
+from .shape import one_hot  # noqa: E402
+from .spatial import (  # noqa: E402
+    adaptive_average_pool,
+    adaptive_max_pool,
+    depth_to_space,
+    fold,
+    separable_conv,
+    space_to_depth,
+    unfold,
+)
+
+__all__ = [
+    "adaptive_average_pool",
+    "adaptive_max_pool",
+    "average_pool",
+    "batch_normalization",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "celu",
+    "conv",
+    "conv_transpose",
+    "ctc_decode",
+    "ctc_loss",
+    "depth_to_space",
+    "depthwise_conv",
+    "dot_product_attention",
+    "dropout",
+    "elu",
+    "fold",
+    "gelu",
+    "glu",
+    "hard_shrink",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "hard_tanh",
+    "layer_normalization",
+    "leaky_relu",
+    "log_sigmoid",
+    "log_softmax",
+    "max_pool",
+    "moments",
+    "multi_hot",
+    "normalize",
+    "one_hot",
+    "polar",
+    "psnr",
+    "relu",
+    "relu6",
+    "rms_normalization",
+    "selu",
+    "separable_conv",
+    "sigmoid",
+    "silu",
+    "soft_shrink",
+    "softmax",
+    "softplus",
+    "softsign",
+    "space_to_depth",
+    "sparse_categorical_crossentropy",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "sparsemax",
+    "squareplus",
+    "standardize",
+    "swish",
+    "tanh_shrink",
+    "threshold",
+    "unfold",
 ]

@@ -11,8 +11,8 @@ from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import as_tensor, data_of, expand_reduced, normalize_axis
-from .math import abs as _abs
-from .math import exp, sqrt, square
+from .arithmetic import abs as _abs
+from .arithmetic import exp, sqrt, square
 from .shape import broadcast_to, reshape
 
 
@@ -219,19 +219,40 @@ def std(x, axis=None, keepdims=False):
 
 
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - the keras.ops name
-    """Vector norms: ord None/2 (Euclidean), 1, inf; Frobenius for matrices (ord None/'fro')."""
+    """Vector norms (ord None/2: Euclidean, 1, inf, -inf, 0: the count of non-zeros, any
+    other p: (sum |x|^p)^(1/p)) over one axis or the whole flattened input; matrix norms
+    over two axes or for a 2-D input with a matrix ``ord`` ('fro', 'nuc', 1, -1, 2, -2, inf,
+    -inf; ``decompositions.matrix_norm``)."""
+    from .decompositions import matrix_norm
+
     x = as_tensor(x)
-    if ord in (None, 2, "fro", "euclidean") and (
-        axis is None or isinstance(axis, int) or ord != 2
-    ):
+    if x.dtype.kind in "iub":
+        from .arithmetic import cast
+
+        x = cast(x, backend.floatx())
+    if isinstance(axis, (tuple, list)) and len(axis) == 2:
+        return matrix_norm(x, "fro" if ord is None else ord, tuple(axis), keepdims)
+    if axis is None and x.ndim == 2 and ord is not None:
+        return matrix_norm(x, ord, (0, 1), keepdims)
+    if ord in ("fro", "nuc"):
+        raise ValueError(f"norm: ord={ord!r} needs a matrix (two axes)")
+    if ord in (None, 2, "euclidean"):
         return sqrt(sum(square(x), axis=axis, keepdims=keepdims))
     if ord == 1:
         return sum(_abs(x), axis=axis, keepdims=keepdims)
     if ord in (np.inf, "inf"):
         return max(_abs(x), axis=axis, keepdims=keepdims)
-    raise ValueError(
-        f"norm: unsupported `ord`. Expected None, 1, 2, 'fro' or inf. Received: {ord}"
-    )
+    if ord in (-np.inf, "-inf"):
+        return min(_abs(x), axis=axis, keepdims=keepdims)
+    if ord == 0:
+        from .arithmetic import cast
+
+        return sum(cast(x.data != 0, x.dtype), axis=axis, keepdims=keepdims)
+    if isinstance(ord, (int, float)):
+        from .arithmetic import power
+
+        return power(sum(power(_abs(x), float(ord)), axis=axis, keepdims=keepdims), 1.0 / ord)
+    raise ValueError(f"norm: invalid `ord`. Received: ord={ord!r}")
 
 
 def _nondiff(fn_name, x, axis, keepdims=False):

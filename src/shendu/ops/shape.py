@@ -14,7 +14,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import as_tensor, data_of, normalize_axis, sum_to_shape
-from .math import sum_to
+from .arithmetic import sum_to
 
 
 def _xp(a):
