@@ -12,7 +12,10 @@ import sys
 import numpy as np
 
 _FLOATX = "float32"
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
 _DEVICE = "cpu"
+_UIDS: dict = {}
 _ALLOWED_FLOATX = ("float16", "float32", "float64")
 _generator: np.random.Generator = np.random.default_rng()
 _seed: int | None = None
@@ -66,6 +69,126 @@ def set_floatx(value: str) -> None:
             f"Received: floatx={value!r}"
         )
     _FLOATX = name
+
+
+def epsilon() -> float:
+    """The fuzz factor used in numeric expressions (1e-7 unless changed)."""
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    global _EPSILON
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+        raise ValueError(f"Expected a positive float for `epsilon`. Received: epsilon={value!r}")
+    _EPSILON = float(value)
+
+
+def image_data_format() -> str:
+    """'channels_last' (the default) or 'channels_first': the default ``data_format`` of
+    the image layers and ops."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format: str) -> None:
+    global _IMAGE_DATA_FORMAT
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format!r}"
+        )
+    _IMAGE_DATA_FORMAT = data_format
+
+
+def standardize_data_format(data_format):
+    """``data_format``, or the configured default when None (checked)."""
+    if data_format is None:
+        return _IMAGE_DATA_FORMAT
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format!r}"
+        )
+    return data_format
+
+
+def backend() -> str:
+    """The name of the array backend: ``"numpy"`` (CuPy arrays on a GPU share its API)."""
+    return "numpy"
+
+
+def standardize_dtype(dtype) -> str:
+    """A dtype's Keras name: 'float32', 'int64', 'bool', 'string' (Python types: int ->
+    'int64', float -> floatx, bool -> 'bool'; None -> floatx)."""
+    if dtype is None:
+        return _FLOATX
+    if dtype is int:
+        return "int64"
+    if dtype is float:
+        return _FLOATX
+    if dtype is bool:
+        return "bool"
+    if dtype in ("string", "str", str):
+        return "string"
+    if hasattr(dtype, "dtype") and not isinstance(dtype, type):
+        dtype = dtype.dtype
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        raise ValueError(f"Invalid dtype: {dtype!r}") from None
+    return "string" if name.startswith(("str", "<U", "object")) else name
+
+
+def result_type(*dtypes) -> str:
+    """The dtype that values of ``dtypes`` combine to. Python ints and floats are weak (they
+    take the other operand's kind); floats alone give floatx."""
+    strong, weak = [], []
+    for d in dtypes:
+        if d in (int, float, bool):
+            weak.append(d)
+        else:
+            strong.append(np.dtype(standardize_dtype(d)) if d != "string" else np.dtype(object))
+    if not strong:
+        if float in weak:
+            return _FLOATX
+        return "int64" if int in weak else "bool"
+    out = np.result_type(*strong)
+    if float in weak and out.kind in "iub":
+        out = np.dtype(_FLOATX)
+    elif int in weak and out.kind == "b":
+        out = np.dtype("int64")
+    return out.name
+
+
+def is_int_dtype(dtype) -> bool:
+    return np.dtype(standardize_dtype(dtype)).kind in "iu"
+
+
+def get_uid(prefix: str = "") -> int:
+    """1, 2, 3, ... for successive calls with the same ``prefix``."""
+    _UIDS[prefix] = _UIDS.get(prefix, 0) + 1
+    return _UIDS[prefix]
+
+
+def clear_session(free_memory=True) -> None:
+    """Start over as Keras's ``clear_session``: automatic layer names count from the start
+    again (dense, dense_1, ...) and uids restart; with ``free_memory``, unreferenced objects
+    are collected."""
+    from .layers.base import reset_names  # a call-time import: layers sit above the backend
+
+    reset_names()
+    _UIDS.clear()
+    if free_memory:
+        import gc
+
+        gc.collect()
+
+
+def is_keras_tensor(x) -> bool:
+    """True for a symbolic tensor of the functional API (``Input`` and what layers make
+    of it)."""
+    from .layers.input_layer import KerasTensor  # call-time import, as in clear_session
+
+    return isinstance(x, KerasTensor)
 
 
 def set_random_seed(seed: int) -> None:

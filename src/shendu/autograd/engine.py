@@ -33,6 +33,14 @@ def _check_root(t, g, create_graph):
             )
         xp = backend.array_module(t.data)
         g = xp.ones_like(t.data)
+    elif create_graph and isinstance(g, Tensor) and g.requires_grad:
+        # the gradients become functions of ``g`` too (double-VJP tricks, e.g. ops.jvp)
+        if g.shape != t.shape:
+            raise ValueError(
+                f"backward(): `grad` must have the output's shape {t.shape}. "
+                f"Received: grad shape={g.shape}"
+            )
+        return g
     else:
         g = g.data if isinstance(g, Tensor) else g
         xp = backend.array_module(t.data)

@@ -10,7 +10,6 @@ through every iteration, as they do through Keras's traced loops.
 from __future__ import annotations
 
 import builtins
-import inspect
 
 import numpy as np
 
@@ -236,7 +235,8 @@ class _CustomGradient(Function):
 
 def custom_gradient(f):
     """Decorator: ``f(*args)`` returns ``(y, grad_fn)``; the gradient of ``y`` with respect to
-    the arguments is ``grad_fn(upstream)`` (or ``grad_fn(*args, upstream=...)``), not the
+    the arguments is ``grad_fn(upstream)`` (the upstream gradient passed positionally, which
+    serves both Keras forms, ``grad(upstream)`` and ``grad(*args, upstream=None)``), not the
     derivative of the ops in ``f``."""
 
     def wrapper(*args):
@@ -245,13 +245,6 @@ def custom_gradient(f):
         tensors = [as_tensor(a) for a in args]
         with no_grad():
             y, grad_fn = f(*tensors)
-        params = inspect.signature(grad_fn).parameters
-        if "upstream" in params:
-            fn = grad_fn
-
-            def grad_fn(upstream):  # noqa: F811
-                return fn(*tensors, upstream=upstream)
-
         return _CustomGradient(data_of(as_tensor(y)), grad_fn, len(tensors)).apply(*tensors)
 
     wrapper.__name__ = getattr(f, "__name__", "custom_gradient")

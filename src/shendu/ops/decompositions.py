@@ -145,7 +145,7 @@ class Cholesky(Function):
 
     def backward(self, g):
         lower = self.l
-        p = _phi(_t(lower) @ g)
+        p = _phi(_t(lower) @ np.tril(g))  # the upper triangle of L is constant zero
         eye = np.broadcast_to(np.eye(lower.shape[-1], dtype=lower.dtype), lower.shape)
         l_inv = np.linalg.solve(lower, eye)
         return _sym(_t(l_inv) @ p @ l_inv)

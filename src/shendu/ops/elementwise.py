@@ -60,7 +60,9 @@ def _erfinv(xp, y):
     steps on erf (to float64 round-off)."""
     from .arithmetic import _erf_array
 
-    y = xp.clip(y, -1.0, 1.0)
+    edge = xp.abs(y) >= 1.0
+    y_in = y
+    y = xp.clip(y, -1.0 + 1e-15, 1.0 - 1e-15)
     w = -xp.log((1.0 - y) * (1.0 + y))
     small = w < 5.0
     ws = w - 2.5
@@ -93,7 +95,7 @@ def _erfinv(xp, y):
     for _ in range(2):
         err = _erf_array(xp, x) - y
         x = x - err / ((2 / math.sqrt(math.pi)) * xp.exp(-x * x))
-    return xp.where(xp.abs(y) >= 1.0, xp.sign(y) * np.inf, x)
+    return xp.where(edge, xp.where(y_in > 0, np.inf, -np.inf), x)
 
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)

@@ -77,7 +77,12 @@ def nanmin(x, axis=None, keepdims=False):
 def nanvar(x, axis=None, keepdims=False):
     x = as_tensor(x)
     m = nanmean(x, axis=axis, keepdims=True)
-    return nanmean(square(x - m), axis=axis, keepdims=keepdims)
+    centred, nan = _filled(x - m, 0.0)  # filled before squaring: no NaN in the gradient
+    if nan is None:
+        return mean(square(centred), axis=axis, keepdims=keepdims)
+    count = sum_(cast(~nan.data, centred.dtype), axis=axis, keepdims=keepdims)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sum_(square(centred), axis=axis, keepdims=keepdims) / count
 
 
 def nanstd(x, axis=None, keepdims=False):
