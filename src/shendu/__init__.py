@@ -5,33 +5,101 @@ from . import (
     backend,
     blas,
     callbacks,
+    config,
     constraints,
     data,
     datasets,
     distributed,
+    dtype_policies,
     heap,
     initializers,
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     ops,
     optimizers,
     preprocessing,
+    random,
     regularizers,
     saving,
+    scopes,
+    tree,
     utils,
 )
 from .autograd import Tensor, enable_grad, grad, is_grad_enabled, no_grad, tensor
 from .backend import floatx, set_floatx, set_random_seed
+from .config import DTypePolicy
+from .initializers import Initializer
+from .layers import Input, InputSpec, KerasTensor, Layer, Variable
+from .losses import Loss
+from .metrics import Metric
 from .models import Model, Sequential
+from .models.function import Function
+from .ops.operation import Operation
+from .optimizers import Optimizer
+from .regularizers import Regularizer
+from .scopes import StatelessScope, SymbolicScope, device, name_scope
+
+FloatDTypePolicy = DTypePolicy
+
+
+def remat(f):
+    """Keras's rematerialization decorator: returns ``f`` (recomputing activations to save
+    memory is a compiled-backend optimisation; shendu keeps them)."""
+    return f
+
+
+class RematScope:
+    """Accepted for Keras code (see ``remat``): nothing changes inside the block."""
+
+    def __init__(self, mode="full", output_size_threshold=1024, layer_names=None):
+        self.mode = mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
 
 heap.configure()  # keep freed array memory for reuse (see shendu.heap)
 blas.configure()  # idle BLAS threads spin briefly, then free the cores (see shendu.blas)
 
 __version__ = "0.1.0"
 
+
+def version() -> str:
+    """shendu's version (``keras.version()`` gives Keras's)."""
+    return __version__
+
+
 __all__ = [
+    "DTypePolicy",
+    "FloatDTypePolicy",
+    "Function",
+    "Initializer",
+    "Input",
+    "InputSpec",
+    "KerasTensor",
+    "Layer",
+    "Loss",
+    "Metric",
+    "Operation",
+    "Optimizer",
+    "Regularizer",
+    "RematScope",
+    "StatelessScope",
+    "SymbolicScope",
+    "Variable",
+    "config",
+    "device",
+    "name_scope",
+    "random",
+    "remat",
+    "tree",
+    "version",
     "Model",
     "Sequential",
     "Tensor",

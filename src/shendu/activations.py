@@ -37,6 +37,19 @@ def exponential(x):
 
 
 _FUNCS = [
+    ops.celu,
+    ops.glu,
+    ops.hard_shrink,
+    ops.hard_silu,
+    ops.hard_tanh,
+    ops.log_sigmoid,
+    ops.soft_shrink,
+    ops.sparse_plus,
+    ops.sparse_sigmoid,
+    ops.sparsemax,
+    ops.squareplus,
+    ops.tanh_shrink,
+    ops.threshold,
     ops.relu,
     ops.relu6,
     ops.sigmoid,
@@ -58,6 +71,7 @@ _TABLE.update(
         "elu": elu,
         "gelu": gelu,
         "swish": ops.silu,
+        "hard_swish": ops.hard_silu,
         "exponential": exponential,
     }
 )
@@ -93,3 +107,27 @@ swish = ops.silu
 relu6 = ops.relu6
 hard_sigmoid = ops.hard_sigmoid
 mish = ops.mish
+
+
+celu = ops.celu
+glu = ops.glu
+hard_shrink = ops.hard_shrink
+hard_silu = hard_swish = ops.hard_silu
+hard_tanh = ops.hard_tanh
+log_sigmoid = ops.log_sigmoid
+soft_shrink = ops.soft_shrink
+sparse_plus = ops.sparse_plus
+sparse_sigmoid = ops.sparse_sigmoid
+sparsemax = ops.sparsemax
+squareplus = ops.squareplus
+tanh_shrink = ops.tanh_shrink
+threshold = ops.threshold
+
+
+def deserialize(config, custom_objects=None):
+    """The activation function a config names (a name, or {'class_name': name})."""
+    if isinstance(config, dict):
+        config = config.get("class_name", config.get("config", {}).get("name"))
+    if custom_objects and config in custom_objects:
+        return custom_objects[config]
+    return get(config)

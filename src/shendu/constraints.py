@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .naming import resolve
+from .naming import serialize as _serialize
 
 
 class Constraint:
@@ -91,5 +92,16 @@ _TABLE = {
 }
 
 
+max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNorm
+
+
 def get(identifier):
     return resolve(identifier, _TABLE, "constraint")
+
+
+def serialize(constraint):
+    return _serialize(constraint)
+
+
+def deserialize(config, custom_objects=None):
+    return resolve(config, _TABLE, "constraint", custom_objects)

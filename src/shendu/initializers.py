@@ -245,6 +245,61 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+class STFT(Initializer):
+    """The real or imaginary part of a windowed DFT basis, for a Conv1D that computes an
+    STFT: kernel[t, 0, k] = w[t] cos(-2 pi t k / n) (or sin) / s, n = 2 (bins - 1), w the
+    window (SciPy's ``get_window``, ``periodic`` or symmetric), s = sqrt(sum w^2)
+    ('density') or sum |w| ('spectrum')."""
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str) and window not in ("hann", "hamming"):
+            raise ValueError(f"STFT: window must be 'hann' or 'hamming'. Received: {window!r}")
+        if scaling not in (None, "density", "spectrum"):
+            raise ValueError(
+                f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
+                f"Received scaling={scaling}"
+            )
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None):
+        frame_length, _, bins = shape
+        scale = 1.0
+        win = None
+        if self.window is not None:
+            if isinstance(self.window, str):
+                fn = np.hanning if self.window == "hann" else np.hamming
+                win = fn(frame_length + 1)[:-1] if self.periodic else fn(frame_length)
+            else:
+                win = np.asarray(self.window, np.float64)
+            if self.scaling == "density":
+                scale = np.sqrt(np.sum(win**2))
+            elif self.scaling == "spectrum":
+                scale = np.sum(np.abs(win))
+        n = (bins - 1) * 2
+        args = (
+            -2
+            * np.pi
+            * np.arange(frame_length)[:, None, None]
+            * (np.arange(bins)[None, None, :] / n)
+        )
+        kernel = np.cos(args) if self.side == "real" else np.sin(args)
+        if win is not None:
+            kernel = kernel * win[:, None, None] / scale
+        return np.broadcast_to(kernel, tuple(shape)).astype(_dtype(dtype))
+
+    def get_config(self):
+        return {
+            "side": self.side,
+            "window": self.window,
+            "periodic": self.periodic,
+            "scaling": self.scaling,
+        }
+
+
+IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogonal, STFT
+
 _TABLE = {
     cls.__name__: cls
     for cls in (
@@ -263,8 +318,16 @@ _TABLE = {
         LecunNormal,
         Orthogonal,
         Identity,
+        STFT,
     )
 }
+_TABLE.update(
+    {
+        "IdentityInitializer": Identity,
+        "OrthogonalInitializer": Orthogonal,
+        "STFTInitializer": STFT,
+    }
+)
 _TABLE.update(
     {
         "zeros": Zeros,
@@ -282,10 +345,17 @@ _TABLE.update(
         "lecun_normal": LecunNormal,
         "orthogonal": Orthogonal,
         "identity": Identity,
+        "stft": STFT,
         "uniform": RandomUniform,
         "normal": RandomNormal,
     }
 )
+# Keras also exports each class under its lowercase name (keras.initializers.glorot_uniform)
+zeros, ones, constant = Zeros, Ones, Constant
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, glorot_uniform, glorot_normal = VarianceScaling, GlorotUniform, GlorotNormal
+he_uniform, he_normal, lecun_uniform, lecun_normal = HeUniform, HeNormal, LecunUniform, LecunNormal
+orthogonal, identity, stft = Orthogonal, Identity, STFT
 
 
 def get(identifier):
@@ -293,4 +363,9 @@ def get(identifier):
     return resolve(identifier, _TABLE, "initializer")
 
 
-__all__ = list(_TABLE) + ["get", "serialize"]
+def deserialize(config, custom_objects=None):
+    """An initializer from its config (``serialize``'s output)."""
+    return resolve(config, _TABLE, "initializer", custom_objects)
+
+
+__all__ = list(_TABLE) + ["deserialize", "get", "serialize"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import ops
 from .naming import resolve
+from .naming import serialize as _serialize
 
 
 class Regularizer:
@@ -94,8 +95,16 @@ _TABLE = {
     "l1_l2": L1L2,
     "orthogonal_regularizer": OrthogonalRegularizer,
 }
-l1, l2, l1_l2 = L1, L2, L1L2
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
 
 
 def get(identifier):
     return resolve(identifier, _TABLE, "regularizer")
+
+
+def serialize(regularizer):
+    return _serialize(regularizer)
+
+
+def deserialize(config, custom_objects=None):
+    return resolve(config, _TABLE, "regularizer", custom_objects)

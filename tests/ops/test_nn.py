@@ -130,9 +130,10 @@ def test_layer_and_rms_normalization():
     assert gradcheck(lambda v, gg, bb: ops.layer_normalization(v, gg, bb, epsilon=1e-5), (x, g, b))
     assert gradcheck(lambda v, gg: ops.rms_normalization(v, gg), (x, g))
     y = ops.layer_normalization(x.astype(np.float32), g.astype(np.float32), b.astype(np.float32))
-    ref = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-3) * g + b
+    # Keras's default epsilon for the ops is backend.epsilon() (1e-7; the layers pass 1e-3)
+    ref = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-7) * g + b
     np.testing.assert_allclose(y.numpy(), ref, rtol=1e-5, atol=1e-5)
-    ref_rms = x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-6) * g
+    ref_rms = x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-7) * g
     np.testing.assert_allclose(ops.rms_normalization(x, g).numpy(), ref_rms, rtol=1e-6)
 
 
@@ -149,7 +150,7 @@ def test_layer_normalization_over_axes_with_and_without_parameters(shape, axis, 
     gamma, beta = RNG.standard_normal(pshape), RNG.standard_normal(pshape)
     args = {"none": (), "gamma": (gamma,), "gamma and beta": (gamma, beta)}[params]
     mu, var = x.mean(axes, keepdims=True), x.var(axes, keepdims=True)
-    ref = (x - mu) / np.sqrt(var + 1e-3)
+    ref = (x - mu) / np.sqrt(var + 1e-7)
     ref = ref * gamma if args else ref
     ref = ref + beta if len(args) == 2 else ref
     f = lambda v, *p: ops.layer_normalization(v, *p, axis=axis)  # noqa: E731

@@ -34,7 +34,25 @@ def _take(x, idx):
     return x[idx]
 
 
-class Dataset:
+class _TfDataMethods:
+    """The tf.data methods Keras programs call on a dataset, where shendu has a meaning
+    for them: prefetching and caching change nothing (batches are made on demand from
+    arrays in memory); ``take(n)`` yields the first n batches."""
+
+    def prefetch(self, buffer_size=None):
+        return self
+
+    def cache(self, filename=None):
+        return self
+
+    def take(self, count):
+        return _Take(self, count)
+
+    def as_numpy_iterator(self):
+        return iter(self)
+
+
+class Dataset(_TfDataMethods):
     """Batches of arrays (a tuple, list or dict structure of arrays sliced along axis 0)."""
 
     def __init__(
@@ -132,3 +150,55 @@ def timeseries_windows(array, window, horizon=1, stride=1):
 
 
 __all__ = ["Dataset", "timeseries_windows"]
+
+
+class WindowDataset(_TfDataMethods):
+    """Batches of windows of a series, gathered lazily (Keras's
+    ``timeseries_dataset_from_array``): window i is ``data[start + p_i + k * rate]``,
+    k < length, with target ``targets[start + p_i]``; p_i = i * stride, shuffled once at
+    creation with ``shuffle`` (from ``seed``) and again within every epoch."""
+
+    def __init__(
+        self, data, targets, positions, sequence_length, sampling_rate, batch_size, shuffle, seed
+    ):
+        self.data, self.targets = data, targets
+        self.positions = positions
+        self.offsets = np.arange(sequence_length) * sampling_rate
+        self.batch_size = batch_size
+        self._shuffle = shuffle
+        self._rng = np.random.default_rng(seed) if shuffle else None
+
+    def __len__(self):
+        if self.batch_size is None:
+            return len(self.positions)
+        return math.ceil(len(self.positions) / self.batch_size)
+
+    def __iter__(self):
+        positions = self.positions
+        if self._shuffle:
+            positions = positions[self._rng.permutation(len(positions))]
+        size = self.batch_size or 1
+        for start in range(0, len(positions), size):
+            p = positions[start : start + size]
+            x = self.data[p[:, None] + self.offsets[None, :]]
+            y = None if self.targets is None else self.targets[p]
+            if self.batch_size is None:
+                x, y = x[0], None if y is None else y[0]
+            yield x if y is None else (x, y)
+
+
+class _Take:
+    def __init__(self, source, count):
+        self.source, self.count = source, count
+
+    def __iter__(self):
+        for i, batch in enumerate(self.source):
+            if i >= self.count:
+                return
+            yield batch
+
+    def __len__(self):
+        return min(self.count, len(self.source))
+
+
+__all__ += ["WindowDataset"]

@@ -13,6 +13,7 @@ from .conv import (
 )
 from .core import Activation, Dense, Dropout, Flatten, Identity, Lambda, Reshape
 from .input_layer import Input, InputLayer, KerasTensor
+from .input_spec import InputSpec
 from .merging import (
     Add,
     Average,
@@ -117,6 +118,7 @@ __all__ = [
     "Identity",
     "Input",
     "InputLayer",
+    "InputSpec",
     "KerasTensor",
     "Lambda",
     "Layer",

@@ -14,13 +14,14 @@ import threading
 
 import numpy as np
 
-from .. import backend, initializers, ops
+from .. import backend, initializers, ops, scopes
 from .. import constraints as constraints_mod
 from .. import regularizers as regularizers_mod
 from ..autograd.mode import _GradMode
 from ..autograd.tensor import Tensor
 from ..naming import snake_case
 from . import allocation
+from .input_spec import assert_input_compatibility
 
 _NAME_COUNTS: dict = {}
 _CONTEXT = threading.local()
@@ -69,6 +70,9 @@ class Variable(Tensor):
     def assign(self, value) -> Variable:
         """Copy ``value`` into the variable in place (shape and dtype must match)."""
         v = value.data if isinstance(value, Tensor) else value
+        scope = scopes.active_stateless_scope()
+        if scope is not None:  # the assignment lands on a copy that the scope discards
+            scope.protect(self)
         xp = backend.array_module(self.data)
         v = xp.asarray(v)
         if v.shape != self.data.shape:
@@ -145,6 +149,8 @@ class Layer:
 
     _call_has_training = None
     _call_has_mask = None
+    #: an InputSpec (or a list of them) that every call's inputs must satisfy
+    input_spec = None
     #: True on built-in layers whose ``call`` only applies ops to its inputs and weights
     #: (no random numbers drawn in Python, no state updated, no branch on input values):
     #: their training steps may be recorded and replayed (``shendu.models.step_replay``)
@@ -440,6 +446,8 @@ class Layer:
         ndim = self.expected_ndim()
         if ndim is not None and isinstance(inputs, Tensor):
             check_rank(self, inputs, ndim)
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, inputs, self.name)
         if not self.built:
             self._maybe_build(inputs)
         self._check_input(inputs)

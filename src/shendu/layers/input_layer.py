@@ -204,3 +204,19 @@ def infer_output_shape(layer, input_shape):
     else:
         out = symbolic_call(layer, (KerasTensor(tuple(input_shape)),), {})
     return _replace(out, lambda t: t.shape)
+
+
+def source_inputs(tensor):
+    """The InputLayer outputs (``Input`` tensors) that ``tensor`` depends on, in order."""
+    out, seen, stack = [], set(), [tensor]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or not isinstance(t, KerasTensor):
+            continue
+        seen.add(id(t))
+        node = t.node
+        if node is None or isinstance(node.layer, InputLayer):
+            out.append(t)
+            continue
+        stack.extend(reversed(node.input_tensors))
+    return out

@@ -14,4 +14,23 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
 
 
-__all__ = ["Model", "Sequential", "clone_model", "load_model"]
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Save ``model`` to ``filepath`` (see ``shendu.saving.save_model``)."""
+    from ..saving import save_model as _save
+
+    return _save(model, filepath, overwrite=overwrite, **kwargs)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A model from ``model.to_json()``'s text (architecture only, fresh weights)."""
+    import json
+
+    from ..layers import deserialize
+    from ..naming import custom_object_scope
+
+    config = json.loads(json_string)
+    with custom_object_scope(custom_objects or {}):
+        return deserialize(config, custom_objects)
+
+
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json", "save_model"]

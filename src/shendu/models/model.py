@@ -51,6 +51,14 @@ class Model(Trainer, Layer):
             self.built = True
             self._build_shapes = [t.shape for t in self._graph.inputs]
 
+    def to_json(self, **kwargs):
+        """The architecture as JSON ({'class_name', 'config'}; ``model_from_json`` reads it)."""
+        import json
+
+        return json.dumps(
+            {"class_name": type(self).__name__, "config": self.get_config()}, **kwargs
+        )
+
     def export(self, filepath, format="onnx"):  # noqa: A002 - the Keras name
         """Export for inference: ``model.export("m.onnx")`` (needs the ``[onnx]`` extra)."""
         if format != "onnx":

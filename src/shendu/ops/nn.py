@@ -530,15 +530,19 @@ def batch_normalization(x, mean, variance, axis=-1, offset=None, scale=None, eps
     return y
 
 
-def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=1e-3):
-    """Normalise over ``axis`` per sample, then scale by gamma and shift by beta (fused)."""
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None):
+    """Normalise over ``axis`` per sample, then scale by gamma and shift by beta (fused);
+    epsilon defaults to ``backend.epsilon()`` as in Keras."""
+    epsilon = backend.epsilon() if epsilon is None else epsilon
     x = as_tensor(x)
     axes = normalize_axis(axis, x.ndim, "layer_normalization")
     return _normalize(x, gamma, beta, axes, epsilon)[1]
 
 
-def rms_normalization(x, scale=None, axis=-1, epsilon=1e-6):
-    """y = x / sqrt(mean(x**2) + eps) * scale over ``axis`` (fused)."""
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """y = x / sqrt(mean(x**2) + eps) * scale over ``axis`` (fused); epsilon defaults to
+    ``backend.epsilon()`` as in Keras."""
+    epsilon = backend.epsilon() if epsilon is None else epsilon
     x = as_tensor(x)
     axes = normalize_axis(axis, x.ndim, "rms_normalization")
     return _normalize(x, scale, None, axes, epsilon, rms=True)[1]

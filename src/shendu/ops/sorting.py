@@ -129,9 +129,11 @@ def unique(
 
 
 def histogram(x, bins=10, range=None):  # noqa: A002 - the Keras name
-    """(counts, bin edges) of the values of ``x``."""
+    """(counts, bin edges) of the values of ``x``; counts are floats, as in Keras."""
     counts, edges = np.histogram(_array(x), bins=bins, range=range)
-    return Tensor._wrap(counts), Tensor._wrap(edges.astype(backend.floatx()))
+    return Tensor._wrap(counts.astype(backend.floatx())), Tensor._wrap(
+        edges.astype(backend.floatx())
+    )
 
 
 def nonzero(x):

@@ -34,6 +34,14 @@ from .checks import (
     read_member,
 )
 from .files import atomic_write
+from .serialization import (
+    CustomObjectScope,
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    register_keras_serializable,
+    serialize_keras_object,
+)
 from .tensor_file import SKIP, TensorFile
 
 FORMAT_VERSION = 1
@@ -512,6 +520,13 @@ def load_keras_weights(model, filepath):
 
 
 __all__ = [
+    "CustomObjectScope",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "register_keras_serializable",
+    "serialize_keras_object",
     "load_keras_weights",
     "ModelFileError",
     "get_registered_object",

@@ -1,0 +1,39 @@
+"""``Function``: a functional graph of layers and ops, called as a function (Keras's
+``keras.Function``): ``Function(inputs, outputs)(arrays)`` runs the graph without the
+training machinery of a Model."""
+
+from __future__ import annotations
+
+from ..autograd.tensor import Tensor
+from .functional import FunctionalGraph, _as_list
+
+
+class Function:
+    def __init__(self, inputs, outputs, name=None):
+        self._graph = FunctionalGraph(inputs, outputs)
+        self.name = name or "function"
+
+    @property
+    def inputs(self):
+        return self._graph.inputs
+
+    @property
+    def outputs(self):
+        return self._graph.outputs
+
+    @property
+    def operations(self):
+        return [n.layer for n in self._graph.nodes]
+
+    def __call__(self, inputs, training=None):
+        values = _as_list(inputs)
+        if len(values) != len(self._graph.inputs):
+            raise ValueError(
+                f"Function {self.name!r} expects {len(self._graph.inputs)} inputs. "
+                f"Received: {len(values)}"
+            )
+        values = [v if isinstance(v, Tensor) else Tensor(v) for v in values]
+        return self._graph.run(values, training=training)
+
+    def compute_output_spec(self, inputs):
+        return self._graph.output_structure
