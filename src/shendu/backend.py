@@ -139,8 +139,9 @@ def standardize_dtype(dtype) -> str:
 
 
 def result_type(*dtypes) -> str:
-    """The dtype that values of ``dtypes`` combine to. Python ints and floats are weak (they
-    take the other operand's kind); floats alone give floatx."""
+    """The dtype that values of ``dtypes`` combine to (Keras's rules): Python ints and
+    floats are weak (they take the other operand's kind); floats alone give floatx; an
+    integer dtype next to a float dtype gives the float dtype."""
     strong, weak = [], []
     for d in dtypes:
         if d in (int, float, bool):
@@ -151,7 +152,11 @@ def result_type(*dtypes) -> str:
         if float in weak:
             return _FLOATX
         return "int64" if int in weak else "bool"
-    out = np.result_type(*strong)
+    floats = [d for d in strong if d.kind in "fc"]
+    # Keras's lattice: an integer next to a float takes the float's type (NumPy would widen
+    # int32 + float32 to float64); integers among themselves and floats among themselves
+    # promote as in NumPy
+    out = np.result_type(*floats) if floats else np.result_type(*strong)
     if float in weak and out.kind in "iub":
         out = np.dtype(_FLOATX)
     elif int in weak and out.kind == "b":

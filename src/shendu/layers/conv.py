@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import activations, initializers, ops
+from .. import activations, backend, initializers, ops
 from ..naming import serialize
 from .base import Layer, check_rank
 from .core import _positive_int
@@ -68,7 +68,7 @@ class BaseConv(KernelBiasMixin, Layer):
                 "Invalid value for argument `data_format`. Expected 'channels_last' or "
                 f"'channels_first'. Received: data_format={data_format!r}"
             )
-        self.data_format = data_format or "channels_last"
+        self.data_format = backend.standardize_data_format(data_format)
         self.groups = _positive_int(self, "groups", groups)
         self.output_padding = output_padding
         self._set_kernel_bias_options(

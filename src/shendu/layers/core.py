@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, ops
+from .. import activations, backend, ops
 from .base import Layer, check_last_axis, same_shape
 from .kernel_bias import KernelBiasMixin
 from .shapes import product
@@ -173,7 +173,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = data_format
+        self.data_format = backend.standardize_data_format(data_format)
 
     def call(self, inputs):
         x = inputs

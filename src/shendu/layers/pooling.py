@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import ops
+from .. import backend, ops
 from .base import Layer
 from .shapes import conv_length, spatial_axes
 
@@ -27,7 +27,7 @@ class _Pool(Layer):
                 f"Received: padding={padding!r}"
             )
         self.padding = padding
-        self.data_format = data_format or "channels_last"
+        self.data_format = backend.standardize_data_format(data_format)
 
     def expected_ndim(self):
         return self.rank + 2
@@ -84,7 +84,7 @@ class _GlobalPool(Layer):
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = data_format or "channels_last"
+        self.data_format = backend.standardize_data_format(data_format)
         self.keepdims = keepdims
         self.supports_masking = self.rank == 1
 

@@ -29,7 +29,7 @@ class SpatialDropout2D(Dropout):
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = data_format or "channels_last"
+        self.data_format = backend.standardize_data_format(data_format)
 
     def expected_ndim(self):
         return 4

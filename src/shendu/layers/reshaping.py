@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ops
+from .. import backend, ops
 from .base import Layer
 
 
@@ -73,7 +73,7 @@ class _Spatial(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = data_format or "channels_last"
+        self.data_format = backend.standardize_data_format(data_format)
 
     def expected_ndim(self):
         return self.rank + 2

@@ -192,6 +192,9 @@ class StreamBatches:
             count += 1
             if self.steps is not None and count >= self.steps:
                 break
+        on_epoch_end = getattr(self.source, "on_epoch_end", None)
+        if callable(on_epoch_end):  # a PyDataset (Keras's Sequence) reshuffles here
+            on_epoch_end()
 
 
 def unpack(data):

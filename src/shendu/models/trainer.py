@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from .. import backend
+from .. import backend, config
 from .. import callbacks as callbacks_mod
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
@@ -410,6 +410,12 @@ class Trainer:
             )
         if not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"Expected `epochs` as a non-negative integer. Received: {epochs!r}")
+        if config.max_epochs() is not None:  # keras.config.set_max_epochs
+            epochs = min(epochs, config.max_epochs())
+        if config.max_steps_per_epoch() is not None:
+            steps_per_epoch = min(
+                steps_per_epoch or config.max_steps_per_epoch(), config.max_steps_per_epoch()
+            )
         if validation_split and validation_data is not None:
             validation_data_given = True
         else:

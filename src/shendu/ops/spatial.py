@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from ._util import as_tensor
 from .selection import IndexMap, IndexMapAdjoint, index_map
 from .shape import moveaxis, reshape, transpose
@@ -19,13 +20,13 @@ from .shape import moveaxis, reshape, transpose
 
 def _spatial_first(x, rank, data_format):
     """x with channels last (N, *spatial, C)."""
-    if (data_format or "channels_last") == "channels_first":
+    if backend.standardize_data_format(data_format) == "channels_first":
         return moveaxis(x, 1, -1)
     return x
 
 
 def _restore(y, data_format):
-    if (data_format or "channels_last") == "channels_first":
+    if backend.standardize_data_format(data_format) == "channels_first":
         return moveaxis(y, -1, 1)
     return y
 

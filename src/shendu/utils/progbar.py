@@ -54,6 +54,10 @@ class Progbar:
     def __init__(
         self, target, width=BAR_WIDTH, verbose=1, interval=0.05, stream=None, unit_name="step"
     ):
+        from ..config import is_interactive_logging_enabled
+
+        if verbose == 1 and not is_interactive_logging_enabled():
+            verbose = 2  # one line per epoch instead of a redrawn bar
         self.target, self.width, self.verbose = target, width, verbose
         self.interval, self.unit_name = interval, unit_name
         self.stream = stream or sys.stdout
