@@ -679,3 +679,20 @@ def test_namespaces_hold_the_same_functions():
     assert ops.linalg.svd is ops.svd
     assert ops.image.resize is not None and ops.math.segment_sum is ops.segment_sum
     assert ops.core.scan is ops.scan
+
+
+def test_attention_soft_cap_and_scatter_reductions():
+    q, k, v = _r(2, 4, 2, 3), _r(2, 4, 2, 3), _r(2, 4, 2, 3)
+    out = ops.dot_product_attention(q, k, v, attn_logits_soft_cap=0.5, is_causal=True)
+    logits = np.einsum("bthd,bshd->bhts", q, k) / np.sqrt(3)
+    logits = 0.5 * np.tanh(logits / 0.5)
+    logits = np.where(np.tril(np.ones((4, 4), bool)), logits, -1e9)
+    p = np.exp(logits - logits.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    np.testing.assert_allclose(out.numpy(), np.einsum("bhts,bshd->bthd", p, v), atol=1e-10)
+    assert gradcheck(lambda a: ops.dot_product_attention(a, k, v, attn_logits_soft_cap=0.5), (q,))
+    base = _r(2, 3)
+    added = ops.scatter_update(base, [[0, 1], [0, 1]], np.array([5.0, 6.0]), reduction="add")
+    assert added.numpy()[0, 1] == pytest.approx(base[0, 1] + 11)
+    with pytest.raises(ValueError, match="`reduction` must be None, 'add', 'mul', 'max' or"):
+        ops.scatter_update(base, [[0, 1]], np.array([1.0]), reduction="sum")

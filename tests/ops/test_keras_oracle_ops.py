@@ -306,6 +306,7 @@ CASES = {
     "depth_to_space": [((f(2, 2, 2, 8), 2), {})],
     "unfold": [((np.moveaxis(IMG, -1, 1), 3), {"padding": 1})],
     "fold": [((f(2, 12, 9), (4, 4), 2), {"padding": 1})],
+    # (attn_logits_soft_cap: Keras supports it on TPUs only; shendu's is tested locally)
     "dot_product_attention": [((f(2, 4, 2, 3), f(2, 4, 2, 3), f(2, 4, 2, 3)), {})],
     "ctc_loss": [((np.array([[1, 2, 0]]), f(1, 6, 4), np.array([2]), np.array([6])), {})],
     "ctc_decode": [((np.log(pos(1, 5, 3)), np.array([5])), {})],
@@ -370,7 +371,11 @@ CASES = {
     "convert_to_numpy": [((X,), {})],
     "stop_gradient": [((X,), {})],
     "scatter": [((np.array([[0, 1], [1, 2]]), np.array([5.0, 6.0], "float32"), (2, 3)), {})],
-    "scatter_update": [((X, np.array([[0, 1], [1, 2]]), np.array([5.0, 6.0], "float32")), {})],
+    "scatter_update": [
+        ((X, np.array([[0, 1], [1, 2]]), np.array([5.0, 6.0], "float32")), {}),
+        ((X, np.array([[0, 1], [0, 1]]), np.array([5.0, 6.0], "float32")), {"reduction": "add"}),
+        ((X, np.array([[0, 1], [1, 2]]), np.array([5.0, 6.0], "float32")), {"reduction": "max"}),
+    ],
     "slice": [((X, (0, 1), (2, 2)), {})],
     "slice_update": [((X, (0, 1), np.zeros((2, 2), "float32")), {})],
     "shape": [((X,), {})],
@@ -478,3 +483,31 @@ def test_op_matches_keras(name):
             assert set(values[got[:kth]]) == set(values[want[:kth]])
             continue
         _compare(name, _np(got), _np(want))
+
+
+def _params(fn):
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    return [
+        (p.name, p.default if p.default is not inspect.Parameter.empty else "<required>")
+        for p in sig.parameters.values()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+
+
+SIGNATURE_DIFFERENCES = {
+    # shendu's extra, optional, trailing arguments
+}
+
+
+@pytest.mark.parametrize("name", _keras_ops())
+def test_op_signature_matches_keras(name):
+    """Keras's parameter names, order and defaults (shendu may add optional ones after)."""
+    want, got = _params(getattr(keras.ops, name)), _params(getattr(ops, name))
+    if want is None or got is None:
+        pytest.skip("no signature")
+    assert got[: len(want)] == want, f"{name}: shendu {got} vs Keras {want}"

@@ -750,6 +750,6 @@ def isfinite(x):
     return Tensor._wrap(backend.array_module(a).isfinite(a))
 
 
-def stop_gradient(x):
+def stop_gradient(variable):
     """The same values, cut from the graph."""
-    return x.detach() if isinstance(x, Tensor) else Tensor(x)
+    return variable.detach() if isinstance(variable, Tensor) else Tensor(variable)

@@ -96,13 +96,28 @@ def _batch_rows(a, start, stop):
     return a
 
 
-def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False):
+def dot_product_attention(
+    query,
+    key,
+    value,
+    bias=None,
+    mask=None,
+    scale=None,
+    is_causal=False,
+    flash_attention=None,
+    attn_logits_soft_cap=None,
+):
     """Attention over inputs of shape (batch, seq, heads, head_dim), as ``keras.ops``.
 
     ``mask`` (broadcastable to (batch, heads, q_len, k_len)) is True where attending is
     allowed; ``is_causal`` adds the lower-triangular mask; ``scale`` defaults to
-    1 / sqrt(head_dim).
+    1 / sqrt(head_dim). ``attn_logits_soft_cap`` c caps the logits as c tanh(logits / c)
+    (computed by composed ops); ``flash_attention`` is accepted (the fused node is used).
     """
+    if attn_logits_soft_cap is not None:
+        return _soft_capped_attention(
+            query, key, value, bias, mask, scale, is_causal, float(attn_logits_soft_cap)
+        )
     q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
     for name, t in (("query", q), ("key", k), ("value", v)):
         if t.ndim != 4:
@@ -124,3 +139,24 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     if bias is None:
         return fn.apply(q, k, v)
     return fn.apply(q, k, v, bias)
+
+
+def _soft_capped_attention(query, key, value, bias, mask, scale, is_causal, cap):
+    """softmax(c tanh((q k^T scale + bias) / c), masked) v, from differentiable ops."""
+    from .arithmetic import tanh, where
+    from .linalg import einsum
+    from .nn import softmax
+
+    q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    logits = einsum("bthd,bshd->bhts", q, k) * scale
+    if bias is not None:
+        logits = logits + bias
+    logits = cap * tanh(logits / cap)
+    allowed = np.ones(logits.shape, bool)
+    if mask is not None:
+        allowed &= np.broadcast_to(np.asarray(data_of(mask)).astype(bool), logits.shape)
+    if is_causal:
+        allowed &= np.tril(np.ones(logits.shape[-2:], bool))
+    probs = softmax(where(allowed, logits, -1e9), axis=-1)
+    return einsum("bhts,bshd->bthd", probs, v)

@@ -153,15 +153,28 @@ def scatter(indices, values, shape):
     return scatter_add(values, key, tuple(shape))
 
 
-def scatter_update(inputs, indices, updates):
+def scatter_update(inputs, indices, updates, reduction=None):
     """``inputs`` with the entries at ``indices`` replaced by ``updates`` (rows of
-    ``indices`` address leading axes). Differentiable in both: the gradient of ``inputs``
-    is 0 at the replaced entries."""
+    ``indices`` address leading axes), or combined with them by ``reduction`` ('add', 'mul',
+    'max', 'min'). Replacing and 'add' are differentiable in both (replacing gives the
+    gradient of ``inputs`` 0 at the replaced entries)."""
     from .arithmetic import where
 
     inputs, updates = as_tensor(inputs), as_tensor(updates)
     idx = np.asarray(data_of(indices)).astype(np.int64)
     key = tuple(idx[..., k] for k in range(idx.shape[-1]))
+    if reduction == "add":
+        return inputs + scatter(idx, updates, inputs.shape)
+    if reduction in ("mul", "max", "min"):
+        out = np.array(inputs.data, copy=True)
+        ufunc = {"mul": np.multiply, "max": np.maximum, "min": np.minimum}[reduction]
+        ufunc.at(out, key, updates.data)
+        return Tensor._wrap(out)
+    if reduction is not None:
+        raise ValueError(
+            "scatter_update: `reduction` must be None, 'add', 'mul', 'max' or 'min'. "
+            f"Received: {reduction!r}"
+        )
     mask = np.zeros(inputs.shape, bool)
     mask[key] = True
     placed = scatter(idx, updates, inputs.shape)

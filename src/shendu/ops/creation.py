@@ -34,12 +34,15 @@ def ones_like(x, dtype=None):
     return Tensor._wrap(backend.array_module(a).ones_like(a, dtype=dtype))
 
 
-def arange(start, stop=None, step=1, dtype=None):
-    return Tensor._wrap(np.arange(start, stop, step, dtype=dtype))
+def arange(start, stop=None, step=None, dtype=None):
+    return Tensor._wrap(np.arange(start, stop, 1 if step is None else step, dtype=dtype))
 
 
-def convert_to_tensor(x, dtype=None):
-    """``x`` as a Tensor (Python floats take the default float dtype)."""
+def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
+    """``x`` as a Tensor (Python floats take the default float dtype). shendu has no sparse
+    or ragged tensors: ``sparse=True`` and ``ragged=True`` are refused."""
+    if sparse or ragged:
+        raise ValueError("shendu has no sparse or ragged tensors (sparse=True, ragged=True)")
     if isinstance(x, Tensor):
         return x if dtype is None else x.astype(dtype)
     return Tensor(x, dtype=dtype)

@@ -307,8 +307,9 @@ def qr(x, mode="reduced"):
     return Tensor._wrap(q.astype(x.dtype)), Tensor._wrap(r.astype(x.dtype))
 
 
-def pinv(x, rcond=1e-15):
+def pinv(x, rcond=None):
     a = data_of(_float(x))
+    rcond = 1e-15 if rcond is None else rcond
     return Tensor._wrap(np.linalg.pinv(a, rcond=rcond).astype(a.dtype))
 
 

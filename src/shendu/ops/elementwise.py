@@ -430,13 +430,50 @@ heaviside = _nondiff_binary("heaviside")
 nextafter = _nondiff_binary("nextafter")
 gcd = _nondiff_binary("gcd")
 lcm = _nondiff_binary("lcm")
-bitwise_and = _nondiff_binary("bitwise_and")
-bitwise_or = _nondiff_binary("bitwise_or")
-bitwise_xor = _nondiff_binary("bitwise_xor")
-bitwise_left_shift = _nondiff_binary("bitwise_left_shift", "left_shift")
-bitwise_right_shift = _nondiff_binary("bitwise_right_shift", "right_shift")
-left_shift = _nondiff_binary("left_shift")
-right_shift = _nondiff_binary("right_shift")
+
+
+def bitwise_and(x, y):
+    """Elementwise ``bitwise_and`` of integers (no gradient)."""
+    a, b = _arrays(x, y)
+    return Tensor._wrap(backend.array_module(a).bitwise_and(a, b))
+
+
+def bitwise_or(x, y):
+    """Elementwise ``bitwise_or`` of integers (no gradient)."""
+    a, b = _arrays(x, y)
+    return Tensor._wrap(backend.array_module(a).bitwise_or(a, b))
+
+
+def bitwise_xor(x, y):
+    """Elementwise ``bitwise_xor`` of integers (no gradient)."""
+    a, b = _arrays(x, y)
+    return Tensor._wrap(backend.array_module(a).bitwise_xor(a, b))
+
+
+def bitwise_left_shift(x, y):
+    """Elementwise ``left_shift`` of integers (no gradient)."""
+    a, b = _arrays(x, y)
+    return Tensor._wrap(backend.array_module(a).left_shift(a, b))
+
+
+def bitwise_right_shift(x, y):
+    """Elementwise ``right_shift`` of integers (no gradient)."""
+    a, b = _arrays(x, y)
+    return Tensor._wrap(backend.array_module(a).right_shift(a, b))
+
+
+def left_shift(x, y):
+    """Elementwise ``left_shift`` of integers (no gradient)."""
+    a, b = _arrays(x, y)
+    return Tensor._wrap(backend.array_module(a).left_shift(a, b))
+
+
+def right_shift(x, y):
+    """Elementwise ``right_shift`` of integers (no gradient)."""
+    a, b = _arrays(x, y)
+    return Tensor._wrap(backend.array_module(a).right_shift(a, b))
+
+
 logical_xor = _nondiff_binary("logical_xor")
 
 

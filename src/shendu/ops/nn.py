@@ -510,7 +510,7 @@ def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3, moving=None):
     return y, fn.mean.reshape(-1), fn.var.reshape(-1)
 
 
-def batch_normalization(x, mean, variance, axis=-1, offset=None, scale=None, epsilon=1e-3):
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
     """Normalise with given statistics: (x - mean) / sqrt(variance + eps) * scale + offset."""
     x = as_tensor(x)
     axis = axis % x.ndim
@@ -548,8 +548,9 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     return _normalize(x, scale, None, axes, epsilon, rms=True)[1]
 
 
-def moments(x, axes, keepdims=False):
-    """Mean and variance over ``axes``."""
+def moments(x, axes, keepdims=False, synchronized=False):
+    """Mean and variance over ``axes`` (``synchronized``, for multi-device batch statistics,
+    changes nothing on one process)."""
     m = mean(x, axis=axes, keepdims=True)
     from .arithmetic import square
 

@@ -197,7 +197,11 @@ def min(x, axis=None, keepdims=False, initial=None):  # noqa: A001
 amax, amin = max, min
 
 
-def prod(x, axis=None, keepdims=False):
+def prod(x, axis=None, keepdims=False, dtype=None):
+    if dtype is not None:
+        from .arithmetic import cast
+
+        x = cast(as_tensor(x), dtype)
     return _reduce(Prod, x, axis, keepdims, "prod")
 
 

@@ -297,8 +297,8 @@ def concatenate(xs, axis=0):
     return Concatenate(axis).apply(*xs)
 
 
-def stack(xs, axis=0):
-    xs = [as_tensor(x) for x in xs]
+def stack(x, axis=0):
+    xs = [as_tensor(v) for v in x]
     if not xs:
         raise ValueError("stack: expected a non-empty list of tensors. Received: []")
     shapes = {x.shape for x in xs}
@@ -451,8 +451,9 @@ class Pad(Function):
         return getitem(gy, self.slices)
 
 
-def pad(x, pad_width, mode="constant", constant_values=0):
+def pad(x, pad_width, mode="constant", constant_values=None):
     x = as_tensor(x)
+    constant_values = 0 if constant_values is None else constant_values
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported. Received: mode={mode!r}")
     pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
@@ -569,16 +570,22 @@ class Cumsum(Function):
         return flip(cumsum(flip(gy, self.axis), axis=self.axis), self.axis)
 
 
-def cumsum(x, axis=None):
+def cumsum(x, axis=None, dtype=None):
     x = as_tensor(x)
+    if dtype is not None:
+        from .arithmetic import cast
+
+        x = cast(x, dtype)
     if axis is None:
         x = reshape(x, (-1,))
         axis = 0
     return Cumsum(normalize_axis(axis, x.ndim, "cumsum")[0]).apply(x)
 
 
-def one_hot(x, num_classes, axis=-1, dtype=None):
-    """One-hot encode integer labels (not differentiable)."""
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    """One-hot encode integer labels (not differentiable; shendu has no sparse tensors)."""
+    if sparse:
+        raise ValueError("one_hot: shendu has no sparse tensors (sparse=True)")
     a = data_of(x)
     xp = _xp(a) if hasattr(a, "shape") else np
     a = xp.asarray(a)

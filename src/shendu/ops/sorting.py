@@ -101,6 +101,7 @@ def bincount(x, weights=None, minlength=0, sparse=False):
 def unique(
     x,
     sorted=True,
+    return_index=False,
     return_inverse=False,
     return_counts=False,
     axis=None,
@@ -110,7 +111,13 @@ def unique(
     """The distinct values (NumPy's ``unique``); with ``size``, padded with ``fill_value``
     (default: the smallest value) or cut to that length, as in Keras."""
     a = _array(x)
-    out = np.unique(a, return_inverse=return_inverse, return_counts=return_counts, axis=axis)
+    out = np.unique(
+        a,
+        return_index=return_index,
+        return_inverse=return_inverse,
+        return_counts=return_counts,
+        axis=axis,
+    )
     parts = list(out) if isinstance(out, tuple) else [out]
     if size is not None:
         values = parts[0]

@@ -125,10 +125,10 @@ def _unfold_index(shape, kernel_size, dilation, padding, stride):
     return block - 1
 
 
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     """PyTorch's unfold (im2col) of a channels-first (N, C, H, W) input:
     (N, C * kh * kw, L), L the number of sliding windows."""
-    x = as_tensor(input)
+    x = as_tensor(x)
     if x.ndim != 4:
         raise ValueError(f"unfold: expected an input of rank 4. Received: shape={x.shape}")
     index = _unfold_index(x.shape, kernel_size, dilation, padding, stride)

@@ -340,8 +340,10 @@ def _flip_same(v, a):
     return full[start : start + n]
 
 
-def cdist(x1, x2, p=2.0):
-    """Distances between the rows of x1 (..., m, d) and x2 (..., n, d): (..., m, n)."""
+def cdist(x, y, p=2.0):
+    """Distances between the rows of x (..., m, d) and y (..., n, d): (..., m, n); ``p`` is
+    the Minkowski order (shendu's addition; Keras computes p = 2)."""
+    x1, x2 = x, y
     from .arithmetic import abs as abs_
     from .arithmetic import power
     from .shape import expand_dims
