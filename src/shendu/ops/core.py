@@ -452,6 +452,13 @@ def _parse_axes(side):
 # ``keras.src.ops.core``: the grouped namespace also holds these.
 from .arithmetic import cast, stop_gradient  # noqa: E402
 from .creation import convert_to_tensor  # noqa: E402
-from .selection import unstack  # noqa: E402
 
-__all__ += ["cast", "convert_to_tensor", "stop_gradient", "unstack"]
+__all__ += ["cast", "convert_to_tensor", "stop_gradient"]
+
+
+def __getattr__(name):  # unstack: imported on first use, like the rest of the catalogue
+    if name == "unstack":
+        from .selection import unstack
+
+        return unstack
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -345,48 +345,51 @@ def linear(x, kernel, bias=None, activation=None):
     return Linear(activation).apply(x, kernel, bias)
 
 
-# ``keras.ops.linalg``: the grouped namespace also holds the decompositions and solvers.
-from .core import jvp  # noqa: E402
-from .decompositions import (  # noqa: E402
-    cholesky,
-    cholesky_inverse,
-    det,
-    eig,
-    eigh,
-    inv,
-    lstsq,
-    lu_factor,
-    matrix_rank,
-    pinv,
-    qr,
-    slogdet,
-    solve,
-    solve_triangular,
-    svd,
-)
+# ``keras.ops.linalg``: the grouped namespace also holds the decompositions and solvers,
+# imported on first use.
 from .reduction import norm  # noqa: E402
 
+_LAZY = {
+    "jvp": "core",
+    **{
+        name: "decompositions"
+        for name in (
+            "cholesky",
+            "cholesky_inverse",
+            "det",
+            "eig",
+            "eigh",
+            "inv",
+            "lstsq",
+            "lu_factor",
+            "matrix_rank",
+            "pinv",
+            "qr",
+            "slogdet",
+            "solve",
+            "solve_triangular",
+            "svd",
+        )
+    },
+}
+
+
+def __getattr__(name):
+    import importlib
+
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __package__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
-    "cholesky",
-    "cholesky_inverse",
-    "det",
     "dot",
-    "eig",
-    "eigh",
     "einsum",
-    "inv",
-    "jvp",
     "linear",
-    "lstsq",
-    "lu_factor",
     "matmul",
-    "matrix_rank",
     "norm",
-    "pinv",
-    "qr",
-    "slogdet",
-    "solve",
-    "solve_triangular",
-    "svd",
     "tensordot",
-]
+] + list(_LAZY)

@@ -618,7 +618,7 @@ def psnr(x1, x2, max_val):
 
 
 # ``keras.ops.nn``: the grouped namespace also holds the activations, convolutions, pooling
-# and the other nn functions defined in their own modules.
+# and the other nn functions defined in their own modules (the rarely used ones on first use).
 from .activation import (  # noqa: E402
     celu,
     elu,
@@ -649,22 +649,34 @@ from .activation import (  # noqa: E402
 )
 from .attention import dot_product_attention  # noqa: E402
 from .conv import average_pool, conv, conv_transpose, depthwise_conv, max_pool  # noqa: E402
-from .core import polar  # noqa: E402
-from .ctc import ctc_decode, ctc_loss  # noqa: E402
 from .shape import one_hot  # noqa: E402
-from .spatial import (  # noqa: E402
-    adaptive_average_pool,
-    adaptive_max_pool,
-    depth_to_space,
-    fold,
-    separable_conv,
-    space_to_depth,
-    unfold,
-)
+
+_LAZY = {
+    "polar": "core",
+    "ctc_decode": "ctc",
+    "ctc_loss": "ctc",
+    "adaptive_average_pool": "spatial",
+    "adaptive_max_pool": "spatial",
+    "depth_to_space": "spatial",
+    "fold": "spatial",
+    "separable_conv": "spatial",
+    "space_to_depth": "spatial",
+    "unfold": "spatial",
+}
+
+
+def __getattr__(name):
+    import importlib
+
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __package__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
-    "adaptive_average_pool",
-    "adaptive_max_pool",
     "average_pool",
     "batch_normalization",
     "binary_crossentropy",
@@ -672,14 +684,10 @@ __all__ = [
     "celu",
     "conv",
     "conv_transpose",
-    "ctc_decode",
-    "ctc_loss",
-    "depth_to_space",
     "depthwise_conv",
     "dot_product_attention",
     "dropout",
     "elu",
-    "fold",
     "gelu",
     "glu",
     "hard_shrink",
@@ -696,20 +704,17 @@ __all__ = [
     "multi_hot",
     "normalize",
     "one_hot",
-    "polar",
     "psnr",
     "relu",
     "relu6",
     "rms_normalization",
     "selu",
-    "separable_conv",
     "sigmoid",
     "silu",
     "soft_shrink",
     "softmax",
     "softplus",
     "softsign",
-    "space_to_depth",
     "sparse_categorical_crossentropy",
     "sparse_plus",
     "sparse_sigmoid",
@@ -719,5 +724,4 @@ __all__ = [
     "swish",
     "tanh_shrink",
     "threshold",
-    "unfold",
-]
+] + list(_LAZY)

@@ -8,23 +8,41 @@ from ..config import (
     is_interactive_logging_enabled,
 )
 from ..naming import custom_object_scope, get_registered_object
-from .dataset_utils import (
-    PyDataset,
-    Sequence,
-    audio_dataset_from_directory,
-    image_dataset_from_directory,
-    pack_x_y_sample_weight,
-    split_dataset,
-    text_dataset_from_directory,
-    timeseries_dataset_from_array,
-    unpack_x_y_sample_weight,
-)
-from .file_utils import get_file
-from .image_utils import array_to_img, img_to_array, load_img, save_img
 from .numerical import normalize, pad_sequences, to_categorical
 from .progbar import Progbar
 
 CustomObjectScope = custom_object_scope
+
+#: names imported on first use (``import shendu`` stays fast)
+_LAZY = {
+    **{
+        name: "dataset_utils"
+        for name in (
+            "PyDataset",
+            "Sequence",
+            "audio_dataset_from_directory",
+            "image_dataset_from_directory",
+            "pack_x_y_sample_weight",
+            "split_dataset",
+            "text_dataset_from_directory",
+            "timeseries_dataset_from_array",
+            "unpack_x_y_sample_weight",
+        )
+    },
+    "get_file": "file_utils",
+    **{n: "image_utils" for n in ("array_to_img", "img_to_array", "load_img", "save_img")},
+}
+
+
+def __getattr__(name):
+    import importlib
+
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 class Config:
@@ -160,40 +178,26 @@ __all__ = [
     "Config",
     "CustomObjectScope",
     "Progbar",
-    "PyDataset",
-    "Sequence",
-    "array_to_img",
-    "audio_dataset_from_directory",
     "clear_session",
     "custom_object_scope",
     "deserialize_keras_object",
     "disable_interactive_logging",
     "enable_interactive_logging",
     "get_custom_objects",
-    "get_file",
     "get_registered_name",
     "get_registered_object",
     "get_source_inputs",
-    "image_dataset_from_directory",
-    "img_to_array",
     "is_interactive_logging_enabled",
     "is_keras_tensor",
-    "load_img",
     "model_to_dot",
     "normalize",
-    "pack_x_y_sample_weight",
     "pad_sequences",
     "plot_confusion_matrix",
     "plot_history",
     "plot_model",
     "register_keras_serializable",
-    "save_img",
     "serialize_keras_object",
     "set_random_seed",
-    "split_dataset",
     "standardize_dtype",
-    "text_dataset_from_directory",
-    "timeseries_dataset_from_array",
     "to_categorical",
-    "unpack_x_y_sample_weight",
-]
+] + list(_LAZY)
