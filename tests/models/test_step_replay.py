@@ -6,9 +6,9 @@ import pytest
 
 import shendu
 from shendu import layers
-from shendu.autograd import function as function_mod
+from shendu.autograd.capture import active_observer
 from shendu.models import Model, Sequential
-from shendu.models.step_replay import Recorder
+from shendu.models.step_replay import Recorder, RecorderBusy
 
 RNG = np.random.default_rng(0)
 
@@ -420,13 +420,13 @@ def test_run_eagerly_switch():
     model.fit(x, y, epochs=1, batch_size=8, verbose=0)  # runs without a replay object
 
 
-def test_recorder_is_per_thread_and_not_nested():
+def test_recorder_is_per_context_and_not_nested():
     with Recorder() as recorder:
-        assert function_mod._recorder is recorder
+        assert active_observer() is recorder
         shendu.ops.relu(shendu.tensor(np.ones(3, np.float32), requires_grad=True))
-        with pytest.raises(RuntimeError, match="a step is already being recorded"):
+        with pytest.raises(RecorderBusy, match="this context records a step already"):
             Recorder().__enter__()
-    assert function_mod._recorder is None and len(recorder.entries) == 1
+    assert active_observer() is None and len(recorder.entries) == 1
 
     import threading
 
@@ -444,7 +444,7 @@ def test_an_error_while_recording_leaves_no_recorder_behind():
     model.train_step((x[:8], y[:8]))  # the first step of a signature is not recorded
     with pytest.raises(ValueError, match="categorical_crossentropy"):
         model.train_step((x[:8], y[:8, :2]))
-    assert function_mod._recorder is None
+    assert active_observer() is None
     model.train_step((x[:8], y[:8]))  # the recorded step
     assert len(_replayed(model)) == 1
 
@@ -647,34 +647,50 @@ def test_multi_task_models_replay_with_their_per_output_losses(as_dict):
     _assert_same(eager, replayed)
 
 
-def test_a_step_while_another_thread_records_runs_eagerly():
+def test_a_step_records_while_another_thread_records_its_own():
+    """Captures are per context: a thread recording its step does not stop this one's."""
+    import threading
+
     x, y = _data((4,))
     model = _mlp()
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     model.train_step((x[:8], y[:8]))
-    with Recorder():  # as if another thread were recording its step now
-        function_mod._recorder.thread = -1
-        model.train_step((x[:8], y[:8]))  # would be recorded: runs eagerly instead
-    assert not model._step_replay.tapes
+    entered, leave = threading.Event(), threading.Event()
+    seen = []
+
+    def other_thread():
+        with Recorder() as recorder:
+            entered.set()
+            leave.wait(10)
+        seen.append(recorder.entries)
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    entered.wait(10)
+    model.train_step((x[:8], y[:8]))  # recorded here, not in the other thread's capture
     model.train_step((x[:8], y[:8]))
+    leave.set()
+    worker.join()
+    assert seen == [[]]
     assert len(_replayed(model)) == 1
 
 
 @pytest.mark.parametrize("call", ["train_step", "predict"])
-def test_a_recorder_taken_by_another_thread_after_the_check_means_an_eager_step(monkeypatch, call):
-    """The race between looking for a recorder and taking it: the step runs eagerly."""
+def test_a_step_inside_a_recorded_step_runs_eagerly(monkeypatch, call):
+    """A model's step called while this context records (a step inside a step) is not
+    recorded on its own: it runs eagerly and leaves the outer capture in place."""
     from shendu.models.step_replay import StepReplay
 
     x, y = _data((4,))
     model = _mlp()
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     monkeypatch.setattr(StepReplay, "_tape_for", staticmethod(lambda *args: True))
-    with Recorder():  # as if another thread had taken the recorder after _tape_for
-        function_mod._recorder.thread = -1
+    with Recorder() as outer:
         if call == "train_step":
             model.train_step((x[:8], y[:8]))
             assert not model._step_replay.tapes
         else:
             out = model.predict(x[:8], verbose=0)
             assert out.shape == (8, 3) and not model._step_replay.inference_tapes
-    assert function_mod._recorder is None
+        assert active_observer() is outer and outer.entries
+    assert active_observer() is None

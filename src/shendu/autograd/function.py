@@ -13,16 +13,25 @@ A subclass implements
 
 ``apply`` wraps the outputs in Tensors and records the node only when grad mode
 is on and some input requires grad.
+
+What a node keeps, in three parts:
+
+- its settings: the attributes its constructor set (an axis, a rate, a layer it reads),
+  which ``settings()`` returns and which a replayed step copies to run the op again;
+- which inputs need a gradient: ``needs_input_grad`` and ``recording``, set by ``apply``;
+- its saved arrays: the attributes ``forward`` adds for ``backward``, which ``release()``
+  drops once backward has run (the settings stay).
+
+Ops run inside ``autograd.capture.capturing(observer)`` are also passed to the observer
+(their settings and outputs), which is how a training step is recorded for replay.
 """
 
 from __future__ import annotations
 
-from threading import get_ident
-
+from .capture import current as _capture
 from .mode import _GradMode
 
-#: the models.step_replay.Recorder of a training step being recorded, else None
-_recorder = None
+_FLAGS = ("recording", "needs_input_grad")
 
 
 class Function:
@@ -67,12 +76,12 @@ class Function:
         if record:
             self.recording = True
             self.needs_input_grad = tuple(needs)
-        recorder = _recorder
-        if recorder is not None and recorder.thread == get_ident():
-            # a training step being recorded (models.step_replay)
-            state = dict(self.__dict__)
+        self._n_kept = len(self.__dict__)  # settings and flags; forward adds the saved arrays
+        observer = _capture.get()
+        if observer is not None:  # a step being captured (autograd.capture)
+            settings = dict(self.__dict__)
             ys = self.forward(*arrays)
-            recorder.entries.append((self, inputs, state, ys))
+            observer.record(self, inputs, settings, ys)
         else:
             ys = self.forward(*arrays)
         if isinstance(ys, tuple):
@@ -88,11 +97,22 @@ class Function:
             return Tensor._from_op(ys, self, 0)
         return Tensor._wrap(ys)
 
+    def settings(self) -> dict:
+        """The constructor's settings (what a replay copies), without the gradient flags
+        and the saved arrays."""
+        d = self.__dict__
+        kept = list(d)[: d.get("_n_kept", len(d))]
+        return {k: d[k] for k in kept if k not in _FLAGS and k != "_n_kept"}
+
     def release(self) -> None:
-        """Drop the saved arrays and the input references once backward is done."""
-        n = self.n_outputs
-        self.__dict__.clear()
-        self.n_outputs = n
+        """Drop the saved arrays (what forward added) and the input references once
+        backward is done; the settings stay."""
+        d = self.__dict__
+        n_kept = d.get("_n_kept")
+        if n_kept is not None:
+            for key in list(d)[n_kept:]:
+                if key != "n_outputs":
+                    del d[key]
         self.inputs = None
         self.released = True
 

@@ -59,12 +59,10 @@ summed in another order (to rounding).
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from .. import backend
-from ..autograd import function as function_mod
+from ..autograd.capture import active_observer, capturing
 from ..autograd.engine import _accumulate_leaf
 from ..autograd.mode import _GradMode
 from ..autograd.tensor import Tensor
@@ -92,31 +90,33 @@ _STATE_CONSTANT_TYPES = (
 
 
 class RecorderBusy(RuntimeError):
-    """A recorder is active already (this thread's, or another thread's step)."""
-
-
-_recorder_lock = threading.Lock()  # makes checking and taking the one recorder slot atomic
+    """This context records a step already (a step that runs a model's step inside)."""
 
 
 class Recorder:
-    """What ``Function.apply`` appends to while a step is recorded."""
+    """The observer of a step being recorded (``autograd.capture``): every op of this context
+    is appended to ``entries``. Captures are per context, so steps of other threads run as
+    they would."""
 
     def __init__(self):
         self.entries = []  # (function, inputs, state before forward, outputs)
         self.output_losses = []  # (output index, loss Tensor) of a multi-output model
-        self.thread = threading.get_ident()  # ops of other threads are not part of the step
         self.entered = False
+        self._scope = None
+
+    def record(self, function, inputs, state, outputs):
+        self.entries.append((function, inputs, state, outputs))
 
     def __enter__(self):
-        with _recorder_lock:
-            if function_mod._recorder is not None:
-                raise RecorderBusy("step_replay: a step is already being recorded")
-            function_mod._recorder = self
+        if active_observer() is not None:
+            raise RecorderBusy("step_replay: this context records a step already")
+        self._scope = capturing(self)
+        self._scope.__enter__()
         self.entered = True
         return self
 
     def __exit__(self, *exc):
-        function_mod._recorder = None
+        self._scope.__exit__(*exc)
         return False
 
 
@@ -489,7 +489,7 @@ class StepReplay:
         tape = tapes.get(signature, False)
         if tape:
             return tape
-        if function_mod._recorder is not None:  # another thread is recording its own step
+        if active_observer() is not None:  # a step of this context is being recorded
             return False
         if tape is None or signature not in seen:
             if len(seen) >= MAX_SEEN:  # e.g. a new sequence length every batch

@@ -19,7 +19,7 @@ from .. import callbacks as callbacks_mod
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
-from ..autograd import function as function_mod
+from ..autograd.capture import active_observer
 from ..autograd.mode import _GradMode, no_grad
 from ..autograd.tensor import Tensor
 from ..layers.base import _flatten
@@ -242,8 +242,9 @@ class Trainer:
             value = loss_fn(t, p, sample_weight=sw)
             if self._output_loss_trackers:
                 self._output_loss_trackers[i].update_state(value.item())
-                if function_mod._recorder is not None:  # a step being recorded needs these
-                    function_mod._recorder.output_losses.append((i, value))
+                recorder = active_observer()
+                if recorder is not None:  # a step being recorded needs these
+                    recorder.output_losses.append((i, value))
             term = value * w if w != 1.0 else value
             total = term if total is None else total + term
         for extra in self.losses:
