@@ -173,3 +173,31 @@ def test_tensor_basics():
     assert isinstance(r, shendu.Tensor)
     assert (2 ** shendu.tensor([1.0, 2.0])).numpy().tolist() == [2, 4]
     assert (-t).numpy()[0, 0] == -1 and (t / 2).numpy()[0, 0] == 0.5 and (1 - t).numpy()[0, 0] == 0
+
+
+def test_a_variable_bound_to_storage_receives_its_gradient_there():
+    from shendu.layers.base import Variable
+
+    v = Variable(np.array([1.0, 2.0, 3.0], np.float32))
+    values, grads = np.zeros(6, np.float32), np.zeros(6, np.float32)
+    v.bind_storage(values[3:], grads[3:])
+    assert v.grad_buffer is not None and np.shares_memory(v.data, values)
+    np.testing.assert_array_equal(values, [0, 0, 0, 1, 2, 3])
+    (v * v).sum().backward()
+    np.testing.assert_array_equal(grads, [0, 0, 0, 2, 4, 6])
+    assert np.shares_memory(v.grad.data, grads)
+    v.unbind_storage()
+    assert v.grad_buffer is None and not np.shares_memory(v.data, values)
+    np.testing.assert_array_equal(v.numpy(), [1, 2, 3])
+    assert shendu.tensor(np.ones(2, np.float32)).grad_buffer is None
+
+
+def test_bind_storage_names_the_shape_it_expected():
+    from shendu.layers.base import Variable
+
+    v = Variable(np.ones((2, 3), np.float32), name="kernel")
+    with pytest.raises(ValueError, match=r"'kernel': the value storage must have shape \(2, 3\)"):
+        v.bind_storage(np.zeros(6, np.float32), np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match="the gradient storage .* dtype float32"):
+        v.bind_storage(np.zeros((2, 3), np.float32), np.zeros((2, 3), np.float64))
+    assert v.grad_buffer is None and v.data.shape == (2, 3)  # nothing half-bound

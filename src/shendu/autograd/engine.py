@@ -172,14 +172,17 @@ def _accumulate_leaf(x, g, given, create_graph):
         x.grad = g if x.grad is None else x.grad + g
         return
     if x.grad is None:
-        view = getattr(x, "_flat_owner", None)
+        view = x.grad_buffer
         if view is not None and view.shape == g.shape:
             if g is not view:
-                view[...] = g  # the flat gradient buffer of a compiled model
+                view[...] = g  # e.g. the optimizer's fused gradient buffer
             g = view
         elif id(g) in given or not g.flags.owndata:
             g = g.copy()
         given.add(id(g))
+    elif x.grad.data is x.grad_buffer and g.shape == x.grad_buffer.shape:
+        x.grad.data += g  # a second contribution, summed in the buffer (as PyTorch's .grad)
+        return
     else:
         g = x.grad.data + g
         given.add(id(g))

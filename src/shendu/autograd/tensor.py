@@ -10,7 +10,21 @@ import numpy as np
 
 from .. import backend
 
-_ops = None  # shendu.ops, bound when that package is imported (the two refer to each other)
+
+class _OpsOnFirstUse:
+    """Stands for ``shendu.ops`` until an operator first needs it (ops imports this module,
+    so it cannot be imported here at the top); then this module's ``_ops`` becomes the
+    package itself."""
+
+    def __getattr__(self, name):
+        global _ops
+        from .. import ops
+
+        _ops = ops
+        return getattr(ops, name)
+
+
+_ops = _OpsOnFirstUse()
 
 
 def _float_default(arr):
@@ -66,6 +80,13 @@ class Tensor:
         self.name = name
         self._keras_mask = None
         self._keras_logits = None
+
+    @property
+    def grad_buffer(self):
+        """Where backward writes this leaf's gradient: None for a Tensor (a new array). A
+        ``Variable`` whose optimizer keeps fused storage has a view of it here
+        (``Variable.bind_storage``), so gradients land in one contiguous buffer."""
+        return None
 
     # --- construction shortcuts used by Function.apply (skip __init__'s checks) ---
     @classmethod

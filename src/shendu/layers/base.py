@@ -27,11 +27,19 @@ _NAME_COUNTS: dict = {}
 _CONTEXT = threading.local()
 # Bumped whenever any layer gains a sub-layer or a variable, or changes its trainable
 # flag: cached layer and weight lists are valid while it is unchanged.
-_STRUCTURE = [0]
+_structure_version = 0
 
 
-def structure_changed():
-    _STRUCTURE[0] += 1
+def structure_changed() -> None:
+    """Note that some layer gained a sub-layer or a variable, or changed a trainable flag."""
+    global _structure_version
+    _structure_version += 1
+
+
+def structure_version() -> int:
+    """A number that changes whenever ``structure_changed`` is called: what was derived from
+    the layers' structure (weight lists, recorded steps) is valid while it stays the same."""
+    return _structure_version
 
 
 def unique_name(base: str) -> str:
@@ -48,7 +56,7 @@ def reset_names():
 class Variable(Tensor):
     """A Tensor that holds a layer's state: trainable weights or non-trainable statistics."""
 
-    __slots__ = ("_trainable", "path", "regularizer", "constraint", "_flat_owner")
+    __slots__ = ("_trainable", "path", "regularizer", "constraint", "_grad_buffer")
 
     def __init__(self, value, trainable=True, name=None, regularizer=None, constraint=None):
         super().__init__(value, requires_grad=bool(trainable), name=name)
@@ -56,7 +64,35 @@ class Variable(Tensor):
         self.path = name
         self.regularizer = regularizer
         self.constraint = constraint
-        self._flat_owner = None
+        self._grad_buffer = None
+
+    @property
+    def grad_buffer(self):
+        """The array backward writes this variable's gradient into, or None (see
+        ``bind_storage``)."""
+        return self._grad_buffer
+
+    def bind_storage(self, value_view, grad_view) -> None:
+        """Keep the value in ``value_view`` and let backward write the gradient into
+        ``grad_view`` (two arrays of the variable's shape and dtype, e.g. views of an
+        optimizer's fused buffers). The current value is copied in first."""
+        for what, view in (("value", value_view), ("gradient", grad_view)):
+            if view.shape != self.data.shape or view.dtype != self.data.dtype:
+                raise ValueError(
+                    f"Variable {self.path!r}: the {what} storage must have shape "
+                    f"{self.data.shape} and dtype {self.data.dtype}. Received: shape "
+                    f"{view.shape}, dtype {view.dtype}"
+                )
+        value_view[...] = self.data
+        self.data = value_view
+        self._grad_buffer = grad_view
+
+    def unbind_storage(self) -> None:
+        """Give the variable an array of its own again (a copy of the value), and let
+        backward make new gradient arrays."""
+        if self._grad_buffer is not None:
+            self.data = self.data.copy()
+            self._grad_buffer = None
 
     @property
     def trainable(self) -> bool:
@@ -215,11 +251,11 @@ class Layer:
 
     def _flatten_layers(self, include_self=True):
         cache = self.__dict__.get("_flat_cache")
-        if include_self and cache is not None and cache[0] == _STRUCTURE[0]:
+        if include_self and cache is not None and cache[0] == _structure_version:
             return cache[1]
         out = self._walk_layers(include_self)
         if include_self:
-            self.__dict__["_flat_cache"] = (_STRUCTURE[0], out)
+            self.__dict__["_flat_cache"] = (_structure_version, out)
         return out
 
     def _walk_layers(self, include_self):
@@ -300,7 +336,7 @@ class Layer:
     @property
     def trainable_weights(self) -> list:
         cache = self.__dict__.get("_tw_cache")
-        if cache is not None and cache[0] == _STRUCTURE[0]:
+        if cache is not None and cache[0] == _structure_version:
             return list(cache[1])
         if not self._trainable:
             return []
@@ -309,7 +345,7 @@ class Layer:
             if layer._trainable:
                 out.extend(v for v in layer._variables if v.trainable)
         out = _dedupe(out)
-        self.__dict__["_tw_cache"] = (_STRUCTURE[0], out)
+        self.__dict__["_tw_cache"] = (_structure_version, out)
         return list(out)
 
     @property

@@ -78,8 +78,8 @@ class Model(Trainer, Layer):
         if device == "gpu":
             backend.require_cupy()
         for v in self.variables:
+            v.unbind_storage()
             v.data = backend.to_device_array(v.data, device)
-            v._flat_owner = None
             v.grad = None
         self.device = device
         if getattr(self, "optimizer", None) is not None and self.optimizer.built:

@@ -476,7 +476,7 @@ class StepReplay:
         self.why_eager_inference = None
 
     def _check_structure(self):
-        structure = layers_base._STRUCTURE[0]
+        structure = layers_base.structure_version()
         if structure != self.structure:
             self.clear()
             self.structure = structure

@@ -10,7 +10,6 @@ use (``__getattr__``), so that ``import shendu`` stays fast.
 """
 
 import importlib as _importlib
-import sys as _sys
 
 from .activation import (
     celu,
@@ -403,5 +402,3 @@ def __dir__():
 
 # last, so that no later import of the module ops/shape.py rebinds the name to it
 from .core import shape  # noqa: E402  (keras.ops.shape, the function)
-
-_sys.modules["shendu.autograd.tensor"]._ops = _sys.modules[__name__]

@@ -256,8 +256,9 @@ def einsum(subscripts, *operands):
 
 
 def _grad_view(t, dtype):
-    """The flat-buffer gradient view of a leaf that has no gradient yet, else None."""
-    view = getattr(t, "_flat_owner", None)
+    """The gradient buffer of a leaf that has no gradient yet (``Tensor.grad_buffer``),
+    else None."""
+    view = getattr(t, "grad_buffer", None)
     if view is None or t.grad is not None or view.dtype != dtype:
         return None
     return view

@@ -304,7 +304,7 @@ class Optimizer:
             flat is not None
             and flat.matches(variables)
             and all(
-                g is not None and (g is v.grad or getattr(g, "data", g) is v._flat_owner)
+                g is not None and (g is v.grad or getattr(g, "data", g) is v.grad_buffer)
                 for g, v in zip(grads, variables)
             )
             and flat.is_intact()

@@ -33,9 +33,7 @@ class FlatBuffer:
         self.params = xp.empty(total, dtype=dtype)
         self.grads = xp.zeros(total, dtype=dtype)
         for v, lo, hi in zip(variables, self.offsets[:-1], self.offsets[1:]):
-            self.params[lo:hi] = v.data.reshape(-1)
-            v.data = self.params[lo:hi].reshape(v.shape)
-            v._flat_owner = self.grads[lo:hi].reshape(v.shape)
+            v.bind_storage(self.params[lo:hi].reshape(v.shape), self.grads[lo:hi].reshape(v.shape))
 
     def segments(self):
         return zip(self.variables, self.offsets[:-1], self.offsets[1:])
@@ -44,7 +42,7 @@ class FlatBuffer:
         """The flat gradient: the views backward filled, plus copies of any other arrays."""
         for v, lo, hi in self.segments():
             g = v.grad.data
-            if g is not v._flat_owner:
+            if g is not v.grad_buffer:
                 self.grads[lo:hi] = g.reshape(-1)
         return self.grads
 
