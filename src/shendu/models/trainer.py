@@ -474,11 +474,8 @@ class Trainer:
         self.history = history
         variables = self.trainable_weights
         if variables:
-            # one vectorised update for all variables. Large layers once measured slightly
-            # faster per variable; with recorded steps the flat buffer was faster on the
-            # benchmark MLP too (median 27,800 against 26,600 and 28,700 against 27,300
-            # samples/s in two interleaved runs)
-            self.optimizer.use_flat_buffer(variables)
+            # one vectorised update for all variables (docs/benchmarks.md: fused storage)
+            self.optimizer.fuse_variables(variables)
         self._fit_callbacks = cbs
         self._resume_from_epoch = None
         cb.on_train_begin()

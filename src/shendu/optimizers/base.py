@@ -93,8 +93,9 @@ class Optimizer:
         self._index: dict = {}
         self._exclude_ids: set = set()
         self._exclude_names: tuple = ()
-        self._flat = None
-        self._flat_slots = None
+        self._exclusions_version = 0  # bumped by exclude_from_weight_decay
+        self._fuse = False  # set by fuse_variables: keep the updated variables fused
+        self._fused = None  # their FusedStorage (rebuilt when the variable set changes)
         # data parallel: averages gradients over ranks in place, set by fit (distribute="mpi")
         self._grad_reducer = None
         self.built = False
@@ -228,66 +229,90 @@ class Optimizer:
         pass
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
-        """Exclude variables (or variables whose name contains one of ``var_names``)."""
+        """Exclude variables (or variables whose name contains one of ``var_names``) from
+        weight decay. Keras allows this only before the optimizer is built; shendu honours
+        it at any time, from the next update on (fused storage included)."""
         self._exclude_ids |= {id(v) for v in (var_list or [])}
         self._exclude_names = tuple(var_names or ())
+        self._exclusions_version += 1
 
-    # --- the flat parameter buffer ---
-    def use_flat_buffer(self, variables):
-        """Keep ``variables`` in one contiguous buffer and update them all at once.
+    # --- fused storage ---
+    def fuse_variables(self, variables) -> bool:
+        """Keep the variables this optimizer updates in fused storage (``optimizers.fused``):
+        values, gradients and slots each in one contiguous array, updated by a handful of
+        vectorised operations whatever the number of variables. Results equal the
+        per-variable path's (to rounding).
 
-        Slots built before are moved into flat slots; results are the same as the
-        per-variable path (to rounding). Variables with constraints, excluded from weight
-        decay, or of mixed dtypes keep the per-variable path.
-        """
-        from .flat import FlatBuffer
+        The request stands: when ``apply`` is later given another set of variables (a
+        layer frozen or unfrozen, a variable added) or a variable's array was replaced, the
+        storage is rebuilt for them. Returns False (and keeps the per-variable path) for a
+        rule that is not ``elementwise`` or variables of several dtypes or devices."""
+        from .fused import can_fuse
 
         variables = list(variables)
-        if (
-            not variables
-            or len({v.dtype for v in variables}) != 1
-            or any(getattr(v, "constraint", None) is not None for v in variables)
-            or self._exclude_ids
-            or self._exclude_names
-        ):
+        if not self.elementwise or can_fuse(variables) is not None:
             return False
-        if self._flat is not None and self._flat.matches(variables) and self._flat.is_intact():
-            return True
-        self.build(variables)
-        flat = FlatBuffer(variables)
-        xp = backend.array_module(flat.params)
-        names = list(self._slots[self._index[id(variables[0])]].keys())
-        slots = {}
-        for name in names:
-            buf = xp.empty_like(flat.params)
-            for v, lo, hi in flat.segments():
-                buf[lo:hi] = self._slots[self._index[id(v)]][name].reshape(-1)
-                self._slots[self._index[id(v)]][name] = buf[lo:hi].reshape(v.shape)
-            slots[name] = buf
-        self._flat, self._flat_slots = flat, slots
-        return True
+        self._fuse = True
+        return self._fused_for(variables) is not None
 
-    def _apply_flat(self):
-        flat = self._flat
-        g = flat.gather_grads()
+    def _fused_for(self, variables):
+        """The FusedStorage of ``variables``, rebuilt if they changed; None if they cannot
+        be fused."""
+        from .fused import FusedStorage, can_fuse
+
+        fused = self._fused
+        if fused is not None and fused.matches(variables):
+            return fused
+        if can_fuse(variables) is not None:
+            return None
+        if fused is not None:
+            fused.release()  # variables that left the set get arrays of their own again
+            self._fused = None
+        self.build(variables)
+        slots = [self._slots[self._index[id(v)]] for v in variables]
+        if any(s.shape != v.shape for own, v in zip(slots, variables) for s in own.values()):
+            return None  # a custom rule's slots not shaped like their variable
+        self._fused = FusedStorage(variables, slots)
+        return self._fused
+
+    def fused_gradients(self, grads, variables):
+        """The gradients moved into the fused gradient buffer: ``(buffer, views)``, the one
+        array and one view of it per variable (pass the views to ``apply``), or None when
+        the variables are not fused. A data-parallel step reduces ``buffer`` in one call."""
+        if not self._fuse or any(g is None for g in grads):
+            return None
+        fused = self._fused_for(list(variables))
+        if fused is None:
+            return None
+        buffer = fused.gather(grads)
+        return buffer, [v.grad_buffer for v in fused.variables]
+
+    def _apply_fused(self, fused, grads):
+        g = fused.gather(grads)
         if self._grad_reducer is not None:
             self._grad_reducer(g)
+        xp = backend.array_module(g)
         if self.clipnorm:
-            norms = flat.segment_norms(g)
-            scale = self.clipnorm / backend.array_module(g).maximum(norms, self.clipnorm)
-            g = g * backend.array_module(g).repeat(scale, flat.sizes)
+            norms = fused.segment_norms(g)
+            scale = self.clipnorm / xp.maximum(norms, self.clipnorm)
+            g = g * xp.repeat(scale, fused.sizes)
         elif self.global_clipnorm:
-            total = float(backend.array_module(g).sqrt((g * g).sum()))
+            total = float(xp.sqrt((g * g).sum()))
             if total > self.global_clipnorm:
                 g = g * (self.global_clipnorm / total)
         elif self.clipvalue:
-            g = backend.array_module(g).clip(g, -self.clipvalue, self.clipvalue)
+            g = xp.clip(g, -self.clipvalue, self.clipvalue)
         lr = self.learning_rate
         self._before_update()
-        w = flat.params
+        w = fused.params
         if self.weight_decay:
-            w -= w * (self.weight_decay * lr)
-        self._run_update(g, w, self._flat_slots, lr)
+            key = (self._exclusions_version, len(self._exclude_ids))
+            for lo, hi in fused.decay_ranges(self._decays, key):
+                w[lo:hi] -= w[lo:hi] * (self.weight_decay * lr)
+        self._run_update(g, w, fused.slots, lr)
+        for v in fused.variables:
+            if v.constraint is not None:
+                v.data[...] = v.constraint(v.data)
         self.iterations += 1
         if self.use_ema:
             self._update_ema()
@@ -299,23 +324,16 @@ class Optimizer:
             trainable_variables = self._variables
         grads = list(grads)
         variables = list(trainable_variables)
-        flat = self._flat
-        if (
-            flat is not None
-            and flat.matches(variables)
-            and all(
-                g is not None and (g is v.grad or getattr(g, "data", g) is v.grad_buffer)
-                for g, v in zip(grads, variables)
-            )
-            and flat.is_intact()
-        ):
-            self._apply_flat()
-            return
         if len(grads) != len(variables):
             raise ValueError(
                 f"{type(self).__name__}.apply: got {len(grads)} gradients for "
                 f"{len(variables)} variables"
             )
+        if self._fuse and all(g is not None for g in grads):
+            fused = self._fused_for(variables)
+            if fused is not None:
+                self._apply_fused(fused, grads)
+                return
         pairs = []
         for g, v in zip(grads, variables):
             if g is None:
