@@ -13,7 +13,7 @@ from .test_step_replay import BUILDERS, RNG, _build_data
 
 
 def _inference_tapes(model):
-    replay = model._step_replay
+    replay = model.compiled_step
     return {sig for sig, tape in replay.inference_tapes.items() if tape is not None}
 
 
@@ -53,13 +53,13 @@ def test_predict_and_evaluate_equal_the_eager_model(name):
             replayed.evaluate(x, y, batch_size=8, verbose=0),
             eager.evaluate(x, y, batch_size=8, verbose=0),
         )
-    assert len(_inference_tapes(replayed)) == 2, replayed._step_replay.why_eager_inference
+    assert len(_inference_tapes(replayed)) == 2, replayed.compiled_step.why_eager_inference
 
 
 def test_a_replayed_call_runs_no_layer_code(monkeypatch):
     build, x, _ = _build_data("mlp")
     model = _pair(build)[0]
-    for _ in range(2):
+    for _ in range(3):  # eager, recorded, checked against the eager call
         model.predict(x[:5], verbose=0)
     calls = []
     monkeypatch.setattr(layers.Dense, "call", lambda *a, **k: calls.append(1))
@@ -127,7 +127,7 @@ def test_a_custom_layer_keeps_inference_eager():
     for _ in range(3):
         out = model.predict(x, verbose=0)
     assert not _inference_tapes(model)
-    assert "Doubling" in model._step_replay.why_eager_inference
+    assert "Doubling" in model.compiled_step.why_eager_inference
     np.testing.assert_allclose(out, model(x).numpy(), rtol=1e-6)
 
 
@@ -142,7 +142,7 @@ def test_an_uncompiled_model_replays_and_run_eagerly_keeps_it_eager():
     model.run_eagerly = True
     for _ in range(3):
         _assert_equal(model.predict(x, verbose=0), first)
-    assert model.__dict__.get("_step_replay") is None
+    assert model.compiled_step is None
 
 
 def test_a_structure_change_drops_the_inference_tapes():
@@ -167,7 +167,7 @@ def test_a_replayed_forward_drops_each_output_after_its_last_reader(monkeypatch)
 
     model = Sequential([layers.Input((4,)), layers.Dense(64), layers.Dense(64), layers.Dense(3)])
     x = RNG.normal(size=(8, 4)).astype(np.float32)
-    for _ in range(2):  # built and seen, then recorded: the next call is replayed
+    for _ in range(3):  # built and seen, recorded, checked: the next call is replayed
         model.predict(x, verbose=0)
     outputs, alive = [], []
     forward = linalg.Linear.forward
@@ -210,7 +210,7 @@ def test_a_custom_train_step_keeps_training_eager_but_not_inference():
     model.fit(x, y, epochs=1, batch_size=8, verbose=0)
     for _ in range(3):
         out = model.predict(x, verbose=0)
-    assert model._step_replay.replayable is False and _inference_tapes(model)
+    assert model.compiled_step.replayable is False and _inference_tapes(model)
     np.testing.assert_array_equal(out, model(x).numpy())
 
 
@@ -257,8 +257,8 @@ def test_a_model_called_inside_another_model_is_not_replayed_on_its_own():
     outs = _no_grad_calls(outer, x)
     # the outer model runs eagerly (a model as a layer is not replay_safe) and its layers'
     # calls, the inner model's included, are nested calls: not handed to a replay
-    assert "not replay_safe" in outer._step_replay.why_eager_inference
-    shapes = {sig[0][0] for sig in inner._step_replay.inference_seen}
+    assert "not replay_safe" in outer.compiled_step.why_eager_inference
+    shapes = {sig[0][0] for sig in inner.compiled_step.inference_seen}
     assert (6, 4) not in shapes and not _inference_tapes(inner)
     np.testing.assert_array_equal(outs[-1].numpy(), outs[0].numpy())
     with shendu.autograd.mode.no_grad():
@@ -271,5 +271,5 @@ def test_a_model_call_that_casts_its_input_stays_eager_and_correct():
     model = _pair(build)[0]
     outs = _no_grad_calls(model, x.astype(np.float64))
     assert not _inference_tapes(model)
-    assert "made in Python" in model._step_replay.why_eager_inference
+    assert "made in Python" in model.compiled_step.why_eager_inference
     np.testing.assert_array_equal(outs[-1].numpy(), _no_grad_calls(model, x, 1)[0].numpy())

@@ -192,7 +192,7 @@ def _train(build, x, y, run_eagerly, loss="categorical_crossentropy", **fit_kwar
 
 def _replayed(model):
     """The signatures that have a tape (None marks a signature that stays eager)."""
-    replay = model._step_replay
+    replay = model.compiled_step
     return {sig for sig, tape in replay.tapes.items() if tape is not None}
 
 
@@ -256,8 +256,8 @@ def test_layers_that_draw_random_numbers_in_python_stay_eager():
     x, y = _data((4,))
     eager = _train(build, x, y, run_eagerly=True)
     replayed = _train(build, x, y, run_eagerly=False)
-    assert replayed[0]._step_replay.replayable is False
-    assert "GaussianNoise" in replayed[0]._step_replay.why_eager
+    assert replayed[0].compiled_step.replayable is False
+    assert "GaussianNoise" in replayed[0].compiled_step.why_eager
     assert not _replayed(replayed[0])
     _assert_same(eager, replayed)
 
@@ -272,7 +272,7 @@ def test_a_custom_layer_keeps_the_model_eager():
 
     x, y = _data((4,))
     model, _ = _train(build, x, y, run_eagerly=False)
-    assert model._step_replay.replayable is False and not _replayed(model)
+    assert model.compiled_step.replayable is False and not _replayed(model)
 
 
 def test_subclassed_models_and_custom_train_steps_stay_eager():
@@ -291,7 +291,7 @@ def test_subclassed_models_and_custom_train_steps_stay_eager():
     x, y = _data((4,))
     for build in (Net, lambda: Stepped([layers.Dense(3, activation="softmax")])):
         model, _ = _train(build, x, y, run_eagerly=False)
-        assert model._step_replay.replayable is False
+        assert model.compiled_step.replayable is False
 
 
 def test_regularisers_keep_the_model_eager():
@@ -303,7 +303,7 @@ def test_regularisers_keep_the_model_eager():
     x, y = _data((4,))
     eager = _train(build, x, y, run_eagerly=True)
     replayed = _train(build, x, y, run_eagerly=False)
-    assert replayed[0]._step_replay.replayable is False
+    assert replayed[0].compiled_step.replayable is False
     _assert_same(eager, replayed)
 
 
@@ -314,7 +314,7 @@ def test_sample_weights_are_replayed(reduction):
     loss = shendu.losses.CategoricalCrossentropy(reduction=reduction)
     eager = _train(_mlp, x, y, run_eagerly=True, loss=loss, sample_weight=w)
     replayed = _train(_mlp, x, y, run_eagerly=False, loss=loss, sample_weight=w)
-    assert len(_replayed(replayed[0])) == 2, replayed[0]._step_replay.why_eager
+    assert len(_replayed(replayed[0])) == 2, replayed[0].compiled_step.why_eager
     _assert_same(eager, replayed)
 
 
@@ -359,7 +359,7 @@ def test_targets_the_loss_converts_are_replayed(case):
         return model
 
     eager, replayed = train(True), train(False)
-    assert len(_replayed(replayed)) == 1, replayed._step_replay.why_eager
+    assert len(_replayed(replayed)) == 1, replayed.compiled_step.why_eager
     for a, b in zip(eager.get_weights(), replayed.get_weights()):
         np.testing.assert_array_equal(a, b)
 
@@ -374,7 +374,7 @@ def test_targets_changed_by_array_code_keep_the_step_eager():
     for _ in range(3):
         model.train_step((x[:8], y[:8]))
     assert not _replayed(model)
-    assert "made in Python" in model._step_replay.why_eager
+    assert "made in Python" in model.compiled_step.why_eager
 
 
 @pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
@@ -387,7 +387,7 @@ def test_losses_that_branch_on_target_values_keep_the_model_eager(loss):
     for _ in range(3):
         model.train_step((x[:8], y[:8]))
     assert not _replayed(model)
-    assert model._step_replay.why_eager.endswith("branches on the targets' values")
+    assert model.compiled_step.why_eager.endswith("branches on the targets' values")
 
 
 def test_changing_trainable_drops_the_tapes_and_matches_eager():
@@ -413,7 +413,7 @@ def test_run_eagerly_switch():
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     assert model.run_eagerly is False
     model.run_eagerly = True
-    assert model.run_eagerly is True and model.__dict__["_step_replay"] is None
+    assert model.run_eagerly is True and model.compiled_step is None
     model.compile(optimizer="adam", loss="categorical_crossentropy", run_eagerly=True)
     assert model.run_eagerly is True
     x, y = _data((4,))
@@ -465,7 +465,7 @@ def test_masks_made_in_python_keep_the_step_eager():
     eager = _train(build, x, y, run_eagerly=True)
     replayed = _train(build, x, y, run_eagerly=False)
     assert not _replayed(replayed[0])
-    assert "LSTM keeps a ndarray (mask)" in replayed[0]._step_replay.why_eager
+    assert "LSTM keeps a ndarray (mask)" in replayed[0].compiled_step.why_eager
     _assert_same(eager, replayed)
 
 
@@ -498,21 +498,21 @@ def test_a_layer_that_adds_a_loss_keeps_the_step_eager():
     for _ in range(3):
         model.train_step((x[:8], y[:8]))
     assert not _replayed(model)
-    assert model._step_replay.why_eager == "a layer added a loss during the step (add_loss)"
+    assert model.compiled_step.why_eager == "a layer added a loss during the step (add_loss)"
 
 
 def test_many_signatures_keep_a_bounded_number_of_tapes(monkeypatch):
-    from shendu.models import step_replay
+    from shendu.models import compiled_step
 
-    monkeypatch.setattr(step_replay, "MAX_SEEN", 4)
+    monkeypatch.setattr(compiled_step, "MAX_SEEN", 4)
     x, y = _data((4,), n=40)
     model = _mlp()
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     for _ in range(3):  # twelve batch sizes, each seen three times
         for n in range(2, 14):
             model.train_step((x[:n], y[:n]))
-    replay = model._step_replay
-    assert len(replay.tapes) <= step_replay.MAX_TAPES and len(replay.seen) <= 4
+    replay = model.compiled_step
+    assert len(replay.tapes) <= compiled_step.MAX_TAPES and len(replay.seen) <= 4
 
 
 def test_metrics_get_a_tensor_from_a_replayed_step_as_from_an_eager_one():
@@ -553,7 +553,7 @@ def test_a_replayed_backward_frees_each_node_after_its_backward(monkeypatch):
         ]
     )
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
-    for _ in range(2):  # built, then recorded: the next step is replayed
+    for _ in range(3):  # built, recorded, checked: the next step is replayed
         model.train_step((x[:8], y[:8]))
     outputs, alive = [], []
     forward, backward = linalg.Linear.forward, linalg.Linear.backward
@@ -594,7 +594,7 @@ def test_a_normalization_layer_replays_with_the_statistics_in_force():
         norm.adapt(x * 3.0 + 1.0)  # new statistics: the recorded step reads them
         model.fit(x, y, epochs=2, batch_size=8, verbose=0, class_weight=weights)
         if not run_eagerly:
-            assert len(_replayed(model)) == 2, model._step_replay.why_eager
+            assert len(_replayed(model)) == 2, model.compiled_step.why_eager
         results.append(model.get_weights())
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
@@ -642,7 +642,7 @@ def test_multi_task_models_replay_with_their_per_output_losses(as_dict):
         return model, history.history
 
     eager, replayed = train(True), train(False)
-    assert len(_replayed(replayed[0])) == 2, replayed[0]._step_replay.why_eager
+    assert len(_replayed(replayed[0])) == 2, replayed[0].compiled_step.why_eager
     assert {"kind_loss", "value_loss"} <= set(replayed[1])
     _assert_same(eager, replayed)
 
@@ -679,18 +679,82 @@ def test_a_step_records_while_another_thread_records_its_own():
 def test_a_step_inside_a_recorded_step_runs_eagerly(monkeypatch, call):
     """A model's step called while this context records (a step inside a step) is not
     recorded on its own: it runs eagerly and leaves the outer capture in place."""
-    from shendu.models.step_replay import StepReplay
+    from shendu.models.compiled_step import CompiledStep
 
     x, y = _data((4,))
     model = _mlp()
     model.compile(optimizer="adam", loss="categorical_crossentropy")
-    monkeypatch.setattr(StepReplay, "_tape_for", staticmethod(lambda *args: True))
+    monkeypatch.setattr(CompiledStep, "_tape_for", staticmethod(lambda *args: True))
     with Recorder() as outer:
         if call == "train_step":
             model.train_step((x[:8], y[:8]))
-            assert not model._step_replay.tapes
+            assert not model.compiled_step.tapes
         else:
             out = model.predict(x[:8], verbose=0)
-            assert out.shape == (8, 3) and not model._step_replay.inference_tapes
+            assert out.shape == (8, 3) and not model.compiled_step.inference_tapes
         assert active_observer() is outer and outer.entries
     assert active_observer() is None
+
+
+class _Counting(layers.Layer):
+    """Posing as a built-in, replay_safe layer, but its output depends on a Python counter
+    that a tape records as a constant: only the check against the eager step finds out."""
+
+    replay_safe = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = 0
+
+    def call(self, x):
+        self.calls += 1
+        return x * float(self.calls)
+
+
+_Counting.__module__ = "shendu.layers.counting"
+
+
+def _counting_model():
+    model = Sequential([layers.Input((4,)), _Counting(), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    return model
+
+
+def test_a_tape_that_differs_from_the_eager_step_is_dropped_with_the_reason():
+    x, y = _data((4,))
+    results = []
+    for run_eagerly in (True, False):
+        shendu.utils.set_random_seed(1)
+        model = _counting_model()
+        model.run_eagerly = run_eagerly
+        for _ in range(5):
+            model.train_step((x[:8], y[:8]))
+        results.append(model.get_weights())
+    assert not _replayed(model) and model.compiled_step.verified == set()
+    assert model.compiled_step.why_eager.startswith(
+        "the replayed step differed from the eager step: loss: largest difference"
+    )
+    for a, b in zip(*results):  # every step was the eager one
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_inference_tape_that_differs_from_the_eager_call_is_dropped():
+    x, _ = _data((4,))
+    model = _counting_model()
+    outputs = [model.predict(x[:8], verbose=0) for _ in range(5)]
+    assert not any(model.compiled_step.inference_tapes.values())
+    assert model.compiled_step.why_eager_inference.startswith(
+        "the replayed call differed from the eager call: prediction"
+    )
+    assert not np.allclose(outputs[3], outputs[4])  # each call used the layer's new count
+
+
+def test_a_checked_tape_replays_from_then_on():
+    x, y = _data((4,))
+    model = _mlp()
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    for _ in range(2):
+        model.train_step((x[:8], y[:8]))
+    assert len(model.compiled_step.tapes) == 1 and not model.compiled_step.verified
+    model.train_step((x[:8], y[:8]))  # the check
+    assert len(model.compiled_step.verified) == 1 and model.compiled_step.why_eager is None

@@ -306,3 +306,18 @@ def test_regularizer_losses_are_added():
     plain.set_weights(model.get_weights())
     y2 = np.eye(2)[y]
     assert model.evaluate(x, y2, verbose=0) > plain.evaluate(x, y2, verbose=0) + 1.0
+
+
+@pytest.mark.parametrize("run_eagerly", [True, False])
+def test_per_output_losses_are_weighted_by_batch_size_as_keras_does(run_eagerly):
+    """Keras 3.15, same model, zero weights, y = 0..4, batches of 4 and 1: a_loss = 6.0
+    (the mean over samples), not 9.75 (the mean over batches)."""
+    inp = shendu.Input((2,))
+    model = Model(inp, [layers.Dense(1, name="a")(inp), layers.Dense(1, name="b")(inp)])
+    model.compile("sgd", ["mse", "mse"], run_eagerly=run_eagerly)
+    model.set_weights([np.zeros_like(w) for w in model.get_weights()])
+    x = np.arange(10, dtype="float32").reshape(5, 2)
+    y = np.arange(5, dtype="float32")
+    for _ in range(3):  # eager, recorded, checked and replayed when not eager
+        logs = model.evaluate(x, [y, y], batch_size=4, verbose=0, return_dict=True)
+    assert logs == {"loss": 12.0, "a_loss": 6.0, "b_loss": 6.0}

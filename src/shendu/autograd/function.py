@@ -79,7 +79,7 @@ class Function:
         self._n_kept = len(self.__dict__)  # settings and flags; forward adds the saved arrays
         observer = _capture.get()
         if observer is not None:  # a step being captured (autograd.capture)
-            settings = dict(self.__dict__)
+            settings = self.settings()  # before forward adds the saved arrays
             ys = self.forward(*arrays)
             observer.record(self, inputs, settings, ys)
         else:

@@ -1,11 +1,12 @@
-"""A recorded training step, replayed on raw arrays (``compile(run_eagerly=False)``).
+"""Tapes: a recorded step, replayed on raw arrays (``models.compiled_step`` decides when).
 
 An eager training step spends most of its time on small models in Python: layer calls,
 loss wrappers, Tensor objects, graph edges and the backward engine's bookkeeping, around
 a few microseconds of arithmetic per op. Keras compiles its step into a graph; shendu
-records it. During one eager step ``Function.apply`` writes every node to a tape: the
-node's class, its state before ``forward`` (the constructor's arguments, which inputs
-need a gradient) and where each input came from:
+records it. During one eager step a ``Recorder`` captures every op
+(``autograd.capture``) into a tape: the node's class, its settings
+(``Function.settings``: the constructor's arguments), which inputs need a gradient, and
+where each input came from:
 
 - the output of an earlier node,
 - a variable of the model (read again at every replay: the optimizer updates it),
@@ -16,9 +17,10 @@ Later steps with the same batch shapes and dtypes replay the tape: each node's
 ``forward`` on the new arrays, then each ``backward`` in reverse tape order (the tape is
 in execution order, so reversed it visits every node after all the nodes that consumed
 its outputs), summing gradients per output and writing the variables' gradients exactly
-as the engine does (``engine._accumulate_leaf``: straight into the flat gradient buffer).
-The loss tracker, the optimizer and the metrics then run as in the eager step. Nothing
-else of the eager step is skipped: it has no other effect for the layers admitted here.
+as the engine does (``engine._accumulate_leaf``: straight into the optimizer's fused
+gradient buffer). The loss tracker, the optimizer and the metrics then run as in the eager
+step (``compiled_step.apply_step``). Nothing else of the eager step is skipped: it has no
+other effect for the layers admitted here.
 
 A tape is made only where replaying it is exact, so the rules are strict:
 
@@ -42,7 +44,8 @@ A tape is made only where replaying it is exact, so the rules are strict:
 Inference calls (``model(x, training=False)`` under no_grad, as ``evaluate`` and
 ``predict`` make them, ``fit``'s validation, and ``model(x)`` called at the top level under
 no_grad with one array or Tensor) have tapes of their own, per input
-signature, made the same way: the second call of a signature is recorded and later calls
+signature, made the same way: the second call of a signature is recorded, the third
+checked against the eager call, and later calls
 run each node's ``forward`` alone (the nodes do not record, so they keep nothing for a
 backward), by the same rules without the losses'. A replayed output carries the logits
 behind a softmax, as the eager output does (a cross-entropy then uses them).
@@ -54,7 +57,9 @@ the layer settings of the step it recorded (a dropout rate or batch-norm momentu
 afterwards takes effect after ``compile()``), while weights, optimizer settings and
 adapted statistics are read at every step. Results equal the eager step's to the
 last bit on chains of layers; where one output feeds three or more ops, gradients may be
-summed in another order (to rounding).
+summed in another order (to rounding). The first replay of every tape is checked against
+the eager step (``compiled_step``), so a layer that breaks a rule it declared is caught
+before its tape is used.
 """
 
 from __future__ import annotations
@@ -67,12 +72,6 @@ from ..autograd.engine import _accumulate_leaf
 from ..autograd.mode import _GradMode
 from ..autograd.tensor import Tensor
 from ..layers import base as layers_base
-from . import data as data_mod
-
-#: how many batch signatures (shapes and dtypes) keep a tape; the oldest is dropped first
-MAX_TAPES = 8
-#: how many signatures are remembered as seen once (their next step is recorded)
-MAX_SEEN = 1024
 
 _NODE, _VARIABLE, _BATCH, _CONSTANT = range(4)
 _CONSTANT_TYPES = (type(None), bool, int, float, str)
@@ -99,13 +98,13 @@ class Recorder:
     they would."""
 
     def __init__(self):
-        self.entries = []  # (function, inputs, state before forward, outputs)
+        self.entries = []  # (function, inputs, its settings, outputs)
         self.output_losses = []  # (output index, loss Tensor) of a multi-output model
         self.entered = False
         self._scope = None
 
-    def record(self, function, inputs, state, outputs):
-        self.entries.append((function, inputs, state, outputs))
+    def record(self, function, inputs, settings, outputs):
+        self.entries.append((function, inputs, settings, outputs))
 
     def __enter__(self):
         if active_observer() is not None:
@@ -121,16 +120,17 @@ class Recorder:
 
 
 class _Node:
-    __slots__ = ("cls", "state", "batch_state", "sources", "variables", "records")
+    __slots__ = ("cls", "state", "batch_state", "sources", "variables", "records", "needs")
 
-    def __init__(self, cls, state, batch_state, sources, records):
+    def __init__(self, cls, state, batch_state, sources, records, needs):
         self.cls = cls
-        self.state = state
+        self.state = state  # the Function's settings (Function.settings)
         self.batch_state = batch_state  # (attribute, batch index): state that is a batch array
         self.sources = sources  # per input: (kind, a, b)
         # per input: the Variable (for ops that read .inputs) or None
         self.variables = tuple(a if kind == _VARIABLE else None for kind, a, _ in sources)
         self.records = records  # whether the eager step recorded it (some input needs grad)
+        self.needs = needs  # per input, whether its gradient is needed
 
 
 class Tape:
@@ -164,6 +164,8 @@ class Tape:
             args = [_resolve(source, outputs, batch_arrays) for source in node.sources]
             fn = node.cls.__new__(node.cls)
             fn.__dict__.update(node.state)
+            if node.records:
+                fn.recording, fn.needs_input_grad = True, node.needs
             for name, j in node.batch_state:  # e.g. the labels of a sparse cross-entropy
                 fn.__dict__[name] = batch_arrays[j]
             ys = fn.forward(*args)
@@ -182,24 +184,20 @@ class Tape:
         """The model's output on new input arrays (a tape of an inference call)."""
         return _rebuild(self.prediction, self._forward(batch_arrays), batch_arrays)
 
-    def run(self, model, batch_arrays, n_samples):
-        """Forward, loss tracker, backward and optimizer step on new batch arrays;
-        returns the model's output (Tensors without a graph)."""
+    def train_forward(self, batch_arrays):
+        """The forward of a training step on new batch arrays: ``(prediction, loss,
+        output_losses, backward)``: the model's output (Tensors without a graph), the total
+        loss (an array), (output index, loss array) per tracked output, and a function
+        that runs the backward, writing the variables' gradients as the engine does."""
         functions = []
         outputs = self._forward(batch_arrays, functions)
         loss = _resolve(self.loss, outputs, batch_arrays)
         # Tensors, as in the eager step: metrics (a user's too) get the same types
         prediction = _rebuild(self.prediction, outputs, batch_arrays)
-        for i, source in self.output_losses:
-            value = _resolve(source, outputs, batch_arrays)
-            model._output_loss_trackers[i].update_state(value.item())
-        model._loss_tracker.update_state(loss.item(), sample_weight=n_samples)
-        variables = model.trainable_weights
-        for v in variables:
-            v.grad = None
-        self._backward(functions, outputs, loss)
-        model.optimizer.apply([v.grad for v in variables], variables)
-        return prediction
+        output_losses = [
+            (i, _resolve(source, outputs, batch_arrays)) for i, source in self.output_losses
+        ]
+        return prediction, loss, output_losses, lambda: self._backward(functions, outputs, loss)
 
     def _backward(self, functions, outputs, loss):
         """Reverse-mode accumulation over the tape; each node's saved arrays and outputs are
@@ -298,7 +296,7 @@ def why_not_replayable(model, training=True):
     return None
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """A recorded step that a rule of the module docstring excludes (the message says which)."""
 
 
@@ -309,7 +307,7 @@ def _is_builtin(obj) -> bool:
 def build_tape(
     entries, batch_arrays, variables, prediction, loss=None, model_layers=(), output_losses=()
 ):
-    """A Tape from a recorder's entries; raises _Refused when a rule of the module docstring
+    """A Tape from a recorder's entries; raises Refused when a rule of the module docstring
     fails. ``prediction``: the model's output (a Tensor, or a list, tuple or dict of them);
     ``loss``: the step's total loss (None for an inference call);
     ``output_losses``: (output index, loss Tensor) per output of a multi-output model."""
@@ -325,7 +323,7 @@ def build_tape(
         if isinstance(x, layers_base.Variable):
             if id(x) in variable_ids:
                 return (_VARIABLE, x, 0)
-            raise _Refused(f"variable {x.path!r} is not one of the model's")
+            raise Refused(f"variable {x.path!r} is not one of the model's")
         array = x.data if isinstance(x, Tensor) else x
         if isinstance(array, _CONSTANT_TYPES):
             return (_CONSTANT, array, 0)
@@ -333,28 +331,36 @@ def build_tape(
             return (_NODE, *made_by[id(array)])
         if id(array) in batch_index:
             return (_BATCH, batch_index[id(array)], 0)
-        raise _Refused(
+        raise Refused(
             f"{op}: an input of type {type(array).__name__} was made in Python during the step"
         )
 
-    for fn, inputs, state, ys in entries:
+    for fn, inputs, state, ys in entries:  # state: the Function's settings
         op = type(fn).__name__
         if not _is_builtin(fn):
-            raise _Refused(f"op {op} is not one of shendu's")
+            raise Refused(f"op {op} is not one of shendu's")
         batch_state = []
         for name, value in state.items():
             if id(value) in batch_index:  # the batch arrays are alive: their ids are theirs
                 batch_state.append((name, batch_index[id(value)]))
             elif not _is_constant(value, referable):
-                raise _Refused(f"{op} keeps a {type(value).__name__} ({name}) from before forward")
+                raise Refused(f"{op} keeps a {type(value).__name__} ({name}) from before forward")
         sources = [source_of(x, op) for x in inputs]
         ys = ys if isinstance(ys, tuple) else (ys,)
         k = len(nodes)
         for j, y in enumerate(ys):
             made_by[id(y)] = (k, j)
             keep_alive.append(y)
-        records = state.get("recording", False)  # fn.__dict__ was cleared by the backward
-        nodes.append(_Node(type(fn), state, tuple(batch_state), tuple(sources), records))
+        nodes.append(
+            _Node(
+                type(fn),
+                state,
+                tuple(batch_state),
+                tuple(sources),
+                fn.recording,
+                fn.needs_input_grad,
+            )
+        )
     template = _template(prediction, lambda t: source_of(t, "the prediction"))
     roots = [source_of(loss, "the loss")] if loss is not None else []
     losses = [source_of(value, "an output's loss") for _, value in output_losses]
@@ -378,7 +384,7 @@ def _template(value, source_of):
         return ("dict", tuple(value), [_template(v, source_of) for v in value.values()])
     if isinstance(value, (list, tuple)):
         return ("seq", type(value), [_template(v, source_of) for v in value])
-    raise _Refused(f"the model's output is a {type(value).__name__}")
+    raise Refused(f"the model's output is a {type(value).__name__}")
 
 
 def _sources_of(template):
@@ -441,161 +447,3 @@ def _is_constant(value, referable) -> bool:
     if isinstance(value, (layers_base.Variable, layers_base.Layer)):
         return id(value) in referable
     return isinstance(value, _STATE_CONSTANT_TYPES)
-
-
-# ----------------------------------------------------------------------------- per model
-
-
-class StepReplay:
-    """A model's tapes, one per batch signature, and the choice between replay and eager:
-    for training steps (``train_step``) and, separately, for inference calls
-    (``predict``: ``model(x, training=False)`` without a graph, as evaluate and predict
-    make them)."""
-
-    def __init__(self):
-        self.tapes = {}  # signature -> Tape, or None where the step must stay eager
-        self.structure = None
-        self.replayable = None
-        #: why the last refused model or step runs eagerly (None: nothing refused)
-        self.why_eager = None
-        self.seen = set()  # signatures that ran one eager step (the first builds the model)
-        self.inference_tapes = {}  # the same for inference calls
-        self.inference_seen = set()
-        self.inference_replayable = None
-        #: why the last refused model or inference call runs eagerly (None: nothing refused)
-        self.why_eager_inference = None
-
-    def clear(self):
-        self.tapes.clear()
-        self.seen.clear()
-        self.replayable = None
-        self.why_eager = None
-        self.inference_tapes.clear()
-        self.inference_seen.clear()
-        self.inference_replayable = None
-        self.why_eager_inference = None
-
-    def _check_structure(self):
-        structure = layers_base.structure_version()
-        if structure != self.structure:
-            self.clear()
-            self.structure = structure
-
-    @staticmethod
-    def _tape_for(tapes, seen, signature):
-        """The Tape to replay for ``signature``, True to record this call, or False to run
-        it eagerly (the signature's first call, a refused one, or another thread is
-        recording)."""
-        tape = tapes.get(signature, False)
-        if tape:
-            return tape
-        if active_observer() is not None:  # a step of this context is being recorded
-            return False
-        if tape is None or signature not in seen:
-            if len(seen) >= MAX_SEEN:  # e.g. a new sequence length every batch
-                seen.clear()
-            seen.add(signature)
-            return False
-        return True
-
-    def train_step(self, model, x, y, sample_weight):
-        """One training step (replayed, or eager and maybe recorded); returns y_pred."""
-        self._check_structure()
-        if self.replayable is None:
-            self.why_eager = why_not_replayable(model)
-            self.replayable = self.why_eager is None
-        if not self.replayable or y is None:
-            return model._eager_train_step(x, y, sample_weight)[0]
-        batch_arrays = data_mod._leaves(x) + data_mod._leaves(y) + data_mod._leaves(sample_weight)
-        signature = _signature(batch_arrays)
-        tape = self._tape_for(self.tapes, self.seen, signature)
-        if tape is False:
-            return model._eager_train_step(x, y, sample_weight)[0]
-        if tape is not True:
-            return tape.run(model, batch_arrays, data_mod.batch_size_of(x))
-        recorder = Recorder()
-        try:
-            y_pred, loss = model._eager_train_step(x, y, sample_weight, recorder=recorder)
-        except RecorderBusy:
-            if recorder.entered:
-                raise
-            # another thread began recording since _tape_for looked: this step runs eagerly
-            return model._eager_train_step(x, y, sample_weight)[0]
-        try:
-            if any(layer._losses for layer in model._flatten_layers()):
-                raise _Refused("a layer added a loss during the step (add_loss)")
-            tape = build_tape(
-                recorder.entries,
-                batch_arrays,
-                model.weights,
-                y_pred,
-                loss,
-                model._flatten_layers(include_self=False),
-                recorder.output_losses,
-            )
-        except _Refused as refusal:
-            tape, self.why_eager = None, str(refusal)
-        _store(self.tapes, signature, tape)
-        return y_pred
-
-    def predict(self, model, x):
-        """``model(x, training=False)`` for a call without a graph (under no_grad):
-        replayed, or eager and maybe recorded, by the rules of training steps without the
-        losses'. The tape holds the forward alone; its nodes keep nothing for a backward."""
-        self._check_structure()
-        if self.inference_replayable is None:
-            self.why_eager_inference = why_not_replayable(model, training=False)
-            self.inference_replayable = self.why_eager_inference is None
-        if not self.inference_replayable:
-            return eager_inference_call(model, x)
-        batch_arrays = [a.data if isinstance(a, Tensor) else a for a in data_mod._leaves(x)]
-        if not all(hasattr(a, "shape") and hasattr(a, "dtype") for a in batch_arrays):
-            return eager_inference_call(model, x)  # e.g. Python lists: converted in the call
-        signature = _signature(batch_arrays)
-        tape = self._tape_for(self.inference_tapes, self.inference_seen, signature)
-        if tape is False:
-            return eager_inference_call(model, x)
-        if tape is not True:
-            return tape.predict(batch_arrays)
-        recorder = Recorder()
-        try:
-            with recorder:
-                y_pred = eager_inference_call(model, x)
-        except RecorderBusy:
-            if recorder.entered:
-                raise
-            return eager_inference_call(model, x)  # another thread began recording meanwhile
-        try:
-            tape = build_tape(
-                recorder.entries,
-                batch_arrays,
-                model.weights,
-                y_pred,
-                model_layers=model._flatten_layers(include_self=False),
-            )
-        except _Refused as refusal:
-            tape, self.why_eager_inference = None, str(refusal)
-        _store(self.inference_tapes, signature, tape)
-        return y_pred
-
-
-def eager_inference_call(model, x):
-    """``model(x, training=False)`` through the layers (not back into the replay: with a
-    call context open, ``Layer.__call__`` does not hand a nested call to the replay)."""
-    stack = layers_base._call_context()
-    stack.append(False)
-    try:
-        return model(x, training=False)
-    finally:
-        stack.pop()
-
-
-def _signature(batch_arrays):
-    """What a tape is kept under: each batch array's shape, dtype and type."""
-    return tuple((a.shape, a.dtype.str, type(a)) for a in batch_arrays)
-
-
-def _store(tapes, signature, tape):
-    if len(tapes) >= MAX_TAPES:
-        tapes.pop(next(iter(tapes)))
-    tapes[signature] = tape

@@ -9,7 +9,6 @@ keeps working.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 import numpy as np
@@ -24,7 +23,8 @@ from ..autograd.mode import _GradMode, no_grad
 from ..autograd.tensor import Tensor
 from ..layers.base import _flatten
 from . import data as data_mod
-from .step_replay import StepReplay, eager_inference_call
+from .compiled_step import CompiledStep, eager_inference_call, eager_train_step
+from .step_replay import Recorder
 from .thread_tuning import BlasThreadTuner
 
 
@@ -99,7 +99,7 @@ class Trainer:
         )
         self.optimizer = optimizer
         self.loss = loss
-        self.run_eagerly = bool(run_eagerly)  # a new StepReplay: no tape of the old setup
+        self.run_eagerly = bool(run_eagerly)  # a new CompiledStep: no tape of the old setup
         self.compiled = True
         self._compile_config = {
             "optimizer": optimizers_mod.serialize(optimizer),
@@ -241,9 +241,9 @@ class Trainer:
                 )
             value = loss_fn(t, p, sample_weight=sw)
             if self._output_loss_trackers:
-                self._output_loss_trackers[i].update_state(value.item())
+                self._track_output_loss(i, value.data, data_mod.batch_size_of(p))
                 recorder = active_observer()
-                if recorder is not None:  # a step being recorded needs these
+                if isinstance(recorder, Recorder):  # a step being recorded needs these
                     recorder.output_losses.append((i, value))
             term = value * w if w != 1.0 else value
             total = term if total is None else total + term
@@ -255,6 +255,11 @@ class Trainer:
                 "compute_loss / train_step."
             )
         return total
+
+    def _track_output_loss(self, i, value, batch_size):
+        """Output ``i``'s loss tracker (a model of several outputs), weighted by the batch
+        size as Keras weights it."""
+        self._output_loss_trackers[i].update_state(float(value), sample_weight=batch_size)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Update the compiled metrics and return every metric's current result."""
@@ -281,51 +286,42 @@ class Trainer:
     def train_step(self, data):
         """One optimisation step on a batch; returns the metrics' current results.
 
-        Unless the model runs eagerly, a step of a model that qualifies is recorded once
-        and then replayed on raw arrays (``shendu.models.step_replay``)."""
+        Unless the model runs eagerly, a step of a model that qualifies is recorded once,
+        checked, and then replayed on raw arrays (``shendu.models.compiled_step``)."""
         x, y, sample_weight = data_mod.unpack(data)
-        replay = self.__dict__.get("_step_replay")
-        if replay is None:
-            y_pred = self._eager_train_step(x, y, sample_weight)[0]
+        compiled = self.__dict__.get("_compiled_step")
+        if compiled is None:
+            y_pred = eager_train_step(self, x, y, sample_weight)[0]
         else:
-            y_pred = replay.train_step(self, x, y, sample_weight)
+            y_pred = compiled.train(self, x, y, sample_weight)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _eager_train_step(self, x, y, sample_weight, recorder=None):
-        """The step through layers, losses, the graph and the engine; returns
-        (y_pred, loss). With a ``recorder``, the forward ops are written to its tape."""
-        variables = self.trainable_weights
-        for v in variables:
-            v.grad = None
-        self._clear_losses()
-        with recorder if recorder is not None else contextlib.nullcontext():
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-        self._loss_tracker.update_state(loss.item(), sample_weight=data_mod.batch_size_of(x))
-        loss.backward()
-        self.optimizer.apply([v.grad for v in variables], variables)
-        return y_pred, loss
+    @property
+    def compiled_step(self):
+        """The model's ``CompiledStep`` (its recorded steps, and ``why_eager``: what keeps
+        a step eager), or None when the model runs eagerly."""
+        return self.__dict__.get("_compiled_step")
 
     @property
     def run_eagerly(self) -> bool:
         """False (the default, before ``compile`` too): a qualifying model's training step,
         and its forward pass in ``evaluate`` and ``predict``, are recorded once and replayed
-        on raw arrays (``shendu.models.step_replay``). True: every step and call runs
+        on raw arrays (``shendu.models.compiled_step``). True: every step and call runs
         through the layers' Python code (for debugging, or a layer that must)."""
-        return self.__dict__.get("_step_replay") is None
+        return self.__dict__.get("_compiled_step") is None
 
     @run_eagerly.setter
     def run_eagerly(self, value):
-        self.__dict__["_step_replay"] = None if value else StepReplay()
+        self.__dict__["_compiled_step"] = None if value else CompiledStep()
 
     def _inference_call(self, x):
         """``self(x, training=False)``; without a graph (under no_grad) and unless the model
         runs eagerly, a qualifying model's call is recorded once and then replayed
-        (``shendu.models.step_replay``)."""
-        replay = self.__dict__.get("_step_replay")
-        if replay is None or _GradMode.enabled:
+        (``shendu.models.compiled_step``)."""
+        compiled = self.__dict__.get("_compiled_step")
+        if compiled is None or _GradMode.enabled:
             return eager_inference_call(self, x)
-        return replay.predict(self, x)
+        return compiled.predict(self, x)
 
     def test_step(self, data):
         x, y, sample_weight = data_mod.unpack(data)
