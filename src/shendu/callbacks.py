@@ -28,6 +28,17 @@ class Callback:
     def set_params(self, params):
         self.params = params
 
+    def _siblings(self):
+        """The callbacks of the running fit (set by CallbackList), this one included."""
+        return getattr(self, "_fit_callbacks", ())
+
+    def starting_epoch(self, initial_epoch: int) -> int:
+        """shendu's hook for resuming: called by ``fit`` after every ``on_train_begin``
+        with the epoch it would start from; return the epoch to start from instead
+        (``BackupAndRestore``: the one after its backup's). Keras's BackupAndRestore sets a
+        private model attribute for this; here it is a hook of the callback."""
+        return initial_epoch
+
     def on_train_begin(self, logs=None): ...
     def on_train_end(self, logs=None): ...
     def on_epoch_begin(self, epoch, logs=None): ...
@@ -52,14 +63,26 @@ class CallbackList:
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(params)
+            cb._fit_callbacks = self.callbacks  # the running fit's (BackupAndRestore saves them)
+
+    def starting_epoch(self, initial_epoch: int) -> int:
+        """The epoch ``fit`` starts from, after each callback's ``starting_epoch``."""
+        for cb in self.callbacks:
+            initial_epoch = cb.starting_epoch(initial_epoch)
+        return initial_epoch
 
     def __getattr__(self, name):
         if not name.startswith("on_"):
             raise AttributeError(name)
+        # as Keras's CallbackList: ``logs`` is always passed, positionally (None when the
+        # caller has none), so a LambdaCallback's two-argument lambdas work
+        leading = 0 if name.endswith(("train_begin", "train_end", "test_begin", "test_end")) else 1
+        leading = 0 if name in ("on_predict_begin", "on_predict_end") else leading
 
-        def call(*args, **kwargs):
+        def call(*args, logs=None):
+            args = args if len(args) > leading else (*args, logs)
             for cb in self.callbacks:
-                getattr(cb, name)(*args, **kwargs)
+                getattr(cb, name)(*args)
 
         return call
 
@@ -73,8 +96,7 @@ class History(Callback):
         self.epoch: list = []
 
     def on_train_begin(self, logs=None):
-        if getattr(self.model, "_resume_from_epoch", None) is None:
-            self.epoch = []
+        self.epoch = []
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
@@ -311,7 +333,7 @@ class ModelCheckpoint(_StatefulMixin, _Monitor):
         else:
             from .saving import save_model
 
-            state, arrays = training_state(self.model, epoch)
+            state, arrays = training_state(self.model, epoch, self._siblings())
             save_model(self.model, path, training_state=state, training_arrays=arrays)
 
 
@@ -461,11 +483,12 @@ class LambdaCallback(Callback):
                 setattr(self, name, fn)
 
 
-def _stateful_callbacks(model, exclude=None):
-    """The callbacks of the running fit that carry state, by a key that does not depend on
-    their position in the list: the class name and its count among those of its class."""
+def _stateful_callbacks(callbacks, exclude=None):
+    """The ``callbacks`` (of the running fit) that carry state, by a key that does not
+    depend on their position in the list: the class name and its count among those of its
+    class."""
     keyed, counts = {}, {}
-    for cb in getattr(model, "_fit_callbacks", []):
+    for cb in callbacks:
         if cb is exclude or not isinstance(cb, _StatefulMixin):
             continue
         name = type(cb).__name__
@@ -475,9 +498,10 @@ def _stateful_callbacks(model, exclude=None):
     return keyed
 
 
-def training_state(model, finished_epoch, exclude=None):
+def training_state(model, finished_epoch, callbacks=(), exclude=None):
     """Everything besides weights and optimizer slots that exact resume needs:
-    (a JSON-able dict, arrays by name)."""
+    (a JSON-able dict, arrays by name). ``callbacks``: those of the running fit, whose
+    state is saved (but ``exclude``'s)."""
     from . import backend
 
     lr = model.optimizer._learning_rate
@@ -486,9 +510,10 @@ def training_state(model, finished_epoch, exclude=None):
         for layer in model._flatten_layers()
         if getattr(layer, "generator", None) is not None
     }
-    callbacks, arrays = {}, {}
-    for key, cb in _stateful_callbacks(model, exclude).items():
-        callbacks[key] = cb.get_state()
+    strategy = getattr(model, "distribute_strategy", None)
+    states, arrays = {}, {}
+    for key, cb in _stateful_callbacks(callbacks, exclude).items():
+        states[key] = cb.get_state()
         for name, arr in cb.get_state_arrays().items():
             arrays[f"callbacks/{key}/{name}"] = arr
     state = {
@@ -496,9 +521,9 @@ def training_state(model, finished_epoch, exclude=None):
         "history": model.history.history if model.history is not None else {},
         "rng": backend.generator().bit_generator.state,
         "layer_rngs": {k: g.bit_generator.state for k, g in generators.items()},
-        "callbacks": callbacks,
+        "callbacks": states,
         "learning_rate": lr if isinstance(lr, float) else None,
-        "data_parallel_seed": getattr(model, "_dp_seed", None),
+        "data_parallel_seed": None if strategy is None else strategy.get_state()["seed"],
     }
     return state, arrays
 
@@ -539,6 +564,7 @@ class BackupAndRestore(Callback):
         from .saving import restore_into
 
         self._pending = None
+        self._resume_epoch = None
         if not os.path.exists(self.path):
             return
         state, arrays = restore_into(self.model, self.path)
@@ -550,21 +576,30 @@ class BackupAndRestore(Callback):
                 g.bit_generator.state = state["layer_rngs"][name]
         if state.get("learning_rate") is not None:
             self.model.optimizer.learning_rate = state["learning_rate"]
-        history = self.model.history
-        history.history = {k: list(v) for k, v in state["history"].items()}
-        history.epoch = list(range(state["epoch"] + 1))
-        self.model._resume_from_epoch = state["epoch"] + 1
-        # Other callbacks reset their state in their own on_train_begin, which may run after
-        # this one: their saved state goes back at the first epoch's start, before any
-        # epoch ends, whatever the order of the callbacks list.
-        self._pending = (state.get("callbacks") or {}, arrays)
+        strategy = getattr(self.model, "distribute_strategy", None)
+        if strategy is not None and state.get("data_parallel_seed") is not None:
+            strategy.set_state({"seed": state["data_parallel_seed"]})
+        self._resume_epoch = state["epoch"] + 1
+        # History and the other callbacks reset their state in their own on_train_begin,
+        # which may run after this one: their saved state goes back at the first epoch's
+        # start, before any epoch ends, whatever the order of the callbacks list.
+        self._pending = (state, arrays)
+
+    def starting_epoch(self, initial_epoch):
+        """The epoch after the backup's, when ``on_train_begin`` restored one."""
+        resume = getattr(self, "_resume_epoch", None)
+        return initial_epoch if resume is None else resume
 
     def _restore_callbacks(self):
         if not self._pending:
             return
-        states, arrays = self._pending
+        state, arrays = self._pending
         self._pending = None
-        for key, cb in _stateful_callbacks(self.model, self).items():
+        history = self.model.history
+        history.history = {k: list(v) for k, v in state["history"].items()}
+        history.epoch = list(range(state["epoch"] + 1))
+        states = state.get("callbacks") or {}
+        for key, cb in _stateful_callbacks(self._siblings(), self).items():
             if key in states:
                 prefix = f"callbacks/{key}/"
                 own = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
@@ -578,7 +613,7 @@ class BackupAndRestore(Callback):
     def _save(self, finished_epoch):
         from .saving import save_model
 
-        state, arrays = training_state(self.model, finished_epoch, self)
+        state, arrays = training_state(self.model, finished_epoch, self._siblings(), self)
         save_model(self.model, self.path, training_state=state, training_arrays=arrays)
 
     def on_train_end(self, logs=None):

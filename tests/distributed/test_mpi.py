@@ -35,8 +35,6 @@ if args.get("load"):
     model = shendu.models.load_model(args["load"])
 else:
     model.compile(opt, "mse", distribute="mpi" if args["mpi"] else None)
-if args.get("load") and args["mpi"]:
-    model._distribute = "mpi"
 if args.get("raise_on") is not None and shendu.distributed.rank() == args["raise_on"]:
     raise RuntimeError("deliberate failure on this rank")
 if args.get("kill_on") is not None and shendu.distributed.rank() == args["kill_on"]:

@@ -147,3 +147,26 @@ def test_model_checkpoint_needs_saving(tmp_path):
     m.fit(X, Y, epochs=3, verbose=0, callbacks=[ck])
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files[0] == "m-01.weights.safetensors" and len(files) == 3
+
+
+def test_a_callback_chooses_the_starting_epoch():
+    class StartLater(shendu.callbacks.Callback):
+        def starting_epoch(self, initial_epoch):
+            assert initial_epoch == 1  # what fit was given
+            return 3
+
+    seen = []
+    model = shendu.Sequential([shendu.layers.Input((2,)), shendu.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    history = model.fit(
+        np.ones((4, 2), np.float32),
+        np.ones((4, 1), np.float32),
+        epochs=5,
+        initial_epoch=1,
+        verbose=0,
+        callbacks=[
+            StartLater(),
+            shendu.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(e)),
+        ],
+    )
+    assert seen == [3, 4] and history.epoch == [3, 4]

@@ -177,24 +177,32 @@ def test_fused_storage_follows_the_variable_set():
     )
 
 
-def test_fused_gradients_are_views_of_one_buffer():
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "per-variable"])
+def test_gradient_reduction_runs_before_the_update(fused):
+    """One call on the fused buffer per step, else one per variable (on a copy: the
+    caller's gradient arrays stay as they were); nothing after the block."""
     m = shendu.Sequential([L.Input((3,)), L.Dense(4), L.Dense(2)])
     variables = m.trainable_weights
     opt = shendu.optimizers.SGD(0.1)
-    assert (
-        opt.fused_gradients([np.ones(v.shape, np.float32) for v in variables], variables) is None
-    )
-    assert opt.fuse_variables(variables)
+    if fused:
+        assert opt.fuse_variables(variables)
+    calls = []
+
+    def double(array):
+        calls.append(array.shape)
+        array *= 2
+
     grads = [np.full(v.shape, i, np.float32) for i, v in enumerate(variables)]
-    buffer, views = opt.fused_gradients(grads, variables)
-    assert buffer.shape == (sum(v.size for v in variables),)
-    for i, view in enumerate(views):
-        assert np.shares_memory(view, buffer) and np.all(view == i)
-    buffer *= 2  # e.g. a data-parallel reduction
     before = [v.numpy().copy() for v in variables]
-    opt.apply(views, variables)
-    for i, (v, w0) in enumerate(zip(variables, before)):
-        np.testing.assert_allclose(v.numpy(), w0 - 0.1 * 2 * i)
+    with opt.gradient_reduction(double):
+        opt.apply(grads, variables)
+    expected = [(26,)] if fused else [v.shape for v in variables]
+    assert calls == expected
+    for i, (v, w0, g) in enumerate(zip(variables, before, grads)):
+        np.testing.assert_allclose(v.numpy(), w0 - 0.1 * 2 * i, rtol=1e-6)
+        assert np.all(g == i)
+    opt.apply(grads, variables)
+    assert calls == expected
 
 
 def test_a_fused_gradient_of_the_wrong_shape_is_named():

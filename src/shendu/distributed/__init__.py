@@ -261,14 +261,6 @@ def check_identical(model) -> None:
         raise RuntimeError(f"shendu.distributed: parameters differ across ranks: {sums}")
 
 
-def shared_seed() -> int:
-    """A seed drawn by rank 0 from the library's generator and given to every rank."""
-    from .. import backend
-
-    seed = np.array([backend.generator().integers(0, 2**31 - 1)], dtype=np.int64)
-    return int(broadcast_(seed)[0])
-
-
 def reduce_metrics(metrics) -> dict:
     """The results of ``metrics`` over all ranks (their additive state summed), leaving each
     rank's own state as it was."""

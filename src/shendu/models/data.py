@@ -1,8 +1,12 @@
-"""Turning what ``fit`` / ``evaluate`` / ``predict`` receive into batches.
+"""Data adapters: turning what ``fit`` / ``evaluate`` / ``predict`` receive into batches.
 
+``adapter(...)`` returns an object with ``steps`` (batches per epoch, None when unknown)
+and ``epoch(index)``, an iterator over one epoch's batches ``(x, y, sample_weight)``.
 Arrays (and lists or dicts of arrays) are validated once (sample counts, NaN and
 inf, dtype converted to the float dtype once) and sliced by precomputed index
-arrays; anything else iterable is taken as a stream of ready batches.
+arrays (``ArrayBatches``; ``ShardedBatches`` for data-parallel training); anything else
+iterable is taken as a stream of ready batches (``StreamBatches``: a generator, a
+``Dataset``, a ``PyDataset``).
 """
 
 from __future__ import annotations
@@ -109,6 +113,95 @@ def split_tail(struct, n_keep):
     return _map(struct, lambda a: a[:n_keep]), _map(struct, lambda a: a[n_keep:])
 
 
+def adapter(
+    x,
+    y=None,
+    sample_weight=None,
+    batch_size=None,
+    shuffle=False,
+    steps=None,
+    class_weight=None,
+    check_finite=True,
+    nan_in_x=False,
+):
+    """The batches of ``x`` (and ``y``, ``sample_weight``): ``ArrayBatches`` for arrays,
+    ``StreamBatches`` for anything else iterable (then the batches carry the targets)."""
+    if is_array_like(x) and is_array_like(y):
+        if x is None:
+            raise ValueError("Expected input data `x`. Received: x=None")
+        x, y, sw, n = prepare(x, y, sample_weight, check_finite, nan_in_x=nan_in_x)
+        if class_weight is not None:
+            sw = class_weight_to_sample_weight(class_weight, y, sw)
+        if batch_size is None:
+            batch_size = 32
+        if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+            raise ValueError(
+                f"Expected `batch_size` as a positive integer. Received: batch_size={batch_size!r}"
+            )
+        return ArrayBatches(x, y, sw, n, int(batch_size), shuffle)
+    if y is not None:
+        raise ValueError(
+            "When `x` is a generator or dataset, `y` must be None (the batches carry the "
+            f"targets). Received: y of type {type(y).__name__}"
+        )
+    if class_weight is not None:
+        raise ValueError("`class_weight` is supported for array inputs only")
+    return StreamBatches(x, steps)
+
+
+def split_validation(x, y, sample_weight, validation_split):
+    """``(x, y, sample_weight), (x_val, y_val, sw_val)``: the last ``validation_split`` of
+    the samples held out, as Keras holds them out (before any shuffling)."""
+    if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
+        raise ValueError(
+            "`validation_split` must be a float in [0, 1). Received: "
+            f"validation_split={validation_split!r}"
+        )
+    if not (is_array_like(x) and is_array_like(y)):
+        raise ValueError("`validation_split` needs array inputs (not a generator)")
+    x, y, sw, n = prepare(x, y, sample_weight)
+    n_train = int(n * (1.0 - validation_split))
+    if n_train == 0 or n_train == n:
+        raise ValueError(
+            f"validation_split={validation_split} leaves an empty training or validation set "
+            f"for {n} samples"
+        )
+    (x, x_val), (y, y_val), (sw, sw_val) = (split_tail(a, n_train) for a in (x, y, sw))
+    return (x, y, sw), (x_val, y_val, sw_val)
+
+
+def class_weight_to_sample_weight(class_weight, y, sw):
+    """Per-sample weights from a ``{class: weight}`` dict (times ``sw`` when given)."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"`class_weight` must be a dict. Received: {type(class_weight).__name__}")
+    if isinstance(y, (list, dict)):
+        raise ValueError("`class_weight` is only supported for models with a single output")
+    y = backend.to_numpy(y)
+    labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(-1)
+    labels = labels.astype(np.int64)
+    present = set(np.unique(labels).tolist())
+    unknown = set(class_weight) - present
+    if unknown:
+        raise ValueError(
+            f"`class_weight` has keys {sorted(unknown)} that are not classes in `y` "
+            f"(classes present: {sorted(present)})"
+        )
+    bad = {k: v for k, v in class_weight.items() if not _finite_non_negative(v)}
+    if bad:
+        raise ValueError(
+            f"`class_weight` values must be finite non-negative numbers. Received: {bad}"
+        )
+    weights = np.array([class_weight.get(int(c), 1.0) for c in labels], dtype=backend.floatx())
+    return weights if sw is None else sw * weights
+
+
+def _finite_non_negative(v):
+    try:
+        return bool(np.isfinite(v)) and v >= 0
+    except TypeError:
+        return False
+
+
 class ArrayBatches:
     """Batches of arrays by index; a fresh permutation per epoch when shuffling."""
 
@@ -118,7 +211,9 @@ class ArrayBatches:
         self.shuffle = shuffle
         self.steps = math.ceil(n / batch_size) if n else 0
 
-    def epoch(self, rng=None):
+    def epoch(self, index=0, rng=None):
+        """One epoch's batches (a new order each epoch when shuffling, from ``rng`` or the
+        library's generator)."""
         if self.shuffle == "batch":
             order = np.arange(self.n)
             starts = np.arange(0, self.n, self.batch_size)
@@ -142,9 +237,10 @@ class ShardedBatches(ArrayBatches):
     permutation per epoch, drawn from a seed all ranks share) is cut into one disjoint slice
     per rank. The last partial global batch is dropped so all ranks take the same steps."""
 
-    def __init__(self, x, y, sw, n, batch_size, shuffle, rank, size, seed):
+    def __init__(self, x, y, sw, n, batch_size, shuffle, rank, size):
         super().__init__(x, y, sw, n, batch_size, shuffle)
-        self.rank, self.size, self.seed = rank, size, seed
+        self.rank, self.size = rank, size
+        self.seed = None  # set by the strategy once the ranks agree on it
         self.global_batch = batch_size * size
         self.steps = n // self.global_batch
         if self.steps == 0:
@@ -152,11 +248,11 @@ class ShardedBatches(ArrayBatches):
                 f"Data parallel fit: {n} samples are fewer than one global batch of "
                 f"{self.global_batch} ({size} ranks x batch_size {batch_size})"
             )
-        self.current_epoch = 0  # set by fit: the permutation depends on (seed, epoch)
 
-    def epoch(self, rng=None):
+    def epoch(self, index=0, rng=None):
+        """Epoch ``index``'s slice for this rank: the permutation depends on (seed, index)."""
         order = (
-            np.random.default_rng([self.seed, self.current_epoch]).permutation(self.n)
+            np.random.default_rng([self.seed, index]).permutation(self.n)
             if self.shuffle
             else np.arange(self.n)
         )
@@ -181,7 +277,7 @@ class StreamBatches:
                 self.steps = None
         self._iterator = None
 
-    def epoch(self, rng=None):
+    def epoch(self, index=0, rng=None):
         if hasattr(self.source, "__next__"):  # a generator continues across epochs
             it = self.source
         else:

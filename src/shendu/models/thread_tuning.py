@@ -35,6 +35,7 @@ trains on the GPU, or with the environment variable ``SHENDU_BLAS_THREADS=fixed`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import time
@@ -76,6 +77,16 @@ class BlasThreadTuner:
         self.order = []
         self.probe_step = 0
         self._restore = None
+
+    @contextlib.contextmanager
+    def fitting(self, device=None):
+        """The block of one ``fit``: tuned thread counts inside, the previous ones after
+        (also when the block raises)."""
+        self.begin_fit(device)
+        try:
+            yield self
+        finally:
+            self.end_fit()
 
     def begin_fit(self, device=None):
         """Called when fit starts (``device``: the model's): find the candidates, and apply

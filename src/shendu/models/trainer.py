@@ -9,7 +9,7 @@ keeps working.
 
 from __future__ import annotations
 
-import os
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -66,7 +66,9 @@ class Trainer:
             raise ValueError(
                 f"compile: `distribute` must be None or 'mpi'. Received: distribute={distribute!r}"
             )
-        self._distribute = distribute
+        from .data_parallel import DataParallel
+
+        self.__dict__["_distribute_strategy"] = DataParallel() if distribute == "mpi" else None
         optimizer = optimizers_mod.get(optimizer)
         names = self._output_names_for_compile()
         self._losses_per_output = self._per_output(loss, names, "loss", losses_mod.get)
@@ -108,6 +110,8 @@ class Trainer:
             "metrics": _serialize_metrics_arg(metrics),
             "weighted_metrics": _serialize_metrics_arg(weighted_metrics),
         }
+        if distribute is not None:  # shendu's own argument: not in a Keras file's config
+            self._compile_config["distribute"] = distribute
 
     def _output_names_for_compile(self):
         names = getattr(self, "output_names", None)
@@ -353,30 +357,17 @@ class Trainer:
     def _make_batches(
         self, x, y, sample_weight, batch_size, shuffle, steps, class_weight=None, check_finite=True
     ):
-        if data_mod.is_array_like(x) and data_mod.is_array_like(y):
-            if x is None:
-                raise ValueError("Expected input data `x`. Received: x=None")
-            x, y, sw, n = data_mod.prepare(
-                x, y, sample_weight, check_finite, nan_in_x=self._accepts_nan()
-            )
-            if class_weight is not None:
-                sw = _class_weight_to_sample_weight(class_weight, y, sw)
-            if batch_size is None:
-                batch_size = 32
-            if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-                raise ValueError(
-                    f"Expected `batch_size` as a positive integer. Received: "
-                    f"batch_size={batch_size!r}"
-                )
-            return data_mod.ArrayBatches(x, y, sw, n, int(batch_size), shuffle)
-        if y is not None:
-            raise ValueError(
-                "When `x` is a generator or dataset, `y` must be None (the batches carry the "
-                f"targets). Received: y of type {type(y).__name__}"
-            )
-        if class_weight is not None:
-            raise ValueError("`class_weight` is supported for array inputs only")
-        return data_mod.StreamBatches(x, steps)
+        return data_mod.adapter(
+            x,
+            y,
+            sample_weight,
+            batch_size,
+            shuffle,
+            steps,
+            class_weight,
+            check_finite,
+            nan_in_x=self._accepts_nan(),
+        )
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -398,168 +389,97 @@ class Trainer:
         validation_batch_size=None,
         validation_freq=1,
     ):
-        """Train for ``epochs`` epochs; returns a History (``model.history``)."""
+        """Train for ``epochs`` epochs; returns a History (``model.history``).
+
+        A loop over a data adapter (``models.data``), the training step (``train_step``)
+        and hooks: the callbacks (with History and the progress bar) in one list, the
+        thread tuner (``models.thread_tuning``) and, with ``compile(distribute="mpi")``,
+        the data-parallel strategy (``models.data_parallel``). A callback may move the
+        starting epoch (``Callback.starting_epoch``: BackupAndRestore resumes)."""
         self._require_compiled("fit")
-        if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
-            raise ValueError(
-                "`validation_split` must be a float in [0, 1). Received: "
-                f"validation_split={validation_split!r}"
+        epochs, steps_per_epoch = _epoch_limits(epochs, steps_per_epoch)
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = data_mod.split_validation(
+                x, y, sample_weight, validation_split
             )
-        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"Expected `epochs` as a non-negative integer. Received: {epochs!r}")
-        if config.max_epochs() is not None:  # keras.config.set_max_epochs
-            epochs = min(epochs, config.max_epochs())
-        if config.max_steps_per_epoch() is not None:
-            steps_per_epoch = min(
-                steps_per_epoch or config.max_steps_per_epoch(), config.max_steps_per_epoch()
-            )
-        if validation_split and validation_data is not None:
-            validation_data_given = True
-        else:
-            validation_data_given = validation_data is not None
-        if validation_split and not validation_data_given:
-            if not (data_mod.is_array_like(x) and data_mod.is_array_like(y)):
-                raise ValueError("`validation_split` needs array inputs (not a generator)")
-            x_arr, y_arr, sw_arr, n = data_mod.prepare(x, y, sample_weight)
-            n_train = int(n * (1.0 - validation_split))
-            if n_train == 0 or n_train == n:
-                raise ValueError(
-                    f"validation_split={validation_split} leaves an empty training or "
-                    f"validation set for {n} samples"
-                )
-            x, x_val = data_mod.split_tail(x_arr, n_train)
-            y, y_val = data_mod.split_tail(y_arr, n_train)
-            sample_weight, sw_val = data_mod.split_tail(sw_arr, n_train)
-            validation_data = (x_val, y_val, sw_val)
-        dist = self._distributed_setup() if getattr(self, "_distribute", None) else None
-        if dist is not None:
-            train = self._sharded_batches(
-                x, y, sample_weight, batch_size, shuffle, class_weight, dist
-            )
-            if not dist.is_main():
-                verbose = 0
-                callbacks = [
-                    c for c in (callbacks or []) if not isinstance(c, callbacks_mod.FILE_WRITING)
-                ]
+        strategy = self.distribute_strategy
+        if strategy is not None:
+            train = strategy.batches(self, x, y, sample_weight, batch_size, shuffle, class_weight)
+            verbose, callbacks = strategy.verbose(verbose), strategy.callbacks(callbacks or [])
         else:
             train = self._make_batches(
                 x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight
             )
-        val = None
-        if validation_data is not None:
-            vx, vy, vsw = (
-                data_mod.unpack(tuple(validation_data))
-                if isinstance(validation_data, (tuple, list))
-                else (validation_data, None, None)
-            )
-            val = self._make_batches(
-                vx, vy, vsw, validation_batch_size or batch_size, False, validation_steps
-            )
-        if verbose == "auto":
-            verbose = 1
-        history = callbacks_mod.History()
-        cbs = list(callbacks or [])
-        if verbose:
-            cbs.append(callbacks_mod.ProgbarLogger(verbose=verbose))
-        cbs.append(history)
+        val = self._validation_batches(
+            validation_data, validation_batch_size or batch_size, validation_steps
+        )
+        self.history = history = callbacks_mod.History()
+        verbose = 1 if verbose == "auto" else verbose
+        progress = [callbacks_mod.ProgbarLogger(verbose=verbose)] if verbose else []
         steps = steps_per_epoch if steps_per_epoch is not None else train.steps
         cb = callbacks_mod.CallbackList(
-            cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose}
+            [*(callbacks or []), *progress, history],
+            self,
+            {"epochs": epochs, "steps": steps, "verbose": verbose},
         )
+        if self.trainable_weights:  # one vectorised update (docs/benchmarks.md)
+            self.optimizer.fuse_variables(self.trainable_weights)
         self.stop_training = False
-        self.history = history
-        variables = self.trainable_weights
-        if variables:
-            # one vectorised update for all variables (docs/benchmarks.md: fused storage)
-            self.optimizer.fuse_variables(variables)
-        self._fit_callbacks = cbs
-        self._resume_from_epoch = None
         cb.on_train_begin()
-        if dist is not None:
-            initial_epoch = self._distributed_start(dist, initial_epoch)
-        if self._resume_from_epoch is not None:  # set by BackupAndRestore
-            initial_epoch = self._resume_from_epoch
+        initial_epoch = cb.starting_epoch(initial_epoch)
+        if strategy is not None:
+            initial_epoch = strategy.begin(self, initial_epoch)
         tuner = self.__dict__.setdefault("_blas_tuner", BlasThreadTuner())
-        tuner.begin_fit(getattr(self, "device", None))
-        try:
-            logs = {}
+        reducing = strategy.reducing_gradients(self.optimizer) if strategy else nullcontext()
+        logs = {}
+        with tuner.fitting(getattr(self, "device", None)), reducing:
             for epoch in range(initial_epoch, epochs):
-                self.reset_metrics()
-                cb.on_epoch_begin(epoch)
-                train.current_epoch = epoch
-                step = 0
-                for batch in train.epoch():
-                    cb.on_train_batch_begin(step)
-                    tuner.begin_step()
-                    logs = self.train_step(self._on_device(batch))
-                    tuner.end_step()
-                    cb.on_train_batch_end(step, logs)
-                    step += 1
-                    if steps_per_epoch is not None and step >= steps_per_epoch:
-                        break
-                    if self.stop_training:
-                        break
-                if step == 0:
-                    raise ValueError("fit: the training data produced no batches")
-                epoch_logs = self._metrics_result_or_logs(logs)
-                if dist is not None and set(epoch_logs) <= {m.name for m in self.metrics}:
-                    epoch_logs = dist.reduce_metrics(self.metrics)  # global, the same on all ranks
+                logs = self._fit_epoch(epoch, train, steps_per_epoch, cb, tuner)
+                if strategy is not None:
+                    logs = strategy.epoch_logs(self, logs)
                 if val is not None and (epoch + 1) % validation_freq == 0:
                     val_logs = self._evaluate_batches(val)
-                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-                cb.on_epoch_end(epoch, epoch_logs)
-                logs = epoch_logs
-                if dist is not None:
-                    dist.barrier()  # rank 0 may have written files
-                    if os.environ.get("SHENDU_DISTRIBUTED_DEBUG"):
-                        dist.check_identical(self)
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                cb.on_epoch_end(epoch, logs)
+                if strategy is not None:
+                    strategy.end_epoch(self)
                 if self.stop_training:
                     break
-        finally:
-            tuner.end_fit()
-        if self.optimizer is not None:
-            self.optimizer.finalize_variable_values(self.trainable_weights)
-            self.optimizer._grad_reducer = None
+        self.optimizer.finalize_variable_values(self.trainable_weights)
         cb.on_train_end(logs)
         return history
 
-    # ------------------------------------------------------------------ data parallel
-    def _distributed_setup(self):
-        from .. import distributed
+    def _fit_epoch(self, epoch, train, steps_per_epoch, cb, tuner):
+        """One epoch of training steps; returns the epoch's logs."""
+        self.reset_metrics()
+        cb.on_epoch_begin(epoch)
+        logs, step = {}, 0
+        for batch in train.epoch(epoch):
+            cb.on_train_batch_begin(step)
+            tuner.begin_step()
+            logs = self.train_step(self._on_device(batch))
+            tuner.end_step()
+            cb.on_train_batch_end(step, logs)
+            step += 1
+            if self.stop_training or step == steps_per_epoch:
+                break
+        if step == 0:
+            raise ValueError("fit: the training data produced no batches")
+        return self._metrics_result_or_logs(logs)
 
-        distributed.init()
-        return distributed
+    def _validation_batches(self, validation_data, batch_size, steps):
+        if validation_data is None:
+            return None
+        if isinstance(validation_data, (tuple, list)):
+            vx, vy, vsw = data_mod.unpack(tuple(validation_data))
+        else:
+            vx, vy, vsw = validation_data, None, None
+        return self._make_batches(vx, vy, vsw, batch_size, False, steps)
 
-    def _sharded_batches(self, x, y, sample_weight, batch_size, shuffle, class_weight, dist):
-        if not (data_mod.is_array_like(x) and data_mod.is_array_like(y)):
-            raise ValueError("Data parallel fit (distribute='mpi') needs array inputs")
-        x, y, sw, n = data_mod.prepare(x, y, sample_weight)
-        if class_weight is not None:
-            sw = _class_weight_to_sample_weight(class_weight, y, sw)
-        if not self.built:
-            with no_grad():
-                self(data_mod.take(x, slice(0, 1)))
-        dist.check_consistency(self)
-        if getattr(self, "_dp_seed", None) is None:  # kept (and saved) so a resume reshuffles
-            self._dp_seed = dist.shared_seed()  # exactly as the interrupted run would
-        return data_mod.ShardedBatches(
-            x, y, sw, n, batch_size or 32, shuffle, dist.rank(), dist.size(), self._dp_seed
-        )
-
-    def _distributed_start(self, dist, initial_epoch):
-        """After on_train_begin (rank 0 may have restored a backup): everyone takes rank 0's
-        weights, optimizer state and starting epoch; gradients are averaged from now on."""
-        self.optimizer.build(self.trainable_weights)
-        dist.broadcast_variables(self)
-        start = np.array(
-            [self._resume_from_epoch if self._resume_from_epoch is not None else initial_epoch],
-            dtype=np.int64,
-        )
-        dist.broadcast_(start)
-        if self._resume_from_epoch is not None or int(start[0]) != initial_epoch:
-            self._resume_from_epoch = int(start[0])
-        self.optimizer._grad_reducer = dist.allreduce_mean_
-        return int(start[0])
+    @property
+    def distribute_strategy(self):
+        """The data-parallel strategy (``compile(distribute="mpi")``), or None."""
+        return self.__dict__.get("_distribute_strategy")
 
     # ------------------------------------------------------------------ evaluate / predict
     def _on_device(self, batch):
@@ -636,7 +556,7 @@ class Trainer:
         self._require_compiled("train_on_batch")
         x, y, sw, _ = data_mod.prepare(x, y, sample_weight)
         if class_weight is not None:
-            sw = _class_weight_to_sample_weight(class_weight, y, sw)
+            sw = data_mod.class_weight_to_sample_weight(class_weight, y, sw)
         self.reset_metrics()
         logs = self.train_step((x, y, sw))
         return logs if return_dict else _logs_to_values(logs, self)
@@ -674,6 +594,7 @@ class Trainer:
             loss_weights=config.get("loss_weights"),
             metrics=config.get("metrics"),
             weighted_metrics=config.get("weighted_metrics"),
+            distribute=config.get("distribute"),
         )
 
     def save(self, filepath, overwrite=True, include_optimizer=True):
@@ -713,35 +634,16 @@ def _concat(outs):
     return np.concatenate(outs)
 
 
-def _class_weight_to_sample_weight(class_weight, y, sw):
-    if not isinstance(class_weight, dict):
-        raise TypeError(f"`class_weight` must be a dict. Received: {type(class_weight).__name__}")
-    if isinstance(y, (list, dict)):
-        raise ValueError("`class_weight` is only supported for models with a single output")
-    y = backend.to_numpy(y)
-    labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(-1)
-    labels = labels.astype(np.int64)
-    present = set(np.unique(labels).tolist())
-    unknown = set(class_weight) - present
-    if unknown:
-        raise ValueError(
-            f"`class_weight` has keys {sorted(unknown)} that are not classes in `y` "
-            f"(classes present: {sorted(present)})"
-        )
-    bad = {k: v for k, v in class_weight.items() if not _finite_non_negative(v)}
-    if bad:
-        raise ValueError(
-            f"`class_weight` values must be finite non-negative numbers. Received: {bad}"
-        )
-    weights = np.array([class_weight.get(int(c), 1.0) for c in labels], dtype=backend.floatx())
-    return weights if sw is None else sw * weights
-
-
-def _finite_non_negative(v):
-    try:
-        return bool(np.isfinite(v)) and v >= 0
-    except TypeError:
-        return False
+def _epoch_limits(epochs, steps_per_epoch):
+    """``epochs`` and ``steps_per_epoch`` checked and capped by ``keras.config``'s limits."""
+    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"Expected `epochs` as a non-negative integer. Received: {epochs!r}")
+    if config.max_epochs() is not None:  # keras.config.set_max_epochs
+        epochs = min(epochs, config.max_epochs())
+    cap = config.max_steps_per_epoch()
+    if cap is not None:
+        steps_per_epoch = min(steps_per_epoch or cap, cap)
+    return epochs, steps_per_epoch
 
 
 def _check_finite_weights(weights, name, given):

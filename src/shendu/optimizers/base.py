@@ -12,6 +12,7 @@ update the moving averages when ``use_ema``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 
@@ -28,6 +29,12 @@ def _check_positive(name, value, allow_none=True):
     if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"Expected a positive number for `{name}`. Received: {name}={value!r}")
     return float(value)
+
+
+def _reduced(reduce, g):
+    g = g.copy()
+    reduce(g)
+    return g
 
 
 class Optimizer:
@@ -96,8 +103,7 @@ class Optimizer:
         self._exclusions_version = 0  # bumped by exclude_from_weight_decay
         self._fuse = False  # set by fuse_variables: keep the updated variables fused
         self._fused = None  # their FusedStorage (rebuilt when the variable set changes)
-        # data parallel: averages gradients over ranks in place, set by fit (distribute="mpi")
-        self._grad_reducer = None
+        self._reduce_gradients = None  # set within gradient_reduction()
         self.built = False
         # PyTorch style: the variables that step() updates (slots are made at the first step)
         self._params = list(params) if params is not None else []
@@ -275,22 +281,23 @@ class Optimizer:
         self._fused = FusedStorage(variables, slots)
         return self._fused
 
-    def fused_gradients(self, grads, variables):
-        """The gradients moved into the fused gradient buffer: ``(buffer, views)``, the one
-        array and one view of it per variable (pass the views to ``apply``), or None when
-        the variables are not fused. A data-parallel step reduces ``buffer`` in one call."""
-        if not self._fuse or any(g is None for g in grads):
-            return None
-        fused = self._fused_for(list(variables))
-        if fused is None:
-            return None
-        buffer = fused.gather(grads)
-        return buffer, [v.grad_buffer for v in fused.variables]
+    @contextlib.contextmanager
+    def gradient_reduction(self, reduce):
+        """Within the block, ``reduce(array)`` runs on the gradients before every update
+        and changes them in place: on the fused gradient buffer (one call per step) or on a
+        copy of each variable's gradient. Data-parallel training averages them over ranks
+        this way (``models.data_parallel``), custom ``train_step`` methods included."""
+        previous = self._reduce_gradients
+        self._reduce_gradients = reduce
+        try:
+            yield self
+        finally:
+            self._reduce_gradients = previous
 
     def _apply_fused(self, fused, grads):
         g = fused.gather(grads)
-        if self._grad_reducer is not None:
-            self._grad_reducer(g)
+        if self._reduce_gradients is not None:
+            self._reduce_gradients(g)
         xp = backend.array_module(g)
         if self.clipnorm:
             norms = fused.segment_norms(g)
@@ -347,8 +354,9 @@ class Optimizer:
             pairs.append((g, v))
         if not pairs:
             return
-        if self._grad_reducer is not None:  # per-variable fallback: one allreduce each
-            pairs = [(self._grad_reducer(np.array(g, copy=True)), v) for g, v in pairs]
+        if self._reduce_gradients is not None:  # not fused: one reduction per variable
+            reduce = self._reduce_gradients
+            pairs = [(_reduced(reduce, g), v) for g, v in pairs]
         self.build([v for _, v in pairs])
         grads = self._clip([g for g, _ in pairs])
         lr = self.learning_rate

@@ -258,8 +258,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
     if prep is not None:
         model.preprocessing = prep
     state = config.get("training_state") or {}
-    if isinstance(state.get("data_parallel_seed"), int):
-        model._dp_seed = state["data_parallel_seed"]
+    strategy = getattr(model, "distribute_strategy", None)
+    if strategy is not None and isinstance(state.get("data_parallel_seed"), int):
+        strategy.set_state({"seed": state["data_parallel_seed"]})  # a resumed run reshuffles
     return model
 
 
