@@ -11,6 +11,9 @@ import sys
 
 import numpy as np
 
+from . import naming
+from .keras_tensor import KerasTensor
+
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
@@ -178,9 +181,7 @@ def clear_session(free_memory=True) -> None:
     """Start over as Keras's ``clear_session``: automatic layer names count from the start
     again (dense, dense_1, ...) and uids restart; with ``free_memory``, unreferenced objects
     are collected."""
-    from .layers.base import reset_names  # a call-time import: layers sit above the backend
-
-    reset_names()
+    naming.reset_names()
     _UIDS.clear()
     if free_memory:
         import gc
@@ -191,8 +192,6 @@ def clear_session(free_memory=True) -> None:
 def is_keras_tensor(x) -> bool:
     """True for a symbolic tensor of the functional API (``Input`` and what layers make
     of it)."""
-    from .layers.input_layer import KerasTensor  # call-time import, as in clear_session
-
     return isinstance(x, KerasTensor)
 
 

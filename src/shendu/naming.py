@@ -11,6 +11,20 @@ from __future__ import annotations
 import difflib
 import re
 
+_NAME_COUNTS: dict = {}
+
+
+def unique_name(base: str) -> str:
+    """``base`` the first time, then ``base_1``, ``base_2``... (automatic layer names)."""
+    n = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def reset_names() -> None:
+    """Restart automatic names (dense, dense_1, ...), as Keras's clear_session does."""
+    _NAME_COUNTS.clear()
+
 
 def snake_case(name: str) -> str:
     """Keras's rule: ``Conv2DTranspose`` -> ``conv2d_transpose``, ``GRU`` -> ``gru``."""

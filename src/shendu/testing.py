@@ -162,7 +162,7 @@ def _check_shape_rule(layer_cls, init_kwargs, layer, input_shape, input_dtype, o
     """The layer's stated shape rule agrees with what it computed, and a copy built by the
     rule alone (as the loaders build, under allocation limits) has the same weights."""
     from .layers.allocation import allocation_limits
-    from .layers.input_layer import KerasTensor, symbolic_call
+    from .layers.symbolic import KerasTensor, symbolic_call
 
     batchless = (None,) + tuple(input_shape[1:])
     actual = [(None,) + tuple(o.shape[1:]) for o in outs]

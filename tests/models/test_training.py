@@ -45,7 +45,7 @@ def test_two_seeded_runs_give_bit_identical_weights():
     weights = []
     for _ in range(2):
         shendu.set_random_seed(7)
-        layers.base.reset_names()
+        shendu.naming.reset_names()
         model = Sequential(
             [
                 layers.Input((4,)),
@@ -227,7 +227,7 @@ def test_generator_input_and_steps_per_epoch():
 
 
 def test_summary_layout_matches_keras(capsys):
-    layers.base.reset_names()
+    shendu.naming.reset_names()
     model = Sequential([layers.Input((4,)), layers.Dense(10, activation="relu"), layers.Dense(3)])
     model.summary()
     text = capsys.readouterr().out

@@ -16,7 +16,6 @@ import numpy as np
 
 from .. import activations, backend
 from ..layers import core, merging
-from ..layers.input_layer import InputLayer, KerasTensor
 
 OPSET = 17
 
@@ -418,31 +417,19 @@ def _value_info(g, name, shape, dtype):
 
 def export_onnx(model, filepath, opset=OPSET):
     """Write ``model`` (Sequential or functional, built) as an ONNX file; returns the path."""
-    from ..models.sequential import Sequential
     from ..saving.files import atomic_write
 
     g = _Graph()
     path = os.fspath(filepath)
     graph_inputs, graph_outputs = [], []
-    if isinstance(model, Sequential):
-        if model.input_shape is None:
-            raise ValueError("ONNX export: build the model (or give it an Input) first")
-        name = "input"
-        dtype = getattr(model, "_input_dtype", model.dtype)
-        graph_inputs.append(_value_info(g, name, model.input_shape, dtype))
-        x, shape = name, model.input_shape
-        for layer, out_shape in zip(model.layers, model._output_shapes):
-            x = convert_layer(g, layer, x, shape)
-            shape = out_shape
-        graph_outputs.append(_value_info(g, "output", shape, "float32"))
-        g.nodes.append(g.helper.make_node("Identity", [x], ["output"]))
-    elif model._graph is not None:
+    graph = model.functional_graph()
+    if graph is not None:
         names = {}
-        for t in model._graph.inputs:
+        for t in graph.inputs:
             n = t.node.layer.name
             names[id(t)] = n
             graph_inputs.append(_value_info(g, n, t.shape, t.dtype))
-        for node in model._graph.nodes:
+        for node in graph.nodes:
             ins = [t for t in node.input_tensors]
             if node.layer is model:
                 raise ValueError("ONNX export: nested models are not supported")
@@ -462,12 +449,15 @@ def export_onnx(model, filepath, opset=OPSET):
             outs = out if isinstance(out, list) else [out]
             for t, o in zip(node.outputs, outs):
                 names[id(t)] = o
-        for i, t in enumerate(model._graph.outputs):
-            out_name = f"output_{i}" if len(model._graph.outputs) > 1 else "output"
+        for i, t in enumerate(graph.outputs):
+            out_name = f"output_{i}" if len(graph.outputs) > 1 else "output"
             g.nodes.append(g.helper.make_node("Identity", [names[id(t)]], [out_name]))
             graph_outputs.append(_value_info(g, out_name, t.shape, t.dtype))
     else:
-        raise ValueError("ONNX export works on Sequential and functional models")
+        raise ValueError(
+            "ONNX export works on built Sequential and functional models (build the model, or "
+            "give it an Input, first)"
+        )
     graph = g.helper.make_graph(g.nodes, model.name, graph_inputs, graph_outputs, g.initializers)
     proto = g.helper.make_model(
         graph, opset_imports=[g.helper.make_opsetid("", opset)], producer_name="shendu"
@@ -484,4 +474,4 @@ def export_onnx(model, filepath, opset=OPSET):
     return path
 
 
-__all__ = ["InputLayer", "KerasTensor", "export_onnx"]
+__all__ = ["export_onnx"]

@@ -12,7 +12,7 @@ from .conv import (
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Identity, Lambda, Reshape
-from .input_layer import Input, InputLayer, KerasTensor
+from .input_layer import Input, InputLayer
 from .input_spec import InputSpec
 from .merging import (
     Add,
@@ -97,6 +97,7 @@ from .reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from .symbolic import KerasTensor
 
 Convolution1D, Convolution2D = Conv1D, Conv2D
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = (
@@ -149,12 +150,25 @@ def _layer_table():
         obj = getattr(module, name)
         if isinstance(obj, type) and issubclass(obj, _Layer):
             table[name] = obj
-    table.update(MODEL_CLASSES)  # filled by shendu.models (layers never import models)
+    table.update(MODEL_CLASSES)
     return table
 
 
-#: Model classes that configs may name, registered by the models package when it loads.
+#: Model classes that configs may name, registered by the models package when it loads
+#: (``register_model_classes``: layers never import models).
 MODEL_CLASSES: dict = {}
+
+
+def register_model_classes(model, sequential) -> None:
+    """Let configs name the model classes: ``Model`` (and Keras's ``Functional``) and
+    ``Sequential``."""
+    MODEL_CLASSES.update({"Model": model, "Functional": model, "Sequential": sequential})
+
+
+def is_model(obj) -> bool:
+    """Whether ``obj`` is a model (of the registered ``Model`` class), not a plain layer."""
+    model = MODEL_CLASSES.get("Model")
+    return model is not None and isinstance(obj, model)
 
 
 def deserialize(config, custom_objects=None):

@@ -95,7 +95,7 @@ class MultiHeadAttention(Layer):
     ):
         """(batch, query steps, output size), and the scores (batch, heads, query steps,
         value steps) with ``return_attention_scores``; builds from the three shapes."""
-        from .input_layer import KerasTensor
+        from .symbolic import KerasTensor
 
         value = query if value is None else value
         key = value if key is None else key
@@ -294,7 +294,7 @@ class Attention(Layer):
         return tuple(query[:-1]) + (value[-1],)
 
     def compute_output_spec(self, inputs, return_attention_scores=False, **kwargs):
-        from .input_layer import KerasTensor
+        from .symbolic import KerasTensor
 
         out = Layer.compute_output_spec(self, inputs)
         if not return_attention_scores:

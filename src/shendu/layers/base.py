@@ -19,11 +19,12 @@ from .. import constraints as constraints_mod
 from .. import regularizers as regularizers_mod
 from ..autograd.mode import _GradMode
 from ..autograd.tensor import Tensor
-from ..naming import snake_case
+from ..naming import snake_case, unique_name
 from . import allocation
 from .input_spec import assert_input_compatibility
+from .symbolic import KerasTensor, infer_output_shape, symbolic_call
+from .symbolic import flatten as _flatten
 
-_NAME_COUNTS: dict = {}
 _CONTEXT = threading.local()
 # Bumped whenever any layer gains a sub-layer or a variable, or changes its trainable
 # flag: cached layer and weight lists are valid while it is unchanged.
@@ -40,17 +41,6 @@ def structure_version() -> int:
     """A number that changes whenever ``structure_changed`` is called: what was derived from
     the layers' structure (weight lists, recorded steps) is valid while it stays the same."""
     return _structure_version
-
-
-def unique_name(base: str) -> str:
-    n = _NAME_COUNTS.get(base, 0)
-    _NAME_COUNTS[base] = n + 1
-    return base if n == 0 else f"{base}_{n}"
-
-
-def reset_names():
-    """Restart automatic layer names (dense, dense_1, ...), as Keras's clear_session."""
-    _NAME_COUNTS.clear()
 
 
 class Variable(Tensor):
@@ -508,8 +498,6 @@ class Layer:
 
         Built-in layers state the rule; this default, for user layers, runs the layer on
         zeros twice (every unknown size 1, then 2) and compares the results."""
-        from .input_layer import infer_output_shape
-
         return infer_output_shape(self, input_shape)
 
     def compute_output_dtype(self, input_dtype):
@@ -524,8 +512,6 @@ class Layer:
         """Symbolic outputs (KerasTensors without a node) of a call on KerasTensors, from
         ``compute_output_shape`` and ``compute_output_dtype``, without running the layer.
         Builds the layer from the input shapes first."""
-        from .input_layer import KerasTensor
-
         inputs = args[0] if args else kwargs.get("inputs")
         shapes = _shape_of(inputs)
         self._build_from_shapes(shapes)
@@ -643,20 +629,6 @@ def _dedupe(items):
     return out
 
 
-def _flatten(x):
-    if isinstance(x, (list, tuple)):
-        out = []
-        for v in x:
-            out.extend(_flatten(v))
-        return out
-    if isinstance(x, dict):
-        out = []
-        for v in x.values():
-            out.extend(_flatten(v))
-        return out
-    return [x]
-
-
 def _contains(x, cls):
     return any(isinstance(v, cls) for v in _flatten(x))
 
@@ -693,6 +665,3 @@ def check_last_axis(layer, x, expected):
 
 
 __all__ = ["Layer", "Variable", "check_last_axis", "check_rank", "ops"]
-
-
-from .input_layer import KerasTensor, symbolic_call  # noqa: E402  (it imports this module)

@@ -1,10 +1,10 @@
 """Models: Model (functional and subclassed), Sequential, cloning, loading."""
 
-from ..layers import MODEL_CLASSES
+from ..layers import register_model_classes
 from .model import Model, clone_model
 from .sequential import Sequential
 
-MODEL_CLASSES.update({"Model": Model, "Functional": Model, "Sequential": Sequential})
+register_model_classes(Model, Sequential)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002

@@ -7,8 +7,8 @@ tensors that stand for its KerasTensor arguments.
 
 from __future__ import annotations
 
-from ..layers.base import _flatten
-from ..layers.input_layer import InputLayer, KerasTensor, _replace
+from ..layers.input_layer import InputLayer
+from ..layers.symbolic import KerasTensor, flatten, map_structure
 
 
 def _as_list(x):
@@ -94,11 +94,11 @@ class FunctionalGraph:
             return env[id(x)] if isinstance(x, KerasTensor) else x
 
         for node in self.nodes:
-            args = _replace(node.args, lookup)
-            kwargs = _replace(node.kwargs, lookup)
+            args = map_structure(node.args, lookup)
+            kwargs = map_structure(node.kwargs, lookup)
             if node.layer._call_has_training and kwargs.get("training") is None:
                 kwargs["training"] = training
             out = node.layer(*args, **kwargs)
-            for t, v in zip(node.outputs, _flatten(out)):
+            for t, v in zip(node.outputs, flatten(out)):
                 env[id(t)] = v
-        return _replace(self.output_structure, lookup)
+        return map_structure(self.output_structure, lookup)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.mode import no_grad
-from ..layers.base import Layer, _flatten, structure_changed
-from ..layers.input_layer import InputLayer, KerasTensor, _replace
+from ..layers.base import Layer, structure_changed
+from ..layers.input_layer import InputLayer
+from ..layers.symbolic import KerasTensor, flatten, map_structure
 from .functional import FunctionalGraph
 from .trainer import Trainer
 
@@ -103,7 +104,7 @@ class Model(Trainer, Layer):
     def compute_output_spec(self, *args, **kwargs):
         if self._graph is None:
             return Layer.compute_output_spec(self, *args, **kwargs)
-        return _replace(
+        return map_structure(
             self._graph.output_structure,
             lambda t: KerasTensor((None,) + tuple(t.shape[1:]), t.dtype),
         )
@@ -194,6 +195,18 @@ class Model(Trainer, Layer):
                 )
         return self._graph.run(values, training=training)
 
+    def functional_graph(self):
+        """The model's graph (``models.functional.FunctionalGraph``: inputs, outputs and the
+        layer calls in order), or None for a subclassed model or a Sequential one whose
+        input shape is not known yet."""
+        return self._graph
+
+    def _call_runs_graph(self) -> bool:
+        """Whether calling the model computes its graph and nothing else (a functional
+        model, a built Sequential one, with shendu's ``call``): then what the graph says
+        is what the model computes."""
+        return self._graph is not None and type(self).call is Model.call
+
     def _maybe_build(self, inputs):
         if self._graph is not None:
             self.built = True
@@ -242,10 +255,10 @@ class Model(Trainer, Layer):
             extra = {
                 k: v
                 for k, v in node.kwargs.items()
-                if not any(isinstance(t, KerasTensor) for t in _flatten(v))
+                if not any(isinstance(t, KerasTensor) for t in flatten(v))
             }
             if len(node.args) > 1 or any(
-                any(isinstance(t, KerasTensor) for t in _flatten(v))
+                any(isinstance(t, KerasTensor) for t in flatten(v))
                 for k, v in node.kwargs.items()
                 if k != "inputs"
             ):
@@ -304,7 +317,7 @@ class Model(Trainer, Layer):
                     tensors = [node_outputs[(r[0], r[1])][r[2]] for r in ref_list]
                     arg = tensors if "list" in spec else tensors[0]
                     out = created[entry["name"]](arg, **node["kwargs"])
-                    node_outputs[(entry["name"], i)] = _flatten(out)
+                    node_outputs[(entry["name"], i)] = flatten(out)
                     progressed = True
                 else:
                     rest.append((entry, i, node))
@@ -336,15 +349,12 @@ class Model(Trainer, Layer):
 
 
 def clone_model(model, input_tensors=None, clone_function=None):
-    """A new model with the same architecture and freshly initialised weights."""
-    from .sequential import Sequential
-
+    """A new model with the same architecture and freshly initialised weights (a
+    Sequential or functional model: one whose config lists its layers)."""
     config = model.get_config()
-    if isinstance(model, Sequential):
-        return Sequential.from_config(config)
-    if model._graph is None:
+    if "layers" not in config:
         raise ValueError("clone_model works on Sequential and functional models only")
-    return Model.from_config(config)
+    return type(model).from_config(config)
 
 
 __all__ = ["Model", "clone_model", "np"]

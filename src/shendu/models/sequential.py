@@ -1,11 +1,19 @@
-"""``Sequential``: a plain stack of layers, each with one input and one output."""
+"""``Sequential``: a plain stack of layers, each with one input and one output.
+
+Once its input shape is known (an ``Input`` first, ``input_shape`` on the first layer, or
+the first call), a Sequential model carries the functional graph of its stack, as Keras's
+builds a Functional: ``inputs``, ``outputs``, the summary, ONNX export, cloning and the
+compiled step read it as they read a functional model's. Calling the model runs the stack
+directly (the same computation, without the graph's bookkeeping).
+"""
 
 from __future__ import annotations
 
-from ..autograd.mode import no_grad
 from ..layers import allocation
-from ..layers.base import Layer, _zeros_for, structure_changed
-from ..layers.input_layer import InputLayer, KerasTensor, symbolic_call
+from ..layers.base import Layer, structure_changed
+from ..layers.input_layer import InputLayer
+from ..layers.symbolic import KerasTensor, symbolic_call
+from .functional import FunctionalGraph
 from .model import Model
 
 
@@ -24,7 +32,7 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name)
         self._stack: list = []
         self._input_batch_shape = None
-        self._output_shapes: list = []
+        self._input_layer = None  # the Input given first, if any
         for layer in layers or []:
             self.add(layer)
 
@@ -42,6 +50,7 @@ class Sequential(Model):
                 raise ValueError("Sequential: an Input can only be the first layer")
             self._input_batch_shape = layer.batch_shape
             self._input_dtype = layer.dtype
+            self._input_layer = layer
         else:
             if not self._stack and self._input_batch_shape is None and layer._input_shape_arg:
                 self._input_batch_shape = (layer._batch_size_arg,) + layer._input_shape_arg
@@ -49,6 +58,7 @@ class Sequential(Model):
             self._tracked_layers.append(layer)
             structure_changed()
         self.built = False
+        self._graph = None
         if rebuild and self._input_batch_shape is not None and self._stack:
             self.build(self._input_batch_shape)
 
@@ -59,10 +69,9 @@ class Sequential(Model):
         layer = self._stack.pop()
         self._tracked_layers.remove(layer)
         structure_changed()
+        self._graph = None
         if self._input_batch_shape is not None and self._stack:
             self.build(self._input_batch_shape)
-        else:
-            self._output_shapes = self._output_shapes[: len(self._stack)]
         return layer
 
     @property
@@ -70,7 +79,8 @@ class Sequential(Model):
         return list(self._stack)
 
     def build(self, input_shape=None):
-        """Build every layer by a dry run on zeros of ``input_shape`` (batch axis None)."""
+        """Build every layer and the graph of the stack by a symbolic call of each layer
+        (two dry runs on zeros, or the layers' shape rules while a file is loaded)."""
         if input_shape is None:
             input_shape = self._input_batch_shape
         if input_shape is None:
@@ -81,36 +91,30 @@ class Sequential(Model):
         shape = tuple(input_shape)
         self._input_batch_shape = (None,) + shape[1:]
         self._build_shapes = self._input_batch_shape
-        if allocation.active() is not None:  # loading a file: shapes by rule, no dry runs
-            self._output_shapes = self._symbolic_shapes()
-            self.built = True
-            return
-        shapes = []
-        with no_grad():
-            x = _zeros_for(list(self._input_batch_shape))
-            x2 = _zeros_for([2 if s is None else s for s in self._input_batch_shape])
-            for layer in self._stack:
-                x = layer(x, training=False)
-                x2 = layer(x2, training=False)
-                shapes.append(
-                    tuple(
-                        None if i == 0 or a != b else a
-                        for i, (a, b) in enumerate(zip(x.shape, x2.shape))
-                    )
-                )
-                layer._clear_losses()
-        self._output_shapes = shapes
-        self.built = True
-
-    def _symbolic_shapes(self):
         dtype = getattr(self, "_input_dtype", None) or self.dtype
-        x = KerasTensor(self._input_batch_shape, dtype)
-        allocation.active().check_tensor(f"Model {self.name!r} input", x.shape, dtype)
-        shapes = []
+        given = self._input_layer
+        if given is None or tuple(given.batch_shape[1:]) != self._input_batch_shape[1:]:
+            limits = allocation.active()
+            if limits is not None:
+                limits.check_tensor(f"Model {self.name!r} input", self._input_batch_shape, dtype)
+            given = InputLayer(batch_shape=self._input_batch_shape, dtype=dtype)
+        inputs = x = given.output
         for layer in self._stack:
             x = symbolic_call(layer, (x,), {})
-            shapes.append(x.shape if isinstance(x, KerasTensor) else [t.shape for t in x])
-        return shapes
+            if not isinstance(x, KerasTensor):
+                raise ValueError(
+                    f"Sequential model {self.name!r}: layer {layer.name!r} returned "
+                    f"{len(x)} outputs; every layer of a Sequential model has one output"
+                )
+        self._graph = FunctionalGraph(inputs, x)
+        self.built = True
+
+    @property
+    def _output_shapes(self):
+        """The output shape of each layer of the stack (from the graph)."""
+        if self._graph is None:
+            return []
+        return [node.outputs[0].shape for node in self._graph.nodes]
 
     def compute_output_shape(self, input_shape):
         """The last layer's output shape, the model built for ``input_shape``."""
@@ -122,6 +126,9 @@ class Sequential(Model):
         if not self.built:
             shape = tuple(inputs.shape)
             self.build((None,) + shape[1:])
+
+    def _call_runs_graph(self):
+        return self._graph is not None and type(self).call is Sequential.call
 
     def _check_input(self, x):
         if self._input_batch_shape is None or not hasattr(x, "shape"):

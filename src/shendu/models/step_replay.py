@@ -260,18 +260,10 @@ def _resolve(source, outputs, batch_arrays):
 def why_not_replayable(model, training=True):
     """Why the model-level rules of the module docstring exclude ``model``, or None
     (``training=False``: for an inference call, where the losses play no part)."""
-    from .model import Model
-    from .sequential import Sequential
-    from .trainer import Trainer
-
     cls = type(model)
-    sequential = isinstance(model, Sequential) and cls.call is Sequential.call
-    functional = cls.call is Model.call and getattr(model, "_graph", None) is not None
-    if not (sequential or functional):
+    if not model._call_runs_graph():
         return f"{cls.__name__} is a subclassed model (its own call)"
-    overrides = cls.train_step is not Trainer.train_step
-    overrides = overrides or cls.compute_loss is not Trainer.compute_loss
-    if training and overrides:
+    if training and model._overrides_training_step():
         return f"{cls.__name__} overrides train_step or compute_loss"
     if cls.__call__ is not layers_base.Layer.__call__:
         return f"{cls.__name__} overrides __call__"

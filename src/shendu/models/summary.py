@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ..layers.input_layer import InputLayer
-
 
 def readable_size(n_bytes: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
@@ -26,13 +24,6 @@ def _shape_text(shape):
 
 
 def _rows(model):
-    from .sequential import Sequential
-
-    rows = []
-    if isinstance(model, Sequential):
-        for layer, shape in zip(model.layers, model._output_shapes + [None] * len(model.layers)):
-            rows.append((layer, shape, None))
-        return rows, False
     graph = model._graph
     if graph is None:
         return [(layer, None, None) for layer in model.layers], False
@@ -109,4 +100,4 @@ def format_summary(model, line_length=None):
     return "\n".join(o for o in out if o != "")
 
 
-__all__ = ["InputLayer", "format_summary", "readable_size"]
+__all__ = ["format_summary", "readable_size"]

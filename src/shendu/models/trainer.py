@@ -21,7 +21,6 @@ from .. import optimizers as optimizers_mod
 from ..autograd.capture import active_observer
 from ..autograd.mode import _GradMode, no_grad
 from ..autograd.tensor import Tensor
-from ..layers.base import _flatten
 from . import data as data_mod
 from .compiled_step import CompiledStep, eager_inference_call, eager_train_step
 from .step_replay import Recorder
@@ -299,6 +298,13 @@ class Trainer:
         else:
             y_pred = compiled.train(self, x, y, sample_weight)
         return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    @classmethod
+    def _overrides_training_step(cls) -> bool:
+        """Whether the model's class brings its own ``train_step`` or ``compute_loss``."""
+        return cls.train_step is not Trainer.train_step or (
+            cls.compute_loss is not Trainer.compute_loss
+        )
 
     @property
     def compiled_step(self):
@@ -683,4 +689,4 @@ def _serialize_metrics_arg(metrics):
     return getattr(metrics, "__name__", None)
 
 
-__all__ = ["Trainer", "_flatten"]
+__all__ = ["Trainer"]

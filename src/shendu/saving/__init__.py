@@ -301,7 +301,7 @@ def _weight_entries(tensors, path):
 def _rebuild(config, path, custom_objects, safe_mode, weights, limit):
     """The model from its config, built within the allocation limits (no initializers,
     no dry runs, weights no larger than the file holds)."""
-    from ..layers import deserialize
+    from ..layers import deserialize, is_model
 
     budget = sum(e.nbytes for e in weights)
     try:
@@ -315,9 +315,7 @@ def _rebuild(config, path, custom_objects, safe_mode, weights, limit):
         raise ModelFileError(f"{path}: {err}") from None
     except Exception as err:  # a malformed config surfaces as any error of the code it reaches
         raise _rebuild_failure(err, path) from None
-    from ..models import Model
-
-    if not isinstance(model, Model):
+    if not is_model(model):
         raise ModelFileError(f"{path}: the config describes a {type(model).__name__}, not a model")
     return model
 

@@ -430,7 +430,7 @@ def _input_layer_entry(entry):
 
 
 def _model_from_keras_config(config, path):
-    from ..models import Model, Sequential
+    from ..layers import deserialize
 
     kind = config.get("class_name")
     inner = config.get("config")
@@ -444,13 +444,13 @@ def _model_from_keras_config(config, path):
                 for e in inner["layers"]
             ],
         }
-        return Sequential.from_config(seq)
+        return deserialize({"class_name": "Sequential", "config": seq})
     if kind in ("Functional", "Model"):
         fc = _functional_config(inner)
         fc["layers"] = [
             _input_layer_entry(e) if e["class_name"] == "InputLayer" else e for e in fc["layers"]
         ]
-        return Model.from_config(fc)
+        return deserialize({"class_name": "Functional", "config": fc})
     raise ModelFileError(
         f"{path}: only Sequential and functional Keras models can be read; received {kind!r}"
     )

@@ -128,7 +128,7 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
 
 def get_source_inputs(tensor):
     """The ``Input`` tensors a symbolic tensor of the functional API depends on."""
-    from ..layers.input_layer import source_inputs
+    from ..layers.symbolic import source_inputs
 
     return source_inputs(tensor)
 

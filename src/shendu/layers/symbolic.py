@@ -1,0 +1,162 @@
+"""Symbolic tensors and the recording of layer calls on them (the functional API).
+
+Calling a layer on ``KerasTensor``s records a ``Node`` (the layer, its arguments with
+KerasTensors in place, and the output KerasTensors). The output shapes are found
+by running the layer on zeros twice, with every unknown dimension set to 1 and
+then to 2: dimensions that differ between the two runs are unknown (None). This
+works for any layer, user layers included, without a symbolic shape language.
+
+While a model is rebuilt from a file (``shendu.layers.allocation``), layers that state
+their shape rule (``Layer.has_shape_rule``: every built-in layer) are not run: their
+outputs come from ``compute_output_spec`` and each is checked against the loader's
+limits, so that building costs no arithmetic and allocates nothing but the weights.
+
+``Input`` and ``InputLayer`` (``layers.input_layer``) make the first KerasTensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.mode import no_grad
+from ..autograd.tensor import Tensor
+from ..keras_tensor import KerasTensor
+from . import allocation
+
+
+def flatten(x) -> list:
+    """The leaves of nested lists, tuples and dicts (dicts in insertion order)."""
+    if isinstance(x, (list, tuple)):
+        out = []
+        for v in x:
+            out.extend(flatten(v))
+        return out
+    if isinstance(x, dict):
+        out = []
+        for v in x.values():
+            out.extend(flatten(v))
+        return out
+    return [x]
+
+
+def map_structure(structure, fn):
+    """``structure`` (nested lists, tuples and dicts) with ``fn`` applied to each leaf."""
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(map_structure(v, fn) for v in structure)
+    if isinstance(structure, dict):
+        return {k: map_structure(v, fn) for k, v in structure.items()}
+    return fn(structure)
+
+
+class Node:
+    """One call of a layer inside a functional graph (``is_input``: the node of an
+    ``InputLayer``, where a graph starts)."""
+
+    def __init__(self, layer, args, kwargs, outputs, is_input=False):
+        self.layer, self.args, self.kwargs, self.outputs = layer, args, kwargs, outputs
+        self.is_input = is_input
+
+    @property
+    def input_tensors(self):
+        return [
+            t
+            for t in flatten([self.args, list(self.kwargs.values())])
+            if isinstance(t, KerasTensor)
+        ]
+
+
+def _concrete(structure, fill):
+    def make(t):
+        if isinstance(t, KerasTensor):
+            shape = tuple(fill if s is None else s for s in t.shape)
+            if t.dtype.kind in "iu":
+                return Tensor._wrap(np.zeros(shape, dtype=t.dtype))
+            return Tensor._wrap(np.zeros(shape, dtype=t.dtype))
+        return t
+
+    return map_structure(structure, make)
+
+
+def _run(layer, args, kwargs, fill):
+    cargs = _concrete(args, fill)
+    ckwargs = _concrete(kwargs, fill)
+    if "training" in ckwargs or layer._call_has_training:
+        ckwargs.setdefault("training", False)
+    with no_grad():
+        return layer(*cargs, **ckwargs)
+
+
+def symbolic_call(layer, args, kwargs):
+    """Call ``layer`` on KerasTensors: record a Node and return output KerasTensors."""
+    limits = allocation.active()
+    if limits is not None and layer.has_shape_rule():
+        return _static_call(layer, args, kwargs, limits)
+    if limits is not None:  # a registered user layer: run on zeros, from inputs within limits
+        for t in flatten([args, list(kwargs.values())]):
+            if isinstance(t, KerasTensor):
+                limits.check_tensor(f"Layer {layer.name!r}", t.shape, t.dtype)
+    out1 = _run(layer, args, kwargs, 1)
+    out2 = _run(layer, args, kwargs, 2)
+    layer._clear_losses()  # the dry runs' penalties are not part of any loss
+    flat1, flat2 = flatten(out1), flatten(out2)
+    node = Node(layer, args, kwargs, None)
+    outputs = []
+    for i, (a, b) in enumerate(zip(flat1, flat2)):
+        shape = tuple(s if s == t else None for s, t in zip(a.shape, b.shape))
+        if len(a.shape) != len(b.shape):
+            shape = tuple(None for _ in a.shape)
+        outputs.append(
+            KerasTensor(
+                shape,
+                a.dtype,
+                name=f"{layer.name}_out{i}",
+                node=node,
+                index=i,
+                has_mask=a._keras_mask is not None,
+            )
+        )
+    node.outputs = outputs
+    it = iter(outputs)
+    return map_structure(out1, lambda _: next(it))
+
+
+def _static_call(layer, args, kwargs, limits):
+    """symbolic_call without running the layer: its stated shape rule, checked first."""
+    out = layer.compute_output_spec(*args, **kwargs)
+    node = Node(layer, args, kwargs, None)
+    outputs = []
+    for i, t in enumerate(flatten(out)):
+        limits.check_tensor(f"Layer {layer.name!r}", t.shape, t.dtype)
+        outputs.append(
+            KerasTensor(t.shape, t.dtype, name=f"{layer.name}_out{i}", node=node, index=i)
+        )
+    node.outputs = outputs
+    it = iter(outputs)
+    return map_structure(out, lambda _: next(it))
+
+
+def infer_output_shape(layer, input_shape):
+    """Output shape of ``layer`` for ``input_shape`` (None for unknown dims), by two dry runs."""
+    if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (list, tuple)):
+        inputs = [KerasTensor(tuple(s), backend.floatx()) for s in input_shape]
+        out = symbolic_call(layer, (inputs,), {})
+    else:
+        out = symbolic_call(layer, (KerasTensor(tuple(input_shape), backend.floatx()),), {})
+    return map_structure(out, lambda t: t.shape)
+
+
+def source_inputs(tensor):
+    """The InputLayer outputs (``Input`` tensors) that ``tensor`` depends on, in order."""
+    out, seen, stack = [], set(), [tensor]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or not isinstance(t, KerasTensor):
+            continue
+        seen.add(id(t))
+        node = t.node
+        if node is None or node.is_input:
+            out.append(t)
+            continue
+        stack.extend(reversed(node.input_tensors))
+    return out
