@@ -515,8 +515,8 @@ def main():
 
     print(
         f"shendu's choices: elementwise work on {shendu.parallel.num_threads()} threads; "
-        f"OpenBLAS idle spin 2**{shendu.blas.thread_timeout()} cycles; "
-        f"freed memory kept for reuse: {shendu.heap.is_configured()}"
+        f"during fit, OpenBLAS idle spin 2**{shendu.blas.THREAD_TIMEOUT} cycles (else "
+        f"2**{shendu.blas.thread_timeout()}) and freed memory kept for reuse"
     )
     if torch_ok:
         import torch

@@ -64,9 +64,6 @@ class RematScope:
         return False
 
 
-heap.configure()  # keep freed array memory for reuse (see shendu.heap)
-blas.configure()  # idle BLAS threads spin briefly, then free the cores (see shendu.blas)
-
 __version__ = "0.1.0"
 
 

@@ -7,20 +7,25 @@ back to the OS; either way the next step page-faults the same memory in again an
 zeroes every page. On the benchmark's CNN that was about 7,000 page faults and roughly a
 quarter of the step time.
 
-At import shendu sets two malloc parameters so that blocks up to 32 MiB come from the heap and
-freed heap memory is kept for the next allocation:
+While ``fit`` runs (``kept_for_reuse()``) shendu sets two malloc parameters so that blocks up
+to 32 MiB come from the heap and freed heap memory is kept for the next allocation:
 
 - ``M_MMAP_THRESHOLD`` = 32 MiB (glibc's own upper limit for its dynamic threshold);
 - ``M_TRIM_THRESHOLD`` = 1 GiB (the heap is not trimmed on every free).
 
 The process's peak memory is unchanged; what changes is that memory, once used, stays with the
-process until ``release()`` (``malloc_trim``) is called or the process ends, as a caching
-allocator does. Set the environment variable ``SHENDU_HEAP=system`` before importing shendu to
-leave malloc as it is. On other C libraries and systems nothing is changed.
+process during training, as a caching allocator does. When ``fit`` returns, the parameters go
+back to glibc's defaults (128 KiB each) and the kept memory back to the operating system
+(``malloc_trim``); glibc's dynamic mmap threshold, which any ``mallopt`` call ends, stays off.
+Importing shendu changes nothing. ``configure()`` sets the parameters for the whole process
+instead (until ``restore_defaults()``), for a program that wants them everywhere. Set the
+environment variable ``SHENDU_HEAP=system`` to leave malloc alone in every case. On other C
+libraries and systems nothing is changed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -28,8 +33,9 @@ M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
 TRIM_THRESHOLD_BYTES = 1024 * 1024 * 1024
+GLIBC_DEFAULT_BYTES = 128 * 1024  # glibc's default for both thresholds
 
-_state = {"configured": False}
+_state = {"configured": False, "depth": 0}
 
 
 def _glibc():
@@ -60,6 +66,33 @@ def configure() -> bool:
     ok = libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) == 1 and ok
     _state["configured"] = ok
     return ok
+
+
+def restore_defaults() -> None:
+    """Put glibc's default thresholds back and return the kept memory (``release``)."""
+    if not _state["configured"]:
+        return
+    libc = _glibc()
+    libc.mallopt(M_MMAP_THRESHOLD, GLIBC_DEFAULT_BYTES)
+    libc.mallopt(M_TRIM_THRESHOLD, GLIBC_DEFAULT_BYTES)
+    libc.malloc_trim(0)
+    _state["configured"] = False
+
+
+@contextlib.contextmanager
+def kept_for_reuse():
+    """Within the block (``fit``), freed memory is kept for reuse (``configure``); after it,
+    glibc's defaults are back, unless the parameters were in effect before the block."""
+    outermost = _state["depth"] == 0 and not _state["configured"]
+    _state["depth"] += 1
+    try:
+        if outermost:
+            configure()
+        yield
+    finally:
+        _state["depth"] -= 1
+        if outermost:
+            restore_defaults()
 
 
 def is_configured() -> bool:

@@ -13,7 +13,7 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from .. import backend, config
+from .. import backend, blas, config, heap
 from .. import callbacks as callbacks_mod
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
@@ -438,7 +438,9 @@ class Trainer:
         tuner = self.__dict__.setdefault("_blas_tuner", BlasThreadTuner())
         reducing = strategy.reducing_gradients(self.optimizer) if strategy else nullcontext()
         logs = {}
-        with tuner.fitting(getattr(self, "device", None)), reducing:
+        device = getattr(self, "device", None)
+        # process-wide speed settings, in force while fit runs (shendu.heap, shendu.blas)
+        with heap.kept_for_reuse(), blas.short_spin(), tuner.fitting(device), reducing:
             for epoch in range(initial_epoch, epochs):
                 logs = self._fit_epoch(epoch, train, steps_per_epoch, cb, tuner)
                 if strategy is not None:
