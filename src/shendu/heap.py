@@ -7,8 +7,9 @@ back to the OS; either way the next step page-faults the same memory in again an
 zeroes every page. On the benchmark's CNN that was about 7,000 page faults and roughly a
 quarter of the step time.
 
-While ``fit`` runs (``kept_for_reuse()``) shendu sets two malloc parameters so that blocks up
-to 32 MiB come from the heap and freed heap memory is kept for the next allocation:
+While ``fit`` runs, and ``evaluate`` or ``predict`` over several batches (``kept_for_reuse()``),
+shendu sets two malloc parameters so that blocks up to 32 MiB come from the heap and freed heap
+memory is kept for the next allocation:
 
 - ``M_MMAP_THRESHOLD`` = 32 MiB (glibc's own upper limit for its dynamic threshold);
 - ``M_TRIM_THRESHOLD`` = 1 GiB (the heap is not trimmed on every free).
@@ -17,7 +18,9 @@ The process's peak memory is unchanged; what changes is that memory, once used, 
 process during training, as a caching allocator does. When ``fit`` returns, the parameters go
 back to glibc's defaults (128 KiB each) and the kept memory back to the operating system
 (``malloc_trim``); glibc's dynamic mmap threshold, which any ``mallopt`` call ends, stays off.
-Importing shendu changes nothing. ``configure()`` sets the parameters for the whole process
+The price of giving it back: each ``fit`` faults its first step's memory in again (one step's
+worth of page faults per call, which a long fit does not notice). Importing shendu changes
+nothing. ``configure()`` sets the parameters for the whole process
 instead (until ``restore_defaults()``), for a program that wants them everywhere. Set the
 environment variable ``SHENDU_HEAP=system`` to leave malloc alone in every case. On other C
 libraries and systems nothing is changed.

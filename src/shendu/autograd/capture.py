@@ -20,7 +20,7 @@ current: ContextVar[Any] = ContextVar("shendu_op_capture", default=None)
 
 
 class OpObserver(Protocol):
-    def record(self, function, inputs: tuple, settings: dict, outputs) -> None: ...
+    def record(self, function: Any, inputs: tuple, settings: dict, outputs: Any) -> None: ...
 
 
 @contextlib.contextmanager
@@ -33,7 +33,7 @@ def capturing(observer: OpObserver) -> Iterator[OpObserver]:
         current.reset(token)
 
 
-def active_observer():
+def active_observer() -> OpObserver | None:
     """The observer capturing this context's ops, or None."""
     return current.get()
 

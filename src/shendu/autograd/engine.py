@@ -12,7 +12,10 @@ freed as the walk goes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .. import backend
+from ..annotations import TensorLike
 from .mode import _GradMode
 from .tensor import Tensor
 
@@ -55,7 +58,7 @@ def _check_root(t, g, create_graph):
 
 
 def _count_dependencies(roots):
-    deps = {}
+    deps: dict[int, int] = {}
     stack = [t.creator for t in roots if t.creator is not None]
     seen = set(map(id, stack))
     while stack:
@@ -76,7 +79,13 @@ def _count_dependencies(roots):
     return deps
 
 
-def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capture=None):
+def run_backward(
+    roots: list[Tensor],
+    root_grads: list,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    capture: dict | None = None,
+) -> dict:
     """Propagate ``root_grads`` from ``roots`` down the graph.
 
     Without ``capture``, gradients are accumulated into the ``.grad`` of the leaves.
@@ -87,7 +96,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     slots: dict = {}
     captured: dict = {}
     given_to_leaf: set = set()
-    ready = []
+    ready: list = []
 
     def deliver(x, g):
         """Add ``g`` to x's gradient: a leaf's .grad (or the captured dict of grad()),
@@ -191,7 +200,12 @@ def _accumulate_leaf(x, g, given, create_graph):
     x.grad = Tensor._wrap(g)
 
 
-def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False):
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: TensorLike | Sequence[TensorLike] | None = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+) -> None:
     """Accumulate gradients of ``tensors`` into the leaves' ``.grad``."""
     if isinstance(tensors, Tensor):
         tensors = [tensors]
@@ -205,40 +219,39 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False)
 
 
 def grad(
-    outputs,
-    inputs,
-    grad_outputs=None,
-    retain_graph=False,
-    create_graph=False,
-    allow_unused=False,
-):
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: TensorLike | Sequence[TensorLike] | None = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
     """Return d(outputs)/d(inputs) as a tuple of Tensors, leaving every ``.grad`` untouched.
 
     ``grad_outputs`` weights each output (required for non-scalar outputs). With
     ``create_graph=True`` the returned gradients are themselves differentiable.
     """
-    single_out = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_out else list(outputs)
-    inputs_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    output_list: list[Tensor] = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs_list: list[Tensor] = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     for x in inputs_list:
         if not isinstance(x, Tensor):
             raise TypeError(f"grad() expects Tensors as inputs. Received: {type(x).__name__}")
         if not x.requires_grad:
             raise RuntimeError("grad(): one of the inputs does not require grad")
     if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
+        grad_outputs = [None] * len(output_list)
     elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]
-    gs = [_check_root(t, g, create_graph) for t, g in zip(outputs, grad_outputs)]
+    gs = [_check_root(t, g, create_graph) for t, g in zip(output_list, grad_outputs)]
     capture = {id(x): x for x in inputs_list}
     captured = run_backward(
-        outputs,
+        output_list,
         gs,
         retain_graph=retain_graph or create_graph,
         create_graph=create_graph,
         capture=capture,
     )
-    result = []
+    result: list[Tensor | None] = []
     for x in inputs_list:
         g = captured.get(id(x))
         if g is None:

@@ -28,6 +28,7 @@ Ops run inside ``autograd.capture.capturing(observer)`` are also passed to the o
 
 from __future__ import annotations
 
+from ..annotations import Array, TensorLike
 from .capture import current as _capture
 from .mode import _GradMode
 
@@ -43,13 +44,13 @@ class Function:
     needs_input_grad: tuple = ()
     inputs: tuple | None = None
 
-    def forward(self, *xs):
+    def forward(self, *xs: Array) -> Array | tuple[Array, ...]:
         raise NotImplementedError
 
-    def backward(self, *gys):
+    def backward(self, *gys: Array) -> Array | tuple[Array | None, ...] | None:
         raise NotImplementedError
 
-    def backward_graph(self, *gys):
+    def backward_graph(self, *gys: Tensor) -> Tensor | tuple[Tensor | None, ...] | None:
         raise RuntimeError(
             f"{type(self).__name__} is first-order only: its backward is not differentiable "
             "(create_graph=True). Compose it from elementwise ops to get higher orders."
@@ -59,7 +60,7 @@ class Function:
     def name(self) -> str:
         return type(self).__name__
 
-    def apply(self, *inputs):
+    def apply(self, *inputs: TensorLike) -> Tensor | tuple[Tensor, ...]:
         arrays = []
         needs = []
         any_needs = False

@@ -6,9 +6,12 @@ builds graph nodes.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import backend
+from ..annotations import Array, Axis, DTypeLike, TensorLike
 
 
 class _OpsOnFirstUse:
@@ -52,10 +55,24 @@ class Tensor:
         "_keras_logits",
         "__weakref__",
     )
+    data: Array
+    grad: Tensor | None
+    requires_grad: bool
+    creator: Any  # the Function that made it, or None
+    output_index: int
+    name: str | None
+    _keras_mask: Any
+    _keras_logits: Any
     __array_ufunc__ = None  # make numpy defer to our reflected operators
     __array_priority__ = 1000
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
+    def __init__(
+        self,
+        data: TensorLike,
+        requires_grad: bool = False,
+        dtype: DTypeLike = None,
+        name: str | None = None,
+    ):
         if isinstance(data, Tensor):
             data = data.data
         xp = backend.array_module(data) if not isinstance(data, (list, tuple)) else np
@@ -82,7 +99,7 @@ class Tensor:
         self._keras_logits = None
 
     @property
-    def grad_buffer(self):
+    def grad_buffer(self) -> Array | None:
         """Where backward writes this leaf's gradient: None for a Tensor (a new array). A
         ``Variable`` whose optimizer keeps fused storage has a view of it here
         (``Variable.bind_storage``), so gradients land in one contiguous buffer."""
@@ -121,7 +138,7 @@ class Tensor:
         return self.data.shape
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return self.data.dtype
 
     @property
@@ -158,14 +175,14 @@ class Tensor:
         a = backend.to_numpy(self.data)
         return a.astype(dtype) if dtype is not None else a
 
-    def item(self):
+    def item(self) -> Any:
         if self.data.size != 1:
             raise ValueError(
                 f"item() expects a tensor with one element. Received: shape={self.shape}"
             )
         return self.data.item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self.numpy().tolist()
 
     def __float__(self) -> float:
@@ -201,7 +218,9 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
-    def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False):
+    def backward(
+        self, grad: TensorLike = None, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
         ``grad`` is the gradient flowing in (required unless the tensor has one element).
@@ -212,7 +231,7 @@ class Tensor:
         """A copy on ``"cpu"`` or ``"gpu"`` (the same tensor when already there)."""
         return _ops.to_device(self, device)
 
-    def astype(self, dtype) -> Tensor:
+    def astype(self, dtype: DTypeLike) -> Tensor:
         return _ops.cast(self, dtype)
 
     # --- operators (all through shendu.ops) ---
@@ -286,66 +305,66 @@ class Tensor:
 
     # --- a few NumPy-style methods ---
     @property
-    def T(self):  # noqa: N802 - the NumPy name
+    def T(self) -> Tensor:  # noqa: N802 - the NumPy name
         return _ops.transpose(self)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.min(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis=None, keepdims=False):
+    def var(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.var(self, axis=axis, keepdims=keepdims)
 
-    def std(self, axis=None, keepdims=False):
+    def std(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.std(self, axis=axis, keepdims=keepdims)
 
-    def argmax(self, axis=None):
+    def argmax(self, axis: int | None = None) -> Tensor:
         return _ops.argmax(self, axis=axis)
 
-    def reshape(self, *shape):
+    def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _ops.reshape(self, shape)
 
-    def transpose(self, *axes):
+    def transpose(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return _ops.transpose(self, axes or None)
 
-    def flatten(self):
+    def flatten(self) -> Tensor:
         return _ops.reshape(self, (-1,))
 
-    def exp(self):
+    def exp(self) -> Tensor:
         return _ops.exp(self)
 
-    def log(self):
+    def log(self) -> Tensor:
         return _ops.log(self)
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         return _ops.sqrt(self)
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         return _ops.tanh(self)
 
-    def relu(self):
+    def relu(self) -> Tensor:
         return _ops.relu(self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         return _ops.sigmoid(self)
 
-    def clip(self, x_min, x_max):
+    def clip(self, x_min: TensorLike, x_max: TensorLike) -> Tensor:
         return _ops.clip(self, x_min, x_max)
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data: TensorLike, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """Make a leaf Tensor from an array, a nested list or a scalar.
 
     Python floats and lists of floats take the default float dtype (float32);

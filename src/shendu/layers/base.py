@@ -184,6 +184,8 @@ class Layer:
     #: models (shendu.models.trainer): a top-level inference call under no_grad may be
     #: replayed (shendu.models.step_replay)
     _replays_inference = False
+    #: the layers set as attributes (or in lists), in order: what _flatten_layers walks
+    _tracked_layers: list
 
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs):
         input_shape = kwargs.pop("input_shape", None)

@@ -1,5 +1,10 @@
 """Models: Model (functional and subclassed), Sequential, cloning, loading."""
 
+from __future__ import annotations
+
+import os
+from typing import Any
+
 from ..layers import register_model_classes
 from .model import Model, clone_model
 from .sequential import Sequential
@@ -7,21 +12,32 @@ from .sequential import Sequential
 register_model_classes(Model, Sequential)
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
+def load_model(
+    filepath: str | os.PathLike,
+    custom_objects: dict | None = None,
+    compile: bool = True,
+    safe_mode: bool = True,
+) -> Model:  # noqa: A002
     """Load a model saved with ``model.save`` (see ``shendu.saving.load_model``)."""
     from ..saving import load_model as _load
 
     return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
 
 
-def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+def save_model(
+    model: Model,
+    filepath: str | os.PathLike,
+    overwrite: bool = True,
+    zipped: Any = None,
+    **kwargs: Any,
+) -> None:
     """Save ``model`` to ``filepath`` (see ``shendu.saving.save_model``)."""
     from ..saving import save_model as _save
 
     return _save(model, filepath, overwrite=overwrite, **kwargs)
 
 
-def model_from_json(json_string, custom_objects=None):
+def model_from_json(json_string: str, custom_objects: dict | None = None) -> Model:
     """A model from ``model.to_json()``'s text (architecture only, fresh weights)."""
     import json
 

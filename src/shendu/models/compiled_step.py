@@ -26,15 +26,21 @@ Eager and replayed training steps end in one ``apply``: the loss tracker, the gr
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import backend
+from ..annotations import Structure
 from ..autograd.capture import active_observer
 from ..autograd.tensor import Tensor
 from ..layers import base as layers_base
 from . import data as data_mod
 from .step_replay import Recorder, RecorderBusy, Refused, build_tape, why_not_replayable
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
 
 #: how many batch signatures keep a tape; the oldest is dropped first
 MAX_TAPES = 8
@@ -45,7 +51,9 @@ MAX_SEEN = 1024
 TOLERANCE = {2: 1e-2, 4: 1e-4, 8: 1e-10}
 
 
-def apply_step(model, loss_value, n_samples, backward) -> None:
+def apply_step(
+    model: Trainer, loss_value: float, n_samples: int, backward: Callable[[], None]
+) -> None:
     """The end of every training step, eager or replayed: track the loss, write the
     gradients (``backward()``, after clearing the old ones) and update the variables."""
     model._loss_tracker.update_state(loss_value, sample_weight=n_samples)
@@ -56,7 +64,13 @@ def apply_step(model, loss_value, n_samples, backward) -> None:
     model.optimizer.apply([v.grad for v in variables], variables)
 
 
-def eager_train_step(model, x, y, sample_weight, observer=None):
+def eager_train_step(
+    model: Trainer,
+    x: Structure,
+    y: Structure,
+    sample_weight: Structure,
+    observer: Recorder | None = None,
+) -> tuple[Structure, Tensor]:
     """One training step through the layers, the losses and the engine; returns
     ``(y_pred, loss)``. With an ``observer`` (a ``Recorder``), the forward is captured."""
     model._clear_losses()
@@ -67,7 +81,7 @@ def eager_train_step(model, x, y, sample_weight, observer=None):
     return y_pred, loss
 
 
-def eager_inference_call(model, x):
+def eager_inference_call(model: Trainer, x: Structure) -> Structure:
     """``model(x, training=False)`` through the layers (not back into the replay: with a
     call context open, ``Layer.__call__`` does not hand a nested call to the replay)."""
     stack = layers_base._call_context()
@@ -97,7 +111,7 @@ class CompiledStep:
         #: why the last refused model or inference call runs eagerly (None: nothing refused)
         self.why_eager_inference = None
 
-    def clear(self):
+    def clear(self) -> None:
         for collection in (self.tapes, self.verified, self.seen):
             collection.clear()
         for collection in (self.inference_tapes, self.inference_verified, self.inference_seen):
@@ -129,7 +143,9 @@ class CompiledStep:
         return True
 
     # ------------------------------------------------------------------ training
-    def train(self, model, x, y, sample_weight):
+    def train(
+        self, model: Trainer, x: Structure, y: Structure, sample_weight: Structure
+    ) -> Structure:
         """One training step (replayed, checked, or eager and maybe recorded); returns
         y_pred."""
         self._check_structure()
@@ -219,7 +235,7 @@ class CompiledStep:
         return y_pred
 
     # ------------------------------------------------------------------ inference
-    def predict(self, model, x):
+    def predict(self, model: Trainer, x: Structure) -> Structure:
         """``model(x, training=False)`` for a call without a graph (under no_grad):
         replayed, checked, or eager and maybe recorded, by the rules of training steps
         without the losses'. The tape holds the forward alone."""

@@ -12,14 +12,17 @@ iterable is taken as a stream of ready batches (``StreamBatches``: a generator, 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from .. import backend
+from ..annotations import Array, Structure
 from ..autograd.tensor import Tensor
 
 
-def is_array_like(x):
+def is_array_like(x: Structure) -> bool:
     if x is None:
         return True
     if isinstance(x, (np.ndarray, Tensor)):
@@ -53,7 +56,7 @@ def _leaves(x):
     return [x]
 
 
-def to_array(x, name, check_finite=True):
+def to_array(x: Structure, name: str | None, check_finite: bool = True) -> Any:
     """One input or target as an array; float data in the default float dtype."""
     if isinstance(x, Tensor):
         a = x.data
@@ -80,7 +83,13 @@ def to_array(x, name, check_finite=True):
     return a
 
 
-def prepare(x, y=None, sample_weight=None, check_finite=True, nan_in_x=False):
+def prepare(
+    x: Structure,
+    y: Structure | None = None,
+    sample_weight: Structure | None = None,
+    check_finite: bool = True,
+    nan_in_x: bool = False,
+) -> tuple[Structure, Structure, Structure, int]:
     """Validate and convert arrays; returns (x, y, sample_weight, n_samples)."""
     x = _map(x, lambda a: to_array(a, "x", check_finite and not nan_in_x))
     y = _map(y, lambda a: to_array(a, "y", check_finite))
@@ -104,26 +113,26 @@ def prepare(x, y=None, sample_weight=None, check_finite=True, nan_in_x=False):
     return x, y, sw, n
 
 
-def take(x, idx):
+def take(x: Structure, idx: Any) -> Structure:
     return _map(x, lambda a: a[idx])
 
 
-def split_tail(struct, n_keep):
+def split_tail(struct: Structure, n_keep: int) -> tuple[Structure, Structure]:
     """(first n_keep samples, the rest) of every array."""
     return _map(struct, lambda a: a[:n_keep]), _map(struct, lambda a: a[n_keep:])
 
 
 def adapter(
-    x,
-    y=None,
-    sample_weight=None,
-    batch_size=None,
-    shuffle=False,
-    steps=None,
-    class_weight=None,
-    check_finite=True,
-    nan_in_x=False,
-):
+    x: Structure,
+    y: Structure | None = None,
+    sample_weight: Structure | None = None,
+    batch_size: int | None = None,
+    shuffle: bool | str = False,
+    steps: int | None = None,
+    class_weight: dict | None = None,
+    check_finite: bool = True,
+    nan_in_x: bool = False,
+) -> ArrayBatches | StreamBatches:
     """The batches of ``x`` (and ``y``, ``sample_weight``): ``ArrayBatches`` for arrays,
     ``StreamBatches`` for anything else iterable (then the batches carry the targets)."""
     if is_array_like(x) and is_array_like(y):
@@ -149,7 +158,9 @@ def adapter(
     return StreamBatches(x, steps)
 
 
-def split_validation(x, y, sample_weight, validation_split):
+def split_validation(
+    x: Structure, y: Structure, sample_weight: Structure, validation_split: float
+) -> tuple[tuple, tuple]:
     """``(x, y, sample_weight), (x_val, y_val, sw_val)``: the last ``validation_split`` of
     the samples held out, as Keras holds them out (before any shuffling)."""
     if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
@@ -170,7 +181,7 @@ def split_validation(x, y, sample_weight, validation_split):
     return (x, y, sw), (x_val, y_val, sw_val)
 
 
-def class_weight_to_sample_weight(class_weight, y, sw):
+def class_weight_to_sample_weight(class_weight: dict | None, y: Structure, sw: Structure) -> Array:
     """Per-sample weights from a ``{class: weight}`` dict (times ``sw`` when given)."""
     if not isinstance(class_weight, dict):
         raise TypeError(f"`class_weight` must be a dict. Received: {type(class_weight).__name__}")
@@ -205,28 +216,38 @@ def _finite_non_negative(v):
 class ArrayBatches:
     """Batches of arrays by index; a fresh permutation per epoch when shuffling."""
 
-    def __init__(self, x, y, sw, n, batch_size, shuffle):
+    def __init__(
+        self,
+        x: Structure,
+        y: Structure,
+        sw: Structure,
+        n: int,
+        batch_size: int,
+        shuffle: bool | str,
+    ):
         self.x, self.y, self.sw, self.n = x, y, sw, n
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.steps = math.ceil(n / batch_size) if n else 0
 
-    def epoch(self, index=0, rng=None):
+    def epoch(self, index: int = 0, rng: np.random.Generator | None = None) -> Iterator[tuple]:
         """One epoch's batches (a new order each epoch when shuffling, from ``rng`` or the
         library's generator)."""
+        slices: list = []
         if self.shuffle == "batch":
             order = np.arange(self.n)
             starts = np.arange(0, self.n, self.batch_size)
             (rng or backend.generator()).shuffle(starts)
             slices = [order[s : s + self.batch_size] for s in starts]
         else:
-            order = (rng or backend.generator()).permutation(self.n) if self.shuffle else None
-            slices = []
+            permutation = (
+                (rng or backend.generator()).permutation(self.n) if self.shuffle else None
+            )
             for s in range(0, self.n, self.batch_size):
                 slices.append(
                     slice(s, s + self.batch_size)
-                    if order is None
-                    else order[s : s + self.batch_size]
+                    if permutation is None
+                    else permutation[s : s + self.batch_size]
                 )
         for idx in slices:
             yield take(self.x, idx), take(self.y, idx), take(self.sw, idx)
@@ -237,10 +258,20 @@ class ShardedBatches(ArrayBatches):
     permutation per epoch, drawn from a seed all ranks share) is cut into one disjoint slice
     per rank. The last partial global batch is dropped so all ranks take the same steps."""
 
-    def __init__(self, x, y, sw, n, batch_size, shuffle, rank, size):
+    def __init__(
+        self,
+        x: Structure,
+        y: Structure,
+        sw: Structure,
+        n: int,
+        batch_size: int,
+        shuffle: bool | str,
+        rank: int,
+        size: int,
+    ):
         super().__init__(x, y, sw, n, batch_size, shuffle)
         self.rank, self.size = rank, size
-        self.seed = None  # set by the strategy once the ranks agree on it
+        self.seed: int | None = None  # set by the strategy once the ranks agree on it
         self.global_batch = batch_size * size
         self.steps = n // self.global_batch
         if self.steps == 0:
@@ -249,10 +280,12 @@ class ShardedBatches(ArrayBatches):
                 f"{self.global_batch} ({size} ranks x batch_size {batch_size})"
             )
 
-    def epoch(self, index=0, rng=None):
+    def epoch(self, index: int = 0, rng: np.random.Generator | None = None) -> Iterator[tuple]:
         """Epoch ``index``'s slice for this rank: the permutation depends on (seed, index)."""
+        if self.shuffle and self.seed is None:
+            raise RuntimeError("ShardedBatches: the ranks have not agreed on a shuffle seed yet")
         order = (
-            np.random.default_rng([self.seed, index]).permutation(self.n)
+            np.random.default_rng([int(self.seed or 0), index]).permutation(self.n)
             if self.shuffle
             else np.arange(self.n)
         )
@@ -267,7 +300,7 @@ class ShardedBatches(ArrayBatches):
 class StreamBatches:
     """Batches from an iterable (a generator, a Dataset, a list of tuples)."""
 
-    def __init__(self, source, steps=None):
+    def __init__(self, source: Any, steps: int | None = None):
         self.source = source
         self.steps = steps
         if steps is None:
@@ -277,7 +310,7 @@ class StreamBatches:
                 self.steps = None
         self._iterator = None
 
-    def epoch(self, index=0, rng=None):
+    def epoch(self, index: int = 0, rng: np.random.Generator | None = None) -> Iterator[tuple]:
         if hasattr(self.source, "__next__"):  # a generator continues across epochs
             it = self.source
         else:
@@ -293,7 +326,7 @@ class StreamBatches:
             on_epoch_end()
 
 
-def unpack(data):
+def unpack(data: Any) -> tuple[Structure, Structure, Structure]:
     """(x, y, sample_weight) from a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
     if isinstance(data, tuple):
         if len(data) == 1:
@@ -309,12 +342,12 @@ def unpack(data):
     return data, None, None
 
 
-def batch_size_of(x):
+def batch_size_of(x: Structure) -> int:
     leaves = _leaves(x)
     return leaves[0].shape[0] if leaves else 0
 
 
-def as_numpy_structure(out):
+def as_numpy_structure(out: Any) -> Structure:
     if isinstance(out, Tensor):
         return backend.to_numpy(out.data)
     return _map(out, lambda t: backend.to_numpy(t.data) if isinstance(t, Tensor) else t)

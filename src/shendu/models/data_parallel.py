@@ -23,12 +23,21 @@ resumed run shuffles exactly as the interrupted one would have.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..annotations import Structure
 from ..autograd.mode import no_grad
 from . import data as data_mod
+
+if TYPE_CHECKING:
+    from ..callbacks import Callback
+    from .data import ShardedBatches
+    from .trainer import Trainer
 
 
 class DataParallel:
@@ -36,7 +45,7 @@ class DataParallel:
 
     def __init__(self):
         self.seed = None  # the shuffle seed shared by all ranks, drawn when fit first starts
-        self._batches = None
+        self._batches: ShardedBatches | None = None
 
     @staticmethod
     def _mpi():
@@ -55,7 +64,16 @@ class DataParallel:
         self.seed = None if seed is None else int(seed)
 
     # --- before training ---
-    def batches(self, model, x, y, sample_weight, batch_size, shuffle, class_weight):
+    def batches(
+        self,
+        model: Trainer,
+        x: Structure,
+        y: Structure,
+        sample_weight: Structure,
+        batch_size: int | None,
+        shuffle: bool | str,
+        class_weight: dict | None,
+    ) -> ShardedBatches:
         """This rank's share of every global batch; checks that all ranks run the same
         model first."""
         dist = self._mpi()
@@ -73,11 +91,11 @@ class DataParallel:
         )
         return self._batches
 
-    def verbose(self, verbose):
+    def verbose(self, verbose: int | str) -> int | str:
         """Only rank 0 prints."""
         return verbose if self._mpi().is_main() else 0
 
-    def callbacks(self, callbacks):
+    def callbacks(self, callbacks: Sequence[Callback]) -> list[Callback]:
         """The callbacks this rank runs: on ranks other than 0, none that write files."""
         from .. import callbacks as callbacks_mod
 
@@ -85,7 +103,7 @@ class DataParallel:
             return list(callbacks)
         return [c for c in callbacks if not isinstance(c, callbacks_mod.FILE_WRITING)]
 
-    def begin(self, model, initial_epoch: int) -> int:
+    def begin(self, model: Trainer, initial_epoch: int) -> int:
         """After ``on_train_begin``: every rank takes rank 0's weights, optimizer state,
         starting epoch and shuffle seed. Returns the epoch to start from."""
         from .. import backend
@@ -98,23 +116,24 @@ class DataParallel:
         shared = np.array([initial_epoch, self.seed], np.int64)
         dist.broadcast_(shared)
         self.seed = int(shared[1])
-        self._batches.seed = self.seed
+        if self._batches is not None:
+            self._batches.seed = self.seed
         return int(shared[0])
 
     # --- during training ---
-    def reducing_gradients(self, optimizer):
+    def reducing_gradients(self, optimizer: Any) -> contextlib.AbstractContextManager:
         """Within the block, ``optimizer`` averages the gradients over ranks before each
         update."""
         return optimizer.gradient_reduction(self._mpi().allreduce_mean_)
 
-    def epoch_logs(self, model, logs):
+    def epoch_logs(self, model: Trainer, logs: dict) -> dict:
         """The epoch's logs reduced over all ranks (the compiled metrics'; logs a custom
         ``train_step`` made up are this rank's)."""
         if set(logs) <= {m.name for m in model.metrics}:
             return self._mpi().reduce_metrics(model.metrics)
         return logs
 
-    def end_epoch(self, model) -> None:
+    def end_epoch(self, model: Trainer) -> None:
         dist = self._mpi()
         dist.barrier()  # rank 0 may have written files
         if os.environ.get("SHENDU_DISTRIBUTED_DEBUG"):

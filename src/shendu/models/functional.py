@@ -7,8 +7,16 @@ tensors that stand for its KerasTensor arguments.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..annotations import Structure, TensorLike
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor, flatten, map_structure
+
+if TYPE_CHECKING:
+    from ..layers.base import Layer
+    from ..layers.symbolic import Node
 
 
 def _as_list(x):
@@ -19,7 +27,7 @@ def _as_list(x):
     return [x]
 
 
-def topological_nodes(inputs, outputs):
+def topological_nodes(inputs: Structure, outputs: Structure) -> list[Node]:
     """Nodes from the inputs to the outputs, each after the nodes it depends on."""
     input_ids = {id(t) for t in inputs}
     order, seen, visiting = [], set(), set()
@@ -53,7 +61,7 @@ def topological_nodes(inputs, outputs):
 class FunctionalGraph:
     """The inputs, outputs and ordered nodes of a functional model."""
 
-    def __init__(self, inputs, outputs):
+    def __init__(self, inputs: Structure, outputs: Structure):
         self.input_structure = inputs
         self.output_structure = outputs
         self.inputs = _as_list(inputs)
@@ -70,7 +78,7 @@ class FunctionalGraph:
         self.nodes = topological_nodes(self.inputs, self.outputs)
 
     @property
-    def layers(self):
+    def layers(self) -> list[Layer]:
         out, seen = [], set()
         for t in self.inputs:
             layer = t.node.layer
@@ -83,10 +91,10 @@ class FunctionalGraph:
                 out.append(n.layer)
         return out
 
-    def input_names(self):
+    def input_names(self) -> list[str]:
         return [t.node.layer.name for t in self.inputs]
 
-    def run(self, values, training=None):
+    def run(self, values: Sequence[TensorLike], training: bool | None = None) -> Structure:
         """Compute the outputs from real input tensors (in the order of ``inputs``)."""
         env = {id(t): v for t, v in zip(self.inputs, values)}
 

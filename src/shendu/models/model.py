@@ -7,8 +7,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
+from ..annotations import Structure
 from ..autograd.mode import no_grad
 from ..layers.base import Layer, structure_changed
 from ..layers.input_layer import InputLayer
@@ -29,7 +34,7 @@ class Model(Trainer, Layer):
     (2, 3)
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         inputs = kwargs.pop("inputs", None)
         outputs = kwargs.pop("outputs", None)
         if args and inputs is None:
@@ -52,7 +57,7 @@ class Model(Trainer, Layer):
             self.built = True
             self._build_shapes = [t.shape for t in self._graph.inputs]
 
-    def to_json(self, **kwargs):
+    def to_json(self, **kwargs: Any) -> str:
         """The architecture as JSON ({'class_name', 'config'}; ``model_from_json`` reads it)."""
         import json
 
@@ -60,7 +65,7 @@ class Model(Trainer, Layer):
             {"class_name": type(self).__name__, "config": self.get_config()}, **kwargs
         )
 
-    def export(self, filepath, format="onnx"):  # noqa: A002 - the Keras name
+    def export(self, filepath: str | os.PathLike, format: str = "onnx") -> str:  # noqa: A002 - the Keras name
         """Export for inference: ``model.export("m.onnx")`` (needs the ``[onnx]`` extra)."""
         if format != "onnx":
             raise ValueError(f"Expected format='onnx'. Received: format={format!r}")
@@ -69,7 +74,7 @@ class Model(Trainer, Layer):
         return export_onnx(self, filepath)
 
     # --- device ---
-    def to(self, device):
+    def to(self, device: str) -> Model:
         """Move every weight to ``"cpu"`` or ``"gpu"``; fit/predict then move each batch
         there and return NumPy results. Optimizer state is rebuilt on the new device."""
         from .. import backend
@@ -95,31 +100,33 @@ class Model(Trainer, Layer):
             Model.compute_output_shape
         )
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> Any:
         if self._graph is None:
             return Layer.compute_output_shape(self, input_shape)
         shapes = [(None,) + tuple(t.shape[1:]) for t in self._graph.outputs]
         return shapes[0] if len(shapes) == 1 and not self._graph_output_is_list() else shapes
 
-    def compute_output_spec(self, *args, **kwargs):
-        if self._graph is None:
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        graph = self._graph
+        if graph is None:
             return Layer.compute_output_spec(self, *args, **kwargs)
         return map_structure(
-            self._graph.output_structure,
+            graph.output_structure,
             lambda t: KerasTensor((None,) + tuple(t.shape[1:]), t.dtype),
         )
 
     def _graph_output_is_list(self):
-        return isinstance(self._graph.output_structure, (list, tuple))
+        graph = self._graph
+        return graph is not None and isinstance(graph.output_structure, (list, tuple))
 
     # --- structure ---
     @property
-    def layers(self):
+    def layers(self) -> list[Layer]:
         if self._graph is not None:
             return self._graph.layers
         return list(self._tracked_layers)
 
-    def get_layer(self, name=None, index=None):
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """The layer with ``name`` (or at ``index``)."""
         if index is not None:
             layers = self.layers
@@ -136,26 +143,27 @@ class Model(Trainer, Layer):
         )
 
     @property
-    def inputs(self):
+    def inputs(self) -> list[KerasTensor] | None:
         return self._graph.inputs if self._graph is not None else None
 
     @property
-    def outputs(self):
+    def outputs(self) -> list[KerasTensor] | None:
         return self._graph.outputs if self._graph is not None else None
 
     @property
-    def output_names(self):
+    def output_names(self) -> list[str] | None:
         if self._graph is not None:
             return [t.node.layer.name for t in self._graph.outputs]
         return None
 
     @property
-    def input_names(self):
+    def input_names(self) -> list[str] | None:
         return self._graph.input_names() if self._graph is not None else None
 
     # --- calling ---
     def _map_inputs(self, inputs):
         graph = self._graph
+        assert graph is not None  # called for functional models only
         if isinstance(inputs, dict):
             names = graph.input_names()
             missing = [n for n in names if n not in inputs]
@@ -173,7 +181,7 @@ class Model(Trainer, Layer):
             )
         return values
 
-    def call(self, inputs, training=None, mask=None):
+    def call(self, inputs: Structure, training: bool | None = None, mask: Any = None) -> Structure:
         if self._graph is None:
             raise NotImplementedError(
                 f"Model {self.name!r}: a subclassed Model must implement call(inputs)"
@@ -195,7 +203,7 @@ class Model(Trainer, Layer):
                 )
         return self._graph.run(values, training=training)
 
-    def functional_graph(self):
+    def functional_graph(self) -> FunctionalGraph | None:
         """The model's graph (``models.functional.FunctionalGraph``: inputs, outputs and the
         layer calls in order), or None for a subclassed model or a Sequential one whose
         input shape is not known yet."""
@@ -213,7 +221,7 @@ class Model(Trainer, Layer):
             return
         super()._maybe_build(inputs)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Any) -> None:
         """Build a subclassed model by calling it once on zeros of ``input_shape``."""
         if self._graph is not None:
             self.built = True
@@ -227,12 +235,12 @@ class Model(Trainer, Layer):
             self(_zeros_for([list(s) for s in shape] if isinstance(shape, list) else list(shape)))
 
     # --- config ---
-    def get_config(self):
+    def get_config(self) -> dict:
         if self._graph is None:
             return Layer.get_config(self)
         graph = self._graph
         layer_index = {}
-        layers = []
+        layers: list[dict] = []
         for layer in graph.layers:
             layer_index[id(layer)] = layer.name
             layers.append(
@@ -290,7 +298,7 @@ class Model(Trainer, Layer):
         }
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Model:
         if "layers" not in config or "input_layers" not in config:
             return cls(**config)
         from ..layers import deserialize as deserialize_layer
@@ -340,7 +348,12 @@ class Model(Trainer, Layer):
             inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True)
         )
 
-    def summary(self, line_length=None, print_fn=None, **kwargs):
+    def summary(
+        self,
+        line_length: int | None = None,
+        print_fn: Callable[[str], Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Print the layer table in Keras 3's layout."""
         from .summary import format_summary
 
@@ -348,7 +361,7 @@ class Model(Trainer, Layer):
         (print_fn or print)(text)
 
 
-def clone_model(model, input_tensors=None, clone_function=None):
+def clone_model(model: Model, input_tensors: Any = None, clone_function: Any = None) -> Model:
     """A new model with the same architecture and freshly initialised weights (a
     Sequential or functional model: one whose config lists its layers)."""
     config = model.get_config()

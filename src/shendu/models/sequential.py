@@ -9,6 +9,10 @@ directly (the same computation, without the graph's bookkeeping).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from ..annotations import Structure
 from ..layers import allocation
 from ..layers.base import Layer, structure_changed
 from ..layers.input_layer import InputLayer
@@ -28,15 +32,20 @@ class Sequential(Model):
     67
     """
 
-    def __init__(self, layers=None, trainable=True, name=None):
+    def __init__(
+        self,
+        layers: Sequence[Layer] | None = None,
+        trainable: bool = True,
+        name: str | None = None,
+    ):
         super().__init__(trainable=trainable, name=name)
         self._stack: list = []
-        self._input_batch_shape = None
-        self._input_layer = None  # the Input given first, if any
+        self._input_batch_shape: tuple | None = None
+        self._input_layer: InputLayer | None = None  # the Input given first, if any
         for layer in layers or []:
             self.add(layer)
 
-    def add(self, layer, rebuild=True):
+    def add(self, layer: Layer | KerasTensor, rebuild: bool = True) -> None:
         """Append a layer (or an ``Input``); builds as soon as the input shape is known."""
         if isinstance(layer, KerasTensor):
             layer = layer.node.layer
@@ -62,7 +71,7 @@ class Sequential(Model):
         if rebuild and self._input_batch_shape is not None and self._stack:
             self.build(self._input_batch_shape)
 
-    def pop(self):
+    def pop(self) -> Layer:
         """Remove and return the last layer."""
         if not self._stack:
             raise TypeError("Sequential.pop: there are no layers in the model")
@@ -75,10 +84,10 @@ class Sequential(Model):
         return layer
 
     @property
-    def layers(self):
+    def layers(self) -> list[Layer]:
         return list(self._stack)
 
-    def build(self, input_shape=None):
+    def build(self, input_shape: Any = None) -> None:
         """Build every layer and the graph of the stack by a symbolic call of each layer
         (two dry runs on zeros, or the layers' shape rules while a file is loaded)."""
         if input_shape is None:
@@ -116,7 +125,7 @@ class Sequential(Model):
             return []
         return [node.outputs[0].shape for node in self._graph.nodes]
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> Any:
         """The last layer's output shape, the model built for ``input_shape``."""
         if not self.built:
             self.build(input_shape)
@@ -148,21 +157,21 @@ class Sequential(Model):
                     f"received input with shape {(None,) + got}"
                 )
 
-    def call(self, inputs, training=None, mask=None):
+    def call(self, inputs: Structure, training: bool | None = None, mask: Any = None) -> Structure:
         x = inputs
         for layer in self._stack:
             x = layer(x, training=training)
         return x
 
     @property
-    def input_shape(self):
+    def input_shape(self) -> tuple | None:
         return self._input_batch_shape
 
     @property
-    def output_shape(self):
+    def output_shape(self) -> Any:
         return self._output_shapes[-1] if self._output_shapes else None
 
-    def get_config(self):
+    def get_config(self) -> dict:
         layers = []
         if self._input_batch_shape is not None:
             layers.append(
@@ -176,7 +185,7 @@ class Sequential(Model):
         return {"name": self.name, "trainable": self.trainable, "layers": layers}
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Sequential:
         from ..layers import deserialize
 
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))

@@ -64,14 +64,22 @@ before its tape is used.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .. import backend
+from ..annotations import Array, Structure
 from ..autograd.capture import active_observer, capturing
 from ..autograd.engine import _accumulate_leaf
 from ..autograd.mode import _GradMode
 from ..autograd.tensor import Tensor
 from ..layers import base as layers_base
+
+if TYPE_CHECKING:
+    from ..layers.base import Layer
+    from .trainer import Trainer
 
 _NODE, _VARIABLE, _BATCH, _CONSTANT = range(4)
 _CONSTANT_TYPES = (type(None), bool, int, float, str)
@@ -101,9 +109,9 @@ class Recorder:
         self.entries = []  # (function, inputs, its settings, outputs)
         self.output_losses = []  # (output index, loss Tensor) of a multi-output model
         self.entered = False
-        self._scope = None
+        self._scope: Any = None
 
-    def record(self, function, inputs, settings, outputs):
+    def record(self, function: Any, inputs: Structure, settings: dict, outputs: Structure) -> None:
         self.entries.append((function, inputs, settings, outputs))
 
     def __enter__(self):
@@ -115,7 +123,8 @@ class Recorder:
         return self
 
     def __exit__(self, *exc):
-        self._scope.__exit__(*exc)
+        if self._scope is not None:
+            self._scope.__exit__(*exc)
         return False
 
 
@@ -136,7 +145,7 @@ class _Node:
 class Tape:
     """The nodes of one recorded step and where its prediction and loss come from."""
 
-    def __init__(self, nodes, prediction, loss, output_losses=()):
+    def __init__(self, nodes: list, prediction: Any, loss: Any, output_losses: Sequence = ()):
         self.nodes = nodes
         self.prediction = prediction  # the output's structure, (kind, a, b) at its leaves
         self.loss = loss  # (kind, a, b) of the total loss
@@ -150,7 +159,7 @@ class Tape:
             for kind, k, _ in node.sources:
                 if kind == _NODE:
                     last_read[k] = i
-        self.done_after = [[] for _ in nodes]
+        self.done_after: list[list[int]] = [[] for _ in nodes]
         for k, i in last_read.items():
             if k not in kept:
                 self.done_after[i].append(k)
@@ -159,7 +168,7 @@ class Tape:
         """Each node's forward on new batch arrays; the nodes' outputs, in tape order. With a
         ``functions`` list, the nodes that record (for backward) are appended to it; without,
         each output is dropped once no later node reads it (the eager forward's memory)."""
-        outputs = []
+        outputs: list[tuple | None] = []
         for i, node in enumerate(self.nodes):
             args = [_resolve(source, outputs, batch_arrays) for source in node.sources]
             fn = node.cls.__new__(node.cls)
@@ -180,16 +189,18 @@ class Tape:
                     outputs[k] = None
         return outputs
 
-    def predict(self, batch_arrays):
+    def predict(self, batch_arrays: Sequence[Array]) -> Structure:
         """The model's output on new input arrays (a tape of an inference call)."""
         return _rebuild(self.prediction, self._forward(batch_arrays), batch_arrays)
 
-    def train_forward(self, batch_arrays):
+    def train_forward(
+        self, batch_arrays: Sequence[Array]
+    ) -> tuple[Structure, Array, list, Callable[[], None]]:
         """The forward of a training step on new batch arrays: ``(prediction, loss,
         output_losses, backward)``: the model's output (Tensors without a graph), the total
         loss (an array), (output index, loss array) per tracked output, and a function
         that runs the backward, writing the variables' gradients as the engine does."""
-        functions = []
+        functions: list = []
         outputs = self._forward(batch_arrays, functions)
         loss = _resolve(self.loss, outputs, batch_arrays)
         # Tensors, as in the eager step: metrics (a user's too) get the same types
@@ -257,7 +268,7 @@ def _resolve(source, outputs, batch_arrays):
 # ----------------------------------------------------------------------------- making tapes
 
 
-def why_not_replayable(model, training=True):
+def why_not_replayable(model: Trainer, training: bool | None = True) -> str | None:
     """Why the model-level rules of the module docstring exclude ``model``, or None
     (``training=False``: for an inference call, where the losses play no part)."""
     cls = type(model)
@@ -297,8 +308,14 @@ def _is_builtin(obj) -> bool:
 
 
 def build_tape(
-    entries, batch_arrays, variables, prediction, loss=None, model_layers=(), output_losses=()
-):
+    entries: Sequence,
+    batch_arrays: Sequence[Array],
+    variables: Sequence[Tensor],
+    prediction: Any,
+    loss: Any = None,
+    model_layers: Sequence[Layer] = (),
+    output_losses: Sequence = (),
+) -> Tape:
     """A Tape from a recorder's entries; raises Refused when a rule of the module docstring
     fails. ``prediction``: the model's output (a Tensor, or a list, tuple or dict of them);
     ``loss``: the step's total loss (None for an inference call);
@@ -307,9 +324,9 @@ def build_tape(
     variable_ids = {id(v) for v in variables}
     # what node state may refer to: the model's variables and layers (by reference)
     referable = variable_ids | {id(layer) for layer in model_layers}
-    made_by = {}  # id(array) -> (node index, output index)
+    made_by: dict[int, tuple[int, int]] = {}  # id(array) -> (node index, output index)
     keep_alive = []  # the ids above must not be reused while the tape is made
-    nodes = []
+    nodes: list[_Node] = []
 
     def source_of(x, op):
         if isinstance(x, layers_base.Variable):
@@ -381,8 +398,13 @@ def _template(value, source_of):
 
 def _sources_of(template):
     """The sources at a template's leaves (the logits' too)."""
-    found = []
-    _map_sources(template, lambda s: found.append(s) or s)
+    found: list = []
+
+    def collect(source):
+        found.append(source)
+        return source
+
+    _map_sources(template, collect)
     return found
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import Model
+
 
 def readable_size(n_bytes: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
@@ -28,7 +33,7 @@ def _rows(model):
     if graph is None:
         return [(layer, None, None) for layer in model.layers], False
     out_shapes = {}
-    inbound = {}
+    inbound: dict = {}
     for t in graph.inputs:
         out_shapes[id(t.node.layer)] = t.shape
     for node in graph.nodes:
@@ -43,7 +48,7 @@ def _rows(model):
     ], multi
 
 
-def format_summary(model, line_length=None):
+def format_summary(model: Model, line_length: int | None = None) -> str:
     rows, connected = _rows(model)
     headers = ["Layer (type)", "Output Shape", "Param #"]
     widths = [33, 24, 15]

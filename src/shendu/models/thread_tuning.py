@@ -39,6 +39,7 @@ import contextlib
 import os
 import statistics
 import time
+from collections.abc import Callable, Iterator
 
 from .. import backend, blas, parallel
 
@@ -53,7 +54,7 @@ CUT_SHORT = 2.0  # an alternative whose step takes this many times the current m
 MARGIN = 0.9
 
 
-def on_gpu(device=None) -> bool:
+def on_gpu(device: str | None = None) -> bool:
     """Training on the GPU: the CPU's thread counts do not matter there."""
     return (device or backend.device()) != "cpu"
 
@@ -61,25 +62,25 @@ def on_gpu(device=None) -> bool:
 class BlasThreadTuner:
     """Probes all threads and one thread in blocks of steps and keeps the faster count."""
 
-    def __init__(self, clock=time.perf_counter):
+    def __init__(self, clock: Callable[[], float] = time.perf_counter):
         self.clock = clock
-        self.candidates = []
-        self.choice = None
-        self.times = {}
+        self.candidates: list[int] = []  # thread counts: [all, 1]
+        self.choice: int | None = None
+        self.times: dict[int, list[float]] = {}
         self.probing = False
         self.next_probe = 0.0
-        self.interval = None  # seconds from the last decision to the next probe
-        self.probe_began = None
-        self.current = None
-        self.started = None
+        self.interval: float | None = None  # seconds from the last decision to the next probe
+        self.probe_began: float | None = None
+        self.current: int | None = None
+        self.started = 0.0
         self.fresh = False
         self.counted = False
-        self.order = []
+        self.order: list[int] = []
         self.probe_step = 0
-        self._restore = None
+        self._restore: int | None = None
 
     @contextlib.contextmanager
-    def fitting(self, device=None):
+    def fitting(self, device: str | None = None) -> Iterator[BlasThreadTuner]:
         """The block of one ``fit``: tuned thread counts inside, the previous ones after
         (also when the block raises)."""
         self.begin_fit(device)
@@ -88,7 +89,7 @@ class BlasThreadTuner:
         finally:
             self.end_fit()
 
-    def begin_fit(self, device=None):
+    def begin_fit(self, device: str | None = None) -> None:
         """Called when fit starts (``device``: the model's): find the candidates, and apply
         the last choice."""
         full = blas.num_threads()
@@ -123,7 +124,7 @@ class BlasThreadTuner:
         # short when clearly slower
         self.order = sorted(self.candidates)
 
-    def begin_step(self):
+    def begin_step(self) -> None:
         if not self.candidates:
             return
         now = self.clock()
@@ -142,19 +143,20 @@ class BlasThreadTuner:
             self.started = now
         self.fresh = False
 
-    def end_step(self):
+    def end_step(self) -> None:
         if not self.candidates or not self.probing:
             return
         now = self.clock()
+        current = self.order[self._block()] if self.current is None else self.current
         if self.counted:
-            self.times[self.current].append(now - self.started)
+            self.times[current].append(now - self.started)
             self.probe_step += 1
         elif self.probe_step % BLOCK == 0:
             self.probe_step += 1  # the block's uncounted first step
         # an uncounted first step of a fit inside a block is simply repeated
         first = self.times[self.order[0]]
-        if self.counted and self.current != self.order[0] and first:
-            if self.times[self.current][-1] > CUT_SHORT * statistics.median(first):
+        if self.counted and current != self.order[0] and first:
+            if self.times[current][-1] > CUT_SHORT * statistics.median(first):
                 self._decide(now, self.order[0])  # clearly slower: stop probing it
                 return
         if self.probe_step >= BLOCK * len(self.candidates):
@@ -176,7 +178,7 @@ class BlasThreadTuner:
         self.probing = False
         self.next_probe = now + self.interval
 
-    def end_fit(self):
+    def end_fit(self) -> None:
         """Called when fit returns: the BLAS gets back the thread count it had before."""
         if self._restore and self.candidates:
             blas.set_num_threads(self._restore)

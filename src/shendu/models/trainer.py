@@ -9,7 +9,10 @@ keeps working.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +21,7 @@ from .. import callbacks as callbacks_mod
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
+from ..annotations import Structure
 from ..autograd.capture import active_observer
 from ..autograd.mode import _GradMode, no_grad
 from ..autograd.tensor import Tensor
@@ -26,16 +30,27 @@ from .compiled_step import CompiledStep, eager_inference_call, eager_train_step
 from .step_replay import Recorder
 from .thread_tuning import BlasThreadTuner
 
+if TYPE_CHECKING:
+    from ..callbacks import Callback, History
+    from .data_parallel import DataParallel
 
-class Trainer:
-    """The training half of ``Model``."""
+
+if TYPE_CHECKING:
+    from ..layers.base import Layer as _LayerForTypes
+else:
+    _LayerForTypes = object
+
+
+class Trainer(_LayerForTypes):
+    """The training half of ``Model`` (a Model is a Trainer and a Layer; the type checker
+    sees the Layer's members here, at run time the base is ``object``)."""
 
     # ``model(x)`` under no_grad (inference, at the top level) goes to _inference_call
     _replays_inference = True
 
     def __init__(self):
         self.compiled = False
-        self.optimizer = None
+        self.optimizer: Any = None  # an Optimizer once compiled
         self.stop_training = False
         self.history = None
         self._compile_config = None
@@ -45,17 +60,17 @@ class Trainer:
     # ------------------------------------------------------------------ compile
     def compile(
         self,
-        optimizer="rmsprop",
-        loss=None,
-        loss_weights=None,
-        metrics=None,
-        weighted_metrics=None,
-        run_eagerly=False,
-        steps_per_execution=1,
-        jit_compile="auto",
-        auto_scale_loss=True,
-        distribute=None,
-    ):
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        loss_weights: Any = None,
+        metrics: Any = None,
+        weighted_metrics: Any = None,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        jit_compile: Any = "auto",
+        auto_scale_loss: bool = True,
+        distribute: str | None = None,
+    ) -> None:
         """Configure training: optimizer, loss(es), loss weights and metrics.
 
         ``loss`` and ``metrics`` may be given per output as lists or dicts keyed by
@@ -94,7 +109,7 @@ class Trainer:
         self._weighted_metric_specs = self._per_output_metrics(
             weighted_metrics, names, "weighted_metrics"
         )
-        self._metric_objects = None
+        self._metric_objects: list | None = None  # (output index, metric, weighted)
         self._output_loss_trackers = (
             [metrics_mod.Mean(name=f"{n}_loss") for n in names] if len(names) > 1 else []
         )
@@ -173,10 +188,11 @@ class Trainer:
     def _build_metrics(self, y, y_pred):
         names = self._output_names_for_compile()
         ys, preds = self._as_output_list(y), self._as_output_list(y_pred)
-        self._metric_objects = []
+        objects: list = []
         for specs_attr, weighted in (("_metric_specs", False), ("_weighted_metric_specs", True)):
             for i, group in enumerate(getattr(self, specs_attr)):
                 for spec in group:
+                    m: metrics_mod.Metric
                     if isinstance(spec, str) and spec in ("accuracy", "acc"):
                         m = metrics_mod.resolve_accuracy(
                             spec, self._losses_per_output[i], ys[i], preds[i]
@@ -191,18 +207,19 @@ class Trainer:
                         m.name = (
                             f"weighted_{m.name}" if not m.name.startswith("weighted") else m.name
                         )
-                    self._metric_objects.append((i, m, weighted))
+                    objects.append((i, m, weighted))
+        self._metric_objects = objects
 
     @property
-    def metrics(self):
+    def metrics(self) -> list:
         out = [self._loss_tracker] + list(getattr(self, "_output_loss_trackers", []))
         return out + [m for _, m, _ in (self._metric_objects or [])]
 
     @property
-    def metrics_names(self):
+    def metrics_names(self) -> list[str]:
         return [m.name for m in self.metrics]
 
-    def reset_metrics(self):
+    def reset_metrics(self) -> None:
         for m in self.metrics:
             m.reset_state()
 
@@ -223,7 +240,14 @@ class Trainer:
             return list(y)
         return [y]
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+    def compute_loss(
+        self,
+        x: Structure | None = None,
+        y: Structure | None = None,
+        y_pred: Structure | None = None,
+        sample_weight: Structure | None = None,
+        training: bool | None = True,
+    ) -> Tensor:
         """The weighted sum of the per-output losses plus the layers' losses (regularisers,
         add_loss)."""
         ys, preds = self._as_output_list(y), self._as_output_list(y_pred)
@@ -264,7 +288,9 @@ class Trainer:
         size as Keras weights it."""
         self._output_loss_trackers[i].update_state(float(value), sample_weight=batch_size)
 
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+    def compute_metrics(
+        self, x: Structure, y: Structure, y_pred: Structure, sample_weight: Structure | None = None
+    ) -> dict:
         """Update the compiled metrics and return every metric's current result."""
         if self._metric_objects is None:
             self._build_metrics(y, y_pred)
@@ -282,11 +308,11 @@ class Trainer:
             return {k: _to_float(v) for k, v in logs.items()}
         return dict(self.get_metrics_result())
 
-    def get_metrics_result(self):
+    def get_metrics_result(self) -> dict:
         return {m.name: _to_float(m.result()) for m in self.metrics}
 
     # ------------------------------------------------------------------ steps
-    def train_step(self, data):
+    def train_step(self, data: Any) -> dict:
         """One optimisation step on a batch; returns the metrics' current results.
 
         Unless the model runs eagerly, a step of a model that qualifies is recorded once,
@@ -299,6 +325,11 @@ class Trainer:
             y_pred = compiled.train(self, x, y, sample_weight)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
+    def _call_runs_graph(self) -> bool:
+        """Whether calling the model computes its graph and nothing else (``Model`` knows;
+        the compiled step replays only such models)."""
+        return False
+
     @classmethod
     def _overrides_training_step(cls) -> bool:
         """Whether the model's class brings its own ``train_step`` or ``compute_loss``."""
@@ -307,7 +338,7 @@ class Trainer:
         )
 
     @property
-    def compiled_step(self):
+    def compiled_step(self) -> CompiledStep | None:
         """The model's ``CompiledStep`` (its recorded steps, and ``why_eager``: what keeps
         a step eager), or None when the model runs eagerly."""
         return self.__dict__.get("_compiled_step")
@@ -321,7 +352,7 @@ class Trainer:
         return self.__dict__.get("_compiled_step") is None
 
     @run_eagerly.setter
-    def run_eagerly(self, value):
+    def run_eagerly(self, value: bool) -> None:
         self.__dict__["_compiled_step"] = None if value else CompiledStep()
 
     def _inference_call(self, x):
@@ -333,7 +364,7 @@ class Trainer:
             return eager_inference_call(self, x)
         return compiled.predict(self, x)
 
-    def test_step(self, data):
+    def test_step(self, data: Any) -> dict:
         x, y, sample_weight = data_mod.unpack(data)
         self._clear_losses()
         y_pred = self._inference_call(x)
@@ -343,7 +374,7 @@ class Trainer:
         self._loss_tracker.update_state(loss.item(), sample_weight=data_mod.batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def predict_step(self, data):
+    def predict_step(self, data: Any) -> Structure:
         x, _, _ = data_mod.unpack(data)
         return self._inference_call(x)
 
@@ -378,23 +409,23 @@ class Trainer:
     # ------------------------------------------------------------------ fit
     def fit(
         self,
-        x=None,
-        y=None,
-        batch_size=None,
-        epochs=1,
-        verbose="auto",
-        callbacks=None,
-        validation_split=0.0,
-        validation_data=None,
-        shuffle=True,
-        class_weight=None,
-        sample_weight=None,
-        initial_epoch=0,
-        steps_per_epoch=None,
-        validation_steps=None,
-        validation_batch_size=None,
-        validation_freq=1,
-    ):
+        x: Structure | None = None,
+        y: Structure | None = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int | str = "auto",
+        callbacks: Sequence[Callback] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool | str = True,
+        class_weight: dict | None = None,
+        sample_weight: Structure | None = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int = 1,
+    ) -> History:
         """Train for ``epochs`` epochs; returns a History (``model.history``).
 
         A loop over a data adapter (``models.data``), the training step (``train_step``)
@@ -485,7 +516,7 @@ class Trainer:
         return self._make_batches(vx, vy, vsw, batch_size, False, steps)
 
     @property
-    def distribute_strategy(self):
+    def distribute_strategy(self) -> DataParallel | None:
         """The data-parallel strategy (``compile(distribute="mpi")``), or None."""
         return self.__dict__.get("_distribute_strategy")
 
@@ -507,15 +538,15 @@ class Trainer:
 
     def evaluate(
         self,
-        x=None,
-        y=None,
-        batch_size=None,
-        verbose="auto",
-        sample_weight=None,
-        steps=None,
-        callbacks=None,
-        return_dict=False,
-    ):
+        x: Structure | None = None,
+        y: Structure | None = None,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        sample_weight: Structure | None = None,
+        steps: int | None = None,
+        callbacks: Sequence[Callback] | None = None,
+        return_dict: bool = False,
+    ) -> Any:
         """Loss and metrics on the data: a scalar, a list (loss first) or a dict."""
         self._require_compiled("evaluate")
         batches = self._make_batches(x, y, sample_weight, batch_size, False, steps)
@@ -528,7 +559,7 @@ class Trainer:
             bar = Progbar(batches.steps, verbose=verbose)
         self.reset_metrics()
         logs = {}
-        with no_grad():
+        with no_grad(), heap.kept_for_reuse():  # freed batches reused (shendu.heap)
             for i, batch in enumerate(batches.epoch()):
                 logs = self.test_step(self._on_device(batch))
                 if bar is not None:
@@ -541,7 +572,14 @@ class Trainer:
         values = [logs[m.name] for m in self.metrics]
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(
+        self,
+        x: Structure,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        steps: int | None = None,
+        callbacks: Sequence[Callback] | None = None,
+    ) -> Any:
         """Model outputs for ``x`` as NumPy arrays, computed in batches without a graph."""
         if data_mod.is_array_like(x):
             if isinstance(x, Tensor) or isinstance(x, np.ndarray):
@@ -552,14 +590,21 @@ class Trainer:
                     return data_mod.as_numpy_structure(out)
         batches = self._make_batches(x, None, None, batch_size, False, steps, check_finite=False)
         outs = []
-        with no_grad():
+        with no_grad(), heap.kept_for_reuse():  # freed batches reused (shendu.heap)
             for batch in batches.epoch():
                 outs.append(data_mod.as_numpy_structure(self.predict_step(self._on_device(batch))))
         if not outs:
             raise ValueError("predict: the input produced no batches")
         return _concat(outs)
 
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+    def train_on_batch(
+        self,
+        x: Structure,
+        y: Structure | None = None,
+        sample_weight: Structure | None = None,
+        class_weight: dict | None = None,
+        return_dict: bool = False,
+    ) -> Any:
         """One training step on one batch; returns the loss (and metrics)."""
         self._require_compiled("train_on_batch")
         x, y, sw, _ = data_mod.prepare(x, y, sample_weight)
@@ -569,7 +614,13 @@ class Trainer:
         logs = self.train_step((x, y, sw))
         return logs if return_dict else _logs_to_values(logs, self)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+    def test_on_batch(
+        self,
+        x: Structure,
+        y: Structure | None = None,
+        sample_weight: Structure | None = None,
+        return_dict: bool = False,
+    ) -> Any:
         self._require_compiled("test_on_batch")
         x, y, sw, _ = data_mod.prepare(x, y, sample_weight)
         self.reset_metrics()
@@ -577,13 +628,13 @@ class Trainer:
             logs = self.test_step((x, y, sw))
         return logs if return_dict else _logs_to_values(logs, self)
 
-    def predict_on_batch(self, x):
+    def predict_on_batch(self, x: Structure) -> Any:
         x, _, _, _ = data_mod.prepare(x, check_finite=False)
         with no_grad():
             return data_mod.as_numpy_structure(self.predict_step((x,)))
 
     # ------------------------------------------------------------------ saving hooks
-    def get_compile_config(self):
+    def get_compile_config(self) -> dict | None:
         """The arguments of ``compile``, with the optimizer the model has now (it may have
         been replaced since: ``model.optimizer = ...``)."""
         if self._compile_config is None:
@@ -593,7 +644,7 @@ class Trainer:
             config["optimizer"] = optimizers_mod.serialize(self.optimizer)
         return config
 
-    def compile_from_config(self, config):
+    def compile_from_config(self, config: dict) -> None:
         if not config:
             return
         self.compile(
@@ -605,18 +656,20 @@ class Trainer:
             distribute=config.get("distribute"),
         )
 
-    def save(self, filepath, overwrite=True, include_optimizer=True):
+    def save(
+        self, filepath: str | os.PathLike, overwrite: bool = True, include_optimizer: bool = True
+    ) -> None:
         """Save to one ``.shendu`` file (see ``shendu.saving``)."""
         from ..saving import save_model
 
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
-    def save_weights(self, filepath, overwrite=True):
+    def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
         from ..saving import save_weights
 
         save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath):
+    def load_weights(self, filepath: str | os.PathLike) -> None:
         from ..saving import load_weights
 
         load_weights(self, filepath)

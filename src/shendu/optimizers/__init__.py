@@ -1,5 +1,7 @@
 """Optimizers (Keras 3 names and defaults) and learning-rate schedules."""
 
+from typing import Any
+
 from ..naming import resolve, unknown_name_error
 from . import schedules
 from .algorithms import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Nadam, RMSprop
@@ -10,7 +12,7 @@ _TABLE = {c.__name__: c for c in _CLASSES}
 _TABLE.update({c.__name__.lower(): c for c in _CLASSES})
 
 
-def get(identifier):
+def get(identifier: Any) -> Optimizer:
     """An optimizer from a name ('adam', 'SGD'), a config dict or an instance."""
     if isinstance(identifier, Optimizer):
         return identifier
@@ -22,7 +24,7 @@ def get(identifier):
     return opt
 
 
-def serialize(optimizer):
+def serialize(optimizer: Optimizer) -> dict:
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
 
 

@@ -4,9 +4,12 @@ the 1-based step, ``lr`` the learning rate at that step. All updates are in plac
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from .. import backend
-from .base import Optimizer
+from ..annotations import Array
+from ..autograd.tensor import Tensor
+from .base import LearningRate, Optimizer
 
 
 def _check_unit(name, value):
@@ -23,13 +26,20 @@ class SGD(Optimizer):
     (Nesterov: w <- w + momentum * m - lr * g).
     """
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+    def __init__(
+        self,
+        learning_rate: LearningRate = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        name: str = "SGD",
+        **kwargs: Any,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.momentum = _check_unit("momentum", momentum)
         self.nesterov = bool(nesterov)
         self.slot_names = ("momentum",) if self.momentum else ()
 
-    def update(self, g, w, s, lr):
+    def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
         if not self.momentum:
             w -= lr * g
             return
@@ -41,7 +51,7 @@ class SGD(Optimizer):
         else:
             w += m
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
@@ -55,20 +65,20 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        learning_rate=0.001,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-7,
-        amsgrad=False,
-        name="adam",
-        **kwargs,
+        learning_rate: LearningRate = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        name: str = "adam",
+        **kwargs: Any,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2 = _check_unit("beta_1", beta_1), _check_unit("beta_2", beta_2)
         self.epsilon, self.amsgrad = float(epsilon), bool(amsgrad)
         self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if amsgrad else ())
 
-    def update(self, g, w, s, lr):
+    def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
         xp = backend.array_module(w)
         t = self.iterations + 1
         alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
@@ -91,7 +101,7 @@ class Adam(Optimizer):
         tmp *= alpha
         w -= tmp
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {
             **super().get_config(),
             "beta_1": self.beta_1,
@@ -106,14 +116,14 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        learning_rate=0.001,
-        weight_decay=0.004,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-7,
-        amsgrad=False,
-        name="adamw",
-        **kwargs,
+        learning_rate: LearningRate = 0.001,
+        weight_decay: float | None = 0.004,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        name: str = "adamw",
+        **kwargs: Any,
     ):
         super().__init__(
             learning_rate=learning_rate,
@@ -136,12 +146,18 @@ class Adamax(Optimizer):
     slot_names = ("m", "u")
 
     def __init__(
-        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="adamax", **kwargs
+        self,
+        learning_rate: LearningRate = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        name: str = "adamax",
+        **kwargs: Any,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, float(epsilon)
 
-    def update(self, g, w, s, lr):
+    def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
         xp = backend.array_module(w)
         t = self.iterations + 1
         m, u = s["m"], s["u"]
@@ -149,7 +165,7 @@ class Adamax(Optimizer):
         xp.maximum(self.beta_2 * u, xp.abs(g), out=u)
         w -= lr * m / ((1 - self.beta_1**t) * (u + self.epsilon))
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {
             **super().get_config(),
             "beta_1": self.beta_1,
@@ -170,7 +186,13 @@ class Nadam(Optimizer):
     slot_names = ("momentum", "velocity")
 
     def __init__(
-        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="nadam", **kwargs
+        self,
+        learning_rate: LearningRate = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        name: str = "nadam",
+        **kwargs: Any,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, float(epsilon)
@@ -182,7 +204,7 @@ class Nadam(Optimizer):
     def _before_update(self):
         self.u_product *= self._mu(self.iterations + 1)
 
-    def update(self, g, w, s, lr):
+    def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
         xp = backend.array_module(w)
         t = self.iterations + 1
         u_t, u_next = self._mu(t), self._mu(t + 1)
@@ -199,7 +221,7 @@ class Nadam(Optimizer):
     def _set_extra_named_state(self, state):
         self.u_product = float(state["u_product"])
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {
             **super().get_config(),
             "beta_1": self.beta_1,
@@ -213,28 +235,28 @@ class Adagrad(Optimizer):
 
     def __init__(
         self,
-        learning_rate=0.001,
-        initial_accumulator_value=0.1,
-        epsilon=1e-7,
-        name="adagrad",
-        **kwargs,
+        learning_rate: LearningRate = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        name: str = "adagrad",
+        **kwargs: Any,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, float(epsilon)
 
     slot_names = ("accumulator",)
 
-    def build_slots(self, variable):
+    def build_slots(self, variable: Tensor) -> dict:
         xp = backend.array_module(variable.data)
         return {"accumulator": xp.full_like(variable.data, self.initial_accumulator_value)}
 
-    def update(self, g, w, s, lr):
+    def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
         xp = backend.array_module(w)
         a = s["accumulator"]
         a += g * g
         w -= lr * g / xp.sqrt(a + self.epsilon)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {
             **super().get_config(),
             "initial_accumulator_value": self.initial_accumulator_value,
@@ -249,13 +271,13 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        learning_rate=0.001,
-        rho=0.9,
-        momentum=0.0,
-        epsilon=1e-7,
-        centered=False,
-        name="rmsprop",
-        **kwargs,
+        learning_rate: LearningRate = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        name: str = "rmsprop",
+        **kwargs: Any,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.rho, self.momentum = _check_unit("rho", rho), _check_unit("momentum", momentum)
@@ -266,7 +288,7 @@ class RMSprop(Optimizer):
             + (("average_gradient",) if centered else ())
         )
 
-    def update(self, g, w, s, lr):
+    def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
         xp = backend.array_module(w)
         v = s["velocity"]
         v *= self.rho
@@ -286,7 +308,7 @@ class RMSprop(Optimizer):
         else:
             w -= step
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {
             **super().get_config(),
             "rho": self.rho,
@@ -302,11 +324,18 @@ class Adadelta(Optimizer):
 
     slot_names = ("accumulated_grad", "accumulated_delta_var")
 
-    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name="adadelta", **kwargs):
+    def __init__(
+        self,
+        learning_rate: LearningRate = 0.001,
+        rho: float = 0.95,
+        epsilon: float = 1e-7,
+        name: str = "adadelta",
+        **kwargs: Any,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.rho, self.epsilon = _check_unit("rho", rho), float(epsilon)
 
-    def update(self, g, w, s, lr):
+    def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
         xp = backend.array_module(w)
         a, b = s["accumulated_grad"], s["accumulated_delta_var"]
         a *= self.rho
@@ -316,7 +345,7 @@ class Adadelta(Optimizer):
         b += (1 - self.rho) * d * d
         w += lr * d
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
 
 
@@ -325,18 +354,25 @@ class Lion(Optimizer):
 
     slot_names = ("momentum",)
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name="lion", **kwargs):
+    def __init__(
+        self,
+        learning_rate: LearningRate = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.99,
+        name: str = "lion",
+        **kwargs: Any,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2 = _check_unit("beta_1", beta_1), _check_unit("beta_2", beta_2)
 
-    def update(self, g, w, s, lr):
+    def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
         xp = backend.array_module(w)
         m = s["momentum"]
         w -= lr * xp.sign(self.beta_1 * m + (1 - self.beta_1) * g)
         m *= self.beta_2
         m += (1 - self.beta_2) * g
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
 
 

@@ -15,10 +15,16 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import backend, parallel
+from ..annotations import Array, TensorLike
+
+if TYPE_CHECKING:
+    from .fused import FusedStorage
 from ..autograd.tensor import Tensor
 from . import schedules
 
@@ -29,6 +35,10 @@ def _check_positive(name, value, allow_none=True):
     if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"Expected a positive number for `{name}`. Received: {name}={value!r}")
     return float(value)
+
+
+#: a learning rate: a number, a schedule of the step, or a function of nothing
+LearningRate = float | schedules.LearningRateSchedule | Callable[[], float]
 
 
 def _reduced(reduce, g):
@@ -48,19 +58,19 @@ class Optimizer:
 
     def __init__(
         self,
-        learning_rate=0.001,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
-        params=None,
-        **kwargs,
+        learning_rate: LearningRate = 0.001,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        params: Sequence[Tensor] | None = None,
+        **kwargs: Any,
     ):
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unrecognized arguments {sorted(kwargs)}")
@@ -102,8 +112,10 @@ class Optimizer:
         self._exclude_names: tuple = ()
         self._exclusions_version = 0  # bumped by exclude_from_weight_decay
         self._fuse = False  # set by fuse_variables: keep the updated variables fused
-        self._fused = None  # their FusedStorage (rebuilt when the variable set changes)
-        self._reduce_gradients = None  # set within gradient_reduction()
+        # their FusedStorage (rebuilt when the variable set changes)
+        self._fused: FusedStorage | None = None
+        # set within gradient_reduction()
+        self._reduce_gradients: Callable[[Array], Any] | None = None
         self.built = False
         # PyTorch style: the variables that step() updates (slots are made at the first step)
         self._params = list(params) if params is not None else []
@@ -135,13 +147,13 @@ class Optimizer:
         return lr
 
     @learning_rate.setter
-    def learning_rate(self, value):
+    def learning_rate(self, value: LearningRate) -> None:
         self._learning_rate = self._make_lr(value)
 
     lr = learning_rate
 
     # --- state ---
-    def build(self, variables) -> None:
+    def build(self, variables: Sequence[Tensor]) -> None:
         """Create the slots for ``variables`` (in order)."""
         for v in variables:
             if id(v) in self._index:
@@ -153,7 +165,7 @@ class Optimizer:
                 self._ema.append(v.data.copy())
         self.built = True
 
-    def build_slots(self, variable) -> dict:
+    def build_slots(self, variable: Tensor) -> dict:
         xp = backend.array_module(variable.data)
         return {name: xp.zeros_like(variable.data) for name in self.slot_names}
 
@@ -234,7 +246,9 @@ class Optimizer:
     def _set_extra_named_state(self, state):
         pass
 
-    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+    def exclude_from_weight_decay(
+        self, var_list: Sequence[Tensor] | None = None, var_names: Sequence[str] | None = None
+    ) -> None:
         """Exclude variables (or variables whose name contains one of ``var_names``) from
         weight decay. Keras allows this only before the optimizer is built; shendu honours
         it at any time, from the next update on (fused storage included)."""
@@ -243,7 +257,7 @@ class Optimizer:
         self._exclusions_version += 1
 
     # --- fused storage ---
-    def fuse_variables(self, variables) -> bool:
+    def fuse_variables(self, variables: Sequence[Tensor]) -> bool:
         """Keep the variables this optimizer updates in fused storage (``optimizers.fused``):
         values, gradients and slots each in one contiguous array, updated by a handful of
         vectorised operations whatever the number of variables. Results equal the
@@ -282,7 +296,7 @@ class Optimizer:
         return self._fused
 
     @contextlib.contextmanager
-    def gradient_reduction(self, reduce):
+    def gradient_reduction(self, reduce: Callable[[Array], Any]) -> Iterator[Optimizer]:
         """Within the block, ``reduce(array)`` runs on the gradients before every update
         and changes them in place: on the fused gradient buffer (one call per step) or on a
         copy of each variable's gradient. Data-parallel training averages them over ranks
@@ -325,7 +339,11 @@ class Optimizer:
             self._update_ema()
 
     # --- applying ---
-    def apply(self, grads, trainable_variables=None):
+    def apply(
+        self,
+        grads: Sequence[TensorLike | None],
+        trainable_variables: Sequence[Tensor] | None = None,
+    ) -> None:
         """Update ``trainable_variables`` (default: those given before) with ``grads``."""
         if trainable_variables is None:
             trainable_variables = self._variables
@@ -371,13 +389,13 @@ class Optimizer:
         if self.use_ema:
             self._update_ema()
 
-    def apply_gradients(self, grads_and_vars):
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[TensorLike | None, Tensor]]) -> int:
         """Keras 2 style: ``apply_gradients(zip(grads, variables))``."""
         pairs = list(grads_and_vars)
         self.apply([g for g, _ in pairs], [v for _, v in pairs])
         return self.iterations
 
-    def step(self):
+    def step(self) -> None:
         """PyTorch style: update every variable from its ``.grad``."""
         variables = self._params or self._variables
         if not variables:
@@ -387,7 +405,7 @@ class Optimizer:
             )
         self.apply([v.grad for v in variables], variables)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         for v in self._params or self._variables:
             v.grad = None
 
@@ -427,14 +445,14 @@ class Optimizer:
         if f and self.iterations % f == 0:
             self.finalize_variable_values(self._variables)
 
-    def finalize_variable_values(self, variables=None):
+    def finalize_variable_values(self, variables: Sequence[Tensor] | None = None) -> None:
         """Copy the moving averages into the variables (end of ``fit`` when ``use_ema``)."""
         if not self.use_ema:
             return
         for avg, v in zip(self._ema, self._variables):
             v.data[...] = avg
 
-    def update(self, g, w, slots, lr):
+    def update(self, g: Array, w: Array, slots: dict, lr: float) -> None:
         raise NotImplementedError
 
     def _run_update(self, g, w, slots, lr):
@@ -486,7 +504,7 @@ class Optimizer:
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict) -> Optimizer:
         config = dict(config)
         lr = config.get("learning_rate")
         if isinstance(lr, dict):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Sequence
+from typing import Any
 
 from ..naming import resolve
 
@@ -15,34 +17,37 @@ class LearningRateSchedule:
     does); ``get_config`` reads them back through the constructor's signature.
     """
 
-    def __call__(self, step):
+    def __call__(self, step: int) -> float:
         raise NotImplementedError
 
-    def _keep_arguments(self, arguments):
-        for key, value in arguments.items():
-            if key != "self":
-                setattr(self, key, value)
-
-    def get_config(self):
+    def get_config(self) -> dict:
         names = list(inspect.signature(type(self).__init__).parameters)[1:]
         return {name: getattr(self, name) for name in names}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict) -> LearningRateSchedule:
         return cls(**config)
 
 
 class ExponentialDecay(LearningRateSchedule):
     """lr = initial * decay_rate ** (step / decay_steps) (floored when ``staircase``)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str | None = None,
+    ):
         if decay_steps <= 0:
             raise ValueError(
                 f"ExponentialDecay: `decay_steps` must be > 0. Received: {decay_steps}"
             )
-        self._keep_arguments(locals())
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
 
-    def __call__(self, step):
+    def __call__(self, step: int) -> float:
         p = step / self.decay_steps
         if self.staircase:
             p = math.floor(p)
@@ -52,7 +57,9 @@ class ExponentialDecay(LearningRateSchedule):
 class PiecewiseConstantDecay(LearningRateSchedule):
     """values[i] while step <= boundaries[i] (and values[-1] after the last boundary)."""
 
-    def __init__(self, boundaries, values, name=None):
+    def __init__(
+        self, boundaries: Sequence[int], values: Sequence[float], name: str | None = None
+    ):
         if len(values) != len(boundaries) + 1:
             raise ValueError(
                 "PiecewiseConstantDecay: `values` must have one more element than `boundaries`. "
@@ -60,7 +67,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             )
         self.boundaries, self.values, self.name = list(boundaries), list(values), name
 
-    def __call__(self, step):
+    def __call__(self, step: int) -> float:
         for b, v in zip(self.boundaries, self.values):
             if step <= b:
                 return v
@@ -72,22 +79,25 @@ class PolynomialDecay(LearningRateSchedule):
 
     def __init__(
         self,
-        initial_learning_rate,
-        decay_steps,
-        end_learning_rate=0.0001,
-        power=1.0,
-        cycle=False,
-        name=None,
+        initial_learning_rate: float,
+        decay_steps: int,
+        end_learning_rate: float = 0.0001,
+        power: float = 1.0,
+        cycle: bool = False,
+        name: str | None = None,
     ):
-        self._keep_arguments(locals())
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.end_learning_rate, self.power = end_learning_rate, power
+        self.cycle, self.name = cycle, name
 
-    def __call__(self, step):
-        steps = self.decay_steps
+    def __call__(self, step: int) -> float:
+        steps: float = self.decay_steps
+        at: float = step
         if self.cycle:
             steps = steps * max(1.0, math.ceil(step / steps)) if step > 0 else steps
         else:
-            step = min(step, steps)
-        frac = 1 - step / steps
+            at = min(step, steps)
+        frac = 1 - at / steps
         end = self.end_learning_rate
         return (self.initial_learning_rate - end) * frac**self.power + end
 
@@ -95,10 +105,18 @@ class PolynomialDecay(LearningRateSchedule):
 class InverseTimeDecay(LearningRateSchedule):
     """lr = initial / (1 + decay_rate * step / decay_steps) (floored when ``staircase``)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
-        self._keep_arguments(locals())
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str | None = None,
+    ):
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
 
-    def __call__(self, step):
+    def __call__(self, step: int) -> float:
         p = step / self.decay_steps
         if self.staircase:
             p = math.floor(p)
@@ -111,19 +129,21 @@ class CosineDecay(LearningRateSchedule):
 
     def __init__(
         self,
-        initial_learning_rate,
-        decay_steps,
-        alpha=0.0,
-        name=None,
-        warmup_target=None,
-        warmup_steps=0,
+        initial_learning_rate: float,
+        decay_steps: int,
+        alpha: float = 0.0,
+        name: str | None = None,
+        warmup_target: float | None = None,
+        warmup_steps: int = 0,
     ):
-        self._keep_arguments(locals())
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.alpha, self.name = alpha, name
+        self.warmup_target, self.warmup_steps = warmup_target, warmup_steps
 
-    def __call__(self, step):
+    def __call__(self, step: int) -> float:
         init, warm = self.initial_learning_rate, self.warmup_steps
         warming = self.warmup_target is not None
-        target = self.warmup_target if warming else init
+        target = self.warmup_target if self.warmup_target is not None else init
         if warming and step < warm:
             return init + (target - init) * step / warm
         t = min(step - (warm if warming else 0), self.decay_steps)
@@ -135,11 +155,19 @@ class CosineDecayRestarts(LearningRateSchedule):
     """Cosine decay restarted after each period; periods grow by t_mul, peaks shrink by m_mul."""
 
     def __init__(
-        self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name=None
+        self,
+        initial_learning_rate: float,
+        first_decay_steps: int,
+        t_mul: float = 2.0,
+        m_mul: float = 1.0,
+        alpha: float = 0.0,
+        name: str | None = None,
     ):
-        self._keep_arguments(locals())
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = first_decay_steps
+        self.t_mul, self.m_mul, self.alpha, self.name = t_mul, m_mul, alpha, name
 
-    def __call__(self, step):
+    def __call__(self, step: int) -> float:
         frac = step / self.first_decay_steps
         t_mul = self.t_mul
         if t_mul == 1.0:
@@ -166,5 +194,5 @@ _TABLE = {
 }
 
 
-def get(identifier):
+def get(identifier: Any) -> Any:
     return resolve(identifier, _TABLE, "learning rate schedule")
