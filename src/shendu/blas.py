@@ -3,11 +3,10 @@
 After each matrix product OpenBLAS keeps its worker threads spinning for 2**28 cycles (about
 0.1 s) waiting for the next one. Between two products a training step does elementwise work,
 copies and Python on the main thread; the spinning workers take the other cores from that work
-(and from ``shendu.parallel``'s threads, and from any other process). On the 2-core benchmark
-machine the CNN ran about 20% faster, and the LSTM and Transformer steps stopped switching
-between a fast and a slow speed, with the spin cut to 2**18 cycles (about 0.1 ms: long enough
-to bridge the gaps between the products of an LSTM step, short enough to free the cores during
-the rest).
+(and from ``shendu.parallel``'s threads, and from any other process). With the spin cut to
+2**18 cycles (about 0.1 ms: long enough to bridge the gaps between the products of an LSTM
+step, short enough to free the cores during the rest) the benchmark's steps ran faster and
+steadier (docs/benchmarks.md, "the BLAS spin").
 
 OpenBLAS reads its ``OPENBLAS_THREAD_TIMEOUT`` (the exponent) when it starts its threads.
 While ``fit`` runs (``short_spin()``) shendu has OpenBLAS read ``THREAD_TIMEOUT`` instead and

@@ -4,8 +4,8 @@ A training step allocates and frees the same large arrays every step (im2col col
 activations, gradients). glibc's malloc serves requests above its mmap threshold with fresh
 ``mmap`` pages and gives them back with ``munmap`` on free, and it trims the top of the heap
 back to the OS; either way the next step page-faults the same memory in again and the kernel
-zeroes every page. On the benchmark's CNN that was about 7,000 page faults and roughly a
-quarter of the step time.
+zeroes every page (docs/benchmarks.md, "the heap": on the benchmark's CNN a large part of
+the step time).
 
 While ``fit`` runs, and ``evaluate`` or ``predict`` over several batches (``kept_for_reuse()``),
 shendu sets two malloc parameters so that blocks up to 32 MiB come from the heap and freed heap

@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from .. import backend, initializers, ops, scopes
+from .. import backend, initializers, scopes
 from .. import constraints as constraints_mod
 from .. import regularizers as regularizers_mod
 from ..autograd.mode import _GradMode
@@ -666,4 +666,4 @@ def check_last_axis(layer, x, expected):
         )
 
 
-__all__ = ["Layer", "Variable", "check_last_axis", "check_rank", "ops"]
+__all__ = ["Layer", "Variable", "check_last_axis", "check_rank"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import constraints, initializers, ops, regularizers
 from ..naming import serialize
 from .base import Layer, same_shape
@@ -297,6 +295,3 @@ class UnitNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
-
-
-__all__ = ["np"]

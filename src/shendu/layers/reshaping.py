@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import backend, ops
 from .base import Layer
 
@@ -198,6 +196,3 @@ class UpSampling1D(_UpSampling):
 
 class UpSampling2D(_UpSampling):
     rank = 2
-
-
-__all__ = ["np"]

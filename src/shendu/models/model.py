@@ -11,8 +11,6 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from ..annotations import Structure
 from ..autograd.mode import no_grad
 from ..layers.base import Layer, structure_changed
@@ -370,4 +368,4 @@ def clone_model(model: Model, input_tensors: Any = None, clone_function: Any = N
     return type(model).from_config(config)
 
 
-__all__ = ["Model", "clone_model", "np"]
+__all__ = ["Model", "clone_model"]

@@ -8,25 +8,18 @@ thread, not counting the first step of each block (threads waking, caches) or of
 ``fit`` call (another program may just have used the cores), and keeps all
 threads only if their median step time is at most ``MARGIN`` (90%) of one thread's. One
 thread is probed first: a passing load such as another library's threads still spinning
-slows the multi-threaded steps, not the one-threaded ones, and passes during that block (in
-the benchmark, the LSTM's first probe after PyTorch and Keras runs measured 27.5 ms with 2
-threads against 30.2 with 1 and kept 1 thread, when 2 threads run it in 17.7 ms idle). It
+slows the multi-threaded steps, not the one-threaded ones, and passes during that block. It
 probes again after an interval that starts at ``REPROBE_MIN_S``
 (1 s, or ``PROBE_SPACING`` times the probe's own duration when that is longer) and doubles
 while the choice holds, up to ``REPROBE_S`` (30 s); a changed choice starts the intervals
-over. So a load that passes (another library's threads still spinning when ``fit`` starts,
-measured right after a PyTorch run: 2 threads 6.6-8.1 ms per step against 4.0-4.5 ms idle,
-and 1 thread chosen) costs about a second of the slower setting instead of 30 s, and
-probing takes at most a tenth of the time. All threads are dropped at once when a step
+over. So a load that passes (another library's threads still spinning when ``fit`` starts)
+costs about a second of the slower setting instead of 30 s, and probing takes at most a
+tenth of the time. All threads are dropped at once when a step
 takes over ``CUT_SHORT`` times one thread's median, so a probe on a loaded machine costs two
 slow steps. (Alternating the count every step was
 tried first: the switches slowed the multi-threaded steps so much that one thread won on an
-idle machine.) The thread counts in force before ``fit`` are restored when it returns.
-
-Measured with bench/run.py on the 2-core machine while one busy loop ran beside it (samples/s,
-fixed 2 threads -> tuned): MLP 16,880 -> 19,710, CNN 1,980 -> 2,806, LSTM 2,053 -> 2,288,
-Transformer 323 -> 854; PyTorch at 1 thread: 19,560, 3,825, 2,970, 882. Idle, the tuned
-numbers stayed within the run-to-run spread of the fixed ones.
+idle machine.) The thread counts in force before ``fit`` are restored when it returns. The
+measurements behind these choices are in docs/benchmarks.md ("the thread tuner").
 
 Nothing is tuned when the BLAS already runs one thread (a user's ``threadpoolctl`` limit or
 ``OPENBLAS_NUM_THREADS=1`` is respected), when the BLAS is not OpenBLAS, when the model
@@ -118,10 +111,9 @@ class BlasThreadTuner:
         self.probe_step = 0
         self.probe_began = None  # set by the probe's first step
         # one thread first: another program's threads still spinning when a fit starts slow
-        # the multi-threaded steps, not the one-threaded ones (the MLP right after a PyTorch
-        # run: 2 threads 6.6-8.1 ms per step against 4.0-4.5 idle, 1 thread 6.3-7.3 against
-        # 6.4-7.1), so the all-threads block comes once that has passed; all threads are cut
-        # short when clearly slower
+        # the multi-threaded steps, not the one-threaded ones (docs/benchmarks.md, "the
+        # thread tuner"), so the all-threads block comes once that has passed; all threads
+        # are cut short when clearly slower
         self.order = sorted(self.candidates)
 
     def begin_step(self) -> None:

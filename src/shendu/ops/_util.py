@@ -70,9 +70,9 @@ def sum_to_shape(g, shape):
 
 def column_sums(xp, g2, out=None):
     """The sums of the columns of a 2-D array, as ones @ g2: BLAS's matrix-vector product is
-    about 3x faster than ``sum(axis=0)`` on tall arrays (bias gradients) and measured no less
-    accurate (2.9e-6 against NumPy's 1.2e-5 relative error on 86,528 float32 rows). Short
-    arrays (under 1,024 rows) keep ``sum``: there the call overhead decides, and it is lower."""
+    faster than ``sum(axis=0)`` on tall arrays (bias gradients) and no less accurate
+    (docs/benchmarks.md, "column sums"). Short arrays (under 1,024 rows) keep ``sum``: there
+    the call overhead decides, and it is lower."""
     if g2.shape[0] < 1024:
         return g2.sum(axis=0) if out is None else g2.sum(axis=0, out=out)
     ones = xp.ones(g2.shape[0], dtype=g2.dtype)
@@ -80,10 +80,9 @@ def column_sums(xp, g2, out=None):
 
 
 # a.T @ b with few columns in a (a first layer's im2col columns: 3x3 kernel positions times
-# one or three channels) and very many rows: OpenBLAS runs it at 17-60 GFLOP/s whole, and
-# about twice as fast as a sum of products over row blocks of about this many bytes
-# (measured on (86,528 x 9)^T @ (86,528 x 32): 1.9 -> 0.94 ms; (115,200 x 27)^T @ (., 32):
-# 4.1 -> 3.3 ms; with 48 or more columns, or one, the whole product was as fast or faster).
+# one or three channels) and very many rows: OpenBLAS runs it slowly whole, and faster as a
+# sum of products over row blocks of about this many bytes (docs/benchmarks.md, "transposed
+# products"); with 48 or more columns, or one, the whole product was as fast or faster.
 TRANSPOSED_PRODUCT_BLOCK_BYTES = 256 * 1024
 TRANSPOSED_PRODUCT_MAX_COLUMNS = 32
 

@@ -73,7 +73,8 @@ def _im2col(xp_, win, ones_column=False):
     """The windows (N, OH, OW, KH, KW, C) copied into a contiguous array, split over threads.
 
     With one channel the copy goes kernel position by kernel position (each a strided
-    image slice); measured about 3x faster than the element-wise window copy there.
+    image slice), faster than the element-wise window copy there (docs/benchmarks.md,
+    "im2col with one channel").
     ``ones_column``: the result is (N, OH, OW, KH*KW*C + 1) with ones in the last column, so
     that a product with the kernel stacked on the bias adds the bias (see Conv2D).
     """
@@ -132,10 +133,9 @@ def _pad_input(xp_, x, pads, value=0.0):
     return xp_.pad(x, [(0, 0)] + list(pads) + [(0, 0)], constant_values=value)
 
 
-# the widest im2col (KH*KW*Cin columns) whose product also adds the bias (Conv2D). Measured
-# forward + weight and bias gradients with ReLU: (86,528 x 9) 3.5 -> 2.3 ms, (115,200 x 27)
-# 9.8 -> 6.7 ms, (86,528 x 32) 10.8 -> 5.7 ms, the ones column's copy (0.1-0.3 ms) aside;
-# (15,488 x 288): 9.0 ms both ways.
+# the widest im2col (KH*KW*Cin columns) whose product also adds the bias (Conv2D): up to
+# here the bias in the product was faster, beyond it no different (docs/benchmarks.md,
+# "bias in the convolution's product").
 BIAS_IN_PRODUCT_MAX_COLUMNS = 32
 
 

@@ -30,8 +30,8 @@ def _promoted_out_shape(a_shape, b_shape):
 
 def _matmul_2d(a, b):
     """a @ b for a of any rank >= 2 and a matrix b, as one 2-D product: NumPy runs a stacked
-    (n, t, k) @ (k, m) as n separate products, measured 40-55% slower than the one
-    (n*t, k) @ (k, m) product at the Transformer benchmark's shapes."""
+    (n, t, k) @ (k, m) as n separate products, slower than the one (n*t, k) @ (k, m) product
+    (docs/benchmarks.md, "stacked products")."""
     if a.ndim <= 2:
         return a @ b
     return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))

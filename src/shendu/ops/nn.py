@@ -416,8 +416,8 @@ class Normalize(Function):
 
     def _mean(self, a):
         """The mean over ``axes`` (kept as size-1 axes). Over the last axis alone (layer
-        norm) it is a matrix-vector product with 1/n, which BLAS does several times faster
-        than a reduction along short rows."""
+        norm) it is a matrix-vector product with 1/n, which BLAS does faster than a reduction
+        along short rows (docs/benchmarks.md, "stacked products")."""
         if self.last_axis:
             return (a @ self.ones_n)[..., None]
         return a.mean(axis=self.axes, keepdims=True)

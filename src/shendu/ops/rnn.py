@@ -21,9 +21,9 @@ from ..autograd.function import Function
 from ._util import as_tensor, column_sums, split_batch
 
 # The LSTM recurrence runs the whole batch on one thread. Splitting it into one block of
-# samples per thread (single-threaded BLAS each) was measured: +13-16% run alone, nothing
-# measurable beside PyTorch, and 1,052-2,294 samples/s against 2,900 unsplit with another
-# process busy on the second core (a starved thread holds up its half of every step).
+# samples per thread (single-threaded BLAS each) was measured and rejected: a little faster
+# alone, much slower with another process busy on a core, where a starved thread holds up
+# its half of every step (docs/benchmarks.md, "LSTM batch split").
 
 
 def _sigmoid(xp, x):
