@@ -504,10 +504,10 @@ def training_state(model, finished_epoch, callbacks=(), exclude=None):
     state is saved (but ``exclude``'s)."""
     from . import backend
 
-    lr = model.optimizer._learning_rate
+    lr = model.optimizer.get_config()["learning_rate"]  # a number, or a schedule's config
     generators = {
         layer.name: layer.generator
-        for layer in model._flatten_layers()
+        for layer in model.flatten_layers()
         if getattr(layer, "generator", None) is not None
     }
     strategy = getattr(model, "distribute_strategy", None)
@@ -555,7 +555,7 @@ class BackupAndRestore(Callback):
     def _generators(self):
         return {
             layer.name: layer.generator
-            for layer in self.model._flatten_layers()
+            for layer in self.model.flatten_layers()
             if getattr(layer, "generator", None) is not None
         }
 

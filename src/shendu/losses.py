@@ -445,10 +445,10 @@ class LossFunctionWrapper(Loss):
 
     def __init__(self, fn, name=None, reduction="sum_over_batch_size"):
         super().__init__(name=name or getattr(fn, "__name__", "loss"), reduction=reduction)
-        self._fn = fn
+        self.fn = fn  # the wrapped function
 
     def call(self, y_true, y_pred):
-        return self._fn(y_true, y_pred)
+        return self.fn(y_true, y_pred)
 
 
 def get(identifier):
@@ -477,7 +477,7 @@ def get(identifier):
 
 def serialize(loss):
     if isinstance(loss, LossFunctionWrapper):
-        return getattr(loss._fn, "__name__", "loss")
+        return getattr(loss.fn, "__name__", "loss")
     return {"class_name": type(loss).__name__, "config": loss.get_config()}
 
 

@@ -259,7 +259,7 @@ class LossMetric(MeanMetricWrapper):
 
         with no_grad():
             values = self._fn(
-                _np(y_true), Tensor._wrap(_np(y_pred).astype(np.float64)), **self._fn_kwargs
+                _np(y_true), Tensor.wrap(_np(y_pred).astype(np.float64)), **self._fn_kwargs
             )
         Mean.update_state(self, values.numpy(), sample_weight)
 

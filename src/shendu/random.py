@@ -87,7 +87,7 @@ def _shape(shape):
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Samples of N(mean, stddev**2)."""
     rng = _generator_for(seed)
-    return Tensor._wrap(rng.normal(mean, stddev, _shape(shape)).astype(_float(dtype)))
+    return Tensor.wrap(rng.normal(mean, stddev, _shape(shape)).astype(_float(dtype)))
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
@@ -96,7 +96,7 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     if np.dtype(dtype).kind in "iu":
         return randint(shape, minval, maxval, dtype, seed)
     rng = _generator_for(seed)
-    return Tensor._wrap(rng.uniform(minval, maxval, _shape(shape)).astype(dtype))
+    return Tensor.wrap(rng.uniform(minval, maxval, _shape(shape)).astype(dtype))
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
@@ -108,13 +108,13 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     while bad.any():
         out[bad] = rng.standard_normal(int(bad.sum()))
         bad = np.abs(out) > 2.0
-    return Tensor._wrap((mean + stddev * out).astype(_float(dtype)))
+    return Tensor.wrap((mean + stddev * out).astype(_float(dtype)))
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     """Integers uniform in [minval, maxval)."""
     rng = _generator_for(seed)
-    return Tensor._wrap(
+    return Tensor.wrap(
         rng.integers(minval, maxval, _shape(shape)).astype(backend.standardize_dtype(dtype))
     )
 
@@ -132,7 +132,7 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     cum = np.cumsum(p, axis=-1)
     u = rng.random((z.shape[0], int(num_samples)))
     out = (u[:, :, None] > cum[:, None, :]).sum(-1)
-    return Tensor._wrap(np.minimum(out, z.shape[1] - 1).astype(backend.standardize_dtype(dtype)))
+    return Tensor.wrap(np.minimum(out, z.shape[1] - 1).astype(backend.standardize_dtype(dtype)))
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):
@@ -156,19 +156,19 @@ def shuffle(x, axis=0, seed=None):
 def gamma(shape, alpha, dtype=None, seed=None):
     """Gamma(alpha, 1) samples."""
     rng = _generator_for(seed)
-    return Tensor._wrap(rng.gamma(alpha, 1.0, _shape(shape)).astype(_float(dtype)))
+    return Tensor.wrap(rng.gamma(alpha, 1.0, _shape(shape)).astype(_float(dtype)))
 
 
 def beta(shape, alpha, beta, dtype=None, seed=None):
     """Beta(alpha, beta) samples."""
     rng = _generator_for(seed)
-    return Tensor._wrap(rng.beta(alpha, beta, _shape(shape)).astype(_float(dtype)))
+    return Tensor.wrap(rng.beta(alpha, beta, _shape(shape)).astype(_float(dtype)))
 
 
 def binomial(shape, counts, probabilities, dtype=None, seed=None):
     """Binomial(counts, probabilities) samples (as floats by default, as in Keras)."""
     rng = _generator_for(seed)
-    return Tensor._wrap(
+    return Tensor.wrap(
         rng.binomial(counts, probabilities, _shape(shape)).astype(backend.standardize_dtype(dtype))
     )
 

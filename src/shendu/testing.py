@@ -259,7 +259,7 @@ def run_layer_test(
         before = [w.numpy().copy() for w in layer.trainable_weights]
         opt = optimizers.SGD(0.1)
         step_kwargs = dict(call_kwargs)
-        if layer._call_has_training:
+        if layer.call_has_training:
             step_kwargs.setdefault("training", True)
         result = layer(input_data, **step_kwargs)
         results = result if isinstance(result, (list, tuple)) else [result]

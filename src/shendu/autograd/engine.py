@@ -54,7 +54,7 @@ def _check_root(t, g, create_graph):
                 f"Received: grad shape={g.shape}"
             )
         g = g.copy()
-    return Tensor._wrap(g) if create_graph else g
+    return Tensor.wrap(g) if create_graph else g
 
 
 def _count_dependencies(roots):
@@ -172,7 +172,7 @@ def _fill_missing(fn, gys, create_graph):
             shape, dtype = fn.output_shapes[i]
             xp = backend.array_module(ref.data if isinstance(ref, Tensor) else ref)
             z = xp.zeros(shape, dtype=dtype)
-            out[i] = Tensor._wrap(z) if create_graph else z
+            out[i] = Tensor.wrap(z) if create_graph else z
     return out
 
 
@@ -197,7 +197,7 @@ def _accumulate_leaf(x, g, given, create_graph):
         given.add(id(g))
     if g.dtype != x.data.dtype:
         g = g.astype(x.data.dtype)
-    x.grad = Tensor._wrap(g)
+    x.grad = Tensor.wrap(g)
 
 
 def backward(
@@ -262,5 +262,5 @@ def grad(
                 )
             result.append(None)
         else:
-            result.append(g if isinstance(g, Tensor) else Tensor._wrap(g))
+            result.append(g if isinstance(g, Tensor) else Tensor.wrap(g))
     return tuple(result)

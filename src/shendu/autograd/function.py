@@ -91,12 +91,12 @@ class Function:
                 self.inputs = inputs
                 self.output_shapes = [(y.shape, y.dtype) for y in ys]
                 return tuple(Tensor._from_op(y, self, i) for i, y in enumerate(ys))
-            return tuple(Tensor._wrap(y) for y in ys)
+            return tuple(Tensor.wrap(y) for y in ys)
         self.n_outputs = 1
         if record:
             self.inputs = inputs
             return Tensor._from_op(ys, self, 0)
-        return Tensor._wrap(ys)
+        return Tensor.wrap(ys)
 
     def settings(self) -> dict:
         """The constructor's settings (what a replay copies), without the gradient flags

@@ -42,6 +42,10 @@ class Tensor:
         grad: the gradient (a Tensor) after ``backward()``, else None.
         requires_grad: whether ops on it are recorded.
         creator: the ``Function`` that produced it (None for leaves).
+        _keras_mask: the mask a layer attached (Keras's attribute for it, read by the next
+            layers' ``mask`` argument), or None.
+        _keras_logits: on a softmax output, the logits it was made from (Keras's attribute
+            too: a cross-entropy then uses them), or None.
     """
 
     __slots__ = (
@@ -105,9 +109,12 @@ class Tensor:
         (``Variable.bind_storage``), so gradients land in one contiguous buffer."""
         return None
 
-    # --- construction shortcuts used by Function.apply (skip __init__'s checks) ---
+    # --- construction shortcuts (they skip __init__'s conversions and checks) ---
     @classmethod
-    def _wrap(cls, array):
+    def wrap(cls, array: Array) -> Tensor:
+        """A leaf Tensor around ``array`` as it is (a NumPy or CuPy array: no conversion, no
+        copy, no checks): the fast way for code that already holds an array of the right
+        dtype, as every op does with its results."""
         t = object.__new__(cls)
         t.data = array
         t.grad = None
@@ -205,7 +212,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing the data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        return Tensor.wrap(self.data)
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
         if flag and self.data.dtype.kind not in "fc":

@@ -323,7 +323,7 @@ def convert_layer(g, layer, inputs, in_shapes, call_kwargs=None):
         shift = -_w(layer.moving_mean) * scale
         if layer.beta is not None:
             shift = shift + _w(layer.beta)
-        axis = layer._axis
+        axis = layer.axis % len(shape)
         shape_b = [1] * (len(shape) - axis) if axis != len(shape) - 1 else None
         if shape_b is not None:
             scale = scale.reshape([-1] + [1] * (len(shape) - axis - 1))
@@ -331,7 +331,8 @@ def convert_layer(g, layer, inputs, in_shapes, call_kwargs=None):
         y = g.op("Mul", [x, g.const(scale.astype(np.float32), "bn_scale")])
         return g.op("Add", [y, g.const(shift.astype(np.float32), "bn_shift")])
     if isinstance(layer, L.LayerNormalization):
-        if layer._axes != (len(shape) - 1,) or layer.rms_scaling:
+        axes = [layer.axis] if isinstance(layer.axis, int) else list(layer.axis)
+        if [a % len(shape) for a in axes] != [len(shape) - 1] or layer.rms_scaling:
             raise ValueError(f"ONNX export: LayerNormalization {layer.name!r} over axis -1 only")
         dim = shape[-1]
         gamma = _w(layer.gamma) if layer.gamma is not None else np.ones(dim, np.float32)

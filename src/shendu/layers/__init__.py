@@ -139,7 +139,8 @@ __all__ = [
 ]
 
 
-def _layer_table():
+def layer_classes() -> dict:
+    """Every layer class of shendu by name, and the registered model classes."""
     import sys
 
     module = sys.modules[__name__]
@@ -181,7 +182,7 @@ def deserialize(config, custom_objects=None):
 
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Expected a layer config with 'class_name'. Received: {config!r}")
-    table = _layer_table()
+    table = layer_classes()
     name = config["class_name"]
     if not isinstance(name, str):
         raise ValueError(f"Expected a layer class name (a string). Received: {name!r}")

@@ -9,6 +9,7 @@ flag and masks to nested layers, and adds activity-regularisation losses.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
 
@@ -123,6 +124,18 @@ class Variable(Tensor):
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
 
 
+@contextlib.contextmanager
+def nested_call():
+    """Within the block, layer calls count as nested in another call: a model called at the
+    top level under no_grad is not handed to its compiled step's inference replay."""
+    stack = _call_context()
+    stack.append(False)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
 def _call_context():
     try:
         return _CONTEXT.stack
@@ -149,7 +162,7 @@ def _to_tensor(x, dtype):
     a = np.asarray(x) if not hasattr(x, "dtype") else x
     if a.dtype.kind == "f" and a.dtype != np.dtype(dtype):
         a = a.astype(dtype)
-    return Tensor._wrap(a)
+    return Tensor.wrap(a)
 
 
 def _shape_of(x):
@@ -173,8 +186,10 @@ class Layer:
     sees data.
     """
 
-    _call_has_training = None
-    _call_has_mask = None
+    #: whether the class's ``call`` takes ``training`` / ``mask`` (found at the first
+    #: construction of each class)
+    call_has_training = None
+    call_has_mask = None
     #: an InputSpec (or a list of them) that every call's inputs must satisfy
     input_spec = None
     #: True on built-in layers whose ``call`` only applies ops to its inputs and weights
@@ -184,7 +199,7 @@ class Layer:
     #: models (shendu.models.trainer): a top-level inference call under no_grad may be
     #: replayed (shendu.models.step_replay)
     _replays_inference = False
-    #: the layers set as attributes (or in lists), in order: what _flatten_layers walks
+    #: the layers set as attributes (or in lists), in order: what flatten_layers walks
     _tracked_layers: list
 
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs):
@@ -219,9 +234,9 @@ class Layer:
         self._input_shape_arg = None if input_shape is None else tuple(input_shape)
         self._batch_size_arg = batch_size
         cls = type(self)
-        if cls._call_has_training is None or cls.__dict__.get("_call_has_training") is None:
-            cls._call_has_training = _accepts(cls.call, "training")
-            cls._call_has_mask = _accepts(cls.call, "mask")
+        if cls.call_has_training is None or cls.__dict__.get("call_has_training") is None:
+            cls.call_has_training = _accepts(cls.call, "training")
+            cls.call_has_mask = _accepts(cls.call, "mask")
 
     # --- tracking ---
     def __setattr__(self, key, value):
@@ -241,7 +256,17 @@ class Layer:
                 structure_changed()
         object.__setattr__(self, key, value)
 
-    def _flatten_layers(self, include_self=True):
+    def declared_input_shape(self) -> tuple | None:
+        """The batch input shape given to the constructor (``input_shape``, ``input_dim`` or
+        ``batch_input_shape``, with ``batch_size``), or None: where a Sequential model
+        learns its input."""
+        if self._input_shape_arg is None:
+            return None
+        return (self._batch_size_arg,) + self._input_shape_arg
+
+    def flatten_layers(self, include_self: bool = True) -> list[Layer]:
+        """This layer (unless ``include_self`` is False) and every layer nested in it, each
+        once, depth first in the order they were set."""
         cache = self.__dict__.get("_flat_cache")
         if include_self and cache is not None and cache[0] == _structure_version:
             return cache[1]
@@ -305,7 +330,7 @@ class Layer:
     def trainable(self, value):
         structure_changed()
         self._trainable = bool(value)
-        for layer in self._flatten_layers():
+        for layer in self.flatten_layers():
             if layer is not self:
                 layer._trainable = bool(value)
             for v in layer._variables:
@@ -314,7 +339,7 @@ class Layer:
     @property
     def variables(self) -> list:
         out, seen = [], set()
-        for layer in self._flatten_layers():
+        for layer in self.flatten_layers():
             for v in layer._variables:
                 if id(v) not in seen:
                     seen.add(id(v))
@@ -333,7 +358,7 @@ class Layer:
         if not self._trainable:
             return []
         out = []
-        for layer in self._flatten_layers():
+        for layer in self.flatten_layers():
             if layer._trainable:
                 out.extend(v for v in layer._variables if v.trainable)
         out = _dedupe(out)
@@ -343,7 +368,7 @@ class Layer:
     @property
     def non_trainable_weights(self) -> list:
         out = []
-        for layer in self._flatten_layers():
+        for layer in self.flatten_layers():
             for v in layer._variables:
                 if not (v.trainable and layer._trainable and self._trainable):
                     out.append(v)
@@ -388,15 +413,17 @@ class Layer:
     @property
     def losses(self) -> list:
         out = []
-        for layer in self._flatten_layers():
+        for layer in self.flatten_layers():
             out.extend(layer._losses)
             for v in layer._variables:
                 if v.regularizer is not None and v.requires_grad:
                     out.append(v.regularizer(v))
         return out
 
-    def _clear_losses(self):
-        for layer in self._flatten_layers():
+    def clear_losses(self) -> None:
+        """Forget the losses added during the last call (``add_loss``, activity
+        regularisers), in this layer and the layers nested in it."""
+        for layer in self.flatten_layers():
             if layer._losses:  # a new list (not clear()): a caller may hold the old one
                 layer.__dict__["_losses"] = []
 
@@ -456,7 +483,7 @@ class Layer:
         training = kwargs.get("training")
         if training is None and stack:
             training = stack[-1]
-        if self._call_has_training:
+        if self.call_has_training:
             kwargs["training"] = training
         else:
             kwargs.pop("training", None)
@@ -467,7 +494,7 @@ class Layer:
         else:
             inputs = kwargs["inputs"] = _to_tensor(kwargs["inputs"], self.dtype)
         mask = kwargs.get("mask")
-        if mask is None and self._call_has_mask:
+        if mask is None and self.call_has_mask:
             mask = _collect_mask(inputs)
             if mask is not None:
                 kwargs["mask"] = mask

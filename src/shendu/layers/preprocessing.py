@@ -114,7 +114,7 @@ class Discretization(Layer):
     def call(self, inputs):
         if self.bin_boundaries is None:
             raise ValueError(f"Layer {self.name!r}: call adapt(data) first")
-        return Tensor._wrap(np.digitize(_np(inputs), self.bin_boundaries).astype(np.int64))
+        return Tensor.wrap(np.digitize(_np(inputs), self.bin_boundaries).astype(np.int64))
 
     def get_config(self):
         return {
@@ -164,14 +164,14 @@ class CategoryEncoding(Layer):
         if self.output_mode == "one_hot":
             if x.ndim > 1 and x.shape[-1] == 1:
                 x = x[..., 0]
-            return Tensor._wrap((x[..., None] == np.arange(self.num_tokens)).astype(self.dtype))
+            return Tensor.wrap((x[..., None] == np.arange(self.num_tokens)).astype(self.dtype))
         x2 = x.reshape(x.shape[0], -1) if x.ndim > 1 else x[:, None]
         out = np.zeros((x2.shape[0], self.num_tokens), self.dtype)
         for i, row in enumerate(x2):
             np.add.at(out[i], row, 1.0)
         if self.output_mode == "multi_hot":
             out = np.minimum(out, 1.0)
-        return Tensor._wrap(out)
+        return Tensor.wrap(out)
 
     def get_config(self):
         return {
@@ -275,7 +275,7 @@ class _Lookup(Layer):
                 )
         ids = np.array(flat, dtype=np.int64).reshape(x.shape)
         if self.output_mode == "int":
-            return Tensor._wrap(ids)
+            return Tensor.wrap(ids)
         enc = CategoryEncoding(self.vocabulary_size(), self.output_mode)
         return enc(ids)
 
@@ -347,7 +347,7 @@ class Hashing(Layer):
                 out[i] = hash_token(v, self.salt or 0) % span + (
                     1 if self.mask_value is not None else 0
                 )
-        return Tensor._wrap(out)
+        return Tensor.wrap(out)
 
     def get_config(self):
         return {
@@ -425,7 +425,7 @@ class _Augment(Layer):
         if single:
             x = x[None]
         y = self.augment(x)
-        return Tensor._wrap(y[0] if single else y)
+        return Tensor.wrap(y[0] if single else y)
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
@@ -653,7 +653,7 @@ class RandomCrop(_Augment):
                 out[i] = x[i, top : top + self.height, left : left + self.width]
         else:
             out = _resize(x, self.height, self.width, "bilinear")
-        return Tensor._wrap(out[0] if single else out)
+        return Tensor.wrap(out[0] if single else out)
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width}
@@ -677,7 +677,7 @@ class Resizing(Layer):
         x = _np(inputs)
         single = x.ndim == 3
         out = _resize(x[None] if single else x, self.height, self.width, self.interpolation)
-        return Tensor._wrap(out[0] if single else out)
+        return Tensor.wrap(out[0] if single else out)
 
     def get_config(self):
         return {
@@ -710,7 +710,7 @@ class CenterCrop(Layer):
         else:
             top, left = (h - self.height) // 2, (w - self.width) // 2
             out = x[:, top : top + self.height, left : left + self.width]
-        return Tensor._wrap(out[0] if single else out)
+        return Tensor.wrap(out[0] if single else out)
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width}

@@ -525,7 +525,7 @@ class RNN(Layer):
         sizes = self.cell.state_size
         sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
         if initial_state is None:
-            states = [Tensor._wrap(np.zeros((n, s), inputs.dtype)) for s in sizes]
+            states = [Tensor.wrap(np.zeros((n, s), inputs.dtype)) for s in sizes]
         else:
             states = (
                 list(initial_state)

@@ -71,8 +71,8 @@ def _concrete(structure, fill):
         if isinstance(t, KerasTensor):
             shape = tuple(fill if s is None else s for s in t.shape)
             if t.dtype.kind in "iu":
-                return Tensor._wrap(np.zeros(shape, dtype=t.dtype))
-            return Tensor._wrap(np.zeros(shape, dtype=t.dtype))
+                return Tensor.wrap(np.zeros(shape, dtype=t.dtype))
+            return Tensor.wrap(np.zeros(shape, dtype=t.dtype))
         return t
 
     return map_structure(structure, make)
@@ -81,7 +81,7 @@ def _concrete(structure, fill):
 def _run(layer, args, kwargs, fill):
     cargs = _concrete(args, fill)
     ckwargs = _concrete(kwargs, fill)
-    if "training" in ckwargs or layer._call_has_training:
+    if "training" in ckwargs or layer.call_has_training:
         ckwargs.setdefault("training", False)
     with no_grad():
         return layer(*cargs, **ckwargs)
@@ -98,7 +98,7 @@ def symbolic_call(layer, args, kwargs):
                 limits.check_tensor(f"Layer {layer.name!r}", t.shape, t.dtype)
     out1 = _run(layer, args, kwargs, 1)
     out2 = _run(layer, args, kwargs, 2)
-    layer._clear_losses()  # the dry runs' penalties are not part of any loss
+    layer.clear_losses()  # the dry runs' penalties are not part of any loss
     flat1, flat2 = flatten(out1), flatten(out2)
     node = Node(layer, args, kwargs, None)
     outputs = []

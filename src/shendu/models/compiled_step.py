@@ -73,7 +73,7 @@ def eager_train_step(
 ) -> tuple[Structure, Tensor]:
     """One training step through the layers, the losses and the engine; returns
     ``(y_pred, loss)``. With an ``observer`` (a ``Recorder``), the forward is captured."""
-    model._clear_losses()
+    model.clear_losses()
     with observer if observer is not None else contextlib.nullcontext():
         y_pred = model(x, training=True)
         loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
@@ -84,12 +84,8 @@ def eager_train_step(
 def eager_inference_call(model: Trainer, x: Structure) -> Structure:
     """``model(x, training=False)`` through the layers (not back into the replay: with a
     call context open, ``Layer.__call__`` does not hand a nested call to the replay)."""
-    stack = layers_base._call_context()
-    stack.append(False)
-    try:
+    with layers_base.nested_call():
         return model(x, training=False)
-    finally:
-        stack.pop()
 
 
 class CompiledStep:
@@ -179,7 +175,7 @@ class CompiledStep:
                 raise
             return eager_train_step(model, x, y, sample_weight)[0]
         try:
-            if any(layer._losses for layer in model._flatten_layers()):
+            if model.losses:  # regularisers were refused: these came from add_loss
                 raise Refused("a layer added a loss during the step (add_loss)")
             tape = build_tape(
                 recorder.entries,
@@ -187,7 +183,7 @@ class CompiledStep:
                 model.weights,
                 y_pred,
                 loss,
-                model._flatten_layers(include_self=False),
+                model.flatten_layers(include_self=False),
                 recorder.output_losses,
             )
         except Refused as refusal:
@@ -211,7 +207,7 @@ class CompiledStep:
             "statistics": state.current(),
         }
         state.restore()
-        model._clear_losses()
+        model.clear_losses()
         y_pred = model(x, training=True)
         eager_loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
         difference = []
@@ -283,7 +279,7 @@ class CompiledStep:
                 batch_arrays,
                 model.weights,
                 y_pred,
-                model_layers=model._flatten_layers(include_self=False),
+                model_layers=model.flatten_layers(include_self=False),
             )
         except Refused as refusal:
             tape, self.why_eager_inference = None, str(refusal)

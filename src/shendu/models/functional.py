@@ -104,7 +104,7 @@ class FunctionalGraph:
         for node in self.nodes:
             args = map_structure(node.args, lookup)
             kwargs = map_structure(node.kwargs, lookup)
-            if node.layer._call_has_training and kwargs.get("training") is None:
+            if node.layer.call_has_training and kwargs.get("training") is None:
                 kwargs["training"] = training
             out = node.layer(*args, **kwargs)
             for t, v in zip(node.outputs, flatten(out)):

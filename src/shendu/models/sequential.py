@@ -61,8 +61,9 @@ class Sequential(Model):
             self._input_dtype = layer.dtype
             self._input_layer = layer
         else:
-            if not self._stack and self._input_batch_shape is None and layer._input_shape_arg:
-                self._input_batch_shape = (layer._batch_size_arg,) + layer._input_shape_arg
+            declared = layer.declared_input_shape()
+            if not self._stack and self._input_batch_shape is None and declared:
+                self._input_batch_shape = declared
             self._stack.append(layer)
             self._tracked_layers.append(layer)
             structure_changed()

@@ -284,17 +284,17 @@ def why_not_replayable(model: Trainer, training: bool | None = True) -> str | No
     for loss in losses if training else ():
         if not _is_builtin(loss):
             return f"the loss {getattr(loss, 'name', loss)!r} is not one of shendu's"
-        fn = getattr(type(loss), "fn", None) or getattr(loss, "_fn", None)
+        fn = getattr(loss, "fn", None)  # a loss class's function, or a wrapped one
         if getattr(fn, "branches_on_values", False):
             return f"the loss {loss.name!r} branches on the targets' values"
-    for layer in model._flatten_layers(include_self=False):
+    for layer in model.flatten_layers(include_self=False):
         if not (getattr(type(layer), "replay_safe", False) and _is_builtin(layer)):
             return f"layer {layer.name!r} ({type(layer).__name__}) is not replay_safe"
         if layer.activity_regularizer is not None:
             return f"layer {layer.name!r} has an activity regularizer"
         if getattr(layer, "stateful", False):
             return f"layer {layer.name!r} is stateful"
-        if any(v.regularizer is not None for v in layer._variables):
+        if any(getattr(v, "regularizer", None) is not None for v in layer.variables):
             return f"layer {layer.name!r} has a weight regularizer"
     return None
 
@@ -421,9 +421,9 @@ def _rebuild(template, outputs, batch_arrays):
     """The model's output from a template: Tensors (without a graph), as eagerly."""
     if template[0] == "leaf":
         _, source, logits = template
-        tensor = Tensor._wrap(_resolve(source, outputs, batch_arrays))
+        tensor = Tensor.wrap(_resolve(source, outputs, batch_arrays))
         if logits is not None:
-            tensor._keras_logits = Tensor._wrap(_resolve(logits, outputs, batch_arrays))
+            tensor._keras_logits = Tensor.wrap(_resolve(logits, outputs, batch_arrays))
         return tensor
     kind, form, items = template
     values = [_rebuild(item, outputs, batch_arrays) for item in items]

@@ -366,7 +366,7 @@ class Trainer(_LayerForTypes):
 
     def test_step(self, data: Any) -> dict:
         x, y, sample_weight = data_mod.unpack(data)
-        self._clear_losses()
+        self.clear_losses()
         y_pred = self._inference_call(x)
         loss = self.compute_loss(
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
@@ -382,7 +382,7 @@ class Trainer(_LayerForTypes):
     def _accepts_nan(self):
         """True when a layer of the model handles missing values itself (e.g.
         ``Normalization(impute_nan=True)``): then NaN in ``x`` is not an error."""
-        return any(getattr(layer, "accepts_nan", False) for layer in self._flatten_layers())
+        return any(getattr(layer, "accepts_nan", False) for layer in self.flatten_layers())
 
     def _require_compiled(self, what):
         if not self.compiled:

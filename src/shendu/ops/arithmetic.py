@@ -653,7 +653,7 @@ def where(condition, x1=None, x2=None):
     cond = data_of(condition)
     if x1 is None and x2 is None:
         xp = backend.array_module(cond)
-        return tuple(Tensor._wrap(i) for i in xp.nonzero(cond))
+        return tuple(Tensor.wrap(i) for i in xp.nonzero(cond))
     xp = backend.array_module(cond) if hasattr(cond, "shape") else np
     cond = xp.asarray(cond).astype(bool, copy=False)
     a, b = coerce_pair(x1, x2)
@@ -687,7 +687,7 @@ def cast(x, dtype):
     if x.dtype == dtype:
         return x
     if dtype.kind not in "fc":
-        return Tensor._wrap(x.data.astype(dtype))
+        return Tensor.wrap(x.data.astype(dtype))
     return Cast(dtype).apply(x)
 
 
@@ -698,7 +698,7 @@ def _compare(fn_name, x1, x2):
     a, b = data_of(x1), data_of(x2)
     xp = backend.array_module(*(v for v in (a, b) if hasattr(v, "shape")))
     try:
-        return Tensor._wrap(getattr(xp, fn_name)(a, b))
+        return Tensor.wrap(getattr(xp, fn_name)(a, b))
     except ValueError as err:
         raise broadcast_error(fn_name, a, b, err) from None
 
@@ -737,17 +737,17 @@ def logical_or(x1, x2):
 
 def logical_not(x):
     a = data_of(x)
-    return Tensor._wrap(backend.array_module(a).logical_not(a))
+    return Tensor.wrap(backend.array_module(a).logical_not(a))
 
 
 def isnan(x):
     a = data_of(x)
-    return Tensor._wrap(backend.array_module(a).isnan(a))
+    return Tensor.wrap(backend.array_module(a).isnan(a))
 
 
 def isfinite(x):
     a = data_of(x)
-    return Tensor._wrap(backend.array_module(a).isfinite(a))
+    return Tensor.wrap(backend.array_module(a).isfinite(a))
 
 
 def stop_gradient(variable):

@@ -133,8 +133,8 @@ def vectorize(pyfunc, *, excluded=None, signature=None):
         args = [data_of(a) if isinstance(a, Tensor) else a for a in args]
         out = vec(*args, **kwargs)
         if isinstance(out, tuple):
-            return tuple(Tensor._wrap(np.asarray(o)) for o in out)
-        return Tensor._wrap(np.asarray(out))
+            return tuple(Tensor.wrap(np.asarray(o)) for o in out)
+        return Tensor.wrap(np.asarray(out))
 
     return wrapped
 
@@ -169,7 +169,7 @@ def scatter_update(inputs, indices, updates, reduction=None):
         out = np.array(inputs.data, copy=True)
         ufunc = {"mul": np.multiply, "max": np.maximum, "min": np.minimum}[reduction]
         ufunc.at(out, key, updates.data)
-        return Tensor._wrap(out)
+        return Tensor.wrap(out)
     if reduction is not None:
         raise ValueError(
             "scatter_update: `reduction` must be None, 'add', 'mul', 'max' or 'min'. "
@@ -240,7 +240,7 @@ class _CustomGradient(Function):
         return self.y
 
     def backward(self, gy):
-        grads = self.grad_fn(Tensor._wrap(gy))
+        grads = self.grad_fn(Tensor.wrap(gy))
         grads = grads if isinstance(grads, (list, tuple)) else (grads,)
         out = [None if g is None else data_of(g) for g in grads]
         return out[0] if self.n_inputs == 1 else tuple(out)
@@ -288,7 +288,7 @@ def jvp(fun, primals, tangents, has_aux=False):
             term = (g * t).sum()
             total = term if total is None else total + term
         tangent_out = (
-            Tensor._wrap(np.zeros(out.shape, out.dtype))
+            Tensor.wrap(np.zeros(out.shape, out.dtype))
             if total is None
             else grad([total], [u], allow_unused=True)[0]
         )
@@ -347,17 +347,17 @@ def saturate_cast(x, dtype):
 def polar(abs, angle):  # noqa: A002 - the Keras names
     """abs * exp(i angle) as a complex array (no gradient)."""
     r, a = np.asarray(data_of(as_tensor(abs))), np.asarray(data_of(as_tensor(angle)))
-    return Tensor._wrap(r * np.exp(1j * a))
+    return Tensor.wrap(r * np.exp(1j * a))
 
 
 def view_as_complex(x):
     a = np.asarray(data_of(as_tensor(x)))
-    return Tensor._wrap(a[..., 0] + 1j * a[..., 1])
+    return Tensor.wrap(a[..., 0] + 1j * a[..., 1])
 
 
 def view_as_real(x):
     a = np.asarray(data_of(as_tensor(x)))
-    return Tensor._wrap(np.stack([a.real, a.imag], axis=-1))
+    return Tensor.wrap(np.stack([a.real, a.imag], axis=-1))
 
 
 __all__ = [

@@ -13,29 +13,29 @@ def _dtype(dtype):
 
 
 def zeros(shape, dtype=None):
-    return Tensor._wrap(np.zeros(shape, dtype=_dtype(dtype)))
+    return Tensor.wrap(np.zeros(shape, dtype=_dtype(dtype)))
 
 
 def ones(shape, dtype=None):
-    return Tensor._wrap(np.ones(shape, dtype=_dtype(dtype)))
+    return Tensor.wrap(np.ones(shape, dtype=_dtype(dtype)))
 
 
 def full(shape, fill_value, dtype=None):
-    return Tensor._wrap(np.full(shape, fill_value, dtype=_dtype(dtype)))
+    return Tensor.wrap(np.full(shape, fill_value, dtype=_dtype(dtype)))
 
 
 def zeros_like(x, dtype=None):
     a = x.data if isinstance(x, Tensor) else np.asarray(x)
-    return Tensor._wrap(backend.array_module(a).zeros_like(a, dtype=dtype))
+    return Tensor.wrap(backend.array_module(a).zeros_like(a, dtype=dtype))
 
 
 def ones_like(x, dtype=None):
     a = x.data if isinstance(x, Tensor) else np.asarray(x)
-    return Tensor._wrap(backend.array_module(a).ones_like(a, dtype=dtype))
+    return Tensor.wrap(backend.array_module(a).ones_like(a, dtype=dtype))
 
 
 def arange(start, stop=None, step=None, dtype=None):
-    return Tensor._wrap(np.arange(start, stop, 1 if step is None else step, dtype=dtype))
+    return Tensor.wrap(np.arange(start, stop, 1 if step is None else step, dtype=dtype))
 
 
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
@@ -50,7 +50,7 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
 
 def full_like(x, fill_value, dtype=None):
     a = x.data if isinstance(x, Tensor) else np.asarray(x)
-    return Tensor._wrap(backend.array_module(a).full_like(a, fill_value, dtype=dtype))
+    return Tensor.wrap(backend.array_module(a).full_like(a, fill_value, dtype=dtype))
 
 
 def empty(shape, dtype=None):
@@ -70,7 +70,7 @@ def array(x, dtype=None):
 def copy(x):
     """A copy of ``x``; differentiable (the gradient passes through)."""
     x = x if isinstance(x, Tensor) else Tensor(x)
-    return x + 0 if x.dtype.kind in "fc" else Tensor._wrap(x.data.copy())
+    return x + 0 if x.dtype.kind in "fc" else Tensor.wrap(x.data.copy())
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
@@ -84,12 +84,12 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         axis=axis,
     )
     values, step = out if retstep else (out, None)
-    values = Tensor._wrap(values.astype(_dtype(dtype)))
+    values = Tensor.wrap(values.astype(_dtype(dtype)))
     return (values, step) if retstep else values
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
-    return Tensor._wrap(
+    return Tensor.wrap(
         np.logspace(start, stop, num, endpoint=endpoint, base=base, axis=axis).astype(
             _dtype(dtype)
         )
@@ -97,13 +97,13 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
 
 
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
-    return Tensor._wrap(
+    return Tensor.wrap(
         np.geomspace(start, stop, num, endpoint=endpoint, axis=axis).astype(_dtype(dtype))
     )
 
 
 def eye(N, M=None, k=0, dtype=None):  # noqa: N803 - NumPy's names
-    return Tensor._wrap(np.eye(N, M, k, dtype=_dtype(dtype)))
+    return Tensor.wrap(np.eye(N, M, k, dtype=_dtype(dtype)))
 
 
 def identity(n, dtype=None):
@@ -112,7 +112,7 @@ def identity(n, dtype=None):
 
 def tri(N, M=None, k=0, dtype=None):  # noqa: N803
     """Ones at and below diagonal ``k``."""
-    return Tensor._wrap(np.tri(N, M, k, dtype=_dtype(dtype)))
+    return Tensor.wrap(np.tri(N, M, k, dtype=_dtype(dtype)))
 
 
 def meshgrid(*x, indexing="xy"):
@@ -120,7 +120,7 @@ def meshgrid(*x, indexing="xy"):
     if indexing not in ("xy", "ij"):
         raise ValueError(f"meshgrid: `indexing` must be 'xy' or 'ij'. Received: {indexing!r}")
     arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in x]
-    return [Tensor._wrap(g) for g in np.meshgrid(*arrays, indexing=indexing)]
+    return [Tensor.wrap(g) for g in np.meshgrid(*arrays, indexing=indexing)]
 
 
 def vander(x, N=None, increasing=False):  # noqa: N803
@@ -136,7 +136,7 @@ def vander(x, N=None, increasing=False):  # noqa: N803
 
 def _window(np_fn):
     def fn(x, *args):
-        return Tensor._wrap(np_fn(int(x), *args).astype(backend.floatx()))
+        return Tensor.wrap(np_fn(int(x), *args).astype(backend.floatx()))
 
     fn.__name__ = fn.__qualname__ = np_fn.__name__
     fn.__doc__ = f"The {np_fn.__name__} window of length ``x`` (float)."
@@ -150,4 +150,4 @@ hanning = _window(np.hanning)
 
 
 def kaiser(x, beta):
-    return Tensor._wrap(np.kaiser(int(x), float(beta)).astype(backend.floatx()))
+    return Tensor.wrap(np.kaiser(int(x), float(beta)).astype(backend.floatx()))

@@ -143,7 +143,7 @@ def ctc_decode(
     blank = scores.shape[-1] - 1 if mask_index is None else mask_index
     if strategy == "greedy":
         decoded, score = _greedy(scores, lengths, merge_repeated, blank)
-        return Tensor._wrap(decoded), Tensor._wrap(score.astype(np.float32))
+        return Tensor.wrap(decoded), Tensor.wrap(score.astype(np.float32))
     if strategy != "beam_search":
         raise ValueError(
             f"Invalid strategy {strategy}. Supported values are 'greedy' and 'beam_search'."
@@ -162,7 +162,7 @@ def ctc_decode(
         ):
             decoded[k, b, : len(path)] = path
             log_p[b, k] = lp
-    return Tensor._wrap(decoded), Tensor._wrap(log_p.astype(np.float32))
+    return Tensor.wrap(decoded), Tensor.wrap(log_p.astype(np.float32))
 
 
 __all__ = ["ctc_decode", "ctc_loss"]

@@ -279,7 +279,7 @@ def eig(x):
     """Eigenvalues and eigenvectors of a general matrix (complex; no gradient)."""
     a = data_of(_float(x))
     w, v = _lin(lambda: np.linalg.eig(a), "eig")
-    return Tensor._wrap(w), Tensor._wrap(v)
+    return Tensor.wrap(w), Tensor.wrap(v)
 
 
 def svd(x, full_matrices=True, compute_uv=True):
@@ -290,9 +290,9 @@ def svd(x, full_matrices=True, compute_uv=True):
     a = data_of(x)
     u, s, vt = _lin(lambda: np.linalg.svd(a, full_matrices=full_matrices), "svd")
     return (
-        Tensor._wrap(u.astype(a.dtype)),
-        Tensor._wrap(s.astype(a.dtype)),
-        Tensor._wrap(vt.astype(a.dtype)),
+        Tensor.wrap(u.astype(a.dtype)),
+        Tensor.wrap(s.astype(a.dtype)),
+        Tensor.wrap(vt.astype(a.dtype)),
     )
 
 
@@ -304,24 +304,24 @@ def qr(x, mode="reduced"):
     if mode == "reduced" and x.shape[-2] >= x.shape[-1]:
         return QR().apply(x)
     q, r = np.linalg.qr(data_of(x), mode=mode)
-    return Tensor._wrap(q.astype(x.dtype)), Tensor._wrap(r.astype(x.dtype))
+    return Tensor.wrap(q.astype(x.dtype)), Tensor.wrap(r.astype(x.dtype))
 
 
 def pinv(x, rcond=None):
     a = data_of(_float(x))
     rcond = 1e-15 if rcond is None else rcond
-    return Tensor._wrap(np.linalg.pinv(a, rcond=rcond).astype(a.dtype))
+    return Tensor.wrap(np.linalg.pinv(a, rcond=rcond).astype(a.dtype))
 
 
 def lstsq(a, b, rcond=None):
     """The least-squares solution x of a x = b (NumPy's; no gradient)."""
     a_, b_ = data_of(_float(a)), data_of(_float(b))
     x = _lin(lambda: np.linalg.lstsq(a_, b_, rcond=rcond)[0], "lstsq")
-    return Tensor._wrap(x.astype(a_.dtype))
+    return Tensor.wrap(x.astype(a_.dtype))
 
 
 def matrix_rank(x, tol=None):
-    return Tensor._wrap(np.asarray(np.linalg.matrix_rank(data_of(_float(x)), tol)))
+    return Tensor.wrap(np.asarray(np.linalg.matrix_rank(data_of(_float(x)), tol)))
 
 
 def lu_factor(x):
@@ -343,7 +343,7 @@ def lu_factor(x):
             if lu[k, k] != 0:
                 lu[k + 1 :, k] /= lu[k, k]
                 lu[k + 1 :, k + 1 :] -= np.outer(lu[k + 1 :, k], lu[k, k + 1 :])
-    return Tensor._wrap(flat.reshape(a.shape)), Tensor._wrap(pivots.reshape(batch + (n,)))
+    return Tensor.wrap(flat.reshape(a.shape)), Tensor.wrap(pivots.reshape(batch + (n,)))
 
 
 def matrix_norm(x, ord="fro", axis=(-2, -1), keepdims=False):  # noqa: A002

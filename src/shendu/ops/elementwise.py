@@ -195,13 +195,13 @@ def angle(x):
     """The argument of each element: 0 for non-negative reals, pi for negative ones."""
     x = _as_float_tensor(x)
     xp = backend.array_module(x.data)
-    return Tensor._wrap(xp.angle(x.data).astype(x.dtype))
+    return Tensor.wrap(xp.angle(x.data).astype(x.dtype))
 
 
 def i0(x):
     """The modified Bessel function of the first kind of order 0 (not differentiable here)."""
     x = _as_float_tensor(x)
-    return Tensor._wrap(np.i0(x.data).astype(x.dtype))
+    return Tensor.wrap(np.i0(x.data).astype(x.dtype))
 
 
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
@@ -213,7 +213,7 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     if x.dtype.kind not in "fc":
         return x
     xp = backend.array_module(x.data)
-    filled = Tensor._wrap(
+    filled = Tensor.wrap(
         xp.nan_to_num(x.data, nan=nan, posinf=posinf, neginf=neginf).astype(x.dtype)
     )
     return where(isfinite(x), x, filled)
@@ -386,7 +386,7 @@ def _nondiff_unary(name, np_name=None, float_result=False, keep_float=False):
         y = getattr(xp, np_name or name)(a) if xp is not np else np_fn(a)
         if keep_float and a.dtype.kind in "iub" and float_result:
             y = y.astype(backend.floatx())
-        return Tensor._wrap(y)
+        return Tensor.wrap(y)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise ``{np_name or name}`` (piecewise constant: no gradient)."
@@ -408,7 +408,7 @@ bitwise_not = _nondiff_unary("bitwise_not", "invert")
 def round(x, decimals=0):  # noqa: A001 - the Keras name
     """Round half to even to ``decimals`` places (no gradient)."""
     (a,) = _arrays(x)
-    return Tensor._wrap(backend.array_module(a).round(a, decimals))
+    return Tensor.wrap(backend.array_module(a).round(a, decimals))
 
 
 def _nondiff_binary(name, np_name=None):
@@ -416,7 +416,7 @@ def _nondiff_binary(name, np_name=None):
         a, b = _arrays(x1, x2)
         xp = backend.array_module(a)
         try:
-            return Tensor._wrap(getattr(xp, np_name or name)(a, b))
+            return Tensor.wrap(getattr(xp, np_name or name)(a, b))
         except ValueError as err:
             raise broadcast_error(name, a, b, err) from None
 
@@ -435,43 +435,43 @@ lcm = _nondiff_binary("lcm")
 def bitwise_and(x, y):
     """Elementwise ``bitwise_and`` of integers (no gradient)."""
     a, b = _arrays(x, y)
-    return Tensor._wrap(backend.array_module(a).bitwise_and(a, b))
+    return Tensor.wrap(backend.array_module(a).bitwise_and(a, b))
 
 
 def bitwise_or(x, y):
     """Elementwise ``bitwise_or`` of integers (no gradient)."""
     a, b = _arrays(x, y)
-    return Tensor._wrap(backend.array_module(a).bitwise_or(a, b))
+    return Tensor.wrap(backend.array_module(a).bitwise_or(a, b))
 
 
 def bitwise_xor(x, y):
     """Elementwise ``bitwise_xor`` of integers (no gradient)."""
     a, b = _arrays(x, y)
-    return Tensor._wrap(backend.array_module(a).bitwise_xor(a, b))
+    return Tensor.wrap(backend.array_module(a).bitwise_xor(a, b))
 
 
 def bitwise_left_shift(x, y):
     """Elementwise ``left_shift`` of integers (no gradient)."""
     a, b = _arrays(x, y)
-    return Tensor._wrap(backend.array_module(a).left_shift(a, b))
+    return Tensor.wrap(backend.array_module(a).left_shift(a, b))
 
 
 def bitwise_right_shift(x, y):
     """Elementwise ``right_shift`` of integers (no gradient)."""
     a, b = _arrays(x, y)
-    return Tensor._wrap(backend.array_module(a).right_shift(a, b))
+    return Tensor.wrap(backend.array_module(a).right_shift(a, b))
 
 
 def left_shift(x, y):
     """Elementwise ``left_shift`` of integers (no gradient)."""
     a, b = _arrays(x, y)
-    return Tensor._wrap(backend.array_module(a).left_shift(a, b))
+    return Tensor.wrap(backend.array_module(a).left_shift(a, b))
 
 
 def right_shift(x, y):
     """Elementwise ``right_shift`` of integers (no gradient)."""
     a, b = _arrays(x, y)
-    return Tensor._wrap(backend.array_module(a).right_shift(a, b))
+    return Tensor.wrap(backend.array_module(a).right_shift(a, b))
 
 
 logical_xor = _nondiff_binary("logical_xor")
@@ -479,12 +479,12 @@ logical_xor = _nondiff_binary("logical_xor")
 
 def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     a, b = _arrays(x1, x2)
-    return Tensor._wrap(backend.array_module(a).isclose(a, b, rtol, atol, equal_nan))
+    return Tensor.wrap(backend.array_module(a).isclose(a, b, rtol, atol, equal_nan))
 
 
 def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     a, b = _arrays(x1, x2)
-    return Tensor._wrap(np.asarray(backend.array_module(a).allclose(a, b, rtol, atol, equal_nan)))
+    return Tensor.wrap(np.asarray(backend.array_module(a).allclose(a, b, rtol, atol, equal_nan)))
 
 
 __all__ = [
@@ -556,4 +556,4 @@ __all__ = [
 def isin(x1, x2, assume_unique=False, invert=False):
     """Whether each element of ``x1`` is in ``x2`` (no gradient)."""
     a, b = _arrays(x1, x2)
-    return Tensor._wrap(np.isin(a, b, assume_unique=assume_unique, invert=invert))
+    return Tensor.wrap(np.isin(a, b, assume_unique=assume_unique, invert=invert))

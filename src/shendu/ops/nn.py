@@ -590,7 +590,7 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
     reduced = data.max(axis=-2) if data.ndim > 1 else data
     if axis != -1:
         reduced = np.moveaxis(reduced, -1, axis)
-    return Tensor._wrap(reduced)
+    return Tensor.wrap(reduced)
 
 
 def normalize(x, axis=-1, order=2, epsilon=None):

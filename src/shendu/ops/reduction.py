@@ -263,7 +263,7 @@ def _nondiff(fn_name, x, axis, keepdims=False):
     a = data_of(x)
     a = a if hasattr(a, "shape") else np.asarray(a)
     xp = backend.array_module(a)
-    return Tensor._wrap(getattr(xp, fn_name)(a, axis=axis, keepdims=keepdims))
+    return Tensor.wrap(getattr(xp, fn_name)(a, axis=axis, keepdims=keepdims))
 
 
 def argmax(x, axis=None, keepdims=False):

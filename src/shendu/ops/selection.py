@@ -140,7 +140,7 @@ def ravel(x):
 def view(x, dtype=None):
     """The same bytes seen as ``dtype`` (no gradient)."""
     a = as_tensor(x).data
-    return Tensor._wrap(a if dtype is None else a.view(np.dtype(dtype)))
+    return Tensor.wrap(a if dtype is None else a.view(np.dtype(dtype)))
 
 
 # ------------------------------------------------------------------- splitting, stacking

@@ -598,4 +598,4 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     out = (a[..., None] == xp.arange(num_classes)).astype(dtype or backend.floatx())
     if axis != -1:
         out = xp.moveaxis(out, -1, axis)
-    return Tensor._wrap(out)
+    return Tensor.wrap(out)

@@ -24,7 +24,7 @@ def argsort(x, axis=-1):
     a = _array(x)
     if axis is None:
         a, axis = a.reshape(-1), 0
-    return Tensor._wrap(backend.array_module(a).argsort(a, axis=axis, kind="stable"))
+    return Tensor.wrap(backend.array_module(a).argsort(a, axis=axis, kind="stable"))
 
 
 def sort(x, axis=-1):
@@ -41,7 +41,7 @@ def sort(x, axis=-1):
 
 def argpartition(x, kth, axis=-1):
     a = _array(x)
-    return Tensor._wrap(backend.array_module(a).argpartition(a, kth, axis=axis))
+    return Tensor.wrap(backend.array_module(a).argpartition(a, kth, axis=axis))
 
 
 def top_k(x, k, sorted=True):  # noqa: A002 - the Keras name
@@ -54,7 +54,7 @@ def top_k(x, k, sorted=True):  # noqa: A002 - the Keras name
         )
     a = x.data
     order = backend.array_module(a).argsort(-a, axis=-1, kind="stable")[..., :k]
-    return take_along_axis(x, order, axis=-1), Tensor._wrap(order)
+    return take_along_axis(x, order, axis=-1), Tensor.wrap(order)
 
 
 def in_top_k(targets, predictions, k):
@@ -64,19 +64,19 @@ def in_top_k(targets, predictions, k):
     p = _array(predictions)
     target_score = p[np.arange(len(t)), t]
     better = (p > target_score[:, None]).sum(axis=-1)
-    return Tensor._wrap(better < k)
+    return Tensor.wrap(better < k)
 
 
 def searchsorted(sorted_sequence, values, side="left"):
     s, v = _array(sorted_sequence), _array(values)
     if s.ndim != 1:
         raise ValueError(f"searchsorted: `sorted_sequence` must be 1-D. Received: shape={s.shape}")
-    return Tensor._wrap(backend.array_module(s).searchsorted(s, v, side=side))
+    return Tensor.wrap(backend.array_module(s).searchsorted(s, v, side=side))
 
 
 def digitize(x, bins):
     """The index of the bin of each value (NumPy's rule: bins[i-1] <= x < bins[i])."""
-    return Tensor._wrap(np.digitize(_array(x), _array(bins)))
+    return Tensor.wrap(np.digitize(_array(x), _array(bins)))
 
 
 def bincount(x, weights=None, minlength=0, sparse=False):
@@ -87,7 +87,7 @@ def bincount(x, weights=None, minlength=0, sparse=False):
         raise ValueError(f"bincount: values must be non-negative. Received: min={a.min()}")
     w = None if weights is None else _array(weights)
     if a.ndim == 1:
-        return Tensor._wrap(np.bincount(a, weights=w, minlength=minlength))
+        return Tensor.wrap(np.bincount(a, weights=w, minlength=minlength))
     if a.ndim != 2:
         raise ValueError(f"bincount: expected a 1-D or 2-D input. Received: shape={a.shape}")
     length = max(minlength, int(a.max()) + 1 if a.size else 0)
@@ -95,7 +95,7 @@ def bincount(x, weights=None, minlength=0, sparse=False):
         np.bincount(r, weights=None if w is None else w[i], minlength=length)
         for i, r in enumerate(a)
     ]
-    return Tensor._wrap(np.stack(rows))
+    return Tensor.wrap(np.stack(rows))
 
 
 def unique(
@@ -131,29 +131,29 @@ def unique(
             parts[-1] = np.concatenate(
                 [counts, np.zeros(max(size - len(counts), 0), counts.dtype)]
             )[:size]
-    parts = [Tensor._wrap(np.asarray(p)) for p in parts]
+    parts = [Tensor.wrap(np.asarray(p)) for p in parts]
     return parts[0] if len(parts) == 1 else tuple(parts)
 
 
 def histogram(x, bins=10, range=None):  # noqa: A002 - the Keras name
     """(counts, bin edges) of the values of ``x``; counts are floats, as in Keras."""
     counts, edges = np.histogram(_array(x), bins=bins, range=range)
-    return Tensor._wrap(counts.astype(backend.floatx())), Tensor._wrap(
+    return Tensor.wrap(counts.astype(backend.floatx())), Tensor.wrap(
         edges.astype(backend.floatx())
     )
 
 
 def nonzero(x):
     """The indices of the non-zero elements, one array per axis."""
-    return tuple(Tensor._wrap(i) for i in np.nonzero(_array(x)))
+    return tuple(Tensor.wrap(i) for i in np.nonzero(_array(x)))
 
 
 def count_nonzero(x, axis=None):
-    return Tensor._wrap(np.asarray(np.count_nonzero(_array(x), axis=axis)))
+    return Tensor.wrap(np.asarray(np.count_nonzero(_array(x), axis=axis)))
 
 
 def unravel_index(indices, shape):
-    return tuple(Tensor._wrap(i) for i in np.unravel_index(_array(indices), shape))
+    return tuple(Tensor.wrap(i) for i in np.unravel_index(_array(indices), shape))
 
 
 __all__ = [

@@ -91,12 +91,12 @@ def nanstd(x, axis=None, keepdims=False):
 
 def nanargmax(x, axis=None, keepdims=False):
     a = data_of(as_tensor(x))
-    return Tensor._wrap(np.asarray(np.nanargmax(a, axis=axis, keepdims=keepdims)))
+    return Tensor.wrap(np.asarray(np.nanargmax(a, axis=axis, keepdims=keepdims)))
 
 
 def nanargmin(x, axis=None, keepdims=False):
     a = data_of(as_tensor(x))
-    return Tensor._wrap(np.asarray(np.nanargmin(a, axis=axis, keepdims=keepdims)))
+    return Tensor.wrap(np.asarray(np.nanargmin(a, axis=axis, keepdims=keepdims)))
 
 
 def nancumsum(x, axis=None, dtype=None):

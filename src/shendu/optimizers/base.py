@@ -170,6 +170,11 @@ class Optimizer:
         return {name: xp.zeros_like(variable.data) for name in self.slot_names}
 
     @property
+    def built_variables(self) -> list:
+        """The variables this optimizer holds state for, in the order of its state."""
+        return list(self._variables)
+
+    @property
     def variables(self) -> list:
         """The optimizer state as arrays, in a fixed order: iterations, then each slot."""
         out = [np.array(self.iterations, dtype=np.int64)]

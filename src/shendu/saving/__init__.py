@@ -74,13 +74,13 @@ def _optimizer_variable_indices(model):
     if opt is None or not opt.built:
         return []
     position = {id(v): i for i, v in enumerate(model.weights)}
-    missing = [v.path for v in opt._variables if id(v) not in position]
+    missing = [v.path for v in opt.built_variables if id(v) not in position]
     if missing:
         raise ValueError(
             f"Cannot save model {model.name!r}: its optimizer holds state for variables that "
             f"are not the model's: {missing}. Save with include_optimizer=False."
         )
-    return [position[id(v)] for v in opt._variables]
+    return [position[id(v)] for v in opt.built_variables]
 
 
 def _model_tensors(model, include_optimizer, training_arrays=None):
@@ -134,7 +134,7 @@ def save_model(
         "shendu_version": _version(),
         "numpy_version": np.__version__,
         "model": {"class_name": type(model).__name__, "config": model.get_config()},
-        "build_config": model.get_build_config() if model._graph is None else None,
+        "build_config": (model.get_build_config() if model.functional_graph() is None else None),
         "compile_config": model.get_compile_config() if compiled else None,
         "optimizer_variables": optimizer_variables,
         "preprocessing": getattr(model, "preprocessing", None),

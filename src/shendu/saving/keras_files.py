@@ -256,9 +256,9 @@ def _accepted(cls):
 
 
 def _layer_entry(entry):
-    from ..layers import _layer_table
+    from ..layers import layer_classes
 
-    table = _layer_table()
+    table = layer_classes()
     name = entry.get("class_name")
     config = dict(entry.get("config") or {})
     cls = table.get(name)

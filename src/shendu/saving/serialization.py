@@ -65,7 +65,7 @@ def _tables():
     )
     from ..optimizers import schedules
 
-    tables = [layers._layer_table()]
+    tables = [layers.layer_classes()]
     for module in (losses, metrics, initializers, regularizers, constraints):
         tables.append(getattr(module, "_TABLE", {}))
     tables.append(optimizers._TABLE)

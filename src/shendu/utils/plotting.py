@@ -95,7 +95,7 @@ def plot_confusion_matrix(y_true, y_pred, path=None, labels=None, normalize=Fals
 def model_to_dot(model):
     """The model's layer graph in Graphviz's dot language (a string; no graphviz needed)."""
     lines = ["digraph model {", '  node [shape=record, fontname="Helvetica"];']
-    graph = getattr(model, "_graph", None)
+    graph = model.functional_graph() if hasattr(model, "functional_graph") else None
     layers = model.layers
     for layer in layers:
         lines.append(f'  "{layer.name}" [label="{layer.name}|{type(layer).__name__}"];')
