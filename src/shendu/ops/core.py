@@ -462,3 +462,7 @@ def __getattr__(name):  # unstack: imported on first use, like the rest of the c
 
         return unstack
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"unstack"})

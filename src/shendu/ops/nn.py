@@ -676,6 +676,10 @@ def __getattr__(name):
     return value
 
 
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "average_pool",
     "batch_normalization",

@@ -45,6 +45,10 @@ def __getattr__(name):
     return value
 
 
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
 class Config:
     """A mutable namespace of settings (``Config(lr=0.1).lr``), Keras's ``utils.Config``;
     ``freeze()`` makes it read-only."""
