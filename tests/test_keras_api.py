@@ -236,7 +236,11 @@ def test_pack_unpack_and_config():
     u = keras.utils
     assert u.unpack_x_y_sample_weight((1, 2)) == (1, 2, None)
     assert u.unpack_x_y_sample_weight(5) == (5, None, None)
-    assert u.pack_x_y_sample_weight(1, 2, 3) == (1, 2, 3) and u.pack_x_y_sample_weight(1) == (1,)
+    assert u.pack_x_y_sample_weight(1, 2, 3) == (1, 2, 3) and u.pack_x_y_sample_weight(1) == 1
+    assert u.pack_x_y_sample_weight([1, 2]) == ([1, 2],) and u.pack_x_y_sample_weight(1, 2) == (
+        1,
+        2,
+    )
     with pytest.raises(ValueError, match="Data is expected to be in format"):
         u.unpack_x_y_sample_weight((1, 2, 3, 4))
     c = u.Config(lr=0.1)

@@ -74,13 +74,16 @@ class CallbackList:
     def __getattr__(self, name):
         if not name.startswith("on_"):
             raise AttributeError(name)
-        # as Keras's CallbackList: ``logs`` is always passed, positionally (None when the
-        # caller has none), so a LambdaCallback's two-argument lambdas work
+        # as Keras's CallbackList: ``logs`` is always passed, positionally, and always a
+        # dict (empty when the caller has none), so a LambdaCallback's two-argument lambdas
+        # and ``logs.get(...)`` / ``logs[...] = ...`` in any hook work
         leading = 0 if name.endswith(("train_begin", "train_end", "test_begin", "test_end")) else 1
         leading = 0 if name in ("on_predict_begin", "on_predict_end") else leading
 
         def call(*args, logs=None):
-            args = args if len(args) > leading else (*args, logs)
+            if len(args) > leading:
+                args, logs = args[:leading], args[leading]
+            args = (*args, {} if logs is None else logs)
             for cb in self.callbacks:
                 getattr(cb, name)(*args)
 

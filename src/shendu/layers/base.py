@@ -494,9 +494,13 @@ class Layer:
         else:
             inputs = kwargs["inputs"] = _to_tensor(kwargs["inputs"], self.dtype)
         mask = kwargs.get("mask")
-        if mask is None and self.call_has_mask:
+        if mask is None and (
+            self.call_has_mask
+            or self.supports_masking  # a mask passes through (compute_mask), as in Keras
+            or type(self).compute_mask is not Layer.compute_mask
+        ):
             mask = _collect_mask(inputs)
-            if mask is not None:
+            if mask is not None and self.call_has_mask:
                 kwargs["mask"] = mask
         ndim = self.expected_ndim()
         if ndim is not None and isinstance(inputs, Tensor):
@@ -506,6 +510,8 @@ class Layer:
         if not self.built:
             self._maybe_build(inputs)
         self._check_input(inputs)
+        if not stack:  # a top-level call: ``losses`` will hold this call's only (as Keras)
+            self.clear_losses()
         stack.append(training)
         try:
             outputs = self.call(*args, **kwargs)

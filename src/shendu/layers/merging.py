@@ -3,7 +3,10 @@ Concatenate, Dot."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import ops
+from ..autograd.tensor import Tensor
 from .base import Layer
 from .shapes import broadcast
 
@@ -33,7 +36,15 @@ class _Merge(Layer):
         return out
 
     def compute_mask(self, inputs, mask=None):
-        return None
+        """The inputs' masks combined: a step is kept where every masked input keeps it
+        (inputs without a mask keep every step), as Keras combines them."""
+        masks = [_mask_array(m) for m in (mask or []) if m is not None]
+        if not masks:
+            return None
+        out = masks[0]
+        for m in masks[1:]:
+            out = np.logical_and(out, m)
+        return out
 
     def compute_output_shape(self, input_shape):
         """The inputs' shapes broadcast together (NumPy's rule)."""
@@ -102,6 +113,23 @@ class Concatenate(_Merge):
         self._check(inputs)
         return ops.concatenate(list(inputs), axis=self.axis)
 
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: each input's mask broadcast over the input (all True for an input
+        without one), concatenated along ``axis``, then any-reduced over the last axis."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        full = []
+        for x, m in zip(inputs, mask):
+            shape = tuple(x.shape)
+            if m is None:
+                full.append(np.ones(shape, dtype=bool))
+                continue
+            m = _mask_array(m)
+            if m.ndim < len(shape):
+                m = np.broadcast_to(m.reshape(m.shape + (1,) * (len(shape) - m.ndim)), shape)
+            full.append(m)
+        return np.any(np.concatenate(full, axis=self.axis), axis=-1)
+
     def compute_output_shape(self, input_shape):
         self._check(input_shape)
         shapes = [tuple(s) for s in input_shape]
@@ -123,6 +151,9 @@ class Concatenate(_Merge):
 
 class Dot(_Merge):
     """Dot product of two inputs along ``axes`` (batched), optionally L2-normalised (cosine)."""
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # a dot product has no steps left to mask (as Keras)
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
@@ -186,3 +217,8 @@ def maximum(inputs, **kwargs):
 
 def minimum(inputs, **kwargs):
     return Minimum(**kwargs)(inputs)
+
+
+def _mask_array(mask):
+    """A mask as a boolean NumPy array (masks travel as arrays; a Tensor is accepted)."""
+    return np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)

@@ -210,6 +210,7 @@ class GroupNormalization(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.groups, self.axis, self.epsilon = int(groups), axis, float(epsilon)
         self.center, self.scale = center, scale
         self.beta_initializer = initializers.get(beta_initializer)

@@ -55,9 +55,13 @@ def apply_step(
     model: Trainer, loss_value: float, n_samples: int, backward: Callable[[], None]
 ) -> None:
     """The end of every training step, eager or replayed: track the loss, write the
-    gradients (``backward()``, after clearing the old ones) and update the variables."""
+    gradients (``backward()``, after clearing the old ones) and update the variables. A
+    model without trainable variables (all frozen, or only ``add_loss`` layers) tracks the
+    loss and updates nothing, as Keras's empty update."""
     model._loss_tracker.update_state(loss_value, sample_weight=n_samples)
     variables = model.trainable_weights
+    if not variables:
+        return
     for v in variables:
         v.grad = None
     backward()

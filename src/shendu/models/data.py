@@ -326,6 +326,18 @@ class StreamBatches:
             on_epoch_end()
 
 
+def pack(x: Structure, y: Structure = None, sample_weight: Structure = None) -> Any:
+    """The batch a step receives, as Keras packs it (``keras.utils.pack_x_y_sample_weight``):
+    ``x`` itself (one input, no targets), ``(x,)`` (a list or tuple of inputs, no
+    targets), ``(x, y)`` or ``(x, y, sample_weight)``; so ``x, y = data`` works in a
+    ``train_step`` of a fit without sample weights."""
+    if y is None and sample_weight is None:
+        return x if not isinstance(x, (list, tuple)) else (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
 def unpack(data: Any) -> tuple[Structure, Structure, Structure]:
     """(x, y, sample_weight) from a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
     if isinstance(data, tuple):

@@ -477,7 +477,7 @@ class Trainer(_LayerForTypes):
                 if strategy is not None:
                     logs = strategy.epoch_logs(self, logs)
                 if val is not None and (epoch + 1) % validation_freq == 0:
-                    val_logs = self._evaluate_batches(val)
+                    val_logs = self._evaluate_batches(val, cb)
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 cb.on_epoch_end(epoch, logs)
                 if strategy is not None:
@@ -496,7 +496,7 @@ class Trainer(_LayerForTypes):
         for batch in train.epoch(epoch):
             cb.on_train_batch_begin(step)
             tuner.begin_step()
-            logs = self.train_step(self._on_device(batch))
+            logs = self.train_step(self._on_device(data_mod.pack(*batch)))
             tuner.end_step()
             cb.on_train_batch_end(step, logs)
             step += 1
@@ -528,13 +528,24 @@ class Trainer(_LayerForTypes):
             return batch
         return data_mod._map(batch, lambda a: backend.to_device_array(a, device))
 
-    def _evaluate_batches(self, batches):
+    def _evaluate_batches(self, batches, cb=None):
+        """The loss and metrics over ``batches`` (the validation of a fit, whose callbacks
+        ``cb`` see the ``on_test_*`` hooks as in Keras)."""
         self.reset_metrics()
         logs = {}
+        if cb is not None:
+            cb.on_test_begin()
         with no_grad():
-            for batch in batches.epoch():
-                logs = self.test_step(self._on_device(batch))
-        return self._metrics_result_or_logs(logs)
+            for step, batch in enumerate(batches.epoch()):
+                if cb is not None:
+                    cb.on_test_batch_begin(step)
+                logs = self.test_step(self._on_device(data_mod.pack(*batch)))
+                if cb is not None:
+                    cb.on_test_batch_end(step, logs)
+        logs = self._metrics_result_or_logs(logs)
+        if cb is not None:
+            cb.on_test_end(logs)
+        return logs
 
     def evaluate(
         self,
@@ -557,14 +568,21 @@ class Trainer(_LayerForTypes):
             from ..utils.progbar import Progbar
 
             bar = Progbar(batches.steps, verbose=verbose)
+        cb = callbacks_mod.CallbackList(
+            callbacks or [], self, {"steps": batches.steps, "verbose": verbose}
+        )
         self.reset_metrics()
         logs = {}
+        cb.on_test_begin()
         with no_grad(), heap.kept_for_reuse():  # freed batches reused (shendu.heap)
             for i, batch in enumerate(batches.epoch()):
-                logs = self.test_step(self._on_device(batch))
+                cb.on_test_batch_begin(i)
+                logs = self.test_step(self._on_device(data_mod.pack(*batch)))
+                cb.on_test_batch_end(i, logs)
                 if bar is not None:
                     bar.update(i + 1, logs, finalize=False)
         logs = self._metrics_result_or_logs(logs)
+        cb.on_test_end(logs)
         if bar is not None:
             bar.update(bar.seen, logs, finalize=True)
         if return_dict:
@@ -581,18 +599,44 @@ class Trainer(_LayerForTypes):
         callbacks: Sequence[Callback] | None = None,
     ) -> Any:
         """Model outputs for ``x`` as NumPy arrays, computed in batches without a graph."""
+        if callbacks:
+            return self._predict_with_callbacks(x, batch_size, steps, callbacks)
         if data_mod.is_array_like(x):
             if isinstance(x, Tensor) or isinstance(x, np.ndarray):
                 n = x.shape[0]
                 if n <= (batch_size or 32):  # one batch: no slicing or concatenation
                     with no_grad():
-                        out = self.predict_step(self._on_device((x,)))
+                        out = self.predict_step(self._on_device(x))
                     return data_mod.as_numpy_structure(out)
         batches = self._make_batches(x, None, None, batch_size, False, steps, check_finite=False)
         outs = []
         with no_grad(), heap.kept_for_reuse():  # freed batches reused (shendu.heap)
             for batch in batches.epoch():
-                outs.append(data_mod.as_numpy_structure(self.predict_step(self._on_device(batch))))
+                outs.append(
+                    data_mod.as_numpy_structure(
+                        self.predict_step(self._on_device(data_mod.pack(*batch)))
+                    )
+                )
+        if not outs:
+            raise ValueError("predict: the input produced no batches")
+        return _concat(outs)
+
+    def _predict_with_callbacks(self, x, batch_size, steps, callbacks):
+        """``predict`` calling the ``on_predict_*`` hooks (the batch's outputs in the
+        batch-end logs under ``"outputs"``, as Keras passes them)."""
+        batches = self._make_batches(x, None, None, batch_size, False, steps, check_finite=False)
+        cb = callbacks_mod.CallbackList(callbacks, self, {"steps": batches.steps, "verbose": 0})
+        outs = []
+        cb.on_predict_begin()
+        with no_grad():
+            for i, batch in enumerate(batches.epoch()):
+                cb.on_predict_batch_begin(i)
+                out = data_mod.as_numpy_structure(
+                    self.predict_step(self._on_device(data_mod.pack(*batch)))
+                )
+                outs.append(out)
+                cb.on_predict_batch_end(i, {"outputs": out})
+        cb.on_predict_end()
         if not outs:
             raise ValueError("predict: the input produced no batches")
         return _concat(outs)
@@ -611,7 +655,7 @@ class Trainer(_LayerForTypes):
         if class_weight is not None:
             sw = data_mod.class_weight_to_sample_weight(class_weight, y, sw)
         self.reset_metrics()
-        logs = self.train_step((x, y, sw))
+        logs = self.train_step(data_mod.pack(x, y, sw))
         return logs if return_dict else _logs_to_values(logs, self)
 
     def test_on_batch(
@@ -625,13 +669,13 @@ class Trainer(_LayerForTypes):
         x, y, sw, _ = data_mod.prepare(x, y, sample_weight)
         self.reset_metrics()
         with no_grad():
-            logs = self.test_step((x, y, sw))
+            logs = self.test_step(data_mod.pack(x, y, sw))
         return logs if return_dict else _logs_to_values(logs, self)
 
     def predict_on_batch(self, x: Structure) -> Any:
         x, _, _, _ = data_mod.prepare(x, check_finite=False)
         with no_grad():
-            return data_mod.as_numpy_structure(self.predict_step((x,)))
+            return data_mod.as_numpy_structure(self.predict_step(data_mod.pack(x)))
 
     # ------------------------------------------------------------------ saving hooks
     def get_compile_config(self) -> dict | None:

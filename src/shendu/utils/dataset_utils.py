@@ -150,12 +150,12 @@ Sequence = PyDataset
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
-    """(x,), (x, y) or (x, y, sample_weight): the batch tuple ``train_step`` receives."""
-    if y is None:
-        return (x,) if not isinstance(x, (list, tuple)) else x
-    if sample_weight is None:
-        return (x, y)
-    return (x, y, sample_weight)
+    """The batch ``train_step`` receives, as Keras packs it: ``x`` itself (one input, no
+    targets), ``(x,)`` (several inputs in a list or tuple, no targets), ``(x, y)`` or
+    ``(x, y, sample_weight)``."""
+    from ..models.data import pack
+
+    return pack(x, y, sample_weight)
 
 
 def unpack_x_y_sample_weight(data):
