@@ -223,6 +223,7 @@ class Layer:
         self.built = False
         self._variables: list[Variable] = []
         self._losses: list = []
+        self._inbound_nodes: list = []  # its calls on KerasTensors (layers.symbolic.Node)
         self.activity_regularizer = regularizers_mod.get(activity_regularizer)
         self.supports_masking = getattr(self, "supports_masking", False)
         self._build_shapes = None
@@ -426,6 +427,33 @@ class Layer:
         for layer in self.flatten_layers():
             if layer._losses:  # a new list (not clear()): a caller may hold the old one
                 layer.__dict__["_losses"] = []
+
+    # --- symbolic calls (the functional API) ---
+    @property
+    def output(self):
+        """The output KerasTensor(s) of the layer's one call on symbolic inputs (for
+        feature extraction: ``Model(model.inputs, [l.output for l in model.layers])``)."""
+        return self._only_node("output").output_structure
+
+    @property
+    def input(self):
+        """The input KerasTensor(s) of the layer's one call on symbolic inputs."""
+        node = self._only_node("input")
+        return node.input_structure
+
+    def _only_node(self, what):
+        nodes = self._inbound_nodes
+        if not nodes:
+            raise AttributeError(
+                f"Layer {self.name!r} has never been called on symbolic inputs (an Input or "
+                f"a layer's output) and thus has no defined {what}."
+            )
+        if len(nodes) > 1:
+            raise AttributeError(
+                f"Layer {self.name!r} has been called {len(nodes)} times on symbolic inputs, "
+                f"so its {what} is ambiguous: use the KerasTensors each call returned."
+            )
+        return nodes[0]
 
     # --- building and calling ---
     def build(self, input_shape) -> None:
@@ -634,7 +662,9 @@ def _tuples(shape):
 
 
 def _zeros_for(shape):
-    if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)):
+    if isinstance(shape, dict):
+        return {k: _zeros_for(s) for k, s in shape.items()}
+    if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple, dict)):
         return [_zeros_for(s) for s in shape]
     return np.zeros(tuple(1 if s is None else s for s in shape), dtype=backend.floatx())
 

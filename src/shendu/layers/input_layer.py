@@ -43,13 +43,10 @@ class InputLayer(Layer):
             limits.check_tensor(f"Input {self.name!r}", (batch_size,) + shape, self.dtype)
         self.batch_shape = (batch_size,) + shape
         self.built = True
-        self.output = KerasTensor(
-            self.batch_shape,
-            self.dtype,
-            name=self.name,
-            node=Node(self, (), {}, None, is_input=True),
-        )
-        self.output.node.outputs = [self.output]
+        node = Node(self, (), {}, None, is_input=True)
+        tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name, node=node)
+        node.outputs = [tensor]
+        node.record(tensor)
 
     def get_config(self):
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "name": self.name}

@@ -56,6 +56,21 @@ class Node:
     def __init__(self, layer, args, kwargs, outputs, is_input=False):
         self.layer, self.args, self.kwargs, self.outputs = layer, args, kwargs, outputs
         self.is_input = is_input
+        self.output_structure = None  # the outputs as the call returned them (set once known)
+
+    @property
+    def input_structure(self):
+        """The call's first argument (a KerasTensor, or a list or dict of them); for an
+        input node, its own KerasTensor."""
+        if self.is_input:
+            return self.outputs[0]
+        return self.args[0] if self.args else next(iter(self.kwargs.values()), None)
+
+    def record(self, output_structure):
+        """Store the call's outputs and list the node among its layer's calls."""
+        self.output_structure = output_structure
+        self.layer._inbound_nodes.append(self)
+        return output_structure
 
     @property
     def input_tensors(self):
@@ -118,7 +133,18 @@ def symbolic_call(layer, args, kwargs):
         )
     node.outputs = outputs
     it = iter(outputs)
-    return map_structure(out1, lambda _: next(it))
+    return node.record(map_structure(out1, lambda _: next(it)))
+
+
+def forget_nodes(nodes) -> None:
+    """Take ``nodes`` off their layers' lists of calls (a graph being replaced: a
+    Sequential model rebuilt for another input shape)."""
+    for node in nodes:
+        if node.is_input:  # an Input keeps its tensor: another graph may start from it
+            continue
+        calls = node.layer._inbound_nodes
+        if node in calls:
+            calls.remove(node)
 
 
 def _static_call(layer, args, kwargs, limits):
@@ -133,7 +159,7 @@ def _static_call(layer, args, kwargs, limits):
         )
     node.outputs = outputs
     it = iter(outputs)
-    return map_structure(out, lambda _: next(it))
+    return node.record(map_structure(out, lambda _: next(it)))
 
 
 def infer_output_shape(layer, input_shape):

@@ -149,6 +149,21 @@ class Model(Trainer, Layer):
         return self._graph.outputs if self._graph is not None else None
 
     @property
+    def input(self) -> Structure:
+        """The model's input KerasTensor(s), as given to ``Model(inputs, ...)`` (a
+        Sequential model's once its input shape is known)."""
+        if self._graph is not None:
+            return self._graph.input_structure
+        return super().input
+
+    @property
+    def output(self) -> Structure:
+        """The model's output KerasTensor(s), as given to ``Model(..., outputs)``."""
+        if self._graph is not None:
+            return self._graph.output_structure
+        return super().output
+
+    @property
     def output_names(self) -> list[str] | None:
         if self._graph is not None:
             return [t.node.layer.name for t in self._graph.outputs]
@@ -214,10 +229,13 @@ class Model(Trainer, Layer):
         return self._graph is not None and type(self).call is Model.call
 
     def _maybe_build(self, inputs):
-        if self._graph is not None:
-            self.built = True
-            return
-        super()._maybe_build(inputs)
+        """A functional model is built; a subclassed one called on data is built by that
+        call (its layers build on first use), with no extra call on zeros."""
+        if self._graph is None and not self.built:
+            from ..layers.base import _shape_of
+
+            self._build_shapes = _shape_of(inputs)
+        self.built = True
 
     def build(self, input_shape: Any) -> None:
         """Build a subclassed model by calling it once on zeros of ``input_shape``."""
@@ -230,7 +248,7 @@ class Model(Trainer, Layer):
         self._build_shapes = shape
         self.built = True
         with no_grad():
-            self(_zeros_for([list(s) for s in shape] if isinstance(shape, list) else list(shape)))
+            self(_zeros_for(shape if isinstance(shape, (list, dict)) else list(shape)))
 
     # --- config ---
     def get_config(self) -> dict:

@@ -16,7 +16,7 @@ from ..annotations import Structure
 from ..layers import allocation
 from ..layers.base import Layer, structure_changed
 from ..layers.input_layer import InputLayer
-from ..layers.symbolic import KerasTensor, symbolic_call
+from ..layers.symbolic import KerasTensor, forget_nodes, symbolic_call
 from .functional import FunctionalGraph
 from .model import Model
 
@@ -68,7 +68,7 @@ class Sequential(Model):
             self._tracked_layers.append(layer)
             structure_changed()
         self.built = False
-        self._graph = None
+        self._drop_graph()
         if rebuild and self._input_batch_shape is not None and self._stack:
             self.build(self._input_batch_shape)
 
@@ -79,7 +79,7 @@ class Sequential(Model):
         layer = self._stack.pop()
         self._tracked_layers.remove(layer)
         structure_changed()
-        self._graph = None
+        self._drop_graph()
         if self._input_batch_shape is not None and self._stack:
             self.build(self._input_batch_shape)
         return layer
@@ -108,6 +108,7 @@ class Sequential(Model):
             if limits is not None:
                 limits.check_tensor(f"Model {self.name!r} input", self._input_batch_shape, dtype)
             given = InputLayer(batch_shape=self._input_batch_shape, dtype=dtype)
+        self._drop_graph()
         inputs = x = given.output
         for layer in self._stack:
             x = symbolic_call(layer, (x,), {})
@@ -118,6 +119,14 @@ class Sequential(Model):
                 )
         self._graph = FunctionalGraph(inputs, x)
         self.built = True
+
+    def _drop_graph(self):
+        """Forget the graph of the stack (its layers' calls in it go too: ``layer.output``
+        then names the rebuilt graph's tensors)."""
+        graph = self.__dict__.get("_graph")
+        if graph is not None:
+            forget_nodes(graph.nodes)
+        self._graph = None
 
     @property
     def _output_shapes(self):
