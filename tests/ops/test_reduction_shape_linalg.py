@@ -203,7 +203,13 @@ def test_shape_op_errors():
     with pytest.raises(ValueError, match="tile: `repeats` must be non-negative"):
         ops.tile(np.ones(3), -1)
     with pytest.raises(TypeError, match="one_hot: expected integer labels"):
-        ops.one_hot(np.array([0.5]), 3)
+        ops.one_hot(np.array(["a"]), 3)
+
+
+def test_one_hot_takes_float_labels_as_keras():
+    # float labels holding integers encode; a non-class value gives a row of zeros (Keras)
+    out = ops.one_hot(np.array([0.0, 2.0, 0.5, -1.0]), 3).numpy()
+    np.testing.assert_array_equal(out, [[1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0]])
 
 
 def test_one_hot_and_getitem_duplicates_accumulate():

@@ -406,6 +406,16 @@ class Layer:
             )
         return int(sum(v.size for v in self.weights))
 
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of every weight (``v.value.grad``), as ``torch.nn.Module``'s
+        ``zero_grad`` in keras.io's PyTorch-backend training loops: None by default, zeros
+        with ``set_to_none=False``."""
+        for v in self.weights:
+            if set_to_none:
+                v.grad = None
+            elif v.grad is not None:
+                v.grad.data[...] = 0
+
     # --- losses ---
     def add_loss(self, loss) -> None:
         """Add a scalar loss Tensor (e.g. a penalty computed in ``call``) to ``losses``."""

@@ -143,8 +143,18 @@ class BaseConv(KernelBiasMixin, Layer):
                 y = y + self.bias
         return self.activation(y) if self.activation is not activations.linear else y
 
+    def convolution_op(self, inputs, kernel):
+        """The convolution of ``inputs`` with ``kernel`` under the layer's settings (no bias
+        or activation): the hook Keras documents for subclasses that change the kernel
+        first (weight standardisation, spectral norms, ...)."""
+        return ops.conv(
+            inputs, kernel, self.strides, self.padding, self.data_format, self.dilation_rate
+        )
+
     def call(self, inputs):
         fmt = self.data_format
+        if not self.transpose and type(self).convolution_op is not BaseConv.convolution_op:
+            return self._add_bias_activate(self.convolution_op(inputs, self.kernel))
         if self.transpose:
             y = ops.conv_transpose(
                 inputs,

@@ -141,6 +141,7 @@ class CategoryEncoding(Layer):
 
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
         super().__init__(**kwargs)
+        output_mode = "multi_hot" if output_mode == "binary" else output_mode  # Keras's alias
         if output_mode not in ("one_hot", "multi_hot", "count"):
             raise ValueError(
                 "Unknown arg for output_mode. Expected one of ('one_hot', 'multi_hot', "
@@ -202,6 +203,7 @@ class _Lookup(Layer):
                 f"Layer {self.name!r}: `vocabulary` must be a list; shendu never reads a "
                 f"vocabulary from a file path or URL. Received: {vocabulary!r}"
             )
+        output_mode = "multi_hot" if output_mode == "binary" else output_mode  # Keras's alias
         if output_mode not in ("int", "one_hot", "multi_hot", "count"):
             raise ValueError(f"Unknown `output_mode`. Received: output_mode={output_mode!r}")
         self.max_tokens, self.num_oov_indices = max_tokens, num_oov_indices

@@ -583,13 +583,15 @@ def cumsum(x, axis=None, dtype=None):
 
 
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
-    """One-hot encode integer labels (not differentiable; shendu has no sparse tensors)."""
+    """One-hot encode labels: ``out[..., c] = (x == c)`` (not differentiable; shendu has no
+    sparse tensors). Float labels holding integers work as Keras's do; a label that is no
+    class (negative, too large, or not a whole number) gives a row of zeros, as in Keras."""
     if sparse:
         raise ValueError("one_hot: shendu has no sparse tensors (sparse=True)")
     a = data_of(x)
     xp = _xp(a) if hasattr(a, "shape") else np
     a = xp.asarray(a)
-    if a.dtype.kind not in "iu":
+    if a.dtype.kind not in "iuf":
         raise TypeError(f"one_hot: expected integer labels. Received: dtype={a.dtype}")
     if not isinstance(num_classes, (int, np.integer)) or num_classes <= 0:
         raise ValueError(
