@@ -531,7 +531,7 @@ class Layer:
                 args = (inputs,) + args[1:]
         else:
             inputs = kwargs["inputs"] = _to_tensor(kwargs["inputs"], self.dtype)
-        mask = kwargs.get("mask")
+        mask = kwargs.get("mask") if self.call_has_mask else kwargs.pop("mask", None)
         if mask is None and (
             self.call_has_mask
             or self.supports_masking  # a mask passes through (compute_mask), as in Keras

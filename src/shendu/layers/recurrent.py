@@ -645,6 +645,8 @@ class Bidirectional(Layer):
 
         config = dict(config)
         config["layer"] = deserialize(config["layer"])
+        if isinstance(config.get("backward_layer"), dict):  # Keras's config names both
+            config["backward_layer"] = deserialize(config["backward_layer"])
         return cls(**config)
 
 

@@ -275,30 +275,16 @@ class Model(Trainer, Layer):
         for node in graph.nodes:
             entry = by_name[node.layer.name]
             node_ids[id(node)] = len(entry["inbound_nodes"])
-            args = node.args[0] if node.args else node.kwargs.get("inputs")
-            extra = {
-                k: v
-                for k, v in node.kwargs.items()
-                if not any(isinstance(t, KerasTensor) for t in flatten(v))
-            }
-            if len(node.args) > 1 or any(
-                any(isinstance(t, KerasTensor) for t in flatten(v))
-                for k, v in node.kwargs.items()
-                if k != "inputs"
-            ):
-                raise NotImplementedError(
-                    f"get_config: layer {node.layer.name!r} is called with several tensor "
-                    "arguments; only a tensor or a list of tensors is serialisable"
-                )
 
             def ref(t):
-                return [t.node.layer.name, node_ids[id(t.node)], t.index]
+                return {TENSOR_REF: [t.node.layer.name, node_ids[id(t.node)], t.index]}
 
-            if isinstance(args, (list, tuple)):
-                spec = {"list": [ref(t) for t in args]}
-            else:
-                spec = {"tensor": ref(args)}
-            entry["inbound_nodes"].append({"args": spec, "kwargs": extra})
+            entry["inbound_nodes"].append(
+                {
+                    "call_args": map_structure(list(node.args), _tensors_as(ref)),
+                    "call_kwargs": map_structure(dict(node.kwargs), _tensors_as(ref)),
+                }
+            )
 
         def refs(ts):
             return [[t.node.layer.name, node_ids[id(t.node)], t.index] for t in ts]
@@ -335,12 +321,17 @@ class Model(Trainer, Layer):
             progressed = False
             rest = []
             for entry, i, node in pending:
-                spec = node["args"]
-                ref_list = spec["list"] if "list" in spec else [spec["tensor"]]
-                if all((r[0], r[1]) in node_outputs for r in ref_list):
-                    tensors = [node_outputs[(r[0], r[1])][r[2]] for r in ref_list]
-                    arg = tensors if "list" in spec else tensors[0]
-                    out = created[entry["name"]](arg, **node["kwargs"])
+                args, kwargs = _node_call(node)
+                refs = _refs([args, kwargs])
+                if all((r[0], r[1]) in node_outputs for r in refs):
+
+                    def tensor(r):
+                        ref = r[TENSOR_REF]
+                        return node_outputs[(ref[0], ref[1])][ref[2]]
+
+                    args = _resolve(args, tensor)
+                    kwargs = _resolve(kwargs, tensor)
+                    out = created[entry["name"]](*args, **kwargs)
                     node_outputs[(entry["name"], i)] = flatten(out)
                     progressed = True
                 else:
@@ -375,6 +366,52 @@ class Model(Trainer, Layer):
 
         text = format_summary(self, line_length)
         (print_fn or print)(text)
+
+
+#: how a node's config marks a tensor argument: ``{TENSOR_REF: [layer, node, index]}``
+TENSOR_REF = "__tensor__"
+
+
+def _tensors_as(ref):
+    return lambda v: ref(v) if isinstance(v, KerasTensor) else v
+
+
+def _is_ref(value):
+    return isinstance(value, dict) and set(value) == {TENSOR_REF}
+
+
+def _refs(structure):
+    """The tensor references in a node's config structure."""
+    if _is_ref(structure):
+        return [structure[TENSOR_REF]]
+    values = structure.values() if isinstance(structure, dict) else structure
+    if isinstance(structure, (list, dict)):
+        return [r for v in values for r in _refs(v)]
+    return []
+
+
+def _resolve(structure, tensor):
+    """``structure`` with each tensor reference replaced by ``tensor(reference)``."""
+    if _is_ref(structure):
+        return tensor(structure)
+    if isinstance(structure, list):
+        return [_resolve(v, tensor) for v in structure]
+    if isinstance(structure, dict):
+        return {k: _resolve(v, tensor) for k, v in structure.items()}
+    return structure
+
+
+def _node_call(node):
+    """(args, kwargs) of a node's config, tensor references in place: ``call_args`` /
+    ``call_kwargs``, or the older one-argument form ``args: {"tensor" | "list": ...}``."""
+    if "call_args" in node:
+        return list(node["call_args"]), dict(node.get("call_kwargs") or {})
+    spec = node["args"]
+    if "list" in spec:
+        first = [{TENSOR_REF: r} for r in spec["list"]]
+    else:
+        first = {TENSOR_REF: spec["tensor"]}
+    return [first], dict(node.get("kwargs") or {})
 
 
 def clone_model(model: Model, input_tensors: Any = None, clone_function: Any = None) -> Model:

@@ -122,6 +122,17 @@ def save_model(
     states, callback states) and ``training_arrays`` (name -> array, e.g. EarlyStopping's
     best weights) are stored for exact resume (``callbacks.BackupAndRestore``).
     """
+    if os.fspath(filepath).endswith(".keras"):  # Keras 3's format (saving.keras_writer)
+        from .keras_writer import save_keras_model
+
+        save_keras_model(model, _check_path(filepath, ".keras", overwrite))
+        return
+    if not os.fspath(filepath).endswith(".shendu"):
+        raise ValueError(
+            "The filename must end in '.shendu' (shendu's format, with the optimizer state "
+            "and training state) or '.keras' (Keras 3's). Received: "
+            f"filepath={os.fspath(filepath)!r}"
+        )
     st = safetensors_numpy()
     path = _check_path(filepath, ".shendu", overwrite)
     if not model.built:
@@ -225,7 +236,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
     if path.endswith(".keras"):
         from .keras_files import load_keras_model
 
-        return load_keras_model(path, custom_objects, safe_mode, limit)
+        return load_keras_model(path, custom_objects, safe_mode, limit, compile=compile)
     with open_archive(path) as zf:
         config = parse_config(read_member(zf, "config.json", path), path)
         _check_version(config, path)
@@ -478,7 +489,18 @@ def restore_into(model, filepath):
 
 
 def save_weights(model, filepath, overwrite=True):
-    """Write the model's weights to a ``.weights.safetensors`` file (atomically)."""
+    """Write the model's weights to a ``.weights.safetensors`` file, or to a Keras 3
+    ``.weights.h5`` file (needs h5py), atomically."""
+    if os.fspath(filepath).endswith(".weights.h5"):
+        from .keras_writer import save_keras_weights
+
+        save_keras_weights(model, _check_path(filepath, ".weights.h5", overwrite))
+        return
+    if not os.fspath(filepath).endswith(".weights.safetensors"):
+        raise ValueError(
+            "The filename must end in '.weights.safetensors' or '.weights.h5' (Keras 3's). "
+            f"Received: filepath={os.fspath(filepath)!r}"
+        )
     st = safetensors_numpy()
     path = _check_path(filepath, ".weights.safetensors", overwrite)
     data = st.save(_model_tensors(model, include_optimizer=False), metadata={"format": "shendu"})
@@ -494,9 +516,13 @@ def load_weights(model, filepath):
     """Load weights saved by ``save_weights`` into a built model. Every name, shape and
     dtype is checked and the whole file read before any weight changes."""
     path = os.fspath(filepath)
+    if path.endswith(".weights.h5"):
+        load_keras_weights(model, path)
+        return
     if not path.endswith(".weights.safetensors"):
         raise ValueError(
-            f"The filename must end in '.weights.safetensors'. Received: filepath={path!r}"
+            "The filename must end in '.weights.safetensors' or '.weights.h5'. Received: "
+            f"filepath={path!r}"
         )
     try:
         size = os.path.getsize(path)

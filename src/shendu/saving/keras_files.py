@@ -36,6 +36,7 @@ from .checks import (
     parse_json,
     read_member,
 )
+from .keras_layout import keras_groups, storage_keys
 
 #: The newest Keras these readers were checked against; a newer 3.x loads with a warning.
 KERAS_TESTED = (3, 15)
@@ -130,23 +131,13 @@ def _check_dataset(h5py, ds, name, path, max_tensor_bytes):
     return nbytes
 
 
-def _layer_datasets(h5, name):
-    """The datasets stored for layer ``name``: its own vars, then its sub-layers', in order."""
-    if "layers" not in h5 or name not in h5["layers"]:
+def _vars_datasets(h5, path):
+    """The datasets of the group ``<path>/vars``, in Keras's numeric order (None when the
+    file has no such group)."""
+    group = h5.get(f"{path}/vars") if path in h5 else None
+    if group is None or not hasattr(group, "keys"):
         return None
-    out = []
-
-    def collect(group):
-        if "vars" in group:
-            vars_group = group["vars"]
-            keys = sorted(vars_group.keys(), key=_var_index)
-            out.extend(vars_group[k] for k in keys)
-        for key in group.keys():
-            if key != "vars" and hasattr(group[key], "keys"):
-                collect(group[key])
-
-    collect(h5["layers"][name])
-    return out
+    return [group[k] for k in sorted(group.keys(), key=_var_index)]
 
 
 def _var_index(key):
@@ -155,49 +146,43 @@ def _var_index(key):
     return int(key)
 
 
-def _keras_keys(model):
-    """Keras's storage names: the snake-case class name, numbered per class in layer order
-    (``dense``, ``dense_1``...), over the model's layers including InputLayers."""
-    from ..naming import snake_case
-
-    counts, keys = {}, {}
-    layers = model.layers  # functional models list their InputLayers first, as Keras does
-    for layer in layers:
-        base = snake_case(type(layer).__name__)
-        n = counts.get(base, 0)
-        counts[base] = n + 1
-        keys[id(layer)] = base if n == 0 else f"{base}_{n}"
-    return keys
-
-
 def _plan_from_h5(model, h5, path):
-    """(variable, dataset) for every weight, after every count and shape is checked."""
+    """(variable, dataset) for every weight, after every count and shape is checked. Each
+    layer's groups are where Keras keeps them (``keras_layout``), under its storage key
+    or, failing that, its name."""
     plan = []
-    keras_keys = _keras_keys(model)
-    for layer in model.layers:
-        weights = layer.weights
-        if not weights:
+    layers = list(model.layers)
+    keys = storage_keys(layers)
+    for layer in layers:
+        groups = keras_groups(layer)
+        if not groups:
             continue
-        try:
-            datasets = _layer_datasets(h5, keras_keys[id(layer)])
+        base = f"layers/{keys[id(layer)]}"
+        if base not in h5 and f"layers/{layer.name}" in h5:
+            base = f"layers/{layer.name}"
+        for sub, variables in groups:
+            where = f"{base}/{sub}" if sub else base
+            try:
+                datasets = _vars_datasets(h5, where)
+            except ValueError as err:
+                raise ModelFileError(f"{path}: layer {layer.name!r}: {err}") from None
             if datasets is None:
-                datasets = _layer_datasets(h5, layer.name)
-        except ValueError as err:
-            raise ModelFileError(f"{path}: layer {layer.name!r}: {err}") from None
-        if datasets is None:
-            raise ModelFileError(f"{path}: no weights for layer {layer.name!r} in the file")
-        if len(datasets) != len(weights):
-            raise ModelFileError(
-                f"{path}: layer {layer.name!r} expects {len(weights)} weights; the file has "
-                f"{len(datasets)}"
-            )
-        for v, ds in zip(weights, datasets):
-            if tuple(ds.shape) != tuple(v.shape):
                 raise ModelFileError(
-                    f"{path}: layer weight {v.path!r} expected shape {tuple(v.shape)}. "
-                    f"Received: shape {tuple(ds.shape)}"
+                    f"{path}: no weights for layer {layer.name!r} in the file (expected "
+                    f"the group {where + '/vars'!r})"
                 )
-            plan.append((v, ds))
+            if len(datasets) != len(variables):
+                raise ModelFileError(
+                    f"{path}: layer {layer.name!r} expects {len(variables)} weights in "
+                    f"{where!r}; the file has {len(datasets)}"
+                )
+            for v, ds in zip(variables, datasets):
+                if tuple(ds.shape) != tuple(v.shape):
+                    raise ModelFileError(
+                        f"{path}: layer weight {v.path!r} expected shape {tuple(v.shape)}. "
+                        f"Received: shape {tuple(ds.shape)}"
+                    )
+                plan.append((v, ds))
     return plan
 
 
@@ -291,6 +276,8 @@ def _layer_entry(entry):
                     init["config"] = {k: v for k, v in init.get("config", {}).items() if k in ok}
         if name == "Bidirectional" or name == "TimeDistributed":
             config["layer"] = _layer_entry(config["layer"])
+            if isinstance(config.get("backward_layer"), dict):
+                config["backward_layer"] = _layer_entry(config["backward_layer"])
     return {"class_name": name, "config": config}
 
 
@@ -302,18 +289,14 @@ def _functional_config(cfg):
         out["name"] = entry.get("name", out["config"].get("name"))
         nodes = []
         for node in entry.get("inbound_nodes", []):
-            args = node.get("args", [])
-            first = args[0] if args else None
-            if isinstance(first, list):
-                spec = {"list": [t["__keras_tensor__"] for t in first]}
-            elif isinstance(first, dict) and "__keras_tensor__" in first:
-                spec = {"tensor": first["__keras_tensor__"]}
-            else:
-                raise ModelFileError("a .keras functional node with unsupported arguments")
-            extra = [a for a in args[1:] if isinstance(a, dict) and "__keras_tensor__" in a]
-            if extra:
-                raise ModelFileError("a .keras layer called on several tensor arguments")
-            nodes.append({"args": spec, "kwargs": node.get("kwargs", {})})
+            if not isinstance(node, dict):
+                raise ModelFileError("a .keras functional node that is not an object")
+            nodes.append(
+                {
+                    "call_args": _as_refs(list(node.get("args", []))),
+                    "call_kwargs": _as_refs(dict(node.get("kwargs", {}))),
+                }
+            )
         out["inbound_nodes"] = nodes
         layers.append(out)
 
@@ -332,6 +315,25 @@ def _functional_config(cfg):
         and not isinstance(cfg["output_layers"][0], str)
         and len(cfg["output_layers"]) > 1,
     }
+
+
+def _as_refs(structure):
+    """Keras's tensor references (``{"__keras_tensor__": history}`` once translated) as
+    shendu's functional config writes them."""
+    from ..models.model import TENSOR_REF
+
+    if isinstance(structure, dict):
+        if set(structure) == {"__keras_tensor__"}:
+            history = structure["__keras_tensor__"]
+            if not (isinstance(history, list) and len(history) == 3):
+                raise ModelFileError(
+                    f"a .keras tensor reference {history!r} is not [layer, node, index]"
+                )
+            return {TENSOR_REF: history}
+        return {k: _as_refs(v) for k, v in structure.items()}
+    if isinstance(structure, list):
+        return [_as_refs(v) for v in structure]
+    return structure
 
 
 def _check_keras_version(zf, path):
@@ -363,8 +365,15 @@ def _check_keras_version(zf, path):
         )
 
 
-def load_keras_model(filepath, custom_objects=None, safe_mode=True, max_tensor_bytes=None):
-    """Rebuild a Keras 3 ``.keras`` model (Sequential or functional) with its weights."""
+def load_keras_model(
+    filepath,
+    custom_objects=None,
+    safe_mode=True,
+    max_tensor_bytes=None,
+    compile=True,  # noqa: A002
+):
+    """Rebuild a Keras 3 ``.keras`` model (Sequential or functional) with its weights,
+    compiled as it was saved (the file's ``compile_config``) unless ``compile=False``."""
     from ..layers.allocation import AllocationLimitError, allocation_limits
     from ..naming import custom_object_scope
     from . import MAX_TENSOR_BYTES, _rebuild_failure
@@ -385,9 +394,12 @@ def load_keras_model(filepath, custom_objects=None, safe_mode=True, max_tensor_b
         raise ModelFileError(f"{path}: config.json is not a Keras model config")
     try:
         config = _translate(raw)  # drops Keras's own "module" and "registered_name" entries
+        compile_config = _translate(raw.get("compile_config")) if compile else None
     except Exception as err:  # a config of the wrong shape anywhere
         raise _rebuild_failure(err, path, "the Keras model") from None
     check_config_values(config.get("config"), path, "config", safe_mode=safe_mode)
+    if compile_config is not None:
+        check_config_values(compile_config, path, "compile_config", safe_mode=safe_mode)
     try:
         h5 = h5py.File(io.BytesIO(weights), "r")
     except _h5_errors() as err:
@@ -416,7 +428,28 @@ def load_keras_model(filepath, custom_objects=None, safe_mode=True, max_tensor_b
         raise ModelFileError(
             f"{path}: model.weights.h5 is corrupt ({type(err).__name__}: {err})"
         ) from None
+    if isinstance(compile_config, dict) and compile_config.get("optimizer") is not None:
+        _compile_as_saved(model, compile_config, path)
     return model
+
+
+#: Keras's compile arguments that shendu takes from a file (the rest are about XLA)
+_COMPILE_KEYS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics")
+
+
+def _compile_as_saved(model, compile_config, path):
+    """Compile as the file says; a setting shendu lacks leaves the model uncompiled with
+    a warning, as Keras leaves a model whose compile fails."""
+    import warnings
+
+    try:
+        model.compile_from_config({k: compile_config.get(k) for k in _COMPILE_KEYS})
+    except (ValueError, TypeError, KeyError) as err:
+        warnings.warn(
+            f"{path}: the model is loaded uncompiled; its compile settings could not be "
+            f"restored ({type(err).__name__}: {err}). Call compile() before training.",
+            stacklevel=3,
+        )
 
 
 def _input_layer_entry(entry):

@@ -1,0 +1,315 @@
+"""Writing Keras 3 files: ``.keras`` models and ``.weights.h5`` weights (the
+``[keras-files]`` extra: h5py), under the names Keras 3 requires, so that
+``model.save("m.keras")``, ``save_weights("w.weights.h5")`` and ``ModelCheckpoint`` with
+those names work, and real Keras 3 loads what shendu wrote.
+
+A ``.keras`` file is a zip of ``metadata.json``, ``config.json`` in Keras's
+serialization (each object as ``{"module", "class_name", "config", "registered_name"}``;
+a functional model's calls as ``inbound_nodes`` of ``__keras_tensor__`` references) and
+``model.weights.h5`` in Keras's layout (``keras_layout``). shendu's layer configs already
+use Keras's class names and arguments, so translating them is wrapping, not renaming.
+
+What Keras's format cannot hold stays in ``.shendu`` (docs/guides/saving.md): the
+optimizer's state (Keras numbers the optimizer's variables its own way; a ``.keras``
+file from shendu holds the compile settings, so the loaded model is compiled, but its
+optimizer starts fresh), preprocessing state and the RNG. Subclassed models have no
+config Keras could rebuild: they are refused up front (``save_weights`` works for them).
+Both writers write to a temporary file and rename it, so a failure leaves no half file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import zipfile
+
+import numpy as np
+
+from .. import backend
+from .files import atomic_write
+from .keras_layout import model_groups, storage_keys
+
+#: the Keras version whose format this writes (the one the readers were checked against)
+KERAS_FORMAT_VERSION = "3.15.0"
+
+#: config keys holding serialized objects, by the Keras module that names their classes
+_OBJECT_MODULES = (
+    ("_initializer", "keras.initializers"),
+    ("_regularizer", "keras.regularizers"),
+    ("_constraint", "keras.constraints"),
+)
+#: Keras's compile arguments (shendu's own, such as ``distribute``, are left out)
+_COMPILE_KEYS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics")
+
+
+def _h5py():
+    from .keras_files import _h5py as load
+
+    return load()
+
+
+def save_keras_weights(model, filepath: str) -> None:
+    """Write the model's weights as a Keras 3 ``.weights.h5`` file (atomically)."""
+    data = _weights_h5_bytes(model)
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+    atomic_write(filepath, write)
+
+
+def save_keras_model(model, filepath: str) -> None:
+    """Write ``model`` (Sequential or functional) as a Keras 3 ``.keras`` file (atomically)."""
+    config = keras_model_config(model)
+    weights = _weights_h5_bytes(model)
+    metadata = {
+        "keras_version": KERAS_FORMAT_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        "written_by": f"shendu {_version()}",
+    }
+
+    def write(tmp):
+        with zipfile.ZipFile(tmp, "w") as zf:
+            zf.writestr("metadata.json", json.dumps(metadata), zipfile.ZIP_DEFLATED)
+            zf.writestr(
+                "config.json", json.dumps(config, default=_json_default), zipfile.ZIP_DEFLATED
+            )
+            zf.writestr("model.weights.h5", weights, zipfile.ZIP_STORED)
+
+    atomic_write(filepath, write)
+
+
+def _weights_h5_bytes(model) -> bytes:
+    """The model's weights in Keras's HDF5 layout, as bytes."""
+    h5py = _h5py()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5:
+        h5.create_group("vars")
+        layers = h5.create_group("layers")
+        keys = storage_keys(model.layers)
+        for layer in model.layers:  # every layer has its group, weights or not (as Keras)
+            layers.create_group(keys[id(layer)]).create_group("vars")
+        for path, variables in model_groups(model):
+            group = h5.require_group(f"{path}/vars")
+            for i, v in enumerate(variables):
+                group.create_dataset(str(i), data=np.asarray(backend.to_numpy(v.data)))
+    return buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------- configs
+def keras_model_config(model) -> dict:
+    """The model's config in Keras 3's serialization (the ``config.json`` of a .keras)."""
+    from ..layers import is_model
+
+    if not model.built:
+        raise ValueError(f"Model {model.name!r} is not built: call it on data before saving")
+    graph = model.functional_graph()
+    if (
+        graph is None
+        or not is_model(model)
+        or type(model).__name__
+        not in (
+            "Sequential",
+            "Model",
+            "Functional",
+        )
+    ):
+        raise ValueError(
+            f"Cannot save model {model.name!r} ({type(model).__name__}) as a .keras file: "
+            "a subclassed model has no config Keras can rebuild. Save it as .shendu "
+            "(model.save('m.shendu')) or save its weights (model.save_weights("
+            "'m.weights.h5'))."
+        )
+    if type(model).__name__ == "Sequential":
+        entry = _sequential_config(model, graph)
+    else:
+        entry = _functional_config(model, graph)
+    build = model.get_build_config() if hasattr(model, "get_build_config") else None
+    if build:
+        entry["build_config"] = build
+    compile_config = _compile_config(model)
+    if compile_config is not None:
+        entry["compile_config"] = compile_config
+    return entry
+
+
+def _sequential_config(model, graph) -> dict:
+    inp = graph.inputs[0]
+    layers = [_input_layer_config(inp)]
+    layers += [_layer_entry(layer) for layer in model.layers]
+    return {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {
+            "name": model.name,
+            "trainable": model.trainable,
+            "dtype": model.dtype,
+            "layers": layers,
+            "build_input_shape": list(inp.shape),
+        },
+        "registered_name": None,
+    }
+
+
+def _functional_config(model, graph) -> dict:
+    entries, by_layer, node_index = [], {}, {}
+    for layer in graph.layers:
+        if type(layer).__name__ == "InputLayer":
+            entry = _input_layer_config(layer.output)
+            node_index[id(layer.output.node)] = 0
+        else:
+            entry = _layer_entry(layer)
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = []
+        by_layer[id(layer)] = entry
+        entries.append(entry)
+
+    def tensor(t):
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {
+                "shape": list(t.shape),
+                "dtype": str(t.dtype),
+                "keras_history": [t.node.layer.name, node_index[id(t.node)], t.index],
+            },
+        }
+
+    for node in graph.nodes:
+        entry = by_layer[id(node.layer)]
+        node_index[id(node)] = len(entry["inbound_nodes"])
+        entry["inbound_nodes"].append(
+            {
+                "args": [_map_tensors(a, tensor) for a in node.args],
+                "kwargs": {k: _map_tensors(v, tensor) for k, v in node.kwargs.items()},
+            }
+        )
+
+    def history(structure):
+        return _map_tensors(structure, lambda t: tensor(t)["config"]["keras_history"])
+
+    return {
+        "module": "keras.src.models.functional",
+        "class_name": "Functional",
+        "config": {
+            "name": model.name,
+            "trainable": model.trainable,
+            "layers": entries,
+            "input_layers": history(graph.input_structure),
+            "output_layers": history(graph.output_structure),
+        },
+        "registered_name": "Functional",
+    }
+
+
+def _map_tensors(structure, fn):
+    from ..keras_tensor import KerasTensor
+
+    if isinstance(structure, KerasTensor):
+        return fn(structure)
+    if isinstance(structure, (list, tuple)):
+        return [_map_tensors(v, fn) for v in structure]
+    if isinstance(structure, dict):
+        return {k: _map_tensors(v, fn) for k, v in structure.items()}
+    return structure
+
+
+def _input_layer_config(tensor) -> dict:
+    return {
+        "module": "keras.layers",
+        "class_name": "InputLayer",
+        "config": {
+            "batch_shape": list(tensor.shape),
+            "dtype": str(tensor.dtype),
+            "sparse": False,
+            "ragged": False,
+            "name": tensor.node.layer.name,
+        },
+        "registered_name": None,
+    }
+
+
+def _layer_entry(layer) -> dict:
+    """A layer as Keras serializes it: its config (nested objects wrapped too) and the
+    shapes it was built for."""
+    from ..layers import is_model
+
+    if is_model(layer):
+        entry = keras_model_config(layer)
+        entry.pop("compile_config", None)
+        return entry
+    entry = {
+        "module": "keras.layers",
+        "class_name": type(layer).__name__,
+        "config": _wrap_config(layer.get_config()),
+        "registered_name": None,
+    }
+    build = layer.get_build_config()
+    if build:
+        entry["build_config"] = build
+    return entry
+
+
+def _wrap_config(config: dict) -> dict:
+    out = {}
+    for key, value in config.items():
+        module = next((m for suffix, m in _OBJECT_MODULES if key.endswith(suffix)), None)
+        if key in ("layer", "backward_layer") and isinstance(value, dict):
+            value = _wrap_object(value, "keras.layers", nested=True)
+        elif module is not None and isinstance(value, dict) and "class_name" in value:
+            value = _wrap_object(value, module)
+        out[key] = value
+    return out
+
+
+def _wrap_object(value: dict, module: str, nested: bool = False) -> dict:
+    config = value.get("config", {})
+    return {
+        "module": module,
+        "class_name": value["class_name"],
+        "config": _wrap_config(config) if nested else config,
+        "registered_name": None,
+    }
+
+
+def _compile_config(model) -> dict | None:
+    if not getattr(model, "compiled", False):
+        return None
+    config = model.get_compile_config()
+    if not config:
+        return None
+    out = {k: config.get(k) for k in _COMPILE_KEYS}
+    if isinstance(out["optimizer"], dict):
+        out["optimizer"] = _wrap_object(out["optimizer"], "keras.optimizers")
+    out["loss"] = _wrap_named(out["loss"], "keras.losses")
+    for key in ("metrics", "weighted_metrics"):
+        out[key] = _wrap_named(out[key], "keras.metrics")
+    return out
+
+
+def _wrap_named(value, module):
+    """Losses and metrics: names stay names; serialized objects get Keras's wrapping."""
+    if isinstance(value, dict) and "class_name" in value:
+        return _wrap_object(value, module)
+    if isinstance(value, list):
+        return [_wrap_named(v, module) for v in value]
+    if isinstance(value, dict):
+        return {k: _wrap_named(v, module) for k, v in value.items()}
+    return value
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, (np.ndarray, tuple)):
+        return np.asarray(o).tolist() if isinstance(o, np.ndarray) else list(o)
+    raise TypeError(f"Cannot write {type(o).__name__} into a Keras model config")
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
