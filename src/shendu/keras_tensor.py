@@ -24,12 +24,62 @@ class KerasTensor:
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, name={self.name}>"
 
-    def _unsupported(self, *args, **kwargs):
-        raise TypeError(
-            "Ops on symbolic inputs of a functional model must go through layers. "
-            "Wrap the computation in a layer, e.g. shendu.layers.Lambda(lambda t: ...)(x)."
-        )
+    # operators record a node (``layers.operations``), as Keras's KerasTensor does
+    def __add__(self, other):
+        return _apply("Add", self, other)
 
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _unsupported
-    __truediv__ = __rtruediv__ = __matmul__ = __pow__ = __neg__ = __getitem__ = _unsupported
-    __array_ufunc__ = None
+    def __radd__(self, other):
+        return _apply("Add", other, self)
+
+    def __sub__(self, other):
+        return _apply("Subtract", self, other)
+
+    def __rsub__(self, other):
+        return _apply("Subtract", other, self)
+
+    def __mul__(self, other):
+        return _apply("Multiply", self, other)
+
+    def __rmul__(self, other):
+        return _apply("Multiply", other, self)
+
+    def __truediv__(self, other):
+        return _apply("TrueDivide", self, other)
+
+    def __rtruediv__(self, other):
+        return _apply("TrueDivide", other, self)
+
+    def __floordiv__(self, other):
+        return _apply("FloorDivide", self, other)
+
+    def __mod__(self, other):
+        return _apply("Mod", self, other)
+
+    def __pow__(self, other):
+        return _apply("Power", self, other)
+
+    def __rpow__(self, other):
+        return _apply("Power", other, self)
+
+    def __matmul__(self, other):
+        return _apply("Matmul", self, other)
+
+    def __rmatmul__(self, other):
+        return _apply("Matmul", other, self)
+
+    def __neg__(self):
+        return _apply("Negative", self)
+
+    def __abs__(self):
+        return _apply("Absolute", self)
+
+    def __getitem__(self, key):
+        return _apply("GetItem", self, key)
+
+    __array_ufunc__ = None  # NumPy leaves ``array + keras_tensor`` to __radd__
+
+
+def _apply(op, *operands):
+    from .layers.operations import apply
+
+    return apply(op, *operands)

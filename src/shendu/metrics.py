@@ -576,6 +576,36 @@ def resolve_accuracy(name, loss, y_true, y_pred):
     return SparseCategoricalAccuracy(name=name)
 
 
+class AutoAccuracy(Metric):
+    """``metrics=["accuracy"]``: the accuracy Keras would choose (``resolve_accuracy``),
+    settled at the first update, when the labels and predictions are seen. It exists from
+    ``compile`` on, so a custom step can update every metric of ``model.metrics``."""
+
+    def __init__(self, name="accuracy", loss=None, dtype=None):
+        self.loss = loss
+        self.resolved = None
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self):
+        if self.resolved is not None:
+            self.resolved.reset_state()
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self.resolved is None:
+            self.resolved = resolve_accuracy(self.name, self.loss, y_true, y_pred)
+        self.resolved.update_state(y_true, y_pred, sample_weight)
+
+    def result(self):
+        return 0.0 if self.resolved is None else self.resolved.result()
+
+    def get_state(self) -> dict:
+        return {} if self.resolved is None else self.resolved.get_state()
+
+    def set_state(self, state):
+        if self.resolved is not None:
+            self.resolved.set_state(state)
+
+
 def get(identifier):
     """A Metric from a name ('mae', 'precision', 'AUC'), a config, a class, an instance or a
     function ``fn(y_true, y_pred)``."""

@@ -151,6 +151,9 @@ def layer_classes() -> dict:
         obj = getattr(module, name)
         if isinstance(obj, type) and issubclass(obj, _Layer):
             table[name] = obj
+    from .operations import TensorOperation
+
+    table["TensorOperation"] = TensorOperation  # x + y on symbolic tensors (not public)
     table.update(MODEL_CLASSES)
     return table
 

@@ -24,6 +24,12 @@ from ..autograd.tensor import Tensor
 from ..keras_tensor import KerasTensor
 from . import allocation
 
+#: how a functional config marks a tensor argument: ``{TENSOR_REF: [layer, node, index]}``
+TENSOR_REF = "__tensor__"
+#: and a slice (``{SLICE: [start, stop, step]}``) or an Ellipsis in an index argument
+SLICE = "__slice__"
+ELLIPSIS = "__ellipsis__"
+
 
 def flatten(x) -> list:
     """The leaves of nested lists, tuples and dicts (dicts in insertion order)."""

@@ -15,7 +15,7 @@ from ..annotations import Structure
 from ..autograd.mode import no_grad
 from ..layers.base import Layer, structure_changed
 from ..layers.input_layer import InputLayer
-from ..layers.symbolic import KerasTensor, flatten, map_structure
+from ..layers.symbolic import ELLIPSIS, SLICE, TENSOR_REF, KerasTensor, flatten, map_structure
 from .functional import FunctionalGraph
 from .trainer import Trainer
 
@@ -368,12 +368,20 @@ class Model(Trainer, Layer):
         (print_fn or print)(text)
 
 
-#: how a node's config marks a tensor argument: ``{TENSOR_REF: [layer, node, index]}``
-TENSOR_REF = "__tensor__"
-
-
 def _tensors_as(ref):
-    return lambda v: ref(v) if isinstance(v, KerasTensor) else v
+    """Each leaf of a node's arguments as JSON: tensors as references, slices and
+    Ellipsis (a ``x[:, 0]`` key) marked, other values as they are."""
+
+    def encode(v):
+        if isinstance(v, KerasTensor):
+            return ref(v)
+        if isinstance(v, slice):
+            return {SLICE: [v.start, v.stop, v.step]}
+        if v is Ellipsis:
+            return {ELLIPSIS: True}
+        return v
+
+    return encode
 
 
 def _is_ref(value):
@@ -394,6 +402,10 @@ def _resolve(structure, tensor):
     """``structure`` with each tensor reference replaced by ``tensor(reference)``."""
     if _is_ref(structure):
         return tensor(structure)
+    if isinstance(structure, dict) and set(structure) == {SLICE}:
+        return slice(*structure[SLICE])
+    if isinstance(structure, dict) and set(structure) == {ELLIPSIS}:
+        return Ellipsis
     if isinstance(structure, list):
         return [_resolve(v, tensor) for v in structure]
     if isinstance(structure, dict):

@@ -9,8 +9,10 @@ keeps working.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -109,7 +111,7 @@ class Trainer(_LayerForTypes):
         self._weighted_metric_specs = self._per_output_metrics(
             weighted_metrics, names, "weighted_metrics"
         )
-        self._metric_objects: list | None = None  # (output index, metric, weighted)
+        self._metric_objects: list = self._make_metrics()  # (output, metric, weighted)
         self._output_loss_trackers = (
             [metrics_mod.Mean(name=f"{n}_loss") for n in names] if len(names) > 1 else []
         )
@@ -185,18 +187,17 @@ class Trainer(_LayerForTypes):
         return out
 
     # ------------------------------------------------------------------ metrics
-    def _build_metrics(self, y, y_pred):
+    def _make_metrics(self):
+        """The compiled metrics, made at compile time (Keras's names; "accuracy" settles
+        its kind at the first update: ``metrics.AutoAccuracy``)."""
         names = self._output_names_for_compile()
-        ys, preds = self._as_output_list(y), self._as_output_list(y_pred)
         objects: list = []
         for specs_attr, weighted in (("_metric_specs", False), ("_weighted_metric_specs", True)):
             for i, group in enumerate(getattr(self, specs_attr)):
                 for spec in group:
                     m: metrics_mod.Metric
                     if isinstance(spec, str) and spec in ("accuracy", "acc"):
-                        m = metrics_mod.resolve_accuracy(
-                            spec, self._losses_per_output[i], ys[i], preds[i]
-                        )
+                        m = metrics_mod.AutoAccuracy(spec, self._losses_per_output[i])
                     elif isinstance(spec, metrics_mod.Metric):
                         m = spec
                     else:
@@ -208,7 +209,7 @@ class Trainer(_LayerForTypes):
                             f"weighted_{m.name}" if not m.name.startswith("weighted") else m.name
                         )
                     objects.append((i, m, weighted))
-        self._metric_objects = objects
+        return objects
 
     @property
     def metrics(self) -> list:
@@ -292,8 +293,6 @@ class Trainer(_LayerForTypes):
         self, x: Structure, y: Structure, y_pred: Structure, sample_weight: Structure | None = None
     ) -> dict:
         """Update the compiled metrics and return every metric's current result."""
-        if self._metric_objects is None:
-            self._build_metrics(y, y_pred)
         if self._metric_objects:
             ys, preds = self._as_output_list(y), self._as_output_list(y_pred)
             for i, m, weighted in self._metric_objects:
@@ -368,9 +367,8 @@ class Trainer(_LayerForTypes):
         x, y, sample_weight = data_mod.unpack(data)
         self.clear_losses()
         y_pred = self._inference_call(x)
-        loss = self.compute_loss(
-            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
-        )
+        extra = {"training": False} if _accepts_training(type(self).compute_loss) else {}
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, **extra)
         self._loss_tracker.update_state(loss.item(), sample_weight=data_mod.batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -717,6 +715,14 @@ class Trainer(_LayerForTypes):
         from ..saving import load_weights
 
         load_weights(self, filepath)
+
+
+@functools.cache
+def _accepts_training(compute_loss: Callable) -> bool:
+    """Whether a ``compute_loss`` takes ``training`` (shendu's does; one written with
+    Keras's documented signature may not, and is then called without it, as Keras does)."""
+    params = inspect.signature(compute_loss).parameters
+    return "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def _to_float(v):

@@ -28,6 +28,7 @@ import os
 
 import numpy as np
 
+from ..layers.symbolic import ELLIPSIS, SLICE, TENSOR_REF
 from .checks import (
     BOMB_RATIO,
     ModelFileError,
@@ -228,6 +229,19 @@ def _translate(node):
         return node["config"]["name"]
     if node.get("class_name") == "__keras_tensor__":
         return {"__keras_tensor__": node["config"]["keras_history"]}
+    if node.get("class_name") == "__slice__":
+        c = node.get("config") or {}
+        return {SLICE: [c.get("start"), c.get("stop"), c.get("step")]}
+    if node.get("class_name") == "__ellipsis__":
+        return {ELLIPSIS: True}
+    if str(node.get("module", "")).startswith("keras.src.ops") and "class_name" in node:
+        # an operation on symbolic tensors (x + y): shendu's TensorOperation layer
+        name = (node.get("config") or {}).get("name")
+        rest = {k: _translate(v) for k, v in node.items() if k not in _KERAS_ONLY}
+        rest.update(
+            {"class_name": "TensorOperation", "config": {"name": name, "op": node["class_name"]}}
+        )
+        return rest
     return {k: _translate(v) for k, v in node.items() if k not in _KERAS_ONLY}
 
 
@@ -320,8 +334,6 @@ def _functional_config(cfg):
 def _as_refs(structure):
     """Keras's tensor references (``{"__keras_tensor__": history}`` once translated) as
     shendu's functional config writes them."""
-    from ..models.model import TENSOR_REF
-
     if isinstance(structure, dict):
         if set(structure) == {"__keras_tensor__"}:
             history = structure["__keras_tensor__"]

@@ -70,12 +70,12 @@ def save_keras_model(model, filepath: str) -> None:
         "written_by": f"shendu {_version()}",
     }
 
+    config_text = json.dumps(config, default=_json_default)  # fails before any file exists
+
     def write(tmp):
         with zipfile.ZipFile(tmp, "w") as zf:
             zf.writestr("metadata.json", json.dumps(metadata), zipfile.ZIP_DEFLATED)
-            zf.writestr(
-                "config.json", json.dumps(config, default=_json_default), zipfile.ZIP_DEFLATED
-            )
+            zf.writestr("config.json", config_text, zipfile.ZIP_DEFLATED)
             zf.writestr("model.weights.h5", weights, zipfile.ZIP_STORED)
 
     atomic_write(filepath, write)
@@ -159,6 +159,13 @@ def _functional_config(model, graph) -> dict:
         if type(layer).__name__ == "InputLayer":
             entry = _input_layer_config(layer.output)
             node_index[id(layer.output.node)] = 0
+        elif type(layer).__name__ == "TensorOperation":  # x + y: Keras's operation entry
+            entry = {
+                "module": "keras.src.ops.numpy",
+                "class_name": layer.op,
+                "config": {"name": layer.name},
+                "registered_name": layer.op,
+            }
         else:
             entry = _layer_entry(layer)
         entry["name"] = layer.name
@@ -204,10 +211,17 @@ def _functional_config(model, graph) -> dict:
 
 
 def _map_tensors(structure, fn):
+    """``structure`` with KerasTensors through ``fn`` and slices and Ellipsis (an index
+    key) as Keras serializes them."""
     from ..keras_tensor import KerasTensor
 
     if isinstance(structure, KerasTensor):
         return fn(structure)
+    if isinstance(structure, slice):
+        config = {"start": structure.start, "stop": structure.stop, "step": structure.step}
+        return {"class_name": "__slice__", "config": config}
+    if structure is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
     if isinstance(structure, (list, tuple)):
         return [_map_tensors(v, fn) for v in structure]
     if isinstance(structure, dict):
