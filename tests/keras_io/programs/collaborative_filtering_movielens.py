@@ -3,9 +3,8 @@ subclassed RecommenderNet (user and movie embeddings with biases, ops.tensordot,
 sigmoid) trained on integer (user, movie) pairs. Data: synthetic ratings from latent
 factors."""
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import layers, ops
 
 keras.utils.set_random_seed(0)

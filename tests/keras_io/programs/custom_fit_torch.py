@@ -3,10 +3,9 @@ PyTorch idiom (zero_grad, backward, v.value.grad, optimizer.apply under no_grad)
 updates self.metrics itself; then a custom test_step, and the step reading sample
 weights. Runs on Keras's torch backend."""
 
+import keras
 import numpy as np
 import torch
-
-import keras
 from keras import layers
 
 keras.utils.set_random_seed(0)
@@ -67,7 +66,7 @@ class CustomTestModel(keras.Model):
         # Compute predictions
         y_pred = self(x, training=False)
         # Updates the metrics tracking the loss
-        loss = self.compute_loss(y=y, y_pred=y_pred)
+        loss = self.compute_loss(y=y, y_pred=y_pred)  # noqa: F841
         # Update the metrics.
         for metric in self.metrics:
             if metric.name != "loss":

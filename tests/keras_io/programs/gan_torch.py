@@ -4,11 +4,10 @@ generator updates in the PyTorch idiom, metrics as Mean trackers listed by a ``m
 property, noise from a SeedGenerator. The guide's torch tensor calls are written with
 keras.ops. Runs on Keras's torch backend. Data: the 8x8 digits."""
 
+import keras
 import numpy as np
 import torch
 from corpus_data import digits
-
-import keras
 from keras import layers, ops
 
 keras.utils.set_random_seed(0)

@@ -2,9 +2,8 @@
 a rare positive class with class_weight, the confusion-count metrics, Precision and
 Recall, and a ModelCheckpoint per epoch. Data: synthetic records, 5% positives."""
 
-import numpy as np
-
 import keras
+import numpy as np
 
 keras.utils.set_random_seed(0)
 rng = np.random.default_rng(0)

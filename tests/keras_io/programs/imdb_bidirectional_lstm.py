@@ -1,10 +1,8 @@
 """After keras.io examples/nlp/bidirectional_lstm_imdb: two stacked Bidirectional LSTMs
 over padded token sequences. Data: synthetic reviews (corpus_data.token_reviews)."""
 
-import numpy as np
-from corpus_data import token_reviews
-
 import keras
+from corpus_data import token_reviews
 from keras import layers
 
 keras.utils.set_random_seed(0)

@@ -3,10 +3,9 @@
 ``allow_empty``) mixes the student loss and a temperature-softened KL divergence to the
 teacher. Data: the 8x8 digits upscaled to 16x16; convolution widths reduced."""
 
+import keras
 import numpy as np
 from corpus_data import digits
-
-import keras
 from keras import layers, ops
 
 keras.utils.set_random_seed(0)

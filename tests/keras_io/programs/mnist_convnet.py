@@ -1,10 +1,9 @@
 """After keras.io examples/vision/mnist_convnet: a small convnet trained with
 validation_split and evaluated. Data: the 8x8 digits, upscaled to 16x16."""
 
+import keras
 import numpy as np
 from corpus_data import digits
-
-import keras
 from keras import layers
 
 keras.utils.set_random_seed(0)

@@ -4,10 +4,9 @@ IntegerLookup / StringLookup with output_mode="binary" for categories, one Input
 column (a string Input among them), fit on a dict of columns. Data: synthetic records
 (corpus_data.tabular). On Keras it runs with the TensorFlow backend (string tensors)."""
 
+import keras
 import numpy as np
 from corpus_data import tabular
-
-import keras
 from keras import layers
 from keras.layers import IntegerLookup, Normalization, StringLookup
 

@@ -2,9 +2,8 @@
 layer and a TokenAndPositionEmbedding layer (ops.arange positions) written as subclasses.
 Data: synthetic reviews (corpus_data.token_reviews)."""
 
-from corpus_data import token_reviews
-
 import keras
+from corpus_data import token_reviews
 from keras import layers, ops
 
 keras.utils.set_random_seed(0)

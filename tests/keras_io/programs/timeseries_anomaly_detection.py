@@ -2,10 +2,9 @@
 Conv1DTranspose reconstruction autoencoder; the largest training MAE is the anomaly
 threshold. Data: a periodic signal, and a copy with a spike added."""
 
+import keras
 import numpy as np
 from corpus_data import sine_series
-
-import keras
 from keras import layers
 
 keras.utils.set_random_seed(0)
@@ -62,7 +61,7 @@ test_values = normal[1200:].copy()
 test_values[200:210] += 4.0  # the anomaly
 x_test = create_sequences(test_values)[:, :, None]
 x_test_pred = model.predict(x_test)
-test_mae_loss = np.mean(np.abs(x_test_pred - x_test), axis=1).reshape((-1))
+test_mae_loss = np.mean(np.abs(x_test_pred - x_test), axis=1).reshape(-1)
 anomalies = test_mae_loss > threshold
 covering = np.array([i <= 209 and i + TIME_STEPS - 1 >= 200 for i in range(len(x_test))])
 print("Number of anomaly samples: ", np.sum(anomalies))

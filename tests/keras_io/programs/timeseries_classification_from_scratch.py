@@ -3,10 +3,9 @@ convolutional Conv1D network with the example's callbacks (best model kept as .k
 ReduceLROnPlateau, EarlyStopping), reloaded and evaluated. Data: synthetic FordA-like
 series (corpus_data.labelled_series)."""
 
+import keras
 import numpy as np
 from corpus_data import labelled_series
-
-import keras
 
 keras.utils.set_random_seed(0)
 x, y = labelled_series(n=1000, steps=64)

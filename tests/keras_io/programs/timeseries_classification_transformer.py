@@ -3,10 +3,9 @@ blocks built by a function on KerasTensors (attention, Conv1D feed-forward, resi
 sums of KerasTensors), GlobalAveragePooling1D(data_format="channels_last"),
 EarlyStopping(restore_best_weights=True). Data: synthetic FordA-like series."""
 
+import keras
 import numpy as np
 from corpus_data import labelled_series
-
-import keras
 from keras import layers
 
 keras.utils.set_random_seed(0)

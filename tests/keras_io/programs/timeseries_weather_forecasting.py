@@ -2,10 +2,9 @@
 timeseries_dataset_from_array, an LSTM(32) regressor, EarlyStopping and a weights-only
 ModelCheckpoint (.weights.h5). Data: a noisy sum of sines with two features."""
 
+import keras
 import numpy as np
 from corpus_data import sine_series
-
-import keras
 
 keras.utils.set_random_seed(0)
 series = sine_series(1200)

@@ -3,9 +3,8 @@ together"): a VariationalAutoEncoder model of Encoder / Decoder layers with a Sa
 layer drawing from a SeedGenerator, its KL term added by ``add_loss`` in ``call``,
 trained by fit(x, x) with a MeanSquaredError loss. Data: the 8x8 digits (64 values)."""
 
-from corpus_data import digits
-
 import keras
+from corpus_data import digits
 from keras import layers, ops
 
 keras.utils.set_random_seed(0)
