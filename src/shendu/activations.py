@@ -81,8 +81,15 @@ def get(identifier):
     """The activation function for a name, None (linear) or a callable."""
     if identifier is None:
         return linear
+    if isinstance(identifier, dict) and identifier.get("class_name") == "function":
+        identifier = identifier.get("config")  # Keras's form of a registered function
     if isinstance(identifier, str) and identifier not in _TABLE:
-        raise unknown_name_error("activation", identifier, _TABLE)
+        from .naming import registered_objects, scoped_objects
+
+        custom = scoped_objects().get(identifier) or registered_objects().get(identifier)
+        if custom is None:
+            raise unknown_name_error("activation", identifier, _TABLE)
+        identifier = custom
     fn = resolve(identifier, _TABLE, "activation", instantiate=False)
     if not callable(fn):
         raise TypeError(f"Expected an activation name or a callable. Received: {identifier!r}")

@@ -21,6 +21,14 @@ class KerasTensor:
     def ndim(self):
         return len(self.shape)
 
+    @property
+    def _keras_mask(self):
+        """Keras's attribute: the symbolic mask (one flag per step: the shape without the
+        feature axis), or None when the tensor carries no mask."""
+        if not self.has_mask:
+            return None
+        return KerasTensor(self.shape[:-1], "bool", name=f"{self.name}_mask")
+
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, name={self.name}>"
 

@@ -38,6 +38,7 @@ EXTRA_CHANGES: dict[str, list[tuple[str, str, str]]] = {
 
 #: the backend each program runs on in Keras (jax unless it needs another)
 KERAS_BACKEND: dict[str, str] = {
+    "understanding_masking_and_padding": "torch",
     "custom_fit_torch": "torch",
     "gan_torch": "torch",
     "structured_data_lookups": "tensorflow",

@@ -561,9 +561,16 @@ class Layer:
         if mask is not None or type(self).compute_mask is not Layer.compute_mask:
             out_mask = self.compute_mask(inputs, mask)
             if out_mask is not None:
-                for o in _flatten(outputs):
+                flat = _flatten(outputs)
+                # one mask per output when compute_mask returns as many (a split)
+                per_output = (
+                    list(out_mask)
+                    if isinstance(out_mask, (list, tuple)) and len(out_mask) == len(flat) > 1
+                    else [out_mask] * len(flat)
+                )
+                for o, m in zip(flat, per_output):
                     if isinstance(o, Tensor) and o._keras_mask is None:
-                        o._keras_mask = out_mask
+                        o._keras_mask = m.data if isinstance(m, Tensor) else m
         return outputs
 
     def compute_output_shape(self, input_shape):

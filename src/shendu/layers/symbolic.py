@@ -91,9 +91,10 @@ def _concrete(structure, fill):
     def make(t):
         if isinstance(t, KerasTensor):
             shape = tuple(fill if s is None else s for s in t.shape)
-            if t.dtype.kind in "iu":
-                return Tensor.wrap(np.zeros(shape, dtype=t.dtype))
-            return Tensor.wrap(np.zeros(shape, dtype=t.dtype))
+            value = Tensor.wrap(np.zeros(shape, dtype=t.dtype))
+            if t.has_mask:  # a layer that consumes masks sees one in the dry runs too
+                value._keras_mask = np.ones(shape[:-1], dtype=bool)
+            return value
         return t
 
     return map_structure(structure, make)

@@ -99,6 +99,7 @@ class Sequential(Model):
                 "pass input_shape to the first layer, or call the model on data"
             )
         shape = tuple(input_shape)
+        self._sizes_from_data = False
         self._input_batch_shape = (None,) + shape[1:]
         self._build_shapes = self._input_batch_shape
         dtype = getattr(self, "_input_dtype", None) or self.dtype
@@ -145,6 +146,9 @@ class Sequential(Model):
         if not self.built:
             shape = tuple(inputs.shape)
             self.build((None,) + shape[1:])
+            # built from the first data, not declared: later calls may bring other sizes
+            # (Keras only warns then), so only the rank is held to
+            self._sizes_from_data = True
 
     def _call_runs_graph(self):
         return self._graph is not None and type(self).call is Sequential.call
@@ -159,6 +163,8 @@ class Sequential(Model):
                 f"Input 0 of layer {self.name!r} is incompatible with the layer: expected "
                 f"shape={self._input_batch_shape}, found shape={(None,) + got}"
             )
+        if self.__dict__.get("_sizes_from_data"):
+            return
         for axis, (e, g) in enumerate(zip(expected, got)):
             if e is not None and e != g:
                 raise ValueError(

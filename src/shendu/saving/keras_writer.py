@@ -269,12 +269,32 @@ def _wrap_config(config: dict) -> dict:
     out = {}
     for key, value in config.items():
         module = next((m for suffix, m in _OBJECT_MODULES if key.endswith(suffix)), None)
-        if key in ("layer", "backward_layer") and isinstance(value, dict):
+        if key.endswith("activation") and isinstance(value, str):
+            value = _activation(value)
+        elif key in ("layer", "backward_layer") and isinstance(value, dict):
             value = _wrap_object(value, "keras.layers", nested=True)
         elif module is not None and isinstance(value, dict) and "class_name" in value:
             value = _wrap_object(value, module)
         out[key] = value
     return out
+
+
+def _activation(name: str):
+    """A built-in activation stays a name; a registered function is written as Keras
+    writes one (its registered name, ``package>name``), so Keras finds it."""
+    from .. import activations
+    from ..naming import registered_objects
+    from .serialization import get_registered_name
+
+    fn = registered_objects().get(name)
+    if fn is None or name in activations.__dict__:
+        return name
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": get_registered_name(fn),
+        "registered_name": "function",
+    }
 
 
 def _wrap_object(value: dict, module: str, nested: bool = False) -> dict:
