@@ -448,6 +448,11 @@ class LossFunctionWrapper(Loss):
         self.fn = fn  # the wrapped function
 
     def call(self, y_true, y_pred):
+        """``fn`` on the targets as Keras hands them to a loss function: in the prediction's
+        float dtype, with a trailing axis of size 1 added or removed to match its rank
+        (labels (N,) against predictions (N, 1) would otherwise broadcast to (N, N))."""
+        if isinstance(y_pred, (Tensor, np.ndarray)) and not isinstance(y_true, (dict, list)):
+            y_true, y_pred = _prep(y_true, y_pred)
         return self.fn(y_true, y_pred)
 
 

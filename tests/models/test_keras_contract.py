@@ -182,3 +182,22 @@ def test_subclassed_model_builds_from_a_dict_of_shapes():
     model = TwoInputs()
     model.build({"u": (None, 4), "v": (None, 4)})
     assert len(model.weights) == 4
+
+
+def test_loss_function_gets_labels_shaped_like_the_predictions():
+    seen = {}
+
+    def contrastive(y_true, y_pred):
+        seen["shapes"] = (tuple(y_true.shape), tuple(y_pred.shape), str(y_true.dtype))
+        return ops.mean((1 - y_true) * ops.square(y_pred))
+
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", loss=contrastive)
+    labels = np.arange(32) % 2  # integer labels (N,) against predictions (N, 1)
+    model.fit(X, labels, epochs=1, verbose=0, batch_size=8)
+    assert seen["shapes"] == ((8, 1), (8, 1), "float32")
+    # the loss is over 8 pairs, not over the 8 x 8 broadcast of (8,) against (8, 1)
+    pred = model.predict(X[:8], verbose=0)
+    expected = np.mean((1 - labels[:8, None]) * pred**2)
+    got = model.evaluate(X[:8], labels[:8], verbose=0, batch_size=8)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)

@@ -164,6 +164,22 @@ class Model(Trainer, Layer):
         return super().output
 
     @property
+    def input_shape(self) -> Any:
+        """The input shape (a list of shapes for several inputs), batch axis None."""
+        if self._graph is None:
+            raise AttributeError(f"Model {self.name!r} has no defined input shape yet")
+        shapes = [tuple(t.shape) for t in self._graph.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self) -> Any:
+        """The output shape (a list of shapes for several outputs), batch axis None."""
+        if self._graph is None:
+            raise AttributeError(f"Model {self.name!r} has no defined output shape yet")
+        shapes = [tuple(t.shape) for t in self._graph.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
     def output_names(self) -> list[str] | None:
         if self._graph is not None:
             return [t.node.layer.name for t in self._graph.outputs]

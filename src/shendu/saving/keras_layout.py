@@ -4,8 +4,9 @@
 Keras walks the model's layers and stores each one's variables under
 ``layers/<key>/vars/<i>``, where ``<key>`` is the snake-case class name numbered per class
 in layer order (``dense``, ``dense_1``, ...; a functional model counts its InputLayers
-too). A layer that keeps its weights in sub-layers stores them under the attribute's name:
-a recurrent layer under ``cell``, ``Bidirectional`` under ``forward_layer`` and
+too; a nested ``Model(inputs, outputs)`` is Keras's ``Functional``: ``functional``). A
+layer that keeps its weights in sub-layers stores them under the attribute's name: a
+recurrent layer under ``cell``, ``Bidirectional`` under ``forward_layer`` and
 ``backward_layer``, ``TimeDistributed`` under ``layer``, ``MultiHeadAttention`` under
 ``query_dense``, ``key_dense``, ``value_dense`` and ``output_dense``, a nested model
 under ``layers/<key>``. ``keras_groups`` states this once, as a list of
@@ -28,7 +29,9 @@ def storage_keys(layers) -> dict:
     counts: dict = {}
     keys = {}
     for layer in layers:
-        base = snake_case(type(layer).__name__)
+        kind = type(layer).__name__
+        # Keras's Model(inputs, outputs) is a Functional: stored as "functional"
+        base = snake_case("Functional" if kind == "Model" else kind)
         n = counts.get(base, 0)
         counts[base] = n + 1
         keys[id(layer)] = base if n == 0 else f"{base}_{n}"
