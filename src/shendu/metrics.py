@@ -40,10 +40,30 @@ class Metric:
     def __init__(self, name=None, dtype=None):
         self.name = name or snake_case(type(self).__name__)
         self.dtype = dtype or backend.floatx()
-        self.reset_state()
+        self.variables: list = []  # state made by add_variable
+        self._initial_values: list = []
+        if type(self).reset_state.__module__ == __name__:
+            # shendu's metrics keep their state in attributes set here; a user's
+            # reset_state may name variables its __init__ has yet to add (Keras never
+            # calls it from __init__)
+            self.reset_state()
+
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, name=None):
+        """A state variable of the metric (not trained), reset to its initial value by the
+        default ``reset_state``."""
+        from . import initializers
+        from .layers.base import Variable
+
+        value = initializers.get(initializer)(tuple(shape), dtype=dtype or self.dtype)
+        value = np.asarray(getattr(value, "data", value), dtype=dtype or self.dtype)
+        variable = Variable(value.copy(), trainable=False, name=name)
+        self.variables.append(variable)
+        self._initial_values.append(value)
+        return variable
 
     def reset_state(self):
-        pass
+        for variable, value in zip(self.variables, self._initial_values):
+            variable.assign(value)
 
     def update_state(self, *args, **kwargs):
         raise NotImplementedError

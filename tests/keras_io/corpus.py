@@ -38,10 +38,11 @@ EXTRA_CHANGES: dict[str, list[tuple[str, str, str]]] = {
 
 #: the backend each program runs on in Keras (jax unless it needs another)
 KERAS_BACKEND: dict[str, str] = {
+    "training_with_built_in_methods": "tensorflow",  # its metric returns a Variable
+    "structured_data_lookups": "tensorflow",  # its lookup layers run on TensorFlow
     "understanding_masking_and_padding": "torch",
     "custom_fit_torch": "torch",
     "gan_torch": "torch",
-    "structured_data_lookups": "tensorflow",
 }
 
 

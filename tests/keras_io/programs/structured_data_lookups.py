@@ -1,8 +1,8 @@
 """After keras.io examples/structured_data/structured_data_classification_from_scratch
 (the version with preprocessing layers): Normalization adapted per numeric column,
 IntegerLookup / StringLookup with output_mode="binary" for categories, one Input per
-column (a string Input among them), fit on a dict of columns. Data: synthetic records
-(corpus_data.tabular). On Keras it runs with the TensorFlow backend (string tensors)."""
+column, fit on a dict of columns. Data: synthetic records (corpus_data.tabular), the
+string column coded as integers (Keras's fit takes no string arrays without tf.data)."""
 
 import keras
 import numpy as np
@@ -12,6 +12,7 @@ from keras.layers import IntegerLookup, Normalization, StringLookup
 
 keras.utils.set_random_seed(0)
 columns, target = tabular(n=800)
+columns["thal"] = np.unique(columns["thal"], return_inverse=True)[1].astype("int64") + 1
 split = 640
 train = {k: v[:split] for k, v in columns.items()}
 val = {k: v[split:] for k, v in columns.items()}
@@ -32,13 +33,13 @@ def encode_categorical_feature(feature, name, data, is_string):
 
 
 sex = keras.Input(shape=(1,), name="sex", dtype="int64")
-thal = keras.Input(shape=(1,), name="thal", dtype="string")
+thal = keras.Input(shape=(1,), name="thal", dtype="int64")
 age = keras.Input(shape=(1,), name="age")
 chol = keras.Input(shape=(1,), name="chol")
 all_inputs = [sex, thal, age, chol]
 
 sex_encoded = encode_categorical_feature(sex, "sex", train, False)
-thal_encoded = encode_categorical_feature(thal, "thal", train, True)
+thal_encoded = encode_categorical_feature(thal, "thal", train, False)
 age_encoded = encode_numerical_feature(age, "age", train)
 chol_encoded = encode_numerical_feature(chol, "chol", train)
 
@@ -58,7 +59,7 @@ history = model.fit(
     validation_data=(as_inputs(val), y_val),
     verbose=2,
 )
-sample = {"age": 60.0, "sex": 1, "chol": 260.0, "thal": "reversible"}
+sample = {"age": 60.0, "sex": 1, "chol": 260.0, "thal": 3}
 input_dict = {name: np.array([[value]]) for name, value in sample.items()}
 predictions = model.predict(input_dict)
 print(f"This particular patient had a {100 * predictions[0][0]:.1f} percent probability")
