@@ -429,12 +429,13 @@ def _resolve(structure, tensor):
     return structure
 
 
-def _node_call(node):
+def _node_call(node: dict) -> tuple[list, dict]:
     """(args, kwargs) of a node's config, tensor references in place: ``call_args`` /
     ``call_kwargs``, or the older one-argument form ``args: {"tensor" | "list": ...}``."""
     if "call_args" in node:
         return list(node["call_args"]), dict(node.get("call_kwargs") or {})
     spec = node["args"]
+    first: Any
     if "list" in spec:
         first = [{TENSOR_REF: r} for r in spec["list"]]
     else:
