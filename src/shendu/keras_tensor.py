@@ -86,6 +86,14 @@ class KerasTensor:
 
     __array_ufunc__ = None  # NumPy leaves ``array + keras_tensor`` to __radd__
 
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            f"A symbolic tensor ({self.name}, shape {self.shape}) has no values: a keras.ops "
+            "function other than an operator (+, -, *, /, //, %, **, @, -x, abs, x[...]) "
+            "cannot take it in a functional model. Wrap the computation in a layer, e.g. "
+            "keras.layers.Lambda(lambda t: keras.ops.exp(t))(x)."
+        )
+
 
 def _apply(op, *operands):
     from .layers.operations import apply

@@ -54,3 +54,12 @@ def test_unknown_operation_is_refused():
 
     with pytest.raises(ValueError, match="unknown operation 'Eval'"):
         TensorOperation("Eval")
+
+
+@pytest.mark.parametrize(
+    "call", [lambda x: keras.ops.exp(x), lambda x: keras.ops.concatenate([x, x])]
+)
+def test_other_ops_on_symbolic_tensors_say_to_use_a_layer(call):
+    x = keras.Input((3,))
+    with pytest.raises(TypeError, match=r"symbolic tensor .* Wrap the computation in a layer"):
+        call(x)
