@@ -243,6 +243,55 @@ def binary_focal_crossentropy(
     return ops.mean(focal, axis=axis)
 
 
+def categorical_focal_crossentropy(
+    y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
+    """sum over classes of -alpha (1 - p)**gamma t log(p), with p the prediction normalised
+    to sum to 1 and clipped to [eps, 1 - eps] (softmax first with ``from_logits``)."""
+    if isinstance(axis, bool):
+        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis}")
+    t, p = _prep(y_true, y_pred)
+    t = _smooth(t, label_smoothing, p.shape[-1])
+    if from_logits:
+        p = ops.softmax(p, axis=axis)
+    p = ops.clip(p / ops.sum(p, axis=axis, keepdims=True), EPSILON, 1.0 - EPSILON)
+    focal = alpha * ops.power(1.0 - p, gamma) * (-t * ops.log(p))
+    return ops.sum(focal, axis=axis)
+
+
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """(1 - p_y**q) / q for integer labels y, p_y the predicted probability of the label
+    (q -> 0 is cross-entropy, q = 1 the mean absolute error; robust to noisy labels)."""
+    p = ops.convert_to_tensor(y_pred) if not isinstance(y_pred, Tensor) else y_pred
+    labels = np.asarray(y_true.data if isinstance(y_true, Tensor) else y_true).astype(np.int64)
+    labels = labels.reshape(labels.shape[: p.ndim - 1])
+    one_hot = ops.one_hot(labels, p.shape[-1], dtype=p.dtype)
+    p_label = ops.sum(p * one_hot, axis=-1)
+    return (1.0 - ops.power(p_label, q)) / q
+
+
+def _overlap_terms(y_true, y_pred, axis):
+    t, p = _prep(y_true, y_pred, align=False)
+    intersection = ops.sum(t * p, axis=axis)
+    return t, p, intersection
+
+
+def dice(y_true, y_pred, axis=None):
+    """1 - 2 sum(t p) / (sum(t) + sum(p) + eps), over ``axis`` (all axes by default)."""
+    t, p, intersection = _overlap_terms(y_true, y_pred, axis)
+    total = ops.sum(t, axis=axis) + ops.sum(p, axis=axis) + EPSILON
+    return 1.0 - 2.0 * intersection / total
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """1 - TP / (TP + alpha FP + beta FN + eps), TP = sum(t p), FP = sum((1 - p) t) and
+    FN = sum(p (1 - t)) as Keras counts them; alpha = beta = 0.5 is the Dice loss."""
+    t, p, intersection = _overlap_terms(y_true, y_pred, axis)
+    fp = ops.sum((1.0 - p) * t, axis=axis)
+    fn = ops.sum(p * (1.0 - t), axis=axis)
+    return 1.0 - intersection / (intersection + alpha * fp + beta * fn + EPSILON)
+
+
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 
@@ -375,6 +424,27 @@ SparseCategoricalCrossentropy = _loss_class(
     axis=-1,
 )
 
+CategoricalFocalCrossentropy = _loss_class(
+    "CategoricalFocalCrossentropy",
+    categorical_focal_crossentropy,
+    "Focal categorical cross-entropy: -alpha (1 - p)**gamma t log p summed over classes.",
+    alpha=0.25,
+    gamma=2.0,
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
+)
+CategoricalGeneralizedCrossEntropy = _loss_class(
+    "CategoricalGeneralizedCrossEntropy",
+    categorical_generalized_cross_entropy,
+    "Generalized cross-entropy (1 - p_y**q) / q of integer labels.",
+    q=0.5,
+)
+Dice = _loss_class("Dice", dice, "1 - 2 sum(t p) / (sum(t) + sum(p)).", axis=None)
+Tversky = _loss_class(
+    "Tversky", tversky, "1 - TP / (TP + alpha FP + beta FN).", alpha=0.5, beta=0.5, axis=None
+)
+
 _CLASSES = [
     MeanSquaredError,
     MeanAbsoluteError,
@@ -392,6 +462,10 @@ _CLASSES = [
     BinaryFocalCrossentropy,
     CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
+    Dice,
+    Tversky,
 ]
 _FUNCTIONS = {
     "mean_squared_error": mean_squared_error,
@@ -417,6 +491,10 @@ _FUNCTIONS = {
     "binary_focal_crossentropy": binary_focal_crossentropy,
     "categorical_crossentropy": categorical_crossentropy,
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+    "categorical_focal_crossentropy": categorical_focal_crossentropy,
+    "categorical_generalized_cross_entropy": categorical_generalized_cross_entropy,
+    "dice": dice,
+    "tversky": tversky,
 }
 _FUNCTION_TO_CLASS = {
     mean_squared_error: MeanSquaredError,
@@ -435,6 +513,10 @@ _FUNCTION_TO_CLASS = {
     binary_focal_crossentropy: BinaryFocalCrossentropy,
     categorical_crossentropy: CategoricalCrossentropy,
     sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    categorical_focal_crossentropy: CategoricalFocalCrossentropy,
+    categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy,
+    dice: Dice,
+    tversky: Tversky,
 }
 _TABLE = {c.__name__: c for c in _CLASSES}
 _TABLE.update(_FUNCTIONS)
@@ -478,6 +560,18 @@ def get(identifier):
         cls = _FUNCTION_TO_CLASS.get(identifier)
         return cls() if cls else LossFunctionWrapper(identifier)
     raise TypeError(f"Could not interpret loss identifier: {identifier!r}")
+
+
+def deserialize(config, custom_objects=None):
+    """A Loss from ``serialize``'s output (a name or ``{"class_name", "config"}``)."""
+    if isinstance(config, str):
+        return get(config)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Expected a loss name or config dict. Received: {config!r}")
+    cls = (custom_objects or {}).get(config["class_name"])
+    if cls is not None:
+        return cls.from_config(config.get("config") or {})
+    return resolve(config, _TABLE, "loss", custom_objects)
 
 
 def serialize(loss):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import backend, ops
 from . import losses as losses_mod
 from .autograd.tensor import Tensor
 from .naming import snake_case, unknown_name_error
@@ -394,16 +394,21 @@ class AUC(_Confusion):
         }
 
 
-class F1Score(Metric):
-    """F1 = 2 precision recall / (precision + recall) per class; averaged by ``average``."""
+class FBetaScore(Metric):
+    """F-beta = (1 + b^2) precision recall / (b^2 precision + recall) per class, averaged
+    by ``average`` (None: one score per class; "micro", "macro", "weighted")."""
 
-    def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
+    def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
         if average not in (None, "micro", "macro", "weighted"):
             raise ValueError(
-                "F1Score: `average` must be None, 'micro', 'macro' or 'weighted'. "
-                f"Received: average={average!r}"
+                f"{type(self).__name__}: `average` must be None, 'micro', 'macro' or "
+                f"'weighted'. Received: average={average!r}"
             )
-        self.average, self.threshold = average, threshold
+        if not isinstance(beta, (int, float)) or isinstance(beta, bool) or beta <= 0:
+            raise ValueError(
+                f"{type(self).__name__}: `beta` must be a positive number. Received: beta={beta!r}"
+            )
+        self.average, self.threshold, self.beta = average, threshold, float(beta)
         super().__init__(name=name, dtype=dtype)
 
     def reset_state(self):
@@ -440,7 +445,9 @@ class F1Score(Metric):
             tp, fp, fn = tp.sum(), fp.sum(), fn.sum()
         prec = np.divide(tp, tp + fp, out=np.zeros_like(tp, dtype=float), where=(tp + fp) > 0)
         rec = np.divide(tp, tp + fn, out=np.zeros_like(tp, dtype=float), where=(tp + fn) > 0)
-        f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros_like(prec), where=(prec + rec) > 0)
+        b2 = self.beta**2
+        den = b2 * prec + rec
+        f1 = np.divide((1 + b2) * prec * rec, den, out=np.zeros_like(prec), where=den > 0)
         if self.average == "macro":
             return float(f1.mean())
         if self.average == "weighted":
@@ -448,7 +455,67 @@ class F1Score(Metric):
         return float(f1) if np.ndim(f1) == 0 else f1
 
     def get_config(self):
-        return {"average": self.average, "threshold": self.threshold, "name": self.name}
+        return {
+            "average": self.average,
+            "beta": self.beta,
+            "threshold": self.threshold,
+            "name": self.name,
+        }
+
+
+class F1Score(FBetaScore):
+    """F1 = 2 precision recall / (precision + recall) per class; averaged by ``average``."""
+
+    def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
+        super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["beta"]
+        return config
+
+
+def pearson_correlation(y_true, y_pred, axis=-1):
+    """Pearson's r along ``axis``: mean(z_t z_p) of the standardised values."""
+    p = ops.convert_to_tensor(y_pred) if not isinstance(y_pred, Tensor) else y_pred
+    t, p = losses_mod._prep(y_true, p)
+    t = t - ops.mean(t, axis=axis, keepdims=True)
+    p = p - ops.mean(p, axis=axis, keepdims=True)
+    t = t / ops.std(t, axis=axis, keepdims=True)
+    p = p / ops.std(p, axis=axis, keepdims=True)
+    return ops.mean(t * p, axis=axis)
+
+
+def concordance_correlation(y_true, y_pred, axis=-1):
+    """Lin's concordance 2 cov(t, p) / (var t + var p + (mean t - mean p)^2) along
+    ``axis``, with Keras's covariance term (t - mean p)(p - mean p)."""
+    p = ops.convert_to_tensor(y_pred) if not isinstance(y_pred, Tensor) else y_pred
+    t, p = losses_mod._prep(y_true, p)
+    t_mean = ops.mean(t, axis=axis, keepdims=True)
+    p_mean = ops.mean(p, axis=axis, keepdims=True)
+    t_var = ops.var(t - t_mean, axis=axis, keepdims=True)
+    p_var = ops.var(p - p_mean, axis=axis, keepdims=True)
+    covar = (t - p_mean) * (p - p_mean)
+    norm = t_var + p_var + ops.square(t_mean - p_mean)
+    return ops.mean(2.0 * covar / (norm + losses_mod.EPSILON), axis=axis)
+
+
+class PearsonCorrelation(MeanMetricWrapper):
+    """Mean over samples of Pearson's r along ``axis``."""
+
+    fn = staticmethod(pearson_correlation)
+
+    def __init__(self, name="pearson_correlation", dtype=None, axis=-1):
+        super().__init__(name=name, dtype=dtype, axis=axis)
+
+
+class ConcordanceCorrelation(MeanMetricWrapper):
+    """Mean over samples of Lin's concordance correlation along ``axis``."""
+
+    fn = staticmethod(concordance_correlation)
+
+    def __init__(self, name="concordance_correlation", dtype=None, axis=-1):
+        super().__init__(name=name, dtype=dtype, axis=axis)
 
 
 class R2Score(Metric):
@@ -538,6 +605,9 @@ _CLASSES = [
     SquaredHinge,
     CategoricalHinge,
     CosineSimilarity,
+    FBetaScore,
+    PearsonCorrelation,
+    ConcordanceCorrelation,
 ]
 _TABLE = {c.__name__: c for c in _CLASSES}
 _NAMES = {
@@ -646,3 +716,34 @@ def get(identifier):
     if callable(identifier):
         return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", "metric"))
     raise TypeError(f"Could not interpret metric identifier: {identifier!r}")
+
+
+def serialize(metric) -> dict:
+    """``{"class_name", "config"}`` of a Metric (``deserialize`` reads it back)."""
+    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+
+
+def deserialize(config, custom_objects=None):
+    """A Metric from a name or ``serialize``'s output (closed table plus custom_objects)."""
+    if isinstance(config, dict) and custom_objects and config.get("class_name") in custom_objects:
+        return custom_objects[config["class_name"]].from_config(config.get("config") or {})
+    return get(config)
+
+
+# Keras exposes the loss functions under keras.metrics too (the same functions)
+binary_crossentropy = losses_mod.binary_crossentropy
+binary_focal_crossentropy = losses_mod.binary_focal_crossentropy
+categorical_crossentropy = losses_mod.categorical_crossentropy
+categorical_focal_crossentropy = losses_mod.categorical_focal_crossentropy
+sparse_categorical_crossentropy = losses_mod.sparse_categorical_crossentropy
+categorical_hinge = losses_mod.categorical_hinge
+hinge = losses_mod.hinge
+squared_hinge = losses_mod.squared_hinge
+huber = losses_mod.huber
+kl_divergence = losses_mod.kl_divergence
+log_cosh = losses_mod.log_cosh
+poisson = losses_mod.poisson
+mean_squared_error = losses_mod.mean_squared_error
+mean_absolute_error = losses_mod.mean_absolute_error
+mean_absolute_percentage_error = losses_mod.mean_absolute_percentage_error
+mean_squared_logarithmic_error = losses_mod.mean_squared_logarithmic_error

@@ -100,12 +100,30 @@ from .reshaping import (
 from .symbolic import KerasTensor
 
 Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = (
     MaxPooling1D,
     MaxPooling2D,
     AveragePooling1D,
     AveragePooling2D,
 )
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+
+
+def serialize(layer) -> dict:
+    """``{"class_name", "config"}`` of a layer (``deserialize`` reads it back)."""
+    from ..saving.serialization import get_registered_name
+
+    name = type(layer).__name__
+    registered = get_registered_name(type(layer))
+    return {
+        "class_name": name,
+        "config": layer.get_config(),
+        **({"registered_name": registered} if registered != name else {}),
+    }
+
 
 __all__ = [
     "Activation",
@@ -136,6 +154,14 @@ __all__ = [
     "minimum",
     "multiply",
     "subtract",
+    "Convolution1DTranspose",
+    "Convolution2DTranspose",
+    "SeparableConvolution2D",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "serialize",
 ]
 
 

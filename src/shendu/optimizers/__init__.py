@@ -28,4 +28,17 @@ def serialize(optimizer: Optimizer) -> dict:
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
 
 
-__all__ = [c.__name__ for c in _CLASSES] + ["Optimizer", "get", "schedules", "serialize"]
+def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
+    """An optimizer from ``serialize``'s output (the closed table plus custom_objects)."""
+    if isinstance(config, dict) and custom_objects and config.get("class_name") in custom_objects:
+        return custom_objects[config["class_name"]].from_config(config.get("config") or {})
+    return get(config)
+
+
+__all__ = [c.__name__ for c in _CLASSES] + [
+    "Optimizer",
+    "deserialize",
+    "get",
+    "schedules",
+    "serialize",
+]

@@ -196,3 +196,13 @@ _TABLE = {
 
 def get(identifier: Any) -> Any:
     return resolve(identifier, _TABLE, "learning rate schedule")
+
+
+def serialize(schedule: Any) -> dict:
+    """``{"class_name", "config"}`` of a schedule (``deserialize`` reads it back)."""
+    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Any:
+    """A schedule from ``serialize``'s output (the closed table plus custom_objects)."""
+    return resolve(config, _TABLE, "learning rate schedule", custom_objects)

@@ -1,0 +1,151 @@
+"""Losses and metrics added from Keras's catalogue (Dice, Tversky, categorical focal and
+generalized cross-entropy, F-beta, Pearson and concordance correlation), Keras's function
+forms under keras.metrics, and serialize / deserialize: NumPy references, float64
+gradient checks, round trips; an optional oracle comparison where Keras is installed."""
+
+import os
+
+import numpy as np
+import pytest
+
+import shendu
+from shendu import layers, losses, metrics, optimizers
+from shendu.testing import gradcheck
+
+RNG = np.random.default_rng(0)
+T = (RNG.random((4, 5)) > 0.5).astype("float64")
+P = RNG.uniform(0.05, 0.95, (4, 5))
+ONE_HOT = np.eye(5)[RNG.integers(0, 5, 4)]
+SOFT = np.exp(P) / np.exp(P).sum(-1, keepdims=True)
+LABELS = RNG.integers(0, 5, 4)
+EPS = 1e-7
+
+
+def _np(x):
+    return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+
+
+def test_dice_and_tversky_match_numpy():
+    dice_all = 1 - 2 * (T * P).sum() / (T.sum() + P.sum() + EPS)
+    np.testing.assert_allclose(_np(losses.dice(T, P)), dice_all, rtol=1e-6)
+    rows = 1 - 2 * (T * P).sum(-1) / (T.sum(-1) + P.sum(-1) + EPS)
+    np.testing.assert_allclose(_np(losses.dice(T, P, axis=-1)), rows, rtol=1e-6)
+    np.testing.assert_allclose(_np(losses.Dice(axis=-1)(T, P)), rows.mean(), rtol=1e-6)
+    tp, fp, fn = (T * P).sum(-1), ((1 - P) * T).sum(-1), (P * (1 - T)).sum(-1)
+    expected = 1 - tp / (tp + 0.3 * fp + 0.7 * fn + EPS)
+    got = losses.tversky(T, P, alpha=0.3, beta=0.7, axis=-1)
+    np.testing.assert_allclose(_np(got), expected, rtol=1e-6)
+
+
+def test_categorical_focal_and_generalized_cross_entropy_match_numpy():
+    p = np.clip(SOFT / SOFT.sum(-1, keepdims=True), EPS, 1 - EPS)
+    focal = (0.25 * (1 - p) ** 2.0 * -ONE_HOT * np.log(p)).sum(-1)
+    np.testing.assert_allclose(
+        _np(losses.categorical_focal_crossentropy(ONE_HOT, SOFT)), focal, rtol=1e-6
+    )
+    p_label = SOFT[np.arange(4), LABELS]
+    np.testing.assert_allclose(
+        _np(losses.categorical_generalized_cross_entropy(LABELS, SOFT, q=0.5)),
+        (1 - p_label**0.5) / 0.5,
+        rtol=1e-6,
+    )
+    loss = losses.CategoricalGeneralizedCrossEntropy(q=0.7)
+    np.testing.assert_allclose(_np(loss(LABELS, SOFT)), ((1 - p_label**0.7) / 0.7).mean())
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda p: losses.dice(T, p, axis=-1),
+        lambda p: losses.tversky(T, p, alpha=0.2, beta=0.8),
+        lambda p: losses.categorical_focal_crossentropy(ONE_HOT, p, from_logits=True),
+        lambda p: losses.categorical_generalized_cross_entropy(LABELS, p, q=0.5),
+        lambda p: metrics.pearson_correlation(T + np.arange(5) * 0.1, p),
+        lambda p: metrics.concordance_correlation(T, p),
+    ],
+)
+def test_new_functions_have_exact_gradients(fn):
+    x = shendu.tensor(P.copy(), requires_grad=True)
+    assert gradcheck(lambda t: fn(t), [x])
+
+
+def test_correlations_match_numpy():
+    t, p = T + np.arange(5) * 0.1, P
+    tz = (t - t.mean(-1, keepdims=True)) / (t - t.mean(-1, keepdims=True)).std(-1, keepdims=True)
+    pz = (p - p.mean(-1, keepdims=True)) / (p - p.mean(-1, keepdims=True)).std(-1, keepdims=True)
+    np.testing.assert_allclose(_np(metrics.pearson_correlation(t, p)), (tz * pz).mean(-1))
+    m = metrics.PearsonCorrelation()
+    m.update_state(t, p)
+    np.testing.assert_allclose(float(m.result()), (tz * pz).mean(-1).mean(), rtol=1e-6)
+    tm, pm = t.mean(-1, keepdims=True), p.mean(-1, keepdims=True)
+    norm = t.var(-1, keepdims=True) + p.var(-1, keepdims=True) + (tm - pm) ** 2
+    expected = (2 * (t - pm) * (p - pm) / (norm + EPS)).mean(-1)
+    np.testing.assert_allclose(_np(metrics.concordance_correlation(t, p)), expected, rtol=1e-6)
+
+
+def test_fbeta_weights_recall_by_beta():
+    y_true = np.array([[1, 0], [1, 0], [0, 1], [1, 0]], "float32")
+    y_pred = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]], "float32")
+    m = metrics.FBetaScore(average=None, beta=2.0)
+    m.update_state(y_true, y_pred)
+    precision, recall = np.array([1.0, 0.5]), np.array([2 / 3, 1.0])
+    expected = 5 * precision * recall / (4 * precision + recall)
+    np.testing.assert_allclose(m.result(), expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="`beta` must be a positive number"):
+        metrics.FBetaScore(beta=0)
+    assert isinstance(metrics.F1Score(), metrics.FBetaScore)
+
+
+def test_metric_function_forms_are_the_loss_functions():
+    for name in ("mean_squared_error", "binary_crossentropy", "hinge", "kl_divergence"):
+        assert getattr(metrics, name) is getattr(losses, name)
+
+
+def test_serialize_round_trips():
+    assert isinstance(
+        losses.deserialize(losses.serialize(losses.Tversky(alpha=0.1))), losses.Tversky
+    )
+    assert (
+        losses.deserialize(losses.serialize(losses.Tversky(alpha=0.1))).fn_kwargs["alpha"] == 0.1
+    )
+    assert metrics.deserialize(metrics.serialize(metrics.FBetaScore(beta=2.0))).beta == 2.0
+    assert (
+        optimizers.deserialize(optimizers.serialize(optimizers.Adam(0.01))).learning_rate == 0.01
+    )
+    schedule = optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    back = optimizers.schedules.deserialize(optimizers.schedules.serialize(schedule))
+    assert float(back(10)) == pytest.approx(0.05)
+    dense = layers.Dense(3, activation="relu")
+    assert layers.deserialize(layers.serialize(dense)).get_config() == dense.get_config()
+    with pytest.raises(ValueError, match="Expected a loss name or config dict"):
+        losses.deserialize(3)
+
+
+def test_layer_aliases_are_keras_names():
+    assert layers.GlobalAvgPool2D is layers.GlobalAveragePooling2D
+    assert layers.GlobalMaxPool1D is layers.GlobalMaxPooling1D
+    assert layers.Convolution2DTranspose is layers.Conv2DTranspose
+    assert layers.SeparableConvolution2D is layers.SeparableConv2D
+
+
+def test_new_losses_train_a_model():
+    model = shendu.Sequential([layers.Input((5,)), layers.Dense(5, activation="softmax")])
+    model.compile("adam", losses.CategoricalFocalCrossentropy())
+    history = model.fit(ONE_HOT.astype("float32"), ONE_HOT.astype("float32"), epochs=5, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_match_keras_where_installed():
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras")
+    pairs = [
+        (losses.dice(T, P, axis=-1), keras.losses.dice(T, P, axis=-1)),
+        (losses.tversky(T, P, 0.3, 0.7), keras.losses.tversky(T, P, 0.3, 0.7)),
+        (
+            losses.categorical_focal_crossentropy(ONE_HOT, P, from_logits=True),
+            keras.losses.categorical_focal_crossentropy(ONE_HOT, P, from_logits=True),
+        ),
+        (metrics.concordance_correlation(T, P), keras.metrics.concordance_correlation(T, P)),
+    ]
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(_np(ours), np.asarray(theirs), rtol=1e-4, atol=1e-6)
