@@ -518,6 +518,145 @@ class ConcordanceCorrelation(MeanMetricWrapper):
         super().__init__(name=name, dtype=dtype, axis=axis)
 
 
+class IoU(Metric):
+    """Intersection over union per class from an accumulated confusion matrix C (rows:
+    true class, columns: predicted): IoU_c = C_cc / (sum_j C_cj + sum_i C_ic - C_cc),
+    averaged over ``target_class_ids`` that occurred (Keras's rule: a class with an empty
+    union is left out of the mean). Labels are class ids (``sparse_y_true``) or one-hot /
+    scores reduced by argmax over ``axis``; ``ignore_class`` is left out."""
+
+    def __init__(
+        self,
+        num_classes,
+        target_class_ids,
+        name=None,
+        dtype=None,
+        ignore_class=None,
+        sparse_y_true=True,
+        sparse_y_pred=True,
+        axis=-1,
+    ):
+        if not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+            raise ValueError(
+                f"{type(self).__name__}: `num_classes` must be a positive integer. "
+                f"Received: num_classes={num_classes!r}"
+            )
+        target_class_ids = list(target_class_ids)
+        if max(target_class_ids, default=0) >= num_classes or min(target_class_ids, default=0) < 0:
+            raise ValueError(
+                f"{type(self).__name__}: `target_class_ids` must be in [0, {num_classes}). "
+                f"Received: target_class_ids={target_class_ids}"
+            )
+        self.num_classes, self.target_class_ids = int(num_classes), target_class_ids
+        self.ignore_class, self.axis = ignore_class, axis
+        self.sparse_y_true, self.sparse_y_pred = sparse_y_true, sparse_y_pred
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self):
+        self._s_matrix = np.zeros((self.num_classes, self.num_classes), dtype=np.float64)
+
+    def _ids(self, y_true, y_pred):
+        t, p = _np(y_true), _np(y_pred)
+        if not self.sparse_y_true:
+            t = np.argmax(t, axis=self.axis)
+        if not self.sparse_y_pred:
+            p = np.argmax(p, axis=self.axis)
+        return t.reshape(-1).astype(np.int64), p.reshape(-1).astype(np.int64)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        t, p = self._ids(y_true, y_pred)
+        w = (
+            np.ones(t.shape)
+            if sample_weight is None
+            else np.broadcast_to(_np(sample_weight).astype(np.float64).reshape(-1), t.shape)
+        )
+        keep = (t >= 0) & (t < self.num_classes) & (p >= 0) & (p < self.num_classes)
+        if self.ignore_class is not None:
+            keep &= t != self.ignore_class
+        np.add.at(self._s_matrix, (t[keep], p[keep]), w[keep])
+
+    def result(self):
+        m = self._s_matrix
+        tp = np.diag(m)
+        union = m.sum(axis=0) + m.sum(axis=1) - tp
+        ids = self.target_class_ids
+        tp, union = tp[ids], union[ids]
+        valid = float(np.sum(union > 1e-9))
+        iou = tp / (union + backend.epsilon())
+        return float(iou.sum() / (valid + backend.epsilon()))
+
+    def get_config(self):
+        return {
+            "num_classes": self.num_classes,
+            "target_class_ids": self.target_class_ids,
+            "name": self.name,
+            "ignore_class": self.ignore_class,
+            "sparse_y_true": self.sparse_y_true,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": self.axis,
+        }
+
+
+class MeanIoU(IoU):
+    """IoU averaged over all ``num_classes`` classes."""
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
+                 sparse_y_true=True, sparse_y_pred=True, axis=-1):  # fmt: skip
+        super().__init__(num_classes, list(range(num_classes)), name, dtype, ignore_class,
+                         sparse_y_true, sparse_y_pred, axis)  # fmt: skip
+
+    def get_config(self):
+        config = super().get_config()
+        del config["target_class_ids"]
+        return config
+
+
+class BinaryIoU(IoU):
+    """IoU of binary labels against scores thresholded at ``threshold`` (class 1 when
+    score > threshold)."""
+
+    def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype=None):
+        self.threshold = float(threshold)
+        super().__init__(2, target_class_ids, name=name, dtype=dtype)
+
+    def _ids(self, y_true, y_pred):
+        t = _np(y_true).reshape(-1).astype(np.int64)
+        p = (_np(y_pred) > self.threshold).reshape(-1).astype(np.int64)
+        return t, p
+
+    def get_config(self):
+        return {"target_class_ids": self.target_class_ids, "threshold": self.threshold,
+                "name": self.name}  # fmt: skip
+
+
+class OneHotIoU(IoU):
+    """IoU of one-hot labels and class scores (both reduced by argmax)."""
+
+    def get_config(self):
+        config = super().get_config()
+        del config["sparse_y_true"]
+        return config
+
+    def __init__(self, num_classes, target_class_ids, name=None, dtype=None,
+                 ignore_class=None, sparse_y_pred=False, axis=-1):  # fmt: skip
+        super().__init__(num_classes, target_class_ids, name, dtype, ignore_class,
+                         sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis)  # fmt: skip
+
+
+class OneHotMeanIoU(MeanIoU):
+    """Mean IoU of one-hot labels and class scores (both reduced by argmax)."""
+
+    def get_config(self):
+        config = super().get_config()
+        del config["sparse_y_true"]
+        return config
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
+                 sparse_y_pred=False, axis=-1):  # fmt: skip
+        super().__init__(num_classes, name, dtype, ignore_class, sparse_y_true=False,
+                         sparse_y_pred=sparse_y_pred, axis=axis)  # fmt: skip
+
+
 class R2Score(Metric):
     """Coefficient of determination 1 - SS_res / SS_tot (uniform average over outputs)."""
 
@@ -608,6 +747,11 @@ _CLASSES = [
     FBetaScore,
     PearsonCorrelation,
     ConcordanceCorrelation,
+    IoU,
+    MeanIoU,
+    BinaryIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
 ]
 _TABLE = {c.__name__: c for c in _CLASSES}
 _NAMES = {

@@ -4,6 +4,7 @@ forms under keras.metrics, and serialize / deserialize: NumPy references, float6
 gradient checks, round trips; an optional oracle comparison where Keras is installed."""
 
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -149,3 +150,60 @@ def test_match_keras_where_installed():
     ]
     for ours, theirs in pairs:
         np.testing.assert_allclose(_np(ours), np.asarray(theirs), rtol=1e-4, atol=1e-6)
+
+
+def _confusion_iou(t, p, classes, n, w=None):
+    m = np.zeros((n, n))
+    np.add.at(m, (t.ravel(), p.ravel()), np.ones(t.size) if w is None else w.ravel())
+    tp = np.diag(m)
+    union = m.sum(0) + m.sum(1) - tp
+    vals = [tp[c] / union[c] for c in classes if union[c] > 0]
+    return float(np.mean(vals))
+
+
+def test_iou_family_matches_the_confusion_matrix():
+    rng = np.random.default_rng(1)
+    t, p = rng.integers(0, 3, (6, 4)), rng.integers(0, 3, (6, 4))
+    w = rng.random((6, 4))
+    m = metrics.IoU(3, [0, 2])
+    m.update_state(t, p)
+    assert m.result() == pytest.approx(_confusion_iou(t, p, [0, 2], 3), rel=1e-6)
+    m = metrics.MeanIoU(3)
+    m.update_state(t, p, sample_weight=w)  # fractional weights count as weights
+    assert m.result() == pytest.approx(_confusion_iou(t, p, [0, 1, 2], 3, w), rel=1e-6)
+    m = metrics.OneHotMeanIoU(3)
+    scores = rng.random((6, 4, 3))
+    m.update_state(np.eye(3)[t], scores)
+    expected = _confusion_iou(t, scores.argmax(-1), [0, 1, 2], 3)
+    assert m.result() == pytest.approx(expected, rel=1e-6)
+    m = metrics.BinaryIoU(threshold=0.3)
+    s = rng.random((6, 4))
+    m.update_state((t > 0).astype("float32"), s)
+    expected = _confusion_iou((t > 0).astype(int), (s > 0.3).astype(int), [0, 1], 2)
+    assert m.result() == pytest.approx(expected, rel=1e-6)
+    m = metrics.IoU(3, [1], ignore_class=2)
+    m.update_state(t, p)
+    keep = t != 2
+    assert m.result() == pytest.approx(_confusion_iou(t[keep], p[keep], [1], 3), rel=1e-6)
+    with pytest.raises(ValueError, match=r"`target_class_ids` must be in \[0, 3\)"):
+        metrics.IoU(3, [3])
+    back = metrics.deserialize(metrics.serialize(metrics.OneHotIoU(3, [0, 1])))
+    assert back.target_class_ids == [0, 1] and not back.sparse_y_true
+
+
+def test_iou_matches_keras_where_installed():
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(2)
+    t, p = rng.integers(0, 4, (5, 7)).astype("int32"), rng.integers(0, 4, (5, 7)).astype("int32")
+    w = rng.integers(1, 4, (5, 7)).astype("int32")  # Keras casts weights to int
+    for ours, theirs in (
+        (metrics.MeanIoU(4), keras.metrics.MeanIoU(4)),
+        (metrics.IoU(4, [1, 3], ignore_class=0), keras.metrics.IoU(4, [1, 3], ignore_class=0)),
+    ):
+        ours.update_state(t, p, sample_weight=w)
+        with warnings.catch_warnings():  # JAX warns that Keras's int64 request is int32
+            warnings.simplefilter("ignore")
+            theirs.update_state(t, p, sample_weight=w)
+            expected = float(theirs.result())
+        assert ours.result() == pytest.approx(expected, rel=1e-5)
