@@ -394,6 +394,103 @@ class AUC(_Confusion):
         }
 
 
+class _AtConstraint(_Confusion):
+    """The best of one rate among the thresholds where another rate is at least ``value``
+    (Keras's sensitivity/specificity family: ``num_thresholds`` thresholds as AUC's;
+    ``class_id`` picks one column of multi-class labels and scores)."""
+
+    constrained: str
+    dependent: str
+    argument: str
+
+    def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
+        if not 0 <= value <= 1:
+            raise ValueError(
+                f"{type(self).__name__}: `{self.argument}` must be in [0, 1]. "
+                f"Received: {self.argument}={value}"
+            )
+        if not isinstance(num_thresholds, (int, np.integer)) or num_thresholds <= 0:
+            raise ValueError(
+                f"{type(self).__name__}: `num_thresholds` must be > 0. "
+                f"Received: num_thresholds={num_thresholds}"
+            )
+        self.value, self.num_thresholds, self.class_id = float(value), num_thresholds, class_id
+        eps = 1e-7
+        inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        thresholds = [0.0 - eps] + inner + [1.0 + eps] if num_thresholds > 1 else [0.5]
+        super().__init__(thresholds=thresholds, name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self.class_id is not None:
+            y_true = _np(y_true)[..., self.class_id]
+            y_pred = _np(y_pred)[..., self.class_id]
+        super().update_state(y_true, y_pred, sample_weight)
+
+    def _rates(self):
+        tp, fp, tn, fn = self._s_tp, self._s_fp, self._s_tn, self._s_fn
+
+        def ratio(a, b):
+            return np.divide(a, a + b, out=np.zeros_like(a), where=(a + b) > 0)
+
+        return {
+            "sensitivity": ratio(tp, fn),
+            "recall": ratio(tp, fn),
+            "specificity": ratio(tn, fp),
+            "precision": ratio(tp, fp),
+        }
+
+    def result(self):
+        rates = self._rates()
+        feasible = rates[self.constrained] >= self.value
+        if not feasible.any():
+            return 0.0
+        return float(np.max(np.where(feasible, rates[self.dependent], 0.0)))
+
+    def get_config(self):
+        return {
+            self.argument: self.value,
+            "num_thresholds": self.num_thresholds,
+            "class_id": self.class_id,
+            "name": self.name,
+        }
+
+
+class SensitivityAtSpecificity(_AtConstraint):
+    """The best sensitivity (recall) where specificity >= ``specificity``."""
+
+    constrained, dependent, argument = "specificity", "sensitivity", "specificity"
+
+    def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(specificity, num_thresholds, class_id, name, dtype)
+
+
+class SpecificityAtSensitivity(_AtConstraint):
+    """The best specificity where sensitivity (recall) >= ``sensitivity``."""
+
+    constrained, dependent, argument = "sensitivity", "specificity", "sensitivity"
+
+    def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(sensitivity, num_thresholds, class_id, name, dtype)
+
+
+class PrecisionAtRecall(_AtConstraint):
+    """The best precision where recall >= ``recall``."""
+
+    constrained, dependent, argument = "recall", "precision", "recall"
+
+    def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(recall, num_thresholds, class_id, name, dtype)
+
+
+class RecallAtPrecision(_AtConstraint):
+    """The best recall where precision >= ``precision``."""
+
+    constrained, dependent, argument = "precision", "recall", "precision"
+
+    def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(precision, num_thresholds, class_id, name, dtype)
+
+
 class FBetaScore(Metric):
     """F-beta = (1 + b^2) precision recall / (b^2 precision + recall) per class, averaged
     by ``average`` (None: one score per class; "micro", "macro", "weighted")."""
@@ -752,6 +849,10 @@ _CLASSES = [
     BinaryIoU,
     OneHotIoU,
     OneHotMeanIoU,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    PrecisionAtRecall,
+    RecallAtPrecision,
 ]
 _TABLE = {c.__name__: c for c in _CLASSES}
 _NAMES = {

@@ -207,3 +207,41 @@ def test_iou_matches_keras_where_installed():
             theirs.update_state(t, p, sample_weight=w)
             expected = float(theirs.result())
         assert ours.result() == pytest.approx(expected, rel=1e-5)
+
+
+def _rates_at(t, p, threshold):
+    pred = p > threshold
+    tp, fp = np.sum(pred & t), np.sum(pred & ~t)
+    fn, tn = np.sum(~pred & t), np.sum(~pred & ~t)
+    return tp / max(tp + fn, 1), tn / max(tn + fp, 1), tp / max(tp + fp, 1)
+
+
+@pytest.mark.parametrize(
+    "cls, value, constrained, dependent",
+    [
+        (metrics.SensitivityAtSpecificity, 0.8, 1, 0),
+        (metrics.SpecificityAtSensitivity, 0.7, 0, 1),
+        (metrics.PrecisionAtRecall, 0.9, 0, 2),
+        (metrics.RecallAtPrecision, 0.8, 2, 0),
+    ],
+)
+def test_rate_at_constraint_is_the_best_over_the_threshold_grid(
+    cls, value, constrained, dependent
+):
+    rng = np.random.default_rng(3)
+    t = rng.random(300) > 0.6
+    p = np.clip(t * 0.3 + rng.random(300) * 0.7, 0, 1)
+    m = cls(value, num_thresholds=50)
+    m.update_state(t, p)
+    grid = [-1e-7] + [(i + 1) / 49 for i in range(48)] + [1 + 1e-7]
+    rates = [_rates_at(t, p, th) for th in grid]
+    feasible = [r[dependent] for r in rates if r[constrained] >= value]
+    assert m.result() == pytest.approx(max(feasible) if feasible else 0.0, rel=1e-9)
+    assert type(metrics.deserialize(metrics.serialize(m))) is cls
+
+
+def test_rate_at_constraint_checks_its_value():
+    with pytest.raises(ValueError, match=r"`recall` must be in \[0, 1\]"):
+        metrics.PrecisionAtRecall(1.5)
+    with pytest.raises(ValueError, match="`num_thresholds` must be > 0"):
+        metrics.RecallAtPrecision(0.5, num_thresholds=0)
