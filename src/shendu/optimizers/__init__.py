@@ -4,10 +4,22 @@ from typing import Any
 
 from ..naming import resolve, unknown_name_error
 from . import schedules
-from .algorithms import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Nadam, RMSprop
+from .algorithms import (
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    Ftrl,
+    Lamb,
+    Lion,
+    Nadam,
+    RMSprop,
+)
 from .base import Optimizer
 
-_CLASSES = [SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Nadam, RMSprop]
+_CLASSES = [SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Ftrl, Lamb, Lion, Nadam, RMSprop]
 _TABLE = {c.__name__: c for c in _CLASSES}
 _TABLE.update({c.__name__.lower(): c for c in _CLASSES})
 

@@ -376,6 +376,126 @@ class Lion(Optimizer):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
 
 
+class Ftrl(Optimizer):
+    """Follow the regularised leader (Keras's form), with p = -learning_rate_power:
+
+    g' = g + 2 * l2_shrinkage * w; n_new = n + g^2;
+    z <- z + g' - (n_new^p - n^p) / lr * w;
+    w <- (clip(z, -l1, l1) - z) / (n_new^p / lr + 2 * (l2 + beta / (2 lr))); n <- n_new.
+    """
+
+    slot_names = ("accumulator", "linear")
+
+    def __init__(
+        self,
+        learning_rate: LearningRate = 0.001,
+        learning_rate_power: float = -0.5,
+        initial_accumulator_value: float = 0.1,
+        l1_regularization_strength: float = 0.0,
+        l2_regularization_strength: float = 0.0,
+        l2_shrinkage_regularization_strength: float = 0.0,
+        beta: float = 0.0,
+        name: str = "ftrl",
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        for arg, value in (
+            ("initial_accumulator_value", initial_accumulator_value),
+            ("l1_regularization_strength", l1_regularization_strength),
+            ("l2_regularization_strength", l2_regularization_strength),
+            ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength),
+        ):
+            if value < 0:
+                raise ValueError(f"`{arg}` needs to be non-negative. Received: {arg}={value}")
+        if learning_rate_power > 0:
+            raise ValueError(
+                "`learning_rate_power` needs to be negative or zero. Received: "
+                f"learning_rate_power={learning_rate_power}"
+            )
+        self.learning_rate_power = float(learning_rate_power)
+        self.initial_accumulator_value = float(initial_accumulator_value)
+        self.l1_regularization_strength = float(l1_regularization_strength)
+        self.l2_regularization_strength = float(l2_regularization_strength)
+        self.l2_shrinkage_regularization_strength = float(l2_shrinkage_regularization_strength)
+        self.beta = float(beta)
+
+    def build_slots(self, variable: Tensor) -> dict:
+        xp = backend.array_module(variable.data)
+        return {
+            "accumulator": xp.full_like(variable.data, self.initial_accumulator_value),
+            "linear": xp.zeros_like(variable.data),
+        }
+
+    def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
+        xp = backend.array_module(w)
+        n, z = s["accumulator"], s["linear"]
+        power = -self.learning_rate_power
+        l2 = self.l2_regularization_strength + self.beta / (2.0 * lr)
+        shrunk = g + 2 * self.l2_shrinkage_regularization_strength * w
+        new_n = n + g * g
+        z += shrunk - (new_n**power - n**power) / lr * w
+        quadratic = new_n**power / lr + 2 * l2
+        l1 = self.l1_regularization_strength
+        w[...] = (xp.clip(z, -l1, l1) - z) / quadratic
+        n[...] = new_n
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "learning_rate_power": self.learning_rate_power,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "l1_regularization_strength": self.l1_regularization_strength,
+            "l2_regularization_strength": self.l2_regularization_strength,
+            "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
+            "beta": self.beta,
+        }
+
+
+class Lamb(Optimizer):
+    """Adam's direction scaled per variable by the trust ratio ||w|| / ||u|| (LAMB):
+
+    m <- m + (1 - b1)(g - m); v <- v + (1 - b2)(g^2 - v);
+    u = (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps);
+    w <- w - lr * r * u, r = ||w|| / ||u|| (1 when either norm is 0).
+    The norms are over the whole variable, so the rule is not elementwise.
+    """
+
+    slot_names = ("momentum", "velocity")
+
+    def __init__(
+        self,
+        learning_rate: LearningRate = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        name: str = "lamb",
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2 = _check_unit("beta_1", beta_1), _check_unit("beta_2", beta_2)
+        self.epsilon = float(epsilon)
+
+    def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
+        xp = backend.array_module(w)
+        t = self.iterations + 1
+        m, v = s["momentum"], s["velocity"]
+        m += (g - m) * (1 - self.beta_1)
+        v += (g * g - v) * (1 - self.beta_2)
+        u = (m / (1 - self.beta_1**t)) / (xp.sqrt(v / (1 - self.beta_2**t)) + self.epsilon)
+        w_norm = float(xp.sqrt((w * w).sum()))
+        u_norm = float(xp.sqrt((u * u).sum()))
+        ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
+        w -= (ratio * lr) * u
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
+
+
 # Every rule above updates each element on its own: large variables update in parallel slices.
-for _rule in (SGD, Adam, Adamax, Nadam, Adagrad, RMSprop, Adadelta, Lion):
+for _rule in (SGD, Adam, Adamax, Nadam, Adagrad, RMSprop, Adadelta, Lion, Ftrl):
     _rule.elementwise = True
