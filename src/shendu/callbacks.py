@@ -531,6 +531,46 @@ def training_state(model, finished_epoch, callbacks=(), exclude=None):
     return state, arrays
 
 
+class SwapEMAWeights(Callback):
+    """Evaluate (and predict) with the optimizer's moving averages of the weights
+    (``use_ema=True``): they are swapped into the model for the test and swapped back after.
+    With ``swap_on_epoch=True`` they are also in the model between the end of an epoch and
+    the start of the next, so a checkpoint written at the epoch's end holds them."""
+
+    def __init__(self, swap_on_epoch: bool = False):
+        super().__init__()
+        self.swap_on_epoch = bool(swap_on_epoch)
+        self.averages_in_model = False
+
+    def _swap(self):
+        self.model.optimizer.swap_ema_weights()
+        self.averages_in_model = not self.averages_in_model
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.swap_on_epoch and self.averages_in_model:
+            self._swap()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.swap_on_epoch and not self.averages_in_model:
+            self._swap()
+
+    def on_test_begin(self, logs=None):
+        self._swapped_for_test = not self.averages_in_model
+        if self._swapped_for_test:
+            self._swap()
+
+    def on_test_end(self, logs=None):
+        if getattr(self, "_swapped_for_test", False) and self.averages_in_model:
+            self._swap()
+
+    on_predict_begin = on_test_begin
+    on_predict_end = on_test_end
+
+    def on_train_end(self, logs=None):
+        if self.averages_in_model:  # fit's end copies the averages in anyway (use_ema)
+            self._swap()
+
+
 class BackupAndRestore(Callback):
     """Exact resume after an interruption (a crash, a killed job).
 

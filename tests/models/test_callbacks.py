@@ -170,3 +170,39 @@ def test_a_callback_chooses_the_starting_epoch():
         ],
     )
     assert seen == [3, 4] and history.epoch == [3, 4]
+
+
+def test_swap_ema_weights_evaluates_with_the_averages():
+    import shendu as keras
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 3)).astype("float32")
+    y = x @ np.ones((3, 1), "float32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.1, use_ema=True, ema_momentum=0.5), "mse")
+    seen = {"before": [], "after": []}
+
+    def probe(key):
+        return keras.callbacks.LambdaCallback(
+            on_test_begin=lambda logs: seen[key].append(("begin", model.get_weights()[0].copy())),
+            on_test_end=lambda logs: seen[key].append(("end", model.get_weights()[0].copy())),
+        )
+
+    callbacks = [probe("before"), keras.callbacks.SwapEMAWeights(), probe("after")]
+    model.fit(x, y, epochs=3, batch_size=8, verbose=0, validation_data=(x, y), callbacks=callbacks)
+    raw_begin, averaged_begin = seen["before"][0][1], seen["after"][0][1]
+    averaged_end, raw_end = seen["before"][1][1], seen["after"][1][1]
+    assert not np.allclose(raw_begin, averaged_begin)  # the averages were in the model
+    np.testing.assert_array_equal(averaged_begin, averaged_end)
+    np.testing.assert_array_equal(raw_begin, raw_end)  # and swapped back after the test
+
+
+def test_swap_ema_weights_needs_use_ema():
+    import shendu as keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("adam", "mse")
+    x = np.ones((4, 3), "float32")
+    with pytest.raises(ValueError, match="`use_ema=True` is set on the optimizer"):
+        model.fit(x, x[:, :1], validation_data=(x, x[:, :1]), verbose=0,
+                  callbacks=[keras.callbacks.SwapEMAWeights()])  # fmt: skip

@@ -450,6 +450,19 @@ class Optimizer:
         if f and self.iterations % f == 0:
             self.finalize_variable_values(self._variables)
 
+    def swap_ema_weights(self) -> None:
+        """Exchange each variable's values with its moving average (``use_ema``): called
+        twice, everything is back (``callbacks.SwapEMAWeights`` evaluates this way)."""
+        if not self.use_ema:
+            raise ValueError(
+                "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
+                f"Received: use_ema={self.use_ema}"
+            )
+        for avg, v in zip(self._ema, self._variables):
+            held = v.data.copy()
+            v.data[...] = avg
+            avg[...] = held
+
     def finalize_variable_values(self, variables: Sequence[Tensor] | None = None) -> None:
         """Copy the moving averages into the variables (end of ``fit`` when ``use_ema``)."""
         if not self.use_ema:
