@@ -7,6 +7,7 @@ from . import schedules
 from .algorithms import (
     SGD,
     Adadelta,
+    Adafactor,
     Adagrad,
     Adam,
     Adamax,
@@ -19,7 +20,20 @@ from .algorithms import (
 )
 from .base import Optimizer
 
-_CLASSES = [SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Ftrl, Lamb, Lion, Nadam, RMSprop]
+_CLASSES = [
+    SGD,
+    Adadelta,
+    Adafactor,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    Ftrl,
+    Lamb,
+    Lion,
+    Nadam,
+    RMSprop,
+]
 _TABLE = {c.__name__: c for c in _CLASSES}
 _TABLE.update({c.__name__.lower(): c for c in _CLASSES})
 

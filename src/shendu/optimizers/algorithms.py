@@ -496,6 +496,75 @@ class Lamb(Optimizer):
         }
 
 
+class Adafactor(Optimizer):
+    """Adafactor (Keras's form): second moments factored into row and column means for
+    variables of rank >= 2, a step relative to the weights' RMS, updates clipped by RMS.
+
+    t the step; lr <- min(lr, 1 / sqrt(t)) (a constant rate with ``relative_step``);
+    alpha = max(eps2, rms(w)) * min(lr, 1 / sqrt(t)); G = g^2 + eps1; b = 1 - t^decay;
+    rank >= 2: r <- b r + (1 - b) mean(G, -1); c <- b c + (1 - b) mean(G, -2);
+    v = (r / mean(r)) outer c; else v <- b v + (1 - b) G;
+    u = g / sqrt(v); w <- w - alpha * u / max(1, rms(u) / clip_threshold).
+    """
+
+    def __init__(
+        self,
+        learning_rate: LearningRate = 0.001,
+        beta_2_decay: float = -0.8,
+        epsilon_1: float = 1e-30,
+        epsilon_2: float = 1e-3,
+        clip_threshold: float = 1.0,
+        relative_step: bool = True,
+        name: str = "adafactor",
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_2_decay, self.epsilon_1 = float(beta_2_decay), float(epsilon_1)
+        self.epsilon_2, self.clip_threshold = float(epsilon_2), float(clip_threshold)
+        self.relative_step = bool(relative_step)
+
+    def build_slots(self, variable: Tensor) -> dict:
+        xp = backend.array_module(variable.data)
+        w = variable.data
+        if w.ndim >= 2:  # the factored moments: rows (last axis gone), columns
+            return {
+                "r": xp.zeros(w.shape[:-1], w.dtype),
+                "c": xp.zeros(w.shape[:-2] + w.shape[-1:], w.dtype),
+            }
+        return {"v": xp.zeros_like(w)}
+
+    def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
+        xp = backend.array_module(w)
+        t = self.iterations + 1
+        if self.relative_step and not callable(self._learning_rate):
+            lr = min(lr, 1 / math.sqrt(t))
+        rho = min(lr, 1 / math.sqrt(t))
+        alpha = max(self.epsilon_2, float(xp.sqrt(xp.mean(w * w)))) * rho
+        g2 = g * g + self.epsilon_1
+        b = 1 - t**self.beta_2_decay
+        if w.ndim >= 2:
+            r, c = s["r"], s["c"]
+            r[...] = b * r + (1 - b) * g2.mean(axis=-1)
+            c[...] = b * c + (1 - b) * g2.mean(axis=-2)
+            v = (r / r.mean(axis=-1, keepdims=True))[..., None] * c[..., None, :]
+        else:
+            v = s["v"]
+            v[...] = b * v + (1 - b) * g2
+        u = g / xp.sqrt(v)
+        u_rms = float(xp.sqrt(xp.mean(u * u)))
+        w -= alpha * u / max(1.0, u_rms / self.clip_threshold)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "beta_2_decay": self.beta_2_decay,
+            "epsilon_1": self.epsilon_1,
+            "epsilon_2": self.epsilon_2,
+            "clip_threshold": self.clip_threshold,
+            "relative_step": self.relative_step,
+        }
+
+
 # Every rule above updates each element on its own: large variables update in parallel slices.
 for _rule in (SGD, Adam, Adamax, Nadam, Adagrad, RMSprop, Adadelta, Lion, Ftrl):
     _rule.elementwise = True

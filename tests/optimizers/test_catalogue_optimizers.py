@@ -1,4 +1,4 @@
-"""Ftrl and Lamb: one step against the update rules written out by hand, the argument
+"""Ftrl, Lamb and Adafactor: one step against the update rules written out by hand, the
 checks, a fit that lowers the loss, a config round trip; Keras 3 where installed."""
 
 import os
@@ -88,3 +88,34 @@ def test_match_keras_where_installed():
         for _ in range(3):
             ours.apply([G.astype("float32")], [mine])
         np.testing.assert_allclose(mine.numpy(), np.asarray(w), rtol=1e-5, atol=1e-6)
+
+
+def test_adafactor_step_by_hand():
+    w0 = RNG.standard_normal((2, 3))
+    g = RNG.standard_normal((2, 3))
+    opt = optimizers.Adafactor(0.5)  # relative step: the rate is min(0.5, 1/sqrt(1)) = 0.5
+    w = shendu.Variable(w0.copy())
+    opt.apply([g.copy()], [w])
+    alpha = max(1e-3, np.sqrt(np.mean(w0**2))) * 0.5
+    g2 = g**2 + 1e-30
+    b = 1 - 1.0**-0.8  # 0 at the first step
+    r = (1 - b) * g2.mean(-1)
+    c = (1 - b) * g2.mean(-2)
+    v = (r / r.mean())[:, None] * c[None, :]
+    u = g / np.sqrt(v)
+    expected = w0 - alpha * u / max(1.0, np.sqrt(np.mean(u**2)))
+    np.testing.assert_allclose(w.numpy(), expected, rtol=1e-10)
+    assert set(opt._slots[0]) == {"r", "c"} and opt._slots[0]["r"].shape == (2,)
+
+
+def test_adafactor_matches_keras_where_installed():
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras")
+    w0 = RNG.standard_normal((2, 3, 4)).astype("float32")
+    grads = [RNG.standard_normal((2, 3, 4)).astype("float32") for _ in range(3)]
+    theirs, mine = keras.Variable(w0.copy()), shendu.Variable(w0.copy())
+    k_opt, s_opt = keras.optimizers.Adafactor(0.1), optimizers.Adafactor(0.1)
+    for g in grads:
+        k_opt.apply([g], [theirs])
+        s_opt.apply([g], [mine])
+    np.testing.assert_allclose(mine.numpy(), np.asarray(theirs), rtol=1e-5, atol=1e-6)
