@@ -98,6 +98,7 @@ from .reshaping import (
     ZeroPadding2D,
 )
 from .symbolic import KerasTensor
+from .text_vectorization import TextVectorization
 
 Convolution1D, Convolution2D = Conv1D, Conv2D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
@@ -162,6 +163,7 @@ __all__ = [
     "GlobalMaxPool1D",
     "GlobalMaxPool2D",
     "serialize",
+    "TextVectorization",
 ]
 
 

@@ -234,8 +234,9 @@ class _Lookup(Layer):
         values, counts = np.unique(
             np.concatenate([np.asarray(a).reshape(-1) for a in _batches(data)]), return_counts=True
         )
-        order = np.lexsort((values, -counts))
-        vocab = [v for v in values[order] if v != self.mask_token]
+        # most frequent first; ties in descending token order, as Keras (TensorFlow) sorts
+        order = sorted(range(len(values)), key=lambda i: (counts[i], values[i]), reverse=True)
+        vocab = [values[i] for i in order if values[i] != self.mask_token]
         limit = (
             None
             if self.max_tokens is None
@@ -297,6 +298,8 @@ class _Lookup(Layer):
 class StringLookup(_Lookup):
     """Strings -> integer ids (OOV id 1 by default, "[UNK]")."""
 
+    accepts_text = True
+
     def __init__(self, oov_token="[UNK]", **kwargs):
         super().__init__(oov_token=oov_token, **kwargs)
 
@@ -324,6 +327,8 @@ def hash_token(token, salt):
 
 class Hashing(Layer):
     """Token -> bin in [0, num_bins) by a stable hash (bins differ from Keras's FarmHash)."""
+
+    accepts_text = True
 
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", **kwargs):
         super().__init__(**kwargs)

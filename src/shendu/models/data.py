@@ -63,8 +63,11 @@ def to_array(x: Structure, name: str | None, check_finite: bool = True) -> Any:
     else:
         a = np.asarray(x)
     if a.dtype == object:
+        if a.size and all(isinstance(v, (str, bytes)) for v in a.reshape(-1)):
+            return a  # text for a model that takes strings (TextVectorization, lookups)
         raise TypeError(
-            f"`{name}` must hold numbers. Received an array of Python objects (dtype=object)"
+            f"`{name}` must hold numbers (or strings, for a model taking text). Received an "
+            "array of Python objects (dtype=object)"
         )
     if a.dtype.kind == "f" and a.dtype != np.dtype(backend.floatx()):
         a = a.astype(backend.floatx())

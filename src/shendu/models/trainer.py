@@ -389,9 +389,25 @@ class Trainer(_LayerForTypes):
                 f"{self.name!r}"
             )
 
+    def _accepts_text(self):
+        """True when the model takes strings: a string ``Input`` or a layer that reads text
+        (TextVectorization, StringLookup, Hashing)."""
+        return any(
+            getattr(layer, "accepts_text", False) or layer.dtype == "object"
+            for layer in self.flatten_layers()
+        )
+
     def _make_batches(
         self, x, y, sample_weight, batch_size, shuffle, steps, class_weight=None, check_finite=True
     ):
+        if data_mod.is_array_like(x) and not self._accepts_text():
+            for leaf in data_mod._leaves(x):
+                if np.dtype(getattr(leaf, "dtype", np.float32)).kind == "O":
+                    raise TypeError(
+                        "`x` must hold numbers: the model takes no text (no string Input, "
+                        "TextVectorization or StringLookup). Received an array of Python "
+                        "objects (dtype=object)"
+                    )
         return data_mod.adapter(
             x,
             y,
