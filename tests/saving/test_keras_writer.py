@@ -55,7 +55,62 @@ def _functional():
     return model, RNG.integers(0, 20, (3, 5))
 
 
-@pytest.mark.parametrize("make", [_sequential, _functional], ids=["sequential", "functional"])
+def _wide():
+    """A functional model of 40 layers of most kinds (convolutions, pooling, cropping and
+    padding, recurrent, attention, embedding, Normalization adapted, regularisers,
+    constraints, activations layers), four inputs."""
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    img = keras.Input((8, 8, 3))
+    x = L.Rescaling(1 / 2.0)(img)
+    x = L.Conv2D(4, 3, padding="same", kernel_regularizer="l2", kernel_constraint="max_norm")(x)
+    x = L.BatchNormalization()(x)
+    x = L.DepthwiseConv2D(3, padding="same")(x)
+    x = L.SeparableConv2D(4, 3, padding="same")(x)
+    x = L.LeakyReLU()(x)
+    x = L.ZeroPadding2D(1)(x)
+    x = L.Cropping2D(((1, 1), (1, 1)))(x)
+    x = L.MaxPooling2D()(x)
+    x = L.Conv2DTranspose(3, 3, strides=2, padding="same")(x)
+    x = L.UpSampling2D()(x)
+    x = L.AveragePooling2D(pool_size=2)(x)
+    x = L.PReLU()(x)
+    x = L.SpatialDropout2D(0.1)(x)
+    a = L.GlobalAveragePooling2D()(x)
+    b = L.Flatten()(L.MaxPooling2D(4)(x))
+    seq = keras.Input((6, 5))
+    s = L.LayerNormalization()(seq)
+    s = L.SimpleRNN(4, return_sequences=True)(s)
+    s2 = L.GRU(4, return_sequences=True)(s)
+    att = L.Attention()([s2, s])
+    att = L.AdditiveAttention()([att, s2])
+    s3 = L.Permute((2, 1))(att)
+    s3 = L.Reshape((24,))(s3)
+    tok = keras.Input((5,), dtype="int32")
+    e = L.Embedding(10, 3)(tok)
+    e = L.GlobalMaxPooling1D()(L.Conv1D(3, 2)(e))
+    num = keras.Input((3,))
+    n = L.Normalization()
+    n.adapt(rng.standard_normal((20, 3)).astype("float32") * 3 + 1)
+    n2 = L.Dense(4, activation="elu", bias_regularizer="l1")(n(num))
+    merged = L.Concatenate()([a, b, s3, e, n2])
+    merged = L.Dropout(0.2)(L.UnitNormalization()(merged))
+    out = L.Dense(3)(L.ELU()(L.Dense(6)(merged)))
+    out = L.Softmax()(out)
+    m = keras.Model([img, seq, tok, num], out)
+    xs = [
+        rng.random((2, 8, 8, 3)).astype("float32"),
+        rng.random((2, 6, 5)).astype("float32"),
+        rng.integers(0, 10, (2, 5)).astype("int32"),
+        rng.random((2, 3)).astype("float32"),
+    ]
+    m.compile("adam", "categorical_crossentropy")
+    return m, xs
+
+
+@pytest.mark.parametrize(
+    "make", [_sequential, _functional, _wide], ids=["sequential", "functional", "wide"]
+)
 def test_keras_file_round_trip(make, tmp_path):
     model, x = make()
     path = tmp_path / "m.keras"
@@ -178,9 +233,11 @@ import os, sys
 os.environ.setdefault("KERAS_BACKEND", "jax")
 import keras, numpy as np
 folder = sys.argv[1]
-for name in ("sequential", "functional"):
+for name in ("sequential", "functional", "wide"):
     model = keras.saving.load_model(os.path.join(folder, name + ".keras"))
-    x = np.load(os.path.join(folder, name + "_x.npy"))
+    x = np.load(os.path.join(folder, name + "_x.npy"), allow_pickle=False)
+    if name == "wide":
+        x = [np.load(os.path.join(folder, f"wide_x{i}.npy")) for i in range(4)]
     got = np.asarray(model.predict(x, verbose=0))
     print(name, float(np.abs(got - np.load(os.path.join(folder, name + "_y.npy"))).max()))
 """
@@ -193,10 +250,15 @@ def test_real_keras_loads_what_shendu_wrote(tmp_path):
     if python is None:
         pytest.importorskip("keras")
         python = sys.executable
-    for name, make in (("sequential", _sequential), ("functional", _functional)):
+    for name, make in (("sequential", _sequential), ("functional", _functional), ("wide", _wide)):
         model, x = make()
         model.save(tmp_path / f"{name}.keras")
-        np.save(tmp_path / f"{name}_x.npy", x)
+        if name == "wide":
+            for i, part in enumerate(x):
+                np.save(tmp_path / f"wide_x{i}.npy", part)
+            np.save(tmp_path / "wide_x.npy", np.zeros(1))
+        else:
+            np.save(tmp_path / f"{name}_x.npy", x)
         np.save(tmp_path / f"{name}_y.npy", model.predict(x, verbose=0))
     result = subprocess.run(
         [python, "-c", KERAS_CHECK, str(tmp_path)], capture_output=True, text=True
@@ -206,4 +268,21 @@ def test_real_keras_loads_what_shendu_wrote(tmp_path):
     assert {k: float(v) < 1e-5 for k, v in diffs.items()} == {
         "sequential": True,
         "functional": True,
+        "wide": True,
     }, diffs
+
+
+def test_shendu_only_settings_are_left_out_or_refused(tmp_path):
+    inp = keras.Input((3,))
+    norm = L.Normalization(mean=[0.0, 1.0, 2.0], variance=[1.0, 1.0, 4.0])
+    model = keras.Model(inp, L.Dense(1)(norm(inp)))
+    model.save(tmp_path / "ok.keras")
+    with zipfile.ZipFile(tmp_path / "ok.keras") as zf:
+        config = json.loads(zf.read("config.json"))
+    entry = next(e for e in config["config"]["layers"] if e["class_name"] == "Normalization")
+    assert "impute_nan" not in entry["config"]
+    imputing = L.Normalization(mean=[0.0] * 3, variance=[1.0] * 3, impute_nan=True)
+    model = keras.Model(inp, L.Dense(1)(imputing(inp)))
+    with pytest.raises(ValueError, match="impute_nan=True has no Keras equivalent"):
+        model.save(tmp_path / "no.keras")
+    assert not (tmp_path / "no.keras").exists()

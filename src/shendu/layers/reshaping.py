@@ -121,9 +121,15 @@ class _Cropping(_Spatial):
 class Cropping1D(_Cropping):
     rank = 1
 
+    def __init__(self, cropping=(1, 1), data_format=None, **kwargs):  # Keras's default
+        super().__init__(cropping, data_format, **kwargs)
+
 
 class Cropping2D(_Cropping):
     rank = 2
+
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(cropping, data_format, **kwargs)
 
 
 class _ZeroPadding(_Spatial):

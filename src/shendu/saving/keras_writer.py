@@ -244,6 +244,35 @@ def _input_layer_config(tensor) -> dict:
     }
 
 
+#: config entries of shendu's layers that Keras's layers do not take, with the value that
+#: means "as Keras": written files leave them out; another value cannot be expressed
+SHENDU_ONLY = {
+    "Conv1DTranspose": {"groups": 1},
+    "Conv2DTranspose": {"groups": 1},
+    "SimpleRNN": {"recurrent_activation": None, "seed": None},
+    "SpatialDropout1D": {"noise_shape": None, "trainable": None},
+    "SpatialDropout2D": {"trainable": None},
+    "Discretization": {"trainable": None},
+    "Normalization": {"impute_nan": False},
+}
+
+
+def _keras_config(layer) -> dict:
+    """The layer's config without shendu's own entries (refused when set to something
+    Keras's layer cannot do, e.g. Normalization(impute_nan=True))."""
+    config = dict(layer.get_config())
+    for key, as_keras in SHENDU_ONLY.get(type(layer).__name__, {}).items():
+        if key not in config:
+            continue
+        value = config.pop(key)
+        if as_keras is not None and value != as_keras:
+            raise ValueError(
+                f"Cannot save layer {layer.name!r} ({type(layer).__name__}) as a .keras file: "
+                f"{key}={value!r} has no Keras equivalent. Save the model as .shendu."
+            )
+    return config
+
+
 def _layer_entry(layer) -> dict:
     """A layer as Keras serializes it: its config (nested objects wrapped too) and the
     shapes it was built for."""
@@ -256,7 +285,7 @@ def _layer_entry(layer) -> dict:
     entry = {
         "module": "keras.layers",
         "class_name": type(layer).__name__,
-        "config": _wrap_config(layer.get_config()),
+        "config": _wrap_config(_keras_config(layer)),
         "registered_name": None,
     }
     build = layer.get_build_config()
