@@ -544,7 +544,20 @@ def load_keras_weights(model, filepath):
     _load(model, filepath)
 
 
+def __getattr__(name):
+    if name == "KerasFileEditor":  # imported on first use (h5py is an extra)
+        from .keras_editor import KerasFileEditor
+
+        return KerasFileEditor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"KerasFileEditor"})
+
+
 __all__ = [
+    "KerasFileEditor",
     "CustomObjectScope",
     "custom_object_scope",
     "deserialize_keras_object",
