@@ -12,6 +12,7 @@ from .conv import (
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Identity, Lambda, Reshape
+from .einsum_dense import EinsumDense
 from .input_layer import Input, InputLayer
 from .input_spec import InputSpec
 from .merging import (
@@ -164,6 +165,7 @@ __all__ = [
     "GlobalMaxPool2D",
     "serialize",
     "TextVectorization",
+    "EinsumDense",
 ]
 
 
