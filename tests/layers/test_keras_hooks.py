@@ -2,6 +2,7 @@
 (keras.io's PyTorch-backend loop), the "binary" output mode of the lookups."""
 
 import numpy as np
+import pytest
 
 import shendu as keras
 from shendu import layers, ops
@@ -72,3 +73,12 @@ def test_lookup_binary_is_multi_hot():
     assert lookup.output_mode == "multi_hot"
     enc = layers.CategoryEncoding(num_tokens=3, output_mode="binary")
     np.testing.assert_array_equal(enc(np.array([[0, 2]])).numpy(), [[1, 0, 1]])
+
+
+@pytest.mark.parametrize("rnn", [layers.LSTM, layers.GRU, layers.SimpleRNN])
+def test_recurrent_layers_take_boolean_and_integer_sequences(rnn):
+    flags = np.random.default_rng(0).random((4, 5, 3)) > 0.5
+    model = keras.Sequential([keras.Input((5, 3)), rnn(2), layers.Dense(1)])
+    as_float = model(flags.astype("float32")).numpy()
+    np.testing.assert_array_equal(model(flags).numpy(), as_float)  # crashed in the kernel
+    np.testing.assert_array_equal(model(flags.astype("int64")).numpy(), as_float)

@@ -421,6 +421,16 @@ def _mask_array(mask, n, t_len):
     return m.astype(bool)
 
 
+def _float_input(x, w):
+    """Boolean or integer sequences (one-hot flags, counts) in the kernel's float dtype, as
+    Keras's backends promote them (the fused kernels write into float buffers)."""
+    if x.dtype.kind in "biu":
+        from .arithmetic import cast
+
+        return cast(x, w.dtype)
+    return x
+
+
 def _check_rnn_input(name, x, units, gates, w):
     if x.ndim != 3:
         raise ValueError(
@@ -453,6 +463,7 @@ def lstm(
     x, w, u = as_tensor(inputs), as_tensor(kernel), as_tensor(recurrent_kernel)
     units = u.shape[0]
     _check_rnn_input("lstm", x, units, 4, w)
+    x = _float_input(x, w)
     m = _mask_array(mask, x.shape[0], x.shape[1])
     fn = LSTM(m, go_backwards, return_sequences, recurrent_mask)
     return fn.apply(x, initial_h, initial_c, w, u, bias)
@@ -474,6 +485,7 @@ def gru(
     x, w, u = as_tensor(inputs), as_tensor(kernel), as_tensor(recurrent_kernel)
     units = u.shape[0]
     _check_rnn_input("gru", x, units, 3, w)
+    x = _float_input(x, w)
     m = _mask_array(mask, x.shape[0], x.shape[1])
     fn = GRU(m, go_backwards, return_sequences, reset_after, recurrent_mask)
     return fn.apply(x, initial_h, w, u, bias)
@@ -494,6 +506,7 @@ def simple_rnn(
     x, w, u = as_tensor(inputs), as_tensor(kernel), as_tensor(recurrent_kernel)
     units = u.shape[0]
     _check_rnn_input("simple_rnn", x, units, 1, w)
+    x = _float_input(x, w)
     m = _mask_array(mask, x.shape[0], x.shape[1])
     fn = SimpleRNN(m, go_backwards, return_sequences, recurrent_mask)
     return fn.apply(x, initial_h, w, u, bias)
