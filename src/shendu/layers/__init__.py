@@ -44,8 +44,10 @@ from .pooling import (
     AveragePooling2D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
     MaxPooling1D,
     MaxPooling2D,
 )
@@ -87,16 +89,20 @@ from .regularization import (
     GaussianNoise,
     SpatialDropout1D,
     SpatialDropout2D,
+    SpatialDropout3D,
 )
 from .reshaping import (
     Cropping1D,
     Cropping2D,
+    Cropping3D,
     Permute,
     RepeatVector,
     UpSampling1D,
     UpSampling2D,
+    UpSampling3D,
     ZeroPadding1D,
     ZeroPadding2D,
+    ZeroPadding3D,
 )
 from .symbolic import KerasTensor
 from .text_vectorization import TextVectorization
@@ -112,6 +118,7 @@ MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = (
 )
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+GlobalAvgPool3D, GlobalMaxPool3D = GlobalAveragePooling3D, GlobalMaxPooling3D
 
 
 def serialize(layer) -> dict:
@@ -166,6 +173,14 @@ __all__ = [
     "serialize",
     "TextVectorization",
     "EinsumDense",
+    "GlobalAveragePooling3D",
+    "GlobalMaxPooling3D",
+    "GlobalAvgPool3D",
+    "GlobalMaxPool3D",
+    "SpatialDropout3D",
+    "Cropping3D",
+    "UpSampling3D",
+    "ZeroPadding3D",
 ]
 
 

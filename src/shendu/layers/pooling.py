@@ -133,3 +133,11 @@ class GlobalAveragePooling1D(_GlobalPool):
 
 class GlobalAveragePooling2D(_GlobalPool):
     rank, mode = 2, "average"
+
+
+class GlobalMaxPooling3D(_GlobalPool):
+    rank, mode = 3, "max"
+
+
+class GlobalAveragePooling3D(_GlobalPool):
+    rank, mode = 3, "average"

@@ -47,6 +47,20 @@ class SpatialDropout2D(Dropout):
         return {**config, "data_format": self.data_format}
 
 
+class SpatialDropout3D(SpatialDropout2D):
+    """Drop whole 3-D feature maps: one mask per (sample, channel)."""
+
+    def expected_ndim(self):
+        return 5
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        n, c = inputs.shape[0], inputs.shape[-1 if self.data_format == "channels_last" else 1]
+        shape = (n, 1, 1, 1, c) if self.data_format == "channels_last" else (n, c, 1, 1, 1)
+        return ops.dropout(inputs, self.rate, shape, seed=self.generator)
+
+
 def _rng(layer):
     return layer.generator if layer.generator is not None else backend.generator()
 

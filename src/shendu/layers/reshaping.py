@@ -132,6 +132,13 @@ class Cropping2D(_Cropping):
         super().__init__(cropping, data_format, **kwargs)
 
 
+class Cropping3D(_Cropping):
+    rank = 3
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(cropping, data_format, **kwargs)
+
+
 class _ZeroPadding(_Spatial):
     def __init__(self, padding=1, data_format=None, **kwargs):
         super().__init__(data_format, **kwargs)
@@ -160,6 +167,10 @@ class ZeroPadding1D(_ZeroPadding):
 
 class ZeroPadding2D(_ZeroPadding):
     rank = 2
+
+
+class ZeroPadding3D(_ZeroPadding):
+    rank = 3
 
 
 class _UpSampling(_Spatial):
@@ -202,3 +213,15 @@ class UpSampling1D(_UpSampling):
 
 class UpSampling2D(_UpSampling):
     rank = 2
+
+
+class UpSampling3D(_UpSampling):
+    rank = 3
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        super().__init__(size=size, data_format=data_format, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("interpolation", None)  # Keras's UpSampling3D has no interpolation
+        return config

@@ -252,6 +252,7 @@ SHENDU_ONLY = {
     "SimpleRNN": {"recurrent_activation": None, "seed": None},
     "SpatialDropout1D": {"noise_shape": None, "trainable": None},
     "SpatialDropout2D": {"trainable": None},
+    "SpatialDropout3D": {"trainable": None},
     "Discretization": {"trainable": None},
     "Normalization": {"impute_nan": False},
 }
