@@ -8,7 +8,9 @@ from .conv import (
     Conv1DTranspose,
     Conv2D,
     Conv2DTranspose,
+    DepthwiseConv1D,
     DepthwiseConv2D,
+    SeparableConv1D,
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Identity, Lambda, Reshape
@@ -109,7 +111,7 @@ from .text_vectorization import TextVectorization
 
 Convolution1D, Convolution2D = Conv1D, Conv2D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
-SeparableConvolution2D = SeparableConv2D
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = (
     MaxPooling1D,
     MaxPooling2D,
@@ -181,6 +183,9 @@ __all__ = [
     "Cropping3D",
     "UpSampling3D",
     "ZeroPadding3D",
+    "DepthwiseConv1D",
+    "SeparableConv1D",
+    "SeparableConvolution1D",
 ]
 
 

@@ -367,7 +367,9 @@ class SeparableConv2D(BaseConv):
             self.kernel_size + (c, m), self.kernel_initializer, name="depthwise_kernel"
         )
         self.pointwise_kernel = self.add_weight(
-            (1, 1, c * m, self.filters), self.pointwise_initializer, name="pointwise_kernel"
+            (1,) * self.rank + (c * m, self.filters),
+            self.pointwise_initializer,
+            name="pointwise_kernel",
         )
         self.bias = None
         if self.use_bias:
@@ -400,3 +402,17 @@ class SeparableConv2D(BaseConv):
         ):
             config.pop(k)
         return config
+
+
+class DepthwiseConv1D(DepthwiseConv2D):
+    """Depthwise 1-D convolution: depthwise_kernel (k, C, depth_multiplier), one filter
+    bank per input channel."""
+
+    rank = 1
+
+
+class SeparableConv1D(SeparableConv2D):
+    """Depthwise then pointwise 1-D convolution: depthwise_kernel (k, C, m),
+    pointwise_kernel (1, C * m, filters)."""
+
+    rank = 1
