@@ -1,7 +1,7 @@
 """Keras layers. Public names are curated here; modules can move without breaking imports."""
 
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from .attention import AdditiveAttention, Attention, MultiHeadAttention
+from .attention import AdditiveAttention, Attention, GroupQueryAttention, MultiHeadAttention
 from .base import Layer, Variable
 from .conv import (
     Conv1D,
@@ -186,6 +186,7 @@ __all__ = [
     "DepthwiseConv1D",
     "SeparableConv1D",
     "SeparableConvolution1D",
+    "GroupQueryAttention",
 ]
 
 

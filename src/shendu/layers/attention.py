@@ -210,6 +210,93 @@ class MultiHeadAttention(Layer):
         }
 
 
+class GroupQueryAttention(MultiHeadAttention):
+    """Grouped-query attention: ``num_query_heads`` query heads share
+    ``num_key_value_heads`` key/value heads (each key/value head serves
+    num_query_heads / num_key_value_heads query heads); otherwise multi-head attention
+    with ``head_dim`` per head. Weights as Keras's: query (d, num_query_heads, head_dim),
+    key and value (d, num_key_value_heads, head_dim), output (num_query_heads, head_dim, d).
+    """
+
+    def __init__(
+        self,
+        head_dim,
+        num_query_heads,
+        num_key_value_heads,
+        dropout=0.0,
+        use_bias=True,
+        sliding_window=None,
+        flash_attention=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        use_gate=False,
+        seed=None,
+        **kwargs,
+    ):
+        for arg in ("kernel_regularizer", "bias_regularizer", "kernel_constraint",
+                    "bias_constraint"):  # fmt: skip
+            if kwargs.pop(arg, None) is not None:
+                raise ValueError(f"GroupQueryAttention: `{arg}` is not supported by shendu")
+        if sliding_window is not None or use_gate:
+            raise ValueError(
+                "GroupQueryAttention: `sliding_window` and `use_gate` are not supported by "
+                f"shendu. Received: sliding_window={sliding_window}, use_gate={use_gate}"
+            )
+        if num_key_value_heads <= 0 or num_query_heads % num_key_value_heads:
+            raise ValueError(
+                "`num_query_heads` must be divisible by `num_key_value_heads`. Received: "
+                f"num_query_heads={num_query_heads}, num_key_value_heads={num_key_value_heads}"
+            )
+        super().__init__(
+            num_query_heads,
+            head_dim,
+            dropout=dropout,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            seed=seed,
+            **kwargs,
+        )
+        self.head_dim, self.num_query_heads = int(head_dim), int(num_query_heads)
+        self.num_key_value_heads = int(num_key_value_heads)
+        self.num_repeats = self.num_query_heads // self.num_key_value_heads
+        self.flash_attention = flash_attention  # accepted; results are the same
+
+    def build(self, query_shape, value_shape=None, key_shape=None):
+        value_shape = value_shape or query_shape
+        key_shape = key_shape or value_shape
+        q, kv, h = self.num_query_heads, self.num_key_value_heads, self.head_dim
+        self.query_kernel, self.query_bias = self._dense("query", (query_shape[-1], q, h), (q, h))
+        self.key_kernel, self.key_bias = self._dense("key", (key_shape[-1], kv, h), (kv, h))
+        self.value_kernel, self.value_bias = self._dense(
+            "value", (value_shape[-1], kv, h), (kv, h)
+        )
+        d = query_shape[-1]
+        self.output_kernel, self.output_bias = self._dense("attention_output", (q, h, d), (d,))
+        self.built = True
+
+    def _project(self, x, kernel, bias):
+        y = super()._project(x, kernel, bias)
+        if kernel is self.key_kernel or kernel is self.value_kernel:  # share the heads
+            y = ops.repeat(y, self.num_repeats, axis=2)
+        return y
+
+    def get_config(self):
+        config = Layer.get_config(self)
+        return {
+            **config,
+            "head_dim": self.head_dim,
+            "num_query_heads": self.num_query_heads,
+            "num_key_value_heads": self.num_key_value_heads,
+            "dropout": self.dropout,
+            "use_bias": self.use_bias,
+            "flash_attention": self.flash_attention,
+            "kernel_initializer": serialize(self.kernel_initializer),
+            "bias_initializer": serialize(self.bias_initializer),
+            "seed": self.seed,
+        }
+
+
 class Attention(Layer):
     """Dot-product (Luong) attention: call([query, value(, key)]).
 

@@ -21,6 +21,12 @@ from ..naming import snake_case
 RECURRENT = ("LSTM", "GRU", "SimpleRNN")
 #: MultiHeadAttention's sub-layers, in shendu's weight order: Keras's group names
 ATTENTION_PARTS = ("query_dense", "key_dense", "value_dense", "output_dense")
+#: GroupQueryAttention keeps the same parts under private attribute names
+GROUPED_ATTENTION_PARTS = ("_query_dense", "_key_dense", "_value_dense", "_output_dense")
+#: shendu classes whose Keras class has another name, which Keras's storage keys use (a
+#: Model(inputs, outputs) is Keras's Functional; Keras exports its GroupedQueryAttention
+#: as GroupQueryAttention, the name its configs hold)
+KERAS_CLASS_NAMES = {"Model": "Functional", "GroupQueryAttention": "GroupedQueryAttention"}
 
 
 def storage_keys(layers) -> dict:
@@ -30,8 +36,7 @@ def storage_keys(layers) -> dict:
     keys = {}
     for layer in layers:
         kind = type(layer).__name__
-        # Keras's Model(inputs, outputs) is a Functional: stored as "functional"
-        base = snake_case("Functional" if kind == "Model" else kind)
+        base = snake_case(KERAS_CLASS_NAMES.get(kind, kind))
         n = counts.get(base, 0)
         counts[base] = n + 1
         keys[id(layer)] = base if n == 0 else f"{base}_{n}"
@@ -71,13 +76,11 @@ def keras_groups(layer) -> list[tuple[str, list]]:
         ]
     if name == "TimeDistributed":
         return [(_join("layer", path), variables) for path, variables in keras_groups(layer.layer)]
-    if name == "MultiHeadAttention":
+    if name in ("MultiHeadAttention", "GroupQueryAttention"):
         weights = list(layer.weights)
-        per_part = len(weights) // len(ATTENTION_PARTS)  # kernel (and bias) of each
-        return [
-            (part, weights[i * per_part : (i + 1) * per_part])
-            for i, part in enumerate(ATTENTION_PARTS)
-        ]
+        parts = ATTENTION_PARTS if name == "MultiHeadAttention" else GROUPED_ATTENTION_PARTS
+        per_part = len(weights) // len(parts)  # kernel (and bias) of each
+        return [(part, weights[i * per_part : (i + 1) * per_part]) for i, part in enumerate(parts)]
     return [("", list(layer.weights))] if layer.weights else []
 
 
