@@ -292,6 +292,28 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     return 1.0 - intersection / (intersection + alpha * fp + beta * fn + EPSILON)
 
 
+def ctc(y_true, y_pred):
+    """Connectionist temporal classification loss per sample: labels (batch, max_length)
+    padded with 0 (the blank, id 0, as Keras), logits (batch, steps, classes); every
+    sample uses all its steps and its nonzero labels (``ops.ctc_loss``)."""
+    labels = np.asarray(y_true.data if isinstance(y_true, Tensor) else y_true)
+    p = ops.convert_to_tensor(y_pred) if not isinstance(y_pred, Tensor) else y_pred
+    if labels.ndim != 2:
+        raise ValueError(
+            "Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` "
+            f"in integer format. Received: y_true.shape={labels.shape}"
+        )
+    if p.ndim != 3:
+        raise ValueError(
+            "Logits `y_pred` are expected to be a tensor of shape "
+            f"`(batch_size, max_length, num_classes)`. Received: y_pred.shape={p.shape}"
+        )
+    labels = labels.astype(np.int64)
+    label_length = (labels != 0).sum(axis=-1).astype(np.int64)
+    input_length = np.full((p.shape[0],), p.shape[1], dtype=np.int64)
+    return ops.ctc_loss(labels, p, label_length, input_length, mask_index=0)
+
+
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 
@@ -441,6 +463,7 @@ CategoricalGeneralizedCrossEntropy = _loss_class(
     q=0.5,
 )
 Dice = _loss_class("Dice", dice, "1 - 2 sum(t p) / (sum(t) + sum(p)).", axis=None)
+CTC = _loss_class("CTC", ctc, "Connectionist temporal classification (labels padded with 0).")
 Tversky = _loss_class(
     "Tversky", tversky, "1 - TP / (TP + alpha FP + beta FN).", alpha=0.5, beta=0.5, axis=None
 )
@@ -466,6 +489,7 @@ _CLASSES = [
     CategoricalGeneralizedCrossEntropy,
     Dice,
     Tversky,
+    CTC,
 ]
 _FUNCTIONS = {
     "mean_squared_error": mean_squared_error,
@@ -495,6 +519,7 @@ _FUNCTIONS = {
     "categorical_generalized_cross_entropy": categorical_generalized_cross_entropy,
     "dice": dice,
     "tversky": tversky,
+    "ctc": ctc,
 }
 _FUNCTION_TO_CLASS = {
     mean_squared_error: MeanSquaredError,
@@ -517,6 +542,7 @@ _FUNCTION_TO_CLASS = {
     categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy,
     dice: Dice,
     tversky: Tversky,
+    ctc: CTC,
 }
 _TABLE = {c.__name__: c for c in _CLASSES}
 _TABLE.update(_FUNCTIONS)

@@ -245,3 +245,28 @@ def test_rate_at_constraint_checks_its_value():
         metrics.PrecisionAtRecall(1.5)
     with pytest.raises(ValueError, match="`num_thresholds` must be > 0"):
         metrics.RecallAtPrecision(0.5, num_thresholds=0)
+
+
+def test_ctc_loss_as_keras():
+    y = np.array([[1, 2, 2, 0], [3, 1, 0, 0], [2, 3, 1, 2]], "int32")
+    logits = np.random.default_rng(0).standard_normal((3, 7, 4)).astype("float32")
+    # Keras 3.15 on the same arrays: 7.877732, 4.966459, 5.401589 (mean 6.081926)
+    np.testing.assert_allclose(
+        _np(losses.ctc(y, logits)), [7.877732, 4.966459, 5.401589], rtol=1e-5
+    )
+    assert float(losses.CTC()(y, logits).numpy()) == pytest.approx(6.081926, rel=1e-5)
+    x = shendu.tensor(logits.astype("float64"), requires_grad=True)
+    assert gradcheck(lambda t: losses.ctc(y, t), [x])
+    with pytest.raises(ValueError, match=r"shape `\(batch_size, max_length\)`"):
+        losses.ctc(y[0], logits)
+
+
+def test_ctc_model_learns_a_sequence():
+    shendu.utils.set_random_seed(0)
+    x = np.random.default_rng(1).standard_normal((16, 6, 3)).astype("float32")
+    y = np.tile(np.array([[1, 2, 0]], "int32"), (16, 1))
+    model = shendu.Sequential([layers.Input((6, 3)), layers.GRU(8, return_sequences=True),
+                               layers.Dense(4)])  # fmt: skip
+    model.compile(optimizers.Adam(0.01), losses.CTC())
+    history = model.fit(x, y, epochs=30, batch_size=4, verbose=0)
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
