@@ -206,3 +206,57 @@ def test_swap_ema_weights_needs_use_ema():
     with pytest.raises(ValueError, match="`use_ema=True` is set on the optimizer"):
         model.fit(x, x[:, :1], validation_data=(x, x[:, :1]), verbose=0,
                   callbacks=[keras.callbacks.SwapEMAWeights()])  # fmt: skip
+
+
+def test_remote_monitor_posts_each_epoch_to_the_given_url():
+    import http.server
+    import json
+    import threading
+    import urllib.parse
+
+    import shendu as keras
+
+    received = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            length = int(self.headers["Content-Length"])
+            received.append((self.path, self.headers["Content-Type"], self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        root = f"http://127.0.0.1:{server.server_address[1]}"
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        x = np.ones((4, 2), "float32")
+        form = keras.callbacks.RemoteMonitor(root=root)
+        as_json = keras.callbacks.RemoteMonitor(root=root, path="/json", send_as_json=True)
+        model.fit(x, x[:, :1], epochs=2, verbose=0, callbacks=[form, as_json])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    forms = [r for r in received if r[0] == "/publish/epoch/end/"]
+    jsons = [r for r in received if r[0] == "/json"]
+    assert len(forms) == 2 and len(jsons) == 2
+    data = json.loads(urllib.parse.parse_qs(forms[1][2].decode())["data"][0])
+    assert data["epoch"] == 1 and "loss" in data
+    assert json.loads(jsons[0][2])["epoch"] == 0 and jsons[0][1] == "application/json"
+
+
+def test_remote_monitor_warns_when_unreachable():
+    import shendu as keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.ones((4, 2), "float32")
+    monitor = keras.callbacks.RemoteMonitor(root="http://127.0.0.1:9")  # discard port
+    with pytest.warns(UserWarning, match="Could not reach RemoteMonitor root server"):
+        model.fit(x, x[:, :1], epochs=1, verbose=0, callbacks=[monitor])
