@@ -1,0 +1,134 @@
+"""``keras.datasets``: each module's ``load_data()`` reads Keras's own file from Keras's
+cache folder (``~/.keras/datasets``, or ``$KERAS_HOME/datasets``) with Keras's arguments
+and return shapes. shendu never downloads: a missing file raises an error naming it and
+where to put it. The files Keras keeps as Python pickles (CIFAR-10/100, IMDB, Reuters)
+are refused with the reason: shendu never unpickles a file.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+
+import numpy as np
+
+from .idx import read_idx
+
+
+def _cached(fname, origin):
+    from ..utils.file_utils import get_file
+
+    return get_file(fname, origin=origin, cache_subdir="datasets")
+
+
+def _numeric_npz(path, keys):
+    with np.load(path, allow_pickle=False) as f:  # no object arrays: nothing unpickled
+        return [f[k] for k in keys]
+
+
+def _mnist_load_data(path="mnist.npz"):
+    """((x_train, y_train), (x_test, y_test)) of MNIST: uint8 (60000, 28, 28), labels."""
+    file = _cached(path, "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz")
+    x_train, y_train, x_test, y_test = _numeric_npz(
+        file, ("x_train", "y_train", "x_test", "y_test")
+    )
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _fashion_mnist_load_data():
+    """Fashion-MNIST from Keras's cache folder ``fashion-mnist`` (four gzipped IDX files)."""
+    names = [
+        "train-labels-idx1-ubyte.gz",
+        "train-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+    ]
+    origin = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+    files = [_cached(os.path.join("fashion-mnist", n), origin + n) for n in names]
+    y_train, x_train, y_test, x_test = (read_idx(f) for f in files)
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _split(x, y, test_split, seed):
+    """Keras's shuffle (a seeded RandomState permutation) and split."""
+    if not 0 <= test_split < 1:
+        raise ValueError(f"`test_split` must be in [0, 1). Received: test_split={test_split}")
+    indices = np.arange(len(x))
+    np.random.RandomState(seed).shuffle(indices)
+    x, y = x[indices], y[indices]
+    n = int(len(x) * (1 - test_split))
+    return (np.array(x[:n]), np.array(y[:n])), (np.array(x[n:]), np.array(y[n:]))
+
+
+def _boston_housing_load_data(path="boston_housing.npz", test_split=0.2, seed=113):
+    """Boston housing prices: x (506, 13), y (506,), shuffled and split as Keras does."""
+    file = _cached(
+        path, "https://storage.googleapis.com/tensorflow/tf-keras-datasets/boston_housing.npz"
+    )
+    x, y = _numeric_npz(file, ("x", "y"))
+    return _split(x, y, test_split, seed)
+
+
+def _california_housing_load_data(
+    version="large", path="california_housing.npz", test_split=0.2, seed=113
+):
+    """California housing: x (20640, 8), y (20640,); ``version="small"`` keeps the first
+    600 samples, as Keras does."""
+    if version not in ("small", "large"):
+        raise ValueError(f"`version` must be 'small' or 'large'. Received: version={version!r}")
+    file = _cached(
+        path, "https://storage.googleapis.com/tensorflow/tf-keras-datasets/california_housing.npz"
+    )
+    x, y = _numeric_npz(file, ("x", "y"))
+    if version == "small":
+        x, y = x[:600], y[:600]
+    return _split(x, y, test_split, seed)
+
+
+def _refuse(name, fname):
+    def load_data(*args, **kwargs):
+        raise ValueError(
+            f"keras.datasets.{name}: Keras keeps this data set as a Python pickle ({fname}), "
+            "and shendu never unpickles a file (it can run code). Convert it once with Keras "
+            "to arrays in an .npz file and load that with numpy.load(allow_pickle=False)."
+        )
+
+    load_data.__name__ = "load_data"
+    load_data.__doc__ = f"Refused: Keras's {fname} is a pickle (see the module docstring)."
+    return load_data
+
+
+def _word_index(name):
+    def get_word_index(path=f"{name}_word_index.json"):
+        """The word -> index dict of the data set (a JSON file in Keras's cache)."""
+        import json
+
+        origin = f"https://storage.googleapis.com/tensorflow/tf-keras-datasets/{path}"
+        with open(_cached(path, origin), encoding="utf-8") as f:
+            return json.load(f)
+
+    return get_word_index
+
+
+def _module(name, load_data, **extra):
+    module = types.ModuleType(f"shendu.datasets.{name}", f"keras.datasets.{name}")
+    module.load_data = load_data
+    for key, value in extra.items():
+        setattr(module, key, value)
+    return module
+
+
+mnist = _module("mnist", _mnist_load_data)
+fashion_mnist = _module("fashion_mnist", _fashion_mnist_load_data)
+boston_housing = _module("boston_housing", _boston_housing_load_data)
+california_housing = _module("california_housing", _california_housing_load_data)
+cifar10 = _module("cifar10", _refuse("cifar10", "cifar-10-batches-py"))
+cifar100 = _module("cifar100", _refuse("cifar100", "cifar-100-python"))
+imdb = _module(
+    "imdb", _refuse("imdb", "imdb.npz, object arrays"), get_word_index=_word_index("imdb")
+)
+reuters = _module(
+    "reuters",
+    _refuse("reuters", "reuters.npz, object arrays"),
+    get_word_index=_word_index("reuters"),
+)
