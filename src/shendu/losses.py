@@ -314,6 +314,41 @@ def ctc(y_true, y_pred):
     return ops.ctc_loss(labels, p, label_length, input_length, mask_index=0)
 
 
+def circle(
+    y_true,
+    y_pred,
+    ref_labels=None,
+    ref_embeddings=None,
+    remove_diagonal=True,
+    gamma=80,
+    margin=0.4,
+):
+    """Circle loss of L2-normalised embeddings ``y_pred`` with integer labels (against
+    themselves, or ``ref_embeddings`` / ``ref_labels``): with cosine distances d,
+    p = logsumexp over positives of -gamma max(margin + d, 0) (margin - d),
+    n = logsumexp over negatives of gamma max(1 + margin - d, 0) (1 - margin - d),
+    loss = softplus(p + n) per sample (a sample without positives or negatives gives 0)."""
+    p = ops.convert_to_tensor(y_pred) if not isinstance(y_pred, Tensor) else y_pred
+    labels = np.asarray(y_true.data if isinstance(y_true, Tensor) else y_true).reshape(-1, 1)
+    ref = p if ref_embeddings is None else ops.convert_to_tensor(ref_embeddings)
+    ref_l = labels if ref_labels is None else np.asarray(ref_labels).reshape(-1, 1)
+    positive = labels.astype(np.int64) == ref_l.astype(np.int64).T
+    negative = ~positive
+    if remove_diagonal:
+        positive = positive & ~np.eye(len(labels), len(ref_l), dtype=bool)
+    dist = ops.maximum(1.0 - ops.matmul(p, ops.transpose(ref)), 0.0)
+    pos_w = ops.maximum((margin + dist) * positive.astype(p.dtype), 0.0)
+    neg_w = ops.maximum((1 + margin - dist) * negative.astype(p.dtype), 0.0)
+    pos_terms = -gamma * pos_w * (margin - dist)
+    neg_terms = gamma * neg_w * (1 - margin - dist)
+    # a very negative finite value stands for Keras's -inf: softplus gives the same 0 for a
+    # sample without positives or negatives, and the gradient stays finite
+    floor = float(np.finfo(p.dtype).min) / 4
+    p_loss = ops.logsumexp(ops.where(positive, pos_terms, floor), axis=1)
+    n_loss = ops.logsumexp(ops.where(negative, neg_terms, floor), axis=1)
+    return ops.softplus(p_loss + n_loss)
+
+
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 
@@ -464,6 +499,44 @@ CategoricalGeneralizedCrossEntropy = _loss_class(
 )
 Dice = _loss_class("Dice", dice, "1 - 2 sum(t p) / (sum(t) + sum(p)).", axis=None)
 CTC = _loss_class("CTC", ctc, "Connectionist temporal classification (labels padded with 0).")
+
+
+class Circle(Loss):
+    """Circle loss (``circle``); as in Keras, the mean is over the samples whose loss is
+    positive (samples without positives or negatives do not dilute it)."""
+
+    def __init__(
+        self,
+        gamma=80.0,
+        margin=0.4,
+        remove_diagonal=True,
+        reduction="sum_over_batch_size",
+        name="circle",
+        dtype=None,
+    ):
+        super().__init__(
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            gamma=gamma,
+            margin=margin,
+            remove_diagonal=remove_diagonal,
+        )
+
+    fn = staticmethod(circle)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        values = self.call(y_true, y_pred)
+        keep = values.data > 0
+        if self.reduction == "sum_over_batch_size":  # Keras's mask rescaling
+            weights = keep * (keep.size / (keep.sum() + EPSILON))
+        else:
+            weights = keep.astype(values.dtype)
+        if sample_weight is not None:
+            weights = weights * np.asarray(sample_weight).reshape(weights.shape)
+        return reduce_weighted(values, weights.astype(values.dtype), self.reduction)
+
+
 Tversky = _loss_class(
     "Tversky", tversky, "1 - TP / (TP + alpha FP + beta FN).", alpha=0.5, beta=0.5, axis=None
 )
@@ -490,6 +563,7 @@ _CLASSES = [
     Dice,
     Tversky,
     CTC,
+    Circle,
 ]
 _FUNCTIONS = {
     "mean_squared_error": mean_squared_error,
@@ -520,6 +594,7 @@ _FUNCTIONS = {
     "dice": dice,
     "tversky": tversky,
     "ctc": ctc,
+    "circle": circle,
 }
 _FUNCTION_TO_CLASS = {
     mean_squared_error: MeanSquaredError,
@@ -543,6 +618,7 @@ _FUNCTION_TO_CLASS = {
     dice: Dice,
     tversky: Tversky,
     ctc: CTC,
+    circle: Circle,
 }
 _TABLE = {c.__name__: c for c in _CLASSES}
 _TABLE.update(_FUNCTIONS)

@@ -270,3 +270,33 @@ def test_ctc_model_learns_a_sequence():
     model.compile(optimizers.Adam(0.01), losses.CTC())
     history = model.fit(x, y, epochs=30, batch_size=4, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+def _unit_embeddings():
+    e = np.random.default_rng(0).standard_normal((6, 4)).astype("float32")
+    return e / np.linalg.norm(e, axis=1, keepdims=True)
+
+
+def test_circle_loss_as_keras():
+    e, y = _unit_embeddings(), np.array([0, 1, 0, 2, 1, 3])
+    # Keras 3.15 on the same arrays
+    np.testing.assert_allclose(
+        _np(losses.circle(y, e)), [148.259018, 18.124468, 139.225830, 0.0, 0.00024978, 0.0],
+        rtol=1e-5, atol=1e-6,
+    )  # fmt: skip
+    assert float(losses.Circle()(y, e).numpy()) == pytest.approx(76.402390, rel=1e-5)
+    weights = np.array([1, 2, 1, 1, 0.5, 1])
+    weighted = float(losses.Circle()(y, e, sample_weight=weights).numpy())
+    assert weighted == pytest.approx(80.933479, rel=1e-5)
+    assert float(losses.Circle(reduction="sum")(y, e).numpy()) == pytest.approx(
+        305.609558, rel=1e-5
+    )
+
+
+def test_circle_gradients_are_exact_and_finite_for_lone_labels():
+    e = _unit_embeddings().astype("float64")
+    x = shendu.tensor(e.copy(), requires_grad=True)
+    assert gradcheck(lambda t: losses.circle(np.array([0, 1, 0, 1, 1, 0]), t, gamma=5.0), [x])
+    lone = shendu.tensor(e.copy(), requires_grad=True)
+    losses.Circle(gamma=10.0)(np.array([0, 1, 0, 2, 1, 3]), lone).backward()  # no warning
+    assert np.isfinite(lone.grad.numpy()).all()
