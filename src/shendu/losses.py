@@ -17,7 +17,7 @@ from .naming import resolve, snake_case, unknown_name_error
 EPSILON = 1e-7
 
 
-def _prep(y_true, y_pred, align=True, integer_labels=False):
+def prepare_targets(y_true, y_pred, align=True, integer_labels=False):
     """Targets as an array of the prediction's dtype (integer targets stay integers with
     ``integer_labels``); with ``align``, a trailing axis of size 1 is added to or removed
     from the targets to match the prediction's rank (Keras's squeeze_or_expand_to_same_rank:
@@ -56,7 +56,7 @@ def _check_shapes(name, y_true, y_pred):
 def _elementwise(name):
     def decorator(fn):
         def loss(y_true, y_pred):
-            t, p = _prep(y_true, y_pred)
+            t, p = prepare_targets(y_true, y_pred)
             _check_shapes(name, t, p)
             return ops.mean(fn(t, p), axis=-1)
 
@@ -133,7 +133,7 @@ hinge.branches_on_values = squared_hinge.branches_on_values = True
 
 def huber(y_true, y_pred, delta=1.0):
     """0.5 x**2 where |x| <= delta, else delta (|x| - delta / 2); x = y_pred - y_true."""
-    t, p = _prep(y_true, y_pred)
+    t, p = prepare_targets(y_true, y_pred)
     _check_shapes("huber", t, p)
     x = ops.abs(p - t)
     quad = ops.minimum(x, delta)
@@ -142,7 +142,7 @@ def huber(y_true, y_pred, delta=1.0):
 
 def categorical_hinge(y_true, y_pred):
     """max(neg - pos + 1, 0), pos = sum(y_true * y_pred), neg = max((1 - y_true) * y_pred)."""
-    t, p = _prep(y_true, y_pred)
+    t, p = prepare_targets(y_true, y_pred)
     pos = ops.sum(p * t, axis=-1)
     neg = ops.max((1.0 - t) * p, axis=-1)
     return ops.relu(neg - pos + 1.0)
@@ -150,7 +150,7 @@ def categorical_hinge(y_true, y_pred):
 
 def kl_divergence(y_true, y_pred):
     """sum(y_true * log(y_true / y_pred)), both clipped to [eps, 1]."""
-    t, p = _prep(y_true, y_pred)
+    t, p = prepare_targets(y_true, y_pred)
     _check_shapes("kl_divergence", t, p)
     t = ops.clip(t, EPSILON, 1.0)
     p = ops.clip(p, EPSILON, 1.0)
@@ -159,7 +159,7 @@ def kl_divergence(y_true, y_pred):
 
 def cosine_similarity(y_true, y_pred, axis=-1):
     """-sum(l2_normalize(y_true) * l2_normalize(y_pred)) (Keras's sign: lower is better)."""
-    t, p = _prep(y_true, y_pred)
+    t, p = prepare_targets(y_true, y_pred)
     tn = t / ops.maximum(ops.norm(t, axis=axis, keepdims=True), 1e-12)
     pn = p / ops.maximum(ops.norm(p, axis=axis, keepdims=True), 1e-12)
     return -ops.sum(tn * pn, axis=axis)
@@ -186,7 +186,7 @@ def _check_categorical_labels(name, t, p):
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """-sum(y_true * log(p)) per sample; stable for softmax outputs (uses their logits)."""
-    t, p = _prep(y_true, y_pred)
+    t, p = prepare_targets(y_true, y_pred)
     _check_categorical_labels("categorical_crossentropy", t, p)
     t = _smooth(t, label_smoothing, p.shape[-1])
     return ops.categorical_crossentropy(t, p, from_logits=from_logits, axis=axis)
@@ -194,7 +194,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     """-log(p[label]) per sample for integer labels."""
-    t, p = _prep(y_true, y_pred, align=False, integer_labels=True)
+    t, p = prepare_targets(y_true, y_pred, align=False, integer_labels=True)
     a = t.data if isinstance(t, Tensor) else t
     if a.ndim == p.ndim and a.shape[-1] == p.shape[-1] and p.shape[-1] > 1:
         raise ValueError(
@@ -214,7 +214,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """mean over the last axis of -(t log p + (1 - t) log(1 - p))."""
-    t, p = _prep(y_true, y_pred)
+    t, p = prepare_targets(y_true, y_pred)
     _check_shapes("binary_crossentropy", t, p)
     t = _smooth(t, label_smoothing)
     return ops.mean(ops.binary_crossentropy(t, p, from_logits=from_logits), axis=axis)
@@ -231,7 +231,7 @@ def binary_focal_crossentropy(
     axis=-1,
 ):
     """Binary cross-entropy scaled by (1 - p_t)**gamma (and alpha_t when balancing)."""
-    t, p = _prep(y_true, y_pred)
+    t, p = prepare_targets(y_true, y_pred)
     _check_shapes("binary_focal_crossentropy", t, p)
     t = _smooth(t, label_smoothing)
     bce = ops.binary_crossentropy(t, p, from_logits=from_logits)
@@ -250,7 +250,7 @@ def categorical_focal_crossentropy(
     to sum to 1 and clipped to [eps, 1 - eps] (softmax first with ``from_logits``)."""
     if isinstance(axis, bool):
         raise ValueError(f"`axis` must be of type `int`. Received: axis={axis}")
-    t, p = _prep(y_true, y_pred)
+    t, p = prepare_targets(y_true, y_pred)
     t = _smooth(t, label_smoothing, p.shape[-1])
     if from_logits:
         p = ops.softmax(p, axis=axis)
@@ -271,7 +271,7 @@ def categorical_generalized_cross_entropy(y_true, y_pred, q):
 
 
 def _overlap_terms(y_true, y_pred, axis):
-    t, p = _prep(y_true, y_pred, align=False)
+    t, p = prepare_targets(y_true, y_pred, align=False)
     intersection = ops.sum(t * p, axis=axis)
     return t, p, intersection
 
@@ -636,7 +636,7 @@ class LossFunctionWrapper(Loss):
         float dtype, with a trailing axis of size 1 added or removed to match its rank
         (labels (N,) against predictions (N, 1) would otherwise broadcast to (N, N))."""
         if isinstance(y_pred, (Tensor, np.ndarray)) and not isinstance(y_true, (dict, list)):
-            y_true, y_pred = _prep(y_true, y_pred)
+            y_true, y_pred = prepare_targets(y_true, y_pred)
         return self.fn(y_true, y_pred)
 
 

@@ -574,8 +574,7 @@ class F1Score(FBetaScore):
 
 def pearson_correlation(y_true, y_pred, axis=-1):
     """Pearson's r along ``axis``: mean(z_t z_p) of the standardised values."""
-    p = ops.convert_to_tensor(y_pred) if not isinstance(y_pred, Tensor) else y_pred
-    t, p = losses_mod._prep(y_true, p)
+    t, p = losses_mod.prepare_targets(y_true, y_pred)
     t = t - ops.mean(t, axis=axis, keepdims=True)
     p = p - ops.mean(p, axis=axis, keepdims=True)
     t = t / ops.std(t, axis=axis, keepdims=True)
@@ -586,8 +585,7 @@ def pearson_correlation(y_true, y_pred, axis=-1):
 def concordance_correlation(y_true, y_pred, axis=-1):
     """Lin's concordance 2 cov(t, p) / (var t + var p + (mean t - mean p)^2) along
     ``axis``, with Keras's covariance term (t - mean p)(p - mean p)."""
-    p = ops.convert_to_tensor(y_pred) if not isinstance(y_pred, Tensor) else y_pred
-    t, p = losses_mod._prep(y_true, p)
+    t, p = losses_mod.prepare_targets(y_true, y_pred)
     t_mean = ops.mean(t, axis=axis, keepdims=True)
     p_mean = ops.mean(p, axis=axis, keepdims=True)
     t_var = ops.var(t - t_mean, axis=axis, keepdims=True)

@@ -165,11 +165,12 @@ def _to_tensor(x, dtype):
     return Tensor.wrap(a)
 
 
-def _shape_of(x):
+def shape_of(x):
+    """The shapes of ``x`` (a tensor, or lists, tuples and dicts of them), same structure."""
     if isinstance(x, (list, tuple)):
-        return [_shape_of(v) for v in x]
+        return [shape_of(v) for v in x]
     if isinstance(x, dict):
-        return {k: _shape_of(v) for k, v in x.items()}
+        return {k: shape_of(v) for k, v in x.items()}
     return tuple(x.shape)
 
 
@@ -472,7 +473,7 @@ class Layer:
     def _maybe_build(self, inputs):
         if self.built:
             return
-        self._build_from_shapes(_shape_of(inputs))
+        self._build_from_shapes(shape_of(inputs))
 
     def _build_from_shapes(self, shapes):
         """``build`` from the shapes of the first call's inputs (batch axis included)."""
@@ -593,7 +594,7 @@ class Layer:
         ``compute_output_shape`` and ``compute_output_dtype``, without running the layer.
         Builds the layer from the input shapes first."""
         inputs = args[0] if args else kwargs.get("inputs")
-        shapes = _shape_of(inputs)
+        shapes = shape_of(inputs)
         self._build_from_shapes(shapes)
         first = _flatten(inputs)[0]
         dtype = self.compute_output_dtype(first.dtype)
@@ -641,7 +642,7 @@ class Layer:
                 if self.has_shape_rule():
                     self._build_from_shapes(_tuples(shape))
                     return
-            zeros = _zeros_for(shape)
+            zeros = zeros_for(shape)
             with ops_no_grad():
                 self(zeros)
 
@@ -678,11 +679,12 @@ def _tuples(shape):
     return [tuple(s) for s in shape] if _is_shape_list(shape) else tuple(shape)
 
 
-def _zeros_for(shape):
+def zeros_for(shape):
+    """Zeros of ``shape`` (or of each shape in a list or dict), unknown sizes as 1."""
     if isinstance(shape, dict):
-        return {k: _zeros_for(s) for k, s in shape.items()}
+        return {k: zeros_for(s) for k, s in shape.items()}
     if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple, dict)):
-        return [_zeros_for(s) for s in shape]
+        return [zeros_for(s) for s in shape]
     return np.zeros(tuple(1 if s is None else s for s in shape), dtype=backend.floatx())
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from .. import activations, constraints, initializers, ops, regularizers
-from ..naming import serialize
+from .. import activations, ops
 from .base import Layer
+from .kernel_bias import KernelBiasMixin
 
 
 def analyze_equation(equation, bias_axes, input_shape, output_shape):
@@ -89,7 +89,7 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
     return kernel, bias, out
 
 
-class EinsumDense(Layer):
+class EinsumDense(KernelBiasMixin, Layer):
     """y = activation(einsum(equation, x, kernel) + bias), e.g. ``"abc,cd->abd"`` (a
     Dense over the last axis of a sequence) or ``"abc,cde->abde"`` (attention heads)."""
 
@@ -116,35 +116,23 @@ class EinsumDense(Layer):
             (output_shape,) if isinstance(output_shape, int) else tuple(output_shape)
         )
         self.bias_axes = bias_axes
-        self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._set_kernel_bias_options(
+            activation,
+            bias_axes is not None,  # the bias follows the axes it is given
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
 
     def build(self, input_shape):
         kernel, bias, out = analyze_equation(
             self.equation, self.bias_axes, input_shape, self.partial_output_shape
         )
         self.full_output_shape = tuple(out)
-        self.kernel = self.add_weight(
-            tuple(kernel),
-            self.kernel_initializer,
-            name="kernel",
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = None
-        if bias is not None:
-            self.bias = self.add_weight(
-                tuple(bias),
-                self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self._add_kernel_and_bias(tuple(kernel), bias)
         self.built = True
 
     def compute_output_shape(self, input_shape):
@@ -159,21 +147,12 @@ class EinsumDense(Layer):
         return self.activation(y) if self.activation is not activations.linear else y
 
     def get_config(self):
+        config = self._kernel_bias_config()
+        del config["use_bias"]  # Keras's EinsumDense has bias_axes instead
         return {
             **super().get_config(),
             "equation": self.equation,
             "output_shape": list(self.partial_output_shape),
-            "activation": activations.serialize(self.activation),
             "bias_axes": self.bias_axes,
-            **{
-                name: serialize(getattr(self, name))
-                for name in (
-                    "kernel_initializer",
-                    "bias_initializer",
-                    "kernel_regularizer",
-                    "bias_regularizer",
-                    "kernel_constraint",
-                    "bias_constraint",
-                )
-            },
+            **config,
         }

@@ -47,7 +47,8 @@ class KernelBiasMixin:
         self.bias_constraint = constraints.get(bias_constraint)
 
     def _add_kernel_and_bias(self, kernel_shape, bias_length):
-        """Create ``self.kernel`` of ``kernel_shape`` and ``self.bias`` (None without use_bias)."""
+        """Create ``self.kernel`` of ``kernel_shape`` and ``self.bias`` of ``bias_length``
+        values (or of that shape, a tuple), None without use_bias."""
         self.kernel = self.add_weight(
             kernel_shape,
             self.kernel_initializer,
@@ -58,7 +59,7 @@ class KernelBiasMixin:
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                (bias_length,),
+                (bias_length,) if isinstance(bias_length, int) else tuple(bias_length),
                 self.bias_initializer,
                 name="bias",
                 regularizer=self.bias_regularizer,

@@ -76,8 +76,8 @@ def eager_train_step(
     observer: Recorder | None = None,
 ) -> tuple[Structure, Tensor]:
     """One training step through the layers, the losses and the engine; returns
-    ``(y_pred, loss)``. With an ``observer`` (a ``Recorder``), the forward is captured."""
-    model.clear_losses()
+    ``(y_pred, loss)``. With an ``observer`` (a ``Recorder``), the forward is captured.
+    (The call, a top-level one, starts the layers' losses afresh: ``Layer.__call__``.)"""
     with observer if observer is not None else contextlib.nullcontext():
         y_pred = model(x, training=True)
         loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
@@ -211,8 +211,7 @@ class CompiledStep:
             "statistics": state.current(),
         }
         state.restore()
-        model.clear_losses()
-        y_pred = model(x, training=True)
+        y_pred = model(x, training=True)  # a top-level call: the losses start afresh
         eager_loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
         difference = []
 

@@ -351,8 +351,8 @@ def unpack(data: Any) -> tuple[Structure, Structure, Structure]:
         if len(data) == 3:
             return data
         raise ValueError(
-            "A batch must be x, (x,), (x, y) or (x, y, sample_weight). "
-            f"Received a tuple of length {len(data)}"
+            "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
+            f"`(x, y, sample_weight)`. Received a tuple of length {len(data)}"
         )
     return data, None, None
 

@@ -166,17 +166,17 @@ class Model(Trainer, Layer):
     @property
     def input_shape(self) -> Any:
         """The input shape (a list of shapes for several inputs), batch axis None."""
-        if self._graph is None:
-            raise AttributeError(f"Model {self.name!r} has no defined input shape yet")
-        shapes = [tuple(t.shape) for t in self._graph.inputs]
-        return shapes[0] if len(shapes) == 1 else shapes
+        return self._graph_shapes("inputs")
 
     @property
     def output_shape(self) -> Any:
         """The output shape (a list of shapes for several outputs), batch axis None."""
+        return self._graph_shapes("outputs")
+
+    def _graph_shapes(self, side: str) -> Any:
         if self._graph is None:
-            raise AttributeError(f"Model {self.name!r} has no defined output shape yet")
-        shapes = [tuple(t.shape) for t in self._graph.outputs]
+            raise AttributeError(f"Model {self.name!r} has no defined {side[:-1]} shape yet")
+        shapes = [tuple(t.shape) for t in getattr(self._graph, side)]
         return shapes[0] if len(shapes) == 1 else shapes
 
     @property
@@ -248,9 +248,9 @@ class Model(Trainer, Layer):
         """A functional model is built; a subclassed one called on data is built by that
         call (its layers build on first use), with no extra call on zeros."""
         if self._graph is None and not self.built:
-            from ..layers.base import _shape_of
+            from ..layers.base import shape_of
 
-            self._build_shapes = _shape_of(inputs)
+            self._build_shapes = shape_of(inputs)
         self.built = True
 
     def build(self, input_shape: Any) -> None:
@@ -258,13 +258,13 @@ class Model(Trainer, Layer):
         if self._graph is not None:
             self.built = True
             return
-        from ..layers.base import _zeros_for
+        from ..layers.base import zeros_for
 
         shape = input_shape
         self._build_shapes = shape
         self.built = True
         with no_grad():
-            self(_zeros_for(shape if isinstance(shape, (list, dict)) else list(shape)))
+            self(zeros_for(shape if isinstance(shape, (list, dict)) else list(shape)))
 
     # --- config ---
     def get_config(self) -> dict:

@@ -400,14 +400,17 @@ class Trainer(_LayerForTypes):
     def _make_batches(
         self, x, y, sample_weight, batch_size, shuffle, steps, class_weight=None, check_finite=True
     ):
-        if data_mod.is_array_like(x) and not self._accepts_text():
-            for leaf in data_mod._leaves(x):
-                if np.dtype(getattr(leaf, "dtype", np.float32)).kind == "O":
-                    raise TypeError(
-                        "`x` must hold numbers: the model takes no text (no string Input, "
-                        "TextVectorization or StringLookup). Received an array of Python "
-                        "objects (dtype=object)"
-                    )
+        if data_mod.is_array_like(x):
+            text = any(
+                np.dtype(getattr(leaf, "dtype", np.float32)).kind == "O"
+                for leaf in data_mod._leaves(x)
+            )
+            if text and not self._accepts_text():  # the layers are walked only for text
+                raise TypeError(
+                    "`x` must hold numbers: the model takes no text (no string Input, "
+                    "TextVectorization or StringLookup). Received an array of Python "
+                    "objects (dtype=object)"
+                )
         return data_mod.adapter(
             x,
             y,

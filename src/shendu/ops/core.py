@@ -16,6 +16,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..lazy import lazy_attributes
 from ._util import as_tensor, data_of
 
 
@@ -456,13 +457,5 @@ from .creation import convert_to_tensor  # noqa: E402
 __all__ += ["cast", "convert_to_tensor", "stop_gradient"]
 
 
-def __getattr__(name):  # unstack: imported on first use, like the rest of the catalogue
-    if name == "unstack":
-        from .selection import unstack
-
-        return unstack
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | {"unstack"})
+# unstack: imported on first use, like the rest of the catalogue
+__getattr__, __dir__ = lazy_attributes(globals(), {"unstack": "selection"}, __package__)

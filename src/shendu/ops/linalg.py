@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ..lazy import lazy_attributes
 from ._fused import (
     FUSED_ACTIVATIONS,
     activation_op,
@@ -375,19 +376,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    import importlib
-
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __package__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(globals(), _LAZY, __package__)
 
 
 __all__ = [

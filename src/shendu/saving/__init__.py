@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import backend
 from ..layers.allocation import AllocationLimitError, allocation_limits
+from ..lazy import lazy_attributes
 from ..naming import custom_object_scope, get_registered_object, register_serializable
 from ..optimizers import Optimizer
 from .checks import (
@@ -544,16 +545,8 @@ def load_keras_weights(model, filepath):
     _load(model, filepath)
 
 
-def __getattr__(name):
-    if name == "KerasFileEditor":  # imported on first use (h5py is an extra)
-        from .keras_editor import KerasFileEditor
-
-        return KerasFileEditor
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | {"KerasFileEditor"})
+# KerasFileEditor: imported on first use (h5py is an extra)
+__getattr__, __dir__ = lazy_attributes(globals(), {"KerasFileEditor": "keras_editor"}, __name__)
 
 
 __all__ = [

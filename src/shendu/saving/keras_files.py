@@ -260,11 +260,11 @@ def _layer_entry(entry):
     table = layer_classes()
     name = entry.get("class_name")
     config = dict(entry.get("config") or {})
-    from ..naming import _REGISTERED, scoped_objects, unknown_name_error
+    from ..naming import registered_objects, scoped_objects, unknown_name_error
 
     # shendu's own layers, then custom_objects (a scope) and registered classes: the same
     # closed lookup as layers.deserialize
-    cls = table.get(name) or scoped_objects().get(name) or _REGISTERED.get(name)
+    cls = table.get(name) or scoped_objects().get(name) or registered_objects().get(name)
     if cls is None:
         raise unknown_name_error("layer class", name, table)
     if name not in ("Sequential", "Functional", "Model") and cls is table.get(name):

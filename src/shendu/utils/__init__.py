@@ -7,6 +7,7 @@ from ..config import (
     enable_interactive_logging,
     is_interactive_logging_enabled,
 )
+from ..lazy import lazy_attributes
 from ..naming import custom_object_scope, get_registered_object
 from .numerical import normalize, pad_sequences, to_categorical
 from .progbar import Progbar
@@ -34,19 +35,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    import importlib
-
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(globals(), _LAZY, __name__)
 
 
 class Config:

@@ -159,21 +159,11 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
 
 
 def unpack_x_y_sample_weight(data):
-    """(x, y, sample_weight) of a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
-    if isinstance(data, list):
-        data = tuple(data)
-    if not isinstance(data, tuple):
-        return data, None, None
-    if len(data) == 1:
-        return data[0], None, None
-    if len(data) == 2:
-        return data[0], data[1], None
-    if len(data) == 3:
-        return data
-    raise ValueError(
-        "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
-        f"found: {data}"
-    )
+    """(x, y, sample_weight) of a batch given as x, (x,), (x, y) or (x, y, sample_weight);
+    a list counts as a tuple, as in Keras."""
+    from ..models.data import unpack
+
+    return unpack(tuple(data) if isinstance(data, list) else data)
 
 
 # ----------------------------------------------------------------- from a directory tree
