@@ -75,6 +75,11 @@ def set_num_threads(n: int) -> bool:
     return True
 
 
+def openblas():
+    """The loaded OpenBLAS (a ctypes library), or None when NumPy uses another BLAS."""
+    return _library()
+
+
 def _library():
     """The loaded OpenBLAS with its thread controls looked up once (None: not OpenBLAS)."""
     if "lib" not in _state:
@@ -135,6 +140,26 @@ def thread_timeout() -> int | None:
     """The exponent of OpenBLAS's idle-thread spin in effect now (None: not OpenBLAS)."""
     lib = _library()
     return None if lib is None else int(lib.openblas_thread_timeout()) or OPENBLAS_DEFAULT
+
+
+@contextlib.contextmanager
+def process_threads(n: int):
+    """Within the block, OpenBLAS runs on ``n`` threads in the whole process; then its count
+    is back.
+
+    For loops that call the BLAS themselves from several threads at once (``kernels``):
+    there OpenBLAS's per-thread setting (``single_threaded``) was measured to serialize the
+    threads' products, its process-wide count did not. Elsewhere it does nothing.
+    """
+    before = num_threads()
+    if before is None or before == n:
+        yield
+        return
+    set_num_threads(n)
+    try:
+        yield
+    finally:
+        set_num_threads(before)
 
 
 @contextlib.contextmanager

@@ -94,22 +94,27 @@ def _pool():
 CHUNKS_PER_THREAD = 2  # more than one, so that a late thread's share can be taken over
 
 
-def for_chunks(fn, n_rows: int, size: int) -> None:
+def splits(n_rows: int, size: int) -> bool:
+    """Whether ``for_chunks`` splits work of ``size`` elements over ``n_rows`` rows."""
+    return min(active_threads(), n_rows) >= 2 and size >= MIN_ELEMENTS
+
+
+def for_chunks(fn, n_rows: int, size: int, chunks_per_thread: int = CHUNKS_PER_THREAD) -> None:
     """Call ``fn(start, stop)`` over contiguous chunks covering ``range(n_rows)``.
 
     ``size`` is the number of elements the work touches: below ``MIN_ELEMENTS``, with one
     row, or with one thread, ``fn(0, n_rows)`` runs once on the calling thread. Otherwise the
-    rows are cut into ``CHUNKS_PER_THREAD`` chunks per thread, and the calling thread and the
+    rows are cut into ``chunks_per_thread`` chunks per thread, and the calling thread and the
     pool's threads take chunks until none is left: a pool thread that is slow to start (its
     core busy) leaves its share to the others instead of holding them up. ``fn`` must only
     write to the rows it is given. The first error raised by a chunk is re-raised after every
     started chunk has ended.
     """
-    threads = min(active_threads(), n_rows)
-    if threads < 2 or size < MIN_ELEMENTS:
+    if not splits(n_rows, size):
         fn(0, n_rows)
         return
-    _Chunks(fn, n_rows, min(CHUNKS_PER_THREAD * threads, n_rows)).run(threads - 1)
+    threads = min(active_threads(), n_rows)
+    _Chunks(fn, n_rows, min(chunks_per_thread * threads, n_rows)).run(threads - 1)
 
 
 class _Chunks:

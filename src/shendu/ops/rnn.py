@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import backend, blas, parallel
 from ..autograd.function import Function
-from ._util import as_tensor, column_sums, split_batch
+from ..kernels.recurrent import LSTM_BACKWARD, LSTM_FORWARD
+from ._util import as_tensor, column_sums
 
-# The LSTM recurrence runs the whole batch on one thread. Splitting it into one block of
-# samples per thread (single-threaded BLAS each) was measured and rejected: a little faster
-# alone, much slower with another process busy on a core, where a starved thread holds up
-# its half of every step (docs/benchmarks.md, "LSTM batch split").
+# The LSTM's recurrence runs over blocks of samples (kernels.recurrent), one block per
+# thread when its numba loop runs: a step's products are too small for the BLAS to split
+# well, the blocks are independent for the whole sequence, and a block no thread has started
+# goes to whichever thread is free (docs/benchmarks.md, "LSTM batch split").
 
 
 def _sigmoid(xp, x):
@@ -44,6 +45,26 @@ def _time_major(x, mask, go_backwards):
         xt = xt[::-1]
         m = None if m is None else m[::-1]
     return xt, m
+
+
+RECURRENCE_CHUNKS = 1  # blocks per thread (measured: more, smaller blocks ran slower)
+
+
+def _unused(xp, ndim, dtype):
+    """An empty array standing for an optional input a kernel does not get."""
+    return xp.empty((0,) * ndim, dtype=dtype)
+
+
+def _over_rows(xp, kernel, args, n, size):
+    """``kernel(*args, a, e)`` over blocks of the batch: one block per thread when the
+    kernel runs compiled (a block is one call without the GIL, its products on one BLAS
+    thread: the blocks run side by side), the whole batch on this thread otherwise (NumPy's
+    many small calls, each taking the GIL, measured slower split)."""
+    if xp is np and parallel.splits(n, size) and kernel.runs_compiled(*args):
+        with blas.process_threads(1):
+            parallel.for_chunks(lambda a, e: kernel(*args, a, e), n, size, RECURRENCE_CHUNKS)
+    else:
+        kernel(*args, 0, n)
 
 
 class _Recurrent(Function):
@@ -95,110 +116,48 @@ class LSTM(_Recurrent):
         if b is not None:
             xw += b
         dt = x.dtype
-        h0 = _state(xp, h0, n, units, dt)
-        c0 = _state(xp, c0, n, units, dt)
+        h0 = xp.ascontiguousarray(_state(xp, h0, n, units, dt))
+        c0 = xp.ascontiguousarray(_state(xp, c0, n, units, dt))
         hs = xp.empty((t_len, n, units), dtype=dt)
         gates = xp.empty((t_len, n, 4 * units), dtype=dt)  # i, f, g, o after activation
         cs = xp.empty((t_len, n, units), dtype=dt)
         tcs = xp.empty((t_len, n, units), dtype=dt)  # tanh(c), reused by backward
         # the state before step t is hs[t - 1] (h0 at t = 0); only recurrent dropout needs
         # its own copy (h * mask)
-        h_prev = None if self.rm is None else xp.empty((t_len, n, units), dtype=dt)
-        s1, s2, s3 = slice(0, units), slice(units, 2 * units), slice(2 * units, 3 * units)
-        s4 = slice(3 * units, 4 * units)
-
-        h, c = h0, c0
-        rm = self.rm
-        z = xp.empty((n, 4 * units), dtype=dt)
-        tmp = xp.empty((n, units), dtype=dt)
-        for t in range(t_len):
-            hr = h if rm is None else h * rm
-            xp.matmul(hr, u, out=z)
-            z += xw[t]
-            gt = gates[t]
-            # sigmoid(z) = (tanh(z / 2) + 1) / 2: one transcendental pass, no overflow
-            xp.multiply(z, 0.5, out=gt)
-            xp.tanh(gt, out=gt)
-            gt *= 0.5
-            gt += 0.5
-            xp.tanh(z[:, s3], out=gt[:, s3])
-            i, f, g, o = gt[:, s1], gt[:, s2], gt[:, s3], gt[:, s4]
-            if h_prev is not None:
-                h_prev[t] = hr
-            c_new = cs[t]
-            xp.multiply(f, c, out=c_new)
-            xp.multiply(i, g, out=tmp)
-            c_new += tmp
-            xp.tanh(c_new, out=tcs[t])
-            h_new = hs[t]
-            xp.multiply(o, tcs[t], out=h_new)
-            if m is not None:
-                keep = m[t][:, None]
-                c_new[...] = xp.where(keep, c_new, c)
-                h_new[...] = xp.where(keep, h_new, h)
-            h, c = h_new, c_new
+        h_in = xp.empty((t_len, n, units) if self.rm is not None else (0, 0, 0), dtype=dt)
+        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
+        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
+        u = xp.ascontiguousarray(u)
+        args = (xw, u, h0, c0, gates, hs, cs, tcs, h_in, mask, rm)
+        _over_rows(xp, LSTM_FORWARD, args, n, gates.size)
+        h_last, c_last = (hs[-1], cs[-1]) if t_len else (h0, c0)
         if self.recording:
+            h_prev = h_in if self.rm is not None else None
             self.saved = (xt, w, u, b is not None, gates, tcs, h_prev, (h0, hs, c0, cs), m)
-        return self._outputs(hs, (h.copy(), c.copy()))
+        return self._outputs(hs, (h_last.copy(), c_last.copy()))
 
     def backward(self, g_out, g_h, g_c):
         xt, w, u, has_b, gates, tcs, h_prev, (h0, hs, c0, cs), m = self.saved
         xp = backend.array_module(g_out)
         t_len, n, _ = xt.shape
-        units = u.shape[0]
         dt = g_out.dtype
-        # the output's gradient per step: the whole sequence, or only the last step's
-        gh_seq = g_out.transpose(1, 0, 2) if self.return_sequences else None
-        dz_all = xp.empty((t_len, n, 4 * units), dtype=dt)
-        # Everything that does not depend on the recurrence, for all steps at once:
-        # dc_t = dc + dh * o (1 - tanh(c)^2);  dz_{i,f,c} = dc_t * B;  dz_o = dh * E.
-        g4 = gates.reshape(t_len, n, 4, units)
-        i, f, g, o = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], g4[:, :, 3]
-        a_coef = xp.empty((t_len, n, units), dtype=dt)
-        b_coef = xp.empty((t_len, n, 3, units), dtype=dt)
-        e_coef = xp.empty((t_len, n, units), dtype=dt)
-
-        def coefficients(a, e):  # time steps a..e-1 (split over threads: elementwise work)
-            s = slice(a, e)
-            a_coef[s] = o[s] * (1 - tcs[s] * tcs[s])
-            b_coef[s, :, 0] = g[s] * i[s] * (1 - i[s])
-            b_coef[s, :, 1] = f[s] * (1 - f[s])  # times c_prev: c0, then cs[t - 1]
-            if a == 0:
-                b_coef[0, :, 1] *= c0
-            b_coef[max(a, 1) : e, :, 1] *= cs[max(a, 1) - 1 : e - 1]
-            b_coef[s, :, 2] = i[s] * (1 - g[s] * g[s])
-            e_coef[s] = tcs[s] * o[s] * (1 - o[s])
-
-        split_batch(xp, coefficients, t_len, gates.size)
+        # the output's gradient per step (time-major), or empty when only the last is used
+        if self.return_sequences:
+            gh_seq = xp.ascontiguousarray(g_out.transpose(1, 0, 2))
+        else:
+            gh_seq = _unused(xp, 3, dt)
+        dz_all = xp.empty((t_len, n, 4 * u.shape[0]), dtype=dt)
+        dh0 = xp.array(g_h, dtype=dt)  # the gradients on h and c, stepped back to the start
+        dc0 = xp.array(g_c, dtype=dt)
+        if not self.return_sequences:
+            dh0 += g_out
+        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
+        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
         u_t = xp.ascontiguousarray(u.T)
-        dh = g_h.copy()
-        dc = g_c.copy()
-        if gh_seq is None:
-            dh += g_out
-        for t in range(t_len - 1, -1, -1):
-            if gh_seq is not None:
-                dh += gh_seq[t]
-            if m is None:
-                dh_step, dc_step = dh, dc
-            else:
-                keep = m[t][:, None]
-                dh_step = xp.where(keep, dh, 0)
-                dc_step = xp.where(keep, dc, 0)
-            dct = dh_step * a_coef[t]
-            dct += dc_step
-            dz4 = dz_all[t].reshape(n, 4, units)
-            xp.multiply(dct[:, None, :], b_coef[t], out=dz4[:, :3])
-            xp.multiply(dh_step, e_coef[t], out=dz4[:, 3])
-            dh_prev = dz_all[t] @ u_t
-            if self.rm is not None:
-                dh_prev *= self.rm
-            dc_prev = dct * f[t]
-            if m is not None:
-                dh_prev += xp.where(keep, 0, dh)
-                dc_prev += xp.where(keep, 0, dc)
-            dh, dc = dh_prev, dc_prev
+        args = (gh_seq, dh0, dc0, u_t, gates, cs, tcs, c0, dz_all, mask, rm)
+        _over_rows(xp, LSTM_BACKWARD, args, n, gates.size)
         return self._param_grads(
-            xp, xt, w, u, has_b, dz_all, h_prev if h_prev is not None else (h0, hs), dh, dc
+            xp, xt, w, u, has_b, dz_all, h_prev if h_prev is not None else (h0, hs), dh0, dc0
         )
 
     def _param_grads(self, xp, xt, w, u, has_b, dz_all, h_prev, dh0, dc0):

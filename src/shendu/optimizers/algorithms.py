@@ -9,6 +9,7 @@ from typing import Any
 from .. import backend
 from ..annotations import Array
 from ..autograd.tensor import Tensor
+from ..kernels import optimizer_updates as kernels
 from .base import LearningRate, Optimizer
 
 
@@ -44,12 +45,9 @@ class SGD(Optimizer):
             w -= lr * g
             return
         m = s["momentum"]
-        m *= self.momentum
-        m -= lr * g
-        if self.nesterov:
-            w += self.momentum * m - lr * g
-        else:
-            w += m
+        rule, (w, m) = kernels.over_flat(kernels.SGD_MOMENTUM, w, m)
+        lr_, momentum = kernels.scalars(w, lr, self.momentum)
+        rule(g.reshape(w.shape), w, m, lr_, momentum, self.nesterov)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -79,27 +77,14 @@ class Adam(Optimizer):
         self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if amsgrad else ())
 
     def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
-        xp = backend.array_module(w)
         t = self.iterations + 1
         alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        m, v = s["momentum"], s["velocity"]
-        tmp = self._scratch(w)  # every step in place: no temporaries
-        xp.subtract(g, m, out=tmp)
-        tmp *= 1 - self.beta_1
-        m += tmp  # m <- m + (1 - b1)(g - m)
-        xp.multiply(g, g, out=tmp)
-        tmp -= v
-        tmp *= 1 - self.beta_2
-        v += tmp  # v <- v + (1 - b2)(g^2 - v)
-        if self.amsgrad:
-            vh = s["velocity_hat"]
-            xp.maximum(vh, v, out=vh)
-            v = vh
-        xp.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        xp.divide(m, tmp, out=tmp)
-        tmp *= alpha
-        w -= tmp
+        tmp = self._scratch(w)  # the NumPy rule's temporaries go here: no allocation
+        named = [w, s["momentum"], s["velocity"]] + ([s["velocity_hat"]] if self.amsgrad else [])
+        kernel = kernels.ADAM_AMSGRAD if self.amsgrad else kernels.ADAM
+        rule, arrays = kernels.over_flat(kernel, *named, tmp)
+        consts = kernels.scalars(w, alpha, 1 - self.beta_1, 1 - self.beta_2, self.epsilon)
+        rule(g.reshape(arrays[0].shape), *arrays[:-1], *consts, arrays[-1])
 
     def get_config(self) -> dict:
         return {
@@ -289,24 +274,13 @@ class RMSprop(Optimizer):
         )
 
     def update(self, g: Array, w: Array, s: dict, lr: float) -> None:
-        xp = backend.array_module(w)
-        v = s["velocity"]
-        v *= self.rho
-        v += (1 - self.rho) * g * g
-        denom = v
-        if self.centered:
-            mg = s["average_gradient"]
-            mg *= self.rho
-            mg += (1 - self.rho) * g
-            denom = v - mg * mg
-        step = lr * g / xp.sqrt(denom + self.epsilon)
-        if self.momentum:
-            m = s["momentum"]
-            m *= self.momentum
-            m += step
-            w -= m
-        else:
-            w -= step
+        unused = w[:0]
+        named = [w, s["velocity"]]
+        named += [s["average_gradient"] if self.centered else unused]
+        named += [s["momentum"] if self.momentum else unused]
+        rule, arrays = kernels.over_flat(kernels.RMSPROP, *named)
+        consts = kernels.scalars(w, lr, self.rho, 1 - self.rho, self.epsilon, self.momentum)
+        rule(g.reshape(arrays[0].shape), *arrays, *consts)
 
     def get_config(self) -> dict:
         return {
