@@ -112,7 +112,7 @@ class LSTM(_Recurrent):
         n, t_len, _ = x.shape
         units = u.shape[0]
         xt, m = _time_major(x, self.mask, self.go_backwards)
-        xw = (xt.reshape(t_len * n, -1) @ w).reshape(t_len, n, 4 * units)
+        xw = (xt.reshape(t_len * n, xt.shape[-1]) @ w).reshape(t_len, n, 4 * units)
         if b is not None:
             xw += b
         dt = x.dtype
@@ -162,7 +162,7 @@ class LSTM(_Recurrent):
 
     def _param_grads(self, xp, xt, w, u, has_b, dz_all, h_prev, dh0, dc0):
         t_len, n, f_in = xt.shape
-        dz2 = dz_all.reshape(t_len * n, -1)
+        dz2 = dz_all.reshape(t_len * n, dz_all.shape[-1])
         needs = self.needs_input_grad
         gx = None
         if needs[0]:
@@ -179,7 +179,7 @@ class LSTM(_Recurrent):
             if t_len > 1:
                 gu += hs[:-1].reshape(-1, hs.shape[-1]).T @ dz_all[1:].reshape(-1, dz2.shape[1])
         elif needs[k + 1]:
-            gu = h_prev.reshape(t_len * n, -1).T @ dz2
+            gu = h_prev.reshape(t_len * n, h_prev.shape[-1]).T @ dz2
         gb = column_sums(xp, dz2) if has_b and needs[k + 2] else None
         grads = (gx, dh0 if needs[1] else None)
         if self.n_states == 2:
@@ -210,7 +210,7 @@ class GRU(_Recurrent):
         n, t_len, _ = x.shape
         units = u.shape[0]
         xt, m = _time_major(x, self.mask, self.go_backwards)
-        xw = (xt.reshape(t_len * n, -1) @ w).reshape(t_len, n, 3 * units)
+        xw = (xt.reshape(t_len * n, xt.shape[-1]) @ w).reshape(t_len, n, 3 * units)
         b_in, b_rec = (None, None) if b is None else ((b[0], b[1]) if b.ndim == 2 else (b, None))
         if b_in is not None:
             xw += b_in
@@ -291,22 +291,23 @@ class GRU(_Recurrent):
                 dh_prev = dh_prev + xp.where(keep, 0, dh)
             dh = dh_prev
         needs = self.needs_input_grad
-        dx2 = dxz_all.reshape(t_len * n, -1)
-        dh2 = dhz_all.reshape(t_len * n, -1)
+        dx2 = dxz_all.reshape(t_len * n, dxz_all.shape[-1])
+        dh2 = dhz_all.reshape(t_len * n, dhz_all.shape[-1])
         gx = None
         if needs[0]:
-            gx = (dx2 @ w.T).reshape(t_len, n, -1)
+            gx = (dx2 @ w.T).reshape(t_len, n, w.shape[0])
             if self.go_backwards:
                 gx = gx[::-1]
             gx = xp.ascontiguousarray(gx.transpose(1, 0, 2))
-        gw = xt.reshape(t_len * n, -1).T @ dx2 if needs[2] else None
+        gw = xt.reshape(t_len * n, xt.shape[-1]).T @ dx2 if needs[2] else None
         gu = None
         if needs[3]:
-            hp = h_prev_all.reshape(t_len * n, -1)
+            hp = h_prev_all.reshape(t_len * n, h_prev_all.shape[-1])
             if self.reset_after:
                 gu = hp.T @ dh2
             else:
-                rh = xp.stack([s[2] * s[0] for s in saved]).reshape(t_len * n, -1)
+                rh = xp.stack([s[2] * s[0] for s in saved])
+                rh = rh.reshape(t_len * n, rh.shape[-1])
                 gu = xp.concatenate([hp.T @ dh2[:, : 2 * units], rh.T @ dh2[:, 2 * units :]], 1)
         gb = None
         if b is not None and needs[4]:
@@ -325,7 +326,7 @@ class SimpleRNN(_Recurrent):
         n, t_len, _ = x.shape
         units = u.shape[0]
         xt, m = _time_major(x, self.mask, self.go_backwards)
-        xw = (xt.reshape(t_len * n, -1) @ w).reshape(t_len, n, units)
+        xw = (xt.reshape(t_len * n, xt.shape[-1]) @ w).reshape(t_len, n, units)
         if b is not None:
             xw += b
         h = h0 = _state(xp, h0, n, units, x.dtype)
