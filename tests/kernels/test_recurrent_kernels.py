@@ -16,57 +16,72 @@ from shendu.ops import rnn
 pytest.importorskip("numba")
 
 
-def _lstm(mode, select, n=7, t_len=5, features=3, units=6, dtype=np.float32, **options):
+GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
+
+
+def _run(cell, mode, select, n=7, t_len=5, features=3, units=6, dtype=np.float32, **options):
+    """Outputs, final states and every gradient of one recurrent op on seeded data."""
     select(mode)
     r = np.random.default_rng(0)
-    seq, mask, back, drop, states = (
-        options.get(k, False) for k in ("seq", "mask", "back", "drop", "states")
+    seq, mask, back, drop, states, bias2 = (
+        options.get(k, False) for k in ("seq", "mask", "back", "drop", "states", "bias2")
     )
 
     def param(*shape, scale=1.0):
         return Tensor((r.standard_normal(shape) * scale).astype(dtype), requires_grad=True)
 
+    width = GATES[cell] * units
     x = param(n, t_len, features)
-    w, u = param(features, 4 * units, scale=0.3), param(units, 4 * units, scale=0.3)
-    b = param(4 * units, scale=0.1)
-    h0, c0 = (param(n, units), param(n, units)) if states else (None, None)
+    w, u = param(features, width, scale=0.3), param(units, width, scale=0.3)
+    b = param(2, width, scale=0.1) if bias2 else param(width, scale=0.1)
+    n_states = 2 if cell == "lstm" else 1
+    init = [param(n, units) for _ in range(n_states)] if states else [None] * n_states
     m = r.random((n, t_len)) > 0.3 if mask else None
     rm = (r.random((n, units)) > 0.4).astype(dtype) / 0.6 if drop else None
-    out, h, c = rnn.lstm(
-        x, h0, c0, w, u, b, mask=m, go_backwards=back, return_sequences=seq, recurrent_mask=rm
+    op = getattr(rnn, cell)
+    outs = op(
+        x, *init, w, u, b, mask=m, go_backwards=back, return_sequences=seq, recurrent_mask=rm
     )
-    loss = sum((t * Tensor(r.standard_normal(t.shape).astype(dtype))).sum() for t in (out, h, c))
+    loss = sum((t * Tensor(r.standard_normal(t.shape).astype(dtype))).sum() for t in outs)
     loss.backward()
-    grads = [t.grad for t in (x, w, u, b) + ((h0, c0) if states else ())]
-    return [out.data, h.data, c.data] + [np.asarray(getattr(g, "data", g)) for g in grads]
+    grads = [t.grad for t in [x, w, u, b] + (init if states else [])]
+    return [t.data for t in outs] + [np.asarray(getattr(g, "data", g)) for g in grads]
 
 
-def _assert_equal_paths(select, **kwargs):
-    ref = _lstm("numpy", select, **kwargs)
-    got = _lstm("numba", select, **kwargs)
+def _assert_equal_paths(select, cell="lstm", **kwargs):
+    ref = _run(cell, "numpy", select, **kwargs)
+    got = _run(cell, "numba", select, **kwargs)
     for a, b in zip(ref, got):
         np.testing.assert_allclose(b, a, rtol=2e-5, atol=2e-6)
 
 
-@pytest.mark.parametrize(
-    "seq,mask,back,drop,states", list(itertools.product([False, True], repeat=5))
-)
-def test_lstm_options(seq, mask, back, drop, states, kernel_mode):
-    _assert_equal_paths(kernel_mode, seq=seq, mask=mask, back=back, drop=drop, states=states)
+OPTIONS = list(itertools.product([False, True], repeat=5))
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
+@pytest.mark.parametrize("seq,mask,back,drop,states", OPTIONS)
+def test_recurrent_options(cell, seq, mask, back, drop, states, kernel_mode):
+    _assert_equal_paths(kernel_mode, cell, seq=seq, mask=mask, back=back, drop=drop, states=states)
+
+
+def test_gru_with_a_recurrent_bias(kernel_mode):
+    _assert_equal_paths(kernel_mode, "gru", seq=True, mask=True, states=True, bias2=True)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
 @pytest.mark.parametrize("n,t_len,units", [(1, 1, 1), (3, 2, 5), (0, 3, 4), (4, 0, 3), (5, 9, 17)])
-def test_lstm_sizes(n, t_len, units, kernel_mode):
-    _assert_equal_paths(kernel_mode, n=n, t_len=t_len, units=units, seq=True, states=True)
+def test_recurrent_sizes(cell, n, t_len, units, kernel_mode):
+    _assert_equal_paths(kernel_mode, cell, n=n, t_len=t_len, units=units, seq=True, states=True)
 
 
-def test_lstm_split_over_threads(kernel_mode, monkeypatch):
+@pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
+def test_split_over_threads(cell, kernel_mode, monkeypatch):
     """A batch large enough to split: the blocks, each on its thread, give the whole's
     result."""
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
     parallel.set_num_threads(2)
     try:
-        _assert_equal_paths(kernel_mode, n=33, t_len=6, units=8, seq=True, mask=True)
+        _assert_equal_paths(kernel_mode, cell, n=33, t_len=6, units=8, seq=True, mask=True)
     finally:
         parallel.set_num_threads(parallel._default_threads())
 
@@ -95,7 +110,8 @@ def test_rational_tanh_within_float32_ulps():
     assert np.all(np.abs(out) <= 1)
 
 
-def test_lstm_layer_trains_equal_on_both_paths(kernel_mode):
+@pytest.mark.parametrize("layer", ["LSTM", "GRU", "SimpleRNN"])
+def test_layer_trains_equal_on_both_paths(layer, kernel_mode):
     weights = []
     for mode in ("numpy", "numba"):
         kernel_mode(mode)
@@ -104,7 +120,7 @@ def test_lstm_layer_trains_equal_on_both_paths(kernel_mode):
         x = rng.standard_normal((32, 6, 4)).astype(np.float32)
         y = rng.standard_normal((32, 1)).astype(np.float32)
         model = shendu.Sequential(
-            [shendu.layers.Input((6, 4)), shendu.layers.LSTM(8), shendu.layers.Dense(1)]
+            [shendu.layers.Input((6, 4)), getattr(shendu.layers, layer)(8), shendu.layers.Dense(1)]
         )
         model.compile(optimizer="adam", loss="mse")
         model.fit(x, y, batch_size=8, epochs=5, verbose=0, shuffle=False)  # 20 steps

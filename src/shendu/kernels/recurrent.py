@@ -251,3 +251,269 @@ only the last output is used); dc_t = dh o (1 - tc^2) + dc; dz_i = dc_t g i (1 -
 dz_f = dc_t c_prev f (1 - f), dz_c = dc_t i (1 - g^2), dz_o = dh tc o (1 - o); then
 dh <- dz U^T (times rm), dc <- dc_t f. dh0 and dc0 hold the gradients on the final state on
 entry and on the initial state on exit; dz_all the gates' pre-activation gradients."""
+
+
+# --------------------------------------------------------------------------------- GRU
+# reset_after (Keras 3's default): per step hu = (h rm) U + b_rec (3u wide);
+# z, r = sigmoid(xw_zr + hu_zr); hh = tanh(xw_h + r hu_h); h' = z h + (1 - z) hh.
+# Saved per step for backward: zs, rs, hhs and hun = hu_h.
+
+
+def _gru_forward_reference(xw, u, b_rec, h0, hs, zs, rs, hhs, hun, h_in, mask, rm, a, e):
+    xp = backend.array_module(xw)
+    units = u.shape[0]
+    h = h0[a:e]
+    for t in range(xw.shape[0]):
+        hr = h if rm.size == 0 else h * rm[a:e]
+        if h_in.size:
+            h_in[t, a:e] = hr
+        hu = hr @ u
+        if b_rec.size:
+            hu += b_rec
+        x_t = xw[t, a:e]
+        z = zs[t, a:e]
+        r = rs[t, a:e]
+        hh = hhs[t, a:e]
+        hun[t, a:e] = hu[:, 2 * units :]
+        z[...] = 0.5 * xp.tanh(0.5 * (x_t[:, :units] + hu[:, :units])) + 0.5
+        r[...] = 0.5 * xp.tanh(0.5 * (x_t[:, units : 2 * units] + hu[:, units : 2 * units])) + 0.5
+        xp.tanh(x_t[:, 2 * units :] + r * hu[:, 2 * units :], out=hh)
+        h_new = hs[t, a:e]
+        h_new[...] = z * h + (1 - z) * hh
+        if mask.size:
+            h_new[...] = xp.where(mask[t, a:e][:, None], h_new, h)
+        h = h_new
+
+
+def _gru_forward_loop(xw, u, b_rec, h0, hs, zs, rs, hhs, hun, h_in, mask, rm, a, e):
+    t_len, rows, units = xw.shape[0], e - a, u.shape[0]
+    hu = np.empty((rows, 3 * units), dtype=np.float32)
+    hr = np.empty((rows, units), dtype=np.float32)
+    for t in range(t_len):
+        hp = h0[a:e] if t == 0 else hs[t - 1, a:e]
+        if rm.size:
+            for r in range(rows):
+                for j in range(units):
+                    hr[r, j] = hp[r, j] * rm[a + r, j]
+                    h_in[t, a + r, j] = hr[r, j]
+            sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, 3 * units, units, _ONE, hr.ctypes,
+                  units, u.ctypes, 3 * units, _ZERO, hu.ctypes, 3 * units)  # fmt: skip
+        else:
+            sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, 3 * units, units, _ONE, hp.ctypes,
+                  units, u.ctypes, 3 * units, _ZERO, hu.ctypes, 3 * units)  # fmt: skip
+        for r in range(rows):
+            hur, xr = hu[r], xw[t, a + r]
+            if b_rec.size:
+                for j in range(3 * units):
+                    hur[j] += b_rec[j]
+            zr, rr, hhr, hnr, hn = (
+                zs[t, a + r],
+                rs[t, a + r],
+                hhs[t, a + r],
+                hun[t, a + r],
+                hs[t, a + r],
+            )
+            for j in range(units):
+                zr[j] = sigmoid_rational(xr[j] + hur[j])
+            for j in range(units):
+                rr[j] = sigmoid_rational(xr[units + j] + hur[units + j])
+            for j in range(units):
+                hnr[j] = hur[2 * units + j]
+                hhr[j] = tanh_rational(xr[2 * units + j] + rr[j] * hnr[j])
+            keep = mask.size == 0 or mask[t, a + r]
+            for j in range(units):
+                hn[j] = zr[j] * hp[r, j] + (_ONE - zr[j]) * hhr[j] if keep else hp[r, j]
+
+
+GRU_FORWARD = Kernel(
+    "gru_forward", _gru_forward_reference, _gru_forward_loop, (F32,), HELPERS, _linked
+)
+"""GRU (reset_after) over rows a..e-1: hu = (h rm) U + b_rec; z, r = sigmoid(xw + hu)
+(first two thirds); hh = tanh(xw_h + r hu_h); h_t = z h + (1 - z) hh (zs, rs, hhs and
+hun = hu_h kept for backward)."""
+
+
+def _gru_backward_reference(
+    gh_seq, dh0, u_t, h0, hs, zs, rs, hhs, hun, dxz_all, dhz_all, mask, rm, a, e
+):
+    xp = backend.array_module(dxz_all)
+    units = u_t.shape[1]
+    dh = dh0[a:e]
+    for t in range(dxz_all.shape[0] - 1, -1, -1):
+        if gh_seq.size:
+            dh = dh + gh_seq[t, a:e]
+        hp = h0[a:e] if t == 0 else hs[t - 1, a:e]
+        z, r, hh = zs[t, a:e], rs[t, a:e], hhs[t, a:e]
+        if mask.size:
+            keep = mask[t, a:e][:, None]
+            d = xp.where(keep, dh, 0)
+        else:
+            d = dh
+        dpre_h = d * (1 - z) * (1 - hh * hh)
+        dz_pre = d * (hp - hh) * z * (1 - z)
+        dr_pre = dpre_h * hun[t, a:e] * r * (1 - r)
+        dxz, dhz = dxz_all[t, a:e], dhz_all[t, a:e]
+        dxz[:, :units] = dz_pre
+        dxz[:, units : 2 * units] = dr_pre
+        dxz[:, 2 * units :] = dpre_h
+        dhz[:, : 2 * units] = dxz[:, : 2 * units]
+        dhz[:, 2 * units :] = dpre_h * r
+        dh_prev = dhz @ u_t
+        if rm.size:
+            dh_prev *= rm[a:e]
+        dh_prev += d * z
+        if mask.size:
+            dh_prev += xp.where(keep, 0, dh)
+        dh = dh_prev
+    dh0[a:e] = dh
+
+
+def _gru_backward_loop(
+    gh_seq, dh0, u_t, h0, hs, zs, rs, hhs, hun, dxz_all, dhz_all, mask, rm, a, e
+):
+    t_len, rows, units = dxz_all.shape[0], e - a, u_t.shape[1]
+    dh = dh0[a:e]
+    dhp = np.empty((rows, units), dtype=np.float32)
+    for t in range(t_len - 1, -1, -1):
+        hp = h0[a:e] if t == 0 else hs[t - 1, a:e]
+        for r in range(rows):
+            dhr = dh[r]
+            if gh_seq.size:
+                gs = gh_seq[t, a + r]
+                for j in range(units):
+                    dhr[j] += gs[j]
+            keep = mask.size == 0 or mask[t, a + r]
+            zr, rr, hhr, hnr = zs[t, a + r], rs[t, a + r], hhs[t, a + r], hun[t, a + r]
+            dxz, dhz = dxz_all[t, a + r], dhz_all[t, a + r]
+            for j in range(units):
+                d = dhr[j] if keep else _ZERO
+                z, rv, hh = zr[j], rr[j], hhr[j]
+                dpre_h = d * (_ONE - z) * (_ONE - hh * hh)
+                dz_pre = d * (hp[r, j] - hh) * z * (_ONE - z)
+                dr_pre = dpre_h * hnr[j] * rv * (_ONE - rv)
+                dxz[j] = dz_pre
+                dxz[units + j] = dr_pre
+                dxz[2 * units + j] = dpre_h
+                dhz[j] = dz_pre
+                dhz[units + j] = dr_pre
+                dhz[2 * units + j] = dpre_h * rv
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, units, 3 * units, _ONE,
+              dhz_all[t, a:e].ctypes, 3 * units, u_t.ctypes, units, _ZERO, dhp.ctypes,
+              units)  # fmt: skip
+        for r in range(rows):
+            keep = mask.size == 0 or mask[t, a + r]
+            zr = zs[t, a + r]
+            for j in range(units):
+                v = dhp[r, j]
+                if rm.size:
+                    v *= rm[a + r, j]
+                dh[r, j] = v + dh[r, j] * zr[j] if keep else v + dh[r, j]
+
+
+GRU_BACKWARD = Kernel(
+    "gru_backward", _gru_backward_reference, _gru_backward_loop, (F32,), HELPERS, _linked
+)
+"""Back through time (reset_after) for rows a..e-1: with d the gradient on h_t,
+dz = d (h - hh) z (1 - z), dh_h = d (1 - z)(1 - hh^2), dr = dh_h hu_h r (1 - r);
+dxz = [dz, dr, dh_h] (the input projection's), dhz = [dz, dr, dh_h r] (the recurrent
+product's); d <- dhz U^T (times rm) + d z. dh0 holds the gradient on the last state on
+entry and on the initial state on exit."""
+
+
+# ---------------------------------------------------------------------------- SimpleRNN
+# h' = tanh(xw_t + (h rm) U); saved: acts (h' before masking) and h_in (h rm).
+
+
+def _simple_forward_reference(xw, u, h0, hs, acts, h_in, mask, rm, a, e):
+    xp = backend.array_module(xw)
+    h = h0[a:e]
+    for t in range(xw.shape[0]):
+        hr = h if rm.size == 0 else h * rm[a:e]
+        h_in[t, a:e] = hr
+        act = acts[t, a:e]
+        xp.tanh(xw[t, a:e] + hr @ u, out=act)
+        h_new = hs[t, a:e]
+        h_new[...] = act if mask.size == 0 else xp.where(mask[t, a:e][:, None], act, h)
+        h = h_new
+
+
+def _simple_forward_loop(xw, u, h0, hs, acts, h_in, mask, rm, a, e):
+    t_len, rows, units = xw.shape[0], e - a, u.shape[0]
+    z = np.empty((rows, units), dtype=np.float32)
+    for t in range(t_len):
+        hp = h0[a:e] if t == 0 else hs[t - 1, a:e]
+        for r in range(rows):
+            for j in range(units):
+                h_in[t, a + r, j] = hp[r, j] * rm[a + r, j] if rm.size else hp[r, j]
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, units, units, _ONE, h_in[t, a:e].ctypes,
+              units, u.ctypes, units, _ZERO, z.ctypes, units)  # fmt: skip
+        for r in range(rows):
+            keep = mask.size == 0 or mask[t, a + r]
+            ar, xr, hn = acts[t, a + r], xw[t, a + r], hs[t, a + r]
+            for j in range(units):
+                ar[j] = tanh_rational(xr[j] + z[r, j])
+                hn[j] = ar[j] if keep else hp[r, j]
+
+
+SIMPLE_RNN_FORWARD = Kernel(
+    "simple_rnn_forward", _simple_forward_reference, _simple_forward_loop, (F32,), HELPERS,
+    _linked,
+)  # fmt: skip
+"""SimpleRNN over rows a..e-1: h_in_t = h rm; act_t = tanh(xw_t + h_in_t U); h_t = act_t
+(the previous h where masked)."""
+
+
+def _simple_backward_reference(gh_seq, dh0, u_t, acts, dz_all, mask, rm, a, e):
+    xp = backend.array_module(dz_all)
+    dh = dh0[a:e]
+    for t in range(dz_all.shape[0] - 1, -1, -1):
+        if gh_seq.size:
+            dh = dh + gh_seq[t, a:e]
+        if mask.size:
+            keep = mask[t, a:e][:, None]
+            d = xp.where(keep, dh, 0)
+        else:
+            d = dh
+        act = acts[t, a:e]
+        dz = dz_all[t, a:e]
+        xp.multiply(d, 1 - act * act, out=dz)
+        dh_prev = dz @ u_t
+        if rm.size:
+            dh_prev *= rm[a:e]
+        if mask.size:
+            dh_prev += xp.where(keep, 0, dh)
+        dh = dh_prev
+    dh0[a:e] = dh
+
+
+def _simple_backward_loop(gh_seq, dh0, u_t, acts, dz_all, mask, rm, a, e):
+    t_len, rows, units = dz_all.shape[0], e - a, u_t.shape[1]
+    dh = dh0[a:e]
+    dhp = np.empty((rows, units), dtype=np.float32)
+    for t in range(t_len - 1, -1, -1):
+        for r in range(rows):
+            dhr, ar, dz = dh[r], acts[t, a + r], dz_all[t, a + r]
+            if gh_seq.size:
+                gs = gh_seq[t, a + r]
+                for j in range(units):
+                    dhr[j] += gs[j]
+            keep = mask.size == 0 or mask[t, a + r]
+            for j in range(units):
+                dz[j] = dhr[j] * (_ONE - ar[j] * ar[j]) if keep else _ZERO
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, units, units, _ONE, dz_all[t, a:e].ctypes,
+              units, u_t.ctypes, units, _ZERO, dhp.ctypes, units)  # fmt: skip
+        for r in range(rows):
+            keep = mask.size == 0 or mask[t, a + r]
+            for j in range(units):
+                v = dhp[r, j]
+                if rm.size:
+                    v *= rm[a + r, j]
+                dh[r, j] = v if keep else v + dh[r, j]
+
+
+SIMPLE_RNN_BACKWARD = Kernel(
+    "simple_rnn_backward", _simple_backward_reference, _simple_backward_loop, (F32,),
+    HELPERS, _linked,
+)  # fmt: skip
+"""Back through time for rows a..e-1: dz_t = d (1 - act_t^2) with d the gradient on h_t
+(0 where masked); d <- dz_t U^T (times rm), plus the gradient passed through masked steps."""

@@ -18,7 +18,14 @@ import numpy as np
 
 from .. import backend, blas, parallel
 from ..autograd.function import Function
-from ..kernels.recurrent import LSTM_BACKWARD, LSTM_FORWARD
+from ..kernels.recurrent import (
+    GRU_BACKWARD,
+    GRU_FORWARD,
+    LSTM_BACKWARD,
+    LSTM_FORWARD,
+    SIMPLE_RNN_BACKWARD,
+    SIMPLE_RNN_FORWARD,
+)
 from ._util import as_tensor, column_sums
 
 # The LSTM's recurrence runs over blocks of samples (kernels.recurrent), one block per
@@ -206,6 +213,8 @@ class GRU(_Recurrent):
         self.reset_after = reset_after
 
     def forward(self, x, h0, w, u, b):
+        if self.reset_after:
+            return self._forward_after(x, h0, w, u, b)
         xp = backend.array_module(x)
         n, t_len, _ = x.shape
         units = u.shape[0]
@@ -218,19 +227,11 @@ class GRU(_Recurrent):
         hs = xp.empty((t_len, n, units), dtype=x.dtype)
         saved = []
         u_zr, u_h = u[:, : 2 * units], u[:, 2 * units :]
-        for t in range(t_len):
-            if self.reset_after:
-                hu = (h if self.rm is None else h * self.rm) @ u
-                if b_rec is not None:
-                    hu = hu + b_rec
-                zr = _sigmoid(xp, xw[t, :, : 2 * units] + hu[:, : 2 * units])
-                z, r = zr[:, :units], zr[:, units:]
-                hh = xp.tanh(xw[t, :, 2 * units :] + r * hu[:, 2 * units :])
-            else:
-                hu = h @ u_zr
-                zr = _sigmoid(xp, xw[t, :, : 2 * units] + hu)
-                z, r = zr[:, :units], zr[:, units:]
-                hh = xp.tanh(xw[t, :, 2 * units :] + (r * h) @ u_h)
+        for t in range(t_len):  # reset before: hh = tanh(xw_h + (r h) U_h)
+            hu = h @ u_zr
+            zr = _sigmoid(xp, xw[t, :, : 2 * units] + hu)
+            z, r = zr[:, :units], zr[:, units:]
+            hh = xp.tanh(xw[t, :, 2 * units :] + (r * h) @ u_h)
             h_new = z * h + (1 - z) * hh
             if m is not None:
                 h_new = xp.where(m[t][:, None], h_new, h)
@@ -241,7 +242,76 @@ class GRU(_Recurrent):
             self.saved = (xt, w, u, b, saved, m)
         return self._outputs(hs, (h,))
 
+    def _forward_after(self, x, h0, w, u, b):
+        """reset_after (Keras 3's default): the recurrence in kernels.recurrent."""
+        xp = backend.array_module(x)
+        n, t_len, _ = x.shape
+        units, dt = u.shape[0], x.dtype
+        xt, m = _time_major(x, self.mask, self.go_backwards)
+        xw = (xt.reshape(t_len * n, xt.shape[-1]) @ w).reshape(t_len, n, 3 * units)
+        b_in, b_rec = (None, None) if b is None else ((b[0], b[1]) if b.ndim == 2 else (b, None))
+        if b_in is not None:
+            xw += b_in
+        b_rec = _unused(xp, 1, dt) if b_rec is None else xp.ascontiguousarray(b_rec, dtype=dt)
+        h0 = xp.ascontiguousarray(_state(xp, h0, n, units, dt))
+        hs, zs, rs, hhs, hun = (xp.empty((t_len, n, units), dtype=dt) for _ in range(5))
+        h_in = xp.empty((t_len, n, units) if self.rm is not None else (0, 0, 0), dtype=dt)
+        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
+        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
+        u = xp.ascontiguousarray(u)
+        args = (xw, u, b_rec, h0, hs, zs, rs, hhs, hun, h_in, mask, rm)
+        _over_rows(xp, GRU_FORWARD, args, n, xw.size)
+        if self.recording:
+            self.saved = (xt, w, u, b, (h0, hs, zs, rs, hhs, hun, h_in), m)
+        return self._outputs(hs, ((hs[-1] if t_len else h0).copy(),))
+
+    def _backward_after(self, g_out, g_h):
+        xt, w, u, b, (h0, hs, zs, rs, hhs, hun, h_in), m = self.saved
+        xp = backend.array_module(g_out)
+        t_len, n, _ = xt.shape
+        units, dt = u.shape[0], g_out.dtype
+        if self.return_sequences:
+            gh_seq = xp.ascontiguousarray(g_out.transpose(1, 0, 2))
+        else:
+            gh_seq = _unused(xp, 3, dt)
+        dh0 = xp.array(g_h, dtype=dt)
+        if not self.return_sequences:
+            dh0 += g_out
+        dxz_all = xp.empty((t_len, n, 3 * units), dtype=dt)
+        dhz_all = xp.empty((t_len, n, 3 * units), dtype=dt)
+        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
+        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
+        u_t = xp.ascontiguousarray(u.T)
+        args = (gh_seq, dh0, u_t, h0, hs, zs, rs, hhs, hun, dxz_all, dhz_all, mask, rm)
+        _over_rows(xp, GRU_BACKWARD, args, n, dxz_all.size)
+        needs = self.needs_input_grad
+        dx2 = dxz_all.reshape(t_len * n, 3 * units)
+        dh2 = dhz_all.reshape(t_len * n, 3 * units)
+        gx = None
+        if needs[0]:
+            gx = (dx2 @ w.T).reshape(t_len, n, w.shape[0])
+            if self.go_backwards:
+                gx = gx[::-1]
+            gx = xp.ascontiguousarray(gx.transpose(1, 0, 2))
+        gw = xt.reshape(t_len * n, xt.shape[-1]).T @ dx2 if needs[2] else None
+        gu = None
+        if needs[3]:  # the states entering each step's product: h rm, or h0 then hs
+            if self.rm is not None:
+                gu = h_in.reshape(t_len * n, units).T @ dh2
+            else:
+                gu = h0.T @ dhz_all[0] if t_len else xp.zeros(u.shape, dtype=dt)
+                if t_len > 1:
+                    gu += hs[:-1].reshape(-1, units).T @ dhz_all[1:].reshape(-1, 3 * units)
+        gb = None
+        if b is not None and needs[4]:
+            gb = column_sums(xp, dx2)
+            if b.ndim == 2:
+                gb = xp.stack([gb, column_sums(xp, dh2)])
+        return gx, (dh0 if needs[1] else None), gw, gu, gb
+
     def backward(self, g_out, g_h):
+        if self.reset_after:
+            return self._backward_after(g_out, g_h)
         xt, w, u, b, saved, m = self.saved
         xp = backend.array_module(g_out)
         t_len, n, _ = xt.shape
@@ -269,23 +339,13 @@ class GRU(_Recurrent):
             dhz = dhz_all[t]
             dxz[:, :units] = dz_pre
             dxz[:, 2 * units :] = dpre_h
-            if self.reset_after:
-                dr = dpre_h * hu[:, 2 * units :]
-                dr_pre = dr * r * (1 - r)
-                dxz[:, units : 2 * units] = dr_pre
-                dhz[:, : 2 * units] = dxz[:, : 2 * units]
-                dhz[:, 2 * units :] = dpre_h * r
-                dh_prev = dhz @ u.T
-                if self.rm is not None:
-                    dh_prev = dh_prev * self.rm
-            else:
-                d_rh = dpre_h @ u_h.T
-                dr = d_rh * h_prev
-                dr_pre = dr * r * (1 - r)
-                dxz[:, units : 2 * units] = dr_pre
-                dhz[:, : 2 * units] = dxz[:, : 2 * units]
-                dhz[:, 2 * units :] = dpre_h  # gradient of (r h) U_h wrt U_h uses r h
-                dh_prev = dhz[:, : 2 * units] @ u[:, : 2 * units].T + d_rh * r
+            d_rh = dpre_h @ u_h.T
+            dr = d_rh * h_prev
+            dr_pre = dr * r * (1 - r)
+            dxz[:, units : 2 * units] = dr_pre
+            dhz[:, : 2 * units] = dxz[:, : 2 * units]
+            dhz[:, 2 * units :] = dpre_h  # gradient of (r h) U_h wrt U_h uses r h
+            dh_prev = dhz[:, : 2 * units] @ u[:, : 2 * units].T + d_rh * r
             dh_prev = dh_prev + dh_step * z
             if m is not None:
                 dh_prev = dh_prev + xp.where(keep, 0, dh)
@@ -303,12 +363,9 @@ class GRU(_Recurrent):
         gu = None
         if needs[3]:
             hp = h_prev_all.reshape(t_len * n, h_prev_all.shape[-1])
-            if self.reset_after:
-                gu = hp.T @ dh2
-            else:
-                rh = xp.stack([s[2] * s[0] for s in saved])
-                rh = rh.reshape(t_len * n, rh.shape[-1])
-                gu = xp.concatenate([hp.T @ dh2[:, : 2 * units], rh.T @ dh2[:, 2 * units :]], 1)
+            rh = xp.stack([s[2] * s[0] for s in saved])
+            rh = rh.reshape(t_len * n, rh.shape[-1])
+            gu = xp.concatenate([hp.T @ dh2[:, : 2 * units], rh.T @ dh2[:, 2 * units :]], 1)
         gb = None
         if b is not None and needs[4]:
             if b.ndim == 2:
@@ -324,51 +381,40 @@ class SimpleRNN(_Recurrent):
     def forward(self, x, h0, w, u, b):
         xp = backend.array_module(x)
         n, t_len, _ = x.shape
-        units = u.shape[0]
+        units, dt = u.shape[0], x.dtype
         xt, m = _time_major(x, self.mask, self.go_backwards)
         xw = (xt.reshape(t_len * n, xt.shape[-1]) @ w).reshape(t_len, n, units)
         if b is not None:
             xw += b
-        h = h0 = _state(xp, h0, n, units, x.dtype)
-        hs = xp.empty((t_len, n, units), dtype=x.dtype)
-        h_prev = xp.empty((t_len, n, units), dtype=x.dtype)
-        acts = xp.empty((t_len, n, units), dtype=x.dtype)
-        rm = self.rm
-        for t in range(t_len):
-            hr = h if rm is None else h * rm
-            h_prev[t] = hr
-            a = xp.tanh(xw[t] + hr @ u)
-            acts[t] = a
-            h = a if m is None else xp.where(m[t][:, None], a, h)
-            hs[t] = h
+        h0 = xp.ascontiguousarray(_state(xp, h0, n, units, dt))
+        hs, acts, h_in = (xp.empty((t_len, n, units), dtype=dt) for _ in range(3))
+        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
+        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
+        u = xp.ascontiguousarray(u)
+        _over_rows(xp, SIMPLE_RNN_FORWARD, (xw, u, h0, hs, acts, h_in, mask, rm), n, xw.size)
         if self.recording:
-            self.saved = (xt, w, u, b is not None, acts, h_prev, m)
-        return self._outputs(hs, (h,))
+            self.saved = (xt, w, u, b is not None, acts, h_in, m)
+        return self._outputs(hs, ((hs[-1] if t_len else h0).copy(),))
 
     def backward(self, g_out, g_h):
-        xt, w, u, has_b, acts, h_prev, m = self.saved
+        xt, w, u, has_b, acts, h_in, m = self.saved
         xp = backend.array_module(g_out)
         t_len, n, _ = xt.shape
-        units = u.shape[0]
-        gh_seq = self._output_grad((g_out,), t_len, (n, units), xp)
-        dh = g_h.copy()
-        dz_all = xp.empty((t_len, n, units), dtype=g_out.dtype)
-        for t in range(t_len - 1, -1, -1):
-            dh = dh + gh_seq[t]
-            if m is not None:
-                keep = m[t][:, None]
-                dh_step = xp.where(keep, dh, 0)
-            else:
-                dh_step = dh
-            dz = dh_step * (1 - acts[t] * acts[t])
-            dz_all[t] = dz
-            dh_prev = dz @ u.T
-            if self.rm is not None:
-                dh_prev = dh_prev * self.rm
-            if m is not None:
-                dh_prev = dh_prev + xp.where(keep, 0, dh)
-            dh = dh_prev
-        return LSTM._param_grads(self, xp, xt, w, u, has_b, dz_all, h_prev, dh, None)
+        dt = g_out.dtype
+        if self.return_sequences:
+            gh_seq = xp.ascontiguousarray(g_out.transpose(1, 0, 2))
+        else:
+            gh_seq = _unused(xp, 3, dt)
+        dh0 = xp.array(g_h, dtype=dt)
+        if not self.return_sequences:
+            dh0 += g_out
+        dz_all = xp.empty(acts.shape, dtype=dt)
+        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
+        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
+        u_t = xp.ascontiguousarray(u.T)
+        args = (gh_seq, dh0, u_t, acts, dz_all, mask, rm)
+        _over_rows(xp, SIMPLE_RNN_BACKWARD, args, n, dz_all.size)
+        return LSTM._param_grads(self, xp, xt, w, u, has_b, dz_all, h_in, dh0, None)
 
 
 def _mask_array(mask, n, t_len):
