@@ -13,6 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..kernels.normalization import LAYER_NORM_BACKWARD, LAYER_NORM_FORWARD
 from ..lazy import lazy_attributes
 from ._util import as_tensor, coerce_pair, data_of, normalize_axis, sum_to_shape
 from .activation import Sigmoid, _sigmoid
@@ -429,10 +430,40 @@ class Normalize(Function):
             return (self.xp.einsum("...i,...i->...", a, b) / a.shape[-1])[..., None]
         return (a * b).mean(axis=self.axes, keepdims=True)
 
+    def _forward_rows(self, x, gamma, beta):
+        """Layer norm over the last axis, as rows (kernels.normalization)."""
+        xp, n = self.xp, x.shape[-1]
+        x2 = xp.ascontiguousarray(x.reshape(-1, n))
+        params = [_vector(xp, p, n, x.dtype) for p in (gamma, beta)]
+        y, xhat = xp.empty_like(x2), xp.empty_like(x2)
+        inv = xp.empty(x2.shape[0], dtype=x.dtype)
+        LAYER_NORM_FORWARD(x2, *params, self.epsilon, self.rms, y, xhat, inv)
+        self.mean = self.var = None
+        if self.recording:
+            self.xhat, self.inv, self.gamma = xhat, inv, params[0]
+            self.param_shapes = (np.shape(gamma), np.shape(beta))
+        return y.reshape(x.shape)
+
+    def _backward_rows(self, gy):
+        xp, n = self.xp, gy.shape[-1]
+        needs = self.needs_input_grad
+        gy2 = xp.ascontiguousarray(gy.reshape(-1, n))
+        gx = xp.empty_like(gy2)
+        grads = [xp.empty(n if len(needs) > k and needs[k] else 0, dtype=gy.dtype) for k in (1, 2)]
+        LAYER_NORM_BACKWARD(gy2, self.xhat, self.inv, self.gamma, self.rms, gx, *grads)
+        out = [gx.reshape(gy.shape)]
+        for k, (g, shape) in enumerate(zip(grads, self.param_shapes), start=1):
+            if len(needs) > k:
+                out.append(g.reshape(shape) if needs[k] else None)
+        return tuple(out)
+
     def forward(self, x, gamma=None, beta=None):
         xp = self.xp = backend.array_module(x)
         n = x.shape[-1] if x.ndim else 1
         self.last_axis = self.axes == (x.ndim - 1,) and x.dtype.kind == "f" and n > 1
+        self.rows = self.last_axis and self.moving is None and _row_params(gamma, beta, n)
+        if self.rows:
+            return self._forward_rows(x, gamma, beta)
         if self.last_axis:
             self.ones_n = xp.full(n, 1.0 / n, dtype=x.dtype)
         if self.rms:
@@ -470,6 +501,8 @@ class Normalize(Function):
         return sum_to_shape(gy if other is None else gy * other, shape)
 
     def backward(self, gy):
+        if self.rows:
+            return self._backward_rows(gy)
         xhat, inv = self.xhat, self.inv
         needs = self.needs_input_grad
         g = gy * self.gamma if self.gamma is not None else gy
@@ -485,6 +518,20 @@ class Normalize(Function):
         if len(needs) > 2:
             out.append(self._param_grad(gy, None, self.param_shapes[1]) if needs[2] else None)
         return tuple(out)
+
+
+def _row_params(gamma, beta, n):
+    """Whether gamma and beta (either may be None) are per-feature vectors of the last
+    axis (n,) (or broadcast to it), as layer norm's are."""
+    return all(p is None or np.shape(p) in ((n,), (1,) * (len(np.shape(p)) - 1) + (n,))
+               for p in (gamma, beta))  # fmt: skip
+
+
+def _vector(xp, p, n, dtype):
+    """A parameter as a contiguous (n,) array, or an empty array for None."""
+    if p is None:
+        return xp.empty(0, dtype=dtype)
+    return xp.ascontiguousarray(xp.asarray(p, dtype=dtype).reshape(n))
 
 
 def _normalize(x, gamma, beta, axes, epsilon, rms=False, moving=None):

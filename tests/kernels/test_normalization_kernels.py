@@ -1,0 +1,92 @@
+"""Layer normalisation's numba loops against their NumPy references, and the op on both
+paths (values and gradients)."""
+
+import numpy as np
+import pytest
+
+import shendu
+from shendu.autograd.tensor import Tensor
+from shendu.kernels import normalization as K
+from shendu.ops import nn
+
+pytest.importorskip("numba")
+
+
+def _case(rows, n, dtype, affine, seed=0):
+    r = np.random.default_rng(seed)
+    x = (r.standard_normal((rows, n)) * 3 + 1).astype(dtype)
+    gamma = r.standard_normal(n).astype(dtype) if affine else np.empty(0, dtype)
+    beta = r.standard_normal(n).astype(dtype) if affine else np.empty(0, dtype)
+    gy = r.standard_normal((rows, n)).astype(dtype)
+    return x, gamma, beta, gy
+
+
+@pytest.mark.parametrize("rms", [False, True])
+@pytest.mark.parametrize("affine", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows,n", [(0, 4), (1, 2), (5, 7), (33, 128)])
+def test_forward_and_backward_loops(rows, n, dtype, affine, rms):
+    x, gamma, beta, gy = _case(rows, n, dtype, affine)
+    outs = []
+    for forward, backward in (
+        (K.LAYER_NORM_FORWARD.reference, K.LAYER_NORM_BACKWARD.reference),
+        (K.LAYER_NORM_FORWARD.compiled(), K.LAYER_NORM_BACKWARD.compiled()),
+    ):
+        y, xhat, inv = np.empty_like(x), np.empty_like(x), np.empty(rows, dtype)
+        forward(x, gamma, beta, 1e-3, rms, y, xhat, inv)
+        gx = np.empty_like(x)
+        dgamma, dbeta = np.empty(n if affine else 0, dtype), np.empty(n if affine else 0, dtype)
+        backward(gy, xhat, inv, gamma, rms, gx, dgamma, dbeta)
+        outs.append((y, xhat, inv, gx, dgamma, dbeta))
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+
+
+def _layer_norm(mode, select, shape, rms, dtype=np.float32):
+    select(mode)
+    r = np.random.default_rng(1)
+    x = Tensor(r.standard_normal(shape).astype(dtype), requires_grad=True)
+    gamma = Tensor(r.standard_normal(shape[-1]).astype(dtype), requires_grad=True)
+    beta = Tensor(r.standard_normal(shape[-1]).astype(dtype), requires_grad=True)
+    fn = nn.rms_normalization if rms else nn.layer_normalization
+    y = (
+        fn(x, gamma, beta, axis=-1, epsilon=1e-5)
+        if not rms
+        else fn(x, gamma, axis=-1, epsilon=1e-5)
+    )
+    (y * Tensor(r.standard_normal(shape).astype(dtype))).sum().backward()
+    grads = [t.grad for t in ((x, gamma) if rms else (x, gamma, beta))]
+    return [y.data] + [np.asarray(getattr(g, "data", g)) for g in grads]
+
+
+@pytest.mark.parametrize("rms", [False, True])
+@pytest.mark.parametrize("shape", [(4, 6), (2, 3, 8), (5, 1, 3)])
+def test_layer_norm_op_equal_on_both_paths(shape, rms, kernel_mode):
+    ref = _layer_norm("numpy", kernel_mode, shape, rms)
+    got = _layer_norm("numba", kernel_mode, shape, rms)
+    for a, b in zip(ref, got):
+        np.testing.assert_allclose(b, a, rtol=2e-5, atol=2e-6)
+
+
+def test_layer_normalization_layer_trains_equal_on_both_paths(kernel_mode):
+    weights = []
+    for mode in ("numpy", "numba"):
+        kernel_mode(mode)
+        shendu.set_random_seed(2)
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((32, 5, 8)).astype(np.float32)
+        y = rng.standard_normal((32, 5, 3)).astype(np.float32)
+        model = shendu.Sequential(
+            [
+                shendu.layers.Input((5, 8)),
+                shendu.layers.Dense(8),
+                shendu.layers.LayerNormalization(),
+                shendu.layers.Dense(3),
+            ]
+        )
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(x, y, batch_size=8, epochs=5, verbose=0, shuffle=False)  # 20 steps
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
