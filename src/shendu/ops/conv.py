@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ..kernels.pooling import MAX_POOL_BACKWARD
 from ._fused import (
     FUSED_ACTIVATIONS,
     activation_op,
@@ -566,30 +567,19 @@ class Pool2D(Function):
         gx = (xp_.empty if h % ph == 0 and w % pw == 0 else xp_.zeros)(
             self.x_shape, dtype=gy.dtype
         )
+        if self.mode == "max":
+            x, y = self.x, self.y
+            split_batch(
+                xp_, lambda a, b: MAX_POOL_BACKWARD(x, y, gy, gx, ph, pw, a, b), gx.shape[0],
+                gx.size,
+            )  # fmt: skip
+            return gx
         grads = self._offsets(gx)
-        views = self._offsets(self.x) if self.mode == "max" else None
 
         def chunk(a, b):
-            g_out = gy[a:b]
-            if self.mode != "max":
-                share = g_out / len(grads)
-                for g in grads:
-                    g[a:b] = share
-                return
-            y = self.y[a:b]
-            taken = xp_.empty(g_out.shape, dtype=bool)  # windows whose maximum is placed
-            hit = xp_.empty(g_out.shape, dtype=bool)
-            last = len(views) - 1
-            for k, (v, g) in enumerate(zip(views, grads)):
-                if k == 0:
-                    xp_.equal(v[a:b], y, out=taken)
-                    xp_.multiply(g_out, taken, out=g[a:b])
-                    continue
-                xp_.equal(v[a:b], y, out=hit)
-                xp_.greater(hit, taken, out=hit)  # for booleans: hit and not taken
-                if k < last:
-                    taken |= hit
-                xp_.multiply(g_out, hit, out=g[a:b])
+            share = gy[a:b] / len(grads)
+            for g in grads:
+                g[a:b] = share
 
         split_batch(xp_, chunk, gx.shape[0], gx.size)
         return gx
