@@ -83,9 +83,9 @@ def test_without_numba_auto_falls_back_silently():
         + """
 import warnings, numpy as np, shendu
 warnings.simplefilter("error")
-w = shendu.Variable(np.ones(3, np.float32))
-shendu.optimizers.Adam(0.1).apply([np.ones(3, np.float32)], [w])
-print(shendu.kernels.using_numba(), [round(float(v), 4) for v in w.numpy()])
+w = shendu.Variable(np.ones(1 << 15, np.float32))
+shendu.optimizers.Adam(0.1).apply([np.ones(1 << 15, np.float32)], [w])
+print(shendu.kernels.using_numba(), [round(float(v), 4) for v in w.numpy()[:3]])
 """
     )
     assert out.returncode == 0, out.stderr
@@ -138,7 +138,8 @@ import numpy as np, shendu
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     for _ in range(3):
-        shendu.optimizers.Adam().apply([np.ones(2, np.float32)], [shendu.Variable(np.ones(2, np.float32))])
+        big = np.ones(1 << 15, np.float32)
+        shendu.optimizers.Adam().apply([big], [shendu.Variable(big)])
 print(len(caught), caught[0].message if caught else None)
 """
     )
@@ -209,3 +210,29 @@ def test_uncachable_loop_compiles_with_a_warning(monkeypatch):
     x = np.zeros(1)
     f(x)
     assert x[0] == 5.0
+
+
+def test_auto_leaves_small_work_to_numpy_without_importing_numba():
+    out = _run(
+        """
+        import sys, numpy as np, shendu
+        x = np.random.default_rng(0).standard_normal((30, 4)).astype(np.float32)
+        m = shendu.Sequential([shendu.layers.Input((4,)), shendu.layers.Dense(3)])
+        m.compile(optimizer="adam", loss="mse")
+        m.fit(x, x[:, :3], epochs=2, verbose=0)
+        print("numba" in sys.modules)
+        """
+    )
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_auto_threshold(kernel_mode):
+    pytest.importorskip("numba")
+    from shendu.kernels import optimizer_updates as K
+
+    kernel_mode("auto")
+    small = np.ones(dispatch.AUTO_MIN_ELEMENTS - 1, np.float32)
+    large = np.ones(dispatch.AUTO_MIN_ELEMENTS, np.float32)
+    assert not K.ADAM.runs_compiled(small, small) and K.ADAM.runs_compiled(large, small)
+    kernel_mode("numba")
+    assert K.ADAM.runs_compiled(small, small)

@@ -8,9 +8,10 @@ an op calls the kernel and reads the same with or without the extra.
 The selection is ``SHENDU_KERNELS`` (read on first use) or ``set_kernels``:
   numpy  the NumPy functions always;
   numba  the numba loops (an ImportError naming ``shendu[fast]`` when numba is missing);
-  auto   (the default) numba when it imports, the NumPy functions otherwise: silently when
-         numba is not installed, with one warning naming why when it is installed but
-         cannot be loaded (a numba built for another NumPy, a broken install).
+  auto   (the default) numba when it imports and the call's largest array has at least
+         AUTO_MIN_ELEMENTS elements, the NumPy functions otherwise: silently when numba is
+         not installed, with one warning naming why when it is installed but cannot be
+         loaded (a numba built for another NumPy, a broken install).
 
 numba is imported on the first call of a kernel, never by ``import shendu``. Loops compile
 on first use per argument types, with ``cache=True`` (numba keeps the machine code beside
@@ -31,6 +32,10 @@ from typing import Any
 import numpy as np
 
 MODES = ("numpy", "numba", "auto")
+#: under 'auto', calls whose largest array is smaller take the NumPy path: small work runs
+#: fast either way, and a short script (the seed program) does not pay numba's import and
+#: its loops' first load (about 1 s and 0.1 s a loop on the project's machine)
+AUTO_MIN_ELEMENTS = 1 << 14
 ENV = "SHENDU_KERNELS"
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 MISSING = (
@@ -141,6 +146,11 @@ def jit(loop: Callable, helpers: tuple = (), linked: dict | None = None) -> Call
         return numba.njit(cache=False, **options)(loop)
 
 
+def _largest(args) -> int:
+    """The size of the largest array among ``args``."""
+    return max((a.size for a in args if isinstance(a, np.ndarray)), default=0)
+
+
 def _on_cpu(args, dtypes) -> bool:
     """Every array argument is a NumPy array, its floating ones of one of ``dtypes`` (CuPy
     arrays and other float dtypes take the reference path; boolean masks go through)."""
@@ -206,6 +216,9 @@ class Kernel:
 
     def runs_compiled(self, *args) -> bool:
         """Whether a call with ``args`` runs the compiled loop (else the reference)."""
+        mode = kernels()
+        if mode == "numpy" or (mode == "auto" and _largest(args) < AUTO_MIN_ELEMENTS):
+            return False
         return _on_cpu(args, self.dtypes) and self.available()
 
     def __call__(self, *args):
