@@ -63,6 +63,23 @@ def library(name):
     return shendu
 
 
+def kernels_line(shendu):
+    """Which path shendu's kernels take in this run (SHENDU_KERNELS, numba's version)."""
+    mode = shendu.kernels.kernels()
+    if mode == "numpy":
+        return "NumPy (SHENDU_KERNELS=numpy)"
+    try:
+        used = shendu.kernels.using_numba()
+    except ImportError:
+        used = False
+    if not used:
+        return f"NumPy ({mode}: numba not importable; pip install 'shendu[fast]')"
+    import numba
+
+    floor = shendu.kernels.dispatch.AUTO_MIN_ELEMENTS
+    return f"numba {numba.__version__} ({mode}; NumPy below {floor:,} elements)"
+
+
 def have_torch():
     try:
         import torch  # noqa: F401
@@ -518,6 +535,7 @@ def main():
         f"during fit, OpenBLAS idle spin 2**{shendu.blas.THREAD_TIMEOUT} cycles (else "
         f"2**{shendu.blas.thread_timeout()}) and freed memory kept for reuse"
     )
+    print(f"shendu's kernels: {kernels_line(shendu)}")
     if torch_ok:
         import torch
 

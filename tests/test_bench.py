@@ -118,3 +118,22 @@ def test_the_gemm_floor_prints_each_workload_and_its_products(floor, capsys):
 def test_the_gemm_floor_names_the_letters_it_takes(floor):
     with pytest.raises(SystemExit, match="--only takes letters of BCDE. Received: 'BX'"):
         floor.main(["--only", "BX", "--repeats", "1"])
+
+
+def test_the_header_names_the_kernels_path(bench):
+    import shendu
+    from shendu.kernels import dispatch
+
+    run = bench
+    before = dict(dispatch._state)
+    try:
+        dispatch.set_kernels("numpy")
+        assert run.kernels_line(shendu) == "NumPy (SHENDU_KERNELS=numpy)"
+        numba = pytest.importorskip("numba")
+        dispatch.set_kernels("auto")
+        assert run.kernels_line(shendu) == (
+            f"numba {numba.__version__} (auto; NumPy below 16,384 elements)"
+        )
+    finally:
+        dispatch._state.clear()
+        dispatch._state.update(before)
