@@ -71,7 +71,20 @@ def sigmoid_rational(x):
     return _HALF * tanh_rational(_HALF * x) + _HALF
 
 
-HELPERS = (tanh_rational, sigmoid_rational)
+def carry_back(dhp, dh, mask, rm, t, a):
+    """dh <- dhp (times rm) for rows of block a.. at step t; a masked row adds it to its dh
+    (the gradient passes through the step it skipped)."""
+    rows, units = dh.shape
+    for r in range(rows):
+        keep = mask.size == 0 or mask[t, a + r]
+        for j in range(units):
+            v = dhp[r, j]
+            if rm.size:
+                v *= rm[a + r, j]
+            dh[r, j] = v if keep else v + dh[r, j]
+
+
+HELPERS = (tanh_rational, sigmoid_rational, carry_back)
 
 
 def _step_forward(xp, z, xw_t, c_prev, gates_t, c_t, tc_t, h_t):
@@ -234,13 +247,7 @@ def _backward_loop(gh_seq, dh0, dc0, u_t, gates, cs, tcs, c0, dz_all, mask, rm, 
         sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, units, 4 * units, _ONE,
               dz_all[t, a:e].ctypes, 4 * units, u_t.ctypes, units, _ZERO, dhp.ctypes,
               units)  # fmt: skip
-        for r in range(rows):
-            keep = mask.size == 0 or mask[t, a + r]
-            for j in range(units):
-                v = dhp[r, j]
-                if rm.size:
-                    v *= rm[a + r, j]
-                dh[r, j] = v if keep else v + dh[r, j]
+        carry_back(dhp, dh, mask, rm, t, a)
 
 
 LSTM_BACKWARD = Kernel(
@@ -502,13 +509,7 @@ def _simple_backward_loop(gh_seq, dh0, u_t, acts, dz_all, mask, rm, a, e):
                 dz[j] = dhr[j] * (_ONE - ar[j] * ar[j]) if keep else _ZERO
         sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, units, units, _ONE, dz_all[t, a:e].ctypes,
               units, u_t.ctypes, units, _ZERO, dhp.ctypes, units)  # fmt: skip
-        for r in range(rows):
-            keep = mask.size == 0 or mask[t, a + r]
-            for j in range(units):
-                v = dhp[r, j]
-                if rm.size:
-                    v *= rm[a + r, j]
-                dh[r, j] = v if keep else v + dh[r, j]
+        carry_back(dhp, dh, mask, rm, t, a)
 
 
 SIMPLE_RNN_BACKWARD = Kernel(

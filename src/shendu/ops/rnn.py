@@ -92,6 +92,19 @@ class _Recurrent(Function):
             seq = hs[-1].copy()
         return (seq,) + tuple(states)
 
+    def _input_grads(self, xp, xt, w, dx2, need_x, need_w):
+        """The input's and the kernel's gradients from the gradient dx2 (T*N, G) of the
+        input projection x W (time-major, as the op ran it)."""
+        t_len, n, f_in = xt.shape
+        gx = None
+        if need_x:
+            gx = (dx2 @ w.T).reshape(t_len, n, f_in)
+            if self.go_backwards:
+                gx = gx[::-1]
+            gx = xp.ascontiguousarray(gx.transpose(1, 0, 2))
+        gw = xt.reshape(t_len * n, f_in).T @ dx2 if need_w else None
+        return gx, gw
+
     def _output_grad(self, gys, t_len, shape, xp):
         """Per-step gradient on h from the output sequence (or last output) gradient."""
         g_out = gys[0]
@@ -171,14 +184,8 @@ class LSTM(_Recurrent):
         t_len, n, f_in = xt.shape
         dz2 = dz_all.reshape(t_len * n, dz_all.shape[-1])
         needs = self.needs_input_grad
-        gx = None
-        if needs[0]:
-            gx = (dz2 @ w.T).reshape(t_len, n, f_in)
-            if self.go_backwards:
-                gx = gx[::-1]
-            gx = xp.ascontiguousarray(gx.transpose(1, 0, 2))
         k = 1 + self.n_states  # position of the kernel among the inputs
-        gw = xt.reshape(t_len * n, f_in).T @ dz2 if needs[k] else None
+        gx, gw = self._input_grads(xp, xt, w, dz2, needs[0], needs[k])
         gu = None
         if needs[k + 1] and isinstance(h_prev, tuple):  # (h0, hs): the states before each step
             h0, hs = h_prev
@@ -287,13 +294,7 @@ class GRU(_Recurrent):
         needs = self.needs_input_grad
         dx2 = dxz_all.reshape(t_len * n, 3 * units)
         dh2 = dhz_all.reshape(t_len * n, 3 * units)
-        gx = None
-        if needs[0]:
-            gx = (dx2 @ w.T).reshape(t_len, n, w.shape[0])
-            if self.go_backwards:
-                gx = gx[::-1]
-            gx = xp.ascontiguousarray(gx.transpose(1, 0, 2))
-        gw = xt.reshape(t_len * n, xt.shape[-1]).T @ dx2 if needs[2] else None
+        gx, gw = self._input_grads(xp, xt, w, dx2, needs[0], needs[2])
         gu = None
         if needs[3]:  # the states entering each step's product: h rm, or h0 then hs
             if self.rm is not None:
@@ -353,13 +354,7 @@ class GRU(_Recurrent):
         needs = self.needs_input_grad
         dx2 = dxz_all.reshape(t_len * n, dxz_all.shape[-1])
         dh2 = dhz_all.reshape(t_len * n, dhz_all.shape[-1])
-        gx = None
-        if needs[0]:
-            gx = (dx2 @ w.T).reshape(t_len, n, w.shape[0])
-            if self.go_backwards:
-                gx = gx[::-1]
-            gx = xp.ascontiguousarray(gx.transpose(1, 0, 2))
-        gw = xt.reshape(t_len * n, xt.shape[-1]).T @ dx2 if needs[2] else None
+        gx, gw = self._input_grads(xp, xt, w, dx2, needs[0], needs[2])
         gu = None
         if needs[3]:
             hp = h_prev_all.reshape(t_len * n, h_prev_all.shape[-1])
