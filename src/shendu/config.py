@@ -4,7 +4,8 @@ Each setting is owned here (or by ``shendu.backend`` for the array-level ones) a
 through these functions: the float dtype and epsilon, the image data format that image
 layers and ops take when ``data_format`` is None, interactive logging (progress bars),
 caps on epochs and steps (``fit`` obeys them, as Keras's do, for quick runs of long
-scripts), unsafe deserialization (Lambda functions from configs) and the dtype policy.
+scripts), unsafe deserialization (Lambda functions from configs) and the dtype policy; and
+shendu's own ``set_kernels`` / ``kernels`` (the fused kernels' path, ``shendu.kernels``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .backend import (
     set_floatx,
     set_image_data_format,
 )
+from .kernels.dispatch import kernels, set_kernels
 
 _STATE = {
     "interactive_logging": True,
@@ -214,6 +216,7 @@ __all__ = [
     "is_nnx_enabled",
     "is_traceback_filtering_enabled",
     "is_unsafe_deserialization_enabled",
+    "kernels",
     "max_epochs",
     "max_steps_per_epoch",
     "set_backend",
@@ -221,6 +224,7 @@ __all__ = [
     "set_epsilon",
     "set_floatx",
     "set_image_data_format",
+    "set_kernels",
     "set_max_epochs",
     "set_max_steps_per_epoch",
 ]

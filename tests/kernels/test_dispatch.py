@@ -236,3 +236,10 @@ def test_auto_threshold(kernel_mode):
     assert not K.ADAM.runs_compiled(small, small) and K.ADAM.runs_compiled(large, small)
     kernel_mode("numba")
     assert K.ADAM.runs_compiled(small, small)
+
+
+def test_config_has_the_switch(kernel_mode):
+    import shendu
+
+    shendu.config.set_kernels("numpy")
+    assert shendu.config.kernels() == "numpy" == kernels()

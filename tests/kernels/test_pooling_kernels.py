@@ -50,3 +50,16 @@ def test_op_gradient_equal_on_both_paths(shape, kernel_mode):
         (y * Tensor(r.standard_normal(y.shape).astype(np.float32))).sum().backward()
         grads.append(np.asarray(x.grad.data if hasattr(x.grad, "data") else x.grad))
     np.testing.assert_array_equal(grads[1], grads[0])
+
+
+def test_non_contiguous_input():
+    r = np.random.default_rng(3)
+    x = r.standard_normal((2, 6, 6, 8)).astype(np.float32)[..., ::2]  # strided channels
+    y = x.reshape(2, 3, 2, 3, 2, 4).max(axis=(2, 4))
+    gy = r.standard_normal(y.shape).astype(np.float32)[..., ::-1]  # negative strides
+    out = []
+    for fn in (K.MAX_POOL_BACKWARD.reference, K.MAX_POOL_BACKWARD.compiled()):
+        gx = np.zeros(x.shape, np.float32)
+        fn(x, y, gy, gx, 2, 2, 0, 2)
+        out.append(gx)
+    np.testing.assert_array_equal(out[1], out[0])
