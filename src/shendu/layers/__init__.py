@@ -8,6 +8,7 @@ from .conv import (
     Conv1DTranspose,
     Conv2D,
     Conv2DTranspose,
+    Conv3D,
     DepthwiseConv1D,
     DepthwiseConv2D,
     SeparableConv1D,
@@ -44,6 +45,7 @@ from .normalization import (
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
     GlobalAveragePooling3D,
@@ -52,6 +54,7 @@ from .pooling import (
     GlobalMaxPooling3D,
     MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
 from .preprocessing import (
     CategoryEncoding,
@@ -109,7 +112,7 @@ from .reshaping import (
 from .symbolic import KerasTensor
 from .text_vectorization import TextVectorization
 
-Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = (
@@ -118,6 +121,7 @@ MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = (
     AveragePooling1D,
     AveragePooling2D,
 )
+MaxPool3D, AvgPool3D = MaxPooling3D, AveragePooling3D
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 GlobalAvgPool3D, GlobalMaxPool3D = GlobalAveragePooling3D, GlobalMaxPooling3D
@@ -167,6 +171,12 @@ __all__ = [
     "subtract",
     "Convolution1DTranspose",
     "Convolution2DTranspose",
+    "Convolution3D",
+    "Conv3D",
+    "MaxPooling3D",
+    "AveragePooling3D",
+    "MaxPool3D",
+    "AvgPool3D",
     "SeparableConvolution2D",
     "GlobalAvgPool1D",
     "GlobalAvgPool2D",

@@ -225,6 +225,18 @@ class Conv2D(BaseConv):
     rank = 2
 
 
+class Conv3D(BaseConv):
+    """3-D convolution over (batch, depth, height, width, channels) (volumes, video).
+
+    Example:
+    >>> import numpy as np, shendu
+    >>> shendu.layers.Conv3D(4, 3)(np.zeros((1, 6, 8, 8, 2))).shape
+    (1, 4, 6, 6, 4)
+    """
+
+    rank = 3
+
+
 class Conv1DTranspose(BaseConv):
     """Transposed 1-D convolution; kernel (kernel_size, filters, in_channels)."""
 

@@ -65,6 +65,12 @@ class MaxPooling2D(_Pool):
     rank, mode = 2, "max"
 
 
+class MaxPooling3D(_Pool):
+    """Max over windows of (batch, depth, height, width, channels)."""
+
+    rank, mode = 3, "max"
+
+
 class AveragePooling1D(_Pool):
     """Mean over windows of ``pool_size`` steps."""
 
@@ -75,6 +81,13 @@ class AveragePooling2D(_Pool):
     """Mean over ``pool_size`` windows of height and width."""
 
     rank, mode = 2, "average"
+
+
+class AveragePooling3D(_Pool):
+    """Mean over windows of (batch, depth, height, width, channels) ('same' padding: of the
+    real entries)."""
+
+    rank, mode = 3, "average"
 
 
 class _GlobalPool(Layer):

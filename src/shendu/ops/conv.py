@@ -22,7 +22,7 @@ from ._fused import (
     through_activation,
 )
 from ._util import as_tensor, column_sums, split_batch, transposed_product
-from .shape import reshape, transpose
+from .shape import pad, reshape, transpose
 
 
 def _tuple(v, n, name):
@@ -317,7 +317,7 @@ def conv(
     bias=None,
     activation=None,
 ):
-    """N-D convolution (1-D and 2-D), kernel shape (*window, C_in / groups, C_out).
+    """N-D convolution (1-D, 2-D and 3-D), kernel shape (*window, C_in / groups, C_out).
 
     ``groups`` is inferred from C_in / kernel.shape[-2], as in Keras. ``bias`` (C_out,) and
     ``activation`` (None, "relu", "tanh" or "sigmoid") are shendu additions: both are applied
@@ -325,9 +325,9 @@ def conv(
     """
     check_fused_activation(activation, "conv")
     rank = as_tensor(inputs).ndim - 2
-    if rank not in (1, 2):
+    if rank not in (1, 2, 3):
         raise ValueError(
-            "conv: supports 1-D and 2-D convolution (inputs of rank 3 or 4). "
+            "conv: supports 1-D, 2-D and 3-D convolution (inputs of rank 3, 4 or 5). "
             f"Received: input shape={as_tensor(inputs).shape}"
         )
     x, k, s, pad, d = _conv_args(
@@ -348,6 +348,12 @@ def conv(
         if pad == "causal":
             x2 = _causal_pad(x2, k.shape[0], d[0])
             pad = "valid"
+    if rank == 3:
+        y = _from_channels_last(_conv3d(x, k, s, pad, d, groups), data_format, rank)
+        if bias is not None:
+            b = as_tensor(bias)
+            y = y + (reshape(b, (-1, 1, 1, 1)) if data_format == "channels_first" else b)
+        return y if activation is None else activation_op(activation)(y)
     # channels_first adds the bias after the transpose back, so the activation follows it
     inside = activation if data_format != "channels_first" else None
     if rank == 1:
@@ -361,6 +367,57 @@ def conv(
     if activation is not None and inside is None:
         y = activation_op(activation)(y)
     return y
+
+
+def _depth_pads(depth, k, s, d, padding, op):
+    """The (before, after) zeros along the depth axis of a 3-D window."""
+    if padding not in ("valid", "same"):
+        raise ValueError(
+            f"{op}: 3-D windows take padding 'valid' or 'same'. Received: padding={padding!r}"
+        )
+    return (0, 0) if padding == "valid" else _same_padding(depth, k, s, d)
+
+
+def _conv3d(x, k, s, padding, d, groups):
+    """3-D convolution, channels_last: x (N, D, H, W, C), kernel (KD, KH, KW, C/g, F).
+
+    As KD 2-D convolutions over (H, W), one per kernel plane, of the depth slices that plane
+    meets, summed: y[:, o] = sum_i conv2d(x[:, o s_d + i d_d], k[i]) (each a batch of N * OD
+    images: large products; gradients through the slices and the sum).
+    """
+    n, _, h, w, c = x.shape
+    kd = k.shape[0]
+    before, after = _depth_pads(x.shape[1], kd, s[0], d[0], padding, "conv")
+    if before or after:
+        x = pad(x, ((0, 0), (before, after), (0, 0), (0, 0), (0, 0)))
+    depth = x.shape[1]
+    od = (depth - (kd - 1) * d[0] - 1) // s[0] + 1
+    if od <= 0:
+        raise ValueError(
+            f"conv: the input's depth {depth} is smaller than the (dilated) window "
+            f"{(kd - 1) * d[0] + 1}"
+        )
+    y = None
+    for i in range(kd):
+        start = i * d[0]
+        planes = reshape(x[:, start : start + (od - 1) * s[0] + 1 : s[0]], (n * od, h, w, c))
+        yi = Conv2D(s[1:], padding, d[1:], groups, None).apply(planes, k[i])
+        y = yi if y is None else y + yi
+    return reshape(y, (n, od) + tuple(y.shape[1:]))
+
+
+def _pool3d(mode, x, pool, strides, padding):
+    """3-D pooling, channels_last, separable: over (H, W) per depth slice, then over depth
+    (a (pool_d, 1) window over (D, OH * OW)). The max (first maximum in row-major window
+    order takes the gradient) and the average of real entries ('same' padding) both split
+    this way."""
+    n, depth, h, w, c = x.shape
+    y = Pool2D(mode, pool[1:], strides[1:], padding).apply(reshape(x, (n * depth, h, w, c)))
+    oh, ow = y.shape[1:3]
+    y = Pool2D(mode, (pool[0], 1), (strides[0], 1), padding).apply(
+        reshape(y, (n, depth, oh * ow, c))
+    )
+    return reshape(y, (n, y.shape[1], oh, ow, c))
 
 
 def _with_bias(x, k, bias, data_format):
@@ -603,9 +660,9 @@ class Pool2D(Function):
 def _pool(mode, inputs, pool_size, strides, padding, data_format):
     x = as_tensor(inputs)
     rank = x.ndim - 2
-    if rank not in (1, 2):
+    if rank not in (1, 2, 3):
         raise ValueError(
-            f"{mode}_pool: expected an input of rank 3 or 4. Received: input shape={x.shape}"
+            f"{mode}_pool: expected an input of rank 3, 4 or 5. Received: input shape={x.shape}"
         )
     pool = _tuple(pool_size, rank, "pool_size")
     strides = pool if strides is None else _tuple(strides, rank, "strides")
@@ -618,6 +675,8 @@ def _pool(mode, inputs, pool_size, strides, padding, data_format):
         x2 = reshape(x, (x.shape[0], 1) + x.shape[1:])
         y = Pool2D(mode, (1,) + pool, (1,) + strides, padding).apply(x2)
         y = reshape(y, (y.shape[0],) + y.shape[2:])
+    elif rank == 3:
+        y = _pool3d(mode, x, pool, strides, padding)
     else:
         y = Pool2D(mode, pool, strides, padding).apply(x)
     return _from_channels_last(y, data_format, rank)
