@@ -30,6 +30,7 @@ from .merging import (
     add,
     average,
     concatenate,
+    dot,
     maximum,
     minimum,
     multiply,
@@ -43,6 +44,12 @@ from .normalization import (
     UnitNormalization,
 )
 from .pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
     AveragePooling1D,
     AveragePooling2D,
     AveragePooling3D,
@@ -85,6 +92,7 @@ from .recurrent import (
     Masking,
     SimpleRNN,
     SimpleRNNCell,
+    StackedRNNCells,
     TimeDistributed,
 )
 from .regularization import (
@@ -109,8 +117,10 @@ from .reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from .reversible_embedding import ReversibleEmbedding
 from .symbolic import KerasTensor
 from .text_vectorization import TextVectorization
+from .wrapper import Wrapper
 
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
@@ -165,6 +175,16 @@ __all__ = [
     "add",
     "average",
     "concatenate",
+    "dot",
+    "AdaptiveAveragePooling1D",
+    "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D",
+    "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D",
+    "StackedRNNCells",
+    "ReversibleEmbedding",
+    "Wrapper",
     "maximum",
     "minimum",
     "multiply",

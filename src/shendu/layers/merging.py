@@ -219,6 +219,11 @@ def minimum(inputs, **kwargs):
     return Minimum(**kwargs)(inputs)
 
 
+def dot(inputs, axes=-1, **kwargs):
+    """The functional form of ``Dot``: ``Dot(axes, **kwargs)(inputs)``."""
+    return Dot(axes=axes, **kwargs)(inputs)
+
+
 def _mask_array(mask):
     """A mask as a boolean NumPy array (masks travel as arrays; a Tensor is accepted)."""
     return np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)

@@ -154,3 +154,80 @@ class GlobalMaxPooling3D(_GlobalPool):
 
 class GlobalAveragePooling3D(_GlobalPool):
     rank, mode = 3, "average"
+
+
+class _AdaptivePool(Layer):
+    """Pools adaptive windows so that the spatial shape becomes ``output_size``: output
+    position j of an axis of length n covers [floor(j n / m), ceil((j + 1) n / m))."""
+
+    replay_safe = True  # see Layer.replay_safe
+    rank = 2
+    mode = "average"
+
+    def __init__(self, output_size, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        r = self.rank
+        size = (output_size,) * r if isinstance(output_size, int) else tuple(output_size)
+        if len(size) != r or not all(isinstance(v, int) and v > 0 for v in size):
+            raise ValueError(
+                f"`output_size` must be a positive integer or a tuple of {r} positive "
+                f"integers. Received: output_size={output_size!r}"
+            )
+        self.output_size = size
+        self.data_format = backend.standardize_data_format(data_format)
+
+    def expected_ndim(self):
+        return self.rank + 2
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        for i, axis in enumerate(spatial_axes(self.rank, self.data_format)):
+            shape[axis] = self.output_size[i]
+        return tuple(shape)
+
+    def call(self, inputs):
+        fn = ops.adaptive_max_pool if self.mode == "max" else ops.adaptive_average_pool
+        return fn(inputs, self.output_size, self.data_format)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "output_size": self.output_size,
+            "data_format": self.data_format,
+        }
+
+
+class AdaptiveAveragePooling1D(_AdaptivePool):
+    """Mean over adaptive windows of (batch, steps, channels)."""
+
+    rank, mode = 1, "average"
+
+
+class AdaptiveAveragePooling2D(_AdaptivePool):
+    """Mean over adaptive windows of (batch, height, width, channels)."""
+
+    rank, mode = 2, "average"
+
+
+class AdaptiveAveragePooling3D(_AdaptivePool):
+    """Mean over adaptive windows of (batch, depth, height, width, channels)."""
+
+    rank, mode = 3, "average"
+
+
+class AdaptiveMaxPooling1D(_AdaptivePool):
+    """Max over adaptive windows of (batch, steps, channels)."""
+
+    rank, mode = 1, "max"
+
+
+class AdaptiveMaxPooling2D(_AdaptivePool):
+    """Max over adaptive windows of (batch, height, width, channels)."""
+
+    rank, mode = 2, "max"
+
+
+class AdaptiveMaxPooling3D(_AdaptivePool):
+    """Max over adaptive windows of (batch, depth, height, width, channels)."""
+
+    rank, mode = 3, "max"

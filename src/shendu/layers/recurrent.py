@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, backend, initializers, ops, regularizers
+from .. import activations, backend, constraints, initializers, ops, regularizers
 from ..autograd.tensor import Tensor
 from ..naming import serialize
 from .base import Layer, same_shape
 from .core import _positive_int
+from .wrapper import Wrapper
 
 
 class Embedding(Layer):
@@ -41,6 +42,7 @@ class Embedding(Layer):
         self.output_dim = _positive_int(self, "output_dim", output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
 
@@ -50,6 +52,7 @@ class Embedding(Layer):
             self.embeddings_initializer,
             name="embeddings",
             regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
         )
 
     def compute_output_shape(self, input_shape):
@@ -77,6 +80,8 @@ class Embedding(Layer):
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
             "embeddings_initializer": serialize(self.embeddings_initializer),
+            "embeddings_regularizer": serialize(self.embeddings_regularizer),
+            "embeddings_constraint": serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
         }
 
@@ -484,6 +489,78 @@ class GRUCell(Layer):
         return {**super().get_config(), "units": self.units, "use_bias": self.use_bias}
 
 
+def _state_sizes(cell):
+    sizes = cell.state_size
+    return list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
+
+
+class StackedRNNCells(Layer):
+    """Cells run one after another at each step, as one cell: each cell's output is the
+    next one's input; the states are all the cells' states, in order (``RNN`` given a list
+    of cells stacks them this way)."""
+
+    def __init__(self, cells, **kwargs):
+        super().__init__(**kwargs)
+        self.cells = list(cells)
+        if not self.cells:
+            raise ValueError("StackedRNNCells needs at least one cell. Received: cells=[]")
+        for cell in self.cells:
+            if not hasattr(cell, "state_size"):
+                raise ValueError(
+                    "All cells must have a `state_size` attribute. "
+                    f"Received: cell={cell!r} without one"
+                )
+
+    @property
+    def state_size(self):
+        return [size for cell in self.cells for size in _state_sizes(cell)]
+
+    @property
+    def output_size(self):
+        last = self.cells[-1]
+        return getattr(last, "output_size", None) or _state_sizes(last)[0]
+
+    def build(self, input_shape):
+        rows = input_shape[0] or 1
+        features = input_shape[-1]
+        for cell in self.cells:
+            if not cell.built:
+                cell._maybe_build(_ZerosShape((rows, features)))
+            features = getattr(cell, "output_size", None) or _state_sizes(cell)[0]
+        self.built = True
+
+    def group_states(self, states):
+        """The flat ``states`` as one list per cell."""
+        grouped, at = [], 0
+        for cell in self.cells:
+            count = len(_state_sizes(cell))
+            grouped.append(list(states[at : at + count]))
+            at += count
+        return grouped
+
+    def call(self, inputs, states):
+        new_states, at = [], 0
+        for cell in self.cells:
+            count = len(_state_sizes(cell))
+            inputs, own = cell(inputs, list(states[at : at + count]))
+            new_states += list(own) if isinstance(own, (list, tuple)) else [own]
+            at += count
+        return inputs, new_states
+
+    def get_config(self):
+        from . import serialize
+
+        return {**super().get_config(), "cells": [serialize(cell) for cell in self.cells]}
+
+    @classmethod
+    def from_config(cls, config):
+        from . import deserialize
+
+        config = dict(config)
+        config["cells"] = [deserialize(cell) for cell in config["cells"]]
+        return cls(**config)
+
+
 class RNN(Layer):
     """Loops a cell over time: ``cell.call(x_t, states) -> (output, new_states)``.
 
@@ -500,7 +577,7 @@ class RNN(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.cell = cell
+        self.cell = StackedRNNCells(cell) if isinstance(cell, (list, tuple)) else cell
         self.return_sequences, self.return_state = return_sequences, return_state
         self.go_backwards, self.stateful = go_backwards, stateful
         self.supports_masking = True
@@ -532,6 +609,8 @@ class RNN(Layer):
                 if isinstance(initial_state, (list, tuple))
                 else [initial_state]
             )
+            # stacked cells take one list per cell, as Keras, or the states flat
+            states = [t for s in states for t in (s if isinstance(s, (list, tuple)) else [s])]
         m = None if mask is None else (mask.data if isinstance(mask, Tensor) else np.asarray(mask))
         order = range(t_len - 1, -1, -1) if self.go_backwards else range(t_len)
         outputs, last = [], None
@@ -548,6 +627,8 @@ class RNN(Layer):
             outputs.append(out)
         seq = ops.stack(outputs, axis=1) if self.return_sequences else last
         if self.return_state:
+            if isinstance(self.cell, StackedRNNCells):  # as Keras: one list per cell
+                return [seq] + self.cell.group_states(states)
             return [seq] + states
         return seq
 
@@ -650,12 +731,11 @@ class Bidirectional(Layer):
         return cls(**config)
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies a layer to every step: (batch, steps, ...) -> layer on (batch * steps, ...)."""
 
     def __init__(self, layer, **kwargs):
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -670,17 +750,3 @@ class TimeDistributed(Layer):
         flat = ops.reshape(inputs, (n * t,) + tuple(inputs.shape[2:]))
         out = self.layer(flat, training=training)
         return ops.reshape(out, (n, t) + tuple(out.shape[1:]))
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "layer": {"class_name": type(self.layer).__name__, "config": self.layer.get_config()},
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        from . import deserialize
-
-        config = dict(config)
-        config["layer"] = deserialize(config["layer"])
-        return cls(**config)

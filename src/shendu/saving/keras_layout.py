@@ -6,7 +6,8 @@ Keras walks the model's layers and stores each one's variables under
 in layer order (``dense``, ``dense_1``, ...; a functional model counts its InputLayers
 too; a nested ``Model(inputs, outputs)`` is Keras's ``Functional``: ``functional``). A
 layer that keeps its weights in sub-layers stores them under the attribute's name: a
-recurrent layer under ``cell``, ``Bidirectional`` under ``forward_layer`` and
+recurrent layer under ``cell`` (``RNN`` too; stacked cells under ``cell/cells/<key>``),
+``Bidirectional`` under ``forward_layer`` and
 ``backward_layer``, ``TimeDistributed`` under ``layer``, ``MultiHeadAttention`` under
 ``query_dense``, ``key_dense``, ``value_dense`` and ``output_dense``, a nested model
 under ``layers/<key>``. ``keras_groups`` states this once, as a list of
@@ -65,6 +66,15 @@ def keras_groups(layer) -> list[tuple[str, list]]:
         return [(path, variables) for path, variables in model_groups(layer) if variables]
     if name in RECURRENT:
         return [("cell", list(layer.weights))] if layer.weights else []
+    if name == "RNN":  # a cell's weights under "cell", stacked cells' under "cell/cells/<key>"
+        return [(_join("cell", path), variables) for path, variables in keras_groups(layer.cell)]
+    if name == "StackedRNNCells":
+        keys = storage_keys(layer.cells)
+        return [
+            (_join("cells", keys[id(cell)], path), variables)
+            for cell in layer.cells
+            for path, variables in keras_groups(cell)
+        ]
     if name == "Bidirectional":
         return [
             (_join(part, path), variables)

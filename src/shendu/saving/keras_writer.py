@@ -301,8 +301,10 @@ def _wrap_config(config: dict) -> dict:
         module = next((m for suffix, m in _OBJECT_MODULES if key.endswith(suffix)), None)
         if key.endswith("activation") and isinstance(value, str):
             value = _activation(value)
-        elif key in ("layer", "backward_layer") and isinstance(value, dict):
+        elif key in ("layer", "backward_layer", "cell") and isinstance(value, dict):
             value = _wrap_object(value, "keras.layers", nested=True)
+        elif key == "cells" and isinstance(value, list):  # StackedRNNCells
+            value = [_wrap_object(v, "keras.layers", nested=True) for v in value]
         elif module is not None and isinstance(value, dict) and "class_name" in value:
             value = _wrap_object(value, module)
         out[key] = value
