@@ -65,7 +65,8 @@ def apply_step(
     for v in variables:
         v.grad = None
     backward()
-    model.optimizer.apply([v.grad for v in variables], variables)
+    # the gradients are of the loss itself, not of optimizer.scale_loss(loss)
+    model.optimizer.apply([v.grad for v in variables], variables, scaled=False)
 
 
 def eager_train_step(

@@ -41,6 +41,11 @@ def _check_positive(name, value, allow_none=True):
 LearningRate = float | schedules.LearningRateSchedule | Callable[[], float]
 
 
+def _array(g):
+    """A gradient as an array (a Tensor's data)."""
+    return g.data if isinstance(g, Tensor) else g
+
+
 def _reduced(reduce, g):
     g = g.copy()
     reduce(g)
@@ -101,6 +106,21 @@ class Optimizer:
             raise ValueError(f"`ema_momentum` must be in [0, 1]. Received: {ema_momentum}")
         self.use_ema, self.ema_momentum = bool(use_ema), float(ema_momentum)
         self.ema_overwrite_frequency = ema_overwrite_frequency
+        if gradient_accumulation_steps is not None and (
+            not isinstance(gradient_accumulation_steps, int)
+            or isinstance(gradient_accumulation_steps, bool)
+            or gradient_accumulation_steps < 2
+        ):
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2. "
+                f"Received: gradient_accumulation_steps={gradient_accumulation_steps}"
+            )
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.loss_scale_factor = _check_positive("loss_scale_factor", loss_scale_factor)
+        # gradient accumulation: the calls since the last update, and the sum of their
+        # gradients per variable (by id)
+        self._accumulated_calls = 0
+        self._accumulated: dict[int, Array] = {}
         self.name = name or type(self).__name__.lower()
         self._learning_rate = self._make_lr(learning_rate)
         self.iterations = 0
@@ -344,12 +364,26 @@ class Optimizer:
             self._update_ema()
 
     # --- applying ---
+    def scale_loss(self, loss: Any) -> Any:
+        """``loss * loss_scale_factor`` (the loss itself when it is None): what Keras's
+        train steps differentiate; ``apply`` divides the gradients by the same factor."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
     def apply(
         self,
         grads: Sequence[TensorLike | None],
         trainable_variables: Sequence[Tensor] | None = None,
+        *,
+        scaled: bool = True,
     ) -> None:
-        """Update ``trainable_variables`` (default: those given before) with ``grads``."""
+        """Update ``trainable_variables`` (default: those given before) with ``grads``.
+
+        With ``loss_scale_factor``, the gradients are taken to be of ``scale_loss(loss)``
+        and divided by the factor, as Keras's; ``scaled=False`` says they are of the loss
+        itself (``fit``'s steps: in float32 the scaling cancels exactly). With
+        ``gradient_accumulation_steps`` k, the variables change on every k-th call only,
+        with the mean of the k calls' gradients (``iterations`` counts those updates).
+        """
         if trainable_variables is None:
             trainable_variables = self._variables
         grads = list(grads)
@@ -359,6 +393,14 @@ class Optimizer:
                 f"{type(self).__name__}.apply: got {len(grads)} gradients for "
                 f"{len(variables)} variables"
             )
+        if scaled and self.loss_scale_factor is not None:
+            factor = self.loss_scale_factor
+            grads = [None if g is None else _array(g) / factor for g in grads]
+        if self.gradient_accumulation_steps:
+            accumulated = self._accumulate(grads, variables)
+            if accumulated is None:
+                return
+            grads = accumulated
         if self._fuse and all(g is not None for g in grads):
             fused = self._fused_for(variables)
             if fused is not None:
@@ -393,6 +435,28 @@ class Optimizer:
         self.iterations += 1
         if self.use_ema:
             self._update_ema()
+
+    def _accumulate(self, grads: list, variables: list) -> list | None:
+        """Add ``grads`` to the sums; on every k-th call return the means and restart the
+        sums, else None (no update this call)."""
+        self._accumulated_calls += 1
+        steps = self.gradient_accumulation_steps
+        assert steps is not None
+        update = self._accumulated_calls % steps == 0
+        out: list = []
+        for g, v in zip(grads, variables):
+            if g is None:
+                out.append(None)
+                continue
+            g = _array(g)
+            total = self._accumulated.get(id(v))
+            total = g.copy() if total is None else total + g
+            if update:
+                out.append(total / steps)
+                self._accumulated.pop(id(v), None)
+            else:
+                self._accumulated[id(v)] = total
+        return out if update else None
 
     def apply_gradients(self, grads_and_vars: Iterable[tuple[TensorLike | None, Tensor]]) -> int:
         """Keras 2 style: ``apply_gradients(zip(grads, variables))``."""
@@ -519,6 +583,8 @@ class Optimizer:
             "use_ema": self.use_ema,
             "ema_momentum": self.ema_momentum,
             "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
 
     @classmethod
