@@ -13,7 +13,14 @@ from . import backend
 from .naming import resolve, serialize
 
 
-def _fans(shape):
+def _fans(shape, input_axes=None, output_axes=None):
+    """(fan_in, fan_out): the products over ``input_axes`` and ``output_axes`` when both are
+    given (Keras 3.15's option, for kernels such as EinsumDense's), else by the shape's
+    layout (a convolution kernel: (*window, in, out))."""
+    if input_axes is not None and output_axes is not None:
+        return int(np.prod([shape[a] for a in input_axes])), int(
+            np.prod([shape[a] for a in output_axes])
+        )
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -134,7 +141,15 @@ class VarianceScaling(Initializer):
     untruncated_normal: stddev = sqrt(scale / n); uniform: limit = sqrt(3 scale / n).
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(
+        self,
+        scale=1.0,
+        mode="fan_in",
+        distribution="truncated_normal",
+        seed=None,
+        input_axes=None,
+        output_axes=None,
+    ):
         if scale <= 0:
             raise ValueError(f"Expected a positive `scale`. Received: scale={scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -144,9 +159,11 @@ class VarianceScaling(Initializer):
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform", "normal"):
             raise ValueError(f"Unknown `distribution`. Received: distribution={distribution!r}")
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+        self.input_axes = None if input_axes is None else list(input_axes)
+        self.output_axes = None if output_axes is None else list(output_axes)
 
     def __call__(self, shape, dtype=None):
-        fan_in, fan_out = _fans(tuple(shape))
+        fan_in, fan_out = _fans(tuple(shape), self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         scale = self.scale / max(1.0, n)
         rng = self._rng()
@@ -165,15 +182,23 @@ class VarianceScaling(Initializer):
             "mode": self.mode,
             "distribution": self.distribution,
             "seed": self.seed,
+            **_axes_config(self),
         }
 
 
+def _axes_config(initializer):
+    """``input_axes``/``output_axes`` when set (configs stay as before otherwise)."""
+    if initializer.input_axes is None and initializer.output_axes is None:
+        return {}
+    return {"input_axes": initializer.input_axes, "output_axes": initializer.output_axes}
+
+
 def _scaling(name, scale, mode, distribution, doc):
-    def __init__(self, seed=None):
-        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, **_axes_config(self)}
 
     return type(
         name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc}

@@ -171,3 +171,54 @@ def test_wrapper_subclass():
         ValueError, match="Layer 3 supplied to Wrapper isn't a supported layer type"
     ):
         Doubled(3)
+
+
+# one of Keras 3.15's LSTMCell configs, as its .keras files hold it
+KERAS_LSTM_CELL = {
+    "name": "lstm_cell", "trainable": True, "units": 6, "activation": "tanh",
+    "recurrent_activation": "hard_sigmoid", "use_bias": True, "unit_forget_bias": False,
+    "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": None, "input_axes": None, "output_axes": None}, "registered_name": None},
+    "recurrent_initializer": {"module": "keras.initializers", "class_name": "Orthogonal", "config": {"seed": None, "gain": 1.0}, "registered_name": None},
+    "bias_initializer": {"module": "keras.initializers", "class_name": "RandomNormal", "config": {"seed": None, "mean": 0.0, "stddev": 0.05}, "registered_name": None},
+    "kernel_regularizer": {"module": "keras.regularizers", "class_name": "L2", "config": {"l2": 0.01}, "registered_name": None},
+    "recurrent_regularizer": None, "bias_regularizer": None, "kernel_constraint": None,
+    "recurrent_constraint": None, "bias_constraint": None, "dropout": 0.0,
+    "recurrent_dropout": 0.0, "seed": None,
+}  # fmt: skip
+
+
+def test_cells_take_keras_configs():
+    cell = layers.LSTMCell.from_config(KERAS_LSTM_CELL)
+    assert cell.unit_forget_bias is False and cell.kernel_regularizer is not None
+    config = cell.get_config()
+    assert set(KERAS_LSTM_CELL) <= set(config) | {"dtype"}
+    for cls in (layers.SimpleRNNCell, layers.GRUCell):
+        again = cls.from_config(cls(3, dropout=0.1, kernel_constraint="non_neg").get_config())
+        assert again.dropout == 0.1 and again.kernel_constraint is not None
+
+
+def test_cells_equal_the_fused_layers():
+    x = R.standard_normal((3, 5, 4)).astype("float32")
+    for fused, cell in [
+        (layers.LSTM(6), layers.LSTMCell(6)),
+        (layers.GRU(5), layers.GRUCell(5)),
+        (layers.GRU(5, reset_after=False), layers.GRUCell(5, reset_after=False)),
+        (layers.SimpleRNN(4), layers.SimpleRNNCell(4)),
+    ]:
+        expected = fused(x).numpy()
+        rnn = layers.RNN(cell)
+        rnn(x)
+        rnn.set_weights(fused.get_weights())
+        np.testing.assert_allclose(rnn(x).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_cell_dropout_masks_last_a_sequence():
+    cell = layers.LSTMCell(4, dropout=0.5, recurrent_dropout=0.5, seed=1)
+    rnn = layers.RNN(cell)
+    x = np.ones((2, 6, 3), "float32")
+    np.testing.assert_allclose(rnn(x).numpy(), layers.RNN(cell)(x).numpy())  # inference
+    rnn(x, training=True)
+    masks = dict(cell._dropout_masks)
+    assert set(masks) == {"input", "state"} and masks["input"].shape == (2, 3)
+    rnn(x, training=True)  # a new sequence draws new masks
+    assert not np.array_equal(masks["input"], cell._dropout_masks["input"])

@@ -162,7 +162,7 @@ def test_conv_and_pool_errors():
         ops.conv(np.ones((5, 5, 3)), np.ones((3, 3, 3, 1)))
     with pytest.raises(
         ValueError,
-        match=r"conv: supports 1-D and 2-D convolution .*Received: input shape=\(5, 3\)",
+        match=r"conv: supports 1-D, 2-D and 3-D convolution .*Received: input shape=\(5, 3\)",
     ):
         ops.conv(np.ones((5, 3)), np.ones((3, 3, 1)))
     with pytest.raises(
@@ -178,7 +178,7 @@ def test_conv_and_pool_errors():
         ops.conv(np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1)))
     with pytest.raises(ValueError, match="Expected `strides` as 2 positive integers"):
         ops.conv(np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1)), strides=0)
-    with pytest.raises(ValueError, match="max_pool: expected an input of rank 3 or 4"):
+    with pytest.raises(ValueError, match="max_pool: expected an input of rank 3, 4 or 5"):
         ops.max_pool(np.ones((4, 4)), 2)
 
 

@@ -112,7 +112,77 @@ def _dropout_mask(shape, rate, dtype, rng):
     return (keep / (1.0 - rate)).astype(dtype)
 
 
-class _FusedRNN(Layer):
+class _RecurrentWeights:
+    """The kernel, recurrent kernel and bias of a recurrent layer or cell, with Keras's
+    initializer, regularizer and constraint options for each (shared by LSTM/GRU/SimpleRNN
+    and their cells)."""
+
+    def _weight_options(
+        self,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+    ):
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
+    def _add_recurrent_weights(self, features, width, bias_shape, bias_initializer):
+        """kernel (features, width), recurrent_kernel (units, width), bias (or None)."""
+        self.kernel = self.add_weight(
+            (features, width),
+            self.kernel_initializer,
+            name="kernel",
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.recurrent_kernel = self.add_weight(
+            (self.units, width),
+            self.recurrent_initializer,
+            name="recurrent_kernel",
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                bias_shape,
+                bias_initializer,
+                name="bias",
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+
+    def _weights_config(self):
+        return {
+            name: serialize(getattr(self, name))
+            for name in (
+                "kernel_initializer",
+                "recurrent_initializer",
+                "bias_initializer",
+                "kernel_regularizer",
+                "recurrent_regularizer",
+                "bias_regularizer",
+                "kernel_constraint",
+                "recurrent_constraint",
+                "bias_constraint",
+            )
+        }
+
+
+class _FusedRNN(_RecurrentWeights, Layer):
     """Shared code of LSTM, GRU and SimpleRNN (one fused op over the whole sequence)."""
 
     # stateful layers are excluded by step_replay itself; masks and dropout masks are arrays
@@ -134,6 +204,9 @@ class _FusedRNN(Layer):
         kernel_regularizer=None,
         recurrent_regularizer=None,
         bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
         dropout=0.0,
         recurrent_dropout=0.0,
         return_sequences=False,
@@ -162,12 +235,17 @@ class _FusedRNN(Layer):
                 raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={v}")
         self.activation, self.recurrent_activation = "tanh", recurrent_activation
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self._weight_options(
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            recurrent_constraint,
+            bias_constraint,
+        )
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.return_sequences, self.return_state = return_sequences, return_state
         self.go_backwards, self.stateful, self.unroll = go_backwards, stateful, unroll
@@ -180,28 +258,8 @@ class _FusedRNN(Layer):
         return 3
 
     def build(self, input_shape):
-        f = input_shape[-1]
-        g = self.gates
-        self.kernel = self.add_weight(
-            (f, g * self.units),
-            self.kernel_initializer,
-            name="kernel",
-            regularizer=self.kernel_regularizer,
-        )
-        self.recurrent_kernel = self.add_weight(
-            (self.units, g * self.units),
-            self.recurrent_initializer,
-            name="recurrent_kernel",
-            regularizer=self.recurrent_regularizer,
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                self._bias_shape(),
-                self._bias_init(),
-                name="bias",
-                regularizer=self.bias_regularizer,
-            )
+        width = self.gates * self.units
+        self._add_recurrent_weights(input_shape[-1], width, self._bias_shape(), self._bias_init())
 
     def _bias_shape(self):
         return (self.gates * self.units,)
@@ -269,9 +327,7 @@ class _FusedRNN(Layer):
             "activation": self.activation,
             "recurrent_activation": self.recurrent_activation,
             "use_bias": self.use_bias,
-            "kernel_initializer": serialize(self.kernel_initializer),
-            "recurrent_initializer": serialize(self.recurrent_initializer),
-            "bias_initializer": serialize(self.bias_initializer),
+            **self._weights_config(),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "return_sequences": self.return_sequences,
@@ -393,100 +449,193 @@ class SimpleRNN(_FusedRNN):
 # ----------------------------------------------------------------------------- cells
 
 
-class SimpleRNNCell(Layer):
-    """One step of SimpleRNN: call(x_t, [h]) -> (h', [h'])."""
+class _Cell(_RecurrentWeights, Layer):
+    """Shared code of the cells: Keras's options, dropout masks kept for a whole sequence
+    (``RNN`` resets them before each call, as Keras's cells keep theirs), the config."""
 
-    def __init__(self, units, activation="tanh", use_bias=True, **kwargs):
+    gates = 1
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.units = _positive_int(self, "units", units)
         self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.state_size = self.units
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self._weight_options(
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            recurrent_constraint,
+            bias_constraint,
+        )
+        for name, v in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0 <= v <= 1:
+                raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={v}")
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
+        self.seed = seed
+        self.generator = backend.make_generator(seed) if seed is not None else None
+        self._dropout_masks: dict = {}
+
+    def reset_dropout_masks(self):
+        """Draw new dropout masks at the next training step (one set a sequence)."""
+        self._dropout_masks = {}
+
+    def _dropped(self, x, rate, which, training):
+        """x times the cell's dropout mask ``which`` (kept until reset), when training."""
+        if not training or not 0 < rate < 1:
+            return x
+        mask = self._dropout_masks.get(which)
+        if mask is None or mask.shape != tuple(x.shape):
+            rng = self.generator if self.generator is not None else backend.generator()
+            mask = self._dropout_masks[which] = _dropout_mask(tuple(x.shape), rate, x.dtype, rng)
+        return x * mask
 
     def build(self, input_shape):
-        self.kernel = self.add_weight((input_shape[-1], self.units), name="kernel")
-        self.recurrent_kernel = self.add_weight(
-            (self.units, self.units), "orthogonal", name="recurrent_kernel"
-        )
-        self.bias = self.add_weight((self.units,), "zeros", name="bias") if self.use_bias else None
+        width = self.gates * self.units
+        self._add_recurrent_weights(input_shape[-1], width, self._bias_shape(), self._bias_init())
+        self.built = True
 
-    def call(self, inputs, states):
-        h = self.activation(
-            ops.linear(inputs, self.kernel, self.bias)
-            + ops.matmul(states[0], self.recurrent_kernel)
-        )
-        return h, [h]
+    def _bias_shape(self):
+        return (self.gates * self.units,)
+
+    def _bias_init(self):
+        return self.bias_initializer
+
+    def _inputs(self, inputs, h, training):
+        """The step's input and state after their dropout masks."""
+        x = self._dropped(inputs, self.dropout, "input", training)
+        return x, self._dropped(h, self.recurrent_dropout, "state", training)
 
     def get_config(self):
         return {
             **super().get_config(),
             "units": self.units,
             "activation": activations.serialize(self.activation),
+            "recurrent_activation": activations.serialize(self.recurrent_activation),
             "use_bias": self.use_bias,
+            **self._weights_config(),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "seed": self.seed,
         }
 
 
-class LSTMCell(Layer):
-    """One step of LSTM (gates i, f, c, o): call(x_t, [h, c]) -> (h', [h', c'])."""
+class SimpleRNNCell(_Cell):
+    """One step of SimpleRNN: call(x_t, [h]) -> (h', [h']), h' = act(x W + b + h U)."""
 
-    def __init__(self, units, use_bias=True, **kwargs):
-        super().__init__(**kwargs)
-        self.units = _positive_int(self, "units", units)
-        self.use_bias = use_bias
-        self.state_size = [self.units, self.units]
-
-    def build(self, input_shape):
-        u = self.units
-        self.kernel = self.add_weight((input_shape[-1], 4 * u), name="kernel")
-        self.recurrent_kernel = self.add_weight((u, 4 * u), "orthogonal", name="recurrent_kernel")
-        self.bias = (
-            self.add_weight((4 * u,), _UnitForgetBias(u), name="bias") if self.use_bias else None
-        )
-
-    def call(self, inputs, states):
-        h, c = states
-        u = self.units
-        z = ops.linear(inputs, self.kernel, self.bias) + ops.matmul(h, self.recurrent_kernel)
-        i, f = ops.sigmoid(z[:, :u]), ops.sigmoid(z[:, u : 2 * u])
-        g, o = ops.tanh(z[:, 2 * u : 3 * u]), ops.sigmoid(z[:, 3 * u :])
-        c = f * c + i * g
-        h = o * ops.tanh(c)
-        return h, [h, c]
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units, "use_bias": self.use_bias}
-
-
-class GRUCell(Layer):
-    """One step of GRU (reset_after=True): call(x_t, [h]) -> (h', [h'])."""
-
-    def __init__(self, units, use_bias=True, **kwargs):
-        super().__init__(**kwargs)
-        self.units = _positive_int(self, "units", units)
-        self.use_bias = use_bias
+    def __init__(self, units, activation="tanh", use_bias=True, **kwargs):
+        kwargs.pop("recurrent_activation", None)
+        super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self.state_size = self.units
 
-    def build(self, input_shape):
-        u = self.units
-        self.kernel = self.add_weight((input_shape[-1], 3 * u), name="kernel")
-        self.recurrent_kernel = self.add_weight((u, 3 * u), "orthogonal", name="recurrent_kernel")
-        self.bias = self.add_weight((2, 3 * u), "zeros", name="bias") if self.use_bias else None
-
-    def call(self, inputs, states):
-        h = states[0]
-        u = self.units
-        xz = ops.matmul(inputs, self.kernel)
-        hz = ops.matmul(h, self.recurrent_kernel)
-        if self.bias is not None:
-            xz, hz = xz + self.bias[0], hz + self.bias[1]
-        z = ops.sigmoid(xz[:, :u] + hz[:, :u])
-        r = ops.sigmoid(xz[:, u : 2 * u] + hz[:, u : 2 * u])
-        hh = ops.tanh(xz[:, 2 * u :] + r * hz[:, 2 * u :])
-        h = z * h + (1 - z) * hh
+    def call(self, inputs, states, training=None):
+        x, h = self._inputs(inputs, states[0], training)
+        h = self.activation(
+            ops.linear(x, self.kernel, self.bias) + ops.matmul(h, self.recurrent_kernel)
+        )
         return h, [h]
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "use_bias": self.use_bias}
+        config = super().get_config()
+        del config["recurrent_activation"]
+        return config
+
+
+class LSTMCell(_Cell):
+    """One step of LSTM (gates i, f, c, o): call(x_t, [h, c]) -> (h', [h', c'])."""
+
+    gates = 4
+
+    def __init__(self, units, unit_forget_bias=True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.unit_forget_bias = bool(unit_forget_bias)
+        self.state_size = [self.units, self.units]
+
+    def _bias_init(self):
+        return _UnitForgetBias(self.units) if self.unit_forget_bias else self.bias_initializer
+
+    def call(self, inputs, states, training=None):
+        x, h = self._inputs(inputs, states[0], training)
+        c = states[1]
+        u = self.units
+        z = ops.linear(x, self.kernel, self.bias) + ops.matmul(h, self.recurrent_kernel)
+        act, gate = self.activation, self.recurrent_activation
+        i, f = gate(z[:, :u]), gate(z[:, u : 2 * u])
+        g, o = act(z[:, 2 * u : 3 * u]), gate(z[:, 3 * u :])
+        c = f * c + i * g
+        h = o * act(c)
+        return h, [h, c]
+
+    def get_config(self):
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+
+
+class GRUCell(_Cell):
+    """One step of GRU: call(x_t, [h]) -> (h', [h']). reset_after (Keras 3's default):
+    hh = act(x W_h + b_h + r (h U_h + b_rec_h)); before: hh = act(x W_h + b_h + (r h) U_h);
+    h' = z h + (1 - z) hh."""
+
+    gates = 3
+
+    def __init__(self, units, reset_after=True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.reset_after = bool(reset_after)
+        self.state_size = self.units
+
+    def _bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def call(self, inputs, states, training=None):
+        h_prev = states[0]
+        x, h = self._inputs(inputs, h_prev, training)
+        u, gate = self.units, self.recurrent_activation
+        xz = ops.matmul(x, self.kernel)
+        b_in = b_rec = None
+        if self.bias is not None:
+            b_in, b_rec = (self.bias[0], self.bias[1]) if self.reset_after else (self.bias, None)
+            xz = xz + b_in
+        if self.reset_after:
+            hz = ops.matmul(h, self.recurrent_kernel)
+            if b_rec is not None:
+                hz = hz + b_rec
+            z = gate(xz[:, :u] + hz[:, :u])
+            r = gate(xz[:, u : 2 * u] + hz[:, u : 2 * u])
+            hh = self.activation(xz[:, 2 * u :] + r * hz[:, 2 * u :])
+        else:
+            hz = ops.matmul(h, self.recurrent_kernel[:, : 2 * u])
+            z = gate(xz[:, :u] + hz[:, :u])
+            r = gate(xz[:, u : 2 * u] + hz[:, u:])
+            hh = self.activation(
+                xz[:, 2 * u :] + ops.matmul(r * h, self.recurrent_kernel[:, 2 * u :])
+            )
+        h_new = z * h_prev + (1 - z) * hh
+        return h_new, [h_new]
+
+    def get_config(self):
+        return {**super().get_config(), "reset_after": self.reset_after}
 
 
 def _state_sizes(cell):
@@ -612,6 +761,10 @@ class RNN(Layer):
             # stacked cells take one list per cell, as Keras, or the states flat
             states = [t for s in states for t in (s if isinstance(s, (list, tuple)) else [s])]
         m = None if mask is None else (mask.data if isinstance(mask, Tensor) else np.asarray(mask))
+        cells = self.cell.cells if isinstance(self.cell, StackedRNNCells) else [self.cell]
+        for cell in cells:  # one set of dropout masks a sequence, as Keras's cells
+            if hasattr(cell, "reset_dropout_masks"):
+                cell.reset_dropout_masks()
         order = range(t_len - 1, -1, -1) if self.go_backwards else range(t_len)
         outputs, last = [], None
         for t in order:

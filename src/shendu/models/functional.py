@@ -58,6 +58,70 @@ def topological_nodes(inputs: Structure, outputs: Structure) -> list[Node]:
     return [n for n in order if not isinstance(n.layer, InputLayer)]
 
 
+def keras_layer_order(inputs: list, outputs: list) -> list[Layer]:
+    """The graph's layers as Keras's ``Functional.layers`` lists them (code indexes
+    ``model.layers``, and Keras's weight files number layers in this order): a depth-first
+    walk from the outputs (in order) back through each node's inputs (in order) gives each
+    node its depth (0 at the outputs, else 1 + the largest depth of the nodes it feeds) and
+    each layer the order of its first visit; layers come by decreasing depth (a shared
+    layer: its largest), ties in visit order. Inputs that no output uses come last."""
+    input_ids = {id(t) for t in inputs}
+    visit_order: dict[int, int] = {}
+    layer_of: dict[int, Layer] = {}
+    finished: set[int] = set()
+    post: list = []  # nodes, each after the nodes it depends on
+
+    def stops(tensor) -> bool:
+        node = tensor.node
+        return node is None or id(node) in finished or (
+            id(tensor) in input_ids and not node.is_input
+        )
+
+    def enter(node):
+        layer_of[id(node.layer)] = node.layer
+        visit_order.setdefault(id(node.layer), len(visit_order))
+
+    for out in outputs:
+        if stops(out):
+            continue
+        enter(out.node)
+        stack = [(out.node, 0)]
+        while stack:
+            node, i = stack[-1]
+            parents = [] if node.is_input else node.input_tensors
+            if i < len(parents):
+                stack[-1] = (node, i + 1)
+                tensor = parents[i]
+                if stops(tensor):
+                    if tensor.node is not None and id(tensor) in input_ids:
+                        finished.add(id(tensor.node))
+                    continue
+                enter(tensor.node)
+                stack.append((tensor.node, 0))
+            else:
+                stack.pop()
+                finished.add(id(node))
+                post.append(node)
+    in_graph = {id(n) for n in post}
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    for node in reversed(post):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        node_depth[id(node)] = layer_depth[id(node.layer)] = depth
+        if not node.is_input:
+            for tensor in node.input_tensors:
+                parent = tensor.node
+                if parent is not None and id(parent) in in_graph:
+                    node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for t in inputs:  # inputs no output uses: Keras lists them at depth 0, first among ties
+        if t.node is not None and t.node.is_input and id(t.node.layer) not in layer_depth:
+            layer_of[id(t.node.layer)] = t.node.layer
+            layer_depth[id(t.node.layer)], visit_order[id(t.node.layer)] = 0, -1
+    return sorted(
+        layer_of.values(), key=lambda layer: (-layer_depth[id(layer)], visit_order[id(layer)])
+    )
+
+
 class FunctionalGraph:
     """The inputs, outputs and ordered nodes of a functional model."""
 
@@ -79,17 +143,8 @@ class FunctionalGraph:
 
     @property
     def layers(self) -> list[Layer]:
-        out, seen = [], set()
-        for t in self.inputs:
-            layer = t.node.layer
-            if id(layer) not in seen:
-                seen.add(id(layer))
-                out.append(layer)
-        for n in self.nodes:
-            if id(n.layer) not in seen:
-                seen.add(id(n.layer))
-                out.append(n.layer)
-        return out
+        """The layers in Keras's order (``keras_layer_order``)."""
+        return keras_layer_order(self.inputs, self.outputs)
 
     def input_names(self) -> list[str]:
         return [t.node.layer.name for t in self.inputs]
