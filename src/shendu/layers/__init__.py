@@ -14,6 +14,7 @@ from .conv import (
     SeparableConv1D,
     SeparableConv2D,
 )
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .core import Activation, Dense, Dropout, Flatten, Identity, Lambda, Reshape
 from .einsum_dense import EinsumDense
 from .input_layer import Input, InputLayer
@@ -192,6 +193,9 @@ __all__ = [
     "Convolution1DTranspose",
     "Convolution2DTranspose",
     "Convolution3D",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
     "Conv3D",
     "MaxPooling3D",
     "AveragePooling3D",

@@ -73,8 +73,8 @@ def keras_layer_order(inputs: list, outputs: list) -> list[Layer]:
 
     def stops(tensor) -> bool:
         node = tensor.node
-        return node is None or id(node) in finished or (
-            id(tensor) in input_ids and not node.is_input
+        return (
+            node is None or id(node) in finished or (id(tensor) in input_ids and not node.is_input)
         )
 
     def enter(node):

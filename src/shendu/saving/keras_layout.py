@@ -19,7 +19,7 @@ from __future__ import annotations
 from ..naming import snake_case
 
 #: layers whose weights Keras keeps in their ``cell``
-RECURRENT = ("LSTM", "GRU", "SimpleRNN")
+RECURRENT = ("LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 #: MultiHeadAttention's sub-layers, in shendu's weight order: Keras's group names
 ATTENTION_PARTS = ("query_dense", "key_dense", "value_dense", "output_dense")
 #: GroupQueryAttention keeps the same parts under private attribute names
