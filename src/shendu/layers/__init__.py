@@ -119,6 +119,7 @@ from .reshaping import (
     ZeroPadding3D,
 )
 from .reversible_embedding import ReversibleEmbedding
+from .spectral_normalization import SpectralNormalization
 from .symbolic import KerasTensor
 from .text_vectorization import TextVectorization
 from .wrapper import Wrapper
@@ -186,6 +187,7 @@ __all__ = [
     "StackedRNNCells",
     "ReversibleEmbedding",
     "Wrapper",
+    "SpectralNormalization",
     "maximum",
     "minimum",
     "multiply",

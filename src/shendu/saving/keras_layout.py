@@ -84,6 +84,10 @@ def keras_groups(layer) -> list[tuple[str, list]]:
             )
             for path, variables in keras_groups(inner)
         ]
+    if name == "SpectralNormalization":  # Keras tracks the kernel as the wrapper's own too
+        own = [layer.kernel, layer.vector_u] if layer.weights else []
+        inner = [(_join("layer", path), v) for path, v in keras_groups(layer.layer)]
+        return ([("", own)] if own else []) + inner
     if name == "TimeDistributed":
         return [(_join("layer", path), variables) for path, variables in keras_groups(layer.layer)]
     if name in ("MultiHeadAttention", "GroupQueryAttention"):
