@@ -350,7 +350,13 @@ class Layer:
 
     @property
     def weights(self) -> list:
-        return self.trainable_weights + self.non_trainable_weights
+        """Every variable in Keras's order: the layer's own (as created), then each nested
+        layer's the same way, depth first (so a model with BatchNormalization lists each
+        layer's moving statistics beside its other weights, as Keras's ``get_weights``)."""
+        out = []
+        for layer in self.flatten_layers():
+            out.extend(layer._variables)
+        return _dedupe(out)
 
     @property
     def trainable_weights(self) -> list:

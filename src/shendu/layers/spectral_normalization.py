@@ -40,6 +40,8 @@ class SpectralNormalization(Wrapper):
                 f"{type(self.layer).__name__} object has no attribute 'kernel' nor 'embeddings'"
             )
         self.kernel_shape = tuple(self.kernel.shape)
+        # the kernel is the wrapper's own too (Keras tracks it so): weights list it first
+        self._variables.append(self.kernel)
         self.vector_u = self.add_weight(
             (1, self.kernel_shape[-1]),
             initializers.TruncatedNormal(stddev=0.02),

@@ -332,6 +332,23 @@ def _rebuild(config, path, custom_objects, safe_mode, weights, limit):
     return model
 
 
+def saved_order(model, entries) -> list[int] | None:
+    """For a file whose weights are the model's in another order, the model's index of
+    each saved weight, matched by path; None when the file's order is the model's.
+
+    Files written before ``Layer.weights`` followed Keras's order hold the trainable
+    weights first, then the non-trainable ones (moving statistics)."""
+    variables = model.weights
+    saved = [e.name.split(":", 1)[-1] for e in entries]
+    current = [v.path for v in variables]
+    if saved == current or len(saved) != len(current) or len(set(current)) != len(current):
+        return None
+    if sorted(saved) != sorted(current):
+        return None
+    where = {p: i for i, p in enumerate(current)}
+    return [where[p] for p in saved]
+
+
 def _plan_weights(model, entries, path):
     """(variable, entry) pairs after every name, shape and dtype is checked."""
     variables = model.weights
@@ -339,6 +356,12 @@ def _plan_weights(model, entries, path):
         raise ModelFileError(
             f"{path}: the file holds {len(entries)} weights; the model has {len(variables)}"
         )
+    order = saved_order(model, entries)
+    if order is not None:  # an earlier order: matched by path
+        aligned = [None] * len(entries)
+        for i, entry in zip(order, entries):
+            aligned[i] = entry
+        entries = aligned
     plan = []
     for i, (v, entry) in enumerate(zip(variables, entries)):
         # Weights match by position and by their own name ("kernel"); the layer part of
@@ -387,7 +410,8 @@ def _plan_optimizer(model, config, tensors, path):
             or any(not 0 <= i < len(weights) for i in indices)
         ):
             raise ModelFileError(f"{path}: invalid optimizer_variables in config.json")
-        variables = [weights[i] for i in indices]
+        order = saved_order(model, _weight_entries(tensors, path))
+        variables = [weights[i if order is None else order[i]] for i in indices]
     # the size of the state, known before any slot exists (slots are shaped like their
     # variable), so that a file cannot make the loader allocate state it does not hold
     per_variable = len(opt.slot_names) + (1 if opt.use_ema else 0)
@@ -460,8 +484,11 @@ def restore_into(model, filepath):
     opt = getattr(model, "optimizer", None)
     if optimizer and opt is not None:
         indices = config.get("optimizer_variables")
+        order = saved_order(model, weights)
         variables = (
-            model.trainable_weights if indices is None else [model.weights[i] for i in indices]
+            model.trainable_weights
+            if indices is None
+            else [model.weights[i if order is None else order[i]] for i in indices]
         )
         opt.build(variables)
         expected = opt.get_state()
