@@ -19,6 +19,7 @@ from .algorithms import (
     RMSprop,
 )
 from .base import Optimizer
+from .loss_scale import LossScaleOptimizer
 
 _CLASSES = [
     SGD,
@@ -36,6 +37,7 @@ _CLASSES = [
 ]
 _TABLE = {c.__name__: c for c in _CLASSES}
 _TABLE.update({c.__name__.lower(): c for c in _CLASSES})
+_TABLE["LossScaleOptimizer"] = LossScaleOptimizer
 
 
 def get(identifier: Any) -> Optimizer:
@@ -62,6 +64,7 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
 
 
 __all__ = [c.__name__ for c in _CLASSES] + [
+    "LossScaleOptimizer",
     "Optimizer",
     "deserialize",
     "get",

@@ -347,7 +347,14 @@ def _compile_config(model) -> dict | None:
         return None
     out = {k: config.get(k) for k in _COMPILE_KEYS}
     if isinstance(out["optimizer"], dict):
-        out["optimizer"] = _wrap_object(out["optimizer"], "keras.optimizers")
+        optimizer = dict(out["optimizer"])
+        inner = (optimizer.get("config") or {}).get("inner_optimizer")
+        if isinstance(inner, dict):  # LossScaleOptimizer
+            optimizer["config"] = {
+                **optimizer["config"],
+                "inner_optimizer": _wrap_object(inner, "keras.optimizers"),
+            }
+        out["optimizer"] = _wrap_object(optimizer, "keras.optimizers")
     out["loss"] = _wrap_named(out["loss"], "keras.losses")
     for key in ("metrics", "weighted_metrics"):
         out[key] = _wrap_named(out[key], "keras.metrics")
