@@ -7,6 +7,7 @@ import csv
 import math
 import os
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -710,3 +711,143 @@ class BackupAndRestore(Callback):
 
 #: Callbacks that write files: under data parallel training only rank 0 runs them.
 FILE_WRITING = (ModelCheckpoint, CSVLogger, BackupAndRestore)
+
+
+class TensorBoard(Callback):
+    """Keras's TensorBoard callback: event files under ``log_dir/train`` and
+    ``log_dir/validation`` (the ``[tensorboard]`` extra).
+
+    Each epoch writes ``epoch_<name>`` scalars (step = the epoch): the training logs and the
+    learning rate to ``train``, the ``val_`` logs (without the prefix) to ``validation``;
+    with ``update_freq='batch'`` or an integer N, ``batch_<name>`` every N training batches
+    (step = the batch count since the start of training); at the end of each evaluation,
+    ``evaluation_<name>_vs_iterations`` (step = the optimizer's iterations) to
+    ``validation``; with ``histogram_freq`` N, a histogram of every weight each N epochs
+    (``<weight path>/histogram``). ``write_steps_per_second`` adds ``steps_per_second``.
+    shendu writes no graph (``write_graph`` is accepted), and no weight images, profiles or
+    embeddings (those options warn).
+    """
+
+    def __init__(
+        self,
+        log_dir="logs",
+        histogram_freq=0,
+        write_graph=True,
+        write_images=False,
+        write_steps_per_second=False,
+        update_freq="epoch",
+        profile_batch=0,
+        embeddings_freq=0,
+        embeddings_metadata=None,
+    ):
+        super().__init__()
+        self.log_dir = os.fspath(log_dir)
+        self.histogram_freq = int(histogram_freq)
+        self.write_graph = write_graph
+        self.write_images = write_images
+        self.write_steps_per_second = write_steps_per_second
+        update_freq = 1 if update_freq == "batch" else update_freq
+        if update_freq != "epoch" and (
+            not isinstance(update_freq, int) or isinstance(update_freq, bool) or update_freq < 1
+        ):
+            raise ValueError(
+                "`update_freq` must be 'epoch', 'batch' or a positive integer. "
+                f"Received: update_freq={update_freq!r}"
+            )
+        self.update_freq = update_freq
+        self.profile_batch, self.embeddings_freq = profile_batch, embeddings_freq
+        self.embeddings_metadata = embeddings_metadata
+        unsupported = [
+            name
+            for name, value in (
+                ("write_images", write_images),
+                ("profile_batch", profile_batch),
+                ("embeddings_freq", embeddings_freq),
+            )
+            if value
+        ]
+        if unsupported:
+            warnings.warn(
+                f"TensorBoard: shendu writes scalars and histograms; {', '.join(unsupported)} "
+                "not written",
+                stacklevel=2,
+            )
+        self._writers = {}
+        self._global_train_batch = 0
+        self._epoch_start = self._batch_start = 0.0
+        self._epoch_batches = 0
+
+    def _writer(self, run):
+        writer = self._writers.get(run)
+        if writer is None:
+            from .utils.tensorboard_writer import EventWriter
+
+            writer = self._writers[run] = EventWriter(os.path.join(self.log_dir, run))
+        return writer
+
+    def on_train_begin(self, logs=None):
+        self._global_train_batch = 0
+        self._writer("train")  # fails early (and clearly) without the extra
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start, self._epoch_batches = time.time(), 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._global_train_batch += 1
+        self._epoch_batches += 1
+        self._batch_start = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self._global_train_batch
+        if self.update_freq == "epoch" or step % self.update_freq:
+            return
+        writer = self._writer("train")
+        if self.write_steps_per_second:
+            elapsed = time.time() - self._batch_start
+            writer.scalar("batch_steps_per_second", 1.0 / max(elapsed, 1e-9), step)
+        for name, value in (logs or {}).items():
+            if _is_scalar(value):
+                writer.scalar(f"batch_{name}", value, step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        train = {k: v for k, v in logs.items() if not k.startswith("val_") and _is_scalar(v)}
+        val = {k[4:]: v for k, v in logs.items() if k.startswith("val_") and _is_scalar(v)}
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is not None:
+            train["learning_rate"] = float(optimizer.learning_rate)
+        if self.write_steps_per_second:
+            elapsed = max(time.time() - self._epoch_start, 1e-9)
+            train["steps_per_second"] = self._epoch_batches / elapsed
+        for run, values in (("train", train), ("validation", val)):
+            if values:
+                writer = self._writer(run)
+                for name, value in values.items():
+                    writer.scalar(f"epoch_{name}", value, epoch)
+                writer.flush()
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            writer = self._writer("train")
+            for layer in self.model.layers:
+                for weight in layer.weights:
+                    name = (weight.path or "weight").replace(":", "_")
+                    writer.histogram(f"{name}/histogram", weight.numpy(), epoch)
+            writer.flush()
+
+    def on_test_end(self, logs=None):
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is None or not logs:
+            return
+        writer = self._writer("validation")
+        for name, value in logs.items():
+            if _is_scalar(value):
+                writer.scalar(f"evaluation_{name}_vs_iterations", value, optimizer.iterations)
+        writer.flush()
+
+
+def _is_scalar(value):
+    return np.ndim(value) == 0
