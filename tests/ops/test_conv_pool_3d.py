@@ -142,3 +142,15 @@ def test_max_pool3d_gradient_goes_to_the_first_maximum():
     ops.max_pool(t, 2).sum().backward()
     g = np.asarray(getattr(t.grad, "data", t.grad)).reshape(-1)
     assert g.tolist() == [1, 0, 0, 0, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("strides,padding", [(1, "valid"), (2, "same"), ((2, 1, 3), "valid")])
+def test_conv_transpose3d_is_the_adjoint_of_conv3d(strides, padding):
+    x = RNG.standard_normal((2, 4, 5, 4, 3))
+    w = RNG.standard_normal((2, 3, 2, 3, 2))  # conv: 3 -> 2 channels; transpose: 2 -> 3
+    y = ops.conv(x, w, strides, padding).numpy()
+    g = RNG.standard_normal(y.shape)
+    back = ops.conv_transpose(g, w, strides, padding).numpy()
+    if back.shape == x.shape:
+        np.testing.assert_allclose((y * g).sum(), (x * back).sum(), rtol=1e-10)
+    assert gradcheck(lambda a, b: ops.conv_transpose(a, b, strides, padding), (g, w))

@@ -9,6 +9,7 @@ from .conv import (
     Conv2D,
     Conv2DTranspose,
     Conv3D,
+    Conv3DTranspose,
     DepthwiseConv1D,
     DepthwiseConv2D,
     SeparableConv1D,
@@ -125,6 +126,7 @@ from .text_vectorization import TextVectorization
 from .wrapper import Wrapper
 
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+Convolution3DTranspose = Conv3DTranspose
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = (
@@ -195,6 +197,8 @@ __all__ = [
     "Convolution1DTranspose",
     "Convolution2DTranspose",
     "Convolution3D",
+    "Conv3DTranspose",
+    "Convolution3DTranspose",
     "ConvLSTM1D",
     "ConvLSTM2D",
     "ConvLSTM3D",

@@ -251,6 +251,13 @@ class Conv2DTranspose(BaseConv):
     transpose = True
 
 
+class Conv3DTranspose(BaseConv):
+    """Transposed 3-D convolution; kernel (kd, kh, kw, filters, in_channels)."""
+
+    rank = 3
+    transpose = True
+
+
 class DepthwiseConv2D(BaseConv):
     """Per-channel 2-D convolution; depthwise_kernel (kh, kw, channels, depth_multiplier)."""
 

@@ -22,7 +22,8 @@ from ._fused import (
     through_activation,
 )
 from ._util import as_tensor, column_sums, split_batch, transposed_product
-from .shape import pad, reshape, transpose
+from .creation import zeros_like
+from .shape import pad, reshape, stack, transpose
 
 
 def _tuple(v, n, name):
@@ -514,11 +515,11 @@ def conv_transpose(
     data_format=None,
     dilation_rate=1,
 ):
-    """Transposed convolution (1-D and 2-D); kernel shape (*window, C_out, C_in)."""
+    """Transposed convolution (1-D, 2-D and 3-D); kernel shape (*window, C_out, C_in)."""
     rank = as_tensor(inputs).ndim - 2
-    if rank not in (1, 2):
+    if rank not in (1, 2, 3):
         raise ValueError(
-            "conv_transpose: supports inputs of rank 3 or 4. "
+            "conv_transpose: supports inputs of rank 3, 4 or 5. "
             f"Received: input shape={as_tensor(inputs).shape}"
         )
     x, k, s, pad, d = _conv_args(
@@ -526,6 +527,13 @@ def conv_transpose(
     )
     if pad not in ("valid", "same"):
         raise ValueError(f"Expected `padding` 'valid' or 'same'. Received: padding={padding!r}")
+    if rank == 3:
+        op = None
+        if output_padding is not None:
+            op = (output_padding,) * 3 if isinstance(output_padding, int) else output_padding
+            op = tuple(int(v) for v in op)
+        y = _conv_transpose3d(x, k, s, pad, d, op)
+        return _from_channels_last(y, data_format, rank)
     if rank == 1:
         x, k, s, d = _to_2d(x, k, s, d)
         op = None if output_padding is None else (0, _tuple(output_padding, 1, "op")[0])
@@ -552,6 +560,43 @@ def conv_transpose(
     if rank == 1:
         y = reshape(y, (y.shape[0],) + y.shape[2:])
     return _from_channels_last(y, data_format, rank)
+
+
+def _conv_transpose3d(x, k, s, padding, d, output_padding):
+    """Transposed 3-D convolution, channels_last: x (N, D, H, W, C_in), kernel (KD, KH, KW,
+    C_out, C_in); the adjoint of ``_conv3d``. Each kernel plane i transposes the 2-D
+    convolution over (H, W) of every depth slice (one batch of N * D images); slice j's
+    result lands at depth j s_d + i d_d of the full output, (D - 1) s_d + (KD - 1) d_d + 1
+    deep, which Keras's rule then crops (or extends) to its length."""
+    n, depth, h, w, _ = x.shape
+    kd = k.shape[0]
+    op = (None,) * 3 if output_padding is None else output_padding
+    outs, crops = [], []
+    for axis in range(1, 3):  # height and width, as the 2-D transposed convolution does
+        o, p = _transpose_geometry(x.shape[1 + axis], k.shape[axis], s[axis], d[axis],
+                                   padding, op[axis])  # fmt: skip
+        full = (x.shape[1 + axis] - 1) * s[axis] + (k.shape[axis] - 1) * d[axis] + 1
+        outs.append(o)
+        crops.append((p, max(p + o - full, 0)))
+    out_d, crop_d = _transpose_geometry(depth, kd, s[0], d[0], padding, op[0])
+    full_d = (depth - 1) * s[0] + (kd - 1) * d[0] + 1
+    span = (depth - 1) * s[0] + 1  # the slices' results, s_d apart
+    planes = reshape(x, (n * depth,) + tuple(x.shape[2:]))
+    total = None
+    for i in range(kd):
+        yi = ConvTranspose2D(s[1:], d[1:], tuple(outs), tuple(crops)).apply(planes, k[i])
+        yi = reshape(yi, (n, depth) + tuple(yi.shape[1:]))
+        if s[0] > 1:  # s_d - 1 zero slices after each slice
+            gap = zeros_like(yi)
+            yi = stack([yi] + [gap] * (s[0] - 1), axis=2)
+            yi = reshape(yi, (n, depth * s[0]) + tuple(yi.shape[3:]))[:, :span]
+        before = i * d[0]
+        yi = pad(yi, ((0, 0), (before, full_d - before - span), (0, 0), (0, 0), (0, 0)))
+        total = yi if total is None else total + yi
+    end = crop_d + out_d
+    if end > full_d:  # Keras's length runs past the full output: zeros there
+        total = pad(total, ((0, 0), (0, end - full_d), (0, 0), (0, 0), (0, 0)))
+    return total[:, crop_d:end]
 
 
 class Pool2D(Function):
