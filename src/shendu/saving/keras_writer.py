@@ -249,6 +249,7 @@ def _input_layer_config(tensor) -> dict:
 SHENDU_ONLY = {
     "Conv1DTranspose": {"groups": 1},
     "Conv2DTranspose": {"groups": 1},
+    "Conv3DTranspose": {"groups": 1},
     "SimpleRNN": {"recurrent_activation": None, "seed": None},
     "SpatialDropout1D": {"noise_shape": None, "trainable": None},
     "SpatialDropout2D": {"trainable": None},
