@@ -84,7 +84,32 @@ def carry_back(dhp, dh, mask, rm, t, a):
             dh[r, j] = v if keep else v + dh[r, j]
 
 
-HELPERS = (tanh_rational, sigmoid_rational, carry_back)
+def state_product(hp, rm, hr, h_in, t, a, u, out):
+    """out = h U for the rows of block a.. at step t, with h = hp, or h = hp rm under
+    recurrent dropout (then kept in h_in[t] for U's gradient; hr is its scratch)."""
+    rows, units = hp.shape
+    width = out.shape[1]
+    if rm.size:
+        for r in range(rows):
+            for j in range(units):
+                hr[r, j] = hp[r, j] * rm[a + r, j]
+                h_in[t, a + r, j] = hr[r, j]
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, width, units, _ONE, hr.ctypes, units,
+              u.ctypes, width, _ZERO, out.ctypes, width)  # fmt: skip
+    else:
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, width, units, _ONE, hp.ctypes, units,
+              u.ctypes, width, _ZERO, out.ctypes, width)  # fmt: skip
+
+
+def back_product(dz, u_t, out):
+    """out = dz U^T: the gradient on the state from the gates' gradients dz."""
+    rows, width = dz.shape
+    units = out.shape[1]
+    sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, units, width, _ONE, dz.ctypes, width,
+          u_t.ctypes, units, _ZERO, out.ctypes, units)  # fmt: skip
+
+
+HELPERS = (tanh_rational, sigmoid_rational, carry_back, state_product, back_product)
 
 
 def _step_forward(xp, z, xw_t, c_prev, gates_t, c_t, tc_t, h_t):
@@ -131,16 +156,7 @@ def _forward_loop(xw, u, h0, c0, gates, hs, cs, tcs, h_in, mask, rm, a, e):
     for t in range(t_len):
         hp = h0[a:e] if t == 0 else hs[t - 1, a:e]
         cp = c0[a:e] if t == 0 else cs[t - 1, a:e]
-        if rm.size:  # recurrent dropout: (h rm) U, h rm kept for the gradient of U
-            for r in range(rows):
-                for j in range(units):
-                    hr[r, j] = hp[r, j] * rm[a + r, j]
-                    h_in[t, a + r, j] = hr[r, j]
-            sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, 4 * units, units, _ONE, hr.ctypes,
-                  units, u.ctypes, 4 * units, _ZERO, z.ctypes, 4 * units)  # fmt: skip
-        else:
-            sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, 4 * units, units, _ONE, hp.ctypes,
-                  units, u.ctypes, 4 * units, _ZERO, z.ctypes, 4 * units)  # fmt: skip
+        state_product(hp, rm, hr, h_in, t, a, u, z)
         for r in range(rows):  # row by row, gate by gate: contiguous runs LLVM vectorises
             zr, xr, gr = z[r], xw[t, a + r], gates[t, a + r]
             for j in range(2 * units):
@@ -244,9 +260,7 @@ def _backward_loop(gh_seq, dh0, dc0, u_t, gates, cs, tcs, c0, dz_all, mask, rm, 
             else:  # a masked step: no gradient into it, the state's passes through
                 for j in range(4 * units):
                     dz[j] = _ZERO
-        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, units, 4 * units, _ONE,
-              dz_all[t, a:e].ctypes, 4 * units, u_t.ctypes, units, _ZERO, dhp.ctypes,
-              units)  # fmt: skip
+        back_product(dz_all[t, a:e], u_t, dhp)
         carry_back(dhp, dh, mask, rm, t, a)
 
 
@@ -298,16 +312,7 @@ def _gru_forward_loop(xw, u, b_rec, h0, hs, zs, rs, hhs, hun, h_in, mask, rm, a,
     hr = np.empty((rows, units), dtype=np.float32)
     for t in range(t_len):
         hp = h0[a:e] if t == 0 else hs[t - 1, a:e]
-        if rm.size:
-            for r in range(rows):
-                for j in range(units):
-                    hr[r, j] = hp[r, j] * rm[a + r, j]
-                    h_in[t, a + r, j] = hr[r, j]
-            sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, 3 * units, units, _ONE, hr.ctypes,
-                  units, u.ctypes, 3 * units, _ZERO, hu.ctypes, 3 * units)  # fmt: skip
-        else:
-            sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, 3 * units, units, _ONE, hp.ctypes,
-                  units, u.ctypes, 3 * units, _ZERO, hu.ctypes, 3 * units)  # fmt: skip
+        state_product(hp, rm, hr, h_in, t, a, u, hu)
         for r in range(rows):
             hur, xr = hu[r], xw[t, a + r]
             if b_rec.size:
@@ -404,9 +409,7 @@ def _gru_backward_loop(
                 dhz[j] = dz_pre
                 dhz[units + j] = dr_pre
                 dhz[2 * units + j] = dpre_h * rv
-        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, units, 3 * units, _ONE,
-              dhz_all[t, a:e].ctypes, 3 * units, u_t.ctypes, units, _ZERO, dhp.ctypes,
-              units)  # fmt: skip
+        back_product(dhz_all[t, a:e], u_t, dhp)
         for r in range(rows):
             keep = mask.size == 0 or mask[t, a + r]
             zr = zs[t, a + r]
@@ -428,7 +431,7 @@ entry and on the initial state on exit."""
 
 
 # ---------------------------------------------------------------------------- SimpleRNN
-# h' = tanh(xw_t + (h rm) U); saved: acts (h' before masking) and h_in (h rm).
+# h' = tanh(xw_t + (h rm) U); saved: acts (h' before masking) and, with dropout, h_in (h rm).
 
 
 def _simple_forward_reference(xw, u, h0, hs, acts, h_in, mask, rm, a, e):
@@ -436,7 +439,8 @@ def _simple_forward_reference(xw, u, h0, hs, acts, h_in, mask, rm, a, e):
     h = h0[a:e]
     for t in range(xw.shape[0]):
         hr = h if rm.size == 0 else h * rm[a:e]
-        h_in[t, a:e] = hr
+        if h_in.size:
+            h_in[t, a:e] = hr
         act = acts[t, a:e]
         xp.tanh(xw[t, a:e] + hr @ u, out=act)
         h_new = hs[t, a:e]
@@ -447,13 +451,10 @@ def _simple_forward_reference(xw, u, h0, hs, acts, h_in, mask, rm, a, e):
 def _simple_forward_loop(xw, u, h0, hs, acts, h_in, mask, rm, a, e):
     t_len, rows, units = xw.shape[0], e - a, u.shape[0]
     z = np.empty((rows, units), dtype=np.float32)
+    hr = np.empty((rows, units), dtype=np.float32)
     for t in range(t_len):
         hp = h0[a:e] if t == 0 else hs[t - 1, a:e]
-        for r in range(rows):
-            for j in range(units):
-                h_in[t, a + r, j] = hp[r, j] * rm[a + r, j] if rm.size else hp[r, j]
-        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, units, units, _ONE, h_in[t, a:e].ctypes,
-              units, u.ctypes, units, _ZERO, z.ctypes, units)  # fmt: skip
+        state_product(hp, rm, hr, h_in, t, a, u, z)
         for r in range(rows):
             keep = mask.size == 0 or mask[t, a + r]
             ar, xr, hn = acts[t, a + r], xw[t, a + r], hs[t, a + r]
@@ -466,8 +467,8 @@ SIMPLE_RNN_FORWARD = Kernel(
     "simple_rnn_forward", _simple_forward_reference, _simple_forward_loop, (F32,), HELPERS,
     _linked,
 )  # fmt: skip
-"""SimpleRNN over rows a..e-1: h_in_t = h rm; act_t = tanh(xw_t + h_in_t U); h_t = act_t
-(the previous h where masked)."""
+"""SimpleRNN over rows a..e-1: act_t = tanh(xw_t + (h rm) U) (h rm kept in h_in under
+recurrent dropout); h_t = act_t (the previous h where masked)."""
 
 
 def _simple_backward_reference(gh_seq, dh0, u_t, acts, dz_all, mask, rm, a, e):
@@ -507,8 +508,7 @@ def _simple_backward_loop(gh_seq, dh0, u_t, acts, dz_all, mask, rm, a, e):
             keep = mask.size == 0 or mask[t, a + r]
             for j in range(units):
                 dz[j] = dhr[j] * (_ONE - ar[j] * ar[j]) if keep else _ZERO
-        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, units, units, _ONE, dz_all[t, a:e].ctypes,
-              units, u_t.ctypes, units, _ZERO, dhp.ctypes, units)  # fmt: skip
+        back_product(dz_all[t, a:e], u_t, dhp)
         carry_back(dhp, dh, mask, rm, t, a)
 
 

@@ -87,12 +87,7 @@ class _ConvLSTM(_RecurrentWeights, Layer):
             recurrent_constraint,
             bias_constraint,
         )
-        for name, v in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
-            if not 0 <= v <= 1:
-                raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={v}")
-        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
-        self.seed = seed
-        self.generator = backend.make_generator(seed) if seed is not None else None
+        self._dropout_options(dropout, recurrent_dropout, seed)
         self.return_sequences, self.return_state = return_sequences, return_state
         self.go_backwards, self.stateful, self.unroll = go_backwards, stateful, unroll
         self.states = None
@@ -109,32 +104,15 @@ class _ConvLSTM(_RecurrentWeights, Layer):
     def build(self, input_shape):
         channels = self._channels_last_shape(input_shape)[-1]
         width = 4 * self.filters
-        self.kernel = self.add_weight(
+        bias_init = self.bias_initializer
+        if self.unit_forget_bias:
+            bias_init = _UnitForgetBias(self.filters)
+        self._add_recurrent_weights(
             self.kernel_size + (channels, width),
-            self.kernel_initializer,
-            name="kernel",
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.recurrent_kernel = self.add_weight(
             self.kernel_size + (self.filters, width),
-            self.recurrent_initializer,
-            name="recurrent_kernel",
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
+            (width,),
+            bias_init,
         )
-        self.bias = None
-        if self.use_bias:
-            init = (
-                _UnitForgetBias(self.filters) if self.unit_forget_bias else self.bias_initializer
-            )
-            self.bias = self.add_weight(
-                (width,),
-                init,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
         self.built = True
 
     def _spatial_out(self, spatial):
@@ -168,7 +146,7 @@ class _ConvLSTM(_RecurrentWeights, Layer):
         if self.data_format == "channels_first":  # (N, T, C, *S) -> (N, T, *S, C)
             x = ops.transpose(x, (0, 1) + tuple(range(3, self.rank + 3)) + (2,))
         n, steps = x.shape[0], x.shape[1]
-        rng = self.generator if self.generator is not None else backend.generator()
+        rng = self._mask_rng()
         if training and 0 < self.dropout < 1:  # one mask for every step, as Keras's cell
             keep = (1,) + tuple(x.shape[2:])
             x = x * _dropout_mask((n,) + keep, self.dropout, x.dtype, rng)

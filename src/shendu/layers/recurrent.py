@@ -139,17 +139,17 @@ class _RecurrentWeights:
         self.recurrent_constraint = constraints.get(recurrent_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
 
-    def _add_recurrent_weights(self, features, width, bias_shape, bias_initializer):
-        """kernel (features, width), recurrent_kernel (units, width), bias (or None)."""
+    def _add_recurrent_weights(self, kernel_shape, recurrent_shape, bias_shape, bias_initializer):
+        """kernel, recurrent_kernel and bias (None without ``use_bias``) of these shapes."""
         self.kernel = self.add_weight(
-            (features, width),
+            kernel_shape,
             self.kernel_initializer,
             name="kernel",
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
         self.recurrent_kernel = self.add_weight(
-            (self.units, width),
+            recurrent_shape,
             self.recurrent_initializer,
             name="recurrent_kernel",
             regularizer=self.recurrent_regularizer,
@@ -164,6 +164,19 @@ class _RecurrentWeights:
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )
+
+    def _dropout_options(self, dropout, recurrent_dropout, seed):
+        """Dropout rates in [0, 1] and the seed of their masks (a cell's, a ConvLSTM's)."""
+        for name, v in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0 <= v <= 1:
+                raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={v}")
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
+        self.seed = seed
+        self.generator = backend.make_generator(seed) if seed is not None else None
+
+    def _mask_rng(self):
+        """The generator of the dropout masks: the layer's seeded one, else the global."""
+        return self.generator if self.generator is not None else backend.generator()
 
     def _weights_config(self):
         return {
@@ -259,7 +272,9 @@ class _FusedRNN(_RecurrentWeights, Layer):
 
     def build(self, input_shape):
         width = self.gates * self.units
-        self._add_recurrent_weights(input_shape[-1], width, self._bias_shape(), self._bias_init())
+        self._add_recurrent_weights(
+            (input_shape[-1], width), (self.units, width), self._bias_shape(), self._bias_init()
+        )
 
     def _bias_shape(self):
         return (self.gates * self.units,)
@@ -491,12 +506,7 @@ class _Cell(_RecurrentWeights, Layer):
             recurrent_constraint,
             bias_constraint,
         )
-        for name, v in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
-            if not 0 <= v <= 1:
-                raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={v}")
-        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
-        self.seed = seed
-        self.generator = backend.make_generator(seed) if seed is not None else None
+        self._dropout_options(dropout, recurrent_dropout, seed)
         self._dropout_masks: dict = {}
 
     def reset_dropout_masks(self):
@@ -509,13 +519,15 @@ class _Cell(_RecurrentWeights, Layer):
             return x
         mask = self._dropout_masks.get(which)
         if mask is None or mask.shape != tuple(x.shape):
-            rng = self.generator if self.generator is not None else backend.generator()
-            mask = self._dropout_masks[which] = _dropout_mask(tuple(x.shape), rate, x.dtype, rng)
+            mask = _dropout_mask(tuple(x.shape), rate, x.dtype, self._mask_rng())
+            self._dropout_masks[which] = mask
         return x * mask
 
     def build(self, input_shape):
         width = self.gates * self.units
-        self._add_recurrent_weights(input_shape[-1], width, self._bias_shape(), self._bias_init())
+        self._add_recurrent_weights(
+            (input_shape[-1], width), (self.units, width), self._bias_shape(), self._bias_init()
+        )
         self.built = True
 
     def _bias_shape(self):
@@ -688,12 +700,10 @@ class StackedRNNCells(Layer):
         return grouped
 
     def call(self, inputs, states):
-        new_states, at = [], 0
-        for cell in self.cells:
-            count = len(_state_sizes(cell))
-            inputs, own = cell(inputs, list(states[at : at + count]))
+        new_states = []
+        for cell, own in zip(self.cells, self.group_states(states)):
+            inputs, own = cell(inputs, own)
             new_states += list(own) if isinstance(own, (list, tuple)) else [own]
-            at += count
         return inputs, new_states
 
     def get_config(self):
@@ -739,8 +749,7 @@ class RNN(Layer):
             self.cell._maybe_build(_ZerosShape((input_shape[0] or 1, input_shape[-1])))
 
     def compute_output_shape(self, input_shape):
-        sizes = self.cell.state_size
-        sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
+        sizes = _state_sizes(self.cell)
         units = getattr(self.cell, "output_size", None) or sizes[0]
         return _rnn_output_shape(
             input_shape, units, sizes, self.return_sequences, self.return_state
@@ -748,8 +757,7 @@ class RNN(Layer):
 
     def call(self, inputs, mask=None, training=None, initial_state=None):
         n, t_len = inputs.shape[0], inputs.shape[1]
-        sizes = self.cell.state_size
-        sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
+        sizes = _state_sizes(self.cell)
         if initial_state is None:
             states = [Tensor.wrap(np.zeros((n, s), inputs.dtype)) for s in sizes]
         else:

@@ -140,11 +140,12 @@ class FunctionalGraph:
             if not isinstance(t.node.layer, InputLayer):
                 raise ValueError(f"Model inputs must come from Input(). Received: {t!r}")
         self.nodes = topological_nodes(self.inputs, self.outputs)
+        self._layers = keras_layer_order(self.inputs, self.outputs)  # the graph is fixed
 
     @property
     def layers(self) -> list[Layer]:
         """The layers in Keras's order (``keras_layer_order``)."""
-        return keras_layer_order(self.inputs, self.outputs)
+        return list(self._layers)
 
     def input_names(self) -> list[str]:
         return [t.node.layer.name for t in self.inputs]

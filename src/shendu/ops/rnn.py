@@ -74,6 +74,21 @@ def _over_rows(xp, kernel, args, n, size):
         kernel(*args, 0, n)
 
 
+def _recurrent_kernel_grad(xp, states, dz_all, shape):
+    """U's gradient, sum over steps of h_t^T dz_t: ``states`` are the states entering each
+    step's product (T, N, u) (h rm under recurrent dropout), or ``(h0, hs)`` for h0 then
+    hs[:-1] without a copy; dz_all (T, N, G) the product's gradients."""
+    if not isinstance(states, tuple):
+        return states.reshape(-1, states.shape[-1]).T @ dz_all.reshape(-1, dz_all.shape[-1])
+    h0, hs = states
+    if not dz_all.shape[0]:
+        return xp.zeros(shape, dtype=dz_all.dtype)
+    gu = h0.T @ dz_all[0]
+    if dz_all.shape[0] > 1:
+        gu += hs[:-1].reshape(-1, hs.shape[-1]).T @ dz_all[1:].reshape(-1, dz_all.shape[-1])
+    return gu
+
+
 class _Recurrent(Function):
     n_states = 1
 
@@ -91,6 +106,22 @@ class _Recurrent(Function):
         else:
             seq = hs[-1].copy()
         return (seq,) + tuple(states)
+
+    def _kernel_masks(self, xp, m, dt):
+        """The step mask (T, N) and the recurrent dropout mask as the kernels take them:
+        contiguous, or empty arrays when unused."""
+        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
+        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
+        return mask, rm
+
+    def _incoming(self, xp, g_out, g_h, dt):
+        """(gh_seq, dh0): the output's gradient per step, time-major (empty when only the
+        last output is used), and the gradient on the last state (the last output's added)."""
+        dh0 = xp.array(g_h, dtype=dt)
+        if self.return_sequences:
+            return xp.ascontiguousarray(g_out.transpose(1, 0, 2)), dh0
+        dh0 += g_out
+        return _unused(xp, 3, dt), dh0
 
     def _input_grads(self, xp, xt, w, dx2, need_x, need_w):
         """The input's and the kernel's gradients from the gradient dx2 (T*N, G) of the
@@ -145,8 +176,7 @@ class LSTM(_Recurrent):
         # the state before step t is hs[t - 1] (h0 at t = 0); only recurrent dropout needs
         # its own copy (h * mask)
         h_in = xp.empty((t_len, n, units) if self.rm is not None else (0, 0, 0), dtype=dt)
-        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
-        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
+        mask, rm = self._kernel_masks(xp, m, dt)
         u = xp.ascontiguousarray(u)
         args = (xw, u, h0, c0, gates, hs, cs, tcs, h_in, mask, rm)
         _over_rows(xp, LSTM_FORWARD, args, n, gates.size)
@@ -161,18 +191,10 @@ class LSTM(_Recurrent):
         xp = backend.array_module(g_out)
         t_len, n, _ = xt.shape
         dt = g_out.dtype
-        # the output's gradient per step (time-major), or empty when only the last is used
-        if self.return_sequences:
-            gh_seq = xp.ascontiguousarray(g_out.transpose(1, 0, 2))
-        else:
-            gh_seq = _unused(xp, 3, dt)
-        dz_all = xp.empty((t_len, n, 4 * u.shape[0]), dtype=dt)
-        dh0 = xp.array(g_h, dtype=dt)  # the gradients on h and c, stepped back to the start
+        gh_seq, dh0 = self._incoming(xp, g_out, g_h, dt)  # dh0, dc0: stepped back to the start
         dc0 = xp.array(g_c, dtype=dt)
-        if not self.return_sequences:
-            dh0 += g_out
-        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
-        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
+        dz_all = xp.empty((t_len, n, 4 * u.shape[0]), dtype=dt)
+        mask, rm = self._kernel_masks(xp, m, dt)
         u_t = xp.ascontiguousarray(u.T)
         args = (gh_seq, dh0, dc0, u_t, gates, cs, tcs, c0, dz_all, mask, rm)
         _over_rows(xp, LSTM_BACKWARD, args, n, gates.size)
@@ -186,14 +208,7 @@ class LSTM(_Recurrent):
         needs = self.needs_input_grad
         k = 1 + self.n_states  # position of the kernel among the inputs
         gx, gw = self._input_grads(xp, xt, w, dz2, needs[0], needs[k])
-        gu = None
-        if needs[k + 1] and isinstance(h_prev, tuple):  # (h0, hs): the states before each step
-            h0, hs = h_prev
-            gu = h0.T @ dz_all[0] if t_len else xp.zeros(u.shape, dtype=dz_all.dtype)
-            if t_len > 1:
-                gu += hs[:-1].reshape(-1, hs.shape[-1]).T @ dz_all[1:].reshape(-1, dz2.shape[1])
-        elif needs[k + 1]:
-            gu = h_prev.reshape(t_len * n, h_prev.shape[-1]).T @ dz2
+        gu = _recurrent_kernel_grad(xp, h_prev, dz_all, u.shape) if needs[k + 1] else None
         gb = column_sums(xp, dz2) if has_b and needs[k + 2] else None
         grads = (gx, dh0 if needs[1] else None)
         if self.n_states == 2:
@@ -263,8 +278,7 @@ class GRU(_Recurrent):
         h0 = xp.ascontiguousarray(_state(xp, h0, n, units, dt))
         hs, zs, rs, hhs, hun = (xp.empty((t_len, n, units), dtype=dt) for _ in range(5))
         h_in = xp.empty((t_len, n, units) if self.rm is not None else (0, 0, 0), dtype=dt)
-        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
-        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
+        mask, rm = self._kernel_masks(xp, m, dt)
         u = xp.ascontiguousarray(u)
         args = (xw, u, b_rec, h0, hs, zs, rs, hhs, hun, h_in, mask, rm)
         _over_rows(xp, GRU_FORWARD, args, n, xw.size)
@@ -277,17 +291,10 @@ class GRU(_Recurrent):
         xp = backend.array_module(g_out)
         t_len, n, _ = xt.shape
         units, dt = u.shape[0], g_out.dtype
-        if self.return_sequences:
-            gh_seq = xp.ascontiguousarray(g_out.transpose(1, 0, 2))
-        else:
-            gh_seq = _unused(xp, 3, dt)
-        dh0 = xp.array(g_h, dtype=dt)
-        if not self.return_sequences:
-            dh0 += g_out
+        gh_seq, dh0 = self._incoming(xp, g_out, g_h, dt)
         dxz_all = xp.empty((t_len, n, 3 * units), dtype=dt)
         dhz_all = xp.empty((t_len, n, 3 * units), dtype=dt)
-        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
-        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
+        mask, rm = self._kernel_masks(xp, m, dt)
         u_t = xp.ascontiguousarray(u.T)
         args = (gh_seq, dh0, u_t, h0, hs, zs, rs, hhs, hun, dxz_all, dhz_all, mask, rm)
         _over_rows(xp, GRU_BACKWARD, args, n, dxz_all.size)
@@ -295,14 +302,8 @@ class GRU(_Recurrent):
         dx2 = dxz_all.reshape(t_len * n, 3 * units)
         dh2 = dhz_all.reshape(t_len * n, 3 * units)
         gx, gw = self._input_grads(xp, xt, w, dx2, needs[0], needs[2])
-        gu = None
-        if needs[3]:  # the states entering each step's product: h rm, or h0 then hs
-            if self.rm is not None:
-                gu = h_in.reshape(t_len * n, units).T @ dh2
-            else:
-                gu = h0.T @ dhz_all[0] if t_len else xp.zeros(u.shape, dtype=dt)
-                if t_len > 1:
-                    gu += hs[:-1].reshape(-1, units).T @ dhz_all[1:].reshape(-1, 3 * units)
+        states = h_in if self.rm is not None else (h0, hs)
+        gu = _recurrent_kernel_grad(xp, states, dhz_all, u.shape) if needs[3] else None
         gb = None
         if b is not None and needs[4]:
             gb = column_sums(xp, dx2)
@@ -382,34 +383,28 @@ class SimpleRNN(_Recurrent):
         if b is not None:
             xw += b
         h0 = xp.ascontiguousarray(_state(xp, h0, n, units, dt))
-        hs, acts, h_in = (xp.empty((t_len, n, units), dtype=dt) for _ in range(3))
-        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
-        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
+        hs, acts = (xp.empty((t_len, n, units), dtype=dt) for _ in range(2))
+        h_in = xp.empty((t_len, n, units) if self.rm is not None else (0, 0, 0), dtype=dt)
+        mask, rm = self._kernel_masks(xp, m, dt)
         u = xp.ascontiguousarray(u)
         _over_rows(xp, SIMPLE_RNN_FORWARD, (xw, u, h0, hs, acts, h_in, mask, rm), n, xw.size)
         if self.recording:
-            self.saved = (xt, w, u, b is not None, acts, h_in, m)
+            states = h_in if self.rm is not None else (h0, hs)  # entering each step's product
+            self.saved = (xt, w, u, b is not None, acts, states, m)
         return self._outputs(hs, ((hs[-1] if t_len else h0).copy(),))
 
     def backward(self, g_out, g_h):
-        xt, w, u, has_b, acts, h_in, m = self.saved
+        xt, w, u, has_b, acts, states, m = self.saved
         xp = backend.array_module(g_out)
         t_len, n, _ = xt.shape
         dt = g_out.dtype
-        if self.return_sequences:
-            gh_seq = xp.ascontiguousarray(g_out.transpose(1, 0, 2))
-        else:
-            gh_seq = _unused(xp, 3, dt)
-        dh0 = xp.array(g_h, dtype=dt)
-        if not self.return_sequences:
-            dh0 += g_out
+        gh_seq, dh0 = self._incoming(xp, g_out, g_h, dt)
         dz_all = xp.empty(acts.shape, dtype=dt)
-        mask = _unused(xp, 2, bool) if m is None else xp.ascontiguousarray(m)
-        rm = _unused(xp, 2, dt) if self.rm is None else xp.ascontiguousarray(self.rm, dtype=dt)
+        mask, rm = self._kernel_masks(xp, m, dt)
         u_t = xp.ascontiguousarray(u.T)
         args = (gh_seq, dh0, u_t, acts, dz_all, mask, rm)
         _over_rows(xp, SIMPLE_RNN_BACKWARD, args, n, dz_all.size)
-        return LSTM._param_grads(self, xp, xt, w, u, has_b, dz_all, h_in, dh0, None)
+        return LSTM._param_grads(self, xp, xt, w, u, has_b, dz_all, states, dh0, None)
 
 
 def _mask_array(mask, n, t_len):

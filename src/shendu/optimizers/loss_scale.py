@@ -10,7 +10,7 @@ import numpy as np
 from .. import backend
 from ..annotations import TensorLike
 from ..autograd.tensor import Tensor
-from .base import Optimizer
+from .base import Optimizer, _array
 
 _SCALED_CLASSES: dict[type, type] = {}
 
@@ -130,7 +130,7 @@ class LossScaleOptimizer(Optimizer):
         scaled: bool = True,
     ) -> None:
         state = self.__dict__["_loss_scale"]
-        arrays = [None if g is None else (g.data if isinstance(g, Tensor) else g) for g in grads]
+        arrays = [None if g is None else _array(g) for g in grads]
         if scaled:
             arrays = [None if g is None else g / state["scale"] for g in arrays]
         finite = all(
