@@ -302,7 +302,9 @@ def test_preprocessing_layers():
     a = h(np.array(["x", "y", "x"])).numpy()
     assert a[0] == a[2] and 0 <= a.min() and a.max() < 5
     imgs = np.random.default_rng(0).random((2, 8, 8, 3)).astype(np.float32)
-    np.testing.assert_array_equal(L.RandomRotation(0.2)(imgs).numpy(), imgs)  # not training
+    # as Keras: a call on its own augments (training defaults to True); training=False not
+    np.testing.assert_array_equal(L.RandomRotation(0.2)(imgs, training=False).numpy(), imgs)
+    assert not np.allclose(L.RandomRotation(0.2, seed=1)(imgs).numpy(), imgs)
     flipped = L.RandomFlip("horizontal", seed=3)(imgs, training=True).numpy()
     for i in range(2):
         assert np.array_equal(flipped[i], imgs[i]) or np.array_equal(flipped[i], imgs[i][:, ::-1])

@@ -3,6 +3,20 @@
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .attention import AdditiveAttention, Attention, GroupQueryAttention, MultiHeadAttention
 from .base import Layer, Variable
+from .color_augmentation import (
+    AutoContrast,
+    Equalization,
+    RandomColorDegeneration,
+    RandomColorJitter,
+    RandomGaussianBlur,
+    RandomGrayscale,
+    RandomHue,
+    RandomInvert,
+    RandomPosterization,
+    RandomSaturation,
+    RandomSharpness,
+    Solarization,
+)
 from .conv import (
     Conv1D,
     Conv1DTranspose,
@@ -18,6 +32,23 @@ from .conv import (
 from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .core import Activation, Dense, Dropout, Flatten, Identity, Lambda, Reshape
 from .einsum_dense import EinsumDense
+from .geometric_augmentation import (
+    RandomElasticTransform,
+    RandomErasing,
+    RandomPerspective,
+    RandomShear,
+)
+from .image_preprocessing import (
+    CenterCrop,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Resizing,
+)
 from .input_layer import Input, InputLayer
 from .input_spec import InputSpec
 from .merging import (
@@ -38,6 +69,7 @@ from .merging import (
     multiply,
     subtract,
 )
+from .mixing_augmentation import AugMix, CutMix, MixUp, RandAugment
 from .normalization import (
     BatchNormalization,
     GroupNormalization,
@@ -67,20 +99,11 @@ from .pooling import (
 )
 from .preprocessing import (
     CategoryEncoding,
-    CenterCrop,
     Discretization,
     Hashing,
     IntegerLookup,
     Normalization,
-    RandomBrightness,
-    RandomContrast,
-    RandomCrop,
-    RandomFlip,
-    RandomRotation,
-    RandomTranslation,
-    RandomZoom,
     Rescaling,
-    Resizing,
     StringLookup,
 )
 from .recurrent import (
@@ -155,6 +178,26 @@ def serialize(layer) -> dict:
 
 
 __all__ = [
+    "AutoContrast",
+    "Equalization",
+    "RandomColorDegeneration",
+    "RandomColorJitter",
+    "RandomGaussianBlur",
+    "RandomGrayscale",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPosterization",
+    "RandomSaturation",
+    "RandomSharpness",
+    "Solarization",
+    "RandomElasticTransform",
+    "RandomErasing",
+    "RandomPerspective",
+    "RandomShear",
+    "AugMix",
+    "CutMix",
+    "MixUp",
+    "RandAugment",
     "Activation",
     "Add",
     "Average",

@@ -528,9 +528,9 @@ class Layer:
         training = kwargs.get("training")
         if training is None and stack:
             training = stack[-1]
-        if self.call_has_training:
+        if self.call_has_training and training is not None:
             kwargs["training"] = training
-        else:
+        else:  # unset: the call's own default applies (True for augmentations, as Keras)
             kwargs.pop("training", None)
         if args:
             inputs = first if type(first) is Tensor else _to_tensor(first, self.dtype)

@@ -1,0 +1,227 @@
+"""The base of the image augmentation layers: a random draw, then a transformation.
+
+Each augmentation splits in two, as in Keras: ``random_transformation(images)`` draws the
+random parameters for a batch (angles, masks, mixing weights) and
+``transform_images(images, transformation)`` applies them. Composite layers (RandAugment,
+AugMix, RandomColorJitter) draw from their parts and apply them in turn.
+
+Inputs are images ``(N, H, W, C)`` or one image ``(H, W, C)`` (``channels_first`` is moved
+to the last axis and back), or Keras's dict ``{"images": ..., "labels": ...}`` whose labels
+the mixing layers (MixUp, CutMix) mix as they mix the images; other keys pass through.
+
+As in Keras, ``call`` defaults to ``training=True``: a layer called on its own augments;
+``predict``/``evaluate`` and ``training=False`` leave the images as they are. The layers
+are not differentiable (they transform data, not parameters) and compute in float32 (the
+layer's dtype), whatever the input's dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.tensor import Tensor
+from .base import Layer, same_shape
+
+
+def as_array(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def parse_factor(factor, bounds=(-1.0, 1.0), name="factor"):
+    """Keras's factor rule: a number f gives (max(-|f|, low bound), |f|); a pair is sorted.
+
+    Raises ValueError naming the bounds when the factor lies outside them."""
+    message = (
+        f"The `{name}` argument should be a number (or a list of two numbers) in the range "
+        f"[{bounds[0]}, {bounds[1]}]. Received: {name}={factor}"
+    )
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2 or factor[0] > bounds[1] or factor[1] < bounds[0]:
+            raise ValueError(message)
+        low, high = sorted(factor)
+        return low, high
+    if isinstance(factor, (int, float, np.integer, np.floating)) and not isinstance(factor, bool):
+        if factor < bounds[0] or factor > bounds[1]:
+            raise ValueError(message)
+        return max(-abs(factor), bounds[0]), abs(factor)
+    raise ValueError(message)
+
+
+def parse_value_range(value_range):
+    """``value_range`` as a sorted (low, high) pair; ValueError for anything else."""
+    if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+        raise ValueError(
+            "The `value_range` argument should be a list of two numbers. "
+            f"Received: value_range={value_range}"
+        )
+    low, high = sorted(value_range)
+    return low, high
+
+
+def rescale(images, source, target):
+    """Map values linearly from the ``source`` range onto the ``target`` range."""
+    scale = (target[1] - target[0]) / (source[1] - source[0])
+    return (images - source[0]) * scale + target[0]
+
+
+def batch_uniform(rng, low, high, n, dtype=np.float32):
+    return rng.uniform(low, high, size=n).astype(dtype)
+
+
+def apply_where(apply, transformed, images):
+    """Per image: the transformed image where ``apply`` (N,) is True, else the original."""
+    return np.where(np.asarray(apply)[:, None, None, None], transformed, images)
+
+
+class ImageAugmentation(Layer):
+    """Base of the image augmentation layers (see the module docstring).
+
+    Subclasses define ``random_transformation(images)`` (None when nothing is random) and
+    ``transform_images(images, transformation)`` on float arrays (N, H, W, C); the mixing
+    layers also ``transform_labels(labels, transformation)``."""
+
+    def __init__(self, seed=None, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        if data_format not in (None, "channels_last", "channels_first"):
+            raise ValueError(
+                "`data_format` must be 'channels_last' or 'channels_first'. "
+                f"Received: data_format={data_format!r}"
+            )
+        self.seed = seed
+        self.data_format = data_format or "channels_last"
+        self.generator = backend.make_generator(seed) if seed is not None else None
+
+    #: whether the layer transforms at inference too (AutoContrast, as in Keras)
+    always_applies = False
+
+    def _rng(self):
+        return self.generator if self.generator is not None else backend.generator()
+
+    def expected_ndim(self):
+        return (3, 4)
+
+    compute_output_shape = same_shape
+
+    def random_transformation(self, images):
+        return None
+
+    def transform_images(self, images, transformation):
+        raise NotImplementedError
+
+    def transform_labels(self, labels, transformation):
+        return labels
+
+    def _to_last(self, x):
+        return np.moveaxis(x, -3, -1) if self.data_format == "channels_first" else x
+
+    def _from_last(self, x):
+        return np.moveaxis(x, -1, -3) if self.data_format == "channels_first" else x
+
+    def _augment_batch(self, images, labels=None):
+        """(images, labels) augmented: images as given (rank 3 or 4, own data format)."""
+        x = as_array(images)
+        if x.ndim not in (3, 4):
+            raise ValueError(
+                f"Layer {self.name!r} expects images of rank 3 (one image) or 4 (a batch). "
+                f"Received: images.shape={x.shape}"
+            )
+        single = x.ndim == 3
+        x = self._to_last(x[None] if single else x).astype(self.dtype, copy=False)
+        transformation = self.random_transformation(x)
+        y = self.transform_images(x, transformation).astype(self.dtype, copy=False)
+        y = self._from_last(y)
+        if labels is not None:
+            lab = as_array(labels)
+            lab = lab[None] if single else lab
+            lab = np.asarray(self.transform_labels(lab.astype(self.dtype), transformation))
+            labels = lab[0] if single else lab
+        return (y[0] if single else y), labels
+
+    def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            if "images" not in inputs:
+                raise ValueError(
+                    f"Layer {self.name!r}: a dict input needs an 'images' key. "
+                    f"Received keys: {sorted(inputs)}"
+                )
+            if not (training or self.always_applies):
+                return dict(inputs)
+            images, labels = self._augment_batch(inputs["images"], inputs.get("labels"))
+            out = dict(inputs)
+            out["images"] = Tensor.wrap(images)
+            if labels is not None:
+                out["labels"] = Tensor.wrap(labels)
+            return out
+        if not (training or self.always_applies):
+            return inputs
+        images, _ = self._augment_batch(inputs)
+        return Tensor.wrap(images)
+
+    #: whether the class takes a ``seed`` (the deterministic ones do not, as in Keras)
+    takes_seed = True
+
+    def get_config(self):
+        config = {**super().get_config(), "data_format": self.data_format}
+        if self.takes_seed:
+            config["seed"] = self.seed
+        return config
+
+
+class ProbabilityAugmentation(ImageAugmentation):
+    """An augmentation applied to each image with a probability itself drawn per image from
+    ``factor`` (in [0, 1]; a number f gives [0, f]), as Keras's probabilistic layers."""
+
+    def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
+        super().__init__(seed, data_format, **kwargs)
+        self.factor = parse_factor(factor, (0, 1))
+
+    def draw_apply(self, n):
+        """(n,) booleans: apply to image i when u_i < p_i, p_i drawn from ``factor``."""
+        rng = self._rng()
+        probability = rng.uniform(*self.factor, size=n)
+        return rng.uniform(0.0, 1.0, size=n) < probability
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor)}
+
+
+def sample(images, src_y, src_x, fill_mode, fill_value, interpolation):
+    """Sample images (N, H, W, C) at per-image source coordinates (N, H, W)."""
+    n, h, w, c = images.shape
+
+    def fix(coord, size):
+        if fill_mode == "reflect":
+            period = 2 * size
+            coord = np.mod(coord + 0.5, period) - 0.5
+            coord = np.where(coord > size - 0.5, period - 1 - coord, coord)
+            return coord, None
+        if fill_mode == "wrap":
+            return np.mod(coord + 0.5, size) - 0.5, None
+        if fill_mode == "nearest":
+            return np.clip(coord, 0, size - 1), None
+        outside = (coord < -0.5) | (coord > size - 0.5)
+        return np.clip(coord, 0, size - 1), outside
+
+    y, out_y = fix(src_y, h)
+    x, out_x = fix(src_x, w)
+    batch = np.arange(n)[:, None, None]
+    if interpolation == "nearest":
+        yi = np.clip(np.rint(y).astype(int), 0, h - 1)
+        xi = np.clip(np.rint(x).astype(int), 0, w - 1)
+        out = images[batch, yi, xi]
+    else:
+        y0 = np.clip(np.floor(y).astype(int), 0, h - 1)
+        x0 = np.clip(np.floor(x).astype(int), 0, w - 1)
+        y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+        wy, wx = (y - y0)[..., None], (x - x0)[..., None]
+        out = (
+            images[batch, y0, x0] * (1 - wy) * (1 - wx)
+            + images[batch, y0, x1] * (1 - wy) * wx
+            + images[batch, y1, x0] * wy * (1 - wx)
+            + images[batch, y1, x1] * wy * wx
+        )
+    if out_y is not None:
+        outside = (out_y | out_x)[..., None]
+        out = np.where(outside, fill_value, out)
+    return out.astype(images.dtype)

@@ -1,0 +1,317 @@
+"""Image preprocessing layers: flips, affine maps (rotation, zoom, translation), contrast,
+brightness, crops and resizing. The augmentations follow ``image_augmentation``'s
+two-phase protocol (a random draw, then its application)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from .base import Layer
+from .image_augmentation import ImageAugmentation, as_array, sample
+
+
+def _factor_range(factor, name):
+    lo, hi = (-factor, factor) if np.isscalar(factor) else tuple(factor)
+    if lo > hi:
+        raise ValueError(f"`{name}` lower bound exceeds the upper bound. Received: {factor}")
+    return float(lo), float(hi)
+
+
+class RandomFlip(ImageAugmentation):
+    """Flip images left-right and/or up-down with probability 1/2 each."""
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
+        super().__init__(seed, data_format, **kwargs)
+        if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
+            raise ValueError(f"RandomFlip: unknown `mode`. Received: mode={mode!r}")
+        self.mode = mode
+
+    def random_transformation(self, images):
+        rng, n = self._rng(), len(images)
+        horizontal = rng.random(n) < 0.5 if "horizontal" in self.mode else np.zeros(n, bool)
+        vertical = rng.random(n) < 0.5 if "vertical" in self.mode else np.zeros(n, bool)
+        return horizontal, vertical
+
+    def transform_images(self, images, transformation):
+        horizontal, vertical = transformation
+        out = images.copy()
+        out[horizontal] = out[horizontal][:, :, ::-1]
+        out[vertical] = out[vertical][:, ::-1]
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+class _Affine(ImageAugmentation):
+    def __init__(
+        self,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
+        super().__init__(seed, data_format, **kwargs)
+        if fill_mode not in ("reflect", "wrap", "constant", "nearest"):
+            raise ValueError(f"Unknown `fill_mode`. Received: fill_mode={fill_mode!r}")
+        if interpolation not in ("bilinear", "nearest"):
+            raise ValueError(f"Unknown `interpolation`. Received: {interpolation!r}")
+        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+
+    def random_transformation(self, images):
+        n, h, w, _ = images.shape
+        return self.params(n, h, w)
+
+    def transform_images(self, x, transformation):
+        n, h, w, _ = x.shape
+        yy, xx = np.meshgrid(
+            np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij"
+        )
+        cy, cx = (h - 1) / 2, (w - 1) / 2
+        a, _, ty, tx = transformation  # source = A (dst - centre) + centre + t
+        dy, dx = yy[None] - cy, xx[None] - cx
+        src_y = a[:, 0, 0, None, None] * dy + a[:, 0, 1, None, None] * dx + cy + ty[:, None, None]
+        src_x = a[:, 1, 0, None, None] * dy + a[:, 1, 1, None, None] * dx + cx + tx[:, None, None]
+        return sample(x, src_y, src_x, self.fill_mode, self.fill_value, self.interpolation)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "fill_mode": self.fill_mode,
+            "interpolation": self.interpolation,
+            "fill_value": self.fill_value,
+        }
+
+
+def _eye(n):
+    return np.repeat(np.eye(2)[None], n, axis=0)
+
+
+class RandomRotation(_Affine):
+    """Rotate by a random angle in factor * 2 pi (factor a float or a (lo, hi) pair)."""
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+        self.range = _factor_range(factor, "factor")
+
+    def params(self, n, h, w):
+        theta = self._rng().uniform(*self.range, size=n) * 2 * np.pi
+        c, s = np.cos(theta), np.sin(theta)
+        a = np.stack([np.stack([c, s], -1), np.stack([-s, c], -1)], 1)
+        return a, None, np.zeros(n), np.zeros(n)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+class RandomZoom(_Affine):
+    """Zoom by a random factor: height_factor 0.2 means between 80% and 120% (Keras's sign:
+    a positive value zooms out)."""
+
+    def __init__(self, height_factor, width_factor=None, **kwargs):
+        super().__init__(**kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+        self.h_range = _factor_range(height_factor, "height_factor")
+        self.w_range = (
+            None if width_factor is None else _factor_range(width_factor, "width_factor")
+        )
+
+    def params(self, n, h, w):
+        rng = self._rng()
+        zy = 1 + rng.uniform(*self.h_range, size=n)
+        zx = zy if self.w_range is None else 1 + rng.uniform(*self.w_range, size=n)
+        a = np.zeros((n, 2, 2))
+        a[:, 0, 0], a[:, 1, 1] = zy, zx
+        return a, None, np.zeros(n), np.zeros(n)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "height_factor": self.height_factor,
+            "width_factor": self.width_factor,
+        }
+
+
+class RandomTranslation(_Affine):
+    """Shift by random fractions of the height and width."""
+
+    def __init__(self, height_factor, width_factor, **kwargs):
+        super().__init__(**kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+        self.h_range = _factor_range(height_factor, "height_factor")
+        self.w_range = _factor_range(width_factor, "width_factor")
+
+    def params(self, n, h, w):
+        rng = self._rng()
+        return (
+            _eye(n),
+            None,
+            -rng.uniform(*self.h_range, size=n) * h,
+            -rng.uniform(*self.w_range, size=n) * w,
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "height_factor": self.height_factor,
+            "width_factor": self.width_factor,
+        }
+
+
+class RandomContrast(ImageAugmentation):
+    """(x - mean) * f + mean per image and channel, f in [1 - factor, 1 + factor] (a pair
+    (lower, upper) gives [1 - lower, 1 + upper], as Keras)."""
+
+    def __init__(self, factor, seed=None, value_range=(0, 255), data_format=None, **kwargs):
+        super().__init__(seed, data_format, **kwargs)
+        self.factor = factor
+        if np.isscalar(factor):
+            self.range = _factor_range(factor, "factor")
+        else:
+            lower, upper = (float(f) for f in factor)
+            self.range = (-lower, upper)
+        self.value_range = tuple(value_range)
+
+    def random_transformation(self, images):
+        return 1 + self._rng().uniform(*self.range, size=(len(images), 1, 1, 1))
+
+    def transform_images(self, x, f):
+        mean = x.mean(axis=(1, 2), keepdims=True)
+        return np.clip((x - mean) * f + mean, *self.value_range).astype(x.dtype)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "factor": self.factor,
+            "value_range": list(self.value_range),
+        }
+
+
+class RandomBrightness(ImageAugmentation):
+    """Add a random delta of factor * (value range) to each image."""
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(seed, data_format, **kwargs)
+        self.factor = factor
+        self.range = _factor_range(factor, "factor")
+        self.value_range = tuple(value_range)
+
+    def random_transformation(self, images):
+        span = self.value_range[1] - self.value_range[0]
+        return self._rng().uniform(*self.range, size=(len(images), 1, 1, 1)) * span
+
+    def transform_images(self, x, delta):
+        return np.clip(x + delta, *self.value_range).astype(x.dtype)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "factor": self.factor,
+            "value_range": list(self.value_range),
+        }
+
+
+def _resize(x, height, width, interpolation):
+    n, h, w, _ = x.shape
+    ys = (np.arange(height) + 0.5) * h / height - 0.5
+    xs = (np.arange(width) + 0.5) * w / width - 0.5
+    src_y = np.broadcast_to(ys[None, :, None], (n, height, width))
+    src_x = np.broadcast_to(xs[None, None, :], (n, height, width))
+    return sample(x, src_y, src_x, "nearest", 0.0, interpolation)
+
+
+class RandomCrop(ImageAugmentation):
+    """A random height x width crop when training; a resize to it at inference (Keras)."""
+
+    def __init__(self, height, width, seed=None, data_format=None, **kwargs):
+        super().__init__(seed, data_format, **kwargs)
+        self.height, self.width = int(height), int(width)
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        return shape[:-3] + (self.height, self.width) + shape[-1:]
+
+    def call(self, inputs, training=True):
+        x = as_array(inputs)
+        single = x.ndim == 3
+        x = x[None] if single else x
+        if training:
+            n, h, w, _ = x.shape
+            if h < self.height or w < self.width:
+                raise ValueError(
+                    f"Layer {self.name!r}: crop {(self.height, self.width)} is larger than "
+                    f"the images {(h, w)}"
+                )
+            rng = self._rng()
+            out = np.empty((n, self.height, self.width, x.shape[-1]), x.dtype)
+            for i in range(n):
+                top = rng.integers(0, h - self.height + 1)
+                left = rng.integers(0, w - self.width + 1)
+                out[i] = x[i, top : top + self.height, left : left + self.width]
+        else:
+            out = _resize(x, self.height, self.width, "bilinear")
+        return Tensor.wrap(out[0] if single else out)
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width}
+
+
+class Resizing(Layer):
+    """Resize images to height x width (bilinear or nearest), always (not only training)."""
+
+    def __init__(
+        self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.height, self.width, self.interpolation = int(height), int(width), interpolation
+        self.crop_to_aspect_ratio = crop_to_aspect_ratio
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        return shape[:-3] + (self.height, self.width) + shape[-1:]
+
+    def call(self, inputs):
+        x = as_array(inputs)
+        single = x.ndim == 3
+        out = _resize(x[None] if single else x, self.height, self.width, self.interpolation)
+        return Tensor.wrap(out[0] if single else out)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "interpolation": self.interpolation,
+            "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+        }
+
+
+class CenterCrop(Layer):
+    """The central height x width crop (resized up when the image is smaller)."""
+
+    def __init__(self, height, width, **kwargs):
+        super().__init__(**kwargs)
+        self.height, self.width = int(height), int(width)
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        return shape[:-3] + (self.height, self.width) + shape[-1:]
+
+    def call(self, inputs):
+        x = as_array(inputs)
+        single = x.ndim == 3
+        x = x[None] if single else x
+        h, w = x.shape[1:3]
+        if h < self.height or w < self.width:
+            out = _resize(x, self.height, self.width, "bilinear")
+        else:
+            top, left = (h - self.height) // 2, (w - self.width) // 2
+            out = x[:, top : top + self.height, left : left + self.width]
+        return Tensor.wrap(out[0] if single else out)
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width}
