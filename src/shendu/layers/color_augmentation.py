@@ -93,7 +93,7 @@ class Equalization(_ValueRange):
     def transform_images(self, images, transformation):
         x = rescale(images, self.value_range, _BYTE)
         out = np.stack([self._equalize(x[..., c]) for c in range(x.shape[-1])], axis=-1)
-        return rescale(out, _BYTE, self.value_range)
+        return rescale(out, _BYTE, self.value_range).astype(images.dtype)
 
     def get_config(self):
         return {**super().get_config(), "bins": self.bins}

@@ -191,13 +191,15 @@ def sample(images, src_y, src_x, fill_mode, fill_value, interpolation):
     n, h, w, c = images.shape
 
     def fix(coord, size):
+        # reflect and wrap land in [-0.5, size - 0.5]: the half pixel at each border takes
+        # the border's value (clipped, so that bilinear weights never extrapolate)
         if fill_mode == "reflect":
             period = 2 * size
             coord = np.mod(coord + 0.5, period) - 0.5
             coord = np.where(coord > size - 0.5, period - 1 - coord, coord)
-            return coord, None
+            return np.clip(coord, 0, size - 1), None
         if fill_mode == "wrap":
-            return np.mod(coord + 0.5, size) - 0.5, None
+            return np.clip(np.mod(coord + 0.5, size) - 0.5, 0, size - 1), None
         if fill_mode == "nearest":
             return np.clip(coord, 0, size - 1), None
         outside = (coord < -0.5) | (coord > size - 0.5)
