@@ -100,6 +100,7 @@ from .pooling import (
 from .preprocessing import (
     CategoryEncoding,
     Discretization,
+    HashedCrossing,
     Hashing,
     IntegerLookup,
     Normalization,
@@ -178,6 +179,7 @@ def serialize(layer) -> dict:
 
 
 __all__ = [
+    "HashedCrossing",
     "AutoContrast",
     "Equalization",
     "RandomColorDegeneration",

@@ -3,12 +3,11 @@ are in ``image_preprocessing`` and the modules it names)."""
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from .. import ops
 from ..autograd.tensor import Tensor
+from ..utils.string_hashing import fingerprint64, fingerprint_cat64, siphash64, token_bytes
 from .base import Layer, same_shape
 
 
@@ -270,15 +269,20 @@ class _Lookup(Layer):
             elif k in self._index:
                 flat.append(self._index[k])
             else:
-                flat.append(
-                    mask_offset
-                    + (hash_token(k, 0) % self.num_oov_indices if self.num_oov_indices else 0)
-                )
+                flat.append(mask_offset + self._oov_index(k))
         ids = np.array(flat, dtype=np.int64).reshape(x.shape)
         if self.output_mode == "int":
             return Tensor.wrap(ids)
         enc = CategoryEncoding(self.vocabulary_size(), self.output_mode)
         return enc(ids)
+
+    def _oov_index(self, key):
+        """Which OOV index a token takes (Keras: strings by FarmHash, integers floor-mod)."""
+        if self.num_oov_indices <= 1:
+            return 0
+        if isinstance(key, str):
+            return fingerprint64(key.encode("utf-8")) % self.num_oov_indices
+        return key % self.num_oov_indices
 
     def get_config(self):
         return {
@@ -317,14 +321,22 @@ class IntegerLookup(_Lookup):
         return int(v)
 
 
-def hash_token(token, salt):
-    """A stable hash (BLAKE2b of the token and salt); Keras uses FarmHash, so bins differ."""
-    digest = hashlib.blake2b(f"{salt}\x00{token}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little")
+def hash_bucket(token, num_bins, salt=None):
+    """The bin of a token, as Keras (TensorFlow's string hashes): FarmHash Fingerprint64 of
+    its bytes modulo ``num_bins``, or SipHash-2-4 keyed by ``salt`` (two 64-bit words).
+    Integers hash as their decimal text; floats are cast to integers first (as Keras casts
+    the input to the layer's int64)."""
+    if isinstance(token, (float, np.floating)):
+        token = int(token)
+    data = token_bytes(token)
+    digest = fingerprint64(data) if salt is None else siphash64(data, salt)
+    return digest % num_bins
 
 
 class Hashing(Layer):
-    """Token -> bin in [0, num_bins) by a stable hash (bins differ from Keras's FarmHash)."""
+    """Token -> bin in [0, num_bins), the same bin as Keras: FarmHash Fingerprint64, or with
+    a ``salt`` (an int s, meaning (s, s), or a pair) SipHash-2-4 keyed by it. With a
+    ``mask_value``, that token takes bin 0 and the others hash into [1, num_bins)."""
 
     accepts_text = True
 
@@ -332,27 +344,48 @@ class Hashing(Layer):
         super().__init__(**kwargs)
         if not isinstance(num_bins, int) or num_bins <= 0:
             raise ValueError(f"`num_bins` must be a positive integer. Received: {num_bins}")
-        self.num_bins, self.mask_value, self.salt = num_bins, mask_value, salt
+        if output_mode not in ("int", "one_hot", "multi_hot", "count"):
+            raise ValueError(
+                "`output_mode` must be one of 'int', 'one_hot', 'multi_hot', 'count'. "
+                f"Received: output_mode={output_mode!r}"
+            )
+        if salt is None:
+            self._key = None
+        elif isinstance(salt, (tuple, list)) and len(salt) == 2:
+            self._key = (int(salt[0]), int(salt[1]))
+        elif isinstance(salt, int) and not isinstance(salt, bool):
+            self._key = (salt, salt)
+        else:
+            raise ValueError(
+                "The `salt` argument for `Hashing` can only be a tuple of size 2 integers, "
+                f"or a single integer. Received: salt={salt}."
+            )
+        self.num_bins, self.mask_value = num_bins, mask_value
+        self.salt = None if self._key is None else list(self._key)
         self.output_mode = output_mode
 
-    compute_output_shape = same_shape
+    def compute_output_shape(self, input_shape):
+        if self.output_mode == "int":
+            return tuple(input_shape)
+        return _encoded_shape(input_shape, self.output_mode, self.num_bins)
 
     def compute_output_dtype(self, input_dtype):
-        return "int64"
+        return "int64" if self.output_mode == "int" else self.dtype
 
     def call(self, inputs):
         x = np.asarray(_np(inputs))
         out = np.empty(x.shape, np.int64)
-        span = self.num_bins - (1 if self.mask_value is not None else 0)
+        masked = self.mask_value is not None and self.num_bins > 1
+        span = self.num_bins - 1 if masked else self.num_bins
         for i, v in np.ndenumerate(x):
             v = v.decode() if isinstance(v, bytes) else v
-            if self.mask_value is not None and v == self.mask_value:
+            if masked and v == self.mask_value:
                 out[i] = 0
             else:
-                out[i] = hash_token(v, self.salt or 0) % span + (
-                    1 if self.mask_value is not None else 0
-                )
-        return Tensor.wrap(out)
+                out[i] = hash_bucket(v, span, self._key) + (1 if masked else 0)
+        if self.output_mode == "int":
+            return Tensor.wrap(out)
+        return CategoryEncoding(self.num_bins, self.output_mode)(out)
 
     def get_config(self):
         return {
@@ -361,4 +394,101 @@ class Hashing(Layer):
             "mask_value": self.mask_value,
             "salt": self.salt,
             "output_mode": self.output_mode,
+        }
+
+
+_CROSS_HASH_KEY = 0xDECAFCAFFE  # tf.sparse.cross_hashed's default key
+
+
+def _feature_fingerprint(value):
+    """A feature's 64-bit hash in a cross, as TensorFlow: text by FarmHash, integers as
+    their own two's-complement value."""
+    if isinstance(value, (bytes, str)):
+        return fingerprint64(token_bytes(value))
+    return int(value) & ((1 << 64) - 1)
+
+
+class HashedCrossing(Layer):
+    """Cross categorical features by hashing: each sample's tuple of feature values
+    (f_1, ..., f_k) goes to ``h % num_bins``, with ``h`` folded from the features'
+    fingerprints by ``fingerprint_cat64`` from TensorFlow's key (the same bins as Keras's
+    ``tf.sparse.cross_hashed``). Called on a list or tuple of at least two inputs of shape
+    (), (batch,) or (batch, 1); ``output_mode`` "int" or "one_hot". Needs no TensorFlow."""
+
+    accepts_text = True
+
+    def __init__(self, num_bins, output_mode="int", sparse=False, name=None, dtype=None, **kwargs):
+        if output_mode == "int" and dtype is None:
+            dtype = "int64"
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        if output_mode not in ("int", "one_hot"):
+            raise ValueError(
+                f"`output_mode` must be 'int' or 'one_hot'. Received: output_mode={output_mode!r}"
+            )
+        if sparse:
+            raise ValueError("`sparse=True` needs TensorFlow's sparse tensors; shendu is dense")
+        if not isinstance(num_bins, int) or num_bins <= 0:
+            raise ValueError(f"`num_bins` must be a positive integer. Received: {num_bins}")
+        self.num_bins, self.output_mode, self.sparse = num_bins, output_mode, sparse
+
+    def compute_output_shape(self, input_shape):
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 2:
+            raise ValueError(
+                f"Expected as input a list/tuple of 2 tensors. Received input_shape={input_shape}"
+            )
+        first = tuple(input_shape[0])
+        if self.output_mode == "int":
+            return first
+        return (first[:-1] if first and first[-1] == 1 else first) + (self.num_bins,)
+
+    def compute_output_dtype(self, input_dtype):
+        return "int64" if self.output_mode == "int" else self.dtype
+
+    def _check(self, inputs):
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError(
+                "`HashedCrossing` should be called on a list or tuple of inputs. "
+                f"Received: inputs={inputs}"
+            )
+        if len(inputs) < 2:
+            raise ValueError(
+                "`HashedCrossing` should be called on at least two inputs. "
+                f"Received: inputs={inputs}"
+            )
+        arrays = [np.asarray(_np(x)) for x in inputs]
+        shape = arrays[0].shape
+        if len(shape) > 2 or (len(shape) == 2 and shape[-1] != 1):
+            raise ValueError(
+                "All `HashedCrossing` inputs should have shape `()`, `(batch_size)` or "
+                f"`(batch_size, 1)`. Received shapes: {[a.shape for a in arrays]}"
+            )
+        if any(a.shape != shape for a in arrays[1:]):
+            raise ValueError(
+                "All `HashedCrossing` inputs should have equal shape. "
+                f"Received shapes: {[a.shape for a in arrays]}"
+            )
+        return arrays, shape
+
+    def call(self, inputs):
+        arrays, shape = self._check(inputs)
+        columns = [a.reshape(-1) for a in arrays]
+        bins = np.empty(len(columns[0]), np.int64)
+        for row in range(len(bins)):
+            digest = _CROSS_HASH_KEY
+            for column in columns:
+                value = column[row]
+                value = value.item() if isinstance(value, np.generic) else value
+                digest = fingerprint_cat64(digest, _feature_fingerprint(value))
+            bins[row] = digest % self.num_bins
+        bins = bins.reshape(shape)
+        if self.output_mode == "int":
+            return Tensor.wrap(bins)
+        return CategoryEncoding(self.num_bins, "one_hot", dtype=self.dtype)(bins)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_bins": self.num_bins,
+            "output_mode": self.output_mode,
+            "sparse": self.sparse,
         }
