@@ -77,6 +77,7 @@ from .normalization import (
     RMSNormalization,
     UnitNormalization,
 )
+from .pipeline import MaxNumBoundingBoxes, Pipeline
 from .pooling import (
     AdaptiveAveragePooling1D,
     AdaptiveAveragePooling2D,
@@ -145,6 +146,7 @@ from .reshaping import (
 )
 from .reversible_embedding import ReversibleEmbedding
 from .spectral_normalization import SpectralNormalization
+from .spectrogram import MelSpectrogram, STFTSpectrogram
 from .symbolic import KerasTensor
 from .text_vectorization import TextVectorization
 from .wrapper import Wrapper
@@ -179,6 +181,10 @@ def serialize(layer) -> dict:
 
 
 __all__ = [
+    "MaxNumBoundingBoxes",
+    "Pipeline",
+    "MelSpectrogram",
+    "STFTSpectrogram",
     "HashedCrossing",
     "AutoContrast",
     "Equalization",
