@@ -819,8 +819,10 @@ class TensorBoard(Callback):
         train = {k: v for k, v in logs.items() if not k.startswith("val_") and _is_scalar(v)}
         val = {k[4:]: v for k, v in logs.items() if k.startswith("val_") and _is_scalar(v)}
         optimizer = getattr(self.model, "optimizer", None)
-        if optimizer is not None:
+        try:  # no optimizer, or a MultiOptimizer has no single learning rate
             train["learning_rate"] = float(optimizer.learning_rate)
+        except AttributeError:
+            pass
         if self.write_steps_per_second:
             elapsed = max(time.time() - self._epoch_start, 1e-9)
             train["steps_per_second"] = self._epoch_batches / elapsed

@@ -55,7 +55,9 @@ def _assert_equal_paths(select, cell="lstm", **kwargs):
         # float32 sums err in proportion to their largest terms: the absolute bound scales
         # with the array (an element near zero among large ones, seen on an AMD EPYC:
         # 2.8e-6 beside values of 14)
-        np.testing.assert_allclose(b, a, rtol=2e-5, atol=2e-6 * max(1.0, np.abs(a).max(initial=0.0)))
+        np.testing.assert_allclose(
+            b, a, rtol=2e-5, atol=2e-6 * max(1.0, np.abs(a).max(initial=0.0))
+        )
 
 
 OPTIONS = list(itertools.product([False, True], repeat=5))

@@ -20,6 +20,9 @@ from .algorithms import (
 )
 from .base import Optimizer
 from .loss_scale import LossScaleOptimizer
+from .multi_optimizer import MultiOptimizer, OptimizerMap
+from .muon import Muon
+from .schedule_free import ScheduleFreeAdamW
 
 _CLASSES = [
     SGD,
@@ -32,12 +35,15 @@ _CLASSES = [
     Ftrl,
     Lamb,
     Lion,
+    Muon,
     Nadam,
     RMSprop,
+    ScheduleFreeAdamW,
 ]
 _TABLE = {c.__name__: c for c in _CLASSES}
 _TABLE.update({c.__name__.lower(): c for c in _CLASSES})
 _TABLE["LossScaleOptimizer"] = LossScaleOptimizer
+_TABLE["MultiOptimizer"] = MultiOptimizer
 
 
 def get(identifier: Any) -> Optimizer:
@@ -60,12 +66,16 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
     """An optimizer from ``serialize``'s output (the closed table plus custom_objects)."""
     if isinstance(config, dict) and custom_objects and config.get("class_name") in custom_objects:
         return custom_objects[config["class_name"]].from_config(config.get("config") or {})
+    if isinstance(config, dict) and config.get("class_name") == "MultiOptimizer":
+        return MultiOptimizer.from_config(config.get("config") or {}, custom_objects)
     return get(config)
 
 
 __all__ = [c.__name__ for c in _CLASSES] + [
     "LossScaleOptimizer",
+    "MultiOptimizer",
     "Optimizer",
+    "OptimizerMap",
     "deserialize",
     "get",
     "schedules",

@@ -189,6 +189,15 @@ class Optimizer:
         xp = backend.array_module(variable.data)
         return {name: xp.zeros_like(variable.data) for name in self.slot_names}
 
+    def state_nbytes(self, variables: Sequence[Tensor]) -> int | None:
+        """The bytes of slot and moving-average state ``variables`` would take, known before
+        any slot exists (a loader checks a file against it); None when the subclass makes
+        slots of its own kind (``build_slots`` overridden without ``slot_names``)."""
+        if not self.slot_names and type(self).build_slots is not Optimizer.build_slots:
+            return None
+        per_variable = len(self.slot_names) + (1 if self.use_ema else 0)
+        return sum(per_variable * v.data.nbytes for v in variables)
+
     @property
     def built_variables(self) -> list:
         """The variables this optimizer holds state for, in the order of its state."""
@@ -427,8 +436,9 @@ class Optimizer:
         lr = self.learning_rate
         self._before_update()
         for g, (_, v) in zip(grads, pairs):
-            if self.weight_decay and self._decays(v):
-                v.data -= v.data * (self.weight_decay * lr)
+            decay = self._weight_decay_for(v)
+            if decay:
+                v.data -= v.data * (decay * lr)
             self._run_update(g, v.data, self._slots[self._index[id(v)]], lr)
             if getattr(v, "constraint", None) is not None:
                 v.data[...] = v.constraint(v.data)
@@ -477,6 +487,10 @@ class Optimizer:
     def zero_grad(self) -> None:
         for v in self._params or self._variables:
             v.grad = None
+
+    def _weight_decay_for(self, v) -> float | None:
+        """The decoupled weight decay rate of variable ``v`` (None: no decay)."""
+        return self.weight_decay if self.weight_decay and self._decays(v) else None
 
     def _decays(self, v):
         if id(v) in self._exclude_ids:

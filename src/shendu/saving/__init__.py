@@ -414,11 +414,10 @@ def _plan_optimizer(model, config, tensors, path):
         variables = [weights[i if order is None else order[i]] for i in indices]
     # the size of the state, known before any slot exists (slots are shaped like their
     # variable), so that a file cannot make the loader allocate state it does not hold
-    per_variable = len(opt.slot_names) + (1 if opt.use_ema else 0)
-    expected = sum(per_variable * v.data.nbytes for v in variables)
+    expected = opt.state_nbytes(variables)
     counters = set(opt.counter_names())
     declared = sum(e.nbytes for k, e in entries.items() if k not in counters)
-    if declared != expected and (opt.slot_names or type(opt).build_slots is Optimizer.build_slots):
+    if expected is not None and declared != expected:
         raise ModelFileError(
             f"{path}: the optimizer state does not match the model's variables "
             f"({declared} bytes of state for {len(variables)} variables that need {expected})"
