@@ -27,6 +27,7 @@ from . import (
     scopes,
     tree,
     utils,
+    visualization,
 )
 from .autograd import Tensor, enable_grad, grad, is_grad_enabled, no_grad, tensor
 from .backend import floatx, set_floatx, set_random_seed
@@ -124,4 +125,5 @@ __all__ = [
     "set_random_seed",
     "tensor",
     "utils",
+    "visualization",
 ]
