@@ -2,6 +2,7 @@
 
 from . import (
     activations,
+    applications,
     backend,
     blas,
     callbacks,
@@ -102,6 +103,7 @@ __all__ = [
     "Sequential",
     "Tensor",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "datasets",

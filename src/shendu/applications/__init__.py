@@ -1,0 +1,19 @@
+"""Keras's applications: ImageNet architectures with Keras's arguments, layer names and
+weight shapes (so Keras's weight files load), ``preprocess_input`` and
+``decode_predictions``. Weights: None (random), a file path, or "imagenet" from Keras's
+cache folder (``~/.keras/models``) when the file is there; shendu never downloads."""
+
+from . import densenet, imagenet_utils, mobilenet, mobilenet_v2, resnet, vgg, xception
+from .densenet import DenseNet121, DenseNet169, DenseNet201
+from .mobilenet import MobileNet
+from .mobilenet_v2 import MobileNetV2
+from .resnet import (
+    ResNet50,
+    ResNet50V2,
+    ResNet101,
+    ResNet101V2,
+    ResNet152,
+    ResNet152V2,
+)
+from .vgg import VGG16, VGG19
+from .xception import Xception
