@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,7 +77,7 @@ class OptimizerMap(MutableMapping):
         return iter(self._optimizer_map)
 
     def __call__(self, variable: Tensor) -> Optimizer:
-        return self[variable.path or ""]
+        return self[getattr(variable, "path", None) or ""]
 
     def get_config(self) -> dict:
         from . import serialize
@@ -139,23 +139,23 @@ class MultiOptimizer(Optimizer):
         return list(self._inner)
 
     @property
-    def learning_rate(self):
+    def learning_rate(self) -> float:
         raise AttributeError(
             "Learning rate cannot be accessed on a MultiOptimizer. "
             "Access the learning rate on the individual sub-optimizers instead."
         )
 
     @learning_rate.setter
-    def learning_rate(self, value):
+    def learning_rate(self, value: Any) -> None:
         raise AttributeError(
             "Learning rate cannot be set on a MultiOptimizer. "
             "Set the learning rate on the individual sub-optimizers instead."
         )
 
-    def fuse_variables(self, variables) -> bool:
+    def fuse_variables(self, variables: Sequence[Tensor]) -> bool:
         return False  # the inner optimizers keep their own (per-variable) storage
 
-    def _groups(self, variables) -> dict[int, list]:
+    def _groups(self, variables: Sequence[Tensor]) -> dict[int, list]:
         """Inner optimizer index -> its variables (in order), assigning new variables."""
         groups: dict[int, list] = {}
         for v in variables:
@@ -165,16 +165,27 @@ class MultiOptimizer(Optimizer):
             groups.setdefault(self._owner[id(v)], []).append(v)
         return groups
 
-    def state_nbytes(self, variables) -> int | None:
-        sizes = [self._inner[i].state_nbytes(vs) for i, vs in self._groups(variables).items()]
-        return None if any(s is None for s in sizes) else sum(sizes)
+    def state_nbytes(self, variables: Sequence[Tensor]) -> int | None:
+        total = 0
+        for index, group in self._groups(variables).items():
+            size = self._inner[index].state_nbytes(group)
+            if size is None:
+                return None
+            total += size
+        return total
 
-    def build(self, variables) -> None:
+    def build(self, variables: Sequence[Tensor]) -> None:
         for index, group in self._groups(variables).items():
             self._inner[index].build(group)
         self.built = True
 
-    def apply(self, grads, trainable_variables=None, *, scaled: bool = True) -> None:
+    def apply(
+        self,
+        grads: Sequence[Any],
+        trainable_variables: Sequence[Tensor] | None = None,
+        *,
+        scaled: bool = True,
+    ) -> None:
         """Split (gradient, variable) pairs by optimizer and apply each group; gradients of
         a scaled loss are divided by ``loss_scale_factor`` once, here."""
         variables = list(self._variables if trainable_variables is None else trainable_variables)
@@ -250,7 +261,7 @@ class MultiOptimizer(Optimizer):
             if optimizer.use_ema:
                 optimizer.swap_ema_weights()
 
-    def finalize_variable_values(self, variables=None) -> None:
+    def finalize_variable_values(self, variables: Sequence[Tensor] | None = None) -> None:
         for optimizer in self._inner:
             optimizer.finalize_variable_values(
                 None

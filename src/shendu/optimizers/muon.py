@@ -4,6 +4,7 @@ not suit, as Keras 3."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -99,7 +100,7 @@ class Muon(Optimizer):
         """Whether ``variable`` takes the AdamW rule (not 2-D, an embedding, or excluded)."""
         if len(variable.shape) != 2:
             return True
-        path = variable.path or ""
+        path = getattr(variable, "path", None) or ""
         if self.exclude_embeddings and "embedding" in path.lower():
             return True
         return any(re.search(pattern, path) for pattern in self.exclude_layers)
@@ -111,7 +112,7 @@ class Muon(Optimizer):
             slots["velocity"] = xp.zeros_like(variable.data)
         return slots
 
-    def state_nbytes(self, variables) -> int:
+    def state_nbytes(self, variables: Sequence[Tensor]) -> int:
         ema = 1 if self.use_ema else 0
         return sum((2 + ema if self.uses_adamw(v) else 1 + ema) * v.data.nbytes for v in variables)
 
