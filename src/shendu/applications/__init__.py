@@ -3,8 +3,20 @@ weight shapes (so Keras's weight files load), ``preprocess_input`` and
 ``decode_predictions``. Weights: None (random), a file path, or "imagenet" from Keras's
 cache folder (``~/.keras/models``) when the file is there; shendu never downloads."""
 
-from . import densenet, imagenet_utils, mobilenet, mobilenet_v2, resnet, vgg, xception
+from . import (
+    densenet,
+    imagenet_utils,
+    inception_resnet_v2,
+    inception_v3,
+    mobilenet,
+    mobilenet_v2,
+    resnet,
+    vgg,
+    xception,
+)
 from .densenet import DenseNet121, DenseNet169, DenseNet201
+from .inception_resnet_v2 import InceptionResNetV2
+from .inception_v3 import InceptionV3
 from .mobilenet import MobileNet
 from .mobilenet_v2 import MobileNetV2
 from .resnet import (
