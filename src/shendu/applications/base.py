@@ -90,9 +90,10 @@ def finish(inputs, outputs, name, weights, imagenet_file=None, file_hash=None, s
     if weights == "imagenet":
         if imagenet_file is None:
             raise ValueError(f"{name}: no ImageNet weights exist for these arguments")
+        folder = subdir if subdir.startswith("https://") else KERAS_WEIGHTS_URL + subdir
         path = get_file(
             imagenet_file,
-            origin=KERAS_WEIGHTS_URL + subdir + imagenet_file,
+            origin=folder + imagenet_file,
             cache_subdir="models",
             file_hash=file_hash,
         )

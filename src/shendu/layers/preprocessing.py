@@ -24,9 +24,13 @@ def _batches(data):
 
 
 class Normalization(Layer):
-    """(x - mean) / sqrt(var), statistics given or learned by ``adapt`` (NaN-aware:
-    missing values are ignored by adapt; with ``impute_nan=True`` a NaN becomes 0 after
-    normalisation, i.e. the mean - a shendu addition)."""
+    """(x - mean) / sqrt(var) over the feature axis, statistics given or learned by
+    ``adapt`` (NaN-aware: missing values are ignored by adapt; with ``impute_nan=True`` a
+    NaN becomes 0 after normalisation, i.e. the mean - a shendu addition).
+
+    As Keras: statistics given to the constructor are constants (in the config); otherwise
+    the layer holds three non-trainable weights, ``mean`` (zeros), ``variance`` (ones) and
+    ``count``, that ``adapt`` sets (so a saved model keeps them as weights)."""
 
     replay_safe = True
 
@@ -34,40 +38,112 @@ class Normalization(Layer):
         self, axis=-1, mean=None, variance=None, invert=False, impute_nan=False, **kwargs
     ):
         super().__init__(**kwargs)
+        if (mean is None) != (variance is None):
+            raise ValueError(
+                "When setting values for mean and variance, both must be set. "
+                f"Received: mean={mean} and variance={variance}"
+            )
         self.axis, self.invert, self.impute_nan = axis, invert, impute_nan
         self.accepts_nan = impute_nan  # fit then lets NaN through to this layer
-        self.mean = None if mean is None else np.asarray(mean, dtype=self.dtype)
-        self.variance = None if variance is None else np.asarray(variance, dtype=self.dtype)
+        self.input_mean = None if mean is None else np.asarray(mean, dtype=self.dtype)
+        self.input_variance = None if variance is None else np.asarray(variance, dtype=self.dtype)
+        self.adapt_mean = self.adapt_variance = self.count = None
+
+    def _feature_axis(self, ndim):
+        axis = self.axis[0] if isinstance(self.axis, (tuple, list)) else self.axis
+        return None if axis is None else axis % ndim
+
+    def build(self, input_shape):
+        if self.input_mean is not None:
+            return
+        axis = self._feature_axis(len(input_shape))
+        shape = () if axis is None else (input_shape[axis],)
+        self.adapt_mean = self.add_weight(
+            shape=shape, initializer="zeros", trainable=False, name="mean"
+        )
+        self.adapt_variance = self.add_weight(
+            shape=shape, initializer="ones", trainable=False, name="variance"
+        )
+        self.count = self.add_weight(
+            shape=(), initializer="zeros", dtype="int32", trainable=False, name="count"
+        )
+
+    def _broadcast(self, values, ndim):
+        axis = self._feature_axis(ndim)
+        if axis is None or axis == ndim - 1 or np.ndim(values) == 0:
+            return values
+        shape = [1] * ndim
+        shape[axis] = -1
+        return np.reshape(values, shape)
+
+    @property
+    def mean(self):
+        if self.input_mean is not None:
+            return self.input_mean
+        return None if self.adapt_mean is None else self.adapt_mean.data
+
+    @property
+    def variance(self):
+        if self.input_variance is not None:
+            return self.input_variance
+        return None if self.adapt_variance is None else self.adapt_variance.data
 
     def adapt(self, data):
         arrays = [a.astype(np.float64) for a in _batches(data)]
+        axis = self._feature_axis(arrays[0].ndim) if arrays[0].ndim > 1 else None
+        moved = [np.moveaxis(a, axis, -1) if axis is not None else a for a in arrays]
         x = np.concatenate(
-            [a.reshape(-1, a.shape[-1]) if a.ndim > 1 else a.reshape(-1, 1) for a in arrays]
+            [a.reshape(-1, a.shape[-1]) if a.ndim > 1 else a.reshape(-1, 1) for a in moved]
         )
         if np.isnan(x).all(axis=0).any():
             raise ValueError(f"Layer {self.name!r}: a feature has no non-NaN value to adapt on")
-        self.mean = np.nanmean(x, axis=0).astype(self.dtype)
-        self.variance = np.nanvar(x, axis=0).astype(self.dtype)
+        if self.input_mean is not None:
+            raise ValueError(
+                f"Layer {self.name!r}: the statistics were given to the constructor; adapt "
+                "needs a Normalization made without mean and variance"
+            )
+        if not self.built:
+            self._maybe_build(Tensor.wrap(arrays[0].astype(self.dtype)))
+        mean, variance = np.nanmean(x, axis=0), np.nanvar(x, axis=0)
+        if self.adapt_mean.shape == ():
+            mean, variance = np.nanmean(x), np.nanvar(x)
+        self.adapt_mean.assign(np.reshape(mean, self.adapt_mean.shape).astype(self.dtype))
+        self.adapt_variance.assign(
+            np.reshape(variance, self.adapt_variance.shape).astype(self.dtype)
+        )
 
     compute_output_shape = same_shape
 
     def call(self, inputs):
-        if self.mean is None:
-            raise ValueError(
-                f"Layer {self.name!r}: call adapt(data) or pass mean and variance first"
-            )
         # one node that reads the statistics when it runs (so a recorded step does too)
-        return ops.standardize(inputs, self, invert=self.invert, impute_nan=self.impute_nan)
+        stats = _Statistics(self, inputs.ndim)
+        return ops.standardize(inputs, stats, invert=self.invert, impute_nan=self.impute_nan)
 
     def get_config(self):
         return {
             **super().get_config(),
             "axis": self.axis,
-            "mean": None if self.mean is None else self.mean.tolist(),
-            "variance": None if self.variance is None else self.variance.tolist(),
+            "mean": None if self.input_mean is None else self.input_mean.tolist(),
+            "variance": None if self.input_variance is None else self.input_variance.tolist(),
             "invert": self.invert,
             "impute_nan": self.impute_nan,
         }
+
+
+class _Statistics:
+    """A Normalization's statistics shaped to broadcast over inputs of rank ``ndim``, read
+    when the standardize node runs."""
+
+    def __init__(self, layer, ndim):
+        self.layer, self.ndim = layer, ndim
+
+    @property
+    def mean(self):
+        return self.layer._broadcast(self.layer.mean, self.ndim)
+
+    @property
+    def variance(self):
+        return self.layer._broadcast(self.layer.variance, self.ndim)
 
 
 class Rescaling(Layer):
