@@ -4,6 +4,7 @@ weight shapes (so Keras's weight files load), ``preprocess_input`` and
 cache folder (``~/.keras/models``) when the file is there; shendu never downloads."""
 
 from . import (
+    convnext,
     densenet,
     efficientnet,
     efficientnet_v2,
@@ -12,10 +13,12 @@ from . import (
     inception_v3,
     mobilenet,
     mobilenet_v2,
+    mobilenet_v3,
     resnet,
     vgg,
     xception,
 )
+from .convnext import ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge
 from .densenet import DenseNet121, DenseNet169, DenseNet201
 from .efficientnet import (
     EfficientNetB0,
@@ -40,6 +43,7 @@ from .inception_resnet_v2 import InceptionResNetV2
 from .inception_v3 import InceptionV3
 from .mobilenet import MobileNet
 from .mobilenet_v2 import MobileNetV2
+from .mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
 from .resnet import (
     ResNet50,
     ResNet50V2,
