@@ -14,8 +14,13 @@ from . import (
     mobilenet,
     mobilenet_v2,
     mobilenet_v3,
+    nasnet,
     resnet,
+    resnet50,
+    resnet_v2,
     vgg,
+    vgg16,
+    vgg19,
     xception,
 )
 from .convnext import ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge
@@ -44,6 +49,7 @@ from .inception_v3 import InceptionV3
 from .mobilenet import MobileNet
 from .mobilenet_v2 import MobileNetV2
 from .mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
+from .nasnet import NASNetLarge, NASNetMobile
 from .resnet import (
     ResNet50,
     ResNet50V2,
