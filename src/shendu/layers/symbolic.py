@@ -109,11 +109,46 @@ def _run(layer, args, kwargs, fill):
         return layer(*cargs, **ckwargs)
 
 
+#: inputs of at least this many elements per sample take a layer's stated shape rule
+#: instead of two dry runs on zeros (a 600x600 image through a network's convolutions:
+#: minutes of arithmetic to learn shapes); below it the dry runs check the layer runs
+STATIC_MIN_ELEMENTS = 1 << 17
+
+
+def _static_suffices(layer, args, kwargs):
+    """Whether the shape rule can stand in for the dry runs: the layer states one, the
+    inputs are large and fully known, and no mask flows (masks are found by running)."""
+    if not layer.has_shape_rule():
+        return False
+    tensors = [t for t in flatten([args, list(kwargs.values())]) if isinstance(t, KerasTensor)]
+    if not tensors or any(t.has_mask for t in tensors):
+        return False
+    if any(s is None for t in tensors for s in t.shape[1:]):
+        return False
+    return sum(int(np.prod(t.shape[1:])) for t in tensors) >= STATIC_MIN_ELEMENTS
+
+
+def _check_symbolic_input(layer, args, kwargs):
+    """The checks a call makes on its input, made on the KerasTensor."""
+    from .base import check_rank
+    from .input_spec import assert_input_compatibility
+
+    first = args[0] if args else kwargs.get("inputs")
+    ndim = layer.expected_ndim()
+    if ndim is not None and isinstance(first, KerasTensor):
+        check_rank(layer, first, ndim)
+    if layer.input_spec is not None:
+        assert_input_compatibility(layer.input_spec, first, layer.name)
+
+
 def symbolic_call(layer, args, kwargs):
     """Call ``layer`` on KerasTensors: record a Node and return output KerasTensors."""
     limits = allocation.active()
     if limits is not None and layer.has_shape_rule():
         return _static_call(layer, args, kwargs, limits)
+    if limits is None and _static_suffices(layer, args, kwargs):
+        _check_symbolic_input(layer, args, kwargs)
+        return _static_call(layer, args, kwargs, None)
     if limits is not None:  # a registered user layer: run on zeros, from inputs within limits
         for t in flatten([args, list(kwargs.values())]):
             if isinstance(t, KerasTensor):
@@ -160,7 +195,8 @@ def _static_call(layer, args, kwargs, limits):
     node = Node(layer, args, kwargs, None)
     outputs = []
     for i, t in enumerate(flatten(out)):
-        limits.check_tensor(f"Layer {layer.name!r}", t.shape, t.dtype)
+        if limits is not None:
+            limits.check_tensor(f"Layer {layer.name!r}", t.shape, t.dtype)
         outputs.append(
             KerasTensor(t.shape, t.dtype, name=f"{layer.name}_out{i}", node=node, index=i)
         )
