@@ -22,8 +22,11 @@ class InputLayer(Layer):
         batch_shape=None,
         sparse=False,
         input_shape=None,
+        ragged=False,
         **kwargs,
     ):
+        if ragged:  # Keras writes ragged=False in every InputLayer config
+            raise ValueError("InputLayer: ragged inputs are TensorFlow's; shendu has none")
         if shape is None and input_shape is not None:
             shape = input_shape
         if batch_shape is not None:

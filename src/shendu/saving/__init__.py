@@ -546,10 +546,15 @@ def load_weights(model, filepath):
     if path.endswith(".weights.h5"):
         load_keras_weights(model, path)
         return
+    if path.endswith((".h5", ".hdf5")):  # Keras 2's format (the applications' ImageNet files)
+        from .keras_files import load_legacy_h5_weights
+
+        load_legacy_h5_weights(model, path)
+        return
     if not path.endswith(".weights.safetensors"):
         raise ValueError(
-            "The filename must end in '.weights.safetensors' or '.weights.h5'. Received: "
-            f"filepath={path!r}"
+            "The filename must end in '.weights.safetensors', '.weights.h5' or (Keras 2's "
+            f"weights) '.h5'. Received: filepath={path!r}"
         )
     try:
         size = os.path.getsize(path)

@@ -501,3 +501,89 @@ def _model_from_keras_config(config, path):
     raise ModelFileError(
         f"{path}: only Sequential and functional Keras models can be read; received {kind!r}"
     )
+
+
+def _names_attr(node, key, path):
+    """A legacy file's list-of-names attribute, as str (absent: an empty list)."""
+    values = node.attrs.get(key, [])
+    names = []
+    for v in np.asarray(values).reshape(-1):
+        if isinstance(v, bytes):
+            v = v.decode("utf-8")
+        if not isinstance(v, str):
+            raise ModelFileError(f"{path}: attribute {key!r} must list names")
+        names.append(v)
+    return names
+
+
+def _legacy_plan(model, root, path):
+    """(variable, dataset) pairs, by the order of layers with weights, as Keras's legacy
+    loader (``load_weights_from_hdf5_group``): the file's layers that hold weights and
+    the model's, matched in order, each layer's weights in its ``weights`` order."""
+    file_layers = []
+    for name in _names_attr(root, "layer_names", path):
+        if name not in root:
+            raise ModelFileError(f"{path}: layer {name!r} is listed but has no group")
+        weight_names = _names_attr(root[name], "weight_names", path)
+        if weight_names:
+            file_layers.append((name, weight_names))
+    model_layers = [layer for layer in model.layers if layer.weights]
+    if len(file_layers) != len(model_layers):
+        raise ModelFileError(
+            f"{path}: the file holds weights for {len(file_layers)} layers; the model has "
+            f"{len(model_layers)} layers with weights"
+        )
+    plan = []
+    for (name, weight_names), layer in zip(file_layers, model_layers):
+        variables = layer.weights
+        if len(weight_names) != len(variables):
+            raise ModelFileError(
+                f"{path}: layer {layer.name!r} expects {len(variables)} weights; the file's "
+                f"layer {name!r} has {len(weight_names)}"
+            )
+        group = root[name]
+        for v, weight_name in zip(variables, weight_names):
+            if weight_name not in group:
+                raise ModelFileError(f"{path}: no dataset {weight_name!r} in layer {name!r}")
+            ds = group[weight_name]
+            if tuple(ds.shape) != tuple(v.shape):
+                raise ModelFileError(
+                    f"{path}: layer weight {v.path!r} expected shape {tuple(v.shape)}. "
+                    f"Received: shape {tuple(ds.shape)} ({name}/{weight_name})"
+                )
+            plan.append((v, ds))
+    return plan
+
+
+def load_legacy_h5_weights(model, filepath, max_tensor_bytes=None):
+    """Load a Keras 2 (legacy HDF5) ``.h5`` weights file, such as Keras's ImageNet weights
+    of the applications, into a built model: layers with weights matched in order.
+
+    The file is checked whole (``check_h5``) and every weight read before any changes."""
+    from . import MAX_TENSOR_BYTES
+
+    h5py = _h5py()
+    path = os.fspath(filepath)
+    limit = MAX_TENSOR_BYTES if max_tensor_bytes is None else int(max_tensor_bytes)
+    try:
+        h5 = h5py.File(path, "r")
+    except _h5_errors() as err:
+        raise ModelFileError(f"{path}: not an HDF5 weights file ({err})") from None
+    try:
+        with h5:
+            check_h5(h5, path, limit)
+            root = h5["model_weights"] if "model_weights" in h5 else h5
+            if "layer_names" not in root.attrs:
+                raise ModelFileError(
+                    f"{path}: not a Keras legacy weights file (no 'layer_names' attribute)"
+                )
+            plan = _legacy_plan(model, root, path)
+            staged = [(v, np.asarray(ds[()], dtype=v.dtype)) for v, ds in plan]
+    except ModelFileError:
+        raise
+    except _h5_errors() as err:
+        raise ModelFileError(
+            f"{path}: the HDF5 file is corrupt ({type(err).__name__}: {err})"
+        ) from None
+    for v, arr in staged:
+        v.assign(arr)
