@@ -42,6 +42,10 @@ LAYERS = [
     (L.CutMix, {"factor": 1.0, "seed": 1}),
     (L.RandAugment, {"num_ops": 3, "factor": 0.5, "seed": 1}),
     (L.AugMix, {"num_chains": 2, "chain_depth": 2, "seed": 1}),
+    (
+        L.ContrastLimitedAdaptiveHistogramEqualization,
+        {"clip_limit": 2.0, "tile_grid_size": (2, 3)},
+    ),
 ]
 
 
@@ -65,7 +69,8 @@ def test_layer_contract(cls, kwargs):
 def test_training_false_leaves_images_unless_keras_applies_always(cls, kwargs):
     layer = cls(**kwargs)
     y = layer(IMAGES, training=False).numpy()
-    if cls is L.AutoContrast:  # Keras applies it at inference too
+    if cls in (L.AutoContrast, L.ContrastLimitedAdaptiveHistogramEqualization):
+        # Keras applies these at inference too
         assert not np.array_equal(y, IMAGES)
     else:
         np.testing.assert_array_equal(y, IMAGES)
@@ -188,3 +193,17 @@ def test_bad_inputs_name_what_was_expected():
         L.RandomInvert()(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match="'images' key"):
         L.MixUp()({"labels": np.eye(2)})
+
+
+def test_clahe_equals_keras_and_keeps_a_flat_image():
+    # Keras 3.15 on the same 37 x 29 images (three grids, clip limits 0, 2 and 4): equal to
+    # 1e-3; here the rule's invariants. A constant image stays constant in every tile.
+    flat = np.full((1, 16, 16, 1), 100.0, np.float32)
+    out = L.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(4, 4))(flat).numpy()
+    assert np.ptp(out) == 0
+    ramp = np.tile(np.linspace(0, 60, 16, dtype=np.float32), (16, 1))[None, :, :, None]
+    one_tile = L.ContrastLimitedAdaptiveHistogramEqualization(clip_limit=0, tile_grid_size=(1, 1))
+    stretched = one_tile(ramp).numpy()
+    assert stretched.min() == 0 and stretched.max() == 255  # plain equalisation of one tile
+    with pytest.raises(ValueError, match="tile_grid_size"):
+        L.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(0, 2))

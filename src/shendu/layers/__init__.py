@@ -5,6 +5,7 @@ from .attention import AdditiveAttention, Attention, GroupQueryAttention, MultiH
 from .base import Layer, Variable
 from .color_augmentation import (
     AutoContrast,
+    ContrastLimitedAdaptiveHistogramEqualization,
     Equalization,
     RandomColorDegeneration,
     RandomColorJitter,
@@ -181,6 +182,7 @@ def serialize(layer) -> dict:
 
 
 __all__ = [
+    "ContrastLimitedAdaptiveHistogramEqualization",
     "MaxNumBoundingBoxes",
     "Pipeline",
     "MelSpectrogram",

@@ -388,3 +388,88 @@ class RandomColorJitter(_ValueRange):
             "saturation_factor": self.saturation_factor,
             "hue_factor": self.hue_factor,
         }
+
+
+class ContrastLimitedAdaptiveHistogramEqualization(_ValueRange):
+    """CLAHE, as Keras: the image (0..255 units, padded symmetrically to whole tiles) is cut
+    into ``tile_grid_size`` tiles; each tile's 256-bin histogram per channel is clipped at
+    ``clip_limit * tile area / 256`` (the excess spread over all bins) and its normalised
+    CDF, ``(cdf - cdf_min) * 255 / (area - cdf_min)``, maps the pixels; each pixel's value
+    interpolates bilinearly between the maps of the four nearest tile centres. Not random;
+    applied at inference too (as Keras)."""
+
+    takes_seed = False
+    always_applies = True
+
+    def __init__(
+        self, value_range=(0, 255), clip_limit=4.0, tile_grid_size=(8, 8), data_format=None,
+        **kwargs,
+    ):  # fmt: skip
+        super().__init__(value_range, data_format=data_format, **kwargs)
+        self.clip_limit = float(clip_limit)
+        self.tile_grid_size = tuple(int(g) for g in tile_grid_size)
+        if len(self.tile_grid_size) != 2 or min(self.tile_grid_size) < 1:
+            raise ValueError(
+                f"`tile_grid_size` must be two positive integers. Received: {tile_grid_size}"
+            )
+
+    def _maps(self, padded, tile_h, tile_w):
+        """The clipped, normalised CDFs: (N, grid_h + 2, grid_w + 2, C, 256), edges repeated."""
+        n, _, _, c = padded.shape
+        grid_h, grid_w = self.tile_grid_size
+        tiles = padded.reshape(n, grid_h, tile_h, grid_w, tile_w, c)
+        tiles = np.clip(tiles.astype(np.int32), 0, 255).transpose(0, 1, 3, 5, 2, 4)
+        tiles = tiles.reshape(n, grid_h, grid_w, c, tile_h * tile_w)
+        offsets = np.arange(tiles.size // tiles.shape[-1]).reshape(tiles.shape[:-1] + (1,)) * 256
+        hists = np.bincount((tiles + offsets).ravel(), minlength=offsets.size * 256)
+        hists = hists.reshape(tiles.shape[:-1] + (256,)).astype(np.float64)
+        area = tile_h * tile_w
+        if self.clip_limit > 0:
+            clipped = np.minimum(hists, self.clip_limit * area / 256.0)
+            hists = clipped + (hists - clipped).sum(-1, keepdims=True) / 256.0
+        cdf = np.cumsum(hists, axis=-1)
+        cdf_min = cdf.min(axis=-1, keepdims=True)
+        denominator = area - cdf_min
+        denominator = np.where(denominator == 0, 1.0, denominator)
+        maps = np.clip((cdf - cdf_min) * 255.0 / denominator, 0, 255)
+        return np.pad(maps, ((0, 0), (1, 1), (1, 1), (0, 0), (0, 0)), mode="edge")
+
+    def transform_images(self, images, transformation):
+        x = rescale(images, self.value_range, _BYTE)
+        n, h, w, c = x.shape
+        grid_h, grid_w = self.tile_grid_size
+        tile_h, tile_w = -(-h // grid_h), -(-w // grid_w)
+        padded = np.pad(
+            x, ((0, 0), (0, tile_h * grid_h - h), (0, tile_w * grid_w - w), (0, 0)),
+            mode="symmetric",
+        )  # fmt: skip
+        maps = self._maps(padded, tile_h, tile_w)
+
+        def corners(size, tile, grid):
+            position = (np.arange(size, dtype=np.float64) - tile / 2.0) / tile + 1.0
+            low = np.floor(position)
+            weight = position - low
+            low = np.clip(low, 0, grid + 1).astype(int)
+            return low, np.clip(low + 1, 0, grid + 1), weight
+
+        y0, y1, wy = corners(tile_h * grid_h, tile_h, grid_h)
+        x0, x1, wx = corners(tile_w * grid_w, tile_w, grid_w)
+        pixels = np.clip(padded, 0, 255).astype(np.int32)
+        b = np.arange(n)[:, None, None, None]
+        ch = np.arange(c)[None, None, None, :]
+
+        def look(ys, xs):
+            return maps[b, ys[None, :, None, None], xs[None, None, :, None], ch, pixels]
+
+        wy, wx = wy[None, :, None, None], wx[None, None, :, None]
+        top = look(y0, x0) * (1 - wx) + look(y0, x1) * wx
+        bottom = look(y1, x0) * (1 - wx) + look(y1, x1) * wx
+        out = (top * (1 - wy) + bottom * wy)[:, :h, :w, :]
+        return rescale(out, _BYTE, self.value_range).astype(images.dtype)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "clip_limit": self.clip_limit,
+            "tile_grid_size": list(self.tile_grid_size),
+        }
