@@ -16,6 +16,7 @@ CustomObjectScope = custom_object_scope
 
 #: names imported on first use (``import shendu`` stays fast)
 _LAZY = {
+    "FeatureSpace": "feature_space",
     **{
         name: "dataset_utils"
         for name in (
