@@ -68,13 +68,15 @@ class Normalization(Layer):
             shape=(), initializer="zeros", dtype="int32", trainable=False, name="count"
         )
 
-    def _broadcast(self, values, ndim):
+    def _broadcast_shape(self, ndim):
+        """How the statistics reshape to broadcast over inputs of rank ``ndim`` (None: the
+        feature axis is the last, or they are scalars)."""
         axis = self._feature_axis(ndim)
-        if axis is None or axis == ndim - 1 or np.ndim(values) == 0:
-            return values
+        if axis is None or axis == ndim - 1 or np.ndim(self.mean) == 0:
+            return None
         shape = [1] * ndim
         shape[axis] = -1
-        return np.reshape(values, shape)
+        return tuple(shape)
 
     @property
     def mean(self):
@@ -116,8 +118,13 @@ class Normalization(Layer):
 
     def call(self, inputs):
         # one node that reads the statistics when it runs (so a recorded step does too)
-        stats = _Statistics(self, inputs.ndim)
-        return ops.standardize(inputs, stats, invert=self.invert, impute_nan=self.impute_nan)
+        return ops.standardize(
+            inputs,
+            self,
+            invert=self.invert,
+            impute_nan=self.impute_nan,
+            shape=self._broadcast_shape(inputs.ndim),
+        )
 
     def get_config(self):
         return {
@@ -128,22 +135,6 @@ class Normalization(Layer):
             "invert": self.invert,
             "impute_nan": self.impute_nan,
         }
-
-
-class _Statistics:
-    """A Normalization's statistics shaped to broadcast over inputs of rank ``ndim``, read
-    when the standardize node runs."""
-
-    def __init__(self, layer, ndim):
-        self.layer, self.ndim = layer, ndim
-
-    @property
-    def mean(self):
-        return self.layer._broadcast(self.layer.mean, self.ndim)
-
-    @property
-    def variance(self):
-        return self.layer._broadcast(self.layer.variance, self.ndim)
 
 
 class Rescaling(Layer):

@@ -361,13 +361,17 @@ class Standardize(Function):
     training step (shendu.models.step_replay).
     """
 
-    def __init__(self, stats, invert=False, impute_nan=False):
+    def __init__(self, stats, invert=False, impute_nan=False, shape=None):
         self.stats, self.invert, self.impute_nan = stats, invert, impute_nan
+        self.shape = shape  # the statistics reshaped to broadcast (None: as they are)
 
     def forward(self, x):
         xp = backend.array_module(x)
-        mean = xp.asarray(self.stats.mean).astype(x.dtype)
-        std = xp.sqrt(xp.maximum(xp.asarray(self.stats.variance), 1e-7)).astype(x.dtype)
+        mean, variance = xp.asarray(self.stats.mean), xp.asarray(self.stats.variance)
+        if self.shape is not None:
+            mean, variance = mean.reshape(self.shape), variance.reshape(self.shape)
+        mean = mean.astype(x.dtype)
+        std = xp.sqrt(xp.maximum(variance, 1e-7)).astype(x.dtype)
         self.std = std
         if self.invert:
             return x * std + mean
@@ -395,9 +399,10 @@ class Standardize(Function):
         return self._gradient(gy, where)
 
 
-def standardize(x, stats, invert=False, impute_nan=False):
-    """(x - stats.mean) / sqrt(stats.variance) in one node (see ``Standardize``)."""
-    return Standardize(stats, invert, impute_nan).apply(as_tensor(x))
+def standardize(x, stats, invert=False, impute_nan=False, shape=None):
+    """(x - stats.mean) / sqrt(stats.variance) in one node (see ``Standardize``); ``shape``
+    reshapes the statistics to broadcast over ``x`` (a feature axis other than the last)."""
+    return Standardize(stats, invert, impute_nan, shape).apply(as_tensor(x))
 
 
 class Normalize(Function):
