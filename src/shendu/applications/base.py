@@ -83,6 +83,20 @@ def classifier(
     return x
 
 
+def tf_kernels_file(stem, include_top, notop="_notop"):
+    """Keras's file name ``<stem>_weights_tf_dim_ordering_tf_kernels[_notop].h5``."""
+    return f"{stem}_weights_tf_dim_ordering_tf_kernels{'' if include_top else notop}.h5"
+
+
+def finish_known(inputs, outputs, name, weights, include_top, files, hashes, subdir):
+    """``finish`` with the ImageNet file and hash picked by ``include_top`` from the pairs
+    ``files`` and ``hashes`` (top, no top); ``hashes`` None: no ImageNet weights exist."""
+    if hashes is None:
+        return finish(inputs, outputs, name, weights)
+    pick = 0 if include_top else 1
+    return finish(inputs, outputs, name, weights, files[pick], hashes[pick], subdir)
+
+
 def finish(inputs, outputs, name, weights, imagenet_file=None, file_hash=None, subdir=""):
     """The model, with its weights: a file given by path, or with "imagenet" Keras's
     ``imagenet_file`` found in Keras's cache folder (checked against ``file_hash``)."""

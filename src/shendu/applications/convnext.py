@@ -209,17 +209,9 @@ def ConvNeXt(  # noqa: N802
         elif pooling == "max":
             x = layers.GlobalMaxPooling2D()(x)
         x = layers.LayerNormalization(epsilon=1e-6)(x)
-    hashes = _HASHES.get(weights_name)
-    if hashes is None:
-        return base.finish(inputs, x, name, weights)
-    return base.finish(
-        inputs,
-        x,
-        name,
-        weights,
-        name + (".h5" if include_top else "_notop.h5"),
-        hashes[0 if include_top else 1],
-        "convnext/",
+    files = (name + ".h5", name + "_notop.h5")
+    return base.finish_known(
+        inputs, x, name, weights, include_top, files, _HASHES.get(weights_name), "convnext/"
     )
 
 

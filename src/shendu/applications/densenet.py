@@ -78,19 +78,10 @@ def DenseNet(  # noqa: N802
             x = transition_block(x, 0.5, name=f"pool{stage}")
     x = layers.Activation("relu", name="relu")(_bn("bn")(x))
     x = base.classifier(x, include_top, pooling, classes, classifier_activation, weights)
-    known = _FILES.get(tuple(blocks))
-    if known is None:
-        return base.finish(inputs, x, name, weights)
-    stem, top, notop = known
-    suffix = "" if include_top else "_notop"
-    return base.finish(
-        inputs,
-        x,
-        name,
-        weights,
-        f"{stem}_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
-        top if include_top else notop,
-        "densenet/",
+    stem, *hashes = _FILES.get(tuple(blocks), (None, None, None))
+    files = (base.tf_kernels_file(stem, True), base.tf_kernels_file(stem, False))
+    return base.finish_known(
+        inputs, x, name, weights, include_top, files, hashes if stem else None, "densenet/"
     )
 
 

@@ -221,16 +221,15 @@ def EfficientNet(  # noqa: N802
         )(x)
     else:
         x = base.classifier(x, False, pooling, classes, None, weights)
-    hashes = _HASHES.get(weights_name)
-    if hashes is None:
-        return base.finish(inputs, x, name, weights)
-    return base.finish(
+    files = (name + ".h5", name + "_notop.h5")
+    return base.finish_known(
         inputs,
         x,
         name,
         weights,
-        name + (".h5" if include_top else "_notop.h5"),
-        hashes[0 if include_top else 1],
+        include_top,
+        files,
+        _HASHES.get(weights_name),
         "https://storage.googleapis.com/keras-applications/",
     )
 

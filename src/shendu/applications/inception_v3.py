@@ -106,15 +106,12 @@ def _build(
         weights,
         pool_names=("avg_pool", None) if include_top else (None, None),
     )
-    suffix = "" if include_top else "_notop"
-    return base.finish(
-        inputs,
-        x,
-        name,
-        weights,
-        f"inception_v3_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
-        _TOP if include_top else _NOTOP,
-        "inception_v3/",
+    files = (
+        base.tf_kernels_file("inception_v3", True),
+        base.tf_kernels_file("inception_v3", False),
+    )
+    return base.finish_known(
+        inputs, x, name, weights, include_top, files, (_TOP, _NOTOP), "inception_v3/"
     )
 
 

@@ -196,18 +196,10 @@ def MobileNetV3(  # noqa: N802
     else:
         x = base.classifier(x, False, pooling, classes, None, weights)
     model_name = f"{model_type}{'_minimalistic' if minimalistic else ''}_224_{alpha}_float"
-    hashes = _HASHES.get(model_name)
-    if hashes is None:
-        return base.finish(inputs, x, name, weights)
-    suffix = "" if include_top else "_no_top_v2"
-    return base.finish(
-        inputs,
-        x,
-        name,
-        weights,
-        f"weights_mobilenet_v3_{model_name}{suffix}.h5",
-        hashes[0 if include_top else 1],
-        "mobilenet_v3/",
+    stem = f"weights_mobilenet_v3_{model_name}"
+    files = (f"{stem}.h5", f"{stem}_no_top_v2.h5")
+    return base.finish_known(
+        inputs, x, name, weights, include_top, files, _HASHES.get(model_name), "mobilenet_v3/"
     )
 
 

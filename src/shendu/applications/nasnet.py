@@ -226,16 +226,13 @@ def NASNet(  # noqa: N802
     x = base.classifier(
         x, include_top, pooling, classes, classifier_activation, weights, pool_names=(None, None)
     )
-    known = _FILES.get(default_size)
-    if known is None:
-        if weights == "imagenet":
-            raise ValueError(
-                "ImageNet weights can only be loaded with NASNetLarge or NASNetMobile"
-            )
-        return base.finish(inputs, x, name, weights)
-    stem, top, notop = known
-    file = f"{stem}.h5" if include_top else f"{stem}_no_top.h5"
-    return base.finish(inputs, x, name, weights, file, top if include_top else notop, "nasnet/")
+    stem, *hashes = _FILES.get(default_size, (None, None, None))
+    if stem is None and weights == "imagenet":
+        raise ValueError("ImageNet weights can only be loaded with NASNetLarge or NASNetMobile")
+    files = (f"{stem}.h5", f"{stem}_no_top.h5")
+    return base.finish_known(
+        inputs, x, name, weights, include_top, files, hashes if stem else None, "nasnet/"
+    )
 
 
 def NASNetMobile(  # noqa: N802

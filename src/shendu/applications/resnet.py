@@ -98,12 +98,9 @@ def ResNet(  # noqa: N802
     if preact:
         x = layers.Activation("relu", name="post_relu")(_bn("post_bn")(x))
     x = base.classifier(x, include_top, pooling, classes, classifier_activation, weights)
+    files = (base.tf_kernels_file(weights_name, True), base.tf_kernels_file(weights_name, False))
     hashes = _HASHES.get(weights_name)
-    if hashes is None:
-        return base.finish(inputs, x, name, weights)
-    suffix = "" if include_top else "_notop"
-    file = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-    return base.finish(inputs, x, name, weights, file, hashes[0 if include_top else 1], "resnet/")
+    return base.finish_known(inputs, x, name, weights, include_top, files, hashes, "resnet/")
 
 
 def _v1(blocks):

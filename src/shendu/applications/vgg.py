@@ -40,16 +40,9 @@ def _vgg(
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
         x = base.classifier(x, False, pooling, classes, None, weights, pool_names=(None, None))
-    top, notop = _HASHES[depth]
-    suffix = "" if include_top else "_notop"
-    return base.finish(
-        inputs,
-        x,
-        name,
-        weights,
-        f"vgg{depth}_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
-        top if include_top else notop,
-        f"vgg{depth}/",
+    files = (base.tf_kernels_file(f"vgg{depth}", True), base.tf_kernels_file(f"vgg{depth}", False))
+    return base.finish_known(
+        inputs, x, name, weights, include_top, files, _HASHES[depth], f"vgg{depth}/"
     )
 
 

@@ -65,15 +65,9 @@ def _build(
         weights,
         pool_names=("avg_pool", None) if include_top else (None, None),
     )
-    suffix = "" if include_top else "_notop"
-    return base.finish(
-        inputs,
-        x,
-        name,
-        weights,
-        f"xception_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
-        _TOP if include_top else _NOTOP,
-        "xception/",
+    files = (base.tf_kernels_file("xception", True), base.tf_kernels_file("xception", False))
+    return base.finish_known(
+        inputs, x, name, weights, include_top, files, (_TOP, _NOTOP), "xception/"
     )
 
 

@@ -191,10 +191,9 @@ def _h5_errors():
     return (OSError, KeyError, RuntimeError, ValueError, TypeError, AttributeError)
 
 
-def load_keras_weights(model, filepath, max_tensor_bytes=None):
-    """Load a Keras 3 ``.weights.h5`` file into a built shendu model with the same layers.
-
-    The file is checked whole (``check_h5``) and every weight read before any changes."""
+def _load_checked_h5(model, filepath, max_tensor_bytes, plan_for):
+    """Open an HDF5 weights file, check it whole (``check_h5``), plan with
+    ``plan_for(model, h5, path)`` and read every weight before any variable changes."""
     from . import MAX_TENSOR_BYTES
 
     h5py = _h5py()
@@ -207,7 +206,7 @@ def load_keras_weights(model, filepath, max_tensor_bytes=None):
     try:
         with h5:
             check_h5(h5, path, limit)
-            plan = _plan_from_h5(model, h5, path)
+            plan = plan_for(model, h5, path)
             staged = [(v, np.asarray(ds[()], dtype=v.dtype)) for v, ds in plan]
     except ModelFileError:
         raise
@@ -217,6 +216,13 @@ def load_keras_weights(model, filepath, max_tensor_bytes=None):
         ) from None
     for v, arr in staged:
         v.assign(arr)
+
+
+def load_keras_weights(model, filepath, max_tensor_bytes=None):
+    """Load a Keras 3 ``.weights.h5`` file into a built shendu model with the same layers.
+
+    The file is checked whole (``check_h5``) and every weight read before any changes."""
+    _load_checked_h5(model, filepath, max_tensor_bytes, _plan_from_h5)
 
 
 def _translate(node):
@@ -555,35 +561,18 @@ def _legacy_plan(model, root, path):
     return plan
 
 
+def _plan_from_legacy(model, h5, path):
+    root = h5["model_weights"] if "model_weights" in h5 else h5
+    if "layer_names" not in root.attrs:
+        raise ModelFileError(
+            f"{path}: not a Keras legacy weights file (no 'layer_names' attribute)"
+        )
+    return _legacy_plan(model, root, path)
+
+
 def load_legacy_h5_weights(model, filepath, max_tensor_bytes=None):
     """Load a Keras 2 (legacy HDF5) ``.h5`` weights file, such as Keras's ImageNet weights
     of the applications, into a built model: layers with weights matched in order.
 
     The file is checked whole (``check_h5``) and every weight read before any changes."""
-    from . import MAX_TENSOR_BYTES
-
-    h5py = _h5py()
-    path = os.fspath(filepath)
-    limit = MAX_TENSOR_BYTES if max_tensor_bytes is None else int(max_tensor_bytes)
-    try:
-        h5 = h5py.File(path, "r")
-    except _h5_errors() as err:
-        raise ModelFileError(f"{path}: not an HDF5 weights file ({err})") from None
-    try:
-        with h5:
-            check_h5(h5, path, limit)
-            root = h5["model_weights"] if "model_weights" in h5 else h5
-            if "layer_names" not in root.attrs:
-                raise ModelFileError(
-                    f"{path}: not a Keras legacy weights file (no 'layer_names' attribute)"
-                )
-            plan = _legacy_plan(model, root, path)
-            staged = [(v, np.asarray(ds[()], dtype=v.dtype)) for v, ds in plan]
-    except ModelFileError:
-        raise
-    except _h5_errors() as err:
-        raise ModelFileError(
-            f"{path}: the HDF5 file is corrupt ({type(err).__name__}: {err})"
-        ) from None
-    for v, arr in staged:
-        v.assign(arr)
+    _load_checked_h5(model, filepath, max_tensor_bytes, _plan_from_legacy)
