@@ -2,7 +2,6 @@
 
 from . import (
     activations,
-    applications,
     backend,
     blas,
     callbacks,
@@ -28,7 +27,6 @@ from . import (
     scopes,
     tree,
     utils,
-    visualization,
 )
 from .autograd import Tensor, enable_grad, grad, is_grad_enabled, no_grad, tensor
 from .backend import floatx, set_floatx, set_random_seed
@@ -129,3 +127,16 @@ __all__ = [
     "utils",
     "visualization",
 ]
+
+
+_LAZY_SUBPACKAGES = ("applications", "visualization")  # imported on first use: import time
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
