@@ -69,6 +69,21 @@ def test_epoch_only_by_default_and_steps_per_second(tmp_path):
     assert "batch_loss" not in tags and "epoch_steps_per_second" in tags
 
 
+def test_a_multi_optimizer_logs_no_learning_rate(tmp_path):
+    # a MultiOptimizer has no single learning rate (reading it is an AttributeError)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, name="out")])
+    optimizer = keras.optimizers.MultiOptimizer(
+        keras.optimizers.OptimizerMap(keras.optimizers.SGD(0.01))
+    )
+    model.compile(optimizer, "mse")
+    x = np.random.default_rng(0).random((16, 3)).astype("float32")
+    callback = keras.callbacks.TensorBoard(str(tmp_path))
+    model.fit(x, x.sum(1), epochs=2, batch_size=8, callbacks=[callback], verbose=0)
+    tags = set(_reader(tmp_path / "train").Tags()["scalars"])
+    assert "epoch_loss" in tags and "epoch_learning_rate" not in tags
+
+
 def test_errors_and_warnings(tmp_path):
     with pytest.raises(
         ValueError,
