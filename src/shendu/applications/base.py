@@ -83,9 +83,22 @@ def classifier(
     return x
 
 
-def tf_kernels_file(stem, include_top, notop="_notop"):
-    """Keras's file name ``<stem>_weights_tf_dim_ordering_tf_kernels[_notop].h5``."""
-    return f"{stem}_weights_tf_dim_ordering_tf_kernels{'' if include_top else notop}.h5"
+def make_divisible(v, divisor=8, min_value=None):
+    """``v`` rounded to a multiple of ``divisor`` (at least ``min_value``, default the
+    divisor), never below 90% of ``v``: the channel rounding of MobileNet V2/V3 and
+    EfficientNet."""
+    min_value = min_value or divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    return int(new_v + divisor if new_v < 0.9 * v else new_v)
+
+
+def tf_kernels_files(stem):
+    """Keras's file names, with and without the top:
+    ``<stem>_weights_tf_dim_ordering_tf_kernels[_notop].h5``."""
+    return (
+        f"{stem}_weights_tf_dim_ordering_tf_kernels.h5",
+        f"{stem}_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    )
 
 
 def finish_known(inputs, outputs, name, weights, include_top, files, hashes, subdir):

@@ -79,7 +79,7 @@ def DenseNet(  # noqa: N802
     x = layers.Activation("relu", name="relu")(_bn("bn")(x))
     x = base.classifier(x, include_top, pooling, classes, classifier_activation, weights)
     stem, *hashes = _FILES.get(tuple(blocks), (None, None, None))
-    files = (base.tf_kernels_file(stem, True), base.tf_kernels_file(stem, False))
+    files = base.tf_kernels_files(stem)
     return base.finish_known(
         inputs, x, name, weights, include_top, files, hashes if stem else None, "densenet/"
     )

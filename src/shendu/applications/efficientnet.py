@@ -45,11 +45,34 @@ IMAGENET_STDDEV_RGB = [0.229, 0.224, 0.225]
 
 
 def round_filters(filters, width_coefficient, divisor=8):
-    """``filters * width_coefficient`` rounded to a multiple of ``divisor`` (never below
-    90% of it)."""
-    filters *= width_coefficient
-    new_filters = max(divisor, int(filters + divisor / 2) // divisor * divisor)
-    return int(new_filters + divisor if new_filters < 0.9 * filters else new_filters)
+    """``filters * width_coefficient`` rounded to a multiple of ``divisor``."""
+    return base.make_divisible(filters * width_coefficient, divisor)
+
+
+def squeeze_excite(x, input_filters, filters, se_ratio, activation, name):
+    """Squeeze-and-excitation: global average, a 1x1 reduction to ``se_ratio`` of the
+    block's input filters, a sigmoid 1x1 expansion, the product with ``x``."""
+    filters_se = max(1, int(input_filters * se_ratio))
+    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
+    se_shape = (filters, 1, 1) if base.channel_axis() == 1 else (1, 1, filters)
+    se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
+    se = layers.Conv2D(
+        filters_se,
+        1,
+        padding="same",
+        activation=activation,
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}se_reduce",
+    )(se)
+    se = layers.Conv2D(
+        filters,
+        1,
+        padding="same",
+        activation="sigmoid",
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}se_expand",
+    )(se)
+    return layers.multiply([x, se], name=f"{name}se_excite")
 
 
 def block(
@@ -96,27 +119,7 @@ def block(
     x = layers.BatchNormalization(axis=axis, name=f"{name}bn")(x)
     x = layers.Activation(activation, name=f"{name}activation")(x)
     if 0 < se_ratio <= 1:
-        filters_se = max(1, int(filters_in * se_ratio))
-        se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-        se_shape = (filters, 1, 1) if axis == 1 else (1, 1, filters)
-        se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
-        se = layers.Conv2D(
-            filters_se,
-            1,
-            padding="same",
-            activation=activation,
-            kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=f"{name}se_reduce",
-        )(se)
-        se = layers.Conv2D(
-            filters,
-            1,
-            padding="same",
-            activation="sigmoid",
-            kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=f"{name}se_expand",
-        )(se)
-        x = layers.multiply([x, se], name=f"{name}se_excite")
+        x = squeeze_excite(x, filters_in, filters, se_ratio, activation, name)
     x = layers.Conv2D(
         filters_out,
         1,

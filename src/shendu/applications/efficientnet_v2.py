@@ -9,7 +9,7 @@ import math
 
 from .. import initializers, layers
 from . import base, imagenet_utils
-from .efficientnet import CONV_KERNEL_INITIALIZER, DENSE_KERNEL_INITIALIZER
+from .efficientnet import CONV_KERNEL_INITIALIZER, DENSE_KERNEL_INITIALIZER, squeeze_excite
 
 _HASHES = {
     "b0": ("21ecbf6da12460d5c40bb2f29ceb2188", "893217f2bb855e2983157299931e43ff"),
@@ -78,30 +78,6 @@ def _bn(momentum, name):
     return layers.BatchNormalization(axis=base.channel_axis(), momentum=momentum, name=name)
 
 
-def _squeeze_excite(x, input_filters, filters, se_ratio, activation, name):
-    filters_se = max(1, int(input_filters * se_ratio))
-    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-    se_shape = (filters, 1, 1) if base.channel_axis() == 1 else (1, 1, filters)
-    se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
-    se = layers.Conv2D(
-        filters_se,
-        1,
-        padding="same",
-        activation=activation,
-        kernel_initializer=CONV_KERNEL_INITIALIZER,
-        name=f"{name}se_reduce",
-    )(se)
-    se = layers.Conv2D(
-        filters,
-        1,
-        padding="same",
-        activation="sigmoid",
-        kernel_initializer=CONV_KERNEL_INITIALIZER,
-        name=f"{name}se_expand",
-    )(se)
-    return layers.multiply([x, se], name=f"{name}se_excite")
-
-
 def _residual(x, inputs, strides, input_filters, output_filters, survival_probability, name):
     if strides == 1 and input_filters == output_filters:
         if survival_probability:
@@ -136,7 +112,7 @@ def MBConvBlock(  # noqa: N802
             _bn(bn_momentum, f"{name}bn")(x)
         )
         if 0 < se_ratio <= 1:
-            x = _squeeze_excite(x, input_filters, filters, se_ratio, activation, name)
+            x = squeeze_excite(x, input_filters, filters, se_ratio, activation, name)
         x = _conv(output_filters, 1, f"{name}project_conv")(x)
         x = _bn(bn_momentum, f"{name}project_bn")(x)
         return _residual(
@@ -161,7 +137,7 @@ def FusedMBConvBlock(  # noqa: N802
             x = _bn(bn_momentum, f"{name}expand_bn")(x)
             x = layers.Activation(activation=activation, name=f"{name}expand_activation")(x)
         if 0 < se_ratio <= 1:
-            x = _squeeze_excite(x, input_filters, filters, se_ratio, activation, name)
+            x = squeeze_excite(x, input_filters, filters, se_ratio, activation, name)
         expanded = expand_ratio != 1
         x = _conv(
             output_filters,

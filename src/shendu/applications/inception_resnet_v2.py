@@ -140,10 +140,7 @@ def _build(
         weights,
         pool_names=("avg_pool", None) if include_top else (None, None),
     )
-    files = (
-        base.tf_kernels_file("inception_resnet_v2", True),
-        base.tf_kernels_file("inception_resnet_v2", False),
-    )
+    files = base.tf_kernels_files("inception_resnet_v2")
     return base.finish_known(
         inputs, x, name, weights, include_top, files, (_TOP, _NOTOP), "inception_resnet_v2/"
     )

@@ -9,13 +9,6 @@ from .mobilenet import default_size_for, input_rows
 _SIZES = (96, 128, 160, 192, 224)
 
 
-def _make_divisible(v, divisor, min_value=None):
-    """``v`` rounded to a multiple of ``divisor``, never below 90% of ``v``."""
-    min_value = min_value or divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    return new_v + divisor if new_v < 0.9 * v else new_v
-
-
 def _bn(name):
     return layers.BatchNormalization(
         axis=base.channel_axis(), epsilon=1e-3, momentum=0.999, name=name
@@ -26,7 +19,7 @@ def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
     """1x1 expansion (ReLU6) -> 3x3 depthwise (ReLU6) -> linear 1x1 projection, added to
     the input when the shapes agree."""
     in_channels = inputs.shape[base.channel_axis()]
-    pointwise_filters = _make_divisible(int(filters * alpha), 8)
+    pointwise_filters = base.make_divisible(int(filters * alpha), 8)
     x = inputs
     prefix = f"block_{block_id}_"
     if block_id:
@@ -89,7 +82,7 @@ def MobileNetV2(  # noqa: N802
     x, inputs = base.image_input(input_tensor, input_shape, default_size, 32, include_top, weights)
     rows = input_rows(tuple(x.shape[1:]), weights, _SIZES)
     x = layers.Conv2D(
-        _make_divisible(32 * alpha, 8),
+        base.make_divisible(32 * alpha, 8),
         3,
         strides=(2, 2),
         padding="same",
@@ -99,7 +92,7 @@ def MobileNetV2(  # noqa: N802
     x = layers.ReLU(6.0, name="Conv1_relu")(_bn("bn_Conv1")(x))
     for block_id, (filters, stride, expansion) in enumerate(_BLOCKS):
         x = _inverted_res_block(x, expansion, stride, alpha, filters, block_id)
-    last = _make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
+    last = base.make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
     x = layers.Conv2D(last, kernel_size=1, use_bias=False, name="Conv_1")(x)
     x = layers.ReLU(6.0, name="out_relu")(_bn("Conv_1_bn")(x))
     x = base.classifier(

@@ -48,12 +48,6 @@ def hard_swish(x):
     return layers.Activation("hard_swish")(x)
 
 
-def _depth(v, divisor=8, min_value=None):
-    min_value = min_value or divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    return new_v + divisor if new_v < 0.9 * v else new_v
-
-
 def _bn(name):
     return layers.BatchNormalization(
         axis=base.channel_axis(), epsilon=1e-3, momentum=0.999, name=name
@@ -66,7 +60,7 @@ def _se_block(inputs, filters, se_ratio, prefix):
         inputs
     )
     x = layers.Conv2D(
-        _depth(filters * se_ratio),
+        base.make_divisible(filters * se_ratio),
         kernel_size=1,
         padding="same",
         name=f"{prefix}squeeze_excite_conv",
@@ -88,7 +82,7 @@ def _inverted_res_block(
     if block_id:
         prefix = f"expanded_conv_{block_id}_"
         x = layers.Conv2D(
-            _depth(infilters * expansion),
+            base.make_divisible(infilters * expansion),
             kernel_size=1,
             padding="same",
             use_bias=False,
@@ -108,7 +102,7 @@ def _inverted_res_block(
     )(x)
     x = activation(_bn(f"{prefix}depthwise_bn")(x))
     if se_ratio:
-        x = _se_block(x, _depth(infilters * expansion), se_ratio, prefix)
+        x = _se_block(x, base.make_divisible(infilters * expansion), se_ratio, prefix)
     x = layers.Conv2D(
         filters, kernel_size=1, padding="same", use_bias=False, name=f"{prefix}project"
     )(x)
@@ -174,9 +168,9 @@ def MobileNetV3(  # noqa: N802
     )(x)
     x = activation(_bn("conv_bn")(x))
     x = stack_fn(x, kernel, activation, se_ratio)
-    last_conv_ch = _depth(x.shape[base.channel_axis()] * 6)
+    last_conv_ch = base.make_divisible(x.shape[base.channel_axis()] * 6)
     if alpha > 1.0:
-        last_point_ch = _depth(last_point_ch * alpha)
+        last_point_ch = base.make_divisible(last_point_ch * alpha)
     x = layers.Conv2D(last_conv_ch, kernel_size=1, padding="same", use_bias=False, name="conv_1")(
         x
     )
@@ -226,7 +220,7 @@ def _stack(table, alpha):
             x = _inverted_res_block(
                 x,
                 expansion,
-                _depth(filters * alpha),
+                base.make_divisible(filters * alpha),
                 size or kernel,
                 stride,
                 se_ratio if se else None,

@@ -98,7 +98,7 @@ def ResNet(  # noqa: N802
     if preact:
         x = layers.Activation("relu", name="post_relu")(_bn("post_bn")(x))
     x = base.classifier(x, include_top, pooling, classes, classifier_activation, weights)
-    files = (base.tf_kernels_file(weights_name, True), base.tf_kernels_file(weights_name, False))
+    files = base.tf_kernels_files(weights_name)
     hashes = _HASHES.get(weights_name)
     return base.finish_known(inputs, x, name, weights, include_top, files, hashes, "resnet/")
 

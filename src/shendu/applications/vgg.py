@@ -40,7 +40,7 @@ def _vgg(
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
         x = base.classifier(x, False, pooling, classes, None, weights, pool_names=(None, None))
-    files = (base.tf_kernels_file(f"vgg{depth}", True), base.tf_kernels_file(f"vgg{depth}", False))
+    files = base.tf_kernels_files(f"vgg{depth}")
     return base.finish_known(
         inputs, x, name, weights, include_top, files, _HASHES[depth], f"vgg{depth}/"
     )

@@ -65,7 +65,7 @@ def _build(
         weights,
         pool_names=("avg_pool", None) if include_top else (None, None),
     )
-    files = (base.tf_kernels_file("xception", True), base.tf_kernels_file("xception", False))
+    files = base.tf_kernels_files("xception")
     return base.finish_known(
         inputs, x, name, weights, include_top, files, (_TOP, _NOTOP), "xception/"
     )
