@@ -141,30 +141,98 @@ def standardize_dtype(dtype) -> str:
     return "string" if name.startswith(("str", "<U", "object")) else name
 
 
+# Keras's type promotion lattice (keras/src/backend/common/dtypes.py, after JAX's): each
+# dtype points to the dtypes just above it; "int" and "float" are the weak types of Python
+# scalars, which take the other operand's type instead of widening it.
+_WEAK = ("int", "float")
+_LATTICE = {
+    "bool": ("int",),
+    "int": ("uint8", "int8"),
+    "uint8": ("int16", "uint16"),
+    "uint16": ("int32", "uint32"),
+    "uint32": ("int64", "uint64"),
+    "uint64": ("float",),
+    "int8": ("int16",),
+    "int16": ("int32",),
+    "int32": ("int64",),
+    "int64": ("float",),
+    "float": ("float16",),
+    "float16": ("float32",),
+    "float32": ("float64",),
+    "float64": (),
+}
+
+
+def _upper_bounds():
+    """For each dtype, itself and every dtype above it in the lattice."""
+    out = {}
+    for node in _LATTICE:
+        seen, stack = {node}, [node]
+        while stack:
+            for up in _LATTICE[stack.pop()]:
+                if up not in seen:
+                    seen.add(up)
+                    stack.append(up)
+        out[node] = seen
+    return out
+
+
+_UPPER = _upper_bounds()
+_TABLE_CACHE: dict = {}
+
+
+def _least_upper_bound(names) -> str:
+    common = set.intersection(*(_UPPER[n] for n in names))
+    # the least of the common upper bounds: the one below all the others
+    for candidate in common:
+        if all(other in _UPPER[candidate] for other in common):
+            return candidate
+    raise ValueError(f"No common dtype for {sorted(names)}")  # pragma: no cover (a lattice)
+
+
+def _promotable(dtype) -> tuple[str, bool]:
+    """(lattice name, weak) of one argument of ``result_type``."""
+    if dtype is int or dtype is float:
+        return ("int" if dtype is int else "float"), True
+    if dtype is None:
+        return _FLOATX, False
+    name = standardize_dtype(dtype)
+    if name not in _LATTICE or name in _WEAK:
+        raise ValueError(
+            f"Invalid dtype: {name!r}. shendu's ops take bool, uint8/16/32/64, int8/16/32/64 "
+            f"and float16/32/64 (Keras's dtypes less bfloat16 and complex). Received: {dtype!r}"
+        )
+    return name, False
+
+
 def result_type(*dtypes) -> str:
-    """The dtype that values of ``dtypes`` combine to (Keras's rules): Python ints and
-    floats are weak (they take the other operand's kind); floats alone give floatx; an
-    integer dtype next to a float dtype gives the float dtype."""
-    strong, weak = [], []
-    for d in dtypes:
-        if d in (int, float, bool):
-            weak.append(d)
-        else:
-            strong.append(np.dtype(standardize_dtype(d)) if d != "string" else np.dtype(object))
-    if not strong:
-        if float in weak:
-            return _FLOATX
-        return "int64" if int in weak else "bool"
-    floats = [d for d in strong if d.kind in "fc"]
-    # Keras's lattice: an integer next to a float takes the float's type (NumPy would widen
-    # int32 + float32 to float64); integers among themselves and floats among themselves
-    # promote as in NumPy
-    out = np.result_type(*floats) if floats else np.result_type(*strong)
-    if float in weak and out.kind in "iub":
-        out = np.dtype(_FLOATX)
-    elif int in weak and out.kind == "b":
-        out = np.dtype("int64")
-    return out.name
+    """The dtype that values of ``dtypes`` combine to, by Keras's lattice: the least type
+    above all of them. Python ``int`` and ``float`` are weak (``uint8`` with ``int`` stays
+    ``uint8``, ``int8`` with ``float`` gives floatx); weak types alone give ``int32`` and
+    floatx; an integer next to a float takes the float's type; ``int64`` with ``uint64``
+    meets at floatx; no dtypes give floatx. Refuses dtypes Keras does not know (object,
+    strings)."""
+    key = (dtypes, _FLOATX)
+    try:
+        return _TABLE_CACHE[key]
+    except (KeyError, TypeError):  # unhashable arguments (arrays' dtypes are hashable)
+        pass
+    if not dtypes:
+        return _FLOATX
+    names, weak = zip(*(_promotable(d) for d in dtypes))
+    if len(set(names)) == 1:
+        out, out_weak = names[0], all(weak)
+    else:
+        out = _least_upper_bound(set(names))
+        out_weak = out in _WEAK
+    if out_weak and out != "bool":
+        precision = _FLOATX[-2:]
+        out = {"int": f"int{precision}", "float": f"float{precision}"}.get(out, out)
+    try:
+        _TABLE_CACHE[key] = out
+    except TypeError:
+        pass
+    return out
 
 
 def is_int_dtype(dtype) -> bool:

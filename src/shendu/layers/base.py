@@ -153,7 +153,16 @@ def _accepts(fn, name):
 
 
 def _to_tensor(x, dtype):
-    if isinstance(x, Tensor) or x is None:
+    """A layer's input as Tensors: float arrays and float Tensors in the layer's float
+    ``dtype`` (Keras's autocast: float64 data into a float32 layer computes in float32);
+    integer and bool inputs keep their dtype (the layer's ops promote them, as Keras's)."""
+    if isinstance(x, Tensor):
+        if x.data.dtype.kind == "f" and x.data.dtype != dtype and np.dtype(dtype).kind == "f":
+            from ..ops.arithmetic import cast
+
+            return cast(x, dtype)
+        return x
+    if x is None:
         return x
     if isinstance(x, (list, tuple)):
         return type(x)(_to_tensor(v, dtype) for v in x)
@@ -161,6 +170,24 @@ def _to_tensor(x, dtype):
         return {k: _to_tensor(v, dtype) for k, v in x.items()}
     a = np.asarray(x) if not hasattr(x, "dtype") else x
     if a.dtype.kind == "f" and a.dtype != np.dtype(dtype):
+        a = a.astype(dtype)
+    return Tensor.wrap(a)
+
+
+def convert_to_dtype(x, dtype):
+    """A model input ``x`` (array, Tensor, or a number) as a Tensor of its Input's
+    ``dtype``, as Keras's functional models convert theirs (uint8 images into a float32
+    Input become float32 before any layer sees them)."""
+    if x is None or isinstance(x, KerasTensor):
+        return x
+    if isinstance(x, Tensor):
+        if x.data.dtype == dtype or dtype == np.dtype(object):
+            return x
+        from ..ops.arithmetic import cast
+
+        return cast(x, dtype)
+    a = np.asarray(x) if not hasattr(x, "dtype") else x
+    if a.dtype != dtype and dtype != np.dtype(object):
         a = a.astype(dtype)
     return Tensor.wrap(a)
 
@@ -533,7 +560,11 @@ class Layer:
         else:  # unset: the call's own default applies (True for augmentations, as Keras)
             kwargs.pop("training", None)
         if args:
-            inputs = first if type(first) is Tensor else _to_tensor(first, self.dtype)
+            inputs = (
+                first
+                if type(first) is Tensor and first.data.dtype == self.dtype
+                else _to_tensor(first, self.dtype)
+            )
             if inputs is not first:
                 args = (inputs,) + args[1:]
         else:

@@ -117,9 +117,10 @@ class Normalization(Layer):
     compute_output_shape = same_shape
 
     def call(self, inputs):
-        # one node that reads the statistics when it runs (so a recorded step does too)
+        # one node that reads the statistics when it runs (so a recorded step does too);
+        # the input in the layer's float dtype first, as Keras (uint8 images must not wrap)
         return ops.standardize(
-            inputs,
+            ops.cast(inputs, self.dtype),
             self,
             invert=self.invert,
             impute_nan=self.impute_nan,
@@ -149,7 +150,8 @@ class Rescaling(Layer):
     compute_output_shape = same_shape
 
     def call(self, inputs):
-        return inputs * self.scale + self.offset
+        # in the layer's dtype first, as Keras (uint8 * 2 must not wrap around)
+        return ops.cast(inputs, self.dtype) * self.scale + self.offset
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..annotations import Structure
 from ..autograd.mode import no_grad
-from ..layers.base import Layer, structure_changed
+from ..layers.base import Layer, convert_to_dtype, structure_changed
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import ELLIPSIS, SLICE, TENSOR_REF, KerasTensor, flatten, map_structure
 from .functional import FunctionalGraph
@@ -215,7 +215,10 @@ class Model(Trainer, Layer):
             raise NotImplementedError(
                 f"Model {self.name!r}: a subclassed Model must implement call(inputs)"
             )
-        values = self._map_inputs(inputs)
+        values = [
+            convert_to_dtype(v, t.dtype)
+            for t, v in zip(self._graph.inputs, self._map_inputs(inputs))
+        ]
         for t, v in zip(self._graph.inputs, values):
             expected = t.shape[1:]
             got = tuple(v.shape[1:])

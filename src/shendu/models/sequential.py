@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..annotations import Structure
 from ..layers import allocation
-from ..layers.base import Layer, structure_changed
+from ..layers.base import Layer, convert_to_dtype, structure_changed
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor, forget_nodes, symbolic_call
 from .functional import FunctionalGraph
@@ -175,6 +177,8 @@ class Sequential(Model):
 
     def call(self, inputs: Structure, training: bool | None = None, mask: Any = None) -> Structure:
         x = inputs
+        if self._input_batch_shape is not None:  # Keras: a built Sequential has an Input
+            x = convert_to_dtype(x, np.dtype(getattr(self, "_input_dtype", None) or self.dtype))
         for layer in self._stack:
             x = layer(x, training=training)
         return x
@@ -193,7 +197,10 @@ class Sequential(Model):
             layers.append(
                 {
                     "class_name": "InputLayer",
-                    "config": {"batch_shape": list(self._input_batch_shape), "dtype": self.dtype},
+                    "config": {
+                        "batch_shape": list(self._input_batch_shape),
+                        "dtype": getattr(self, "_input_dtype", None) or self.dtype,
+                    },
                 }
             )
         for layer in self._stack:

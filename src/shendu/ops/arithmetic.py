@@ -13,7 +13,8 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import broadcast_error, coerce_pair, data_of, shape_of, sum_to_shape
+from ._util import broadcast_error, data_of, shape_of, sum_to_shape
+from .dtypes import numeric_dtype, promote
 
 
 class SumTo(Function):
@@ -212,8 +213,19 @@ class Minimum(Maximum):
         return ma, 1 - ma
 
 
-def _binary(cls, a, b):
-    a, b = coerce_pair(a, b)
+def _binary(cls, a, b, float_result=False):
+    """``cls`` applied to ``a`` and ``b`` converted to Keras's result dtype (the common
+    cases, two Tensors of one dtype or a float Tensor and a Python number, need none)."""
+    if isinstance(a, Tensor):
+        kind = a.data.dtype.kind
+        if (isinstance(b, Tensor) and b.data.dtype == a.data.dtype) or (
+            kind == "f" and type(b) in (float, int)
+        ):
+            if kind == "f" or not float_result:
+                return cls().apply(a, b)
+    elif isinstance(b, Tensor) and b.data.dtype.kind == "f" and type(a) in (float, int):
+        return cls().apply(a, b)
+    a, b = promote(a, b, float_result=float_result)
     return cls().apply(a, b)
 
 
@@ -233,8 +245,8 @@ def multiply(x1, x2):
 
 
 def divide(x1, x2):
-    """Elementwise ``x1 / x2`` with broadcasting."""
-    return _binary(Divide, x1, x2)
+    """Elementwise ``x1 / x2`` with broadcasting (integers divide in floatx)."""
+    return _binary(Divide, x1, x2, float_result=True)
 
 
 true_divide = divide
@@ -656,7 +668,7 @@ def where(condition, x1=None, x2=None):
         return tuple(Tensor.wrap(i) for i in xp.nonzero(cond))
     xp = backend.array_module(cond) if hasattr(cond, "shape") else np
     cond = xp.asarray(cond).astype(bool, copy=False)
-    a, b = coerce_pair(x1, x2)
+    a, b = promote(x1, x2)
     return Where(cond).apply(a, b)
 
 
@@ -679,10 +691,7 @@ class Cast(Function):
 
 def cast(x, dtype):
     """Cast ``x`` to ``dtype``; differentiable between float dtypes."""
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"cast: unknown dtype. Received: dtype={dtype!r}") from None
+    dtype = numeric_dtype(dtype, "cast")
     x = x if isinstance(x, Tensor) else Tensor(x)
     if x.dtype == dtype:
         return x

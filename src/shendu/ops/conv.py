@@ -23,6 +23,7 @@ from ._fused import (
 )
 from ._util import as_tensor, column_sums, split_batch, transposed_product
 from .creation import zeros_like
+from .dtypes import float_tensor, promote
 from .shape import pad, reshape, stack, transpose
 
 
@@ -270,7 +271,7 @@ def _crop_pads(gxp, pads):
 
 
 def _conv_args(x, kernel, strides, padding, dilation_rate, data_format, rank):
-    x, kernel = as_tensor(x), as_tensor(kernel)
+    x, kernel = promote(as_tensor(x), as_tensor(kernel))
     if data_format not in (None, "channels_last", "channels_first"):
         raise ValueError(
             "Expected `data_format` 'channels_last' or 'channels_first'. "
@@ -733,5 +734,5 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
 
 
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    """Average pooling (1-D or 2-D), channels_last by default."""
-    return _pool("average", inputs, pool_size, strides, padding, data_format)
+    """Average pooling (1-D or 2-D), channels_last by default (integers average in floatx)."""
+    return _pool("average", float_tensor(inputs), pool_size, strides, padding, data_format)

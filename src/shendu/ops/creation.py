@@ -6,10 +6,11 @@ import numpy as np
 
 from .. import backend
 from ..autograd.tensor import Tensor
+from .dtypes import numeric_dtype
 
 
 def _dtype(dtype):
-    return np.dtype(dtype or backend.floatx())
+    return numeric_dtype(dtype or backend.floatx(), "a tensor creation op")
 
 
 def zeros(shape, dtype=None):

@@ -21,8 +21,9 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import broadcast_error, coerce_pair, data_of, shape_of, sum_to_shape
+from ._util import broadcast_error, data_of, shape_of, sum_to_shape
 from .arithmetic import Unary, sum_to
+from .dtypes import promote
 
 
 def _as_float_tensor(x):
@@ -327,25 +328,17 @@ BINARY = {
 }
 
 
-def _float_pair(a, b):
-    a, b = coerce_pair(a, b)
-    if isinstance(a, Tensor):
-        a = _as_float_tensor(a)
-    if isinstance(b, Tensor):
-        b = _as_float_tensor(b)
-    dtype = next(t.data.dtype for t in (a, b) if isinstance(t, Tensor))
-    if not isinstance(a, Tensor):
-        a = np.asarray(a, dtype=dtype) if np.ndim(a) else dtype.type(a)
-    if not isinstance(b, Tensor):
-        b = np.asarray(b, dtype=dtype) if np.ndim(b) else dtype.type(b)
-    return a, b
+#: binary functions that keep integer operands integer (Keras: mod(int32, int32) is int32)
+_INTEGER_BINARY = ("mod", "fmod", "fmax", "fmin")
 
 
 def _binary_function(name):
     f, da, db = BINARY[name]
 
+    float_result = name not in _INTEGER_BINARY
+
     def fn(x1, x2):
-        a, b = _float_pair(x1, x2)
+        a, b = promote(x1, x2, float_result=float_result)
         with np.errstate(divide="ignore", invalid="ignore"):
             return _TableBinary(name, f, da, db).apply(a, b)
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 from ..lazy import lazy_attributes
 from ._fused import (
     FUSED_ACTIVATIONS,
@@ -15,8 +16,9 @@ from ._fused import (
     check_fused_activation,
     through_activation,
 )
-from ._util import as_tensor, coerce_pair, column_sums, shape_of, sum_to_shape
+from ._util import as_tensor, column_sums, shape_of, sum_to_shape
 from .arithmetic import sum_to
+from .dtypes import promote_products, promote_with
 from .shape import broadcast_to, reshape, swapaxes, transpose
 
 
@@ -96,15 +98,19 @@ class MatMul(Function):
 
 
 def matmul(x1, x2):
-    """Matrix product with NumPy's ``matmul`` semantics."""
-    a, b = coerce_pair(x1, x2)
+    """Matrix product with NumPy's ``matmul`` semantics, in Keras's result dtype (int8
+    operands multiply in int32)."""
+    if not (isinstance(x1, Tensor) and isinstance(x2, Tensor) and x1.dtype == x2.dtype):
+        x1, x2 = promote_products(x1, x2)
+    elif x1.data.dtype == np.int8:
+        x1, x2 = promote_products(x1, x2)
+    a, b = x1, x2
     return MatMul().apply(a, b)
 
 
 def dot(x1, x2):
     """``np.dot``: inner product for vectors, matmul for matrices, last-by-second-last above."""
-    a, b = coerce_pair(x1, x2)
-    a, b = as_tensor(a), as_tensor(b)
+    a, b = (as_tensor(t) for t in promote_products(x1, x2))
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     if b.ndim <= 2:
@@ -114,8 +120,7 @@ def dot(x1, x2):
 
 def tensordot(x1, x2, axes=2):
     """Sum products over the given axes (``np.tensordot``), built from transpose and matmul."""
-    a, b = coerce_pair(x1, x2)
-    a, b = as_tensor(a), as_tensor(b)
+    a, b = (as_tensor(t) for t in promote_products(x1, x2))
     if isinstance(axes, int):
         axes_a = list(range(a.ndim - axes, a.ndim))
         axes_b = list(range(axes))
@@ -243,7 +248,7 @@ class Einsum(Function):
 
 def einsum(subscripts, *operands):
     """Einstein summation over any number of operands (no repeated index within one operand)."""
-    ts = [as_tensor(o) for o in operands]
+    ts = [as_tensor(o) for o in promote_products(*operands)]
     terms, out = _parse_einsum(subscripts, [t.shape for t in ts])
     sizes = {}
     for t, x in zip(terms, ts):
@@ -341,7 +346,7 @@ def linear(x, kernel, bias=None, activation=None):
     is applied inside the node, saving a node and a pass over the output).
     """
     check_fused_activation(activation, "linear")
-    x = as_tensor(x)
+    x, kernel, bias = promote_with(x, kernel, bias)
     if bias is None:
         return Linear(activation).apply(x, kernel)
     return Linear(activation).apply(x, kernel, bias)

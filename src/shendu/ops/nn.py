@@ -18,6 +18,7 @@ from ..lazy import lazy_attributes
 from ._util import as_tensor, coerce_pair, data_of, normalize_axis, sum_to_shape
 from .activation import Sigmoid, _sigmoid
 from .arithmetic import clip, exp, log, multiply, sum_to
+from .dtypes import float_tensor
 from .reduction import logsumexp, mean
 from .reduction import sum as _sum
 from .shape import reshape
@@ -565,7 +566,7 @@ def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3, moving=None):
 
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
     """Normalise with given statistics: (x - mean) / sqrt(variance + eps) * scale + offset."""
-    x = as_tensor(x)
+    x = float_tensor(x)
     axis = axis % x.ndim
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
@@ -587,7 +588,7 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None):
     """Normalise over ``axis`` per sample, then scale by gamma and shift by beta (fused);
     epsilon defaults to ``backend.epsilon()`` as in Keras."""
     epsilon = backend.epsilon() if epsilon is None else epsilon
-    x = as_tensor(x)
+    x = float_tensor(x)
     axes = normalize_axis(axis, x.ndim, "layer_normalization")
     return _normalize(x, gamma, beta, axes, epsilon)[1]
 
@@ -596,7 +597,7 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     """y = x / sqrt(mean(x**2) + eps) * scale over ``axis`` (fused); epsilon defaults to
     ``backend.epsilon()`` as in Keras."""
     epsilon = backend.epsilon() if epsilon is None else epsilon
-    x = as_tensor(x)
+    x = float_tensor(x)
     axes = normalize_axis(axis, x.ndim, "rms_normalization")
     return _normalize(x, scale, None, axes, epsilon, rms=True)[1]
 

@@ -12,7 +12,9 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import as_tensor, data_of, expand_reduced, normalize_axis
 from .arithmetic import abs as _abs
+from .arithmetic import cast as _cast
 from .arithmetic import exp, sqrt, square
+from .dtypes import accumulation_dtype, index_dtype, mean_dtype
 from .shape import broadcast_to, reshape
 
 
@@ -175,6 +177,11 @@ class LogSumExp(Function):
 def _reduce(cls, x, axis, keepdims, name):
     x = as_tensor(x)
     axes = normalize_axis(axis, x.ndim, name)
+    if x.data.dtype.kind != "f":  # Keras's dtypes: sums of int8 in int32, means in float32
+        if cls in (Sum, Prod):
+            x = _cast(x, accumulation_dtype(x.data.dtype))
+        elif cls in (Mean, LogSumExp):
+            x = _cast(x, mean_dtype(x.data.dtype))
     return cls(axes, bool(keepdims)).apply(x)
 
 
@@ -212,6 +219,8 @@ def logsumexp(x, axis=None, keepdims=False):
 def var(x, axis=None, keepdims=False):
     """Population variance: mean((x - mean(x))**2); twice differentiable (composed)."""
     x = as_tensor(x)
+    if x.data.dtype.kind != "f":
+        x = _cast(x, mean_dtype(x.data.dtype))
     axes = normalize_axis(axis, x.ndim, "var")
     m = mean(x, axis=axes, keepdims=True)
     return mean(square(x - m), axis=axes, keepdims=keepdims)
@@ -263,7 +272,10 @@ def _nondiff(fn_name, x, axis, keepdims=False):
     a = data_of(x)
     a = a if hasattr(a, "shape") else np.asarray(a)
     xp = backend.array_module(a)
-    return Tensor.wrap(getattr(xp, fn_name)(a, axis=axis, keepdims=keepdims))
+    y = getattr(xp, fn_name)(a, axis=axis, keepdims=keepdims)
+    if fn_name in ("argmax", "argmin"):
+        y = y.astype(index_dtype())
+    return Tensor.wrap(y)
 
 
 def argmax(x, axis=None, keepdims=False):

@@ -1,0 +1,97 @@
+"""Record the dtype of every ``keras.ops`` function's result over Keras's dtypes.
+
+Run where Keras 3 and JAX are installed (the README's oracle environment), from the
+project root::
+
+    /path/to/oracle/python tools/record_keras_dtypes.py
+
+It calls each op on the cells of ``tests/ops/keras_op_cases.dtype_cells`` (every dtype,
+every pair of dtypes for binary ops, Python scalars as weak operands) on Keras's JAX
+backend and writes ``tests/ops/fixtures/keras_dtypes.json``: ``{op: {cell: dtype or
+"error"}}``, the dtype of the first output. ``tests/ops/test_keras_dtype_table.py`` holds
+shendu to it.
+
+JAX runs twice. By default it narrows every 64-bit array to 32 bits (its setting, not
+Keras's rule), so cells with an int64, uint64 or float64 operand are recorded with 64-bit
+types on (``JAX_ENABLE_X64=1``, as Keras's own dtype tests run JAX); the other cells with
+them off, since with them on JAX makes Python scalars 64-bit where Keras's rule makes them
+32-bit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "ops" / "fixtures" / "keras_dtypes.json"
+WIDE = ("int64", "uint64", "float64")
+
+
+def first_dtype(value):
+    """The Keras dtype name of a result's first array (``"none"`` when it has none)."""
+    from keras import backend
+
+    while isinstance(value, (list, tuple)):
+        if not value:
+            return "none"
+        value = value[0]
+    if not hasattr(value, "dtype"):
+        return type(value).__name__
+    return backend.standardize_dtype(value.dtype)
+
+
+def record(out: str) -> None:
+    """One pass over the table in this process's JAX setting, written to ``out``."""
+    sys.path.insert(0, str(ROOT))
+    import keras
+
+    from tests.ops.keras_op_cases import dtype_cells, keras_op_names
+
+    table = {}
+    for name in keras_op_names(keras.ops):
+        row = {}
+        for key, args, kwargs in dtype_cells(name):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    row[key] = first_dtype(getattr(keras.ops, name)(*args, **kwargs))
+            except Exception:  # noqa: BLE001 (a refusal is a cell of the table)
+                row[key] = "error"
+        if row:
+            table[name] = row
+    Path(out).write_text(json.dumps({"keras": keras.__version__, "ops": table}))
+
+
+def main() -> None:
+    passes = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for x64 in ("0", "1"):
+            out = os.path.join(tmp, f"x64_{x64}.json")
+            env = dict(os.environ, KERAS_BACKEND="jax", JAX_ENABLE_X64=x64)
+            subprocess.run([sys.executable, __file__, "--pass", out], env=env, check=True)
+            passes[x64] = json.loads(Path(out).read_text())
+    narrow, wide = passes["0"]["ops"], passes["1"]["ops"]
+    table = {
+        name: {
+            key: (wide if any(w in key.split(",") for w in WIDE) else narrow)[name][key]
+            for key in row
+        }
+        for name, row in narrow.items()
+    }
+    meta = {"keras": passes["0"]["keras"], "backend": "jax"}
+    FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+    FIXTURE.write_text(json.dumps({"recorded_with": meta, "ops": table}, indent=0) + "\n")
+    print(f"{sum(len(r) for r in table.values())} cells over {len(table)} ops -> {FIXTURE}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--pass":
+        record(sys.argv[2])
+    else:
+        main()
