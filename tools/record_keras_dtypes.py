@@ -30,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "ops" / "fixtures" / "keras_dtypes.json"
+LAYER_FIXTURE = ROOT / "tests" / "layers" / "fixtures" / "keras_layer_dtypes.json"
 WIDE = ("int64", "uint64", "float64")
 
 
@@ -46,13 +47,35 @@ def first_dtype(value):
     return backend.standardize_dtype(value.dtype)
 
 
+def record_layers() -> dict:
+    """The layer table: {layer: {input dtype: output dtype or "error"}}, each layer new
+    for each input (Keras builds it for the first input it sees)."""
+    import keras
+    from tests.layers.keras_layer_cases import LAYER_CASES, LAYER_DTYPES, layer_input
+
+    table = {}
+    for name, (make, kind) in LAYER_CASES.items():
+        row = {}
+        for dtype in LAYER_DTYPES:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    row[dtype] = first_dtype(make(keras)(layer_input(kind, dtype)))
+            except Exception:  # noqa: BLE001 (a refusal is a cell of the table)
+                row[dtype] = "error"
+        table[name] = row
+    return table
+
+
 def record(out: str) -> None:
-    """One pass over the table in this process's JAX setting, written to ``out``."""
+    """One pass over the tables in this process's JAX setting, written to ``out``."""
     sys.path.insert(0, str(ROOT))
     import keras
-
     from tests.ops.keras_op_cases import dtype_cells, keras_op_names
 
+    if os.environ.get("RECORD_ONLY") == "layers":
+        Path(out).write_text(json.dumps({"keras": keras.__version__, "layers": record_layers()}))
+        return
     table = {}
     for name in keras_op_names(keras.ops):
         row = {}
@@ -65,7 +88,8 @@ def record(out: str) -> None:
                 row[key] = "error"
         if row:
             table[name] = row
-    Path(out).write_text(json.dumps({"keras": keras.__version__, "ops": table}))
+    result = {"keras": keras.__version__, "ops": table, "layers": record_layers()}
+    Path(out).write_text(json.dumps(result))
 
 
 def main() -> None:
@@ -76,18 +100,25 @@ def main() -> None:
             env = dict(os.environ, KERAS_BACKEND="jax", JAX_ENABLE_X64=x64)
             subprocess.run([sys.executable, __file__, "--pass", out], env=env, check=True)
             passes[x64] = json.loads(Path(out).read_text())
-    narrow, wide = passes["0"]["ops"], passes["1"]["ops"]
-    table = {
+    meta = {"keras": passes["0"]["keras"], "backend": "jax"}
+    for part, path in (("ops", FIXTURE), ("layers", LAYER_FIXTURE)):
+        if part not in passes["0"]:
+            continue
+        table = merge(passes["0"][part], passes["1"][part])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"recorded_with": meta, part: table}, indent=0) + "\n")
+        print(f"{sum(len(r) for r in table.values())} cells over {len(table)} {part} -> {path}")
+
+
+def merge(narrow: dict, wide: dict) -> dict:
+    """The cells with a 64-bit operand from the 64-bit pass, the others from the default."""
+    return {
         name: {
             key: (wide if any(w in key.split(",") for w in WIDE) else narrow)[name][key]
             for key in row
         }
         for name, row in narrow.items()
     }
-    meta = {"keras": passes["0"]["keras"], "backend": "jax"}
-    FIXTURE.parent.mkdir(parents=True, exist_ok=True)
-    FIXTURE.write_text(json.dumps({"recorded_with": meta, "ops": table}, indent=0) + "\n")
-    print(f"{sum(len(r) for r in table.values())} cells over {len(table)} ops -> {FIXTURE}")
 
 
 if __name__ == "__main__":

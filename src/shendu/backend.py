@@ -147,7 +147,7 @@ def standardize_dtype(dtype) -> str:
 _WEAK = ("int", "float")
 _LATTICE = {
     "bool": ("int",),
-    "int": ("uint8", "int8"),
+    "int": ("uint8", "int8", "complex64"),
     "uint8": ("int16", "uint16"),
     "uint16": ("int32", "uint32"),
     "uint32": ("int64", "uint64"),
@@ -158,8 +158,10 @@ _LATTICE = {
     "int64": ("float",),
     "float": ("float16",),
     "float16": ("float32",),
-    "float32": ("float64",),
-    "float64": (),
+    "float32": ("float64", "complex64"),
+    "float64": ("complex128",),
+    "complex64": ("complex128",),
+    "complex128": (),
 }
 
 
@@ -199,8 +201,9 @@ def _promotable(dtype) -> tuple[str, bool]:
     name = standardize_dtype(dtype)
     if name not in _LATTICE or name in _WEAK:
         raise ValueError(
-            f"Invalid dtype: {name!r}. shendu's ops take bool, uint8/16/32/64, int8/16/32/64 "
-            f"and float16/32/64 (Keras's dtypes less bfloat16 and complex). Received: {dtype!r}"
+            f"Invalid dtype: {name!r}. shendu's ops take bool, uint8/16/32/64, int8/16/32/64, "
+            f"float16/32/64 and complex64/128 (Keras's dtypes less bfloat16). "
+            f"Received: {dtype!r}"
         )
     return name, False
 

@@ -424,7 +424,8 @@ def keras_op_names(keras_ops) -> list:
 #: the dtypes of the table (Keras's, less bfloat16: NumPy has none)
 DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64")
 #: Python scalars as Keras treats them: weak types that take the other operand's kind
-SCALARS = {"int": 2, "float": 2.5, "bool": True}
+#: (a cell "uint8,py_int" is a uint8 array with the Python int 2)
+SCALARS = {"py_int": 2, "py_float": 2.5, "py_bool": True}
 
 #: ops whose first two float operands are varied apart (every pair of dtypes, and a Python
 #: scalar as second operand); every other op gets all its float operands in one dtype
@@ -513,7 +514,7 @@ def _cast(a, dtype, wrap):
 
 def dtype_cells(name, wrap=lambda a: a):
     """The cells of op ``name``'s row of the dtype table: (key, args, kwargs), where key
-    names the operands' dtypes ("int8" or "int8,float32" or "uint8,float" for a scalar).
+    names the operands' dtypes ("int8" or "int8,float32" or "uint8,py_float" for a scalar).
     ``wrap`` makes each operand of the cell's dtypes a tensor of the library under test."""
     args, kwargs = CASES.get(name, [((X,), {})])[0]
     slots = _float_slots(args)

@@ -58,6 +58,8 @@ class Softsign(Unary):
 class Relu(Unary):
     """y = max(x, 0).  dy/dx = 1 where x > 0, else 0."""
 
+    integer_result = True  # Keras: relu of int8 is int8
+
     def f(self, xp, x):
         return xp.maximum(x, 0)
 

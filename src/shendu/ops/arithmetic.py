@@ -513,6 +513,8 @@ class Erf(Unary):
 class Sign(Function):
     """y = sign(x).  dy/dx = 0."""
 
+    integer_result = True
+
     def forward(self, x):
         self.shape_dtype = (x.shape, x.dtype)
         return backend.array_module(x).sign(x)
@@ -619,9 +621,13 @@ def clip(x, x_min, x_max):
         raise ValueError(
             f"clip: `x_min` must not exceed `x_max`. Received: x_min={x_min}, x_max={x_max}"
         )
+    # Keras's dtype: int16 clipped to float bounds is float32; bool clips as int32
+    x = promote(x, *[b for b in (x_min, x_max) if b is not None])[0]
+    if x.data.dtype == np.bool_:
+        x = cast(x, "int32")
     lo = -np.inf if x_min is None else data_of(x_min)
     hi = np.inf if x_max is None else data_of(x_max)
-    return _unary(Clip, x, lo=lo, hi=hi)
+    return Clip(lo=lo, hi=hi).apply(x)
 
 
 class Where(Function):

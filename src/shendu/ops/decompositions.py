@@ -321,7 +321,7 @@ def lstsq(a, b, rcond=None):
 
 
 def matrix_rank(x, tol=None):
-    return Tensor.wrap(np.asarray(np.linalg.matrix_rank(data_of(_float(x)), tol)))
+    return Tensor.wrap(np.asarray(np.linalg.matrix_rank(data_of(_float(x)), tol), "int32"))
 
 
 def lu_factor(x):

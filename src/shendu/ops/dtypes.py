@@ -19,7 +19,6 @@ import numpy as np
 from .. import backend
 from ..autograd.tensor import Tensor
 
-
 #: how NumPy constants beside a Tensor are taken (Keras on JAX converts them to 32 bits)
 _NARROW = {"int64": "int32", "uint64": "uint32", "float64": "float32"}
 
@@ -28,6 +27,8 @@ def operand_dtype(x, narrow=False):
     """What ``backend.result_type`` takes for operand ``x``: a dtype, or the weak ``int`` or
     ``float`` of a Python number; ``narrow``: NumPy data taken at 32 bits."""
     if isinstance(x, Tensor):
+        if x.data.dtype.kind not in "biufc":
+            raise TypeError(f"expected a numeric input. Received: dtype={x.data.dtype}")
         return x.data.dtype
     if isinstance(x, (bool, np.bool_)):
         return "bool"
@@ -35,9 +36,10 @@ def operand_dtype(x, narrow=False):
         return int
     if isinstance(x, numbers.Real) and not isinstance(x, np.floating):
         return float
-    if hasattr(x, "dtype"):
-        return _NARROW.get(x.dtype.name, x.dtype) if narrow else x.dtype
-    return constant_array(x).dtype
+    dtype = x.dtype if hasattr(x, "dtype") else constant_array(x).dtype
+    if dtype.kind not in "biufc":
+        raise TypeError(f"expected a numeric input. Received: dtype={dtype}")
+    return _NARROW.get(dtype.name, dtype) if narrow else dtype
 
 
 def constant_array(value, xp=np):
@@ -48,7 +50,7 @@ def constant_array(value, xp=np):
         return arr.astype("int32")
     if arr.dtype.kind == "f" and not hasattr(value, "dtype"):
         return arr.astype(backend.floatx())
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in "biufc":
         raise TypeError(
             "Expected a number, a tensor or a nested list of numbers. "
             f"Received: {type(value).__name__} of dtype {arr.dtype}"
@@ -122,8 +124,14 @@ _ACCUMULATE = {
 
 
 def accumulation_dtype(dtype) -> np.dtype:
-    """The dtype a sum, product or cumulative sum of ``dtype`` values has in Keras."""
+    """The dtype a sum or product of ``dtype`` values has in Keras."""
     return np.dtype(_ACCUMULATE.get(np.dtype(dtype).name, dtype))
+
+
+def cumulative_dtype(dtype) -> np.dtype:
+    """The dtype of a cumulative sum or product of ``dtype`` values in Keras: bool counts
+    in int32, other types keep theirs."""
+    return np.dtype("int32") if np.dtype(dtype) == np.bool_ else np.dtype(dtype)
 
 
 def mean_dtype(dtype) -> np.dtype:
@@ -139,12 +147,18 @@ def index_dtype() -> np.dtype:
 
 
 def promote_products(*operands):
-    """Operands of a matrix product (matmul, einsum, tensordot...) in Keras's result dtype;
-    int8 operands multiply in int32, so their products do not wrap around."""
-    types = {operand_dtype(x, narrow=True) for x in operands}
-    if types == {np.dtype("int8")}:
-        return [convert(x, np.dtype("int32")) for x in operands]
-    return promote(*operands)
+    """Operands of a product of arrays (matmul, einsum, dot, tensordot, outer...) as
+    Tensors of Keras's result dtype; int8 operands multiply in int32 (Keras does so in
+    matmul and einsum; shendu in every product), so their products do not wrap around."""
+    if all(operand_dtype(x, narrow=True) == np.dtype("int8") for x in operands):
+        dtype = np.dtype("int32")
+    else:
+        dtype = result_dtype(*operands)
+    xp = backend.array_module(*[x.data for x in operands if isinstance(x, Tensor)])
+    return [
+        convert(x, dtype, xp) if isinstance(x, Tensor) else Tensor(convert(x, dtype, xp))
+        for x in operands
+    ]
 
 
 def float_tensor(x) -> Tensor:

@@ -404,9 +404,9 @@ def round(x, decimals=0):  # noqa: A001 - the Keras name
     return Tensor.wrap(backend.array_module(a).round(a, decimals))
 
 
-def _nondiff_binary(name, np_name=None):
+def _nondiff_binary(name, np_name=None, float_result=False):
     def fn(x1, x2):
-        a, b = _arrays(x1, x2)
+        a, b = _arrays(*promote(x1, x2, float_result=float_result))
         xp = backend.array_module(a)
         try:
             return Tensor.wrap(getattr(xp, np_name or name)(a, b))
@@ -419,8 +419,8 @@ def _nondiff_binary(name, np_name=None):
 
 
 floor_divide = _nondiff_binary("floor_divide")
-heaviside = _nondiff_binary("heaviside")
-nextafter = _nondiff_binary("nextafter")
+heaviside = _nondiff_binary("heaviside", float_result=True)
+nextafter = _nondiff_binary("nextafter", float_result=True)
 gcd = _nondiff_binary("gcd")
 lcm = _nondiff_binary("lcm")
 

@@ -15,10 +15,10 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..kernels.normalization import LAYER_NORM_BACKWARD, LAYER_NORM_FORWARD
 from ..lazy import lazy_attributes
-from ._util import as_tensor, coerce_pair, data_of, normalize_axis, sum_to_shape
+from ._util import as_tensor, data_of, normalize_axis, sum_to_shape
 from .activation import Sigmoid, _sigmoid
 from .arithmetic import clip, exp, log, multiply, sum_to
-from .dtypes import float_tensor
+from .dtypes import float_tensor, promote
 from .reduction import logsumexp, mean
 from .reduction import sum as _sum
 from .shape import reshape
@@ -82,7 +82,7 @@ class LogSoftmax(Function):
 
 def softmax(x, axis=-1):
     """Softmax along ``axis`` (stable for logits of any size)."""
-    x = as_tensor(x)
+    x = float_tensor(x)
     axis = normalize_axis(axis, x.ndim, "softmax")[0] if x.ndim else 0
     y = Softmax(axis).apply(x)
     y._keras_logits = x if axis == x.ndim - 1 else None
@@ -91,7 +91,7 @@ def softmax(x, axis=-1):
 
 def log_softmax(x, axis=-1):
     """log(softmax(x)) computed without forming the softmax (stable)."""
-    x = as_tensor(x)
+    x = float_tensor(x)
     axis = normalize_axis(axis, x.ndim, "log_softmax")[0] if x.ndim else 0
     return LogSoftmax(axis).apply(x)
 
@@ -211,7 +211,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     otherwise p = output / sum(output) clipped to [1e-7, 1 - 1e-7] (Keras), unless
     ``output`` came from ``softmax``, in which case its logits are used (stable).
     """
-    target, output = coerce_pair(target, output)
+    target, output = promote(target, output, float_result=True)
     output = as_tensor(output)
     _check_same_shape("categorical_crossentropy", data_of(target), output)
     if axis not in (-1, output.ndim - 1):
@@ -232,7 +232,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Per-sample cross-entropy with integer class labels: loss = -log p[label]."""
-    output = as_tensor(output)
+    output = float_tensor(output)
     labels = data_of(target)
     xp = backend.array_module(output.data)
     labels = xp.asarray(labels)
@@ -282,7 +282,7 @@ def binary_crossentropy(target, output, from_logits=False):
     p = sigmoid(output) when ``from_logits`` (computed stably), else output clipped
     to [1e-7, 1 - 1e-7], unless ``output`` came from ``sigmoid`` (its logits are used).
     """
-    target, output = coerce_pair(target, output)
+    target, output = promote(target, output, float_result=True)
     output = as_tensor(output)
     try:
         np.broadcast_shapes(np.shape(data_of(target)), output.shape)

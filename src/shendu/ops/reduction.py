@@ -33,7 +33,7 @@ class Sum(Function):
 
     def forward(self, x):
         self.x_shape = x.shape
-        return x.sum(axis=self.axes, keepdims=self.keepdims)
+        return x.sum(axis=self.axes, keepdims=self.keepdims, dtype=x.dtype)
 
     def backward(self, gy):
         g = expand_reduced(gy, self.x_shape, self.axes, self.keepdims)
@@ -117,7 +117,7 @@ class Prod(Function):
 
     def forward(self, x):
         self.x = x
-        return x.prod(axis=self.axes, keepdims=self.keepdims)
+        return x.prod(axis=self.axes, keepdims=self.keepdims, dtype=x.dtype)
 
     def backward(self, gy):
         xp = backend.array_module(gy)

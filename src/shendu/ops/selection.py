@@ -16,6 +16,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import as_tensor, normalize_axis
+from .dtypes import promote_products
 from .shape import concatenate, expand_dims, getitem, moveaxis, reshape, split, stack
 
 
@@ -233,6 +234,7 @@ def append(x1, x2, axis=None):
 
 def outer(x1, x2):
     """outer(a, b)[i, j] = a.flat[i] * b.flat[j]."""
+    x1, x2 = promote_products(x1, x2)
     return expand_dims(ravel(x1), 1) * expand_dims(ravel(x2), 0)
 
 
@@ -240,7 +242,7 @@ def inner(x1, x2):
     """The sum over the last axes: inner(a, b) = sum_k a[..., k] b[..., k]."""
     from .linalg import tensordot
 
-    a, b = as_tensor(x1), as_tensor(x2)
+    a, b = (as_tensor(t) for t in promote_products(x1, x2))
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     return tensordot(a, b, axes=[[a.ndim - 1], [b.ndim - 1]])
@@ -248,14 +250,14 @@ def inner(x1, x2):
 
 def vdot(x1, x2):
     """The dot product of the flattened inputs (conjugating the first)."""
-    from .reduction import sum as sum_
+    from .linalg import matmul
 
-    return sum_(ravel(x1) * ravel(x2))
+    return matmul(ravel(x1), ravel(x2))
 
 
 def kron(x1, x2):
     """The Kronecker product: blocks a[i] * b, as a product of reshaped inputs."""
-    a, b = as_tensor(x1), as_tensor(x2)
+    a, b = (as_tensor(t) for t in promote_products(x1, x2))
     n = max(a.ndim, b.ndim)
     a = reshape(a, (1,) * (n - a.ndim) + a.shape)
     b = reshape(b, (1,) * (n - b.ndim) + b.shape)

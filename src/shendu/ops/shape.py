@@ -15,6 +15,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import as_tensor, data_of, normalize_axis, sum_to_shape
 from .arithmetic import sum_to
+from .dtypes import cumulative_dtype, promote
 
 
 def _xp(a):
@@ -282,6 +283,8 @@ class Concatenate(Function):
 
 def concatenate(xs, axis=0):
     xs = [as_tensor(x) for x in xs]
+    if len({x.data.dtype for x in xs}) > 1:  # Keras's result dtype, not NumPy's
+        xs = promote(*xs)
     if not xs:
         raise ValueError("concatenate: expected a non-empty list of tensors. Received: []")
     ndim = xs[0].ndim
@@ -560,7 +563,7 @@ class Cumsum(Function):
         self.axis = axis
 
     def forward(self, x):
-        return _xp(x).cumsum(x, axis=self.axis)
+        return _xp(x).cumsum(x, axis=self.axis, dtype=x.dtype)
 
     def backward(self, gy):
         xp = _xp(gy)
@@ -572,6 +575,8 @@ class Cumsum(Function):
 
 def cumsum(x, axis=None, dtype=None):
     x = as_tensor(x)
+    if dtype is None and x.data.dtype.kind != "f":
+        dtype = cumulative_dtype(x.data.dtype)  # Keras: bool counts in int32
     if dtype is not None:
         from .arithmetic import cast
 

@@ -12,6 +12,7 @@ import numpy as np
 from .. import backend
 from ..autograd.tensor import Tensor
 from ._util import as_tensor, data_of
+from .dtypes import index_dtype
 from .shape import take_along_axis
 
 
@@ -19,12 +20,17 @@ def _array(x):
     return data_of(x) if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _indices(array):
+    """Indices an op returns, as a Tensor of Keras's index dtype (int32)."""
+    return Tensor.wrap(array.astype(index_dtype(), copy=False))
+
+
 def argsort(x, axis=-1):
     """The indices that sort ``x`` along ``axis`` (stable; ``axis=None`` flattens)."""
     a = _array(x)
     if axis is None:
         a, axis = a.reshape(-1), 0
-    return Tensor.wrap(backend.array_module(a).argsort(a, axis=axis, kind="stable"))
+    return _indices(backend.array_module(a).argsort(a, axis=axis, kind="stable"))
 
 
 def sort(x, axis=-1):
@@ -41,7 +47,7 @@ def sort(x, axis=-1):
 
 def argpartition(x, kth, axis=-1):
     a = _array(x)
-    return Tensor.wrap(backend.array_module(a).argpartition(a, kth, axis=axis))
+    return _indices(backend.array_module(a).argpartition(a, kth, axis=axis))
 
 
 def top_k(x, k, sorted=True):  # noqa: A002 - the Keras name
@@ -71,12 +77,12 @@ def searchsorted(sorted_sequence, values, side="left"):
     s, v = _array(sorted_sequence), _array(values)
     if s.ndim != 1:
         raise ValueError(f"searchsorted: `sorted_sequence` must be 1-D. Received: shape={s.shape}")
-    return Tensor.wrap(backend.array_module(s).searchsorted(s, v, side=side))
+    return _indices(backend.array_module(s).searchsorted(s, v, side=side))
 
 
 def digitize(x, bins):
     """The index of the bin of each value (NumPy's rule: bins[i-1] <= x < bins[i])."""
-    return Tensor.wrap(np.digitize(_array(x), _array(bins)))
+    return _indices(np.digitize(_array(x), _array(bins)))
 
 
 def bincount(x, weights=None, minlength=0, sparse=False):
@@ -145,7 +151,7 @@ def histogram(x, bins=10, range=None):  # noqa: A002 - the Keras name
 
 def nonzero(x):
     """The indices of the non-zero elements, one array per axis."""
-    return tuple(Tensor.wrap(i) for i in np.nonzero(_array(x)))
+    return tuple(_indices(i) for i in np.nonzero(_array(x)))
 
 
 def count_nonzero(x, axis=None):

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ._util import as_tensor
+from .dtypes import float_tensor
 from .selection import IndexMap, IndexMapAdjoint, index_map
 from .shape import moveaxis, reshape, transpose
 
@@ -45,7 +46,7 @@ def adaptive_average_pool(inputs, output_size, data_format=None):
     """Average over adaptive windows so that the spatial shape becomes ``output_size``."""
     from .linalg import tensordot
 
-    x = as_tensor(inputs)
+    x = float_tensor(inputs)  # Keras: integers average in floatx
     rank = x.ndim - 2
     x = _spatial_first(x, rank, data_format)
     for axis, m in enumerate(_sizes(output_size, rank), start=1):

@@ -17,6 +17,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import as_tensor, data_of, normalize_axis
 from .arithmetic import cast, isnan, sqrt, square, where
+from .dtypes import cumulative_dtype, promote
 from .reduction import max as max_
 from .reduction import mean, prod
 from .reduction import min as min_
@@ -91,12 +92,12 @@ def nanstd(x, axis=None, keepdims=False):
 
 def nanargmax(x, axis=None, keepdims=False):
     a = data_of(as_tensor(x))
-    return Tensor.wrap(np.asarray(np.nanargmax(a, axis=axis, keepdims=keepdims)))
+    return Tensor.wrap(np.asarray(np.nanargmax(a, axis=axis, keepdims=keepdims), "int32"))
 
 
 def nanargmin(x, axis=None, keepdims=False):
     a = data_of(as_tensor(x))
-    return Tensor.wrap(np.asarray(np.nanargmin(a, axis=axis, keepdims=keepdims)))
+    return Tensor.wrap(np.asarray(np.nanargmin(a, axis=axis, keepdims=keepdims), "int32"))
 
 
 def nancumsum(x, axis=None, dtype=None):
@@ -123,7 +124,7 @@ class Cumprod(Function):
 
     def forward(self, x):
         self.x = x
-        return backend.array_module(x).cumprod(x, axis=self.axis)
+        return backend.array_module(x).cumprod(x, axis=self.axis, dtype=x.dtype)
 
     def backward(self, gy):
         xp = backend.array_module(gy)
@@ -144,6 +145,8 @@ class Cumprod(Function):
 def cumprod(x, axis=None, dtype=None):
     """Cumulative product along ``axis`` (flattened when None)."""
     x = as_tensor(x)
+    if dtype is None and x.data.dtype.kind != "f":
+        dtype = cumulative_dtype(x.data.dtype)  # Keras: bool counts in int32
     if dtype is not None:
         x = cast(x, dtype)
     if axis is None:
@@ -317,7 +320,7 @@ def correlate(x1, x2, mode="valid"):
     """1-D cross-correlation: out[k] = sum_n a[n + k] v[n], modes valid, same and full."""
     from .selection import index_map
 
-    a, v = as_tensor(x1), as_tensor(x2)
+    a, v = promote(as_tensor(x1), as_tensor(x2), float_result=True)  # Keras: in floatx
     if a.ndim != 1 or v.ndim != 1:
         raise ValueError("correlate: expected two 1-D inputs")
     if mode not in ("valid", "same", "full"):
