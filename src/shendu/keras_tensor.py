@@ -1,9 +1,58 @@
 """``KerasTensor``: a symbolic tensor of the functional API (a shape, a dtype, where it came
-from). ``layers.symbolic`` records the layer calls on them."""
+from). ``layers.symbolic`` records the layer calls on them.
+
+Operations on KerasTensors (``x + 1``, ``keras.ops.expand_dims(x, 1)``) record a node of
+the functional graph. The floor that knows how (``layers.operations``) registers its
+recorder here with ``register_operation_recorder``; the operators below and the functions
+of ``shendu.ops`` (through ``symbolic_aware``) call it, so nothing here imports upward.
+"""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+#: records an operation on KerasTensors: ``recorder(op_name, args, kwargs)``, set by
+#: ``layers.operations`` when it is imported
+_RECORDER = None
+
+
+def register_operation_recorder(recorder) -> None:
+    """Let ``recorder(op_name, args, kwargs)`` record operations on KerasTensors."""
+    global _RECORDER
+    _RECORDER = recorder
+
+
+def _record(op, args, kwargs):
+    if _RECORDER is None:  # pragma: no cover (``import shendu`` imports the layers)
+        raise RuntimeError("shendu.layers is not imported: nothing records operations")
+    return _RECORDER(op, args, kwargs)
+
+
+def _symbolic(values) -> bool:
+    """Whether ``values`` (arguments) hold a KerasTensor, alone or in a list or tuple."""
+    for v in values:
+        t = type(v)
+        if t is KerasTensor:
+            return True
+        if (t is list or t is tuple) and any(type(e) is KerasTensor for e in v):
+            return True
+    return False
+
+
+def symbolic_aware(name: str, fn):
+    """``fn`` (the op ``name`` of ``shendu.ops``), recording a functional-graph node when
+    called with KerasTensors (as Keras's ops do) and running as itself otherwise."""
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if _symbolic(args) or (kwargs and _symbolic(kwargs.values())):
+            return _record(name, args, kwargs)
+        return fn(*args, **kwargs)
+
+    op.__wrapped_op__ = fn
+    return op
 
 
 class KerasTensor:
@@ -81,6 +130,32 @@ class KerasTensor:
     def __abs__(self):
         return _apply("Absolute", self)
 
+    def __lt__(self, other):
+        return _apply("Less", self, other)
+
+    def __le__(self, other):
+        return _apply("LessEqual", self, other)
+
+    def __gt__(self, other):
+        return _apply("Greater", self, other)
+
+    def __ge__(self, other):
+        return _apply("GreaterEqual", self, other)
+
+    def __ne__(self, other):  # Keras: a mask such as ``tokens != 0``
+        return _apply("NotEqual", self, other)
+
+    __hash__ = object.__hash__  # KerasTensors stay usable as keys (``==`` is identity)
+
+    def __and__(self, other):
+        return _apply("LogicalAnd", self, other)
+
+    def __or__(self, other):
+        return _apply("LogicalOr", self, other)
+
+    def __invert__(self):
+        return _apply("LogicalNot", self)
+
     def __getitem__(self, key):
         return _apply("GetItem", self, key)
 
@@ -88,14 +163,12 @@ class KerasTensor:
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
-            f"A symbolic tensor ({self.name}, shape {self.shape}) has no values: a keras.ops "
-            "function other than an operator (+, -, *, /, //, %, **, @, -x, abs, x[...]) "
-            "cannot take it in a functional model. Wrap the computation in a layer, e.g. "
-            "keras.layers.Lambda(lambda t: keras.ops.exp(t))(x)."
+            f"A symbolic tensor ({self.name}, shape {self.shape}) has no values: only "
+            "keras.ops functions, operators and layers take it in a functional model "
+            "(NumPy functions do not). Use keras.ops, or wrap the computation in a layer, "
+            "e.g. keras.layers.Lambda(lambda t: np.exp(t))(x)."
         )
 
 
 def _apply(op, *operands):
-    from .layers.operations import apply
-
-    return apply(op, *operands)
+    return _record(op, operands, {})

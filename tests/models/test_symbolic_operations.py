@@ -56,10 +56,51 @@ def test_unknown_operation_is_refused():
         TensorOperation("Eval")
 
 
-@pytest.mark.parametrize(
-    "call", [lambda x: keras.ops.exp(x), lambda x: keras.ops.concatenate([x, x])]
-)
-def test_other_ops_on_symbolic_tensors_say_to_use_a_layer(call):
+def test_numpy_functions_on_symbolic_tensors_say_what_takes_them():
     x = keras.Input((3,))
-    with pytest.raises(TypeError, match=r"symbolic tensor .* Wrap the computation in a layer"):
-        call(x)
+    with pytest.raises(TypeError, match=r"has no values: only keras.ops functions, operators"):
+        np.asarray(x)
+
+
+def _ops_model():
+    """keras.ops functions on KerasTensors, as keras.io's wide & deep and TabTransformer
+    programs write them (Keras 3 records each as an operation node)."""
+    tokens = keras.Input((5,), dtype="int32")
+    features = keras.Input((5, 3))
+    mask = keras.ops.cast(tokens != 0, "float32")  # a comparison, then a cast
+    h = keras.ops.concatenate([features, keras.ops.expand_dims(mask, -1)], axis=-1)
+    h = keras.ops.nn.relu(h) if hasattr(keras.ops.nn, "relu") else keras.ops.relu(h)
+    h = keras.ops.sigmoid(layers.Dense(2)(h))
+    pooled = keras.ops.sum(h * keras.ops.expand_dims(mask, -1), axis=1)
+    pooled = pooled / keras.ops.maximum(keras.ops.sum(mask, axis=1, keepdims=True), 1.0)
+    return keras.Model([tokens, features], pooled)
+
+
+def test_ops_on_symbolic_tensors_record_nodes_with_keras_shapes():
+    model = _ops_model()
+    assert model.output.shape == (None, 2)
+    assert keras.ops.shape(keras.Input((None, 4))) == (None, None, 4)
+    tokens = np.array([[1, 2, 0, 0, 0], [3, 0, 0, 0, 0]], "int32")
+    features = np.ones((2, 5, 3), "float32")
+    out = model.predict([tokens, features], verbose=0)
+    assert out.shape == (2, 2) and np.isfinite(out).all()
+
+
+def test_ops_nodes_save_and_load_in_shendu_files(tmp_path):
+    pytest.importorskip("safetensors")
+    model = _ops_model()
+    tokens = np.array([[1, 2, 0, 0, 0], [3, 0, 0, 0, 0]], "int32")
+    features = np.random.default_rng(1).standard_normal((2, 5, 3)).astype("float32")
+    model.save(tmp_path / "m.shendu")
+    back = keras.saving.load_model(tmp_path / "m.shendu")
+    np.testing.assert_allclose(
+        back.predict([tokens, features], verbose=0),
+        model.predict([tokens, features], verbose=0),
+        rtol=1e-6,
+    )
+
+
+def test_ops_nodes_are_refused_by_the_keras_writer(tmp_path):
+    pytest.importorskip("h5py")
+    with pytest.raises(ValueError, match=r"cannot be written in Keras's format yet"):
+        _ops_model().save(tmp_path / "m.keras")

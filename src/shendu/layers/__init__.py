@@ -78,6 +78,7 @@ from .normalization import (
     RMSNormalization,
     UnitNormalization,
 )
+from .operations import TensorOperation  # registers the recorder of ops on KerasTensors
 from .pipeline import MaxNumBoundingBoxes, Pipeline
 from .pooling import (
     AdaptiveAveragePooling1D,
@@ -295,8 +296,6 @@ def layer_classes() -> dict:
         obj = getattr(module, name)
         if isinstance(obj, type) and issubclass(obj, _Layer):
             table[name] = obj
-    from .operations import TensorOperation
-
     table["TensorOperation"] = TensorOperation  # x + y on symbolic tensors (not public)
     table.update(MODEL_CLASSES)
     return table

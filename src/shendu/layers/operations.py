@@ -1,15 +1,19 @@
-"""Operations on symbolic tensors in a functional model (``x + inputs``, ``x * 2.0``,
-``x[:, 0]``, ``-x``), recorded as Keras 3 records them: one node per operation, its
-constants among the node's arguments.
+"""Operations on symbolic tensors in a functional model (``x + inputs``, ``x[:, 0]``,
+``keras.ops.expand_dims(x, 1)``, ``keras.ops.concatenate([a, b])``), recorded as Keras 3
+records them: one node per operation, its constants among the node's arguments.
 
-``KerasTensor``'s operators call ``apply``, which calls a ``TensorOperation`` layer on
-the operands (tensors and constants alike); the layer computes the operation with
-``shendu.ops``. The operation is named by Keras's class for it (``Add``, ``GetItem``, ...),
-from the closed table ``OPERATIONS``: a model file can name no other.
+``KerasTensor``'s operators and every function of ``shendu.ops`` given a KerasTensor call
+``record`` (registered with ``keras_tensor`` when this module is imported), which calls a
+``TensorOperation`` layer on the arguments (tensors and constants alike); the layer
+computes the operation with ``shendu.ops``. The operation is named by Keras's class for it
+(``Add``, ``GetItem``, ``ExpandDims``, ...): the operators' table below, and for the other
+functions their name in CamelCase. A model file can name nothing else: a name that is not
+one of ``shendu.ops``'s tensor functions is refused.
 """
 
 from __future__ import annotations
 
+from ..keras_tensor import KerasTensor, register_operation_recorder
 from ..naming import snake_case, unique_name
 from .base import Layer
 
@@ -19,64 +23,136 @@ def _get_item(x, key):
     return x[tuple(key) if isinstance(key, list) else key]
 
 
-def _table():
-    from .. import ops
+#: Keras's class names for the operators of KerasTensor, and the function of each
+_OPERATORS = {
+    "Add": "add",
+    "Subtract": "subtract",
+    "Multiply": "multiply",
+    "TrueDivide": "true_divide",
+    "Divide": "divide",
+    "FloorDivide": "floor_divide",
+    "Mod": "mod",
+    "Power": "power",
+    "Matmul": "matmul",
+    "Negative": "negative",
+    "Absolute": "absolute",
+    "Less": "less",
+    "LessEqual": "less_equal",
+    "Greater": "greater",
+    "GreaterEqual": "greater_equal",
+    "NotEqual": "not_equal",
+    "LogicalAnd": "logical_and",
+    "LogicalOr": "logical_or",
+    "LogicalNot": "logical_not",
+}
 
-    return {
-        "Add": ops.add,
-        "Subtract": ops.subtract,
-        "Multiply": ops.multiply,
-        "TrueDivide": ops.true_divide,
-        "Divide": ops.divide,
-        "FloorDivide": ops.floor_divide,
-        "Mod": ops.mod,
-        "Power": ops.power,
-        "Matmul": ops.matmul,
-        "Negative": ops.negative,
-        "Absolute": ops.absolute,
-        "GetItem": _get_item,
+#: ops that take functions, or give facts rather than tensors: never a node of a graph
+NOT_RECORDED = frozenset(
+    {
+        "associative_scan",
+        "cond",
+        "custom_gradient",
+        "fori_loop",
+        "map",
+        "scan",
+        "switch",
+        "vectorized_map",
+        "vectorize",
+        "while_loop",
+        "jvp",
+        "convert_to_numpy",
+        "is_tensor",
+        "dtype",
+        "result_type",
     }
-
-
-#: Keras's operation class names that a functional model may hold
-OPERATIONS = (
-    "Add",
-    "Subtract",
-    "Multiply",
-    "TrueDivide",
-    "Divide",
-    "FloorDivide",
-    "Mod",
-    "Power",
-    "Matmul",
-    "Negative",
-    "Absolute",
-    "GetItem",
 )
 
 
+def class_name(function: str) -> str:
+    """Keras's operation class name for op ``function``: ``expand_dims`` -> ``ExpandDims``."""
+    return "".join(part[:1].upper() + part[1:] for part in function.split("_"))
+
+
+def _function_names() -> dict:
+    """{Keras class name: op function name} for every op a graph may hold."""
+    from .. import ops
+
+    table = {
+        class_name(n): n
+        for n in dir(ops)
+        if not n.startswith("_") and n not in NOT_RECORDED and callable(getattr(ops, n, None))
+    }
+    table.update(_OPERATORS)
+    return table
+
+
+_FUNCTIONS: dict = {}
+
+
+def operation_function(op: str):
+    """The function of ``shendu.ops`` that operation ``op`` (a class name) computes."""
+    from .. import ops
+
+    if op == "GetItem":
+        return _get_item
+    if not _FUNCTIONS:
+        _FUNCTIONS.update(_function_names())
+    name = _FUNCTIONS.get(op)
+    if name is None:
+        raise ValueError(
+            f"TensorOperation: unknown operation {op!r}. Expected the Keras class name of "
+            "an operator or of a keras.ops function (Add, GetItem, ExpandDims, ...)"
+        )
+    fn = getattr(ops, name)
+    return getattr(fn, "__wrapped_op__", fn)
+
+
 class TensorOperation(Layer):
-    """One operation of ``OPERATIONS`` as a node of a functional graph; ``call`` takes the
-    operands in order (tensors and constants)."""
+    """One operation (an operator, or a ``keras.ops`` function) as a node of a functional
+    graph; ``call`` takes the arguments as the function does (tensors and constants)."""
 
     replay_safe = True
+    call_has_training = False  # ``call``'s **kwargs are the function's, not Keras's flags
+    call_has_mask = False
 
     def __init__(self, op: str, name: str | None = None, **kwargs):
-        if op not in OPERATIONS:
-            raise ValueError(
-                f"TensorOperation: unknown operation {op!r}. Known: {', '.join(OPERATIONS)}"
-            )
+        self._function = operation_function(op)  # refuses unknown names first
         super().__init__(name=name or unique_name(snake_case(op)), **kwargs)
         self.op = op
         self.built = True
 
-    def call(self, *operands):
-        return _table()[self.op](*operands)
+    def call(self, *args, **kwargs):
+        return self._function(*args, **kwargs)
+
+    def keras_writable(self) -> bool:
+        """Whether a Keras file can hold this node as Keras writes it: the operators, whose
+        Keras classes take no arguments of their own."""
+        return self.op in _OPERATORS or self.op == "GetItem"
 
     def get_config(self):
         return {"name": self.name, "op": self.op}
 
 
 def apply(op: str, *operands):
-    """``op`` on ``operands`` of which at least one is a KerasTensor: a new node."""
+    """``op`` (a class name) on ``operands`` of which at least one is a KerasTensor."""
     return TensorOperation(op)(*operands)
+
+
+def record(op: str, args: tuple, kwargs: dict):
+    """An operation on KerasTensors (an operator's class name, or the name of a
+    ``shendu.ops`` function): its output KerasTensors, with a node recorded. ``shape``,
+    ``ndim`` and ``convert_to_tensor`` answer from the KerasTensor itself, as in Keras."""
+    first = args[0] if args else next(iter(kwargs.values()), None)
+    if op == "shape" and isinstance(first, KerasTensor):
+        return first.shape
+    if op == "ndim" and isinstance(first, KerasTensor):
+        return first.ndim
+    if op == "convert_to_tensor" and isinstance(first, KerasTensor) and len(args) < 2:
+        return first
+    name = op if op[:1].isupper() else class_name(op)
+    if not args:  # the layer call needs its tensors first
+        raise TypeError(f"keras.ops.{op}: pass the tensors positionally on symbolic inputs")
+    return TensorOperation(name)(*args, **kwargs)
+
+
+register_operation_recorder(record)

@@ -1,10 +1,14 @@
 """Symbolic tensors and the recording of layer calls on them (the functional API).
 
 Calling a layer on ``KerasTensor``s records a ``Node`` (the layer, its arguments with
-KerasTensors in place, and the output KerasTensors). The output shapes are found
-by running the layer on zeros twice, with every unknown dimension set to 1 and
-then to 2: dimensions that differ between the two runs are unknown (None). This
-works for any layer, user layers included, without a symbolic shape language.
+KerasTensors in place, and the output KerasTensors). A built-in layer states its shape
+rule (``compute_output_spec``): when an input has an unknown size beyond the batch axis
+(``Input((None,))``, ``Input((None, None, 3))``), or is large, the rule gives the outputs
+and nothing runs, so unknown sizes stay unknown through convolutions, pooling and
+reshapes. Otherwise the layer runs on zeros twice, the batch axis 1 and then 2 and every
+other unknown size 83 and then 89 (Keras's torch backend's sizes: windows fit, and
+sizes that differ between the runs are unknown); that serves user layers, which state no
+rule, and checks that a small built-in layer runs.
 
 While a model is rebuilt from a file (``shendu.layers.allocation``), layers that state
 their shape rule (``Layer.has_shape_rule``: every built-in layer) are not run: their
@@ -87,10 +91,18 @@ class Node:
         ]
 
 
-def _concrete(structure, fill):
+#: the sizes an unknown axis takes in the two dry runs: the batch axis, and the others
+DRY_RUN_SIZES = ((1, 2), (83, 89))
+
+
+def _concrete(structure, run):
+    batch_fill, fill = DRY_RUN_SIZES[0][run], DRY_RUN_SIZES[1][run]
+
     def make(t):
         if isinstance(t, KerasTensor):
-            shape = tuple(fill if s is None else s for s in t.shape)
+            shape = tuple(
+                (batch_fill if i == 0 else fill) if s is None else s for i, s in enumerate(t.shape)
+            )
             value = Tensor.wrap(np.zeros(shape, dtype=t.dtype))
             if t.has_mask:  # a layer that consumes masks sees one in the dry runs too
                 value._keras_mask = np.ones(shape[:-1], dtype=bool)
@@ -100,12 +112,12 @@ def _concrete(structure, fill):
     return map_structure(structure, make)
 
 
-def _run(layer, args, kwargs, fill):
-    cargs = _concrete(args, fill)
-    ckwargs = _concrete(kwargs, fill)
+def _run(layer, args, kwargs, run):
+    cargs = _concrete(args, run)
+    ckwargs = _concrete(kwargs, run)
     if "training" in ckwargs or layer.call_has_training:
         ckwargs.setdefault("training", False)
-    with no_grad():
+    with no_grad(), np.errstate(all="ignore"):  # zeros stand in for values: 0 / 0 is fine
         return layer(*cargs, **ckwargs)
 
 
@@ -116,16 +128,26 @@ STATIC_MIN_ELEMENTS = 1 << 17
 
 
 def _static_suffices(layer, args, kwargs):
-    """Whether the shape rule can stand in for the dry runs: the layer states one, the
-    inputs are large and fully known, and no mask flows (masks are found by running)."""
-    if not layer.has_shape_rule():
+    """Whether the shape rule stands in for the dry runs: a built-in layer (a subclass
+    with its own ``call`` may not follow its parent's rule) whose inputs have an unknown
+    size beyond the batch axis or are large, with no mask flowing in or made (masks are
+    found by running)."""
+    if not (layer.has_shape_rule() and _builtin_call(layer)) or getattr(layer, "mask_zero", False):
         return False
     tensors = [t for t in flatten([args, list(kwargs.values())]) if isinstance(t, KerasTensor)]
     if not tensors or any(t.has_mask for t in tensors):
         return False
     if any(s is None for t in tensors for s in t.shape[1:]):
-        return False
+        return True
     return sum(int(np.prod(t.shape[1:])) for t in tensors) >= STATIC_MIN_ELEMENTS
+
+
+def _builtin_call(layer) -> bool:
+    """Whether the ``call`` that runs is shendu's own (the class defining it is ours)."""
+    for cls in type(layer).__mro__:
+        if "call" in cls.__dict__:
+            return cls.__module__.startswith("shendu.")
+    return False
 
 
 def _check_symbolic_input(layer, args, kwargs):
@@ -153,8 +175,8 @@ def symbolic_call(layer, args, kwargs):
         for t in flatten([args, list(kwargs.values())]):
             if isinstance(t, KerasTensor):
                 limits.check_tensor(f"Layer {layer.name!r}", t.shape, t.dtype)
-    out1 = _run(layer, args, kwargs, 1)
-    out2 = _run(layer, args, kwargs, 2)
+    out1 = _run(layer, args, kwargs, 0)
+    out2 = _run(layer, args, kwargs, 1)
     layer.clear_losses()  # the dry runs' penalties are not part of any loss
     flat1, flat2 = flatten(out1), flatten(out2)
     node = Node(layer, args, kwargs, None)

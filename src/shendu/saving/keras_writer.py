@@ -160,6 +160,13 @@ def _functional_config(model, graph) -> dict:
             entry = _input_layer_config(layer.output)
             node_index[id(layer.output.node)] = 0
         elif type(layer).__name__ == "TensorOperation":  # x + y: Keras's operation entry
+            if not layer.keras_writable():
+                raise ValueError(
+                    f"Model {model.name!r}: the operation {layer.op} ({layer.name}) cannot be "
+                    "written in Keras's format yet (Keras keeps its non-tensor arguments in "
+                    "the operation's config, shendu among the call's). Save the model as "
+                    "a .shendu file, or compute the operation in a layer."
+                )
             entry = {
                 "module": "keras.src.ops.numpy",
                 "class_name": layer.op,
