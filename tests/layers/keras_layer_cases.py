@@ -28,7 +28,8 @@ LAYER_CASES = {
     "SeparableConv2D": (lambda k: k.layers.SeparableConv2D(2, 2), "image"),
     "Conv2DTranspose": (lambda k: k.layers.Conv2DTranspose(2, 2), "image"),
     "MaxPooling2D": (lambda k: k.layers.MaxPooling2D(), "image"),
-    "AveragePooling2D": (lambda k: k.layers.AveragePooling2D(), "image"),
+    # strides given: Keras 3.15 on JAX fails without them ("inconsistent window_strides")
+    "AveragePooling2D": (lambda k: k.layers.AveragePooling2D(2, strides=2), "image"),
     "GlobalAveragePooling2D": (lambda k: k.layers.GlobalAveragePooling2D(), "image"),
     "GlobalMaxPooling2D": (lambda k: k.layers.GlobalMaxPooling2D(), "image"),
     "Flatten": (lambda k: k.layers.Flatten(), "image"),

@@ -26,8 +26,20 @@ KERAS = json.loads((Path(__file__).parent / "fixtures" / "keras_layer_dtypes.jso
     "layers"
 ]
 
-#: (layer, input dtype) -> shendu's dtype, where shendu differs from Keras on purpose
-KNOWN = {}
+#: (layer, input dtype) -> shendu's dtype, where shendu differs from Keras on purpose:
+#: Keras 3.15 on JAX refuses integer and bool inputs to these layers (its convolutions
+#: and normalisations of mixed dtypes fail in JAX), where shendu promotes them to float32
+#: as Keras's Conv2D and Dense do; and with 64-bit types on, JAX gives float64 for int64
+#: inputs to float functions, where Keras's rule (and shendu) gives floatx.
+KNOWN = {
+    **{
+        (name, dtype): "float32"
+        for name in ("Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D", "UnitNormalization")
+        for dtype in ("bool", "uint8", "int32", "int64")
+    },
+    **{(name, "bool"): "float32" for name in ("AveragePooling2D", "Softmax")},
+    **{(name, "int64"): "float32" for name in ("AveragePooling2D", "Softmax")},
+}
 
 
 def _dtype(value) -> str:

@@ -30,8 +30,19 @@ class _OpsOnFirstUse:
 _ops = _OpsOnFirstUse()
 
 
+_INT32 = np.iinfo(np.int32)
+
+
 def _float_default(arr):
-    return arr.astype(backend.floatx()) if arr.dtype == np.float64 else arr
+    """Python numbers and lists as Keras's ``convert_to_tensor`` makes them: floats in
+    floatx, ints in int32 (int64 only when a value needs it)."""
+    if arr.dtype == np.float64:
+        return arr.astype(backend.floatx())
+    if arr.dtype == np.int64 and (
+        arr.size == 0 or (_INT32.min <= arr.min() and arr.max() <= _INT32.max)
+    ):
+        return arr.astype(np.int32)
+    return arr
 
 
 class Tensor:

@@ -74,15 +74,22 @@ def class_name(function: str) -> str:
 
 
 def _function_names() -> dict:
-    """{Keras class name: op function name} for every op a graph may hold."""
+    """{Keras class name: (namespace, function name)} for every op a graph may hold: the
+    functions of ``shendu.ops`` and of its groupings (``ops.image.resize``...)."""
     from .. import ops
 
-    table = {
-        class_name(n): n
-        for n in dir(ops)
-        if not n.startswith("_") and n not in NOT_RECORDED and callable(getattr(ops, n, None))
-    }
-    table.update(_OPERATORS)
+    table = {}
+    for namespace in ("image", "nn", "linalg", "math", "core", "numpy", ""):
+        module = getattr(ops, namespace) if namespace else ops
+        for n in dir(module):
+            value = getattr(module, n, None)
+            if (
+                not n.startswith("_")
+                and n not in NOT_RECORDED
+                and hasattr(value, "__wrapped_op__")
+            ):
+                table[class_name(n)] = value
+    table.update({k: getattr(ops, v) for k, v in _OPERATORS.items()})
     return table
 
 
@@ -91,20 +98,17 @@ _FUNCTIONS: dict = {}
 
 def operation_function(op: str):
     """The function of ``shendu.ops`` that operation ``op`` (a class name) computes."""
-    from .. import ops
-
     if op == "GetItem":
         return _get_item
     if not _FUNCTIONS:
         _FUNCTIONS.update(_function_names())
-    name = _FUNCTIONS.get(op)
-    if name is None:
+    fn = _FUNCTIONS.get(op)
+    if fn is None:
         raise ValueError(
             f"TensorOperation: unknown operation {op!r}. Expected the Keras class name of "
             "an operator or of a keras.ops function (Add, GetItem, ExpandDims, ...)"
         )
-    fn = getattr(ops, name)
-    return getattr(fn, "__wrapped_op__", fn)
+    return fn.__wrapped_op__
 
 
 class TensorOperation(Layer):

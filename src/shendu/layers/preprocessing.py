@@ -175,12 +175,12 @@ class Discretization(Layer):
     compute_output_shape = same_shape
 
     def compute_output_dtype(self, input_dtype):
-        return "int64"
+        return "int32"  # Keras's bin indices
 
     def call(self, inputs):
         if self.bin_boundaries is None:
             raise ValueError(f"Layer {self.name!r}: call adapt(data) first")
-        return Tensor.wrap(np.digitize(_np(inputs), self.bin_boundaries).astype(np.int64))
+        return Tensor.wrap(np.digitize(_np(inputs), self.bin_boundaries).astype(np.int32))
 
     def get_config(self):
         return {

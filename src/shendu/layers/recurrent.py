@@ -63,8 +63,8 @@ class Embedding(Layer):
 
     def call(self, inputs):
         idx = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
-        if idx.dtype.kind == "f":
-            idx = idx.astype(np.int64)
+        if idx.dtype.kind in "fb":  # Keras: indices other than integers are cast to int32
+            idx = idx.astype(np.int32)
         # the range check runs in the op, so a replayed training step checks it too
         return ops.embedding(self.embeddings, idx, what=f"Layer {self.name!r}")
 

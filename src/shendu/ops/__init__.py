@@ -11,7 +11,6 @@ use (``__getattr__``), so that ``import shendu`` stays fast.
 
 import importlib as _importlib
 
-from ..keras_tensor import symbolic_aware as _symbolic_aware
 from .activation import (
     celu,
     elu,
@@ -389,11 +388,11 @@ _SUBMODULES = (
 def __getattr__(name):
     module = _LAZY.get(name)
     if module is not None:
-        value = _public(name, getattr(_importlib.import_module(f".{module}", __name__), name))
+        value = getattr(_importlib.import_module(f".{module}", __name__), name)
         globals()[name] = value
         return value
     if name in _SUBMODULES:
-        return _grouping(_importlib.import_module(f".{name}", __name__))
+        return _importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -403,39 +402,3 @@ def __dir__():
 
 # last, so that no later import of the module ops/shape.py rebinds the name to it
 from .core import shape  # noqa: E402  (keras.ops.shape, the function)
-
-
-def _public(name, value):
-    """A public function as users call it: given KerasTensors it records a node of the
-    functional graph (``keras_tensor.symbolic_aware``), as Keras's ops do."""
-    if callable(value) and not isinstance(value, type) and not name.startswith("_"):
-        return _symbolic_aware(name, value)
-    return value
-
-
-def _is_op(name, value) -> bool:
-    return (
-        not name.startswith("_")
-        and callable(value)
-        and not isinstance(value, type)
-        and getattr(value, "__module__", "").startswith(__name__)
-        and not hasattr(value, "__wrapped_op__")
-    )
-
-
-def _grouping(module):
-    """A module of Keras's grouping (``ops.nn``, ``ops.numpy``, ``ops.linalg``...) with its
-    Keras functions recording nodes on KerasTensors like the top-level ones."""
-    if not getattr(module, "_symbolic_aware", False):
-        for name, value in list(vars(module).items()):
-            if _is_op(name, value) and (name in globals() or name in _LAZY):
-                setattr(module, name, _public(name, value))
-        module._symbolic_aware = True
-    return module
-
-
-for _name, _value in list(globals().items()):
-    if _is_op(_name, _value):
-        globals()[_name] = _public(_name, _value)
-for _module in (globals()["nn"], globals()["linalg"]):  # imported with shendu; others later
-    _grouping(_module)

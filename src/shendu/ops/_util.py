@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
 
 from .. import backend, blas, parallel
 from ..autograd.tensor import Tensor
+from ..keras_tensor import symbolic_aware
 
 
 def data_of(x):
@@ -103,6 +105,20 @@ def transposed_product(xp, a, b):
     return out
 
 
+def shape_tuple(value) -> tuple:
+    """A shape argument as a tuple of ints (None kept): a tuple or list of ints or 0-d
+    tensors, an int, or a 1-D integer tensor or array, as Keras's ops take it
+    (``ops.tile(mask, ops.concatenate([batch, [1, 1]]))``)."""
+    value = data_of(value)
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        if value.dtype.kind not in "iu":
+            raise TypeError(f"Expected a shape of integers. Received: dtype={value.dtype}")
+        return tuple(int(v) for v in value.reshape(-1).tolist())
+    if isinstance(value, (int, np.integer)):
+        return (int(value),)
+    return tuple(None if v is None else int(data_of(v)) for v in value)
+
+
 def shape_of(x):
     return x.shape if hasattr(x, "shape") else ()
 
@@ -167,3 +183,19 @@ def split_batch(xp, fn, n, size, own_products=False):
                 fn(a, e)
 
     parallel.for_chunks(block, n, size)
+
+
+def export_ops(namespace: dict) -> None:
+    """Make the public functions a module of ops defines record a functional-graph node
+    when given KerasTensors (``keras_tensor.symbolic_aware``), as Keras's ops do; called
+    at the end of each such module, so every name for a function (``ops.relu``,
+    ``ops.nn.relu``, an import inside shendu) is the same object."""
+    module = namespace["__name__"]
+    for name, value in list(namespace.items()):
+        if (
+            not name.startswith("_")
+            and inspect.isfunction(value)
+            and value.__module__ == module
+            and not hasattr(value, "__wrapped_op__")
+        ):
+            namespace[name] = symbolic_aware(value.__name__, value)

@@ -58,7 +58,8 @@ class Softsign(Unary):
 class Relu(Unary):
     """y = max(x, 0).  dy/dx = 1 where x > 0, else 0."""
 
-    integer_result = True  # Keras: relu of int8 is int8
+    integer_result = True  # Keras: relu of int8 is int8, of bool int32
+    bools_in_int32 = True
 
     def f(self, xp, x):
         return xp.maximum(x, 0)
@@ -417,3 +418,8 @@ def _t(x):
 
         t = cast(t, backend.floatx())
     return t
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

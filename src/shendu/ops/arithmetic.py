@@ -213,10 +213,10 @@ class Minimum(Maximum):
         return ma, 1 - ma
 
 
-def _binary(cls, a, b, float_result=False):
+def _binary(cls, a, b, float_result=False, bools="bool"):
     """``cls`` applied to ``a`` and ``b`` converted to Keras's result dtype (the common
     cases, two Tensors of one dtype or a float Tensor and a Python number, need none)."""
-    if isinstance(a, Tensor):
+    if isinstance(a, Tensor) and a.data.dtype.kind != "b":
         kind = a.data.dtype.kind
         if (isinstance(b, Tensor) and b.data.dtype == a.data.dtype) or (
             kind == "f" and type(b) in (float, int)
@@ -225,7 +225,7 @@ def _binary(cls, a, b, float_result=False):
                 return cls().apply(a, b)
     elif isinstance(b, Tensor) and b.data.dtype.kind == "f" and type(a) in (float, int):
         return cls().apply(a, b)
-    a, b = promote(a, b, float_result=float_result)
+    a, b = promote(a, b, float_result=float_result, bools=bools)
     return cls().apply(a, b)
 
 
@@ -253,8 +253,8 @@ true_divide = divide
 
 
 def power(x1, x2):
-    """Elementwise ``x1 ** x2`` with broadcasting."""
-    return _binary(Power, x1, x2)
+    """Elementwise ``x1 ** x2`` with broadcasting (bools in int32, as Keras)."""
+    return _binary(Power, x1, x2, bools="int32")
 
 
 def maximum(x1, x2):
@@ -300,6 +300,8 @@ class Unary(Function):
 
     #: True when the function maps integers to integers (negative, abs, square)
     integer_result = False
+    #: True when Keras computes it on bools in int32 (square, relu)
+    bools_in_int32 = False
 
 
 def _unary(cls, x, **params):
@@ -307,6 +309,8 @@ def _unary(cls, x, **params):
         x = Tensor(x)
     if x.data.dtype.kind in "iub" and not cls.integer_result:
         x = cast(x, backend.floatx())  # Keras: float functions of integers are in floatx
+    elif x.data.dtype == np.bool_ and getattr(cls, "bools_in_int32", False):
+        x = cast(x, "int32")
     if x.data.dtype.kind not in "fiub":
         from ..naming import snake_case
 
@@ -345,6 +349,7 @@ class Square(Unary):
     """y = x**2.  dy/dx = 2x."""
 
     integer_result = True
+    bools_in_int32 = True
 
     def f(self, xp, x):
         return x * x
@@ -768,3 +773,8 @@ def isfinite(x):
 def stop_gradient(variable):
     """The same values, cut from the graph."""
     return variable.detach() if isinstance(variable, Tensor) else Tensor(variable)
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

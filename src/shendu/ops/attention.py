@@ -160,3 +160,8 @@ def _soft_capped_attention(query, key, value, bias, mask, scale, is_causal, cap)
         allowed &= np.tril(np.ones(logits.shape[-2:], bool))
     probs = softmax(where(allowed, logits, -1e9), axis=-1)
     return einsum("bhts,bshd->bthd", probs, v)
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

@@ -736,3 +736,8 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
     """Average pooling (1-D or 2-D), channels_last by default (integers average in floatx)."""
     return _pool("average", float_tensor(inputs), pool_size, strides, padding, data_format)
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

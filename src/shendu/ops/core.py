@@ -459,3 +459,8 @@ __all__ += ["cast", "convert_to_tensor", "stop_gradient"]
 
 # unstack: imported on first use, like the rest of the catalogue
 __getattr__, __dir__ = lazy_attributes(globals(), {"unstack": "selection"}, __package__)
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

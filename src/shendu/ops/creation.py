@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import backend
 from ..autograd.tensor import Tensor
-from .dtypes import numeric_dtype
+from ._util import data_of, shape_tuple
+from .dtypes import numeric_dtype, operand_dtype
 
 
 def _dtype(dtype):
@@ -14,15 +15,15 @@ def _dtype(dtype):
 
 
 def zeros(shape, dtype=None):
-    return Tensor.wrap(np.zeros(shape, dtype=_dtype(dtype)))
+    return Tensor.wrap(np.zeros(shape_tuple(shape), dtype=_dtype(dtype)))
 
 
 def ones(shape, dtype=None):
-    return Tensor.wrap(np.ones(shape, dtype=_dtype(dtype)))
+    return Tensor.wrap(np.ones(shape_tuple(shape), dtype=_dtype(dtype)))
 
 
 def full(shape, fill_value, dtype=None):
-    return Tensor.wrap(np.full(shape, fill_value, dtype=_dtype(dtype)))
+    return Tensor.wrap(np.full(shape_tuple(shape), data_of(fill_value), dtype=_dtype(dtype)))
 
 
 def zeros_like(x, dtype=None):
@@ -36,6 +37,11 @@ def ones_like(x, dtype=None):
 
 
 def arange(start, stop=None, step=None, dtype=None):
+    """Evenly spaced values; without ``dtype``, int32 for integer bounds and floatx for
+    float ones (Keras's dtypes, where NumPy gives int64 and float64)."""
+    if dtype is None:
+        bounds = [v for v in (start, stop, step) if v is not None]
+        dtype = backend.result_type(*[operand_dtype(data_of(v), narrow=True) for v in bounds])
     return Tensor.wrap(np.arange(start, stop, 1 if step is None else step, dtype=dtype))
 
 
@@ -152,3 +158,8 @@ hanning = _window(np.hanning)
 
 def kaiser(x, beta):
     return Tensor.wrap(np.kaiser(int(x), float(beta)).astype(backend.floatx()))
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

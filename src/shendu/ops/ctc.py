@@ -166,3 +166,8 @@ def ctc_decode(
 
 
 __all__ = ["ctc_decode", "ctc_loss"]
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

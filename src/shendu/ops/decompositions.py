@@ -398,3 +398,8 @@ __all__ = [
     "solve_triangular",
     "svd",
 ]
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

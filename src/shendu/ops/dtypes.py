@@ -82,20 +82,24 @@ def convert(x, dtype, xp=np):
     return xp.asarray(x, dtype=dtype)
 
 
-def promote(*operands, float_result=False):
+def promote(*operands, float_result=False, weak_scalars=True, bools="bool"):
     """The operands converted to their Keras result dtype: Tensors cast, arrays converted,
     scalars as Python numbers, which NumPy treats as weak (when no operand is a Tensor, the
-    first array becomes one)."""
+    first array becomes one). ``weak_scalars=False``: scalars as NumPy scalars of the
+    dtype, for functions that turn them into arrays themselves; ``bools="int32"``: an
+    arithmetic op that Keras computes on bools in int32 (power, mod, floor_divide)."""
     if not any(isinstance(x, Tensor) for x in operands):  # the first array is the tensor
         first = next((i for i, x in enumerate(operands) if hasattr(x, "dtype")), 0)
         operands = list(operands)
         x = operands[first]
         operands[first] = Tensor(x if hasattr(x, "dtype") else constant_array(x))
     dtype = result_dtype(*operands, float_result=float_result)
+    if dtype == np.bool_ and bools != "bool":
+        dtype = np.dtype(bools)
     xp = backend.array_module(*[x.data for x in operands if isinstance(x, Tensor)])
     out = []
     for x in operands:
-        if isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, np.ndarray):
+        if weak_scalars and isinstance(x, (numbers.Number, np.generic)):
             # a scalar beside Tensors of ``dtype``: a Python number, which NumPy keeps weak
             # (and a recorded step keeps as a constant)
             if dtype.kind == "f" and not isinstance(x, complex):

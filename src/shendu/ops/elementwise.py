@@ -96,7 +96,8 @@ def _erfinv(xp, y):
     for _ in range(2):
         err = _erf_array(xp, x) - y
         x = x - err / ((2 / math.sqrt(math.pi)) * xp.exp(-x * x))
-    return xp.where(edge, xp.where(y_in > 0, np.inf, -np.inf), x)
+    out = xp.where(edge, xp.where(y_in > 0, np.inf, -np.inf), x)
+    return out.astype(y_in.dtype, copy=False) if isinstance(out, np.ndarray) else out
 
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -334,11 +335,12 @@ _INTEGER_BINARY = ("mod", "fmod", "fmax", "fmin")
 
 def _binary_function(name):
     f, da, db = BINARY[name]
+    bools = "int32" if name in ("mod", "fmod") else "bool"  # Keras: mod of bools in int32
 
     float_result = name not in _INTEGER_BINARY
 
     def fn(x1, x2):
-        a, b = promote(x1, x2, float_result=float_result)
+        a, b = promote(x1, x2, float_result=float_result, weak_scalars=False, bools=bools)
         with np.errstate(divide="ignore", invalid="ignore"):
             return _TableBinary(name, f, da, db).apply(a, b)
 
@@ -367,7 +369,11 @@ def remainder(x1, x2):
 
 
 def _arrays(*xs):
-    return [data_of(x) if isinstance(x, Tensor) else np.asarray(x) for x in xs]
+    """The raw arrays of ``xs``; Python numbers stay numbers, which NumPy keeps weak."""
+    return [
+        data_of(x) if isinstance(x, Tensor) else x if type(x) in (int, float) else np.asarray(x)
+        for x in xs
+    ]
 
 
 def _nondiff_unary(name, np_name=None, float_result=False, keep_float=False):
@@ -404,9 +410,9 @@ def round(x, decimals=0):  # noqa: A001 - the Keras name
     return Tensor.wrap(backend.array_module(a).round(a, decimals))
 
 
-def _nondiff_binary(name, np_name=None, float_result=False):
+def _nondiff_binary(name, np_name=None, float_result=False, bools="bool"):
     def fn(x1, x2):
-        a, b = _arrays(*promote(x1, x2, float_result=float_result))
+        a, b = _arrays(*promote(x1, x2, float_result=float_result, bools=bools))
         xp = backend.array_module(a)
         try:
             return Tensor.wrap(getattr(xp, np_name or name)(a, b))
@@ -418,7 +424,7 @@ def _nondiff_binary(name, np_name=None, float_result=False):
     return fn
 
 
-floor_divide = _nondiff_binary("floor_divide")
+floor_divide = _nondiff_binary("floor_divide", bools="int32")
 heaviside = _nondiff_binary("heaviside", float_result=True)
 nextafter = _nondiff_binary("nextafter", float_result=True)
 gcd = _nondiff_binary("gcd")
@@ -550,3 +556,8 @@ def isin(x1, x2, assume_unique=False, invert=False):
     """Whether each element of ``x1`` is in ``x2`` (no gradient)."""
     a, b = _arrays(x1, x2)
     return Tensor.wrap(np.isin(a, b, assume_unique=assume_unique, invert=invert))
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

@@ -786,3 +786,8 @@ __all__ = [
     "sobel_edges",
     "ssim",
 ]
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

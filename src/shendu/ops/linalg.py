@@ -392,3 +392,8 @@ __all__ = [
     "norm",
     "tensordot",
 ] + list(_LAZY)
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

@@ -771,3 +771,8 @@ __all__ = [
     "tanh_shrink",
     "threshold",
 ] + list(_LAZY)
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

@@ -294,3 +294,8 @@ def any(x, axis=None, keepdims=False):  # noqa: A001
 
 def all(x, axis=None, keepdims=False):  # noqa: A001
     return _nondiff("all", x, axis, keepdims)
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

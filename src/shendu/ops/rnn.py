@@ -506,3 +506,8 @@ def simple_rnn(
     m = _mask_array(mask, x.shape[0], x.shape[1])
     fn = SimpleRNN(m, go_backwards, return_sequences, recurrent_mask)
     return fn.apply(x, initial_h, w, u, bias)
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

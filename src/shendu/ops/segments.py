@@ -94,3 +94,8 @@ def segment_min(data, segment_ids, num_segments=None, sorted=False):  # noqa: A0
 
 
 __all__ = ["segment_max", "segment_min", "segment_prod", "segment_sum"]
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

@@ -322,3 +322,8 @@ __all__ = [
     "vsplit",
     "vstack",
 ]
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import as_tensor, data_of, normalize_axis, sum_to_shape
+from ._util import as_tensor, data_of, normalize_axis, shape_tuple, sum_to_shape
 from .arithmetic import sum_to
 from .dtypes import cumulative_dtype, promote
 
@@ -135,9 +135,7 @@ class Reshape(Function):
 
 def reshape(x, newshape):
     x = as_tensor(x)
-    if isinstance(newshape, (int, np.integer)):
-        newshape = (int(newshape),)
-    newshape = tuple(-1 if s is None else int(s) for s in newshape)
+    newshape = tuple(-1 if s is None else s for s in shape_tuple(newshape))
     if newshape == x.shape:
         return x
     return Reshape(newshape).apply(x)
@@ -250,6 +248,7 @@ class BroadcastTo(Function):
 
 def broadcast_to(x, shape):
     x = as_tensor(x)
+    shape = shape_tuple(shape)
     if x.shape == tuple(shape):
         return x
     return BroadcastTo(shape).apply(x)
@@ -517,7 +516,7 @@ class Tile(Function):
 
 def tile(x, repeats):
     x = as_tensor(x)
-    reps = (repeats,) if isinstance(repeats, int) else tuple(repeats)
+    reps = shape_tuple(repeats)
     if any(r < 0 for r in reps):
         raise ValueError(f"tile: `repeats` must be non-negative. Received: {repeats}")
     return Tile(reps).apply(x)
@@ -606,3 +605,8 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     if axis != -1:
         out = xp.moveaxis(out, -1, axis)
     return Tensor.wrap(out)
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

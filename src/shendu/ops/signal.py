@@ -244,3 +244,8 @@ def istft(
 
 
 __all__ = ["extract_sequences", "fft", "fft2", "ifft2", "irfft", "istft", "rfft", "stft"]
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

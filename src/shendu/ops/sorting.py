@@ -177,3 +177,8 @@ __all__ = [
     "unique",
     "unravel_index",
 ]
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

@@ -178,3 +178,8 @@ __all__ = [
     "space_to_depth",
     "unfold",
 ]
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())

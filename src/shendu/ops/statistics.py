@@ -389,3 +389,8 @@ __all__ = [
     "quantile",
     "trapezoid",
 ]
+
+
+from ._util import export_ops  # noqa: E402
+
+export_ops(globals())
