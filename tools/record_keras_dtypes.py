@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "ops" / "fixtures" / "keras_dtypes.json"
 LAYER_FIXTURE = ROOT / "tests" / "layers" / "fixtures" / "keras_layer_dtypes.json"
+SYMBOLIC_FIXTURE = ROOT / "tests" / "layers" / "fixtures" / "keras_symbolic_shapes.json"
 WIDE = ("int64", "uint64", "float64")
 
 
@@ -67,6 +68,23 @@ def record_layers() -> dict:
     return table
 
 
+def record_symbolic() -> dict:
+    """The symbolic table: {case: [[shape, dtype] per output]} of functional graphs built
+    on Inputs with unknown sizes (``tests/layers/keras_symbolic_cases.py``)."""
+    import keras
+    from tests.layers.keras_symbolic_cases import SYMBOLIC_CASES
+
+    table = {}
+    for name, build in SYMBOLIC_CASES.items():
+        try:
+            _, outputs = build(keras)
+            outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+            table[name] = [[list(o.shape), keras.backend.standardize_dtype(o.dtype)] for o in outs]
+        except Exception as err:  # noqa: BLE001 (a refusal is a cell of the table)
+            table[name] = f"error: {type(err).__name__}"
+    return table
+
+
 def record(out: str) -> None:
     """One pass over the tables in this process's JAX setting, written to ``out``."""
     sys.path.insert(0, str(ROOT))
@@ -75,6 +93,10 @@ def record(out: str) -> None:
 
     if os.environ.get("RECORD_ONLY") == "layers":
         Path(out).write_text(json.dumps({"keras": keras.__version__, "layers": record_layers()}))
+        return
+    if os.environ.get("RECORD_ONLY") == "symbolic":
+        table = record_symbolic() if os.environ["JAX_ENABLE_X64"] == "0" else {}
+        Path(out).write_text(json.dumps({"keras": keras.__version__, "symbolic": table}))
         return
     table = {}
     for name in keras_op_names(keras.ops):
@@ -89,6 +111,8 @@ def record(out: str) -> None:
         if row:
             table[name] = row
     result = {"keras": keras.__version__, "ops": table, "layers": record_layers()}
+    if os.environ["JAX_ENABLE_X64"] == "0":
+        result["symbolic"] = record_symbolic()
     Path(out).write_text(json.dumps(result))
 
 
@@ -101,10 +125,15 @@ def main() -> None:
             subprocess.run([sys.executable, __file__, "--pass", out], env=env, check=True)
             passes[x64] = json.loads(Path(out).read_text())
     meta = {"keras": passes["0"]["keras"], "backend": "jax"}
-    for part, path in (("ops", FIXTURE), ("layers", LAYER_FIXTURE)):
+    parts = (("ops", FIXTURE), ("layers", LAYER_FIXTURE), ("symbolic", SYMBOLIC_FIXTURE))
+    for part, path in parts:
         if part not in passes["0"]:
             continue
-        table = merge(passes["0"][part], passes["1"][part])
+        table = (
+            passes["0"][part]
+            if part == "symbolic"
+            else merge(passes["0"][part], passes["1"][part])
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"recorded_with": meta, part: table}, indent=0) + "\n")
         print(f"{sum(len(r) for r in table.values())} cells over {len(table)} {part} -> {path}")
