@@ -121,11 +121,11 @@ def backend() -> str:
 
 def standardize_dtype(dtype) -> str:
     """A dtype's Keras name: 'float32', 'int64', 'bool', 'string' (Python types: int ->
-    'int64', float -> floatx, bool -> 'bool'; None -> floatx)."""
+    'int32', as Keras's, float -> floatx, bool -> 'bool'; None -> floatx)."""
     if dtype is None:
         return _FLOATX
     if dtype is int:
-        return "int64"
+        return "int32"
     if dtype is float:
         return _FLOATX
     if dtype is bool:

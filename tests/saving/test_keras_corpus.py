@@ -173,6 +173,22 @@ def hard_link_cycle(tmp, path):
         f["layers/dense/loop"] = f["layers"]
 
 
+def shared_dataset(tmp, path):
+    """One dataset reached by 32 hard links: counted per link it would multiply the bytes
+    the file declares (a 16 MB dataset linked from 32 layers loaded as 512 MiB)."""
+    _copy_fixture(path)
+    with h5py.File(path, "a") as f:
+        for i in range(32):
+            f[f"layers/dense_{i + 10}/vars/0"] = f["layers/dense/vars/0"]
+
+
+def shared_between_variables(tmp, path):
+    """dense_1's kernel slot holding dense's kernel object: two variables, one dataset."""
+    _copy_fixture(path)
+    with h5py.File(path, "a") as f:
+        f["layers/batch_normalization/vars/4"] = f["layers/batch_normalization/vars/0"]
+
+
 def wrong_var_names(tmp, path):
     _replace_var(path, lambda f, g: g.__setitem__("kernel", np.zeros((4, 5), np.float32)))
 
@@ -212,6 +228,8 @@ H5_CASES = {
         deep_groups,
         many_objects,
         hard_link_cycle,
+        shared_dataset,
+        shared_between_variables,
         wrong_var_names,
         corrupt_bytes,
         truncated,
@@ -367,6 +385,8 @@ def test_messages_name_the_feature(tmp_path):
         "beyond_ceiling": "exceeds the loader's limit of 1073741824 bytes per tensor",
         "compression_bomb": "decompression bomb",
         "string_dtype": "non-numeric dtype",
+        "shared_dataset": "vars/0' is the same HDF5 object as '/layers/dense",
+        "shared_between_variables": "(hard links share it)",
     }
     for name, text in cases.items():
         path = tmp_path / f"{name}.weights.h5"
@@ -386,3 +406,28 @@ def test_newer_keras_minor_loads_with_a_warning(tmp_path):
     assert any("Keras 3.99.0" in str(w.message) for w in caught)
     data = np.load(os.path.join(HERE, "mlp.npz"))
     np.testing.assert_allclose(model.predict(data["x"], verbose=0), data["y"], rtol=1e-5)
+
+
+def test_a_keras_file_whose_layers_share_one_dataset_is_refused(tmp_path):
+    """The unsafe hole of hardening round 3: one kernel dataset hard-linked as the kernel
+    of every layer passed every per-dataset check and loaded as many copies (a 16 MB
+    dataset from 32 layers: 512 MiB). Counted by object, the file is refused before any
+    weight is read."""
+    model = shendu.Sequential([L.Input((64,))] + [L.Dense(64) for _ in range(8)])
+    path = tmp_path / "m.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    weights = tmp_path / "w.h5"
+    weights.write_bytes(members["model.weights.h5"])
+    with h5py.File(weights, "a") as f:
+        names = sorted(k for k in f["layers"] if k.startswith("dense"))
+        first = f[f"layers/{names[0]}/vars/0"]
+        for name in names[1:]:
+            del f[f"layers/{name}/vars/0"]
+            f[f"layers/{name}/vars/0"] = first
+    members["model.weights.h5"] = weights.read_bytes()
+    crafted = tmp_path / "crafted.keras"
+    crafted.write_bytes(_keras_zip(members))
+    with pytest.raises(ModelFileError, match=r"the same HDF5 object .*hard links share it"):
+        load_model(str(crafted))

@@ -2,18 +2,17 @@
 
 Calling a layer on ``KerasTensor``s records a ``Node`` (the layer, its arguments with
 KerasTensors in place, and the output KerasTensors). A built-in layer states its shape
-rule (``compute_output_spec``): when an input has an unknown size beyond the batch axis
-(``Input((None,))``, ``Input((None, None, 3))``), or is large, the rule gives the outputs
-and nothing runs, so unknown sizes stay unknown through convolutions, pooling and
-reshapes. Otherwise the layer runs on zeros twice, the batch axis 1 and then 2 and every
-other unknown size 83 and then 89 (Keras's torch backend's sizes: windows fit, and
-sizes that differ between the runs are unknown); that serves user layers, which state no
-rule, and checks that a small built-in layer runs.
+rule (``compute_output_spec``), which gives the outputs without running anything, so
+unknown sizes (``Input((None,))``, ``Input((None, None, 3))``) stay unknown through
+convolutions, pooling and reshapes and the largest application builds in seconds. The
+same rules serve the loader (``shendu.layers.allocation``), which checks each output
+against its limits, so that rebuilding a model from a file costs no arithmetic and
+allocates nothing but the weights.
 
-While a model is rebuilt from a file (``shendu.layers.allocation``), layers that state
-their shape rule (``Layer.has_shape_rule``: every built-in layer) are not run: their
-outputs come from ``compute_output_spec`` and each is checked against the loader's
-limits, so that building costs no arithmetic and allocates nothing but the weights.
+A user layer states no rule (and a mask is found by running): the layer runs on zeros
+twice, the batch axis 1 and then 2 and every other unknown size 83 and then 89 (the sizes
+Keras's torch backend uses: windows fit, and sizes that differ between the two runs are
+unknown).
 
 ``Input`` and ``InputLayer`` (``layers.input_layer``) make the first KerasTensors.
 """
@@ -121,25 +120,14 @@ def _run(layer, args, kwargs, run):
         return layer(*cargs, **ckwargs)
 
 
-#: inputs of at least this many elements per sample take a layer's stated shape rule
-#: instead of two dry runs on zeros (a 600x600 image through a network's convolutions:
-#: minutes of arithmetic to learn shapes); below it the dry runs check the layer runs
-STATIC_MIN_ELEMENTS = 1 << 17
-
-
 def _static_suffices(layer, args, kwargs):
     """Whether the shape rule stands in for the dry runs: a built-in layer (a subclass
-    with its own ``call`` may not follow its parent's rule) whose inputs have an unknown
-    size beyond the batch axis or are large, with no mask flowing in or made (masks are
-    found by running)."""
+    with its own ``call`` may not follow its parent's rule), with no mask flowing in or
+    made (masks are found by running)."""
     if not (layer.has_shape_rule() and _builtin_call(layer)) or getattr(layer, "mask_zero", False):
         return False
     tensors = [t for t in flatten([args, list(kwargs.values())]) if isinstance(t, KerasTensor)]
-    if not tensors or any(t.has_mask for t in tensors):
-        return False
-    if any(s is None for t in tensors for s in t.shape[1:]):
-        return True
-    return sum(int(np.prod(t.shape[1:])) for t in tensors) >= STATIC_MIN_ELEMENTS
+    return bool(tensors) and not any(t.has_mask for t in tensors)
 
 
 def _builtin_call(layer) -> bool:

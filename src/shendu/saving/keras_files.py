@@ -68,9 +68,12 @@ def _h5py():
 
 def check_h5(h5, path, max_tensor_bytes):
     """Refuse what reaches outside the file or declares more than it holds (module
-    docstring); returns the total bytes of the datasets."""
+    docstring), and any object reached by two hard links (a dataset shared between
+    variables would count once in the file and many times in memory); returns the total
+    bytes of the datasets, each counted once."""
     h5py = _h5py()
     total, seen, stack = 0, 0, [(h5, "", 0)]
+    first_path = {}  # each HDF5 object (by its address in the file) and where it was met
     while stack:
         group, where, depth = stack.pop()
         if depth > MAX_H5_DEPTH:
@@ -90,6 +93,14 @@ def check_h5(h5, path, max_tensor_bytes):
                     "are read (no soft or external links)"
                 )
             obj = group[key]
+            address = _object_address(h5py, obj)
+            if address in first_path:
+                raise ModelFileError(
+                    f"{path}: {name!r} is the same HDF5 object as {first_path[address]!r} "
+                    "(hard links share it); a weights file holds each variable in its own "
+                    "dataset, counted once"
+                )
+            first_path[address] = name
             if isinstance(obj, h5py.Group):
                 stack.append((obj, name, depth + 1))
             elif isinstance(obj, h5py.Dataset):
@@ -99,6 +110,13 @@ def check_h5(h5, path, max_tensor_bytes):
                     f"{path}: unexpected HDF5 object {type(obj).__name__} at {name!r}"
                 )
     return total
+
+
+def _object_address(h5py, obj):
+    """Where ``obj`` lives in its file: the same for every hard link to it."""
+    info = h5py.h5o.get_info(obj.id)
+    token = getattr(info, "token", None)
+    return token if token is not None else info.addr
 
 
 def _check_dataset(h5py, ds, name, path, max_tensor_bytes):
