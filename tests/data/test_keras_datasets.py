@@ -52,7 +52,7 @@ def test_mnist_and_fashion_mnist(cache):
 
 
 def test_housing_sets_shuffle_and_split_as_keras(cache):
-    x = np.arange(50, dtype=np.float64).reshape(25, 2)
+    x = np.arange(25 * 13, dtype=np.float64).reshape(25, 13)  # Boston's 13 features
     y = np.arange(25, dtype=np.float64)
     np.savez(cache / "boston_housing.npz", x=x, y=y)
     (x_train, y_train), (x_test, y_test) = keras.datasets.boston_housing.load_data(test_split=0.2)

@@ -12,7 +12,12 @@ import types
 
 import numpy as np
 
-from .idx import read_idx
+from .checked import DataFileError, check_layout, read_idx, read_npz
+
+_MAX_WORD_INDEX = 64 << 20
+
+_MNIST = {"x_train": (28, 28), "y_train": (), "x_test": (28, 28), "y_test": ()}
+_MNIST_PAIRS = (("x_train", "y_train"), ("x_test", "y_test"))
 
 
 def _cached(fname, origin):
@@ -21,17 +26,17 @@ def _cached(fname, origin):
     return get_file(fname, origin=origin, cache_subdir="datasets")
 
 
-def _numeric_npz(path, keys):
-    with np.load(path, allow_pickle=False) as f:  # no object arrays: nothing unpickled
-        return [f[k] for k in keys]
+def _checked_npz(path, layout, pairs=()):
+    """The arrays of ``layout`` from a cached ``.npz`` file, sizes and shapes checked."""
+    arrays = dict(zip(layout, read_npz(path, list(layout))))
+    check_layout(path, arrays, layout, pairs)
+    return [arrays[k] for k in layout]
 
 
 def _mnist_load_data(path="mnist.npz"):
     """((x_train, y_train), (x_test, y_test)) of MNIST: uint8 (60000, 28, 28), labels."""
     file = _cached(path, "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz")
-    x_train, y_train, x_test, y_test = _numeric_npz(
-        file, ("x_train", "y_train", "x_test", "y_test")
-    )
+    x_train, y_train, x_test, y_test = _checked_npz(file, _MNIST, _MNIST_PAIRS)
     return (x_train, y_train), (x_test, y_test)
 
 
@@ -46,6 +51,8 @@ def _fashion_mnist_load_data():
     origin = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
     files = [_cached(os.path.join("fashion-mnist", n), origin + n) for n in names]
     y_train, x_train, y_test, x_test = (read_idx(f) for f in files)
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    check_layout(os.path.dirname(files[0]), arrays, _MNIST, _MNIST_PAIRS)
     return (x_train, y_train), (x_test, y_test)
 
 
@@ -65,7 +72,7 @@ def _boston_housing_load_data(path="boston_housing.npz", test_split=0.2, seed=11
     file = _cached(
         path, "https://storage.googleapis.com/tensorflow/tf-keras-datasets/boston_housing.npz"
     )
-    x, y = _numeric_npz(file, ("x", "y"))
+    x, y = _checked_npz(file, {"x": (13,), "y": ()}, [("x", "y")])
     return _split(x, y, test_split, seed)
 
 
@@ -79,7 +86,7 @@ def _california_housing_load_data(
     file = _cached(
         path, "https://storage.googleapis.com/tensorflow/tf-keras-datasets/california_housing.npz"
     )
-    x, y = _numeric_npz(file, ("x", "y"))
+    x, y = _checked_npz(file, {"x": (8,), "y": ()}, [("x", "y")])
     if version == "small":
         x, y = x[:600], y[:600]
     return _split(x, y, test_split, seed)
@@ -100,12 +107,25 @@ def _refuse(name, fname):
 
 def _word_index(name):
     def get_word_index(path=f"{name}_word_index.json"):
-        """The word -> index dict of the data set (a JSON file in Keras's cache)."""
-        import json
+        """The word -> index dict of the data set (a JSON file in Keras's cache), read
+        under the loader's rules: at most 64 MiB, nesting bounded, words to integers."""
+        from ..saving.checks import ModelFileError, parse_json
 
         origin = f"https://storage.googleapis.com/tensorflow/tf-keras-datasets/{path}"
-        with open(_cached(path, origin), encoding="utf-8") as f:
-            return json.load(f)
+        file = _cached(path, origin)
+        with open(file, "rb") as f:
+            raw = f.read(_MAX_WORD_INDEX + 1)
+        if len(raw) > _MAX_WORD_INDEX:
+            raise DataFileError(f"{file}: a word index over {_MAX_WORD_INDEX} bytes")
+        try:
+            index = parse_json(raw, file, what="the word index")
+        except ModelFileError as err:
+            raise DataFileError(str(err)) from None
+        if not isinstance(index, dict) or not all(
+            isinstance(k, str) and type(v) is int for k, v in index.items()
+        ):
+            raise DataFileError(f"{file}: a word index maps words to integers")
+        return index
 
     return get_word_index
 
