@@ -527,8 +527,18 @@ def _model_from_keras_config(config, path):
     )
 
 
-def _names_attr(node, key, path):
-    """A legacy file's list-of-names attribute, as str (absent: an empty list)."""
+def _names_attr(node, key, path, most):
+    """A legacy file's list-of-names attribute, as str (absent: an empty list); its size
+    is compared with ``most`` before it is read, and no name may repeat."""
+    if key not in node.attrs:
+        return []
+    count = 1
+    for n in node.attrs.get_id(key).shape or ():
+        count *= int(n)
+    if count > most:
+        raise ModelFileError(
+            f"{path}: attribute {key!r} lists {count} names; at most {most} can be there"
+        )
     values = node.attrs.get(key, [])
     names = []
     for v in np.asarray(values).reshape(-1):
@@ -537,6 +547,8 @@ def _names_attr(node, key, path):
         if not isinstance(v, str):
             raise ModelFileError(f"{path}: attribute {key!r} must list names")
         names.append(v)
+    if len(set(names)) != len(names):
+        raise ModelFileError(f"{path}: attribute {key!r} lists a name twice")
     return names
 
 
@@ -545,10 +557,11 @@ def _legacy_plan(model, root, path):
     loader (``load_weights_from_hdf5_group``): the file's layers that hold weights and
     the model's, matched in order, each layer's weights in its ``weights`` order."""
     file_layers = []
-    for name in _names_attr(root, "layer_names", path):
+    # a listed layer is a group of the root: no more names than the root has members
+    for name in _names_attr(root, "layer_names", path, most=len(root)):
         if name not in root:
             raise ModelFileError(f"{path}: layer {name!r} is listed but has no group")
-        weight_names = _names_attr(root[name], "weight_names", path)
+        weight_names = _names_attr(root[name], "weight_names", path, most=MAX_H5_OBJECTS)
         if weight_names:
             file_layers.append((name, weight_names))
     model_layers = [layer for layer in model.layers if layer.weights]
