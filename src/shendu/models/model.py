@@ -185,6 +185,14 @@ class Model(Trainer, Layer):
             return [t.node.layer.name for t in self._graph.outputs]
         return None
 
+    def _output_names_for_compile(self):
+        """The names compile, fit and the logs use for the outputs: the keys of a model
+        built with a dict of outputs (as Keras), else the output layers' names."""
+        graph = self._graph
+        if graph is not None and isinstance(graph.output_structure, dict):
+            return list(graph.output_structure)
+        return super()._output_names_for_compile()
+
     @property
     def input_names(self) -> list[str] | None:
         return self._graph.input_names() if self._graph is not None else None
@@ -194,7 +202,9 @@ class Model(Trainer, Layer):
         graph = self._graph
         assert graph is not None  # called for functional models only
         if isinstance(inputs, dict):
-            names = graph.input_names()
+            # a model built on a dict of Inputs takes its keys (as Keras); others their names
+            structure = graph.input_structure
+            names = list(structure) if isinstance(structure, dict) else graph.input_names()
             missing = [n for n in names if n not in inputs]
             if missing:
                 raise ValueError(
@@ -305,21 +315,27 @@ class Model(Trainer, Layer):
                 }
             )
 
-        def refs(ts):
-            return [[t.node.layer.name, node_ids[id(t.node)], t.index] for t in ts]
+        def ref(t):
+            return [t.node.layer.name, node_ids[id(t.node)], t.index]
 
         return {
             "name": self.name,
             "trainable": self.trainable,
             "layers": layers,
-            "input_layers": refs(graph.inputs),
-            "output_layers": refs(graph.outputs),
+            "input_layers": [ref(t) for t in graph.inputs],
+            "output_layers": [ref(t) for t in graph.outputs],
             "input_is_dict": isinstance(graph.input_structure, dict),
             "output_is_list": isinstance(graph.output_structure, (list, tuple)),
+            # the structures as the model was built (a dict, a list, nested, or one tensor),
+            # a reference [layer, node, index] at each leaf, as Keras writes them
+            "input_structure": map_structure(graph.input_structure, ref),
+            "output_structure": map_structure(graph.output_structure, ref),
         }
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> Model:
+        """A model from ``get_config``'s output (or a Keras functional config translated
+        by ``saving.keras_files``)."""
         if "layers" not in config or "input_layers" not in config:
             return cls(**config)
         from ..layers import deserialize as deserialize_layer
@@ -362,6 +378,12 @@ class Model(Trainer, Layer):
         def pick(refs):
             return [node_outputs[(r[0], r[1])][r[2]] for r in refs]
 
+        if "output_structure" in config:
+            inputs = map_refs(config["input_structure"], lambda r: pick([r])[0])
+            outputs = map_refs(config["output_structure"], lambda r: pick([r])[0])
+            return Model(
+                inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True)
+            )
         inputs = pick(config["input_layers"])
         outputs = pick(config["output_layers"])
         if config.get("input_is_dict"):
@@ -430,6 +452,28 @@ def _resolve(structure, tensor):
     if isinstance(structure, dict):
         return {k: _resolve(v, tensor) for k, v in structure.items()}
     return structure
+
+
+def is_ref(value) -> bool:
+    """Whether ``value`` is a tensor reference of a config: [layer name, node, index]."""
+    return (
+        isinstance(value, list)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:])
+    )
+
+
+def map_refs(structure, fn):
+    """``structure`` (dicts, lists and references, as a config holds inputs and outputs)
+    with each reference through ``fn``."""
+    if is_ref(structure):
+        return fn(structure)
+    if isinstance(structure, dict):
+        return {k: map_refs(v, fn) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return [map_refs(v, fn) for v in structure]
+    raise ValueError(f"Model config: expected tensor references. Received: {structure!r}")
 
 
 def _node_call(node: dict) -> tuple[list, dict]:

@@ -29,6 +29,7 @@ import os
 import numpy as np
 
 from ..layers.symbolic import ELLIPSIS, SLICE, TENSOR_REF
+from ..models.model import map_refs
 from .checks import (
     BOMB_RATIO,
     ModelFileError,
@@ -340,20 +341,22 @@ def _functional_config(cfg):
         out["inbound_nodes"] = nodes
         layers.append(out)
 
-    def refs(x):
-        if x and isinstance(x[0], str):
-            return [x]
-        return [list(r) for r in x]
+    def leaves(x):  # Keras's inputs or outputs (one, a list, a dict, nested): references
+        out = []
+        try:
+            map_refs(x, out.append)
+        except ValueError:
+            raise ModelFileError(f"a .keras model's inputs or outputs {x!r}") from None
+        return out
 
     return {
         "name": cfg.get("name"),
         "trainable": cfg.get("trainable", True),
         "layers": layers,
-        "input_layers": refs(cfg["input_layers"]),
-        "output_layers": refs(cfg["output_layers"]),
-        "output_is_list": bool(cfg["output_layers"])
-        and not isinstance(cfg["output_layers"][0], str)
-        and len(cfg["output_layers"]) > 1,
+        "input_layers": leaves(cfg["input_layers"]),
+        "output_layers": leaves(cfg["output_layers"]),
+        "input_structure": cfg["input_layers"],  # rebuilt as they were (Model.from_config)
+        "output_structure": cfg["output_layers"],
     }
 
 
