@@ -1,9 +1,12 @@
-"""Atomic writes: a crash mid-save leaves the old file intact."""
+"""Atomic writes: a crash mid-save leaves the old file intact, and the file written has the
+mode a plain ``open(path, "w")`` would give it: a new file the umask's, an overwritten file
+its own (another account serving the model can still read the next checkpoint)."""
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 
 
 def atomic_write(path, write, suffix="") -> None:
@@ -16,10 +19,12 @@ def atomic_write(path, write, suffix="") -> None:
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".shendu-tmp-", suffix=suffix, dir=folder)
-    os.close(fd)
+    tmp = _create_temporary(folder, suffix)
     try:
+        kept = stat.S_IMODE(os.stat(path).st_mode) if os.path.exists(path) else None
         write(tmp)
+        if kept is not None:  # an overwritten file keeps its mode
+            os.chmod(tmp, kept)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -35,3 +40,17 @@ def atomic_write(path, write, suffix="") -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _create_temporary(folder, suffix) -> str:
+    """A new empty file in ``folder`` with a random name, created as ``open`` creates files
+    (mode 0o666 less the umask; ``tempfile.mkstemp`` would make it 0o600)."""
+    for _ in range(100):
+        tmp = os.path.join(folder, f".shendu-tmp-{secrets.token_hex(8)}{suffix}")
+        try:
+            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"{folder}: no free temporary file name for an atomic write")
