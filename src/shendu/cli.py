@@ -213,11 +213,7 @@ def _train(args):
     print("Final: " + " - ".join(f"{k}: {v:.4f}" for k, v in sorted(final.items())))
     if not classification:
         for part, idx in (("training", tr), ("validation", va)):
-            pred = np.asarray(enc.inverse(model.predict(x[idx], verbose=0)))
-            truth = np.asarray(enc.inverse(y[idx].reshape(-1, 1)))
-            mae = float(np.mean(np.abs(pred - truth)))
-            rmse = float(np.sqrt(np.mean((pred - truth) ** 2)))
-            print(f"{part.capitalize()} MAE {mae:.4g}, RMSE {rmse:.4g} (in {enc.name}'s units)")
+            print(f"{part.capitalize()} {_errors_in_units(model, enc, x[idx], y[idx])}")
     if args.plot:
         from shendu.saving.files import atomic_write
 
@@ -233,6 +229,16 @@ def _train(args):
         model.save(args.output)
         print(f"Saved the model to {args.output}")
     return 0
+
+
+def _errors_in_units(model, enc, x, y):
+    """MAE and RMSE of a regression model in the target's own units (the model learns the
+    standardised target: its loss and metrics are in standard deviations)."""
+    pred = np.asarray(enc.inverse(model.predict(x, verbose=0)))
+    truth = np.asarray(enc.inverse(y.reshape(-1, 1)))
+    mae = float(np.mean(np.abs(pred - truth)))
+    rmse = float(np.sqrt(np.mean((pred - truth) ** 2)))
+    return f"MAE {mae:.4g}, RMSE {rmse:.4g} (in {enc.name}'s units)"
 
 
 def build_mlp(n_features, hidden, enc, learning_rate=0.001):
@@ -255,7 +261,7 @@ def build_mlp(n_features, hidden, enc, learning_rate=0.001):
 
 def _load_with_preprocessing(path):
     from shendu.datasets import TabularPreprocessor, TargetEncoder
-    from shendu.saving import load_model
+    from shendu.saving import ModelFileError, load_model
 
     model = load_model(path)
     prep = getattr(model, "preprocessing", None)
@@ -263,12 +269,28 @@ def _load_with_preprocessing(path):
         raise ValueError(
             f"{path} holds no CSV preprocessing: it was not written by `shendu train`"
         )
-    return (
-        model,
-        TabularPreprocessor.from_config(prep["features"]),
-        TargetEncoder.from_config(prep["target"]),
-        prep["feature_columns"],
-    )
+    if not isinstance(prep, dict):
+        raise ModelFileError(f"{path}: the CSV preprocessing block is not an object")
+    for key, kind in (("features", dict), ("target", dict), ("feature_columns", list)):
+        if not isinstance(prep.get(key), kind):
+            raise ModelFileError(
+                f"{path}: the CSV preprocessing block's {key!r} is missing or not a "
+                f"{kind.__name__}"
+            )
+    parts = []
+    for key, cls in (("features", TabularPreprocessor), ("target", TargetEncoder)):
+        try:
+            parts.append(cls.from_config(prep[key]))
+        except (KeyError, TypeError, ValueError, IndexError) as err:
+            raise ModelFileError(
+                f"{path}: the CSV preprocessing block's {key!r} is malformed "
+                f"({type(err).__name__}: {err})"
+            ) from None
+    if not all(isinstance(c, str) for c in prep["feature_columns"]):
+        raise ModelFileError(
+            f"{path}: the CSV preprocessing block's 'feature_columns' are not names"
+        )
+    return model, parts[0], parts[1], prep["feature_columns"]
 
 
 def _predict(args):
@@ -311,10 +333,14 @@ def _evaluate(args):
     header, rows = read_csv(args.data)
     target = args.target or enc.name
     fh, frows, tvalues = split_target(header, rows, target)
-    logs = model.evaluate(
-        pre.transform(fh, frows), enc.transform(tvalues), verbose=0, return_dict=True
-    )
-    print(" - ".join(f"{k}: {v:.4f}" for k, v in sorted(logs.items())))
+    x, y = pre.transform(fh, frows), enc.transform(tvalues)
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    line = " - ".join(f"{k}: {v:.4f}" for k, v in sorted(logs.items()))
+    if enc.task == "classification":
+        print(line)
+    else:  # the logs are in standard deviations of the target: give its own units too
+        print(f"{line} (standardised {enc.name})")
+        print(_errors_in_units(model, enc, x, y))
     return 0
 
 

@@ -294,3 +294,40 @@ def test_meaningless_numbers_are_refused(tmp_path, capsys):
     ]:
         code, out, err = run(capsys, "train", data, "--target", "label", flag, value)
         assert code == 2 and message in err, err
+
+
+def test_evaluate_gives_regression_errors_in_the_targets_units(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = [[x, 1000 * x + rng.normal() * 50] for x in rng.random(60)]
+    data = _csv(tmp_path / "r.csv", ["x", "price"], rows)
+    model = str(tmp_path / "m.shendu")
+    code, _, err = run(
+        capsys, "train", data, "--target", "price", "--epochs", "2", "--verbose", "0",
+        "--output", model,
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = run(capsys, "evaluate", model, data)
+    assert code == 0, err
+    first, second = out.strip().splitlines()
+    assert first.endswith("(standardised price)")
+    assert second.startswith("MAE ") and second.endswith("(in price's units)")
+    assert float(second.split()[1].rstrip(",")) > 10  # price units (it printed 0.1 before)
+
+
+def test_a_malformed_preprocessing_block_is_one_line_naming_the_key(tmp_path, capsys):
+    import shendu
+
+    data = _people(tmp_path)
+    model_path = str(tmp_path / "m.shendu")
+    code, _, err = run(
+        capsys, "train", data, "--target", "label", "--epochs", "1", "--verbose", "0",
+        "--output", model_path,
+    )  # fmt: skip
+    assert code == 0, err
+    model = shendu.saving.load_model(model_path)
+    model.preprocessing["features"] = {"columns": "not what it was"}
+    model.save(model_path)
+    code, out, err = run(capsys, "predict", model_path, data)
+    assert code != 0
+    assert "the CSV preprocessing block's 'features' is malformed" in err
+    assert "Traceback" not in err

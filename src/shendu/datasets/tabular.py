@@ -171,6 +171,39 @@ def _numeric(name, arr, n_rows, keep):
     }
 
 
+_COLUMN_FIELDS = {
+    "numeric": {"median": float, "mean": float, "std": float},
+    "categorical": {"categories": list, "most_frequent": str},
+    "dropped": {"reason": str},
+}
+
+
+def _finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_column(c, i):
+    """A column description read from a file: its kind, and each field of that kind."""
+    if not isinstance(c, dict) or not isinstance(c.get("name"), str):
+        raise ValueError(f"column {i} is not a description with a 'name'")
+    fields = _COLUMN_FIELDS.get(c.get("kind"))
+    if fields is None:
+        raise ValueError(f"column {c['name']!r} has kind {c.get('kind')!r}")
+    for key, kind in fields.items():
+        value = c.get(key)
+        ok = (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            if kind is float
+            else isinstance(value, kind)
+        )
+        if not ok or (key == "std" and value <= 0):
+            raise ValueError(f"column {c['name']!r}: {key!r} is {value!r}")
+    if c["kind"] == "categorical" and not all(isinstance(v, str) for v in c["categories"]):
+        raise ValueError(f"column {c['name']!r}: 'categories' must be strings")
+
+
 class TabularPreprocessor:
     """Fit on columns of strings; transform to a float32 feature matrix.
 
@@ -298,7 +331,14 @@ class TabularPreprocessor:
 
     @classmethod
     def from_config(cls, config):
-        return cls(columns=config["columns"])
+        """The preprocessor of ``get_config``'s output, every column checked (a model file
+        may be damaged or crafted: a ValueError names the column and the field)."""
+        columns = config.get("columns") if isinstance(config, dict) else None
+        if not isinstance(columns, list):
+            raise ValueError("'columns' must be a list of column descriptions")
+        for i, c in enumerate(columns):
+            _check_column(c, i)
+        return cls(columns=columns)
 
 
 def _label(v):
@@ -388,7 +428,23 @@ class TargetEncoder:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        """The encoder of ``get_config``'s output, checked (a ValueError names the field)."""
+        if not isinstance(config, dict) or not isinstance(config.get("name"), str):
+            raise ValueError("the target encoder needs a 'name'")
+        task = config.get("task")
+        if task == "classification":
+            classes = config.get("classes")
+            if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+                raise ValueError(f"'classes' must be a list of class names: {classes!r}")
+        elif task == "regression":
+            for key in ("mean", "std"):
+                v = config.get(key)
+                if not _finite_number(v):
+                    raise ValueError(f"{key!r} must be a finite number: {v!r}")
+        else:
+            raise ValueError(f"'task' must be classification or regression: {task!r}")
+        known = {"name", "task", "classes", "mean", "std"}
+        return cls(**{k: v for k, v in config.items() if k in known})
 
 
 def split_target(header, rows, target):
