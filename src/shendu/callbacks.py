@@ -565,8 +565,8 @@ class RemoteMonitor(Callback):
         else:
             body = urllib.parse.urlencode({self.field: json.dumps(send)}).encode()
             headers = {"Content-Type": "application/x-www-form-urlencoded", **self.headers}
-        request = urllib.request.Request(self.root + self.path, data=body, headers=headers)
-        try:
+        try:  # a malformed URL is a warning too: training goes on, as in Keras
+            request = urllib.request.Request(self.root + self.path, data=body, headers=headers)
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
                 response.read()
         except (urllib.error.URLError, OSError, ValueError):

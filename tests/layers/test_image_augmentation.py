@@ -207,3 +207,23 @@ def test_clahe_equals_keras_and_keeps_a_flat_image():
     assert stretched.min() == 0 and stretched.max() == 255  # plain equalisation of one tile
     with pytest.raises(ValueError, match="tile_grid_size"):
         L.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(0, 2))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: keras.layers.Resizing(4, 4),
+        lambda: keras.layers.CenterCrop(2, 2),
+        lambda: keras.layers.ContrastLimitedAdaptiveHistogramEqualization(),
+        lambda: keras.layers.RandomFlip(),
+    ],
+)
+def test_images_without_pixels_are_a_clear_error(make):
+    with pytest.raises(ValueError, match=r"expects images of at least 1x1 pixels"):
+        make()(np.zeros((1, 0, 0, 3), "float32"))
+
+
+def test_clahe_on_nan_images_is_a_clear_error():
+    layer = keras.layers.ContrastLimitedAdaptiveHistogramEqualization()
+    with pytest.raises(ValueError, match=r"CLAHE needs finite pixel values"):
+        layer(np.full((1, 8, 8, 3), np.nan, "float32"))

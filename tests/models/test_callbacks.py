@@ -260,3 +260,15 @@ def test_remote_monitor_warns_when_unreachable():
     monitor = keras.callbacks.RemoteMonitor(root="http://127.0.0.1:9")  # discard port
     with pytest.warns(UserWarning, match="Could not reach RemoteMonitor root server"):
         model.fit(x, x[:, :1], epochs=1, verbose=0, callbacks=[monitor])
+
+
+def test_remote_monitor_with_a_malformed_url_warns_and_training_goes_on():
+    import shendu as keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.ones((4, 2), "float32")
+    monitor = keras.callbacks.RemoteMonitor(root="notaurl")
+    with pytest.warns(UserWarning, match="Could not reach RemoteMonitor root server at notaurl"):
+        history = model.fit(x, x[:, :1], epochs=3, verbose=0, callbacks=[monitor])
+    assert len(history.history["loss"]) == 3  # it stopped after the first epoch before

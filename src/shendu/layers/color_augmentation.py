@@ -435,6 +435,11 @@ class ContrastLimitedAdaptiveHistogramEqualization(_ValueRange):
         return np.pad(maps, ((0, 0), (1, 1), (1, 1), (0, 0), (0, 0)), mode="edge")
 
     def transform_images(self, images, transformation):
+        if not np.isfinite(images).all():
+            raise ValueError(
+                f"Layer {self.name!r}: CLAHE needs finite pixel values (its histograms "
+                "count them). Received: images holding NaN or infinity"
+            )
         x = rescale(images, self.value_range, _BYTE)
         n, h, w, c = x.shape
         grid_h, grid_w = self.tile_grid_size

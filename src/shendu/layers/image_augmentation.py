@@ -74,6 +74,16 @@ def apply_where(apply, transformed, images):
     return np.where(np.asarray(apply)[:, None, None, None], transformed, images)
 
 
+def check_image_size(layer, images):
+    """Refuse a batch of images (N, H, W, C) with no pixels: a clear error instead of an
+    index or division error deep in a transformation."""
+    if images.shape[1] == 0 or images.shape[2] == 0:
+        raise ValueError(
+            f"Layer {layer.name!r} expects images of at least 1x1 pixels. "
+            f"Received: images of height {images.shape[1]} and width {images.shape[2]}"
+        )
+
+
 class ImageAugmentation(Layer):
     """Base of the image augmentation layers (see the module docstring).
 
@@ -128,6 +138,7 @@ class ImageAugmentation(Layer):
             )
         single = x.ndim == 3
         x = self._to_last(x[None] if single else x).astype(self.dtype, copy=False)
+        check_image_size(self, x)
         transformation = self.random_transformation(x)
         y = self.transform_images(x, transformation).astype(self.dtype, copy=False)
         y = self._from_last(y)

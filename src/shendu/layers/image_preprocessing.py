@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from .base import Layer
-from .image_augmentation import ImageAugmentation, as_array, sample
+from .image_augmentation import ImageAugmentation, as_array, check_image_size, sample
 
 
 def _factor_range(factor, name):
@@ -277,6 +277,7 @@ class Resizing(Layer):
     def call(self, inputs):
         x = as_array(inputs)
         single = x.ndim == 3
+        check_image_size(self, x[None] if single else x)
         out = _resize(x[None] if single else x, self.height, self.width, self.interpolation)
         return Tensor.wrap(out[0] if single else out)
 
@@ -305,6 +306,7 @@ class CenterCrop(Layer):
         x = as_array(inputs)
         single = x.ndim == 3
         x = x[None] if single else x
+        check_image_size(self, x)
         h, w = x.shape[1:3]
         if h < self.height or w < self.width:
             out = _resize(x, self.height, self.width, "bilinear")
