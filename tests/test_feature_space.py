@@ -94,3 +94,15 @@ def test_errors_name_what_was_expected():
     config = _space().get_config()
     again = FeatureSpace.from_config(config)
     assert sorted(again.features) == sorted(config["features"])
+
+
+def test_concat_of_a_single_feature_is_its_encoding():
+    """Keras concatenates one feature too; shendu refused (Concatenate needs 2 inputs)."""
+    fs = keras.utils.FeatureSpace(
+        features={"a": keras.utils.FeatureSpace.float_normalized()}, output_mode="concat"
+    )
+    fs.adapt({"a": np.arange(10.0)})
+    out = np.asarray(fs({"a": np.array([0.0, 4.5, 9.0])}))
+    assert out.shape == (3, 1)
+    np.testing.assert_allclose(out[:, 0], [-1.5666989, 0.0, 1.5666989], rtol=1e-5)
+    assert fs.get_encoded_features().shape == (None, 1)

@@ -326,7 +326,10 @@ class FeatureSpace(layers.Layer):
                     f"Cannot concatenate features because feature '{name}' has not been "
                     f"encoded (it has dtype {value.dtype}). Consider using `output_mode='dict'`."
                 )
-        return layers.concatenate(list(outputs.values()), axis=-1)
+        values = list(outputs.values())
+        if len(values) == 1:  # Keras concatenates one feature too: it is the encoding
+            return values[0]
+        return layers.concatenate(values, axis=-1)
 
     def get_inputs(self):
         self._check_if_adapted()
