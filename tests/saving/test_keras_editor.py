@@ -70,3 +70,22 @@ def test_bad_names_are_refused(tmp_path):
         keras.saving.KerasFileEditor(tmp_path / "w.bin")
     with pytest.raises(ValueError, match="save\\(\\) writes a '.keras' file"):
         editor.save(tmp_path / "x.keras")
+
+
+def test_a_group_where_a_variable_belongs_is_a_model_file_error(tmp_path):
+    import h5py
+
+    model = _model()
+    path = tmp_path / "w.weights.h5"
+    model.save_weights(path)
+    with h5py.File(path, "a") as f:
+        name = next(iter(f["layers"]))
+        del f[f"layers/{name}/vars/0"]
+        f.create_group(f"layers/{name}/vars/0")
+    with pytest.raises(keras.saving.ModelFileError, match=r"vars/0 is a group where a variable"):
+        keras.saving.KerasFileEditor(path)
+    with h5py.File(path, "a") as f:
+        del f[f"layers/{name}/vars"]
+        f[f"layers/{name}/vars"] = np.zeros(3)
+    with pytest.raises(keras.saving.ModelFileError, match=r"vars' is a dataset"):
+        keras.saving.KerasFileEditor(path)

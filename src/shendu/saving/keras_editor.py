@@ -65,8 +65,23 @@ class KerasFileEditor:
 
     def _collect(self, name, obj):
         if name.endswith("/vars") or name == "vars":
+            h5py = _h5py()
             owner = name[: -len("/vars")] if name != "vars" else ""
-            self.weights_dict[owner] = {k: np.asarray(obj[k][()]) for k in obj.keys()}
+            if not isinstance(obj, h5py.Group):
+                raise ModelFileError(
+                    f"{self.filepath}: {name!r} is a dataset; Keras keeps an object's "
+                    "variables in a group"
+                )
+            weights = {}
+            for key in obj.keys():
+                item = obj[key]
+                if not isinstance(item, h5py.Dataset):
+                    raise ModelFileError(
+                        f"{self.filepath}: {name}/{key} is a group where a variable (a "
+                        "dataset) is expected"
+                    )
+                weights[key] = np.asarray(item[()])
+            self.weights_dict[owner] = weights
 
     # --- looking ---
     def _path(self, object_name: str) -> str:
