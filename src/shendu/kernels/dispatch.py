@@ -127,14 +127,18 @@ def _with_compiled_helpers(loop: Callable, helpers: tuple, linked: dict, numba) 
     )
 
 
-def jit(loop: Callable, helpers: tuple = (), linked: dict | None = None) -> Callable:
+def jit(
+    loop: Callable, helpers: tuple = (), linked: dict | None = None, cache: bool = True
+) -> Callable:
     """``loop`` compiled by numba with shendu's options (caching when a cache location
-    can be written); ``helpers`` are plain functions it calls, compiled with it; ``linked``
-    maps global names of the loop to numba objects (external functions)."""
+    can be written and ``cache``); ``helpers`` are plain functions it calls, compiled with
+    it; ``linked`` maps global names of the loop to numba objects (external functions)."""
     numba = _load_numba()
     options = dict(nogil=True, fastmath=FASTMATH, error_model="numpy")
     if helpers or linked:
         loop = _with_compiled_helpers(loop, helpers, linked or {}, numba)
+    if not cache:
+        return numba.njit(cache=False, **options)(loop)
     try:
         return numba.njit(cache=True, **options)(loop)
     except RuntimeError as exc:  # no writable cache location
@@ -144,6 +148,33 @@ def jit(loop: Callable, helpers: tuple = (), linked: dict | None = None) -> Call
             stacklevel=2,
         )
         return numba.njit(cache=False, **options)(loop)
+
+
+def _from_numba_cache(err: BaseException) -> bool:
+    """Whether ``err`` was raised while numba read its cache (a truncated or damaged
+    ``.nbi`` / ``.nbc`` file: numba's raw UnpicklingError, EOFError...)."""
+    tb = err.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename.replace(os.sep, "/")
+        if filename.endswith("numba/core/caching.py"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _recompiled_without_cache(kernel: Kernel, compiled: Any, err: BaseException) -> Callable:
+    """The kernel's loop compiled afresh, not read from or written to numba's cache, after
+    one warning naming the damaged cache files."""
+    cache_file = getattr(getattr(compiled, "_cache", None), "_cache_file", None)
+    index = getattr(cache_file, "_index_path", None) or f"{kernel.loop.__name__}-*.nbi"
+    warnings.warn(
+        f"shendu kernel {kernel.name!r}: numba's cache file {index} "
+        f"(or its .nbc data) is damaged ({type(err).__name__}: {err}); the loop is compiled "
+        "afresh. Delete the damaged files to cache it again",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return jit(kernel.loop, kernel.helpers, kernel._linked, cache=False)
 
 
 def _largest(args) -> int:
@@ -223,7 +254,14 @@ class Kernel:
 
     def __call__(self, *args):
         if self.runs_compiled(*args):
-            return self.compiled()(*args)
+            compiled = self.compiled()
+            try:
+                return compiled(*args)
+            except Exception as err:
+                if not _from_numba_cache(err):
+                    raise
+                self._compiled = _recompiled_without_cache(self, compiled, err)
+                return self._compiled(*args)
         return self.reference(*args)
 
     def __repr__(self):
