@@ -72,9 +72,9 @@ def test_missing_files_say_where_to_put_them(cache):
         keras.datasets.mnist.load_data()
 
 
-def test_pickled_sets_are_refused_with_the_reason(cache):
+def test_the_pickled_sets_say_where_their_files_go(cache):
     for name in ("cifar10", "cifar100", "imdb", "reuters"):
-        with pytest.raises(ValueError, match="shendu never unpickles a file"):
+        with pytest.raises(FileNotFoundError, match="shendu never downloads"):
             getattr(keras.datasets, name).load_data()
 
 

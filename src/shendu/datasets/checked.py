@@ -19,7 +19,6 @@ import gzip
 import os
 import struct
 import zipfile
-import zlib
 
 import numpy as np
 
@@ -42,7 +41,7 @@ class DataFileError(ValueError):
     """A data set file that is damaged, crafted or not of the expected layout."""
 
 
-def _declared_bytes(shape, dtype, path, what):
+def declared_bytes(shape, dtype, path, what):
     count = 1
     for n in shape:
         count *= int(n)
@@ -72,7 +71,7 @@ def read_npz(path, keys):
             return [f[k] for k in keys]
     except DataFileError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as err:
+    except Exception as err:  # noqa: BLE001 (zipfile, zlib and NumPy: any is a damaged file)
         raise DataFileError(
             f"{path}: not a readable .npz file ({type(err).__name__}: {err})"
         ) from None
@@ -101,7 +100,7 @@ def _check_npy_member(zf, info, path, key):
             f"{path}: array {key!r} has dtype {dtype}; data sets hold numbers (object arrays "
             "would need unpickling, which shendu never does: allow_pickle=False)"
         )
-    nbytes = _declared_bytes(shape, dtype, path, f"array {key!r}")
+    nbytes = declared_bytes(shape, dtype, path, f"array {key!r}")
     if info.file_size - header != nbytes:
         raise DataFileError(
             f"{path}: array {key!r} declares shape {tuple(shape)} ({nbytes} bytes) but the "
@@ -127,12 +126,12 @@ def read_idx(path):
                 raise DataFileError(f"{path}: truncated IDX header")
             dims = struct.unpack(f">{ndim}I", raw_dims)
             dtype = np.dtype(_IDX_TYPES[kind])
-            expected = _declared_bytes(dims, dtype, path, "the IDX header")
+            expected = declared_bytes(dims, dtype, path, "the IDX header")
             data = f.read(expected)
             extra = f.read(1)
     except DataFileError:
         raise
-    except (OSError, EOFError, zlib.error) as err:
+    except Exception as err:  # noqa: BLE001 (gzip and zlib: any is a damaged file)
         raise DataFileError(
             f"{path}: not a readable IDX file ({type(err).__name__}: {err})"
         ) from None

@@ -2,7 +2,7 @@
 cache folder (``~/.keras/datasets``, or ``$KERAS_HOME/datasets``) with Keras's arguments
 and return shapes. shendu never downloads: a missing file raises an error naming it and
 where to put it. The files Keras keeps as Python pickles (CIFAR-10/100, IMDB, Reuters)
-are refused with the reason: shendu never unpickles a file.
+are read by ``keras_pickled`` with a restricted reader that calls nothing of the file.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import types
 
 import numpy as np
 
+from . import keras_pickled
 from .checked import DataFileError, check_layout, read_idx, read_npz
 
 _MAX_WORD_INDEX = 64 << 20
@@ -92,19 +93,6 @@ def _california_housing_load_data(
     return _split(x, y, test_split, seed)
 
 
-def _refuse(name, fname):
-    def load_data(*args, **kwargs):
-        raise ValueError(
-            f"keras.datasets.{name}: Keras keeps this data set as a Python pickle ({fname}), "
-            "and shendu never unpickles a file (it can run code). Convert it once with Keras "
-            "to arrays in an .npz file and load that with numpy.load(allow_pickle=False)."
-        )
-
-    load_data.__name__ = "load_data"
-    load_data.__doc__ = f"Refused: Keras's {fname} is a pickle (see the module docstring)."
-    return load_data
-
-
 def _word_index(name):
     def get_word_index(path=f"{name}_word_index.json"):
         """The word -> index dict of the data set (a JSON file in Keras's cache), read
@@ -142,13 +130,9 @@ mnist = _module("mnist", _mnist_load_data)
 fashion_mnist = _module("fashion_mnist", _fashion_mnist_load_data)
 boston_housing = _module("boston_housing", _boston_housing_load_data)
 california_housing = _module("california_housing", _california_housing_load_data)
-cifar10 = _module("cifar10", _refuse("cifar10", "cifar-10-batches-py"))
-cifar100 = _module("cifar100", _refuse("cifar100", "cifar-100-python"))
-imdb = _module(
-    "imdb", _refuse("imdb", "imdb.npz, object arrays"), get_word_index=_word_index("imdb")
-)
+cifar10 = _module("cifar10", keras_pickled.cifar10_load_data)
+cifar100 = _module("cifar100", keras_pickled.cifar100_load_data)
+imdb = _module("imdb", keras_pickled.imdb_load_data, get_word_index=_word_index("imdb"))
 reuters = _module(
-    "reuters",
-    _refuse("reuters", "reuters.npz, object arrays"),
-    get_word_index=_word_index("reuters"),
+    "reuters", keras_pickled.reuters_load_data, get_word_index=_word_index("reuters")
 )
