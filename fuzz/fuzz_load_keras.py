@@ -2,11 +2,12 @@
 
     pip install atheris && python fuzz/fuzz_load_keras.py -max_total_time=300 fuzz/corpus_keras
 
-``load_model("x.keras")`` and ``saving.load_keras_weights`` must refuse every malformed
-file with ``ModelFileError``; any other exception is a finding. Structure-aware: the first
-byte picks raw bytes as a .keras file, a valid .keras archive whose config.json,
-metadata.json or model.weights.h5 is the fuzzed bytes, or fuzzed bytes as a .weights.h5
-file; the seed corpus is the Keras 3 fixtures of the test suite.
+``load_model("x.keras")``, ``saving.load_keras_weights`` and the Keras 2 (legacy ``.h5``)
+reader must refuse every malformed file with ``ModelFileError``; any other exception is a
+finding. Structure-aware: the first byte picks raw bytes as a .keras file, a valid .keras
+archive whose config.json, metadata.json or model.weights.h5 is the fuzzed bytes, fuzzed
+bytes as a .weights.h5 file, or as a legacy .h5 file; the seed corpus is the Keras 3
+fixtures of the test suite and a legacy file written as Keras 2 writes them.
 """
 
 import io
@@ -21,12 +22,15 @@ with atheris.instrument_imports():
     import shendu
     import shendu.saving.keras_files  # noqa: F401 (imported lazily by load_model)
     from shendu.saving import ModelFileError, load_keras_weights, load_model
+    from shendu.saving.keras_files import load_legacy_h5_weights
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "tests", "saving", "keras_files")
 TMP = tempfile.mkdtemp()
 KERAS_PATH = os.path.join(TMP, "fuzz.keras")
 H5_PATH = os.path.join(TMP, "fuzz.weights.h5")
+LEGACY_PATH = os.path.join(TMP, "fuzz_legacy.h5")
+MODES = 6
 with zipfile.ZipFile(os.path.join(FIXTURES, "mlp.keras")) as _zf:
     GOOD = {n: _zf.read(n) for n in _zf.namelist()}
 MEMBERS = ["config.json", "metadata.json", "model.weights.h5"]
@@ -49,19 +53,41 @@ def seed_corpus(folder):
             f.write(bytes([i + 1]) + GOOD[name])
     with open(os.path.join(folder, "weights-h5"), "wb") as f:
         f.write(b"\x04" + open(os.path.join(FIXTURES, "mlp.weights.h5"), "rb").read())
+    with open(os.path.join(folder, "legacy-h5"), "wb") as f:
+        f.write(b"\x05" + _legacy_bytes())
+
+
+def _legacy_bytes():
+    """The fixture model's weights as Keras 2 writes them (layer_names, weight_names)."""
+    import h5py
+
+    model = _model()
+    model.build((None, 4))
+    path = os.path.join(TMP, "seed_legacy.h5")
+    with h5py.File(path, "w") as f:
+        layers = [layer for layer in model.layers if layer.weights]
+        f.attrs["layer_names"] = [layer.name.encode() for layer in layers]
+        for layer in layers:
+            group = f.create_group(layer.name)
+            names = [f"{layer.name}/w{i}:0" for i in range(len(layer.weights))]
+            group.attrs["weight_names"] = [n.encode() for n in names]
+            for n, w in zip(names, layer.weights):
+                group.create_dataset(n, data=w.numpy())
+    return open(path, "rb").read()
 
 
 def test_one(data: bytes):
     if not data:
         return
-    mode, body = data[0] % 5, data[1:]
+    mode, body = data[0] % MODES, data[1:]
     try:
-        if mode == 4:
-            with open(H5_PATH, "wb") as f:
+        if mode in (4, 5):
+            path = H5_PATH if mode == 4 else LEGACY_PATH
+            with open(path, "wb") as f:
                 f.write(body)
             model = _model()
             model.build((None, 4))
-            load_keras_weights(model, H5_PATH)
+            (load_keras_weights if mode == 4 else load_legacy_h5_weights)(model, path)
             return
         if mode == 0:
             raw = body
