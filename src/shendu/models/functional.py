@@ -129,7 +129,7 @@ class FunctionalGraph:
         self.input_structure = inputs
         self.output_structure = outputs
         self.inputs = _as_list(inputs)
-        self.outputs = _as_list(outputs)
+        self.outputs = flatten(outputs)  # nested lists and dicts too, as Keras
         for t in self.inputs + self.outputs:
             if not isinstance(t, KerasTensor):
                 raise TypeError(
