@@ -315,21 +315,21 @@ class Model(Trainer, Layer):
                 }
             )
 
-        def ref(t):
+        def history(t):
             return [t.node.layer.name, node_ids[id(t.node)], t.index]
 
         return {
             "name": self.name,
             "trainable": self.trainable,
             "layers": layers,
-            "input_layers": [ref(t) for t in graph.inputs],
-            "output_layers": [ref(t) for t in graph.outputs],
+            "input_layers": [history(t) for t in graph.inputs],
+            "output_layers": [history(t) for t in graph.outputs],
             "input_is_dict": isinstance(graph.input_structure, dict),
             "output_is_list": isinstance(graph.output_structure, (list, tuple)),
             # the structures as the model was built (a dict, a list, nested, or one tensor),
             # a reference [layer, node, index] at each leaf, as Keras writes them
-            "input_structure": map_structure(graph.input_structure, ref),
-            "output_structure": map_structure(graph.output_structure, ref),
+            "input_structure": map_structure(graph.input_structure, history),
+            "output_structure": map_structure(graph.output_structure, history),
         }
 
     @classmethod
