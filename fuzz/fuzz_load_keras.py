@@ -17,6 +17,7 @@ import tempfile
 import zipfile
 
 import atheris
+import numpy as np
 
 with atheris.instrument_imports():
     import shendu
@@ -66,11 +67,11 @@ def _legacy_bytes():
     path = os.path.join(TMP, "seed_legacy.h5")
     with h5py.File(path, "w") as f:
         layers = [layer for layer in model.layers if layer.weights]
-        f.attrs["layer_names"] = [layer.name.encode() for layer in layers]
+        f.attrs["layer_names"] = np.asarray([layer.name.encode() for layer in layers])
         for layer in layers:
             group = f.create_group(layer.name)
             names = [f"{layer.name}/w{i}:0" for i in range(len(layer.weights))]
-            group.attrs["weight_names"] = [n.encode() for n in names]
+            group.attrs["weight_names"] = np.asarray([n.encode() for n in names])
             for n, w in zip(names, layer.weights):
                 group.create_dataset(n, data=w.numpy())
     return open(path, "rb").read()

@@ -13,13 +13,14 @@ def write_legacy(path, layer_names, weights_of):
     """A Keras 2 weights file: root attr layer_names, per layer attr weight_names and the
     datasets under those names (as Keras's save_weights_to_hdf5_group writes them)."""
     with h5py.File(path, "w") as f:
-        f.attrs["layer_names"] = [n.encode() for n in layer_names]
+        # np.asarray, as Keras 2's save_attributes_to_hdf5_group: fixed-length byte strings
+        f.attrs["layer_names"] = np.asarray([n.encode() for n in layer_names])
         f.attrs["backend"] = b"tensorflow"
         for name in layer_names:
             group = f.create_group(name)
             arrays = weights_of(name)
             names = [f"{name}/w{i}:0" for i in range(len(arrays))]
-            group.attrs["weight_names"] = [n.encode() for n in names]
+            group.attrs["weight_names"] = np.asarray([n.encode() for n in names])
             for n, a in zip(names, arrays):
                 group.create_dataset(n, data=a)
 
@@ -102,3 +103,15 @@ def test_a_legacy_file_listing_more_layers_than_it_holds_is_refused_at_once(tmp_
         f.attrs["layer_names"] = np.array([b"a", b"a"])
     with pytest.raises(keras.saving.ModelFileError, match="lists a name twice"):
         model.load_weights(str(repeated))
+
+
+def test_variable_length_names_are_refused_before_they_are_read(tmp_path):
+    """Found by fuzzing: a damaged variable-length string attribute stalled HDF5 for
+    minutes; Keras 2 writes fixed-length names, so nothing else is read."""
+    model = _model()
+    path = tmp_path / "vlen.h5"
+    with h5py.File(path, "w") as f:
+        f.create_group("conv1")
+        f.attrs["layer_names"] = [b"conv1"]  # a list: h5py stores variable-length strings
+    with pytest.raises(keras.saving.ModelFileError, match="Keras writes fixed-length names"):
+        model.load_weights(str(path))

@@ -535,8 +535,16 @@ def _names_attr(node, key, path, most):
     is compared with ``most`` before it is read, and no name may repeat."""
     if key not in node.attrs:
         return []
+    attr = node.attrs.get_id(key)
+    if attr.shape is not None and 0 in attr.shape:  # Keras 2's np.asarray([]): float64
+        return []
+    if attr.dtype.kind != "S":  # Keras 2 writes fixed-length byte strings (np.asarray)
+        raise ModelFileError(
+            f"{path}: attribute {key!r} holds {attr.dtype}; Keras writes fixed-length names "
+            "(variable-length strings are not read: a damaged heap can stall HDF5)"
+        )
     count = 1
-    for n in node.attrs.get_id(key).shape or ():
+    for n in attr.shape or ():
         count *= int(n)
     if count > most:
         raise ModelFileError(
