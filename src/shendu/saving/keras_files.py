@@ -207,7 +207,8 @@ def _plan_from_h5(model, h5, path):
 
 
 def _h5_errors():
-    return (OSError, KeyError, RuntimeError, ValueError, TypeError, AttributeError)
+    # OverflowError: h5py's file-object driver given offsets past a C ssize_t (fuzzing)
+    return (OSError, KeyError, RuntimeError, ValueError, TypeError, AttributeError, OverflowError)
 
 
 def _load_checked_h5(model, filepath, max_tensor_bytes, plan_for):
