@@ -454,7 +454,7 @@ def _resolve(structure, tensor):
     return structure
 
 
-def is_ref(value) -> bool:
+def is_ref(value: Any) -> bool:
     """Whether ``value`` is a tensor reference of a config: [layer name, node, index]."""
     return (
         isinstance(value, list)
@@ -464,7 +464,7 @@ def is_ref(value) -> bool:
     )
 
 
-def map_refs(structure, fn):
+def map_refs(structure: Any, fn: Callable[[list], Any]) -> Any:
     """``structure`` (dicts, lists and references, as a config holds inputs and outputs)
     with each reference through ``fn``."""
     if is_ref(structure):
