@@ -47,7 +47,11 @@ def symbolic_aware(name: str, fn):
 
     @functools.wraps(fn)
     def op(*args, **kwargs):
-        if _symbolic(args) or (kwargs and _symbolic(kwargs.values())):
+        for v in args:  # _symbolic(args), inlined: every op call passes here
+            t = type(v)
+            if t is KerasTensor or ((t is list or t is tuple) and _symbolic(v)):
+                return _record(name, args, kwargs)
+        if kwargs and _symbolic(kwargs.values()):
             return _record(name, args, kwargs)
         return fn(*args, **kwargs)
 

@@ -180,9 +180,13 @@ def promote_with(x, *weights):
     """An op's data operand ``x`` next to its weights (kernel, bias): both in their result
     dtype when they differ (an int32 batch into a float32 kernel computes in float32)."""
     x = x if isinstance(x, Tensor) else Tensor(x)
-    present = [w for w in weights if w is not None]
-    if all(isinstance(w, Tensor) and w.data.dtype == x.data.dtype for w in present):
+    dtype = x.data.dtype
+    for w in weights:  # the common case, one dtype throughout: nothing to do (hot path)
+        if w is not None and not (isinstance(w, Tensor) and w.data.dtype == dtype):
+            break
+    else:
         return (x, *weights)
+    present = [w for w in weights if w is not None]
     promoted = iter(promote(x, *present))
     return tuple(
         next(promoted) if w is not None or i == 0 else None for i, w in enumerate((x, *weights))
