@@ -73,7 +73,7 @@ def test_one(data: bytes):
     mode, body = data[0] % READERS, data[1:]
     try:
         if mode == 0:
-            restricted_pickle.load(body, "fuzz")
+            restricted_pickle.read_pickled(body, "fuzz")
             return
         path = IDX if mode == 3 else NPZ
         with open(path, "wb") as f:

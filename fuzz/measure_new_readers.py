@@ -89,7 +89,7 @@ def _pickle_case(name, raw):
     path = os.path.join(TMP, name)
     with open(path, "wb") as f:
         f.write(raw)
-    return path, lambda: restricted_pickle.load(raw, path)
+    return path, lambda: restricted_pickle.read_pickled(raw, path)
 
 
 class _Gadget:

@@ -125,7 +125,7 @@ class _Gadget:
 def test_pickles_reaching_other_globals_are_refused(payload, name, capsys):
     raw = pickle.dumps(payload, protocol=2)
     with pytest.raises(DataFileError, match=rf"refused the pickle's global {name}"):
-        restricted_pickle.load(raw, "crafted")
+        restricted_pickle.read_pickled(raw, "crafted")
     assert "reached" not in capsys.readouterr().out
 
 
@@ -146,7 +146,7 @@ def test_an_array_declaring_more_than_its_data_is_refused_before_allocating(shap
     tracemalloc.start()
     try:
         with pytest.raises(DataFileError, match=match):
-            restricted_pickle.load(crafted, "crafted")
+            restricted_pickle.read_pickled(crafted, "crafted")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -169,7 +169,7 @@ def test_object_arrays_of_other_things_and_other_batches_are_refused(cache, tmp_
 def test_a_truncated_pickle_names_the_file(tmp_path):
     raw = pickle.dumps({b"data": np.zeros((2, 3072), np.uint8)}, protocol=2)
     with pytest.raises(DataFileError, match="batch_x: not a readable data set pickle"):
-        restricted_pickle.load(raw[: len(raw) // 2], "batch_x")
+        restricted_pickle.read_pickled(raw[: len(raw) // 2], "batch_x")
 
 
 def test_a_pickle_naming_far_more_than_it_holds_is_refused_quickly():
@@ -184,8 +184,8 @@ def test_a_pickle_naming_far_more_than_it_holds_is_refused_quickly():
     laughs = b"\x80\x02K\x01" + b"q\x00h\x00h\x00\x86" * 60 + b"."
     t0 = time.monotonic()
     with pytest.raises(DataFileError, match="a byte array of 19327352832 bytes"):
-        restricted_pickle.load(bytearray8, "bytearray8")
-    assert restricted_pickle.load(memo, "memo") == 1  # a dict memo: nothing allocated
-    value = restricted_pickle.load(laughs, "laughs")
+        restricted_pickle.read_pickled(bytearray8, "bytearray8")
+    assert restricted_pickle.read_pickled(memo, "memo") == 1  # a dict memo: nothing allocated
+    value = restricted_pickle.read_pickled(laughs, "laughs")
     assert isinstance(value, tuple) and value[0] is value[1]  # shared, as in the file
     assert time.monotonic() - t0 < 2

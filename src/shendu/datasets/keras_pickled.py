@@ -32,7 +32,7 @@ def _read_pickle(path):
         raw = f.read(MAX_PICKLE_BYTES + 1)
     if len(raw) > MAX_PICKLE_BYTES:
         raise DataFileError(f"{path}: over {MAX_PICKLE_BYTES} bytes, more than a data set batch")
-    return restricted_pickle.load(raw, path)
+    return restricted_pickle.read_pickled(raw, path)
 
 
 def load_batch(path, label_key="labels"):
@@ -127,7 +127,7 @@ def read_sequences_npz(path, keys):
                     shape, _, dtype = header(f, max_header_size=10000)
                     if not dtype.hasobject:
                         continue
-                    value = restricted_pickle.load(f.read(), f"{path} ({key})")
+                    value = restricted_pickle.read_pickled(f.read(), f"{path} ({key})")
                 if not isinstance(value, np.ndarray) or value.shape != tuple(shape):
                     raise DataFileError(f"{path}: array {key!r} is not the {shape} it declares")
                 out[key] = value

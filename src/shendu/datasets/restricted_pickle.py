@@ -130,7 +130,7 @@ class _Unpickler(pickle._Unpickler):  # noqa: SLF001
         raise DataFileError(f"{self.what}: refused a persistent reference in the pickle")
 
 
-def load(raw: bytes, what: str):
+def read_pickled(raw: bytes, what: str):
     """The value pickled in ``raw`` (from the file ``what``), under the rules above."""
     try:
         value = _Unpickler(io.BytesIO(raw), what, len(raw)).load()
