@@ -224,6 +224,9 @@ class Layer:
     #: (no random numbers drawn in Python, no state updated, no branch on input values):
     #: their training steps may be recorded and replayed (``shendu.models.step_replay``)
     replay_safe = False
+    #: whether a call's first argument becomes a Tensor in the layer's dtype (Keras's
+    #: autocast); an operation node passes its arguments to its function as they are
+    converts_inputs = True
     #: models (shendu.models.trainer): a top-level inference call under no_grad may be
     #: replayed (shendu.models.step_replay)
     _replays_inference = False
@@ -562,7 +565,8 @@ class Layer:
         if args:
             inputs = (
                 first
-                if type(first) is Tensor and first.data.dtype == self.dtype
+                if (type(first) is Tensor and first.data.dtype == self.dtype)
+                or not self.converts_inputs
                 else _to_tensor(first, self.dtype)
             )
             if inputs is not first:

@@ -13,6 +13,10 @@ one of ``shendu.ops``'s tensor functions is refused.
 
 from __future__ import annotations
 
+import inspect
+import json
+from pathlib import Path
+
 from ..keras_tensor import KerasTensor, register_operation_recorder
 from ..naming import snake_case, unique_name
 from .base import Layer
@@ -111,30 +115,117 @@ def operation_function(op: str):
     return fn.__wrapped_op__
 
 
+def keras_operations() -> dict:
+    """Keras 3's operation classes, recorded by ``tools/record_keras_operations.py``:
+    ``{class name: {"module", "init": [argument names kept in the operation's config],
+    "call": [argument names passed to its call; "*name" for a variable number]}}``."""
+    if not _KERAS_OPERATIONS:
+        path = Path(__file__).with_name("keras_operations.json")
+        _KERAS_OPERATIONS.update(json.loads(path.read_text())["operations"])
+    return _KERAS_OPERATIONS
+
+
+_KERAS_OPERATIONS: dict = {}
+
+
+def _jsonable(value):
+    """``value`` as JSON holds it (tuples as lists), or raise TypeError."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _jsonable(v) for k, v in value.items()}
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def to_keras_call(op: str, args: tuple, kwargs: dict):
+    """A call of operation ``op`` as Keras records it: (module, the arguments its config
+    keeps, the arguments its call takes), or None when Keras has no place for one of them
+    (or the operation is not in Keras's table)."""
+    spec = keras_operations().get(op)
+    if spec is None:
+        return None
+    fn = operation_function(op)
+    try:
+        values = dict(inspect.signature(fn).bind(*args, **kwargs).arguments)
+    except TypeError:
+        return None
+    call = []
+    for name in spec["call"]:
+        if name.startswith("*"):
+            call.extend(values.pop(name[1:], ()))
+        elif name in values:
+            call.append(values.pop(name))
+        else:
+            break
+    try:
+        init = {k: _jsonable(values.pop(k)) for k in spec["init"] if k in values}
+    except TypeError:
+        return None
+    return None if values else (spec["module"], init, call)
+
+
+def _call_by_names(fn, values: dict):
+    """Call ``fn`` with its arguments given by name (``"*name"`` for the variable ones), in
+    the order of its signature."""
+    args, kwargs, positional = [], {}, True
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind == p.VAR_POSITIONAL:
+            args.extend(values.pop("*" + p.name, ()))
+        elif p.name in values:
+            if positional and p.kind == p.POSITIONAL_OR_KEYWORD:
+                args.append(values.pop(p.name))
+            else:
+                kwargs[p.name] = values.pop(p.name)
+        else:
+            positional = False
+    if values:
+        raise TypeError(f"{fn.__name__}: no argument named {sorted(values)}")
+    return fn(*args, **kwargs)
+
+
 class TensorOperation(Layer):
     """One operation (an operator, or a ``keras.ops`` function) as a node of a functional
-    graph; ``call`` takes the arguments as the function does (tensors and constants)."""
+    graph; ``call`` takes the arguments as the function does (tensors and constants).
+
+    ``arguments``: an operation read from a Keras file keeps its non-tensor arguments (its
+    config's) here, and its call takes the tensors as Keras's operation class takes them.
+    """
 
     replay_safe = True
     call_has_training = False  # ``call``'s **kwargs are the function's, not Keras's flags
     call_has_mask = False
+    converts_inputs = False  # ``ops.einsum("ij,jk->ik", a, b)``: a string comes first
 
-    def __init__(self, op: str, name: str | None = None, **kwargs):
+    def __init__(self, op: str, name: str | None = None, arguments: dict | None = None, **kwargs):
         self._function = operation_function(op)  # refuses unknown names first
+        if arguments is not None and op not in keras_operations():
+            raise ValueError(f"TensorOperation: {op!r} takes no arguments of its own")
         super().__init__(name=name or unique_name(snake_case(op)), **kwargs)
         self.op = op
+        self.arguments = None if arguments is None else dict(arguments)
         self.built = True
 
     def call(self, *args, **kwargs):
-        return self._function(*args, **kwargs)
-
-    def keras_writable(self) -> bool:
-        """Whether a Keras file can hold this node as Keras writes it: the operators, whose
-        Keras classes take no arguments of their own."""
-        return self.op in _OPERATORS or self.op == "GetItem"
+        if self.arguments is None:
+            return self._function(*args, **kwargs)
+        values = dict(self.arguments, **kwargs)
+        rest = list(args)
+        for name in keras_operations()[self.op]["call"]:
+            if not rest:
+                break
+            if name.startswith("*"):
+                values["*" + name[1:]], rest = tuple(rest), []
+            else:
+                values[name] = rest.pop(0)
+        return _call_by_names(self._function, values)
 
     def get_config(self):
-        return {"name": self.name, "op": self.op}
+        config = {"name": self.name, "op": self.op}
+        if self.arguments is not None:
+            config["arguments"] = self.arguments
+        return config
 
 
 def apply(op: str, *operands):

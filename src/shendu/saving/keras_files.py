@@ -28,6 +28,7 @@ import os
 
 import numpy as np
 
+from ..layers.operations import keras_operations
 from ..layers.symbolic import ELLIPSIS, SLICE, TENSOR_REF
 from ..models.model import map_refs
 from .checks import (
@@ -264,9 +265,11 @@ def _translate(node):
         # an operation on symbolic tensors (x + y): shendu's TensorOperation layer
         name = (node.get("config") or {}).get("name")
         rest = {k: _translate(v) for k, v in node.items() if k not in _KERAS_ONLY}
-        rest.update(
-            {"class_name": "TensorOperation", "config": {"name": name, "op": node["class_name"]}}
-        )
+        config = {"name": name, "op": node["class_name"]}
+        arguments = {k: v for k, v in (node.get("config") or {}).items() if k != "name"}
+        if arguments or node["class_name"] in keras_operations():
+            config["arguments"] = _translate(arguments)  # Keras keeps them in its config
+        rest.update({"class_name": "TensorOperation", "config": config})
         return rest
     return {k: _translate(v) for k, v in node.items() if k not in _KERAS_ONLY}
 

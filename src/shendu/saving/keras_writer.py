@@ -153,24 +153,48 @@ def _sequential_config(model, graph) -> dict:
     }
 
 
+def _operation_entry(model, layer, calls):
+    """(module, config arguments) of an operation node as Keras writes it; its call's
+    arguments go to ``calls`` (by layer). A Keras file has no place for an argument Keras's
+    operation class does not take: such a model is refused with the way out."""
+    from ..layers.operations import to_keras_call
+
+    (node,) = layer._inbound_nodes[-1:] or (None,)
+    if layer.arguments is not None:  # read from a Keras file: kept as Keras had it
+        module = keras_operations_module(layer.op)
+        calls[id(layer)] = list(node.args)
+        return module, dict(layer.arguments)
+    found = None if node is None else to_keras_call(layer.op, node.args, node.kwargs)
+    if found is None:
+        raise ValueError(
+            f"Model {model.name!r}: the operation {layer.op} ({layer.name}) has no Keras "
+            "operation class, or arguments Keras's operation class does not take, so a "
+            ".keras file cannot hold it. Save the model as a .shendu file, or compute the "
+            "operation in a layer."
+        )
+    module, init, call = found
+    calls[id(layer)] = call
+    return module, init
+
+
+def keras_operations_module(op):
+    from ..layers.operations import keras_operations
+
+    return keras_operations().get(op, {}).get("module", "keras.src.ops.numpy")
+
+
 def _functional_config(model, graph) -> dict:
-    entries, by_layer, node_index = [], {}, {}
+    entries, by_layer, node_index, calls = [], {}, {}, {}
     for layer in graph.layers:
         if type(layer).__name__ == "InputLayer":
             entry = _input_layer_config(layer.output)
             node_index[id(layer.output.node)] = 0
-        elif type(layer).__name__ == "TensorOperation":  # x + y: Keras's operation entry
-            if not layer.keras_writable():
-                raise ValueError(
-                    f"Model {model.name!r}: the operation {layer.op} ({layer.name}) cannot be "
-                    "written in Keras's format yet (Keras keeps its non-tensor arguments in "
-                    "the operation's config, shendu among the call's). Save the model as "
-                    "a .shendu file, or compute the operation in a layer."
-                )
+        elif type(layer).__name__ == "TensorOperation":  # x + y, ops.sum(x): Keras's entry
+            module, init = _operation_entry(model, layer, calls)
             entry = {
-                "module": "keras.src.ops.numpy",
+                "module": module,
                 "class_name": layer.op,
-                "config": {"name": layer.name},
+                "config": {"name": layer.name, **init},
                 "registered_name": layer.op,
             }
         else:
@@ -193,10 +217,13 @@ def _functional_config(model, graph) -> dict:
     for node in graph.nodes:
         entry = by_layer[id(node.layer)]
         node_index[id(node)] = len(entry["inbound_nodes"])
+        args, kwargs = calls.get(id(node.layer), node.args), node.kwargs
+        if id(node.layer) in calls:
+            kwargs = {}
         entry["inbound_nodes"].append(
             {
-                "args": [_map_tensors(a, tensor) for a in node.args],
-                "kwargs": {k: _map_tensors(v, tensor) for k, v in node.kwargs.items()},
+                "args": [_map_tensors(a, tensor) for a in args],
+                "kwargs": {k: _map_tensors(v, tensor) for k, v in kwargs.items()},
             }
         )
 
