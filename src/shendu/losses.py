@@ -472,7 +472,7 @@ CategoricalCrossentropy = _loss_class(
     label_smoothing=0.0,
     axis=-1,
 )
-SparseCategoricalCrossentropy = _loss_class(
+_SparseCategoricalCrossentropy = _loss_class(
     "SparseCategoricalCrossentropy",
     sparse_categorical_crossentropy,
     "Sparse categorical cross-entropy.",
@@ -480,6 +480,27 @@ SparseCategoricalCrossentropy = _loss_class(
     ignore_class=None,
     axis=-1,
 )
+
+
+class SparseCategoricalCrossentropy(_SparseCategoricalCrossentropy):
+    """Sparse categorical cross-entropy, -log p[label]. With ``ignore_class``, the entries
+    of that label count for nothing, and ``sum_over_batch_size`` averages over the others
+    (Keras masks them: 4 tokens, 2 ignored, average over 2)."""
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        ignore = self.fn_kwargs.get("ignore_class")
+        if ignore is None:
+            return super().__call__(y_true, y_pred, sample_weight)
+        values = self.call(y_true, y_pred)
+        labels = np.asarray(y_true.data if isinstance(y_true, Tensor) else y_true)
+        keep = (labels != ignore).reshape(values.shape)
+        if self.reduction == "sum_over_batch_size":  # Keras's mask rescaling
+            weights = keep * (keep.size / (keep.sum() + EPSILON))
+        else:
+            weights = keep.astype(values.dtype)
+        if sample_weight is not None:
+            weights = weights * np.asarray(sample_weight).reshape(weights.shape)
+        return reduce_weighted(values, weights.astype(values.dtype), self.reduction)
 
 CategoricalFocalCrossentropy = _loss_class(
     "CategoricalFocalCrossentropy",

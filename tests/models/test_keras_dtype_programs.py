@@ -93,3 +93,26 @@ def test_reloaded_sequential_keeps_its_input_dtype(tmp_path):
     model.save(path)
     again = keras.models.load_model(path)
     assert again.get_config()["layers"][0]["config"]["dtype"] == "int32"
+
+
+def test_sparse_crossentropy_ignore_class_averages_over_the_kept_entries():
+    """Keras masks the ignored entries: 4 tokens with 2 ignored average over 2 (1.6094 for
+    uniform probabilities over 5 classes); shendu averaged over all 4 (0.8047). The same
+    program on Keras 3.15: evaluate 1.6094, fit losses [1.6094, 1.5961]."""
+    loss = keras.losses.SparseCategoricalCrossentropy(ignore_class=0)
+    y, p = np.array([[0, 1, 0, 2]]), np.full((1, 4, 5), 0.2, "float32")
+    np.testing.assert_allclose(float(loss(y, p)), 1.6094379, rtol=1e-6)
+    L = keras.layers
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            L.Dense(20, kernel_initializer="zeros"),
+            L.Reshape((4, 5)),
+            L.Softmax(),
+        ]
+    )
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(ignore_class=0))
+    x, y = np.ones((2, 4), "float32"), np.array([[0, 1, 0, 2], [3, 0, 0, 0]])
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), 1.6094, atol=1e-4)
+    history = model.fit(x, y, epochs=2, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], [1.6094, 1.5961], atol=1e-4)
