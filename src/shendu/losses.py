@@ -502,6 +502,7 @@ class SparseCategoricalCrossentropy(_SparseCategoricalCrossentropy):
             weights = weights * np.asarray(sample_weight).reshape(weights.shape)
         return reduce_weighted(values, weights.astype(values.dtype), self.reduction)
 
+
 CategoricalFocalCrossentropy = _loss_class(
     "CategoricalFocalCrossentropy",
     categorical_focal_crossentropy,

@@ -116,3 +116,16 @@ def test_sparse_crossentropy_ignore_class_averages_over_the_kept_entries():
     np.testing.assert_allclose(model.evaluate(x, y, verbose=0), 1.6094, atol=1e-4)
     history = model.fit(x, y, epochs=2, verbose=0)
     np.testing.assert_allclose(history.history["loss"], [1.6094, 1.5961], atol=1e-4)
+
+
+def test_inputs_one_axis_short_of_a_last_axis_of_1_are_expanded():
+    """Keras adjusts the rank: data of shape (batch,) into Input((1,)) gains its last axis
+    (Keras 3.15: predict gives (4, 1)); shendu refused."""
+    functional_in = keras.Input((1,))
+    functional = keras.Model(functional_in, keras.layers.Dense(1)(functional_in))
+    sequential = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    for model in (functional, sequential):
+        assert model.predict(np.ones(4, "float32"), verbose=0).shape == (4, 1)
+        model.compile("sgd", "mse")
+        history = model.fit(np.ones(8, "float32"), np.zeros(8, "float32"), epochs=2, verbose=0)
+        assert len(history.history["loss"]) == 2

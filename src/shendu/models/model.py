@@ -13,6 +13,7 @@ from typing import Any
 
 from ..annotations import Structure
 from ..autograd.mode import no_grad
+from ..autograd.tensor import Tensor
 from ..layers.base import Layer, convert_to_dtype, structure_changed
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import ELLIPSIS, SLICE, TENSOR_REF, KerasTensor, flatten, map_structure
@@ -226,7 +227,7 @@ class Model(Trainer, Layer):
                 f"Model {self.name!r}: a subclassed Model must implement call(inputs)"
             )
         values = [
-            convert_to_dtype(v, t.dtype)
+            convert_to_dtype(_adjust_rank(v, t.shape), t.dtype)
             for t, v in zip(self._graph.inputs, self._map_inputs(inputs))
         ]
         for t, v in zip(self._graph.inputs, values):
@@ -452,6 +453,26 @@ def _resolve(structure, tensor):
     if isinstance(structure, dict):
         return {k: _resolve(v, tensor) for k, v in structure.items()}
     return structure
+
+
+def _adjust_rank(value: Any, shape: tuple) -> Any:
+    """A model input one axis short of its Input whose last size is 1 gains that axis, and
+    one with an extra last axis of size 1 loses it, as Keras adjusts them (``predict`` on
+    data of shape (batch,) for ``Input((1,))``)."""
+    ndim = getattr(value, "ndim", None)
+    if ndim is None or ndim == len(shape):
+        return value
+    if ndim == len(shape) - 1 and shape[-1] == 1:
+        new = tuple(value.shape) + (1,)
+    elif ndim == len(shape) + 1 and value.shape[-1] == 1:
+        new = tuple(value.shape[:-1])
+    else:
+        return value
+    if isinstance(value, Tensor):
+        from ..ops.shape import reshape
+
+        return reshape(value, new)
+    return value.reshape(new)
 
 
 def is_ref(value: Any) -> bool:

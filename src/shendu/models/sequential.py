@@ -20,7 +20,7 @@ from ..layers.base import Layer, convert_to_dtype, structure_changed
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor, forget_nodes, symbolic_call
 from .functional import FunctionalGraph
-from .model import Model
+from .model import Model, _adjust_rank
 
 
 class Sequential(Model):
@@ -160,6 +160,8 @@ class Sequential(Model):
             return
         expected = self._input_batch_shape[1:]
         got = tuple(x.shape[1:])
+        if _adjust_rank(x, self._input_batch_shape) is not x:
+            return  # one axis of size 1 short or extra: call adjusts it, as Keras
         if len(expected) != len(got):
             raise ValueError(
                 f"Input 0 of layer {self.name!r} is incompatible with the layer: expected "
@@ -178,6 +180,7 @@ class Sequential(Model):
     def call(self, inputs: Structure, training: bool | None = None, mask: Any = None) -> Structure:
         x = inputs
         if self._input_batch_shape is not None:  # Keras: a built Sequential has an Input
+            x = _adjust_rank(x, self._input_batch_shape)
             x = convert_to_dtype(x, np.dtype(getattr(self, "_input_dtype", None) or self.dtype))
         for layer in self._stack:
             x = layer(x, training=training)
