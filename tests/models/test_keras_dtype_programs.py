@@ -129,3 +129,22 @@ def test_inputs_one_axis_short_of_a_last_axis_of_1_are_expanded():
         model.compile("sgd", "mse")
         history = model.fit(np.ones(8, "float32"), np.zeros(8, "float32"), epochs=2, verbose=0)
         assert len(history.history["loss"]) == 2
+
+
+def test_add_loss_of_a_non_scalar_tensor_counts_its_sum():
+    """Keras sums a non-scalar added loss; shendu failed in fit ("item() expects a tensor
+    with one element"). The same program on Keras 3.15: evaluate 15.0, fit [15.0, 13.6176]."""
+
+    class Penalty(keras.layers.Layer):
+        def call(self, x):
+            self.add_loss(keras.ops.square(x))
+            return x
+
+    inputs = keras.Input((3,))
+    outputs = keras.layers.Dense(1, kernel_initializer="ones")(Penalty()(inputs))
+    model = keras.Model(inputs, outputs)
+    model.compile("sgd", "mse")
+    x, y = np.ones((2, 3), "float32"), np.zeros((2, 1), "float32")
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), 15.0, rtol=1e-6)
+    history = model.fit(x, y, epochs=2, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], [15.0, 13.6176], atol=1e-4)

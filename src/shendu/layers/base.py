@@ -455,7 +455,16 @@ class Layer:
 
     # --- losses ---
     def add_loss(self, loss) -> None:
-        """Add a scalar loss Tensor (e.g. a penalty computed in ``call``) to ``losses``."""
+        """Add a loss Tensor (e.g. a penalty computed in ``call``) to ``losses``; a
+        non-scalar one counts as the sum of its entries, as in Keras (a list: each)."""
+        if isinstance(loss, (list, tuple)):
+            for item in loss:
+                self.add_loss(item)
+            return
+        if isinstance(loss, Tensor) and loss.data.size != 1:
+            from .. import ops
+
+            loss = ops.sum(loss)
         self._losses.append(loss)
 
     @property
