@@ -148,3 +148,15 @@ def test_add_loss_of_a_non_scalar_tensor_counts_its_sum():
     np.testing.assert_allclose(model.evaluate(x, y, verbose=0), 15.0, rtol=1e-6)
     history = model.fit(x, y, epochs=2, verbose=0)
     np.testing.assert_allclose(history.history["loss"], [15.0, 13.6176], atol=1e-4)
+
+
+def test_normalize_keeps_tensors_tensors_and_tf_idf_spelling():
+    """Keras 3.15: utils.normalize of a tensor is a tensor ([[0.6, 0.8]] for [[3, 4]]), of
+    an array an array; TextVectorization accepts output_mode='tf-idf'."""
+    t = keras.utils.normalize(keras.ops.convert_to_tensor(np.array([[3.0, 4.0]], "float32")))
+    assert isinstance(t, keras.Tensor) and t.dtype == np.float32
+    np.testing.assert_allclose(t.numpy(), [[0.6, 0.8]], rtol=1e-6)
+    assert isinstance(keras.utils.normalize(np.array([[3.0, 4.0]])), np.ndarray)
+    layer = keras.layers.TextVectorization(output_mode="tf-idf")
+    layer.adapt(["a b", "b c"])
+    assert layer.output_mode == "tf_idf" and layer(["a b"]).shape == (1, 4)

@@ -67,6 +67,8 @@ class TextVectorization(Layer):
     ):
         kwargs.pop("vocabulary_size", None)  # in Keras's config; derived here
         super().__init__(name=name, **kwargs)
+        if output_mode == "tf-idf":  # Keras accepts this spelling too
+            output_mode = "tf_idf"
         if output_mode not in MODES:
             raise ValueError(
                 f"Unknown `output_mode`. Expected one of {MODES}. Received: {output_mode!r}"
