@@ -160,3 +160,23 @@ def test_normalize_keeps_tensors_tensors_and_tf_idf_spelling():
     layer = keras.layers.TextVectorization(output_mode="tf-idf")
     layer.adapt(["a b", "b c"])
     assert layer.output_mode == "tf_idf" and layer(["a b"]).shape == (1, 4)
+
+
+def test_multi_head_attention_masks_as_keras():
+    """Keras 3.15 on the same weights and data: a key_mask acts as the value_mask (shendu
+    ignored it), and a query_mask alone leaves the output unchanged (Keras adds a large
+    negative number to masked scores, so a fully masked row keeps its softmax; shendu gave
+    those rows uniform weights). Sums of the outputs measured on Keras."""
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal((2, 3, 4)).astype("float32")
+    v = rng.standard_normal((2, 5, 4)).astype("float32")
+    layer = keras.layers.MultiHeadAttention(
+        2, 3, kernel_initializer="ones", bias_initializer="zeros"
+    )
+    base = np.asarray(layer(q, v))
+    vm = np.array([[1, 1, 0, 0, 1], [1, 0, 1, 1, 1]], bool)
+    qm = np.array([[1, 0, 1], [1, 1, 0]], bool)
+    np.testing.assert_allclose(base.sum(), 199.9398, rtol=1e-5)
+    for kwargs in ({"value_mask": vm}, {"key_mask": vm}, {"key_mask": vm, "value_mask": vm}):
+        np.testing.assert_allclose(np.asarray(layer(q, v, **kwargs)).sum(), 217.1777, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(layer(q, v, query_mask=qm)), base, rtol=1e-6)

@@ -153,6 +153,7 @@ class MultiHeadAttention(Layer):
             query_mask,
             value_mask,
             use_causal_mask and not causal_in_op,
+            key_mask,
         )
         if explicit:
             scores = ops.einsum("bthk,bshk->bhts", q, k) / np.sqrt(self.key_dim)
@@ -171,7 +172,14 @@ class MultiHeadAttention(Layer):
         out = ops.linear(ctx2, ops.reshape(self.output_kernel, (h * v, d)), self.output_bias)
         return (out, probs) if return_attention_scores else out
 
-    def _attention_mask(self, query, value, attention_mask, query_mask, value_mask, causal):
+    def _attention_mask(
+        self, query, value, attention_mask, query_mask, value_mask, causal, key_mask=None
+    ):
+        """The (batch, 1, Tq, Tv) mask of the scores, as Keras's ``_compute_attention_mask``:
+        the query, value and key masks (given, or carried by the inputs), the attention mask
+        and the causal triangle, combined. Keras adds a large negative number to masked
+        scores, so a row with every score masked keeps its softmax (a shift changes
+        nothing): here such a row is left unmasked, which computes the same."""
         tq, tv = query.shape[1], value.shape[1]
         n = query.shape[0]
         mask = None
@@ -179,6 +187,9 @@ class MultiHeadAttention(Layer):
         vm = _mask_array(
             value_mask if value_mask is not None else getattr(value, "_keras_mask", None)
         )
+        km = _mask_array(key_mask)
+        if km is not None:
+            vm = km.astype(bool) if vm is None else (vm.astype(bool) & km.astype(bool))
         if qm is not None or vm is not None:
             qm = np.ones((n, tq), bool) if qm is None else qm.astype(bool)
             vm = np.ones((n, tv), bool) if vm is None else vm.astype(bool)
@@ -192,6 +203,7 @@ class MultiHeadAttention(Layer):
         if mask is None:
             return None
         mask = np.broadcast_to(mask, (n, tq, tv))
+        mask = mask | ~mask.any(axis=-1, keepdims=True)  # fully masked rows: as Keras
         return mask[:, None, :, :]  # (batch, heads, tq, tv)
 
     def get_config(self):
