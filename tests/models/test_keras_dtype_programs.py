@@ -180,3 +180,25 @@ def test_multi_head_attention_masks_as_keras():
     for kwargs in ({"value_mask": vm}, {"key_mask": vm}, {"key_mask": vm, "value_mask": vm}):
         np.testing.assert_allclose(np.asarray(layer(q, v, **kwargs)).sum(), 217.1777, rtol=1e-5)
     np.testing.assert_allclose(np.asarray(layer(q, v, query_mask=qm)), base, rtol=1e-6)
+
+
+def test_a_subclassed_call_without_training_runs_its_dropout_as_inference_in_fit():
+    """Keras's trainers pass ``training=True`` only to a call that takes it: a Dropout
+    inside ``call(self, x)`` does nothing during fit (Keras 3.15: loss 0.0 on this program;
+    shendu gave 100.0, the Dropout switched on through the call context)."""
+
+    class Model(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.drop = keras.layers.Dropout(0.5, seed=1)
+            self.out = keras.layers.Dense(
+                1, kernel_initializer="ones", use_bias=False, trainable=False
+            )
+
+        def call(self, x):
+            return self.out(self.drop(x))
+
+    model = Model()
+    model.compile("sgd", "mse")
+    x, y = np.full((4, 3), 10.0, "float32"), np.full((4, 1), 30.0, "float32")
+    assert model.fit(x, y, epochs=1, verbose=0).history["loss"] == [0.0]

@@ -80,10 +80,18 @@ def eager_train_step(
     ``(y_pred, loss)``. With an ``observer`` (a ``Recorder``), the forward is captured.
     (The call, a top-level one, starts the layers' losses afresh: ``Layer.__call__``.)"""
     with observer if observer is not None else contextlib.nullcontext():
-        y_pred = model(x, training=True)
+        y_pred = model(x, **training_flag(model))
         loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
     apply_step(model, loss.item(), data_mod.batch_size_of(x), loss.backward)
     return y_pred, loss
+
+
+def training_flag(model) -> dict:
+    """``{"training": True}`` for a model whose ``call`` takes ``training``, else nothing,
+    as Keras's trainers call the model: a subclassed model whose ``call(self, x)`` has no
+    ``training`` runs its layers as they run by default (a Dropout inside does nothing),
+    where passing the flag would switch them to training through the call context."""
+    return {"training": True} if model.call_has_training else {}
 
 
 def eager_inference_call(model: Trainer, x: Structure) -> Structure:
@@ -212,7 +220,7 @@ class CompiledStep:
             "statistics": state.current(),
         }
         state.restore()
-        y_pred = model(x, training=True)  # a top-level call: the losses start afresh
+        y_pred = model(x, **training_flag(model))  # a top-level call: losses start afresh
         eager_loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
         difference = []
 
