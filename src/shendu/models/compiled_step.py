@@ -86,7 +86,7 @@ def eager_train_step(
     return y_pred, loss
 
 
-def training_flag(model) -> dict:
+def training_flag(model: Trainer) -> dict:
     """``{"training": True}`` for a model whose ``call`` takes ``training``, else nothing,
     as Keras's trainers call the model: a subclassed model whose ``call(self, x)`` has no
     ``training`` runs its layers as they run by default (a Dropout inside does nothing),
