@@ -408,6 +408,19 @@ class Loss:
         return cls(**config)
 
 
+def _masked_reduce(values, keep, sample_weight, reduction):
+    """Reduce ``values`` counting only where ``keep`` holds, as Keras applies a mask: with
+    ``sum_over_batch_size`` the kept entries are averaged (the weights rescaled by
+    size / kept), other reductions just drop the rest."""
+    if reduction == "sum_over_batch_size":
+        weights = keep * (keep.size / (keep.sum() + EPSILON))
+    else:
+        weights = keep.astype(values.dtype)
+    if sample_weight is not None:
+        weights = weights * np.asarray(sample_weight).reshape(weights.shape)
+    return reduce_weighted(values, weights.astype(values.dtype), reduction)
+
+
 def _loss_class(name, fn, doc, **defaults):
     def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
         unknown = set(kwargs) - set(defaults)
@@ -494,13 +507,7 @@ class SparseCategoricalCrossentropy(_SparseCategoricalCrossentropy):
         values = self.call(y_true, y_pred)
         labels = np.asarray(y_true.data if isinstance(y_true, Tensor) else y_true)
         keep = (labels != ignore).reshape(values.shape)
-        if self.reduction == "sum_over_batch_size":  # Keras's mask rescaling
-            weights = keep * (keep.size / (keep.sum() + EPSILON))
-        else:
-            weights = keep.astype(values.dtype)
-        if sample_weight is not None:
-            weights = weights * np.asarray(sample_weight).reshape(weights.shape)
-        return reduce_weighted(values, weights.astype(values.dtype), self.reduction)
+        return _masked_reduce(values, keep, sample_weight, self.reduction)
 
 
 CategoricalFocalCrossentropy = _loss_class(
@@ -549,14 +556,7 @@ class Circle(Loss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         values = self.call(y_true, y_pred)
-        keep = values.data > 0
-        if self.reduction == "sum_over_batch_size":  # Keras's mask rescaling
-            weights = keep * (keep.size / (keep.sum() + EPSILON))
-        else:
-            weights = keep.astype(values.dtype)
-        if sample_weight is not None:
-            weights = weights * np.asarray(sample_weight).reshape(weights.shape)
-        return reduce_weighted(values, weights.astype(values.dtype), self.reduction)
+        return _masked_reduce(values, values.data > 0, sample_weight, self.reduction)
 
 
 Tversky = _loss_class(

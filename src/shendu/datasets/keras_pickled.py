@@ -160,6 +160,13 @@ def _is_sequence(s):
     return isinstance(s, list) and all(type(w) is int for w in s)
 
 
+def _shuffled(rng, x, y):
+    """``x`` and ``y`` in one order drawn from ``rng`` (Keras's RandomState shuffle)."""
+    indices = np.arange(len(x))
+    rng.shuffle(indices)
+    return x[indices], y[indices]
+
+
 def _remove_long_seq(maxlen, seq, label):
     pairs = [(x, y) for x, y in zip(seq, label) if len(x) < maxlen]
     return [x for x, _ in pairs], [y for _, y in pairs]
@@ -203,12 +210,8 @@ def imdb_load_data(
         [("x_train", "y_train"), ("x_test", "y_test")],
     )
     rng = np.random.RandomState(seed)
-    indices = np.arange(len(x_train))
-    rng.shuffle(indices)
-    x_train, labels_train = x_train[indices], labels_train[indices]
-    indices = np.arange(len(x_test))
-    rng.shuffle(indices)
-    x_test, labels_test = x_test[indices], labels_test[indices]
+    x_train, labels_train = _shuffled(rng, x_train, labels_train)
+    x_test, labels_test = _shuffled(rng, x_test, labels_test)
     x_train = _shift(x_train, start_char, index_from)
     x_test = _shift(x_test, start_char, index_from)
     if maxlen:
@@ -243,10 +246,7 @@ def reuters_load_data(
     file = _cached(path, f"{_ORIGIN}reuters.npz")
     xs, labels = read_sequences_npz(file, ["x", "y"])
     check_layout(file, {"x": xs, "y": labels}, {"x": (), "y": ()}, [("x", "y")])
-    rng = np.random.RandomState(seed)
-    indices = np.arange(len(xs))
-    rng.shuffle(indices)
-    xs, labels = xs[indices], labels[indices]
+    xs, labels = _shuffled(np.random.RandomState(seed), xs, labels)
     xs = _shift(xs, start_char, index_from)
     if maxlen:
         xs, labels = _remove_long_seq(maxlen, xs, labels)

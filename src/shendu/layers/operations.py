@@ -221,6 +221,17 @@ class TensorOperation(Layer):
                 values[name] = rest.pop(0)
         return _call_by_names(self._function, values)
 
+    def keras_call(self):
+        """This node as Keras records it: (module, the arguments its operation's config
+        keeps, the arguments of its call), or None when Keras has no place for them."""
+        if not self._inbound_nodes:
+            return None
+        node = self._inbound_nodes[-1]
+        if self.arguments is not None:  # read from a Keras file: kept as Keras had it
+            module = keras_operations()[self.op]["module"]
+            return module, dict(self.arguments), list(node.args)
+        return to_keras_call(self.op, node.args, node.kwargs)
+
     def get_config(self):
         config = {"name": self.name, "op": self.op}
         if self.arguments is not None:

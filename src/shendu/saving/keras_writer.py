@@ -157,14 +157,7 @@ def _operation_entry(model, layer, calls):
     """(module, config arguments) of an operation node as Keras writes it; its call's
     arguments go to ``calls`` (by layer). A Keras file has no place for an argument Keras's
     operation class does not take: such a model is refused with the way out."""
-    from ..layers.operations import to_keras_call
-
-    (node,) = layer._inbound_nodes[-1:] or (None,)
-    if layer.arguments is not None:  # read from a Keras file: kept as Keras had it
-        module = keras_operations_module(layer.op)
-        calls[id(layer)] = list(node.args)
-        return module, dict(layer.arguments)
-    found = None if node is None else to_keras_call(layer.op, node.args, node.kwargs)
+    found = layer.keras_call()
     if found is None:
         raise ValueError(
             f"Model {model.name!r}: the operation {layer.op} ({layer.name}) has no Keras "
@@ -175,12 +168,6 @@ def _operation_entry(model, layer, calls):
     module, init, call = found
     calls[id(layer)] = call
     return module, init
-
-
-def keras_operations_module(op):
-    from ..layers.operations import keras_operations
-
-    return keras_operations().get(op, {}).get("module", "keras.src.ops.numpy")
 
 
 def _functional_config(model, graph) -> dict:
