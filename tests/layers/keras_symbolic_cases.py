@@ -37,6 +37,50 @@ class _TokenCount:
         return inputs, TokenMean()(inputs)
 
 
+class _Routing:
+    """A Switch-Transformer-like user layer: tokens flattened by ``ops.shape`` sizes, a
+    sublayer applied, the sequence shape restored (batch and length stay unknown)."""
+
+    @staticmethod
+    def build(k):
+        class Route(k.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.expert = k.layers.Dense(6)
+
+            def call(self, x):
+                batch, length = k.ops.shape(x)[0], k.ops.shape(x)[1]
+                tokens = k.ops.reshape(x, (-1, x.shape[-1]))
+                routed = k.ops.softmax(self.expert(tokens), axis=-1)
+                routed = k.ops.reshape(routed, (batch, length, 6))
+                return k.ops.concatenate([routed, k.ops.max(x, axis=-1, keepdims=True)], -1)
+
+        inputs = k.Input((None, 4))
+        return inputs, Route()(inputs)
+
+
+class _UserConv:
+    """A user layer calling ``ops.conv`` and a strided slice on unknown image sizes."""
+
+    @staticmethod
+    def build(k):
+        class Edges(k.layers.Layer):
+            def call(self, x):
+                y = k.ops.conv(x, k.ops.ones((3, 3, 3, 2)), strides=2, padding="same")
+                return y[:, ::2, 1:, :] * 2.0
+
+        inputs = k.Input((None, None, 3))
+        return inputs, Edges()(inputs)
+
+
+def _known_batch(make, shape):
+    def build(k):
+        inputs = k.Input(shape, batch_size=2)
+        return inputs, make(k)(inputs)
+
+    return build
+
+
 def _ops_on_symbolic(k):
     inputs = k.Input((None, 3))
     x = k.ops.expand_dims(inputs, -1)
@@ -87,6 +131,12 @@ SYMBOLIC_CASES = {
     "text CNN": _text_cnn,
     "user layer with ops.shape": _TokenCount.build,
     "ops on KerasTensors": _ops_on_symbolic,
+    "user layer routing tokens": _Routing.build,
+    "user layer with ops.conv": _UserConv.build,
+    "Dense on batch 2": _known_batch(lambda k: k.layers.Dense(3), (5, 3)),
+    "Conv1D on batch 2": _known_batch(lambda k: k.layers.Conv1D(2, 3), (5, 3)),
+    "LSTM on batch 2": _known_batch(lambda k: k.layers.LSTM(4), (5, 3)),
+    "Flatten on batch 2": _known_batch(lambda k: k.layers.Flatten(), (5, 3)),
     **{
         f"{name} on (None, None, 3)": _app(name)
         for name in (

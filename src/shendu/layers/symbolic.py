@@ -9,15 +9,22 @@ same rules serve the loader (``shendu.layers.allocation``), which checks each ou
 against its limits, so that rebuilding a model from a file costs no arithmetic and
 allocates nothing but the weights.
 
-A user layer states no rule (and a mask is found by running): the layer runs on zeros
-twice, the batch axis 1 and then 2 and every other unknown size 83 and then 89 (the sizes
-Keras's torch backend uses: windows fit, and sizes that differ between the two runs are
-unknown).
+A user layer states no rule (and a mask is found by running): its ``call`` runs twice on
+``MetaArray``s (``shendu.meta_array``: a shape and a dtype, no values, so NumPy's functions
+answer by rule without arithmetic or allocation), the batch axis 1 and then 2 and every
+other unknown size 83 and then 89 (as Keras's torch backend runs on "meta" tensors: windows
+fit, and sizes that differ between the two runs are unknown). The runs are stateless (a
+variable assigned in ``call`` keeps its value, as under Keras's ``StatelessScope``). Code
+that needs values (a branch on data, a compiled kernel) runs the two calls on zeros
+instead, whose outcome, an error included, is what the user sees. Operations on
+KerasTensors (``TensorOperation``) are evaluated the same way.
 
 ``Input`` and ``InputLayer`` (``layers.input_layer``) make the first KerasTensors.
 """
 
 from __future__ import annotations
+
+import collections
 
 import numpy as np
 
@@ -25,6 +32,8 @@ from .. import backend
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
 from ..keras_tensor import KerasTensor
+from ..meta_array import MetaArray, is_meta
+from ..scopes import StatelessScope
 from . import allocation
 
 #: how a functional config marks a tensor argument: ``{TENSOR_REF: [layer, node, index]}``
@@ -94,30 +103,65 @@ class Node:
 DRY_RUN_SIZES = ((1, 2), (83, 89))
 
 
-def _concrete(structure, run):
+def _concrete(structure, run, meta):
     batch_fill, fill = DRY_RUN_SIZES[0][run], DRY_RUN_SIZES[1][run]
+    array = MetaArray if meta else np.zeros
 
     def make(t):
         if isinstance(t, KerasTensor):
             shape = tuple(
                 (batch_fill if i == 0 else fill) if s is None else s for i, s in enumerate(t.shape)
             )
-            value = Tensor.wrap(np.zeros(shape, dtype=t.dtype))
+            value = Tensor.wrap(array(shape, t.dtype))
             if t.has_mask:  # a layer that consumes masks sees one in the dry runs too
-                value._keras_mask = np.ones(shape[:-1], dtype=bool)
+                value._keras_mask = array(shape[:-1], bool)
             return value
         return t
 
     return map_structure(structure, make)
 
 
-def _run(layer, args, kwargs, run):
-    cargs = _concrete(args, run)
-    ckwargs = _concrete(kwargs, run)
+def _run(layer, args, kwargs, run, meta):
+    """``layer`` called on stand-ins for its KerasTensors (MetaArrays when ``meta``, else
+    zeros), the unknown sizes those of dry run ``run``; no variable keeps an assignment."""
+    cargs = _concrete(args, run, meta)
+    ckwargs = _concrete(kwargs, run, meta)
     if "training" in ckwargs or layer.call_has_training:
         ckwargs.setdefault("training", False)
-    with no_grad(), np.errstate(all="ignore"):  # zeros stand in for values: 0 / 0 is fine
+    with no_grad(), StatelessScope(), np.errstate(all="ignore"):  # 0 / 0 is fine on zeros
         return layer(*cargs, **ckwargs)
+
+
+#: how the calls of layers without a shape rule were evaluated: {"meta": n, "zeros": n}
+EVALUATIONS: collections.Counter = collections.Counter()
+
+
+def _evaluate(layer, args, kwargs):
+    """The outputs of the two runs: shape-and-dtype evaluations (MetaArrays, no arithmetic)
+    where the layer's code allows, else runs on zeros (code that needs values: a branch on
+    data, a kernel that takes real arrays). The zeros' outcome (its error, too) decides."""
+    try:
+        out1 = _run(layer, args, kwargs, 0, meta=True)
+        out2 = _run(layer, args, kwargs, 1, meta=True)
+        if all(isinstance(t, Tensor) for t in flatten([out1, out2])) and not _keeps_meta(layer):
+            EVALUATIONS["meta"] += 1
+            return out1, out2
+    except Exception:  # noqa: BLE001 (the runs on zeros raise what a user must see)
+        pass
+    EVALUATIONS["zeros"] += 1
+    layer.clear_losses()
+    return _run(layer, args, kwargs, 0, meta=False), _run(layer, args, kwargs, 1, meta=False)
+
+
+def _keeps_meta(layer) -> bool:
+    """Whether ``layer`` or one of its sublayers kept a tensor of the shape-only runs as an
+    attribute (a stateful RNN's states): then the runs on zeros set it instead."""
+    for sub in layer.flatten_layers():
+        for value in vars(sub).values():
+            for v in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(v, Tensor) and is_meta(v.data):
+                    return True
+    return False
 
 
 def _static_suffices(layer, args, kwargs):
@@ -159,12 +203,11 @@ def symbolic_call(layer, args, kwargs):
     if limits is None and _static_suffices(layer, args, kwargs):
         _check_symbolic_input(layer, args, kwargs)
         return _static_call(layer, args, kwargs, None)
-    if limits is not None:  # a registered user layer: run on zeros, from inputs within limits
+    if limits is not None:  # a registered user layer: evaluated from inputs within limits
         for t in flatten([args, list(kwargs.values())]):
             if isinstance(t, KerasTensor):
                 limits.check_tensor(f"Layer {layer.name!r}", t.shape, t.dtype)
-    out1 = _run(layer, args, kwargs, 0)
-    out2 = _run(layer, args, kwargs, 1)
+    out1, out2 = _evaluate(layer, args, kwargs)
     layer.clear_losses()  # the dry runs' penalties are not part of any loss
     flat1, flat2 = flatten(out1), flatten(out2)
     node = Node(layer, args, kwargs, None)
@@ -173,6 +216,8 @@ def symbolic_call(layer, args, kwargs):
         shape = tuple(s if s == t else None for s, t in zip(a.shape, b.shape))
         if len(a.shape) != len(b.shape):
             shape = tuple(None for _ in a.shape)
+        if limits is not None:
+            limits.check_tensor(f"Layer {layer.name!r}", shape, a.dtype)
         outputs.append(
             KerasTensor(
                 shape,

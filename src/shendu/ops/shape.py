@@ -13,6 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..meta_array import is_meta
 from ._util import as_tensor, data_of, normalize_axis, shape_tuple, sum_to_shape
 from .arithmetic import sum_to
 from .dtypes import cumulative_dtype, promote
@@ -356,7 +357,7 @@ def take(x, indices, axis=None):
         return getitem(reshape(x, (-1,)), ind)
     axis = normalize_axis(axis, x.ndim, "take")[0]
     n = x.shape[axis]
-    if ind.size and (ind.max() >= n or ind.min() < -n):
+    if ind.size and not is_meta(ind) and (ind.max() >= n or ind.min() < -n):
         raise IndexError(
             f"take: index out of range for axis {axis} of size {n}. "
             f"Received: indices in [{ind.min()}, {ind.max()}]"
@@ -380,7 +381,7 @@ class EmbeddingLookup(Function):
             raise TypeError(
                 f"{self.what}: indices must be integers. Received: dtype={indices.dtype}"
             )
-        if indices.size and (indices.min() < 0 or indices.max() >= n):
+        if indices.size and not is_meta(indices) and (indices.min() < 0 or indices.max() >= n):
             raise ValueError(
                 f"{self.what}: indices must be in [0, {n}). "
                 f"Received: indices in [{indices.min()}, {indices.max()}]"
