@@ -21,7 +21,7 @@ from .. import regularizers as regularizers_mod
 from ..autograd.mode import _GradMode
 from ..autograd.tensor import Tensor
 from ..naming import snake_case, unique_name
-from . import allocation
+from . import allocation, tracking
 from .input_spec import assert_input_compatibility
 from .symbolic import KerasTensor, infer_output_shape, symbolic_call
 from .symbolic import flatten as _flatten
@@ -42,6 +42,12 @@ def structure_version() -> int:
     """A number that changes whenever ``structure_changed`` is called: what was derived from
     the layers' structure (weight lists, recorded steps) is valid while it stays the same."""
     return _structure_version
+
+
+#: a layer's bookkeeping attributes: never searched for layers to track
+_UNTRACKED = frozenset(
+    {"_outbound", "_flat_cache", "_tracked_layers", "_variables", "_inbound_nodes", "_losses"}
+)
 
 
 class Variable(Tensor):
@@ -245,14 +251,14 @@ class Layer:
             )
         if name is not None and (not isinstance(name, str) or "/" in name):
             raise ValueError(f"Expected a layer name without '/'. Received: name={name!r}")
-        object.__setattr__(self, "_tracked_layers", [])
+        self.__dict__.setdefault("_tracked_layers", [])  # layers set before this call stay
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         if dtype in ("string", "str"):  # Keras's name for text inputs
             dtype = object
         self.dtype = np.dtype(dtype).name if dtype is not None else backend.floatx()
         self.built = False
-        self._variables: list[Variable] = []
+        self._variables: list[Variable] = self.__dict__.get("_variables", [])
         self._losses: list = []
         self._inbound_nodes: list = []  # its calls on KerasTensors (layers.symbolic.Node)
         self.activity_regularizer = regularizers_mod.get(activity_regularizer)
@@ -272,20 +278,10 @@ class Layer:
 
     # --- tracking ---
     def __setattr__(self, key, value):
-        if isinstance(value, Layer) and key != "_outbound":
-            tracked = self.__dict__.get("_tracked_layers")
-            if tracked is not None and value is not self and value not in tracked:
-                tracked.append(value)
-                structure_changed()
-        elif (
-            isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value)
-        ):
-            tracked = self.__dict__.get("_tracked_layers")
-            if tracked is not None:
-                for v in value:
-                    if v not in tracked and v is not self:
-                        tracked.append(v)
-                structure_changed()
+        if key != "_outbound" and "_tracked_layers" not in self.__dict__:
+            object.__setattr__(self, "_tracked_layers", [])  # set before Layer.__init__
+        if key not in _UNTRACKED:
+            value = tracking.track(self, key, value)
         object.__setattr__(self, key, value)
 
     def declared_input_shape(self) -> tuple | None:
@@ -648,7 +644,7 @@ class Layer:
         self._build_from_shapes(shapes)
         first = _flatten(inputs)[0]
         dtype = self.compute_output_dtype(first.dtype)
-        out = self.compute_output_shape(_with_none_batch(_first_if_single(shapes, self)))
+        out = self.compute_output_shape(_first_if_single(shapes, self))
         if _is_shape(out):
             return KerasTensor(out, dtype)
         return [KerasTensor(s, dtype) for s in out]

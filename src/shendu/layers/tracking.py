@@ -1,0 +1,191 @@
+"""What a layer owns: the layers and variables set as its attributes, alone or inside lists,
+tuples and dicts (nested too), and added to those lists and dicts later, as Keras's tracker
+does.
+
+``Layer.__setattr__`` hands each value to ``track``: the layers and variables found in it
+are recorded on the owner (``_tracked_layers``, ``_variables``), and a plain list or dict
+becomes a ``TrackedList`` or ``TrackedDict`` (a list or dict still) that records what is
+added to it later and forgets what is taken out. So ``self.blocks = []`` followed by
+``self.blocks.append(layers.Dense(2))`` trains and saves that Dense, as in Keras.
+"""
+
+from __future__ import annotations
+
+
+def _is_layer(value) -> bool:
+    from .base import Layer
+
+    return isinstance(value, Layer)
+
+
+def _is_variable(value) -> bool:
+    from .base import Variable
+
+    return isinstance(value, Variable)
+
+
+def _leaves(value, depth=0):
+    """The layers and variables inside ``value`` (itself, or in nested containers)."""
+    if _is_layer(value) or _is_variable(value):
+        yield value
+    elif depth < 16 and isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v, depth + 1)
+    elif depth < 16 and isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v, depth + 1)
+
+
+def _record(owner, value) -> None:
+    """Record on ``owner`` the layers and variables in ``value``."""
+    from .base import structure_changed
+
+    changed = False
+    for leaf in _leaves(value):
+        if leaf is owner:
+            continue
+        if _is_layer(leaf):
+            if leaf not in owner._tracked_layers:
+                owner._tracked_layers.append(leaf)
+                changed = True
+        else:
+            variables = owner.__dict__.setdefault("_variables", [])
+            if not any(v is leaf for v in variables):
+                variables.append(leaf)
+                changed = True
+    if changed:
+        structure_changed()
+
+
+def _forget(owner, value) -> None:
+    """Take the layers in ``value`` off ``owner``'s tracked layers."""
+    from .base import structure_changed
+
+    for leaf in _leaves(value):
+        if _is_layer(leaf) and leaf in owner._tracked_layers:
+            owner._tracked_layers.remove(leaf)
+            structure_changed()
+
+
+def _wrap(owner, value, depth=0):
+    """``value`` with its plain lists and dicts (nested ones too) made tracked."""
+    if depth >= 16:
+        return value
+    if type(value) is list:
+        return TrackedList(owner, [_wrap(owner, v, depth + 1) for v in value])
+    if type(value) is dict:
+        return TrackedDict(owner, {k: _wrap(owner, v, depth + 1) for k, v in value.items()})
+    return value
+
+
+def track(owner, name: str, value):
+    """``value`` as ``owner`` keeps it in attribute ``name`` (``Layer.__setattr__``): its
+    layers recorded; for a public name its variables too, and a plain list or dict that is
+    empty or holds layers or variables made a tracked one (a list of tensors stays as it
+    is). A private name's lists and dicts are the layer's own bookkeeping: not wrapped."""
+    if _is_layer(value):
+        _record(owner, value)
+        return value
+    public = not name.startswith("_")
+    if type(value) in (list, dict, tuple) and (public or value):
+        leaves = list(_leaves(value))
+        if not public:
+            leaves = [v for v in leaves if _is_layer(v)]
+        if leaves:
+            _record(owner, leaves)
+        if public and type(value) is not tuple and (leaves or not value):
+            value = _wrap(owner, value)
+    elif public and _is_variable(value):
+        _record(owner, value)
+    return value
+
+
+class TrackedList(list):
+    """A list whose owner layer tracks what it holds (see the module's docstring)."""
+
+    def __init__(self, owner, values=()):
+        super().__init__(values)
+        self._owner = owner
+
+    def _add(self, value):
+        value = _wrap(self._owner, value)
+        _record(self._owner, value)
+        return value
+
+    def append(self, value):
+        super().append(self._add(value))
+
+    def insert(self, index, value):
+        super().insert(index, self._add(value))
+
+    def extend(self, values):
+        super().extend(self._add(v) for v in list(values))
+
+    def __iadd__(self, values):
+        self.extend(values)
+        return self
+
+    def __setitem__(self, index, value):  # Keras keeps tracking what is replaced
+        if isinstance(index, slice):
+            value = [self._add(v) for v in value]
+        else:
+            value = self._add(value)
+        super().__setitem__(index, value)
+
+    def __delitem__(self, index):
+        _forget(self._owner, self[index])
+        super().__delitem__(index)
+
+    def remove(self, value):
+        super().remove(value)
+        _forget(self._owner, value)
+
+    def pop(self, index=-1):
+        value = super().pop(index)
+        _forget(self._owner, value)
+        return value
+
+    def clear(self):
+        _forget(self._owner, list(self))
+        super().clear()
+
+    def __reduce_ex__(self, protocol):  # pickled and copied as the plain list it is
+        return list, (list(self),)
+
+
+class TrackedDict(dict):
+    """A dict whose owner layer tracks what it holds (see the module's docstring)."""
+
+    def __init__(self, owner, values=()):
+        super().__init__(values)
+        self._owner = owner
+
+    def __setitem__(self, key, value):  # Keras keeps tracking what is replaced
+        value = _wrap(self._owner, value)
+        _record(self._owner, value)
+        super().__setitem__(key, value)
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def __delitem__(self, key):
+        _forget(self._owner, self[key])
+        super().__delitem__(key)
+
+    def pop(self, key, *default):
+        if key in self:
+            _forget(self._owner, self[key])
+        return super().pop(key, *default)
+
+    def clear(self):
+        _forget(self._owner, list(self.values()))
+        super().clear()
+
+    def __reduce_ex__(self, protocol):
+        return dict, (dict(self),)
