@@ -300,6 +300,27 @@ class ShardedBatches(ArrayBatches):
             yield take(self.x, idx), take(self.y, idx), take(self.sw, idx)
 
 
+class KeptBatches:
+    """Another adapter's batches, kept from its first pass and given again on each later
+    one: a one-shot generator of validation data serves every epoch (as in Keras, which
+    caches its evaluation data)."""
+
+    def __init__(self, batches):
+        self.batches = batches
+        self.steps = batches.steps
+        self._kept: list | None = None
+
+    def epoch(self, index: int = 0, rng: np.random.Generator | None = None) -> Iterator[tuple]:
+        if self._kept is not None:
+            yield from self._kept
+            return
+        kept = []
+        for batch in self.batches.epoch(index, rng):
+            kept.append(batch)
+            yield batch
+        self._kept = kept
+
+
 class StreamBatches:
     """Batches from an iterable (a generator, a Dataset, a list of tuples)."""
 

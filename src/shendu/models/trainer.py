@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,7 @@ from ..autograd.mode import _GradMode, no_grad
 from ..autograd.tensor import Tensor
 from . import data as data_mod
 from .compiled_step import CompiledStep, eager_inference_call, eager_train_step
+from .epoch_iterator import RAN_OUT, EpochIterator
 from .step_replay import Recorder
 from .thread_tuning import BlasThreadTuner
 
@@ -461,8 +464,8 @@ class Trainer(_LayerForTypes):
             train = strategy.batches(self, x, y, sample_weight, batch_size, shuffle, class_weight)
             verbose, callbacks = strategy.verbose(verbose), strategy.callbacks(callbacks or [])
         else:
-            train = self._make_batches(
-                x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight
+            train = self._make_batches(  # steps_per_epoch is the EpochIterator's business
+                x, y, sample_weight, batch_size, shuffle, None, class_weight
             )
         val = self._validation_batches(
             validation_data, validation_batch_size or batch_size, validation_steps
@@ -488,14 +491,19 @@ class Trainer(_LayerForTypes):
         logs = {}
         device = getattr(self, "device", None)
         # process-wide speed settings, in force while fit runs (shendu.heap, shendu.blas)
+        epochs_of = EpochIterator(train, steps_per_epoch)
         with heap.kept_for_reuse(), blas.short_spin(), tuner.fitting(device), reducing:
             for epoch in range(initial_epoch, epochs):
-                logs = self._fit_epoch(epoch, train, steps_per_epoch, cb, tuner)
+                epoch_logs = self._fit_epoch(epoch, epochs_of, cb, tuner)
+                if epoch_logs is None:  # the data has run out (a generator): training ends
+                    warnings.warn(RAN_OUT, UserWarning, stacklevel=2)
+                    break
+                logs = epoch_logs
                 if strategy is not None:
                     logs = strategy.epoch_logs(self, logs)
                 if val is not None and (epoch + 1) % validation_freq == 0:
-                    val_logs = self._evaluate_batches(val, cb)
-                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                    val_logs = self._evaluate_batches(val, cb)  # None: no batches, no values
+                    logs.update({f"val_{k}": v for k, v in (val_logs or {}).items()})
                 cb.on_epoch_end(epoch, logs)
                 if strategy is not None:
                     strategy.end_epoch(self)
@@ -505,22 +513,27 @@ class Trainer(_LayerForTypes):
         cb.on_train_end(logs)
         return history
 
-    def _fit_epoch(self, epoch, train, steps_per_epoch, cb, tuner):
-        """One epoch of training steps; returns the epoch's logs."""
+    def _fit_epoch(self, epoch, epochs_of, cb, tuner):
+        """One epoch of training steps (``epochs_of``: an ``EpochIterator``); returns the
+        epoch's logs, or None when a later epoch finds the data used up."""
         self.reset_metrics()
+        batches = epochs_of.epoch(epoch)
+        first = next(batches, None)
+        if first is None:
+            if epochs_of.passes > 1:
+                return None
+            raise ValueError("fit: the training data produced no batches")
         cb.on_epoch_begin(epoch)
         logs, step = {}, 0
-        for batch in train.epoch(epoch):
+        for batch in itertools.chain([first], batches):
             cb.on_train_batch_begin(step)
             tuner.begin_step()
             logs = self.train_step(self._on_device(data_mod.pack(*batch)))
             tuner.end_step()
             cb.on_train_batch_end(step, logs)
             step += 1
-            if self.stop_training or step == steps_per_epoch:
+            if self.stop_training:
                 break
-        if step == 0:
-            raise ValueError("fit: the training data produced no batches")
         return self._metrics_result_or_logs(logs)
 
     def _validation_batches(self, validation_data, batch_size, steps):
@@ -530,7 +543,10 @@ class Trainer(_LayerForTypes):
             vx, vy, vsw = data_mod.unpack(tuple(validation_data))
         else:
             vx, vy, vsw = validation_data, None, None
-        return self._make_batches(vx, vy, vsw, batch_size, False, steps)
+        batches = self._make_batches(vx, vy, vsw, batch_size, False, steps)
+        if hasattr(vx, "__next__"):  # a one-shot generator: its batches serve every epoch
+            return data_mod.KeptBatches(batches)
+        return batches
 
     @property
     def distribute_strategy(self) -> DataParallel | None:
@@ -547,11 +563,13 @@ class Trainer(_LayerForTypes):
 
     def _evaluate_batches(self, batches, cb=None):
         """The loss and metrics over ``batches`` (the validation of a fit, whose callbacks
-        ``cb`` see the ``on_test_*`` hooks as in Keras)."""
+        ``cb`` see the ``on_test_*`` hooks as in Keras); None when there were no batches
+        (a pass with no data has no loss: not 0.0)."""
         self.reset_metrics()
         logs = {}
         if cb is not None:
             cb.on_test_begin()
+        step = -1
         with no_grad():
             for step, batch in enumerate(batches.epoch()):
                 if cb is not None:
@@ -559,6 +577,10 @@ class Trainer(_LayerForTypes):
                 logs = self.test_step(self._on_device(data_mod.pack(*batch)))
                 if cb is not None:
                     cb.on_test_batch_end(step, logs)
+        if step < 0:
+            if cb is not None:
+                cb.on_test_end({})
+            return None
         logs = self._metrics_result_or_logs(logs)
         if cb is not None:
             cb.on_test_end(logs)
@@ -589,7 +611,7 @@ class Trainer(_LayerForTypes):
             callbacks or [], self, {"steps": batches.steps, "verbose": verbose}
         )
         self.reset_metrics()
-        logs = {}
+        logs, i = {}, -1
         cb.on_test_begin()
         with no_grad(), heap.kept_for_reuse():  # freed batches reused (shendu.heap)
             for i, batch in enumerate(batches.epoch()):
@@ -598,6 +620,11 @@ class Trainer(_LayerForTypes):
                 cb.on_test_batch_end(i, logs)
                 if bar is not None:
                     bar.update(i + 1, logs, finalize=False)
+        if i < 0:
+            raise ValueError(
+                "evaluate: the data produced no batches (an empty array or an exhausted "
+                "generator): there is nothing to compute the loss on"
+            )
         logs = self._metrics_result_or_logs(logs)
         cb.on_test_end(logs)
         if bar is not None:
