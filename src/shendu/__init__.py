@@ -28,7 +28,15 @@ from . import (
     tree,
     utils,
 )
-from .autograd import Tensor, enable_grad, grad, is_grad_enabled, no_grad, tensor
+from .autograd import (
+    Tensor,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+    tensor,
+)
 from .backend import floatx, set_floatx, set_random_seed
 from .config import DTypePolicy
 from .initializers import Initializer
@@ -117,6 +125,7 @@ __all__ = [
     "metrics",
     "models",
     "no_grad",
+    "set_grad_enabled",
     "ops",
     "optimizers",
     "regularizers",

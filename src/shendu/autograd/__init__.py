@@ -2,7 +2,7 @@
 
 from .engine import backward, grad
 from .function import Function
-from .mode import enable_grad, is_grad_enabled, no_grad
+from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor, tensor
 
 __all__ = [
@@ -13,5 +13,6 @@ __all__ = [
     "grad",
     "is_grad_enabled",
     "no_grad",
+    "set_grad_enabled",
     "tensor",
 ]

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from .. import backend
 from ..annotations import TensorLike
-from .mode import _GradMode
+from .mode import GRAD_ENABLED
 from .tensor import Tensor
 
 
@@ -122,8 +122,7 @@ def run_backward(
         if c is not None and deps.get(c, 0) == 0 and c not in ready:
             ready.append(c)
 
-    previous_mode = _GradMode.enabled
-    _GradMode.enabled = create_graph
+    recording = GRAD_ENABLED.set(bool(create_graph))
     try:
         while ready:
             fn = ready.pop()
@@ -159,7 +158,7 @@ def run_backward(
             if not retain_graph:
                 fn.release()
     finally:
-        _GradMode.enabled = previous_mode
+        GRAD_ENABLED.reset(recording)
     return captured
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from ..annotations import Array, TensorLike
 from .capture import current as _capture
-from .mode import _GradMode
+from .mode import GRAD_ENABLED
 
 _FLAGS = ("recording", "needs_input_grad")
 
@@ -73,7 +73,7 @@ class Function:
             else:
                 arrays.append(x)
                 needs.append(False)
-        record = any_needs and _GradMode.enabled
+        record = any_needs and GRAD_ENABLED.get()
         if record:
             self.recording = True
             self.needs_input_grad = tuple(needs)

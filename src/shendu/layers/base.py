@@ -18,7 +18,7 @@ import numpy as np
 from .. import backend, initializers, scopes
 from .. import constraints as constraints_mod
 from .. import regularizers as regularizers_mod
-from ..autograd.mode import _GradMode
+from ..autograd.mode import GRAD_ENABLED
 from ..autograd.tensor import Tensor
 from ..naming import snake_case, unique_name
 from . import allocation, tracking
@@ -549,7 +549,7 @@ class Layer:
             self._replays_inference
             and len(args) == 1
             and (type(first) is np.ndarray or type(first) is Tensor)
-            and not _GradMode.enabled
+            and not GRAD_ENABLED.get()
             and not kwargs.get("training")
             and kwargs.keys() <= {"training"}
             and not _call_context()  # a model called by another model's layers runs them

@@ -73,7 +73,7 @@ from .. import backend
 from ..annotations import Array, Structure
 from ..autograd.capture import active_observer, capturing
 from ..autograd.engine import _accumulate_leaf
-from ..autograd.mode import _GradMode
+from ..autograd.mode import GRAD_ENABLED
 from ..autograd.tensor import Tensor
 from ..layers import base as layers_base
 
@@ -220,8 +220,7 @@ class Tape:
         slots[k] = [None] * len(outputs[k])
         slots[k][j] = backend.array_module(loss).ones_like(loss)  # as the engine seeds it
         given = set()
-        previous_mode = _GradMode.enabled
-        _GradMode.enabled = False
+        recording = GRAD_ENABLED.set(False)
         try:
             for k in range(len(self.nodes) - 1, -1, -1):
                 gys = slots[k]
@@ -251,7 +250,7 @@ class Tape:
                     elif kind == _VARIABLE:
                         _accumulate_leaf(a, gx, given, False)
         finally:
-            _GradMode.enabled = previous_mode
+            GRAD_ENABLED.reset(recording)
 
 
 def _resolve(source, outputs, batch_arrays):

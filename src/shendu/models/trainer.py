@@ -27,7 +27,7 @@ from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
 from ..annotations import Structure
 from ..autograd.capture import active_observer
-from ..autograd.mode import _GradMode, no_grad
+from ..autograd.mode import GRAD_ENABLED, no_grad
 from ..autograd.tensor import Tensor
 from . import data as data_mod
 from .compiled_step import CompiledStep, eager_inference_call, eager_train_step
@@ -362,7 +362,7 @@ class Trainer(_LayerForTypes):
         runs eagerly, a qualifying model's call is recorded once and then replayed
         (``shendu.models.compiled_step``)."""
         compiled = self.__dict__.get("_compiled_step")
-        if compiled is None or _GradMode.enabled:
+        if compiled is None or GRAD_ENABLED.get():
             return eager_inference_call(self, x)
         return compiled.predict(self, x)
 
