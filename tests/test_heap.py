@@ -33,11 +33,12 @@ print(shendu.heap.is_configured())
 """
 
 
-def _faults(scoped, env_heap=None):
+def _faults(scoped, env_heap=None, extra_env=None):
     env = dict(os.environ)
     env.pop("SHENDU_HEAP", None)
     if env_heap is not None:
         env["SHENDU_HEAP"] = env_heap
+    env.update(extra_env or {})
     out = subprocess.run(
         [sys.executable, "-c", FAULTS, "scoped" if scoped else "plain"],
         capture_output=True,
@@ -69,6 +70,21 @@ def test_system_heap_opt_out_leaves_malloc_alone_inside_the_scope():
     configured, faults, _ = _faults(scoped=True, env_heap="system")
     assert not configured
     assert faults > 10000
+
+
+@linux_glibc
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"MALLOC_MMAP_THRESHOLD_": "131072"},
+        {"MALLOC_TRIM_THRESHOLD_": "131072"},
+        {"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=131072"},
+    ],
+)
+def test_a_process_with_its_own_malloc_settings_keeps_them(setting):
+    configured, faults, after = _faults(scoped=True, extra_env=setting)
+    assert not configured and not after
+    assert faults > 10000  # the user's thresholds (glibc's values here) stay in force
 
 
 RSS = """

@@ -22,8 +22,11 @@ The price of giving it back: each ``fit`` faults its first step's memory in agai
 worth of page faults per call, which a long fit does not notice). Importing shendu changes
 nothing. ``configure()`` sets the parameters for the whole process
 instead (until ``restore_defaults()``), for a program that wants them everywhere. Set the
-environment variable ``SHENDU_HEAP=system`` to leave malloc alone in every case. On other C
-libraries and systems nothing is changed.
+environment variable ``SHENDU_HEAP=system`` to leave malloc alone in every case. A process
+started with its own malloc settings (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``,
+``MALLOC_TOP_PAD_``, ``MALLOC_MMAP_MAX_``, or ``GLIBC_TUNABLES`` naming ``glibc.malloc``) keeps
+them: shendu changes nothing there either, since glibc cannot say what they were to put them
+back. On other C libraries and systems nothing is changed.
 """
 
 from __future__ import annotations
@@ -53,12 +56,30 @@ def _glibc():
     return libc
 
 
+#: glibc's environment settings of malloc: a process started with any of them keeps them
+USER_MALLOC_SETTINGS = (
+    "MALLOC_MMAP_THRESHOLD_",
+    "MALLOC_TRIM_THRESHOLD_",
+    "MALLOC_TOP_PAD_",
+    "MALLOC_MMAP_MAX_",
+)
+
+
+def user_settings() -> list[str]:
+    """The malloc settings this process was started with (names of the variables)."""
+    found = [name for name in USER_MALLOC_SETTINGS if name in os.environ]
+    if "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
+        found.append("GLIBC_TUNABLES")
+    return found
+
+
 def configure() -> bool:
     """Set the malloc parameters above; return whether they are in effect.
 
-    Does nothing (and returns False) with ``SHENDU_HEAP=system``, off Linux, or without glibc.
+    Does nothing (and returns False) with ``SHENDU_HEAP=system``, when the process has malloc
+    settings of its own (``user_settings()``), off Linux, or without glibc.
     """
-    if os.environ.get("SHENDU_HEAP", "").lower() == "system":
+    if os.environ.get("SHENDU_HEAP", "").lower() == "system" or user_settings():
         return False
     if not sys.platform.startswith("linux"):
         return False
