@@ -91,10 +91,10 @@ CASES = [
         r"Unknown optimizer: 'adamm'. Did you mean 'adam'",
     ),
     (
-        "class_weight key not in labels",
-        lambda m: m.fit(X, Y_HOT, class_weight={0: 1, 7: 2}, verbose=0),
+        "class_weight negative",
+        lambda m: m.fit(X, Y_HOT, class_weight={0: 1, 1: -2}, verbose=0),
         ValueError,
-        r"`class_weight` has keys \[7\] that are not classes in `y`",
+        r"`class_weight` values must be finite non-negative numbers. Received: \{1: -2\}",
     ),
     (
         "validation_split = 1",

@@ -84,3 +84,20 @@ def test_a_generator_used_up_ends_training_with_a_warning():
 def test_evaluate_on_no_data_refuses_instead_of_zero(data):
     with pytest.raises(ValueError, match="evaluate: the data produced no batches"):
         _model().evaluate(*data(), verbose=0)
+
+
+def _weighted_loss(class_weight):
+    x = np.ones((4, 2), "float32")
+    y = np.array([[0.0], [0.6], [1.4], [1.0]], "float32")
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="zeros")(inputs))
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    history = model.fit(x, y, class_weight=class_weight, epochs=1, batch_size=4, verbose=0)
+    return history.history["loss"][0]
+
+
+def test_class_weight_rounds_labels_and_ignores_absent_classes():
+    # Keras 3.15: 2.49 for both (0.6 and 1.4 are class 1); shendu truncated (2.31) and
+    # refused the key 7
+    assert _weighted_loss({0: 1.0, 1: 3.0}) == pytest.approx(2.49, abs=1e-5)
+    assert _weighted_loss({0: 1.0, 1: 3.0, 7: 5.0}) == pytest.approx(2.49, abs=1e-5)

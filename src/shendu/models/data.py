@@ -185,21 +185,17 @@ def split_validation(
 
 
 def class_weight_to_sample_weight(class_weight: dict | None, y: Structure, sw: Structure) -> Array:
-    """Per-sample weights from a ``{class: weight}`` dict (times ``sw`` when given)."""
+    """Per-sample weights from a ``{class: weight}`` dict (times ``sw`` when given), as
+    Keras makes them: the class of a one-hot row is its argmax, a label otherwise rounded
+    to the nearest integer (0.6 is class 1); a class without a key weighs 1, and a key for
+    a class absent from ``y`` changes nothing."""
     if not isinstance(class_weight, dict):
         raise TypeError(f"`class_weight` must be a dict. Received: {type(class_weight).__name__}")
     if isinstance(y, (list, dict)):
         raise ValueError("`class_weight` is only supported for models with a single output")
     y = backend.to_numpy(y)
     labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(-1)
-    labels = labels.astype(np.int64)
-    present = set(np.unique(labels).tolist())
-    unknown = set(class_weight) - present
-    if unknown:
-        raise ValueError(
-            f"`class_weight` has keys {sorted(unknown)} that are not classes in `y` "
-            f"(classes present: {sorted(present)})"
-        )
+    labels = np.rint(labels).astype(np.int64)
     bad = {k: v for k, v in class_weight.items() if not _finite_non_negative(v)}
     if bad:
         raise ValueError(
