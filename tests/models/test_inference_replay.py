@@ -273,3 +273,21 @@ def test_a_model_call_that_casts_its_input_stays_eager_and_correct():
     assert not _inference_tapes(model)
     assert "made in Python" in model.compiled_step.why_eager_inference
     np.testing.assert_array_equal(outs[-1].numpy(), _no_grad_calls(model, x, 1)[0].numpy())
+
+
+def test_a_setting_changed_after_recording_is_not_replayed_stale():
+    import shendu as keras
+
+    inputs = keras.Input((3,))
+    norm = keras.layers.LayerNormalization(epsilon=1e-3)
+    act = keras.layers.Activation("linear")
+    model = keras.Model(inputs, act(norm(inputs)))
+    x = np.array([[1.0, 2.0, 4.0]] * 4, "float32")
+    with keras.no_grad():
+        for _ in range(3):  # recorded, then replayed
+            model(x)
+        norm.epsilon = 100.0
+        act.activation = keras.activations.get("relu")
+        direct = model(x).numpy()  # Keras's model(x) is eager: the new settings count
+    np.testing.assert_allclose(direct, [[0.0, 0.0, 0.16538529]] * 4, rtol=1e-5)
+    np.testing.assert_allclose(model.predict(x, verbose=0), direct, rtol=1e-6)

@@ -282,6 +282,19 @@ class Layer:
             object.__setattr__(self, "_tracked_layers", [])  # set before Layer.__init__
         if key not in _UNTRACKED:
             value = tracking.track(self, key, value)
+        if (
+            self.replay_safe
+            and not self._replays_inference
+            and key[:1] != "_"
+            and self.__dict__.get("built")
+            and key in self.__dict__
+            and not _call_context()
+        ):
+            # a setting of a built layer that replays may hold changed from outside its
+            # calls (``act.activation = relu``, ``norm.epsilon = 1.0``): the recorded steps
+            # and inference replays are stale (a model's own settings, stop_training or its
+            # history, change no computation)
+            structure_changed()
         object.__setattr__(self, key, value)
 
     def declared_input_shape(self) -> tuple | None:

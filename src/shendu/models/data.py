@@ -301,7 +301,7 @@ class KeptBatches:
     one: a one-shot generator of validation data serves every epoch (as in Keras, which
     caches its evaluation data)."""
 
-    def __init__(self, batches):
+    def __init__(self, batches: Any):
         self.batches = batches
         self.steps = batches.steps
         self._kept: list | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 RAN_OUT = (
     "Your input ran out of data; interrupting training. Make sure that your dataset or "
@@ -23,7 +24,7 @@ class EpochIterator:
     """Epochs of batches from ``batches`` (a data adapter of ``models.data``: its
     ``epoch(index)`` is one pass), ``steps_per_epoch`` at a time when given."""
 
-    def __init__(self, batches, steps_per_epoch: int | None = None):
+    def __init__(self, batches: Any, steps_per_epoch: int | None = None):
         self.batches = batches
         self.steps_per_epoch = steps_per_epoch
         self._pass: Iterator | None = None

@@ -517,13 +517,13 @@ class Trainer(_LayerForTypes):
         """One epoch of training steps (``epochs_of``: an ``EpochIterator``); returns the
         epoch's logs, or None when a later epoch finds the data used up."""
         self.reset_metrics()
+        cb.on_epoch_begin(epoch)  # first: a callback may set the state the batches draw on
         batches = epochs_of.epoch(epoch)
         first = next(batches, None)
         if first is None:
             if epochs_of.passes > 1:
                 return None
             raise ValueError("fit: the training data produced no batches")
-        cb.on_epoch_begin(epoch)
         logs, step = {}, 0
         for batch in itertools.chain([first], batches):
             cb.on_train_batch_begin(step)
