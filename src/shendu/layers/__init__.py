@@ -318,6 +318,17 @@ def is_model(obj) -> bool:
     return model is not None and isinstance(obj, model)
 
 
+def _own_build_from_config(layer) -> bool:
+    """Whether the layer's class (a user's) defines its own ``build_from_config``."""
+    from .base import Layer
+
+    return (
+        isinstance(layer, Layer)
+        and type(layer).build_from_config is not Layer.build_from_config
+        and not type(layer).__module__.startswith("shendu.")
+    )
+
+
 def deserialize(config, custom_objects=None):
     """A layer from ``{'class_name': ..., 'config': ...}`` through the closed table of shendu
     layers plus ``custom_objects`` and registered classes (never by importing a name).
@@ -332,10 +343,12 @@ def deserialize(config, custom_objects=None):
     name = config["class_name"]
     if not isinstance(name, str):
         raise ValueError(f"Expected a layer class name (a string). Received: {name!r}")
+    registered = config.get("registered")  # Keras's registered name "package>Name", if any
     cls = (
         (custom_objects or {}).get(name)
         or scoped_objects().get(name)
         or table.get(name)
+        or (_REGISTERED.get(registered) if isinstance(registered, str) else None)
         or _REGISTERED.get(name)
     )
     if cls is None:
@@ -350,7 +363,7 @@ def deserialize(config, custom_objects=None):
     try:
         if hasattr(cls, "from_config"):
             try:
-                return (
+                layer = (
                     cls.from_config(inner, custom_objects)
                     if name in ("Model", "Functional", "Sequential")
                     else cls.from_config(inner)
@@ -359,7 +372,13 @@ def deserialize(config, custom_objects=None):
                 raise TypeError(
                     f"Could not rebuild layer {name!r} from its config: {err}"
                 ) from None
-        return cls(**inner)
+        else:
+            layer = cls(**inner)
+        build = config.get("build_config")
+        if isinstance(build, dict) and _own_build_from_config(layer) and not layer.built:
+            layer.build_from_config(build)  # a user's own way to build (Keras calls it)
+            layer.built = True  # as Keras's build wrapper marks it
+        return layer
     except Exception as err:
         err.add_note(f"in layer {inner.get('name')!r} ({name})")
         raise

@@ -3,12 +3,15 @@
 
 A ``.keras`` file is a zip of ``config.json`` (Keras's config format), ``metadata.json``
 and ``model.weights.h5``. Its config is translated to shendu's (the same layer class
-names and arguments; Keras-only entries such as dtype policies, "module" and
-"registered_name" are dropped) and resolved through the same closed registry as a
-``.shendu`` file; nothing in it is imported or executed. Weights are matched to layers
-by Keras's storage key (``layers/<snake_case class>[_<n>]/vars/<i>``, numbered per class
-in layer order; sub-layers below it), falling back to the layer's name, in Keras's
-variable order, with shapes checked before anything is assigned.
+names and arguments; Keras-only entries such as dtype policies and "module" are dropped, a
+"registered_name" kept only as a key of the registry) and resolved through the same closed
+registry as a ``.shendu`` file (a user's class: custom objects or
+``register_keras_serializable``); nothing in it is imported or executed. Weights are
+matched to layers by Keras's storage key (``layers/<snake_case class>[_<n>]/vars/<i>``,
+numbered per class in layer order; sub-layers below it; a user's layers and models by
+Keras's saving walk, ``keras_layout``), falling back to the layer's name, in Keras's
+variable order, with shapes checked before anything is assigned. A layer that defines
+``load_own_variables`` or ``load_assets`` is given its stored state through them.
 
 HDF5 can reach outside the file: external links, soft links, external storage and
 virtual datasets make a reader copy the bytes of other files into the weights. Before
@@ -28,6 +31,7 @@ import os
 
 import numpy as np
 
+from ..layers import is_model
 from ..layers.operations import keras_operations
 from ..layers.symbolic import ELLIPSIS, SLICE, TENSOR_REF
 from ..models.model import map_refs
@@ -39,7 +43,7 @@ from .checks import (
     parse_json,
     read_member,
 )
-from .keras_layout import keras_groups, storage_keys
+from .keras_layout import defines, hook_layers, is_user_class, model_groups, storage_keys
 
 #: The newest Keras these readers were checked against; a newer 3.x loads with a warning.
 KERAS_TESTED = (3, 15)
@@ -51,7 +55,6 @@ _KERAS_ONLY = {
     "module",
     "registered_name",
     "shared_object_id",
-    "build_config",
     "compile_config",
     "quantization_config",
 }
@@ -155,7 +158,7 @@ def _check_dataset(h5py, ds, name, path, max_tensor_bytes):
 def _vars_datasets(h5, path):
     """The datasets of the group ``<path>/vars``, in Keras's numeric order (None when the
     file has no such group)."""
-    group = h5.get(f"{path}/vars") if path in h5 else None
+    group = h5.get(_vars_path(path)) if (not path or path in h5) else None
     if group is None or not hasattr(group, "keys"):
         return None
     return [group[k] for k in sorted(group.keys(), key=_var_index)]
@@ -169,42 +172,48 @@ def _var_index(key):
 
 def _plan_from_h5(model, h5, path):
     """(variable, dataset) for every weight, after every count and shape is checked. Each
-    layer's groups are where Keras keeps them (``keras_layout``), under its storage key
-    or, failing that, its name."""
+    layer's groups are where Keras keeps them (``keras_layout``); a Sequential or
+    functional model's layer under its storage key or, failing that, its name."""
     plan = []
-    layers = list(model.layers)
-    keys = storage_keys(layers)
-    for layer in layers:
-        groups = keras_groups(layer)
-        if not groups:
-            continue
-        base = f"layers/{keys[id(layer)]}"
-        if base not in h5 and f"layers/{layer.name}" in h5:
-            base = f"layers/{layer.name}"
-        for sub, variables in groups:
-            where = f"{base}/{sub}" if sub else base
-            try:
-                datasets = _vars_datasets(h5, where)
-            except ValueError as err:
-                raise ModelFileError(f"{path}: layer {layer.name!r}: {err}") from None
-            if datasets is None:
+    moved = {}
+    if is_model(model) and not is_user_class(model):
+        layers = list(model.layers)
+        keys = storage_keys(layers)
+        for layer in layers:
+            base, named = f"layers/{keys[id(layer)]}", f"layers/{layer.name}"
+            if base not in h5 and named in h5:
+                moved[base] = named
+    owners = {id(v): layer for layer in model.flatten_layers() for v in layer._variables}
+    for group, variables in model_groups(model):
+        head = "/".join(group.split("/")[:2])
+        where = moved[head] + group[len(head) :] if head in moved else group
+        name = getattr(owners.get(id(variables[0])), "name", "?") if variables else "?"
+        try:
+            datasets = _vars_datasets(h5, where)
+        except ValueError as err:
+            raise ModelFileError(f"{path}: layer {name!r}: {err}") from None
+        if datasets is None:
+            raise ModelFileError(
+                f"{path}: no weights for layer {name!r} in the file (expected "
+                f"the group {_vars_path(where)!r})"
+            )
+        if len(datasets) != len(variables):
+            raise ModelFileError(
+                f"{path}: layer {name!r} expects {len(variables)} weights in "
+                f"{where!r}; the file has {len(datasets)}"
+            )
+        for v, ds in zip(variables, datasets):
+            if tuple(ds.shape) != tuple(v.shape):
                 raise ModelFileError(
-                    f"{path}: no weights for layer {layer.name!r} in the file (expected "
-                    f"the group {where + '/vars'!r})"
+                    f"{path}: layer weight {v.path!r} expected shape {tuple(v.shape)}. "
+                    f"Received: shape {tuple(ds.shape)}"
                 )
-            if len(datasets) != len(variables):
-                raise ModelFileError(
-                    f"{path}: layer {layer.name!r} expects {len(variables)} weights in "
-                    f"{where!r}; the file has {len(datasets)}"
-                )
-            for v, ds in zip(variables, datasets):
-                if tuple(ds.shape) != tuple(v.shape):
-                    raise ModelFileError(
-                        f"{path}: layer weight {v.path!r} expected shape {tuple(v.shape)}. "
-                        f"Received: shape {tuple(ds.shape)}"
-                    )
-                plan.append((v, ds))
+            plan.append((v, ds))
     return plan
+
+
+def _vars_path(group: str) -> str:
+    return f"{group}/vars" if group else "vars"
 
 
 def _h5_errors():
@@ -271,7 +280,11 @@ def _translate(node):
             config["arguments"] = _translate(arguments)  # Keras keeps them in its config
         rest.update({"class_name": "TensorOperation", "config": config})
         return rest
-    return {k: _translate(v) for k, v in node.items() if k not in _KERAS_ONLY}
+    out = {k: _translate(v) for k, v in node.items() if k not in _KERAS_ONLY}
+    registered = node.get("registered_name")
+    if isinstance(registered, str) and ">" in registered and node.get("class_name"):
+        out["registered"] = registered  # a name in the closed registry, never an import
+    return out
 
 
 def _accepted(cls):
@@ -283,17 +296,32 @@ def _accepted(cls):
     return names | {"input_shape", "input_dim", "batch_input_shape", "batch_size"}
 
 
+def _custom_class(entry):
+    """A user class for a config entry, as Keras finds it: custom objects (a scope) and
+    registered classes by the entry's registered name (``package>Name``), then by its
+    class name."""
+    from ..naming import registered_objects, scoped_objects
+
+    found = None
+    for key in (entry.get("registered"), entry.get("class_name")):
+        if isinstance(key, str) and key:
+            found = scoped_objects().get(key) or registered_objects().get(key)
+            if found is not None:
+                break
+    return found
+
+
 def _layer_entry(entry):
     from ..layers import layer_classes
 
     table = layer_classes()
     name = entry.get("class_name")
     config = dict(entry.get("config") or {})
-    from ..naming import registered_objects, scoped_objects, unknown_name_error
+    from ..naming import unknown_name_error
 
     # shendu's own layers, then custom_objects (a scope) and registered classes: the same
     # closed lookup as layers.deserialize
-    cls = table.get(name) or scoped_objects().get(name) or registered_objects().get(name)
+    cls = table.get(name) or _custom_class(entry)
     if cls is None:
         raise unknown_name_error("layer class", name, table)
     if name not in ("Sequential", "Functional", "Model") and cls is table.get(name):
@@ -323,7 +351,12 @@ def _layer_entry(entry):
             config["layer"] = _layer_entry(config["layer"])
             if isinstance(config.get("backward_layer"), dict):
                 config["backward_layer"] = _layer_entry(config["backward_layer"])
-    return {"class_name": name, "config": config}
+    out = {"class_name": name, "config": config}
+    if entry.get("registered"):
+        out["registered"] = entry["registered"]
+    if isinstance(entry.get("build_config"), dict):
+        out["build_config"] = entry["build_config"]
+    return out
 
 
 def _functional_config(cfg):
@@ -435,6 +468,7 @@ def load_keras_model(
         _check_keras_version(zf, path)
         raw = parse_json(read_member(zf, "config.json", path), path)
         weights = read_member(zf, "model.weights.h5", path)
+        assets = {n: read_member(zf, n, path) for n in zf.namelist() if n.startswith("assets/")}
     if not isinstance(raw, dict):
         raise ModelFileError(f"{path}: config.json is not a Keras model config")
     try:
@@ -467,6 +501,7 @@ def load_keras_model(
                     ds.read_direct(v.data)
                 else:
                     v.assign(np.asarray(ds[()], dtype=v.dtype))
+            _load_hooked_state(model, h5, assets, path)
     except ModelFileError:
         raise
     except _h5_errors() as err:
@@ -497,6 +532,57 @@ def _compile_as_saved(model, compile_config, path):
         )
 
 
+class _ReadStore:
+    """What a layer's ``load_own_variables(store)`` reads: ``store[key]`` is the array of
+    the dataset ``<path>/vars/<key>`` (checked with the whole file before)."""
+
+    def __init__(self, group):
+        self._group = group
+
+    def __getitem__(self, key):
+        if self._group is None or str(key) not in self._group:
+            raise KeyError(key)
+        return np.asarray(self._group[str(key)][()])
+
+    def __contains__(self, key):
+        return self._group is not None and str(key) in self._group
+
+    def keys(self):
+        return [] if self._group is None else list(self._group.keys())
+
+    def __len__(self):
+        return len(self.keys())
+
+    def __iter__(self):
+        return iter(self.keys())
+
+
+def _load_hooked_state(model, h5, assets, path):
+    """Give each layer that defines Keras's hooks its stored state: ``load_own_variables``
+    with its weights group, ``load_assets`` with a folder of its assets."""
+    import tempfile
+
+    for where, layer in hook_layers(model):
+        if defines(layer, "load_own_variables"):
+            group = h5.get(f"{where}/vars" if where else "vars")
+            layer.load_own_variables(_ReadStore(group))
+        if defines(layer, "load_assets"):
+            prefix = f"assets/{where}/"
+            with tempfile.TemporaryDirectory() as folder:
+                for name, data in assets.items():
+                    if not name.startswith(prefix):
+                        continue
+                    relative = name[len(prefix) :]
+                    parts = relative.split("/")
+                    if not relative or any(p in ("", ".", "..") for p in parts) or "\\" in name:
+                        raise ModelFileError(f"{path}: asset member {name!r} is not a plain path")
+                    target = os.path.join(folder, *parts)
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    with open(target, "wb") as f:
+                        f.write(data)
+                layer.load_assets(folder)
+
+
 def _input_layer_entry(entry):
     entry = dict(entry)
     entry["config"] = {
@@ -523,15 +609,28 @@ def _model_from_keras_config(config, path):
             ],
         }
         return deserialize({"class_name": "Sequential", "config": seq})
-    if kind in ("Functional", "Model"):
+    if kind in ("Functional", "Model") and "layers" in inner:
         fc = _functional_config(inner)
         fc["layers"] = [
             _input_layer_entry(e) if e["class_name"] == "InputLayer" else e for e in fc["layers"]
         ]
         return deserialize({"class_name": "Functional", "config": fc})
-    raise ModelFileError(
-        f"{path}: only Sequential and functional Keras models can be read; received {kind!r}"
+    from ..models.model import Model
+
+    cls = _custom_class(config)
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise ModelFileError(
+            f"{path}: only Sequential, functional and registered subclassed Keras models can "
+            f"be read; {kind!r} is neither shendu's nor registered "
+            "(@keras.saving.register_keras_serializable, or custom_objects)"
+        )
+    model = deserialize(
+        {"class_name": kind, "config": inner, "registered": config.get("registered")}
     )
+    build = config.get("build_config")
+    if isinstance(build, dict) and not model.built:
+        model.build_from_config(build)
+    return model
 
 
 def _names_attr(node, key, path, most):

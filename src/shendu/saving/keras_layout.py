@@ -12,6 +12,14 @@ recurrent layer under ``cell`` (``RNN`` too; stacked cells under ``cell/cells/<k
 ``query_dense``, ``key_dense``, ``value_dense`` and ``output_dense``, a nested model
 under ``layers/<key>``. ``keras_groups`` states this once, as a list of
 ``(group path, variables in Keras's order)``, so the reader and the writer agree.
+
+A user's layer or model (a class not shendu's own) is stored as Keras's saving walk stores
+it: its own variables under ``vars`` (trainable first), then each layer it holds under the
+attribute's name (public attributes first, in name order, then private ones), a layer in a
+list, tuple or dict under ``<attribute>/<key>`` (numbered per class in the container's
+order; a nested container is ``container``). A layer whose class defines Keras's hooks
+(``save_own_variables``/``load_own_variables``, ``save_assets``/``load_assets``) keeps its
+own state through them at its path (``hook_layers``).
 """
 
 from __future__ import annotations
@@ -44,16 +52,117 @@ def storage_keys(layers) -> dict:
     return keys
 
 
+#: Keras's hooks for a layer's own state
+STATE_HOOKS = ("save_own_variables", "load_own_variables")
+ASSET_HOOKS = ("save_assets", "load_assets")
+
+
+def is_user_class(layer) -> bool:
+    """Whether ``layer``'s class is a user's (not one of shendu's own)."""
+    return not type(layer).__module__.startswith("shendu.")
+
+
+def defines(layer, hook: str) -> bool:
+    """Whether the layer's class defines Keras hook ``hook`` (shendu's layers define none)."""
+    return callable(getattr(type(layer), hook, None))
+
+
 def model_groups(model) -> list[tuple[str, list]]:
-    """``(group path, variables)`` for every layer of ``model`` with weights, under
-    ``layers/<storage key>``, in layer order."""
-    layers = list(model.layers)
-    keys = storage_keys(layers)
-    groups = []
-    for layer in layers:
-        for path, variables in keras_groups(layer):
-            groups.append((_join("layers", keys[id(layer)], path), variables))
-    return groups
+    """``(group path, variables)`` for every layer of ``model`` with weights: a Sequential
+    or functional model's under ``layers/<storage key>``, in layer order; a user's model's
+    as Keras's saving walk stores it (the module docstring)."""
+    return [(path, variables) for path, variables, _ in _walk_model(model, "")]
+
+
+def hook_layers(model) -> list[tuple[str, object]]:
+    """``(path, layer)`` for every layer of ``model`` whose class defines Keras's state or
+    asset hooks: its own state is kept by them at ``path`` (weights in ``<path>/vars``,
+    assets under ``assets/<path>``)."""
+    out: list = []
+    for path, layer in _layer_paths(model, "", set()):
+        if any(defines(layer, h) for h in STATE_HOOKS + ASSET_HOOKS):
+            out.append((path, layer))
+    return out
+
+
+def _walk_model(model, base):
+    return [
+        (path, variables, layer)
+        for layer_path, layer in _layer_paths(model, base, set())
+        for path, variables in _own_groups(layer, layer_path)
+    ]
+
+
+def _own_groups(layer, path):
+    """The groups a layer stores itself (its nested user layers have their own paths)."""
+    from ..layers import is_model
+
+    if is_model(layer) and not is_user_class(layer):
+        return []  # a Sequential or functional model: its layers have their own paths
+    if is_user_class(layer):
+        if defines(layer, "save_own_variables"):
+            return []  # the layer's hook writes its own group
+        own = list(layer._variables)
+        own = [v for v in own if v.trainable] + [v for v in own if not v.trainable]
+        return [(path, own)] if own else []
+    return [(_join(path, sub), v) for sub, v in keras_groups(layer)]
+
+
+def _layer_paths(layer, path, seen):
+    """``(path, layer)`` for ``layer`` and every layer stored below it, in Keras's order."""
+    from ..layers import is_model
+
+    if id(layer) in seen:
+        return []
+    seen.add(id(layer))
+    out = [(path, layer)]
+    if is_model(layer) and not is_user_class(layer):
+        layers = list(layer.layers)
+        keys = storage_keys(layers)
+        for child in layers:
+            out += _layer_paths(child, _join(path, "layers", keys[id(child)]), seen)
+        return out
+    if not is_user_class(layer):
+        return out  # shendu's own layers: keras_groups knows their inside
+    for attr, value in _attributes(layer):
+        out += _value_paths(value, _join(path, attr), seen)
+    return out
+
+
+def _value_paths(value, path, seen):
+    from ..layers.base import Layer
+
+    if isinstance(value, Layer):
+        return _layer_paths(value, path, seen)
+    if isinstance(value, (list, tuple, dict)):
+        items = list(value.values()) if isinstance(value, dict) else list(value)
+        counts: dict = {}
+        out = []
+        for item in items:
+            if isinstance(item, Layer):
+                base = snake_case(type(item).__name__)
+            elif isinstance(item, (list, tuple, dict)):
+                base = "container"
+            else:
+                continue
+            n = counts.get(base, 0)
+            counts[base] = n + 1
+            out += _value_paths(item, _join(path, base if n == 0 else f"{base}_{n}"), seen)
+        return out
+    return []
+
+
+#: a layer's own bookkeeping (shendu's attributes of Layer and Model): not walked
+_BOOKKEEPING = frozenset(
+    {"_tracked_layers", "_variables", "_inbound_nodes", "_losses", "_flat_cache", "_outbound"}
+)
+
+
+def _attributes(layer):
+    """The layer's attributes in Keras's walk order: public names first, then private."""
+    names = [n for n in vars(layer) if n not in _BOOKKEEPING and not n.startswith("__")]
+    names.sort(key=lambda n: f"~{n}" if n.startswith("_") else n)
+    return [(n, vars(layer)[n]) for n in names]
 
 
 def keras_groups(layer) -> list[tuple[str, list]]:
@@ -62,8 +171,8 @@ def keras_groups(layer) -> list[tuple[str, list]]:
     from ..layers import is_model
 
     name = type(layer).__name__
-    if is_model(layer):
-        return [(path, variables) for path, variables in model_groups(layer) if variables]
+    if is_model(layer) or is_user_class(layer):
+        return [(p, v) for p, v in model_groups(layer) if v]
     if name in RECURRENT:
         return [("cell", list(layer.weights))] if layer.weights else []
     if name == "RNN":  # a cell's weights under "cell", stacked cells' under "cell/cells/<key>"

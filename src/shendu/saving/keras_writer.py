@@ -12,8 +12,11 @@ use Keras's class names and arguments, so translating them is wrapping, not rena
 What Keras's format cannot hold stays in ``.shendu`` (docs/guides/saving.md): the
 optimizer's state (Keras numbers the optimizer's variables its own way; a ``.keras``
 file from shendu holds the compile settings, so the loaded model is compiled, but its
-optimizer starts fresh), preprocessing state and the RNG. Subclassed models have no
-config Keras could rebuild: they are refused up front (``save_weights`` works for them).
+optimizer starts fresh), preprocessing state and the RNG. A subclassed model is written as
+Keras writes one when its class is registered (``register_keras_serializable``: its
+``get_config`` and build shape in config.json, its weights by Keras's saving walk);
+an unregistered one is refused up front (``save_weights`` works for it). A layer's own
+``save_own_variables`` and ``save_assets`` write its state (``keras_layout.hook_layers``).
 Both writers write to a temporary file and rename it, so a failure leaves no half file.
 """
 
@@ -28,7 +31,7 @@ import numpy as np
 
 from .. import backend
 from .files import atomic_write
-from .keras_layout import model_groups, storage_keys
+from .keras_layout import defines, hook_layers, is_user_class, model_groups, storage_keys
 
 #: the Keras version whose format this writes (the one the readers were checked against)
 KERAS_FORMAT_VERSION = "3.15.0"
@@ -61,9 +64,11 @@ def save_keras_weights(model, filepath: str) -> None:
 
 
 def save_keras_model(model, filepath: str) -> None:
-    """Write ``model`` (Sequential or functional) as a Keras 3 ``.keras`` file (atomically)."""
+    """Write ``model`` (Sequential, functional, or a registered subclass) as a Keras 3
+    ``.keras`` file (atomically)."""
     config = keras_model_config(model)
     weights = _weights_h5_bytes(model)
+    assets = _assets(model)
     metadata = {
         "keras_version": KERAS_FORMAT_VERSION,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
@@ -77,8 +82,50 @@ def save_keras_model(model, filepath: str) -> None:
             zf.writestr("metadata.json", json.dumps(metadata), zipfile.ZIP_DEFLATED)
             zf.writestr("config.json", config_text, zipfile.ZIP_DEFLATED)
             zf.writestr("model.weights.h5", weights, zipfile.ZIP_STORED)
+            for name, data in assets:
+                zf.writestr(name, data, zipfile.ZIP_DEFLATED)
 
     atomic_write(filepath, write)
+
+
+def _assets(model) -> list[tuple[str, bytes]]:
+    """``(member name, bytes)`` of the files each layer's ``save_assets`` writes, under
+    ``assets/<layer path>/`` as Keras stores them."""
+    import os
+    import tempfile
+
+    out = []
+    for path, layer in hook_layers(model):
+        if not defines(layer, "save_assets"):
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            layer.save_assets(folder)
+            for root, _, files in os.walk(folder):
+                for file in sorted(files):
+                    full = os.path.join(root, file)
+                    relative = os.path.relpath(full, folder).replace(os.sep, "/")
+                    with open(full, "rb") as f:
+                        out.append((f"assets/{path}/{relative}", f.read()))
+    return out
+
+
+class _WeightsStore:
+    """What a layer's ``save_own_variables(store)`` writes into: ``store[key] = array``
+    makes the dataset ``<path>/vars/<key>`` (Keras's H5 store)."""
+
+    def __init__(self, h5, path):
+        self._h5, self._path = h5, f"{path}/vars" if path else "vars"
+
+    def __setitem__(self, key, value):
+        group = self._h5.require_group(self._path)
+        group.create_dataset(str(key), data=np.asarray(backend.to_numpy(_array_of(value))))
+
+    def __contains__(self, key):
+        return self._path in self._h5 and str(key) in self._h5[self._path]
+
+
+def _array_of(value):
+    return value.data if hasattr(value, "data") and not isinstance(value, np.ndarray) else value
 
 
 def _weights_h5_bytes(model) -> bytes:
@@ -87,14 +134,18 @@ def _weights_h5_bytes(model) -> bytes:
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as h5:
         h5.create_group("vars")
-        layers = h5.create_group("layers")
-        keys = storage_keys(model.layers)
-        for layer in model.layers:  # every layer has its group, weights or not (as Keras)
-            layers.create_group(keys[id(layer)]).create_group("vars")
+        if not is_user_class(model):
+            layers = h5.create_group("layers")
+            keys = storage_keys(model.layers)
+            for layer in model.layers:  # every layer has its group, weights or not (as Keras)
+                layers.create_group(keys[id(layer)]).create_group("vars")
         for path, variables in model_groups(model):
-            group = h5.require_group(f"{path}/vars")
+            group = h5.require_group(f"{path}/vars" if path else "vars")
             for i, v in enumerate(variables):
                 group.create_dataset(str(i), data=np.asarray(backend.to_numpy(v.data)))
+        for path, layer in hook_layers(model):
+            if defines(layer, "save_own_variables"):
+                layer.save_own_variables(_WeightsStore(h5, path))
     return buffer.getvalue()
 
 
@@ -106,7 +157,9 @@ def keras_model_config(model) -> dict:
     if not model.built:
         raise ValueError(f"Model {model.name!r} is not built: call it on data before saving")
     graph = model.functional_graph()
-    if (
+    if is_model(model) and is_user_class(model) and _registered_name(model) is not None:
+        entry = _subclassed_config(model)
+    elif (
         graph is None
         or not is_model(model)
         or type(model).__name__
@@ -118,11 +171,12 @@ def keras_model_config(model) -> dict:
     ):
         raise ValueError(
             f"Cannot save model {model.name!r} ({type(model).__name__}) as a .keras file: "
-            "a subclassed model has no config Keras can rebuild. Save it as .shendu "
-            "(model.save('m.shendu')) or save its weights (model.save_weights("
-            "'m.weights.h5'))."
+            "a subclassed model has no config Keras can rebuild unless its class is "
+            "registered (@keras.saving.register_keras_serializable() with a get_config). "
+            "Save it as .shendu (model.save('m.shendu')) or save its weights "
+            "(model.save_weights('m.weights.h5'))."
         )
-    if type(model).__name__ == "Sequential":
+    elif type(model).__name__ == "Sequential":
         entry = _sequential_config(model, graph)
     else:
         entry = _functional_config(model, graph)
@@ -133,6 +187,25 @@ def keras_model_config(model) -> dict:
     if compile_config is not None:
         entry["compile_config"] = compile_config
     return entry
+
+
+def _registered_name(obj) -> str | None:
+    """``package>Name`` of a registered user class, else None."""
+    from .serialization import get_registered_name
+
+    name = get_registered_name(type(obj))
+    return name if ">" in name else None
+
+
+def _subclassed_config(model) -> dict:
+    """A registered subclassed model as Keras writes one: its class and its config (the
+    shape it was built for is added as for every model)."""
+    return {
+        "module": None,
+        "class_name": type(model).__name__,
+        "config": _wrap_config(dict(model.get_config())),
+        "registered_name": _registered_name(model),
+    }
 
 
 def _sequential_config(model, graph) -> dict:
@@ -305,11 +378,12 @@ def _layer_entry(layer) -> dict:
         entry = keras_model_config(layer)
         entry.pop("compile_config", None)
         return entry
+    registered = _registered_name(layer) if is_user_class(layer) else None
     entry = {
-        "module": "keras.layers",
+        "module": None if registered else "keras.layers",
         "class_name": type(layer).__name__,
         "config": _wrap_config(_keras_config(layer)),
-        "registered_name": None,
+        "registered_name": registered,
     }
     build = layer.get_build_config()
     if build:
