@@ -398,6 +398,9 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         values = self.call(y_true, y_pred)
+        keep = output_mask(y_pred, values.shape)
+        if keep is not None:  # a masked output (Embedding(mask_zero=True) upstream): Keras's
+            return _masked_reduce(values, keep, sample_weight, self.reduction)
         return reduce_weighted(values, sample_weight, self.reduction)
 
     def get_config(self):
@@ -406,6 +409,21 @@ class Loss:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def output_mask(y_pred, shape):
+    """The mask ``y_pred`` carries (``_keras_mask``: one flag per step), as a bool array of
+    the per-sample losses' ``shape``, or None when it carries none (or one of another
+    shape, which no loss value lines up with)."""
+    mask = getattr(y_pred, "_keras_mask", None)
+    if mask is None:
+        return None
+    keep = np.asarray(backend.to_numpy(mask.data if isinstance(mask, Tensor) else mask))
+    while keep.ndim > len(shape) and keep.shape[-1] == 1:
+        keep = keep[..., 0]
+    if keep.shape != tuple(shape):
+        return None
+    return keep.astype(bool)
 
 
 def _masked_reduce(values, keep, sample_weight, reduction):
@@ -417,8 +435,15 @@ def _masked_reduce(values, keep, sample_weight, reduction):
     else:
         weights = keep.astype(values.dtype)
     if sample_weight is not None:
-        weights = weights * np.asarray(sample_weight).reshape(weights.shape)
+        sw = np.asarray(backend.to_numpy(_data(sample_weight)), dtype=values.dtype)
+        while sw.ndim > weights.ndim and sw.shape[-1] == 1:
+            sw = sw[..., 0]
+        weights = weights * sw.reshape(sw.shape + (1,) * (weights.ndim - sw.ndim))
     return reduce_weighted(values, weights.astype(values.dtype), reduction)
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
 
 
 def _loss_class(name, fn, doc, **defaults):

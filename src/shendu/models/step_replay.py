@@ -52,9 +52,9 @@ behind a softmax, as the eager output does (a cross-entropy then uses them).
 
 Anything else runs eagerly, as does every step when ``compile(run_eagerly=True)`` (or
 ``model.run_eagerly = True``). A model's tapes are dropped when it is compiled again or
-its structure (layers, trainable flags) changes; like Keras's compiled step, a tape keeps
-the layer settings of the step it recorded (a dropout rate or batch-norm momentum changed
-afterwards takes effect after ``compile()``), while weights, optimizer settings and
+its structure (layers, trainable flags) changes, and when a setting of one of its layers is
+set from outside a call (``act.activation = relu``, ``norm.epsilon = 1.0``: Keras's
+``model(x)`` is eager, so it sees the new setting at once); weights, optimizer settings and
 adapted statistics are read at every step. Results equal the eager step's to the
 last bit on chains of layers; where one output feeds three or more ops, gradients may be
 summed in another order (to rounding). The first replay of every tape is checked against
