@@ -132,3 +132,16 @@ def test_an_operation_keras_has_no_class_for_is_refused_by_the_keras_writer(tmp_
     with pytest.raises(ValueError, match=r"LinearOp|Linear \(.*\) has no Keras operation class"):
         model.save(tmp_path / "m.keras")
     model.save(tmp_path / "m.shendu")  # shendu's own format holds it
+
+
+def test_a_tensor_computed_before_the_graph_is_a_constant_of_it():
+    # keras.io's position embeddings: Embedding(...)(ops.arange(...)) added to an Input
+    inputs = keras.Input((4, 3))
+    positions = keras.layers.Embedding(4, 3)(keras.ops.arange(0, 4, 1))
+    x = keras.layers.Flatten()(inputs + positions)
+    model = keras.Model(inputs, keras.layers.Dense(1)(x))
+    model.compile("sgd", "mse")
+    history = model.fit(np.ones((8, 4, 3)), np.ones((8, 1)), epochs=3, batch_size=4, verbose=0)
+    assert len(model.trainable_weights) == 2  # Keras 3.15: 2 (the Dense's)
+    losses = history.history["loss"]
+    assert losses[2] < losses[0]  # was: "backward through the graph a second time"

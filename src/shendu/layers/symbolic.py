@@ -195,8 +195,25 @@ def _check_symbolic_input(layer, args, kwargs):
         assert_input_compatibility(layer.input_spec, first, layer.name)
 
 
+def _constants(value):
+    """``value`` with each concrete Tensor computed before the graph (``Embedding(4, 3)(
+    ops.arange(4))`` added to a KerasTensor) cut from its autograd history: the graph holds
+    its value as a constant, as Keras's does (a Variable stays itself: its current value is
+    read at each call)."""
+    from .base import Variable
+
+    if isinstance(value, (list, tuple)):
+        return type(value)(_constants(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _constants(v) for k, v in value.items()}
+    if isinstance(value, Tensor) and not isinstance(value, Variable) and value.creator:
+        return value.detach()
+    return value
+
+
 def symbolic_call(layer, args, kwargs):
     """Call ``layer`` on KerasTensors: record a Node and return output KerasTensors."""
+    args, kwargs = _constants(args), _constants(kwargs)
     limits = allocation.active()
     if limits is not None and layer.has_shape_rule():
         return _static_call(layer, args, kwargs, limits)
