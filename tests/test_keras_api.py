@@ -276,7 +276,12 @@ def test_serialization_helpers():
     assert isinstance(
         u.deserialize_keras_object({"class_name": "Adam", "config": {}}), keras.optimizers.Adam
     )
-    assert u.deserialize_keras_object("relu") is keras.activations.relu
+    # a bare name stays a name unless a custom object has it (Keras 3.15: "relu" -> "relu",
+    # "SGD" -> "SGD"; a registered name -> the registered class)
+    assert u.deserialize_keras_object("relu") == "relu"
+    assert u.deserialize_keras_object("SGD") == "SGD"
+    assert u.deserialize_keras_object("tests_api>Scaled") is Scaled
+    assert u.deserialize_keras_object("f", custom_objects={"f": len}) is len
     with pytest.raises(ValueError, match="Unknown object: 'os.system'"):
         u.deserialize_keras_object({"class_name": "os.system", "config": {}})
     assert keras.saving.get_registered_name(Scaled) == "tests_api>Scaled"

@@ -75,9 +75,16 @@ def _tables():
 
 
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
-    """The object a config describes (a name, or {'class_name', 'config'})."""
+    """The object a config describes ({'class_name', 'config'}, or a list of them). A bare
+    name is a custom object's (``custom_objects``, a scope, a registered class or function)
+    when one has it, else the name itself, as in Keras (``"SGD"`` stays ``"SGD"``: the
+    functions that take names, ``optimizers.get`` and the like, resolve it)."""
     if config is None or isinstance(config, (bool, int, float)):
         return config
+    if isinstance(config, str):
+        found = (custom_objects or {}).get(config) or scoped_objects().get(config)
+        found = found or get_registered_object(config)
+        return found if found is not None else config
     if isinstance(config, (list, tuple)):
         return [deserialize_keras_object(c, custom_objects, safe_mode) for c in config]
     name = config if isinstance(config, str) else config.get("class_name")
