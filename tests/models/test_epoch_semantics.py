@@ -101,3 +101,62 @@ def test_class_weight_rounds_labels_and_ignores_absent_classes():
     # refused the key 7
     assert _weighted_loss({0: 1.0, 1: 3.0}) == pytest.approx(2.49, abs=1e-5)
     assert _weighted_loss({0: 1.0, 1: 3.0, 7: 5.0}) == pytest.approx(2.49, abs=1e-5)
+
+
+class _Calls(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.calls.append(("begin", batch))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.calls.append(("end", batch))
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.calls.append(("test", batch))
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self.calls.append(("predict", batch))
+
+
+def test_steps_per_execution_groups_the_batch_callbacks_as_keras():
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.compile("sgd", "mse", steps_per_execution=3)
+    x, y = np.ones((100, 2)), np.ones((100, 1))
+    seen = _Calls()
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0, callbacks=[seen])
+    # Keras 3.15: ten steps in threes (a short last execution reports index 11)
+    assert seen.calls == [
+        ("begin", 0), ("end", 2), ("begin", 3), ("end", 5),
+        ("begin", 6), ("end", 8), ("begin", 9), ("end", 11),
+    ]  # fmt: skip
+    seen.calls.clear()
+    model.evaluate(x, y, batch_size=10, verbose=0, callbacks=[seen])
+    model.predict(x, batch_size=10, verbose=0, callbacks=[seen])
+    assert seen.calls == [("test", i) for i in (2, 5, 8, 11)] + [
+        ("predict", i) for i in (2, 5, 8, 11)
+    ]
+    assert model.get_compile_config()["steps_per_execution"] == 3
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True])
+def test_steps_per_execution_must_be_a_positive_integer(value):
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    with pytest.raises(ValueError, match="`steps_per_execution` must be a positive integer"):
+        model.compile("sgd", "mse", steps_per_execution=value)
+
+
+def test_an_unzipped_save_is_refused_not_ignored(tmp_path):
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    with pytest.raises(ValueError, match=r"zipped=False .* is not supported"):
+        model.save(tmp_path / "m.keras", zipped=False)
+    with pytest.raises(ValueError, match=r"zipped=False .* is not supported"):
+        keras.models.save_model(model, tmp_path / "m.keras", zipped=False)
+    assert not (tmp_path / "m.keras").exists()
+    model.save(tmp_path / "m.keras", zipped=True)
+    assert (tmp_path / "m.keras").exists()

@@ -31,9 +31,12 @@ def save_model(
     zipped: Any = None,
     **kwargs: Any,
 ) -> None:
-    """Save ``model`` to ``filepath`` (see ``shendu.saving.save_model``)."""
+    """Save ``model`` to ``filepath`` (see ``shendu.saving.save_model``; ``zipped=False``,
+    Keras's unzipped folder, is refused)."""
     from ..saving import save_model as _save
+    from .trainer import refuse_unzipped
 
+    refuse_unzipped(zipped)
     return _save(model, filepath, overwrite=overwrite, **kwargs)
 
 

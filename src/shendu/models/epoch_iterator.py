@@ -59,3 +59,29 @@ class EpochIterator:
                 return
             yield batch
             step += 1
+
+
+class Executions:
+    """When batch callbacks run under ``compile(steps_per_execution=n)``, as in Keras: the
+    steps go in executions of ``n``; ``on_*_batch_begin`` runs at the first step of each
+    (its index) and ``on_*_batch_end`` after the last, with the index of the execution's
+    last step (Keras counts a short last execution as a whole one: 10 steps in threes end
+    at 2, 5, 8 and 11). With ``n = 1`` every step is its own execution."""
+
+    def __init__(self, every: int = 1):
+        self.every = max(int(every), 1)
+
+    def begins(self, step: int) -> bool:
+        """Whether ``step`` starts an execution."""
+        return step % self.every == 0
+
+    def ends(self, step: int) -> bool:
+        """Whether ``step`` ends a full execution."""
+        return (step + 1) % self.every == 0
+
+    def last_index(self, steps: int) -> int | None:
+        """The index an unfinished last execution reports after ``steps`` steps (None when
+        the last execution was full: its end has run)."""
+        if steps % self.every == 0:
+            return None
+        return steps - steps % self.every + self.every - 1

@@ -31,7 +31,7 @@ from ..autograd.mode import GRAD_ENABLED, no_grad
 from ..autograd.tensor import Tensor
 from . import data as data_mod
 from .compiled_step import CompiledStep, eager_inference_call, eager_train_step
-from .epoch_iterator import RAN_OUT, EpochIterator
+from .epoch_iterator import RAN_OUT, EpochIterator, Executions
 from .step_replay import Recorder
 from .thread_tuning import BlasThreadTuner
 
@@ -80,10 +80,25 @@ class Trainer(_LayerForTypes):
 
         ``loss`` and ``metrics`` may be given per output as lists or dicts keyed by
         output name. Unknown names raise with the nearest valid name.
+        ``steps_per_execution`` groups the steps as Keras does for the batch callbacks
+        (they run at the first and after the last step of each group; the steps
+        themselves are the same). ``jit_compile`` and ``auto_scale_loss`` are accepted
+        for Keras code and change nothing: shendu has no XLA compiler (its training steps
+        are recorded and replayed, ``models.step_replay``) and scales a float16 loss
+        only through ``mixed_precision.LossScaleOptimizer``.
         """
         if distribute not in (None, "mpi"):
             raise ValueError(
                 f"compile: `distribute` must be None or 'mpi'. Received: distribute={distribute!r}"
+            )
+        if (
+            isinstance(steps_per_execution, bool)
+            or not isinstance(steps_per_execution, (int, np.integer))
+            or steps_per_execution < 1
+        ):
+            raise ValueError(
+                "compile: `steps_per_execution` must be a positive integer. Received: "
+                f"steps_per_execution={steps_per_execution!r}"
             )
         from .data_parallel import DataParallel
 
@@ -121,6 +136,7 @@ class Trainer(_LayerForTypes):
         self.optimizer = optimizer
         self.loss = loss
         self.run_eagerly = bool(run_eagerly)  # a new CompiledStep: no tape of the old setup
+        self.steps_per_execution = steps_per_execution
         self.compiled = True
         self._compile_config = {
             "optimizer": optimizers_mod.serialize(optimizer),
@@ -128,6 +144,8 @@ class Trainer(_LayerForTypes):
             "loss_weights": loss_weights,
             "metrics": _serialize_metrics_arg(metrics),
             "weighted_metrics": _serialize_metrics_arg(weighted_metrics),
+            "run_eagerly": bool(run_eagerly),
+            "steps_per_execution": int(steps_per_execution),
         }
         if distribute is not None:  # shendu's own argument: not in a Keras file's config
             self._compile_config["distribute"] = distribute
@@ -524,17 +542,25 @@ class Trainer(_LayerForTypes):
             if epochs_of.passes > 1:
                 return None
             raise ValueError("fit: the training data produced no batches")
-        logs, step = {}, 0
+        logs, step, runs = {}, 0, self._executions()
         for batch in itertools.chain([first], batches):
-            cb.on_train_batch_begin(step)
+            if runs.begins(step):
+                cb.on_train_batch_begin(step)
             tuner.begin_step()
             logs = self.train_step(self._on_device(data_mod.pack(*batch)))
             tuner.end_step()
-            cb.on_train_batch_end(step, logs)
+            if runs.ends(step):
+                cb.on_train_batch_end(step, logs)
             step += 1
             if self.stop_training:
                 break
+        if runs.last_index(step) is not None:
+            cb.on_train_batch_end(runs.last_index(step), logs)
         return self._metrics_result_or_logs(logs)
+
+    def _executions(self) -> Executions:
+        """Keras's executions of ``compile(steps_per_execution=...)`` for batch callbacks."""
+        return Executions(self.__dict__.get("steps_per_execution", 1))
 
     def _validation_batches(self, validation_data, batch_size, steps):
         if validation_data is None:
@@ -569,14 +595,16 @@ class Trainer(_LayerForTypes):
         logs = {}
         if cb is not None:
             cb.on_test_begin()
-        step = -1
+        step, runs = -1, self._executions()
         with no_grad():
             for step, batch in enumerate(batches.epoch()):
-                if cb is not None:
+                if cb is not None and runs.begins(step):
                     cb.on_test_batch_begin(step)
                 logs = self.test_step(self._on_device(data_mod.pack(*batch)))
-                if cb is not None:
+                if cb is not None and runs.ends(step):
                     cb.on_test_batch_end(step, logs)
+        if cb is not None and runs.last_index(step + 1) is not None:
+            cb.on_test_batch_end(runs.last_index(step + 1), logs)
         if step < 0:
             if cb is not None:
                 cb.on_test_end({})
@@ -611,15 +639,19 @@ class Trainer(_LayerForTypes):
             callbacks or [], self, {"steps": batches.steps, "verbose": verbose}
         )
         self.reset_metrics()
-        logs, i = {}, -1
+        logs, i, runs = {}, -1, self._executions()
         cb.on_test_begin()
         with no_grad(), heap.kept_for_reuse():  # freed batches reused (shendu.heap)
             for i, batch in enumerate(batches.epoch()):
-                cb.on_test_batch_begin(i)
+                if runs.begins(i):
+                    cb.on_test_batch_begin(i)
                 logs = self.test_step(self._on_device(data_mod.pack(*batch)))
-                cb.on_test_batch_end(i, logs)
+                if runs.ends(i):
+                    cb.on_test_batch_end(i, logs)
                 if bar is not None:
                     bar.update(i + 1, logs, finalize=False)
+        if runs.last_index(i + 1) is not None:
+            cb.on_test_batch_end(runs.last_index(i + 1), logs)
         if i < 0:
             raise ValueError(
                 "evaluate: the data produced no batches (an empty array or an exhausted "
@@ -670,16 +702,20 @@ class Trainer(_LayerForTypes):
         batch-end logs under ``"outputs"``, as Keras passes them)."""
         batches = self._make_batches(x, None, None, batch_size, False, steps, check_finite=False)
         cb = callbacks_mod.CallbackList(callbacks, self, {"steps": batches.steps, "verbose": 0})
-        outs = []
+        outs, i, runs = [], -1, self._executions()
         cb.on_predict_begin()
         with no_grad():
             for i, batch in enumerate(batches.epoch()):
-                cb.on_predict_batch_begin(i)
+                if runs.begins(i):
+                    cb.on_predict_batch_begin(i)
                 out = data_mod.as_numpy_structure(
                     self.predict_step(self._on_device(data_mod.pack(*batch)))
                 )
                 outs.append(out)
-                cb.on_predict_batch_end(i, {"outputs": out})
+                if runs.ends(i):
+                    cb.on_predict_batch_end(i, {"outputs": out})
+        if runs.last_index(i + 1) is not None:
+            cb.on_predict_batch_end(runs.last_index(i + 1), {"outputs": outs[-1]})
         cb.on_predict_end()
         if not outs:
             raise ValueError("predict: the input produced no batches")
@@ -745,11 +781,18 @@ class Trainer(_LayerForTypes):
         )
 
     def save(
-        self, filepath: str | os.PathLike, overwrite: bool = True, include_optimizer: bool = True
+        self,
+        filepath: str | os.PathLike,
+        overwrite: bool = True,
+        include_optimizer: bool = True,
+        zipped: bool | None = None,
     ) -> None:
-        """Save to one ``.shendu`` file (see ``shendu.saving``)."""
+        """Save to one file (``.shendu``, or Keras's ``.keras``; see ``shendu.saving``).
+        ``zipped=False`` (Keras's unzipped folder) is refused: shendu writes one archive,
+        atomically, so that no fault leaves half a model behind."""
         from ..saving import save_model
 
+        refuse_unzipped(zipped)
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
@@ -761,6 +804,15 @@ class Trainer(_LayerForTypes):
         from ..saving import load_weights
 
         load_weights(self, filepath)
+
+
+def refuse_unzipped(zipped: bool | None) -> None:
+    """Refuse Keras's ``zipped=False`` (a folder instead of one archive)."""
+    if zipped is not None and not zipped:
+        raise ValueError(
+            "save: zipped=False (Keras's unzipped folder) is not supported: shendu writes "
+            "one archive, atomically. Omit `zipped` (or pass True)."
+        )
 
 
 @functools.cache
