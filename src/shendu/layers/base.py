@@ -25,23 +25,9 @@ from . import allocation, tracking
 from .input_spec import assert_input_compatibility
 from .symbolic import KerasTensor, infer_output_shape, symbolic_call
 from .symbolic import flatten as _flatten
+from .tracking import TrackedLayer, TrackedVariable, structure_changed, structure_version
 
 _CONTEXT = threading.local()
-# Bumped whenever any layer gains a sub-layer or a variable, or changes its trainable
-# flag: cached layer and weight lists are valid while it is unchanged.
-_structure_version = 0
-
-
-def structure_changed() -> None:
-    """Note that some layer gained a sub-layer or a variable, or changed a trainable flag."""
-    global _structure_version
-    _structure_version += 1
-
-
-def structure_version() -> int:
-    """A number that changes whenever ``structure_changed`` is called: what was derived from
-    the layers' structure (weight lists, recorded steps) is valid while it stays the same."""
-    return _structure_version
 
 
 #: a layer's bookkeeping attributes: never searched for layers to track
@@ -50,7 +36,7 @@ _UNTRACKED = frozenset(
 )
 
 
-class Variable(Tensor):
+class Variable(Tensor, TrackedVariable):
     """A Tensor that holds a layer's state: trainable weights or non-trainable statistics."""
 
     __slots__ = ("_trainable", "path", "regularizer", "constraint", "_grad_buffer")
@@ -207,7 +193,7 @@ def shape_of(x):
     return tuple(x.shape)
 
 
-class Layer:
+class Layer(TrackedLayer):
     """Base class of all layers.
 
     Args:
@@ -309,11 +295,11 @@ class Layer:
         """This layer (unless ``include_self`` is False) and every layer nested in it, each
         once, depth first in the order they were set."""
         cache = self.__dict__.get("_flat_cache")
-        if include_self and cache is not None and cache[0] == _structure_version:
+        if include_self and cache is not None and cache[0] == structure_version():
             return cache[1]
         out = self._walk_layers(include_self)
         if include_self:
-            self.__dict__["_flat_cache"] = (_structure_version, out)
+            self.__dict__["_flat_cache"] = (structure_version(), out)
         return out
 
     def _walk_layers(self, include_self):
@@ -400,7 +386,7 @@ class Layer:
     @property
     def trainable_weights(self) -> list:
         cache = self.__dict__.get("_tw_cache")
-        if cache is not None and cache[0] == _structure_version:
+        if cache is not None and cache[0] == structure_version():
             return list(cache[1])
         if not self._trainable:
             return []
@@ -409,7 +395,7 @@ class Layer:
             if layer._trainable:
                 out.extend(v for v in layer._variables if v.trainable)
         out = _dedupe(out)
-        self.__dict__["_tw_cache"] = (_structure_version, out)
+        self.__dict__["_tw_cache"] = (structure_version(), out)
         return list(out)
 
     @property

@@ -35,6 +35,7 @@ from ..keras_tensor import KerasTensor
 from ..meta_array import MetaArray, is_meta
 from ..scopes import StatelessScope
 from . import allocation
+from .tracking import TrackedVariable
 
 #: how a functional config marks a tensor argument: ``{TENSOR_REF: [layer, node, index]}``
 TENSOR_REF = "__tensor__"
@@ -200,13 +201,11 @@ def _constants(value):
     ops.arange(4))`` added to a KerasTensor) cut from its autograd history: the graph holds
     its value as a constant, as Keras's does (a Variable stays itself: its current value is
     read at each call)."""
-    from .base import Variable
-
     if isinstance(value, (list, tuple)):
         return type(value)(_constants(v) for v in value)
     if isinstance(value, dict):
         return {k: _constants(v) for k, v in value.items()}
-    if isinstance(value, Tensor) and not isinstance(value, Variable) and value.creator:
+    if isinstance(value, Tensor) and not isinstance(value, TrackedVariable) and value.creator:
         return value.detach()
     return value
 

@@ -11,17 +11,40 @@ added to it later and forgets what is taken out. So ``self.blocks = []`` followe
 
 from __future__ import annotations
 
+# Bumped whenever any layer gains or loses a sub-layer or a variable, changes its trainable
+# flag or a setting a recorded step holds: what was derived from the layers' structure
+# (layer and weight lists, recorded steps) is valid while it is unchanged.
+_structure_version = 0
+
+
+def structure_changed() -> None:
+    """Note that some layer's structure changed (see ``structure_version``)."""
+    global _structure_version
+    _structure_version += 1
+
+
+def structure_version() -> int:
+    """A number that changes whenever ``structure_changed`` is called: what was derived from
+    the layers' structure (weight lists, recorded steps) is valid while it stays the same."""
+    return _structure_version
+
+
+class TrackedLayer:
+    """What a layer is to the tracker (``layers.base.Layer`` derives from it)."""
+
+
+class TrackedVariable:
+    """What a variable is to the tracker (``layers.base.Variable`` derives from it)."""
+
+    __slots__ = ()
+
 
 def _is_layer(value) -> bool:
-    from .base import Layer
-
-    return isinstance(value, Layer)
+    return isinstance(value, TrackedLayer)
 
 
 def _is_variable(value) -> bool:
-    from .base import Variable
-
-    return isinstance(value, Variable)
+    return isinstance(value, TrackedVariable)
 
 
 def _leaves(value, depth=0):
@@ -38,8 +61,6 @@ def _leaves(value, depth=0):
 
 def _record(owner, value) -> None:
     """Record on ``owner`` the layers and variables in ``value``."""
-    from .base import structure_changed
-
     changed = False
     for leaf in _leaves(value):
         if leaf is owner:
@@ -59,8 +80,6 @@ def _record(owner, value) -> None:
 
 def _forget(owner, value) -> None:
     """Take the layers in ``value`` off ``owner``'s tracked layers."""
-    from .base import structure_changed
-
     for leaf in _leaves(value):
         if _is_layer(leaf) and leaf in owner._tracked_layers:
             owner._tracked_layers.remove(leaf)
