@@ -140,3 +140,27 @@ def test_a_model_with_user_layers_round_trips(tmp_path):
     model.save(path)
     again = keras.saving.load_model(path, custom_objects={"Route": Route})
     np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), 1e-6)
+
+
+class FixedTokens(layers.Layer):
+    """keras.io's Switch Transformer: tokens flattened to a fixed count (batch x length)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.expert = layers.Dense(8)
+
+    def call(self, x):
+        batch, length = ops.shape(x)[0], ops.shape(x)[1]
+        routed = self.expert(ops.reshape(x, [5 * 10, 8]))
+        return ops.reshape(routed, [batch, length, 8])
+
+
+def test_a_known_batch_size_reaches_a_user_layer():
+    inputs = keras.Input((10,), batch_size=5)
+    x = FixedTokens()(layers.Embedding(20, 8)(inputs))
+    outputs = layers.Dense(1)(layers.GlobalAveragePooling1D()(x))
+    assert x.shape == (5, 10, 8) and outputs.shape == (5, 1)  # Keras 3.15: the same
+    model = keras.Model(inputs, outputs)
+    model.compile("adam", "mse")
+    rng = np.random.default_rng(0)
+    model.fit(rng.integers(0, 20, (50, 10)), np.zeros((50, 1)), batch_size=5, verbose=0)
