@@ -61,6 +61,11 @@ class Metric:
         self._initial_values.append(value)
         return variable
 
+    def add_weight(self, shape=(), initializer="zeros", dtype=None, name=None):
+        """Keras's documented name for ``add_variable`` (a state variable, zeros unless
+        ``initializer`` says otherwise)."""
+        return self.add_variable(shape, initializer or "zeros", dtype=dtype, name=name)
+
     def reset_state(self):
         for variable, value in zip(self.variables, self._initial_values):
             variable.assign(value)
@@ -819,7 +824,15 @@ MeanSquaredLogarithmicError = _loss_metric(
 Hinge = _loss_metric("hinge", losses_mod.hinge)
 SquaredHinge = _loss_metric("squared_hinge", losses_mod.squared_hinge)
 CategoricalHinge = _loss_metric("categorical_hinge", losses_mod.categorical_hinge)
-CosineSimilarity = _loss_metric("cosine_similarity", losses_mod.cosine_similarity)
+
+
+def _cosine_similarity(y_true, y_pred, axis=-1):
+    """sum(l2_normalize(y_true) * l2_normalize(y_pred)): the metric is the similarity (1
+    for the same direction), the loss of the same name its negative."""
+    return -losses_mod.cosine_similarity(y_true, y_pred, axis=axis)
+
+
+CosineSimilarity = _loss_metric("cosine_similarity", _cosine_similarity)
 
 _CLASSES = [
     Mean,

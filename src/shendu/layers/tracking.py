@@ -97,6 +97,32 @@ def _wrap(owner, value, depth=0):
     return value
 
 
+def _is_metric(value) -> bool:
+    """A metric (Keras's interface: ``update_state``, ``result``, ``reset_state``)."""
+    return all(
+        callable(getattr(value, m, None)) for m in ("update_state", "result", "reset_state")
+    )
+
+
+def metrics_of(layer) -> list:
+    """The metrics ``layer`` holds in its public attributes (alone or in lists, tuples and
+    dicts), in attribute order: a model's trackers (``self.loss_tracker = Mean(...)``),
+    which Keras counts among ``model.metrics``."""
+    out: list = []
+    for name, value in vars(layer).items():
+        if name.startswith("_"):
+            continue
+        items = (
+            list(value.values())
+            if isinstance(value, dict)
+            else list(value)
+            if isinstance(value, (list, tuple))
+            else [value]
+        )
+        out.extend(v for v in items if _is_metric(v) and not isinstance(v, type))
+    return out
+
+
 def track(owner, name: str, value):
     """``value`` as ``owner`` keeps it in attribute ``name`` (``Layer.__setattr__``): its
     layers recorded; for a public name its variables too, and a plain list or dict that is
@@ -106,6 +132,8 @@ def track(owner, name: str, value):
         _record(owner, value)
         return value
     public = not name.startswith("_")
+    if public and _is_metric(value):
+        structure_changed()  # the layer's metrics (``metrics_of``) changed
     if type(value) in (list, dict, tuple) and (public or value):
         leaves = list(_leaves(value))
         if not public:

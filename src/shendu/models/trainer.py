@@ -29,6 +29,7 @@ from ..annotations import Structure
 from ..autograd.capture import active_observer
 from ..autograd.mode import GRAD_ENABLED, no_grad
 from ..autograd.tensor import Tensor
+from ..layers.tracking import metrics_of, structure_version
 from . import data as data_mod
 from .compiled_step import CompiledStep, eager_inference_call, eager_train_step
 from .epoch_iterator import RAN_OUT, EpochIterator, Executions
@@ -225,17 +226,25 @@ class Trainer(_LayerForTypes):
                         m = metrics_mod.get(spec)
                     if len(names) > 1:
                         m.name = f"{names[i]}_{m.name}"
-                    if weighted:
-                        m.name = (
-                            f"weighted_{m.name}" if not m.name.startswith("weighted") else m.name
-                        )
                     objects.append((i, m, weighted))
+        plain = {m.name for _, m, weighted in objects if not weighted}
+        for _, m, weighted in objects:  # Keras: "weighted_" only where a name would repeat
+            if weighted and m.name in plain:
+                m.name = f"weighted_{m.name}"
         return objects
 
     @property
     def metrics(self) -> list:
+        """Keras's order: the loss tracker(s), the compiled metrics, then the metrics the
+        model and its layers hold as attributes (``self.kl_tracker = metrics.Mean()``)."""
         out = [self._loss_tracker] + list(getattr(self, "_output_loss_trackers", []))
-        return out + [m for _, m, _ in (self._metric_objects or [])]
+        out += [m for _, m, _ in (self._metric_objects or [])]
+        cache = self.__dict__.get("_tracker_cache")
+        if cache is None or cache[0] != structure_version():
+            held = [m for layer in self.flatten_layers() for m in metrics_of(layer)]
+            cache = self.__dict__["_tracker_cache"] = (structure_version(), held)
+        seen = {id(m) for m in out}
+        return out + [m for m in cache[1] if id(m) not in seen]
 
     @property
     def metrics_names(self) -> list[str]:
