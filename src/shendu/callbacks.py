@@ -682,9 +682,8 @@ class BackupAndRestore(Callback):
             return
         state, arrays = self._pending
         self._pending = None
-        history = self.model.history
-        history.history = {k: list(v) for k, v in state["history"].items()}
-        history.epoch = list(range(state["epoch"] + 1))
+        # the resumed fit's History holds the epochs it runs, as Keras's (the backup keeps
+        # the earlier ones: ``state["history"]``)
         states = state.get("callbacks") or {}
         for key, cb in _stateful_callbacks(self._siblings(), self).items():
             if key in states:

@@ -136,6 +136,36 @@ def _call_context():
         return _CONTEXT.stack
 
 
+_FIRST_ARGUMENT: dict = {}
+
+
+def _build_takes_shape(cls) -> bool:
+    """Whether ``cls.build`` takes the input shape (Keras allows ``build(self)``)."""
+    try:
+        params = list(inspect.signature(cls.build).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return True
+    return bool(params)
+
+
+def _first_call_argument(cls) -> str | None:
+    """The name of the first argument of ``cls.call`` (after self), or None when it takes
+    a variable number (``*args``)."""
+    if cls not in _FIRST_ARGUMENT:
+        name = None
+        try:
+            params = list(inspect.signature(cls.call).parameters.values())[1:]
+        except (TypeError, ValueError):
+            params = []
+        if params and params[0].kind in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            name = params[0].name
+        _FIRST_ARGUMENT[cls] = name
+    return _FIRST_ARGUMENT[cls]
+
+
 def _accepts(fn, name):
     try:
         params = inspect.signature(fn).parameters
@@ -523,7 +553,10 @@ class Layer(TrackedLayer):
         build_arg = shapes
         if isinstance(shapes, list) and len(shapes) == 1 and not self._expects_list():
             build_arg = shapes[0]
-        self.build(_with_none_batch(build_arg))
+        if _build_takes_shape(type(self)):
+            self.build(_with_none_batch(build_arg))
+        else:  # Keras allows ``def build(self)``: weights that need no input shape
+            self.build()
         self.built = True
 
     def _expects_list(self):
@@ -543,6 +576,10 @@ class Layer(TrackedLayer):
         """Hook for layers that check the input against their built shape."""
 
     def __call__(self, *args, **kwargs):
+        if not args and kwargs:  # Keras binds call's first argument, whatever its name
+            name = _first_call_argument(type(self))
+            if name is not None and name in kwargs:
+                args = (kwargs.pop(name),)
         first = args[0] if args else kwargs.get("inputs")
         if (
             self._replays_inference

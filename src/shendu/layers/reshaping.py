@@ -173,19 +173,29 @@ class ZeroPadding3D(_ZeroPadding):
     rank = 3
 
 
+#: UpSampling2D's interpolations (Keras 3.15's: "nearest" repeats, the others resize)
+_INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
+
+
 class _UpSampling(_Spatial):
     def __init__(self, size=2, data_format=None, interpolation="nearest", **kwargs):
         super().__init__(data_format, **kwargs)
         self.size = (size,) * self.rank if isinstance(size, int) else tuple(size)
-        if interpolation != "nearest":
+        allowed = _INTERPOLATIONS if self.rank == 2 else ("nearest",)
+        if interpolation not in allowed:
             raise ValueError(
-                f"{type(self).__name__}: only interpolation='nearest' is supported. "
+                f"{type(self).__name__}: `interpolation` must be one of {allowed}. "
                 f"Received: interpolation={interpolation!r}"
             )
         self.interpolation = interpolation
 
     def call(self, inputs):
         x = inputs
+        if self.interpolation != "nearest":  # UpSampling2D: Keras resizes the image
+            h, w = (x.shape[a] * s for a, s in zip(self._axes(), self.size))
+            return ops.image.resize(
+                x, (h, w), interpolation=self.interpolation, data_format=self.data_format
+            )
         for axis, s in zip(self._axes(), self.size):
             x = ops.repeat(x, s, axis=axis)
         return x

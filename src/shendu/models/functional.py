@@ -136,11 +136,38 @@ class FunctionalGraph:
                     "Model(inputs, outputs) expects symbolic tensors from shendu.layers.Input "
                     f"and layer calls. Received: {type(t).__name__}"
                 )
-        for t in self.inputs:
-            if not isinstance(t.node.layer, InputLayer):
-                raise ValueError(f"Model inputs must come from Input(). Received: {t!r}")
+        if not all(t.node is not None and t.node.is_input for t in self.inputs):
+            self._start_at_new_inputs()
         self.nodes = topological_nodes(self.inputs, self.outputs)
         self._layers = keras_layer_order(self.inputs, self.outputs)  # the graph is fixed
+
+    def _start_at_new_inputs(self) -> None:
+        """Inputs that are intermediate tensors (a preprocessing stage's output, Keras's
+        ``Model`` docstring): the graph between them and the outputs is called again from
+        new ``Input``s of their shapes and dtypes, as Keras's ``clone_graph_nodes`` does, so
+        the model starts at InputLayers and saves and loads as any functional model."""
+        from ..layers.input_layer import Input
+
+        env = {}
+        for t in self.inputs:
+            if t.node is not None and t.node.is_input:
+                env[id(t)] = t
+            else:
+                env[id(t)] = Input(batch_shape=t.shape, dtype=t.dtype.name)
+
+        def lookup(x):
+            return env.get(id(x), x) if isinstance(x, KerasTensor) else x
+
+        for node in topological_nodes(self.inputs, self.outputs):
+            out = node.layer(
+                *map_structure(node.args, lookup), **map_structure(node.kwargs, lookup)
+            )
+            for old, new in zip(node.outputs, flatten(out)):
+                env[id(old)] = new
+        self.input_structure = map_structure(self.input_structure, lookup)
+        self.output_structure = map_structure(self.output_structure, lookup)
+        self.inputs = _as_list(self.input_structure)
+        self.outputs = flatten(self.output_structure)
 
     @property
     def layers(self) -> list[Layer]:

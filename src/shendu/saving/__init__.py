@@ -546,6 +546,11 @@ def load_weights(model, filepath):
     if path.endswith(".weights.h5"):
         load_keras_weights(model, path)
         return
+    if path.endswith(".keras"):  # a whole model's file: its weights (as Keras allows)
+        from .keras_files import load_weights_of_keras_model
+
+        load_weights_of_keras_model(model, path)
+        return
     if path.endswith((".h5", ".hdf5")):  # Keras 2's format (the applications' ImageNet files)
         from .keras_files import load_legacy_h5_weights
 
@@ -553,8 +558,8 @@ def load_weights(model, filepath):
         return
     if not path.endswith(".weights.safetensors"):
         raise ValueError(
-            "The filename must end in '.weights.safetensors', '.weights.h5' or (Keras 2's "
-            f"weights) '.h5'. Received: filepath={path!r}"
+            "The filename must end in '.weights.safetensors', '.weights.h5', '.keras' (a "
+            f"whole model's weights) or (Keras 2's weights) '.h5'. Received: filepath={path!r}"
         )
     try:
         size = os.path.getsize(path)

@@ -221,16 +221,17 @@ def _h5_errors():
     return (OSError, KeyError, RuntimeError, ValueError, TypeError, AttributeError, OverflowError)
 
 
-def _load_checked_h5(model, filepath, max_tensor_bytes, plan_for):
-    """Open an HDF5 weights file, check it whole (``check_h5``), plan with
-    ``plan_for(model, h5, path)`` and read every weight before any variable changes."""
+def _load_checked_h5(model, filepath, max_tensor_bytes, plan_for, source=None):
+    """Open an HDF5 weights file (or ``source``, its bytes as a file object), check it
+    whole (``check_h5``), plan with ``plan_for(model, h5, path)`` and read every weight
+    before any variable changes."""
     from . import MAX_TENSOR_BYTES
 
     h5py = _h5py()
     path = os.fspath(filepath)
     limit = MAX_TENSOR_BYTES if max_tensor_bytes is None else int(max_tensor_bytes)
     try:
-        h5 = h5py.File(path, "r")
+        h5 = h5py.File(path if source is None else source, "r")
     except _h5_errors() as err:
         raise ModelFileError(f"{path}: not an HDF5 weights file ({err})") from None
     try:
@@ -253,6 +254,23 @@ def load_keras_weights(model, filepath, max_tensor_bytes=None):
 
     The file is checked whole (``check_h5``) and every weight read before any changes."""
     _load_checked_h5(model, filepath, max_tensor_bytes, _plan_from_h5)
+
+
+def load_weights_of_keras_model(model, filepath, max_tensor_bytes=None):
+    """Load the weights of a whole-model ``.keras`` file (its ``model.weights.h5``) into a
+    built model with the same layers, as Keras's ``load_weights`` does after
+    ``ModelCheckpoint(save_weights_only=False)``; the archive is checked as by
+    ``load_keras_model``."""
+    path = os.fspath(filepath)
+    with open_archive(
+        path,
+        KERAS_MEMBERS,
+        allowed=lambda n: n == "metadata.json" or n.startswith("assets/"),
+        kind=".keras",
+    ) as zf:
+        _check_keras_version(zf, path)
+        weights = read_member(zf, "model.weights.h5", path)
+    _load_checked_h5(model, path, max_tensor_bytes, _plan_from_h5, source=io.BytesIO(weights))
 
 
 def _translate(node):

@@ -1,0 +1,106 @@
+"""Keras behaviour met in real programs (issue: Keras behaviour, part 3), written as Keras
+code; expected figures from Keras 3.15 (JAX) on the same code."""
+
+import numpy as np
+import pytest
+
+import shendu as keras
+from shendu import layers, testing
+
+
+class Encoder(layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(4)
+
+    def call(self, source, source_mask=None):
+        return self.dense(source)
+
+
+def test_a_layer_called_with_its_tensor_by_keyword():
+    inputs = keras.Input((3, 2))
+    outputs = Encoder()(source=inputs)  # was KeyError: 'inputs'
+    model = keras.Model(inputs, outputs)
+    assert model(np.ones((1, 3, 2))).shape == (1, 3, 4)  # Keras 3.15
+    assert Encoder()(source=np.ones((2, 3, 2), "float32")).shape == (2, 3, 4)
+
+
+def test_a_build_without_an_input_shape():
+    class Scale(layers.Layer):
+        def build(self):  # valid in Keras (keras.io's GRN/VSN)
+            self.w = self.add_weight(shape=(3,), initializer="ones")
+
+        def call(self, x):
+            return x * self.w
+
+    assert Scale()(np.ones((2, 3), "float32")).shape == (2, 3)  # was TypeError
+
+
+def test_a_model_from_an_intermediate_tensor():
+    inputs = keras.Input((4,))
+    middle = layers.Dense(3)(inputs)
+    outputs = layers.Dense(2)(middle)
+    model = keras.Model(middle, outputs)  # was "Model inputs must come from Input()"
+    assert [type(layer).__name__ for layer in model.layers] == ["InputLayer", "Dense"]
+    assert model(np.ones((2, 3), "float32")).shape == (2, 2)  # Keras 3.15
+    assert keras.Model(inputs, outputs)(np.ones((1, 4), "float32")).shape == (1, 2)
+
+
+def test_load_weights_from_a_whole_model_file(tmp_path):
+    def make():
+        inputs = keras.Input((2,))
+        return keras.Model(inputs, layers.Dense(1)(inputs))
+
+    saved = make()
+    saved.save(tmp_path / "checkpoint.keras")
+    other = make()
+    other.load_weights(tmp_path / "checkpoint.keras")  # was refused
+    for a, b in zip(other.get_weights(), saved.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+X = np.arange(8, dtype="float32").reshape(1, 2, 2, 2)
+
+
+@pytest.mark.parametrize(
+    "interpolation, first_row",
+    [  # Keras 3.15 (JAX), channel 0
+        ("bilinear", [0.0, 0.5, 1.5, 2.0]),
+        ("bicubic", [-0.5294, 0.0613, 1.2328, 1.8235]),
+        ("lanczos3", [-1.0529, -0.2362, 0.8323, 1.649]),
+    ],
+)
+def test_upsampling_interpolations(interpolation, first_row):
+    out = layers.UpSampling2D(interpolation=interpolation)(X).numpy()
+    np.testing.assert_allclose(out[0, 0, :, 0], first_row, atol=1e-4)
+
+
+def test_bilinear_upsampling_shapes_and_gradient():
+    layer = layers.UpSampling2D((2, 3), interpolation="bilinear", data_format="channels_first")
+    assert layer(X).shape == (1, 2, 4, 6)  # Keras 3.15
+    x = keras.tensor(np.random.default_rng(0).random((1, 3, 3, 2)), requires_grad=True)
+    assert testing.gradcheck(
+        lambda t: keras.ops.image.resize(t, (6, 6), interpolation="bilinear"), [x]
+    )
+    with pytest.raises(ValueError, match=r"`interpolation` must be one of"):
+        layers.UpSampling2D(interpolation="area")
+
+
+def test_the_history_of_a_resumed_fit_holds_the_epochs_it_ran(tmp_path):
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 4:
+                raise RuntimeError("stop")
+
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, layers.Dense(1)(inputs))
+    model.compile("sgd", "mse")
+    x, y = np.ones((8, 2)), np.ones((8, 1))
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path))
+    with pytest.raises(RuntimeError):
+        model.fit(x, y, epochs=10, verbose=0, callbacks=[backup, Stop()])
+    history = model.fit(
+        x, y, epochs=10, verbose=0, callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path))]
+    )
+    assert history.epoch == [4, 5, 6, 7, 8, 9]  # Keras 3.15 (shendu reported 10 epochs)
+    assert len(history.history["loss"]) == 6
