@@ -381,6 +381,59 @@ class Tensor:
     def clip(self, x_min: TensorLike, x_max: TensorLike) -> Tensor:
         return _ops.clip(self, x_min, x_max)
 
+    # --- PyTorch's names, for the custom loops keras.io and its book write for Keras's
+    # torch backend (``image.clone().detach().requires_grad_(True)``); each is the op above
+    # or in ``shendu.ops`` with the same result (docs/guides/custom.md lists the set) ---
+    def clone(self) -> Tensor:
+        """A copy that stays in the graph (its gradient flows back to this tensor)."""
+        return _ops.copy(self)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _ops.diagonal(self, offset=offset, axis1=dim1, axis2=dim2)
+
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def squeeze(self, dim: int | None = None) -> Tensor:
+        return _ops.squeeze(self, axis=dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _ops.expand_dims(self, dim)
+
+    def permute(self, *dims: int) -> Tensor:
+        return _ops.transpose(self, dims[0] if len(dims) == 1 else dims)
+
+    def view(self, *shape: Any) -> Tensor:
+        return self.reshape(*shape)
+
+    def clamp(self, min: TensorLike = None, max: TensorLike = None) -> Tensor:  # noqa: A002
+        return _ops.clip(self, min, max)
+
+    def norm(self, p: float = 2, dim: Axis = None, keepdim: bool = False) -> Tensor:
+        """The ``p``-norm over ``dim`` (all elements, flattened, when None: PyTorch's)."""
+        if dim is None:
+            flat = _ops.reshape(self, (-1,))
+            return _ops.norm(flat, ord=p, axis=0)
+        return _ops.norm(self, ord=p, axis=dim, keepdims=keepdim)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def float(self) -> Tensor:
+        return _ops.cast(self, "float32")
+
+    def double(self) -> Tensor:
+        return _ops.cast(self, "float64")
+
+    def long(self) -> Tensor:
+        return _ops.cast(self, "int64")
+
+    def int(self) -> Tensor:
+        return _ops.cast(self, "int32")
+
 
 def tensor(data: TensorLike, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """Make a leaf Tensor from an array, a nested list or a scalar.
