@@ -104,3 +104,22 @@ def test_the_history_of_a_resumed_fit_holds_the_epochs_it_ran(tmp_path):
     )
     assert history.epoch == [4, 5, 6, 7, 8, 9]  # Keras 3.15 (shendu reported 10 epochs)
     assert len(history.history["loss"]) == 6
+
+
+def test_two_losses_compiled_before_a_subclassed_model_is_built():
+    class TwoHeads(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = layers.Dense(1), layers.Dense(1)
+
+        def call(self, x):
+            return self.a(x), self.b(x)
+
+    model = TwoHeads()
+    model.compile("sgd", loss=["mse", "mae"])  # was "expected 1 values"
+    x, ya, yb = np.ones((8, 2)), np.ones((8, 1)), np.zeros((8, 1))
+    history = model.fit(x, (ya, yb), epochs=2, verbose=0)
+    losses = history.history
+    np.testing.assert_allclose(
+        losses["loss"], np.add(losses["output_0_loss"], losses["output_1_loss"]), rtol=1e-5
+    )

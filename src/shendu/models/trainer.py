@@ -105,6 +105,12 @@ class Trainer(_LayerForTypes):
 
         self.__dict__["_distribute_strategy"] = DataParallel() if distribute == "mpi" else None
         optimizer = optimizers_mod.get(optimizer)
+        if (
+            not getattr(self, "output_names", None)
+            and isinstance(loss, (list, tuple))
+            and len(loss) > 1
+        ):  # a subclassed model's outputs are known once it runs: one per loss, as Keras
+            self.__dict__["_assumed_output_names"] = [f"output_{i}" for i in range(len(loss))]
         names = self._output_names_for_compile()
         self._losses_per_output = self._per_output(loss, names, "loss", losses_mod.get)
         if loss_weights is None:
@@ -153,7 +159,10 @@ class Trainer(_LayerForTypes):
 
     def _output_names_for_compile(self):
         names = getattr(self, "output_names", None)
-        return list(names) if names else ["output"]
+        if names:
+            return list(names)
+        assumed = self.__dict__.get("_assumed_output_names")
+        return list(assumed) if assumed else ["output"]
 
     @staticmethod
     def _per_output(spec, names, what, getter):
