@@ -123,3 +123,18 @@ def test_two_losses_compiled_before_a_subclassed_model_is_built():
     np.testing.assert_allclose(
         losses["loss"], np.add(losses["output_0_loss"], losses["output_1_loss"]), rtol=1e-5
     )
+
+
+def test_discretization_bins_are_keras_approximate_quantiles():
+    data = np.array([[-1.5, 1.0, 3.4, 0.5], [0.0, 3.0, 1.3, 0.0]])
+    layer = layers.Discretization(num_bins=4, epsilon=0.01)
+    layer.adapt(data)
+    # Keras 3.15's docstring example: boundaries [0.0, 0.5, 1.3], bins below
+    np.testing.assert_allclose(layer.bin_boundaries, [0.0, 0.5, 1.3], rtol=1e-6)
+    assert np.asarray(layer(data)).tolist() == [[0, 2, 3, 2], [1, 3, 3, 1]]
+    evenly = layers.Discretization(num_bins=3)
+    evenly.adapt(np.arange(10.0).reshape(-1, 1))
+    np.testing.assert_allclose(evenly.bin_boundaries, [2.3333333, 5.6666665], rtol=1e-6)
+    normal = layers.Discretization(num_bins=5)
+    normal.adapt(np.random.default_rng(0).normal(size=(1000, 1)))
+    np.testing.assert_allclose(normal.bin_boundaries, [-0.85, -0.305, 0.176, 0.771], atol=1e-3)

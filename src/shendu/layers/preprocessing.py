@@ -8,6 +8,7 @@ import numpy as np
 from .. import ops
 from ..autograd.tensor import Tensor
 from ..utils.string_hashing import fingerprint64, fingerprint_cat64, siphash64, token_bytes
+from . import quantile_summary
 from .base import Layer, same_shape
 
 
@@ -168,9 +169,20 @@ class Discretization(Layer):
         self.num_bins, self.epsilon = num_bins, epsilon
 
     def adapt(self, data):
-        x = np.concatenate([a.reshape(-1) for a in _batches(data)])
-        qs = np.linspace(0, 1, self.num_bins + 1)[1:-1]
-        self.bin_boundaries = np.quantile(x[~np.isnan(x)], qs).tolist()
+        """Bin boundaries at approximate quantiles of ``data`` (batch by batch, Keras's
+        summaries: ``layers.quantile_summary``); missing values (NaN) are left out."""
+        if self.num_bins is None:
+            raise ValueError(
+                "Cannot adapt a Discretization layer that has been initialized with "
+                "`bin_boundaries`, use `num_bins` instead."
+            )
+        summary = quantile_summary.empty()
+        for batch in _batches(data):
+            x = np.asarray(batch, dtype="float32").reshape(-1)
+            summary = quantile_summary.merge(
+                quantile_summary.summarize(x[~np.isnan(x)], self.epsilon), summary, self.epsilon
+            )
+        self.bin_boundaries = quantile_summary.boundaries(summary, self.num_bins)
 
     compute_output_shape = same_shape
 
