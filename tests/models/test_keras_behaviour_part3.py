@@ -138,3 +138,17 @@ def test_discretization_bins_are_keras_approximate_quantiles():
     normal = layers.Discretization(num_bins=5)
     normal.adapt(np.random.default_rng(0).normal(size=(1000, 1)))
     np.testing.assert_allclose(normal.bin_boundaries, [-0.85, -0.305, 0.176, 0.771], atol=1e-3)
+
+
+def test_text_layers_take_python_lists_of_strings():
+    vectorize = layers.TextVectorization(max_tokens=5000, output_sequence_length=4)
+    vectorize.adapt(["foo", "bar", "baz"])
+    # Keras 3.15's docstring: known words keep their ids (were mapped to the OOV index 1)
+    assert np.asarray(vectorize(["foo qux bar", "qux baz"])).tolist() == [
+        [2, 1, 4, 0],
+        [1, 3, 0, 0],
+    ]
+    lookup = layers.StringLookup(vocabulary=["a", "b", "c"])
+    assert np.asarray(lookup(["a", "c", "z"])).tolist() == [1, 3, 0]  # Keras 3.15
+    assert np.asarray(lookup([["a", "c"], ["b", "z"]])).tolist() == [[1, 3], [2, 0]]
+    assert np.asarray(layers.IntegerLookup(vocabulary=[5, 6])([5, 6, 7])).tolist() == [1, 2, 0]

@@ -186,7 +186,7 @@ def _to_tensor(x, dtype):
         return x
     if x is None:
         return x
-    if isinstance(x, (list, tuple)):
+    if isinstance(x, (list, tuple)) and not _plain_values(x):
         return type(x)(_to_tensor(v, dtype) for v in x)
     if isinstance(x, dict):
         return {k: _to_tensor(v, dtype) for k, v in x.items()}
@@ -194,6 +194,15 @@ def _to_tensor(x, dtype):
     if a.dtype.kind == "f" and a.dtype != np.dtype(dtype):
         a = a.astype(dtype)
     return Tensor.wrap(a)
+
+
+def _plain_values(x) -> bool:
+    """Whether ``x`` (a list or tuple) holds only Python numbers and strings, nested: one
+    array (``StringLookup()(["a", "b"])``), not a list of inputs (``Add()([a, b])``)."""
+    return bool(x) and all(
+        _plain_values(v) if isinstance(v, (list, tuple)) else isinstance(v, (int, float, str))
+        for v in x
+    )
 
 
 def convert_to_dtype(x, dtype):
