@@ -35,7 +35,14 @@ def _weights(sample_weight, values):
 
 
 class Metric:
-    """Base class: subclasses implement ``update_state`` and ``result``."""
+    """Base class: subclasses implement ``update_state`` and ``result``. A result is a
+    Tensor, as Keras's (a 0-d one for one number: ``float(m.result())``,
+    ``m.result().numpy()`` and ``f"{m.result():.3f}"`` all work)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "result" in cls.__dict__:
+            cls.result = _tensor_result(cls.__dict__["result"])
 
     def __init__(self, name=None, dtype=None):
         self.name = name or snake_case(type(self).__name__)
@@ -96,6 +103,26 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def _tensor_result(result):
+    """``result`` returning its numbers as a Tensor (in the metric's dtype when float)."""
+    import functools
+
+    @functools.wraps(result)
+    def as_tensor(self):
+        out = result(self)
+        if isinstance(out, Tensor) or not isinstance(
+            out, (int, float, np.integer, np.floating, np.bool_, np.ndarray)
+        ):
+            return out
+        array = np.asarray(out)
+        if array.dtype.kind == "f" or isinstance(out, (int, float)):
+            array = array.astype(self.dtype)
+        return Tensor.wrap(array)
+
+    as_tensor.__tensor_result__ = True
+    return as_tensor
 
 
 class Mean(Metric):
@@ -288,7 +315,7 @@ class RootMeanSquaredError(Mean):
         super().update_state((_np(y_true) - _np(y_pred)) ** 2, sample_weight)
 
     def result(self):
-        return float(np.sqrt(super().result()))
+        return float(np.sqrt(float(super().result())))
 
 
 class LossMetric(MeanMetricWrapper):

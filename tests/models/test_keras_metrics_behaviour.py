@@ -80,3 +80,16 @@ def test_a_metric_adds_its_state_with_add_weight():
     assert float(count.result().numpy()) == 3.0  # Keras 3.15: 3.0
     count.reset_state()
     assert float(count.result().numpy()) == 0.0
+
+
+def test_a_result_is_a_tensor_as_in_keras():
+    mean = keras.metrics.Mean()
+    mean.update_state([1.0, 2.0])
+    result = mean.result()
+    assert isinstance(result, keras.ops.convert_to_tensor(0.0).__class__)
+    assert result.numpy() == 1.5 and result.dtype == np.float32  # Keras: a float32 array
+    assert float(result) == 1.5 and f"{result:.2f}" == "1.50"
+    assert result == pytest.approx(1.5)  # other objects compare themselves
+    per_class = keras.metrics.F1Score(average=None)
+    per_class.update_state(np.eye(3), np.eye(3))
+    assert per_class.result().shape == (3,)

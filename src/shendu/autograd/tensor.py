@@ -206,6 +206,12 @@ class Tensor:
     def __float__(self) -> float:
         return float(self.item())
 
+    def __format__(self, spec: str) -> str:
+        """A one-element tensor formats as its number (``f"{loss:.4f}"``), others as text."""
+        if spec and self.data.size == 1:
+            return format(self.item(), spec)
+        return format(str(self), spec)
+
     def __int__(self) -> int:
         return int(self.item())
 
@@ -314,9 +320,13 @@ class Tensor:
         return _ops.greater_equal(self, other)
 
     def __eq__(self, other):
+        if not _array_like(other):  # e.g. pytest.approx: its own __eq__ decides
+            return NotImplemented
         return _ops.equal(self, other)
 
     def __ne__(self, other):
+        if not _array_like(other):
+            return NotImplemented
         return _ops.not_equal(self, other)
 
     __hash__ = object.__hash__
@@ -433,6 +443,17 @@ class Tensor:
 
     def int(self) -> Tensor:
         return _ops.cast(self, "int32")
+
+
+def _array_like(x) -> bool:
+    """Whether ``x`` is something an elementwise comparison takes (a tensor, an array, a
+    number, a sequence, a string, None); other objects compare themselves."""
+    return (
+        x is None
+        or isinstance(x, (Tensor, np.ndarray, np.generic, int, float, complex, str, list, tuple))
+        or hasattr(x, "__array__")
+        or hasattr(x, "__cuda_array_interface__")
+    )
 
 
 def tensor(data: TensorLike, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:

@@ -842,6 +842,8 @@ def _accepts_training(compute_loss: Callable) -> bool:
 
 
 def _to_float(v):
+    if isinstance(v, Tensor):
+        v = backend.to_numpy(v.data)
     if isinstance(v, np.ndarray) and v.ndim > 0:
         return v
     return float(v)
