@@ -25,6 +25,7 @@ refused; a newer 3.x than the one these readers were checked against loads with 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import os
@@ -262,6 +263,15 @@ def load_weights_of_keras_model(model, filepath, max_tensor_bytes=None):
     ``ModelCheckpoint(save_weights_only=False)``; the archive is checked as by
     ``load_keras_model``."""
     path = os.fspath(filepath)
+    with _open_keras_archive(path) as zf:
+        weights = read_member(zf, "model.weights.h5", path)
+    _load_checked_h5(model, path, max_tensor_bytes, _plan_from_h5, source=io.BytesIO(weights))
+
+
+@contextlib.contextmanager
+def _open_keras_archive(path):
+    """The ``.keras`` zip at ``path`` after the archive checks (``open_archive``: its
+    members, their sizes) and the Keras version check."""
     with open_archive(
         path,
         KERAS_MEMBERS,
@@ -269,8 +279,7 @@ def load_weights_of_keras_model(model, filepath, max_tensor_bytes=None):
         kind=".keras",
     ) as zf:
         _check_keras_version(zf, path)
-        weights = read_member(zf, "model.weights.h5", path)
-    _load_checked_h5(model, path, max_tensor_bytes, _plan_from_h5, source=io.BytesIO(weights))
+        yield zf
 
 
 def _translate(node):
@@ -477,13 +486,7 @@ def load_keras_model(
     h5py = _h5py()
     path = os.fspath(filepath)
     limit = MAX_TENSOR_BYTES if max_tensor_bytes is None else int(max_tensor_bytes)
-    with open_archive(
-        path,
-        KERAS_MEMBERS,
-        allowed=lambda n: n == "metadata.json" or n.startswith("assets/"),
-        kind=".keras",
-    ) as zf:
-        _check_keras_version(zf, path)
+    with _open_keras_archive(path) as zf:
         raw = parse_json(read_member(zf, "config.json", path), path)
         weights = read_member(zf, "model.weights.h5", path)
         assets = {n: read_member(zf, n, path) for n in zf.namelist() if n.startswith("assets/")}
