@@ -298,6 +298,10 @@ def test_sorting_and_searching():
         ops.in_top_k([1, 0, 3], x[:, :4], 2).numpy(),
         [np.sum(x[i, :4] > x[i, t]) < 2 for i, t in enumerate([1, 0, 3])],
     )
+    # Keras 3.15's docstring example: class 5 of 5 classes is not in the top k (was an
+    # IndexError)
+    predictions = [[0.1, 0.4, 0.6, 0.9, 0.5], [0.1, 0.7, 0.9, 0.8, 0.3], [0.1, 0.6, 0.9, 0.9, 0.5]]
+    assert ops.in_top_k([2, 5, 3], predictions, k=3).numpy().tolist() == [True, False, True]
     s = np.sort(_r(5))
     np.testing.assert_array_equal(
         ops.searchsorted(s, [0.0, 1.0]).numpy(), np.searchsorted(s, [0, 1])

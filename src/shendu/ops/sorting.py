@@ -65,12 +65,14 @@ def top_k(x, k, sorted=True):  # noqa: A002 - the Keras name
 
 def in_top_k(targets, predictions, k):
     """Whether each target class is among the ``k`` highest predictions of its row (ties
-    counted in the target's favour, as in Keras)."""
+    counted in the target's favour, as in Keras); a target outside the row's classes is
+    not (False, as Keras's on its docstring's data, where class 5 of 5 is asked for)."""
     t = _array(targets).astype(np.int64).reshape(-1)
     p = _array(predictions)
-    target_score = p[np.arange(len(t)), t]
+    valid = (t >= 0) & (t < p.shape[-1])
+    target_score = p[np.arange(len(t)), np.where(valid, t, 0)]
     better = (p > target_score[:, None]).sum(axis=-1)
-    return Tensor.wrap(better < k)
+    return Tensor.wrap((better < k) & valid)
 
 
 def searchsorted(sorted_sequence, values, side="left"):
