@@ -434,12 +434,19 @@ def _masked_reduce(values, keep, sample_weight, reduction):
         weights = keep * (keep.size / (keep.sum() + EPSILON))
     else:
         weights = keep.astype(values.dtype)
-    if sample_weight is not None:
-        sw = np.asarray(backend.to_numpy(_data(sample_weight)), dtype=values.dtype)
-        while sw.ndim > weights.ndim and sw.shape[-1] == 1:
-            sw = sw[..., 0]
-        weights = weights * sw.reshape(sw.shape + (1,) * (weights.ndim - sw.ndim))
-    return reduce_weighted(values, weights.astype(values.dtype), reduction)
+    return reduce_weighted(values, times_sample_weight(weights, sample_weight), reduction)
+
+
+def times_sample_weight(weights, sample_weight):
+    """``weights`` (per step, a mask's) times ``sample_weight`` (per sample or per step:
+    trailing axes of size 1 dropped, missing ones broadcast), as an array."""
+    weights = np.asarray(weights, dtype=np.float64 if weights.dtype == bool else weights.dtype)
+    if sample_weight is None:
+        return weights
+    sw = np.asarray(backend.to_numpy(_data(sample_weight)), dtype=weights.dtype)
+    while sw.ndim > weights.ndim and sw.shape[-1] == 1:
+        sw = sw[..., 0]
+    return weights * sw.reshape(sw.shape + (1,) * (weights.ndim - sw.ndim))
 
 
 def _data(x):

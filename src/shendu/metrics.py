@@ -7,6 +7,8 @@ the label shape as Keras does.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import backend, ops
@@ -107,7 +109,6 @@ class Metric:
 
 def _tensor_result(result):
     """``result`` returning its numbers as a Tensor (in the metric's dtype when float)."""
-    import functools
 
     @functools.wraps(result)
     def as_tensor(self):
@@ -189,25 +190,13 @@ class MeanMetricWrapper(Mean):
             elif t.ndim == p.ndim + 1 and t.shape[-1] == 1:
                 t = t[..., 0]
         values = self._fn(t, p, **self._fn_kwargs)
-        keep = _output_mask(y_pred, np.shape(values))
+        keep = losses_mod.output_mask(y_pred, np.shape(values))
         if keep is not None:  # a masked output counts its kept steps only, as in Keras
-            weights = keep.astype(np.float64)
-            if sample_weight is not None:
-                sw = np.asarray(_np(sample_weight), dtype=np.float64)
-                while sw.ndim > weights.ndim and sw.shape[-1] == 1:
-                    sw = sw[..., 0]
-                weights = weights * sw.reshape(sw.shape + (1,) * (weights.ndim - sw.ndim))
-            sample_weight = weights
+            sample_weight = losses_mod.times_sample_weight(keep, sample_weight)
         super().update_state(values, sample_weight)
 
     def get_config(self):
         return {**super().get_config(), **self._fn_kwargs}
-
-
-def _output_mask(y_pred, shape):
-    from .losses import output_mask
-
-    return output_mask(y_pred, shape)
 
 
 def _last_axis_labels(t, p):
