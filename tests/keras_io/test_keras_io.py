@@ -34,6 +34,12 @@ THRESHOLDS = {
         "final_d_loss": (LE, 0.8),  # Keras 0.568
         "sample_std": (GE, 0.05),  # Keras 0.162: the generator has not collapsed
     },
+    "gnn_citations": {
+        "baseline_accuracy": (GE, 0.25),  # Keras 0.306 (7 classes: chance 0.14)
+        "gnn_accuracy": (GE, 0.26),  # Keras 0.326
+        "trainable_weights": (EQ, 50),  # Keras 50
+        "unchanged_weights": (EQ, 0),  # Keras 0 (shendu 32 when normalize cut gradients)
+    },
     "image_classification_from_scratch": {"train_acc": (GE, 0.94)},  # Keras 0.989
     "imbalanced_classification": {
         "val_recall": (GE, 0.75),  # Keras 0.867

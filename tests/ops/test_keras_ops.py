@@ -6,6 +6,7 @@ import pytest
 
 import shendu
 from shendu import ops
+from shendu.autograd.tensor import Tensor
 from shendu.testing import gradcheck
 
 RNG = np.random.default_rng(0)
@@ -596,6 +597,13 @@ def test_spatial_ops():
     assert mh.numpy().tolist() == [[1, 0, 1], [0, 1, 0]]
     n = ops.normalize(np.array([[3.0, 4.0]]))
     np.testing.assert_allclose(n.numpy(), [[0.6, 0.8]])
+    for order in (1, 2, 3):
+        assert gradcheck(lambda t, o=order: ops.normalize(t, axis=-1, order=o), (_r(3, 4),))
+    zero = Tensor(np.zeros((1, 3)), requires_grad=True)
+    ops.sum(ops.normalize(zero)).backward()
+    assert np.isfinite(zero.grad.numpy()).all()  # the zero vector: a finite gradient, as in Keras
+    with pytest.raises(ValueError, match="int >= 1. Received: order=0"):
+        ops.normalize(np.ones(3), order=0)
     np.testing.assert_allclose(float(ops.psnr(np.zeros(4), np.full(4, 0.1), 1.0)), 20.0, rtol=1e-6)
     sep = ops.separable_conv(_r(1, 5, 5, 2), _r(3, 3, 2, 1), _r(1, 1, 2, 4))
     assert sep.shape == (1, 3, 3, 4)

@@ -648,12 +648,27 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
 
 
 def normalize(x, axis=-1, order=2, epsilon=None):
-    """x / max(||x||_order, epsilon) along ``axis`` (epsilon: backend.epsilon())."""
+    """x / max(||x||_order, epsilon) along ``axis`` (epsilon: backend.epsilon()).
+
+    For ``order=2`` it is x * rsqrt(max(sum(x**2), epsilon**2)), the same numbers as Keras's
+    x * min(rsqrt(sum(x**2)), 1 / epsilon) without the infinity: the gradient is finite at
+    a zero vector (the maximum takes the constant there).
+    """
     from .arithmetic import maximum
     from .reduction import norm
+    from .reduction import sum as reduce_sum
 
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        raise ValueError(f"Argument `order` must be an int >= 1. Received: order={order}")
     eps = backend.epsilon() if epsilon is None else epsilon
     x = as_tensor(x)
+    if x.ndim == 0:
+        x = x.reshape((1,))
+    if order == 2:
+        from .elementwise import rsqrt
+
+        square_sum = reduce_sum(x * x, axis=axis, keepdims=True)
+        return x * rsqrt(maximum(square_sum, eps * eps))
     return x / maximum(norm(x, ord=order, axis=axis, keepdims=True), eps)
 
 

@@ -27,14 +27,14 @@ def to_categorical(x, num_classes=None, dtype="float32"):
 
 
 def normalize(x, axis=-1, order=2):
-    """Scale ``x`` to unit ``order``-norm along ``axis`` (zero vectors stay zero); a tensor
-    gives a tensor, an array an array, as in Keras."""
-    from ..autograd.tensor import Tensor
+    """Scale ``x`` to unit ``order``-norm along ``axis`` (zero vectors stay zero), as in
+    Keras: a NumPy array gives an array; anything else (a tensor, a symbolic tensor, a
+    list) is ``ops.normalize``, differentiable, so gradients flow through it."""
+    if not isinstance(x, np.ndarray):
+        from ..ops import nn
 
-    if isinstance(x, Tensor):
-        out = normalize(x.data, axis, order)
-        return Tensor.wrap(out.astype(x.data.dtype) if x.data.dtype.kind == "f" else out)
-    x = np.asarray(x, dtype=np.float64) if np.asarray(x).dtype.kind != "f" else np.asarray(x)
+        return nn.normalize(x, axis=axis, order=order)
+    x = x.astype(np.float64) if x.dtype.kind != "f" else x
     n = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
     return x / np.where(n == 0, 1, n)
 

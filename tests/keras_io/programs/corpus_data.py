@@ -82,3 +82,23 @@ def tabular(n=800, seed=0, positive_rate=0.5):
     threshold = np.quantile(score, 1.0 - positive_rate)
     target = (score + 0.3 * rng.standard_normal(n) > threshold).astype("int64")
     return {"age": age, "chol": chol, "sex": sex, "thal": thal}, target
+
+
+def citation_graph(nodes=700, features=200, classes=7, seed=0):
+    """A Cora-like citation graph: papers of ``classes`` subjects with sparse binary word
+    features that lean on the subject, and citations mostly (90%) between papers of one
+    subject. Returns (node features float32 (nodes, features), labels int64 (nodes,),
+    citations int64 (2, edges) as [target, source] rows)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, classes, nodes)
+    topic_words = rng.random((classes, features)) < 0.08
+    words = rng.random((nodes, features)) < 0.02
+    words |= topic_words[labels] & (rng.random((nodes, features)) < 0.08)
+    edges = []
+    for paper in range(nodes):
+        for _ in range(int(rng.integers(2, 7))):
+            same = rng.random() < 0.9
+            pool = np.flatnonzero((labels == labels[paper]) == same)
+            edges.append((paper, int(rng.choice(pool))))
+    citations = np.array(edges, dtype="int64").T
+    return words.astype("float32"), labels.astype("int64"), citations
