@@ -19,6 +19,25 @@ def log_softmax(x, axis=-1):
     return ops.log_softmax(x, axis=axis)
 
 
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Keras's parametrised ReLU: x where x > threshold, else negative_slope * (x -
+    threshold) (0 for the default slope), then clipped to [.., max_value]; the defaults are
+    max(x, 0). The gradient is 1 above the threshold and negative_slope below it (0 where
+    max_value clips)."""
+    if negative_slope == 0 and max_value is None and threshold == 0:
+        return ops.relu(x)
+    x = ops.convert_to_tensor(x)
+    if negative_slope != 0 and max_value is None and threshold == 0:
+        return ops.leaky_relu(x, negative_slope)
+    zero = ops.zeros_like(x)
+    y = ops.where(ops.greater(x, threshold), x, zero) if threshold != 0 else ops.relu(x)
+    if max_value is not None:
+        y = ops.minimum(y, ops.cast(max_value, y.dtype))
+    if negative_slope != 0:
+        y = y - negative_slope * ops.relu(threshold - x)
+    return y
+
+
 def leaky_relu(x, negative_slope=0.2):
     return ops.leaky_relu(x, negative_slope)
 
@@ -50,7 +69,6 @@ _FUNCS = [
     ops.squareplus,
     ops.tanh_shrink,
     ops.threshold,
-    ops.relu,
     ops.relu6,
     ops.sigmoid,
     ops.tanh,
@@ -65,6 +83,7 @@ _TABLE = {f.__name__: f for f in _FUNCS}
 _TABLE.update(
     {
         "linear": linear,
+        "relu": relu,
         "softmax": softmax,
         "log_softmax": log_softmax,
         "leaky_relu": leaky_relu,
@@ -103,7 +122,6 @@ def serialize(fn) -> str:
     return getattr(fn, "__name__", repr(fn))
 
 
-relu = ops.relu
 sigmoid = ops.sigmoid
 tanh = ops.tanh
 softplus = ops.softplus

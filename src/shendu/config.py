@@ -127,8 +127,24 @@ class DTypePolicy:
             "float32" if self.name.startswith("mixed_") or self.name == "bfloat16" else self.name
         )
 
+    @classmethod
+    def of_dtype(cls, dtype):
+        """The policy of a layer whose dtype is ``dtype`` (any dtype name, integer and
+        string layers included: Keras's layers all have a policy)."""
+        if dtype in ("float16", "float32", "float64", "bfloat16"):
+            return cls(dtype)
+        policy = cls.__new__(cls)
+        policy.name = str(dtype)
+        return policy
+
     def get_config(self):
         return {"name": self.name}
+
+    def __eq__(self, other):
+        return isinstance(other, DTypePolicy) and other.name == self.name
+
+    def __hash__(self):
+        return hash(self.name)
 
     def __repr__(self):
         return f'<DTypePolicy "{self.name}">'

@@ -8,6 +8,8 @@ the number of per-sample values), "sum", "mean" (weighted mean) or None.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from . import backend, ops
@@ -453,20 +455,34 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def _loss_class(name, fn, doc, **defaults):
-    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
-        unknown = set(kwargs) - set(defaults)
-        if unknown:
-            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(unknown)}")
-        merged = {**defaults, **kwargs}
+def _loss_class(name, fn, doc, loss_name=None, **defaults):
+    """A Loss class around ``fn`` whose signature is Keras's: ``fn``'s options (``defaults``,
+    in order) first, then reduction, name, dtype, by keyword or by position. Its objects
+    are named ``loss_name`` (else the class name in snake case), as Keras names them."""
+    either = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    options = {**defaults, "reduction": "sum_over_batch_size", "name": None, "dtype": None}
+    signature = inspect.Signature(
+        [inspect.Parameter("self", either)]
+        + [inspect.Parameter(key, either, default=value) for key, value in options.items()]
+    )
+
+    def __init__(self, *args, **kwargs):
+        try:
+            bound = signature.bind(self, *args, **kwargs).arguments
+        except TypeError as error:
+            raise TypeError(f"{type(self).__name__}: {error}") from None
+        given = {key: value for key, value in bound.items() if key != "self"}
+        reduction = given.pop("reduction", "sum_over_batch_size")
+        given_name, dtype = given.pop("name", None), given.pop("dtype", None)
         Loss.__init__(
             self,
-            name=name or snake_case(type(self).__name__),
+            name=given_name or loss_name or snake_case(type(self).__name__),
             reduction=reduction,
             dtype=dtype,
-            **merged,
+            **{**defaults, **given},
         )
 
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
     return type(name, (Loss,), {"__init__": __init__, "fn": staticmethod(fn), "__doc__": doc})
 
 
@@ -480,7 +496,9 @@ MeanSquaredLogarithmicError = _loss_class(
     mean_squared_logarithmic_error,
     "mean((log(1 + p) - log(1 + t))**2).",
 )
-Huber = _loss_class("Huber", huber, "Quadratic within delta, linear outside.", delta=1.0)
+Huber = _loss_class(
+    "Huber", huber, "Quadratic within delta, linear outside.", loss_name="huber_loss", delta=1.0
+)
 LogCosh = _loss_class("LogCosh", log_cosh, "mean(log(cosh(p - t))).")
 Poisson = _loss_class("Poisson", poisson, "mean(p - t log p).")
 KLDivergence = _loss_class("KLDivergence", kl_divergence, "sum(t log(t / p)).")

@@ -46,7 +46,7 @@ class Metric:
         if "result" in cls.__dict__:
             cls.result = _tensor_result(cls.__dict__["result"])
 
-    def __init__(self, name=None, dtype=None):
+    def __init__(self, dtype=None, name=None):
         self.name = name or snake_case(type(self).__name__)
         self.dtype = dtype or backend.floatx()
         self.variables: list = []  # state made by add_variable
@@ -179,6 +179,20 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
         super().__init__(name=name, dtype=dtype)
 
+    def __init_subclass__(cls, **kwargs):
+        """A subclass with its own ``fn`` and no ``__init__`` takes Keras's (name, dtype),
+        named after the class: ``Accuracy("acc")`` is a metric named "acc"."""
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__ or cls.__dict__.get("fn") is None:
+            return
+        default_name = snake_case(cls.__name__)
+
+        def __init__(self, name=default_name, dtype=None):
+            MeanMetricWrapper.__init__(self, name=name, dtype=dtype)
+
+        __init__.__qualname__ = f"{cls.__name__}.__init__"
+        cls.__init__ = __init__
+
     def update_state(self, y_true, y_pred, sample_weight=None):
         t, p = _np(y_true), _np(y_pred)
         if (
@@ -226,8 +240,13 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     return sparse_top_k_categorical_accuracy(y_true.argmax(-1), y_pred, k)
 
 
-def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
+    """1 where the label is among the k largest scores; with ``from_sorted_ids``,
+    ``y_pred`` holds class ids sorted best first, and the first k are looked at."""
     t = _last_axis_labels(y_true, y_pred).astype(np.int64)
+    if from_sorted_ids:
+        ids = np.asarray(y_pred)[..., :k]
+        return (ids == t[..., None]).any(axis=-1).astype(np.float64)
     top = np.argsort(-y_pred, axis=-1, kind="stable")[..., :k]
     return (top == t[..., None]).any(axis=-1).astype(np.float64)
 
@@ -281,8 +300,10 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
 
     fn = staticmethod(sparse_top_k_categorical_accuracy)
 
-    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
-        super().__init__(name=name, dtype=dtype, k=k)
+    def __init__(
+        self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None, from_sorted_ids=False
+    ):
+        super().__init__(name=name, dtype=dtype, k=k, from_sorted_ids=from_sorted_ids)
 
 
 class MeanSquaredError(MeanMetricWrapper):
@@ -334,16 +355,23 @@ class _Confusion(Metric):
         self._s_tn = np.zeros(n)
         self._s_fn = np.zeros(n)
 
+    top_k = class_id = None
+
     def update_state(self, y_true, y_pred, sample_weight=None):
-        t = _np(y_true).astype(bool).reshape(-1)
-        p = _np(y_pred).astype(np.float64).reshape(-1)
-        w = (
-            np.ones_like(p)
-            if sample_weight is None
-            else np.broadcast_to(
-                _weights(sample_weight, _np(y_pred).astype(np.float64)), _np(y_pred).shape
-            ).reshape(-1)
-        )
+        t, p = _np(y_true), _np(y_pred).astype(np.float64)
+        w = None if sample_weight is None else _weights(sample_weight, p)
+        if self.top_k is not None:  # Keras: scores outside a row's top k count as -inf
+            order = np.argsort(-p, axis=-1, kind="stable")[..., : self.top_k]
+            kept = np.full(p.shape, -np.inf)
+            np.put_along_axis(kept, order, np.take_along_axis(p, order, -1), -1)
+            p = kept
+        if self.class_id is not None:  # one class's column
+            t, p = t[..., self.class_id], p[..., self.class_id]
+            if w is not None and np.ndim(w) == np.ndim(_np(y_pred)):
+                w = w[..., self.class_id]
+        t = t.astype(bool).reshape(-1)
+        w = np.ones(p.size) if w is None else np.broadcast_to(w, p.shape).reshape(-1)
+        p = p.reshape(-1)
         th = np.atleast_1d(self.thresholds)[:, None]
         pred = p[None, :] > th
         self._s_tp += (w * (pred & t)).sum(1)
@@ -378,7 +406,26 @@ class FalseNegatives(_Confusion):
         return self._out(self._s_fn)
 
 
-class Precision(_Confusion):
+class _TopKConfusion(_Confusion):
+    """Counts of one class (``class_id``) or of each row's ``top_k`` scores, as Keras's
+    Precision and Recall: with ``top_k`` and no thresholds, the top k are the positives."""
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        if thresholds is None and top_k is not None:
+            thresholds = -np.inf
+        self.top_k = None if top_k is None else int(top_k)
+        self.class_id = None if class_id is None else int(class_id)
+        super().__init__(thresholds=thresholds, name=name, dtype=dtype)
+
+    def get_config(self):
+        config = {**super().get_config(), "top_k": self.top_k, "class_id": self.class_id}
+        if self.top_k is not None and np.ndim(self.thresholds) == 0:
+            if np.isneginf(self.thresholds):
+                config["thresholds"] = None
+        return config
+
+
+class Precision(_TopKConfusion):
     """tp / (tp + fp) at the threshold."""
 
     def result(self):
@@ -386,7 +433,7 @@ class Precision(_Confusion):
         return self._out(np.divide(self._s_tp, d, out=np.zeros_like(d), where=d > 0))
 
 
-class Recall(_Confusion):
+class Recall(_TopKConfusion):
     """tp / (tp + fn) at the threshold."""
 
     def result(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import constraints, initializers, ops, regularizers
+from .. import activations, constraints, initializers, ops, regularizers
 from ..naming import serialize
 from .base import Layer, same_shape
 
@@ -26,15 +26,12 @@ class ReLU(Layer):
     compute_output_shape = same_shape
 
     def call(self, inputs):
-        x = inputs
-        if self.negative_slope == 0 and self.threshold == 0:
-            y = ops.relu(x)
-        else:
-            above = x.data >= self.threshold if hasattr(x, "data") else x >= self.threshold
-            y = ops.where(above, x, self.negative_slope * (x - self.threshold))
-        if self.max_value is not None:
-            y = ops.minimum(y, float(self.max_value))
-        return y
+        return activations.relu(
+            inputs,
+            negative_slope=self.negative_slope,
+            max_value=self.max_value,
+            threshold=self.threshold,
+        )
 
     def get_config(self):
         return {

@@ -20,6 +20,7 @@ from .. import constraints as constraints_mod
 from .. import regularizers as regularizers_mod
 from ..autograd.mode import GRAD_ENABLED
 from ..autograd.tensor import Tensor
+from ..config import DTypePolicy
 from ..naming import snake_case, unique_name
 from . import allocation, tracking
 from .input_spec import assert_input_compatibility
@@ -36,13 +37,77 @@ _UNTRACKED = frozenset(
 )
 
 
+def _initial_value(initializer, shape, dtype):
+    """The starting array of a Variable: an initializer drawn at ``shape`` or a value
+    (checked against ``shape`` when one is given), cast to ``dtype`` when given."""
+    if isinstance(initializer, str) or (
+        callable(initializer) and not isinstance(initializer, (Tensor, np.ndarray))
+    ):
+        if shape is None:
+            raise ValueError(
+                "Variable: an initializer needs a `shape`. Received: "
+                f"initializer={initializer!r}, shape=None"
+            )
+        value = initializers.get(initializer)(tuple(shape), dtype or backend.floatx())
+        value = value.data if isinstance(value, Tensor) else np.asarray(value)
+    else:
+        value = initializer.data if isinstance(initializer, Tensor) else initializer
+        if isinstance(value, (bool, int, float, list, tuple)) and dtype is None:
+            value = np.asarray(value)  # Python numbers as Keras takes them: int32, floatx
+            kind = value.dtype.kind
+            value = value.astype({"i": "int32", "f": backend.floatx()}.get(kind, value.dtype))
+        if shape is not None and tuple(np.shape(value)) != tuple(shape):
+            raise ValueError(
+                f"Variable: the value has shape {tuple(np.shape(value))}, but `shape` is "
+                f"{tuple(shape)}"
+            )
+    if dtype is not None:
+        value = np.asarray(value).astype(backend.standardize_dtype(dtype))
+    return value
+
+
+#: dtype policy names that are not NumPy dtypes (a layer given one keeps the policy)
+_POLICY_NAMES = ("mixed_float16", "mixed_bfloat16", "bfloat16")
+
+
 class Variable(Tensor, TrackedVariable):
     """A Tensor that holds a layer's state: trainable weights or non-trainable statistics."""
 
-    __slots__ = ("_trainable", "path", "regularizer", "constraint", "_grad_buffer")
+    __slots__ = (
+        "_trainable",
+        "path",
+        "regularizer",
+        "constraint",
+        "_grad_buffer",
+        "autocast",
+        "aggregation",
+        "synchronization",
+    )
 
-    def __init__(self, value, trainable=True, name=None, regularizer=None, constraint=None):
-        super().__init__(value, requires_grad=bool(trainable), name=name)
+    def __init__(
+        self,
+        initializer,
+        shape=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        aggregation="none",
+        synchronization="auto",
+        name=None,
+        regularizer=None,
+        constraint=None,
+    ):
+        """Keras's signature: ``initializer`` is a value (array, tensor, number) or an
+        initializer (a name, an Initializer, a callable of ``(shape, dtype)``) drawn at
+        ``shape``; ``dtype`` casts the value (floatx for an initializer when not given).
+        ``autocast``, ``aggregation`` and ``synchronization`` are kept for Keras's API;
+        one process holds one copy, so they change nothing here."""
+        value = _initial_value(initializer, shape, dtype)
+        kind = value.dtype.kind if hasattr(value, "dtype") else np.asarray(value).dtype.kind
+        differentiable = bool(trainable) and kind in "fc"
+        super().__init__(value, requires_grad=differentiable, name=name)
+        self.autocast, self.aggregation = autocast, aggregation
+        self.synchronization = synchronization
         self.trainable = bool(trainable)
         self.path = name
         self.regularizer = regularizer
@@ -281,6 +346,12 @@ class Layer(TrackedLayer):
         self._trainable = bool(trainable)
         if dtype in ("string", "str"):  # Keras's name for text inputs
             dtype = object
+        self._dtype_policy = None
+        if isinstance(dtype, (DTypePolicy, dict)) or dtype in _POLICY_NAMES:
+            from .. import dtype_policies
+
+            self._dtype_policy = dtype_policies.get(dtype)  # its variables' dtype is kept
+            dtype = self._dtype_policy.variable_dtype
         self.dtype = np.dtype(dtype).name if dtype is not None else backend.floatx()
         self.built = False
         self._variables: list[Variable] = self.__dict__.get("_variables", [])
@@ -671,6 +742,33 @@ class Layer(TrackedLayer):
         Built-in layers state the rule; this default, for user layers, runs the layer on
         zeros twice (every unknown size 1, then 2) and compares the results."""
         return infer_output_shape(self, input_shape)
+
+    @property
+    def dtype_policy(self):
+        """The layer's DTypePolicy (Keras): the one it was given, else its dtype's."""
+        policy = self.__dict__.get("_dtype_policy")
+        return policy if policy is not None else DTypePolicy.of_dtype(self.dtype)
+
+    @dtype_policy.setter
+    def dtype_policy(self, policy):
+        from .. import dtype_policies
+
+        policy = dtype_policies.get(policy)
+        self._dtype_policy, self.dtype = policy, policy.variable_dtype
+
+    @property
+    def compute_dtype(self):
+        """The dtype the layer computes in (float32 for the mixed policies: see
+        ``config.DTypePolicy``)."""
+        return self.dtype_policy.compute_dtype if self._float_policy() else self.dtype
+
+    @property
+    def variable_dtype(self):
+        """The dtype of the layer's variables."""
+        return self.dtype_policy.variable_dtype if self._float_policy() else self.dtype
+
+    def _float_policy(self):
+        return self.dtype_policy.name in ("float16", "float32", "float64") + _POLICY_NAMES
 
     def compute_output_dtype(self, input_dtype):
         """The dtype of the output for an input of ``input_dtype``: a layer with weights, or

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from .. import activations, backend, initializers, ops
 from ..naming import serialize
 from .base import Layer, check_rank
@@ -237,11 +239,37 @@ class Conv3D(BaseConv):
     rank = 3
 
 
+def _in_keras_order(*order):
+    """An ``__init__`` taking BaseConv's arguments with ``order`` first (Keras's order for
+    the transposed convolutions, which puts output_padding among the first and has no
+    groups), so positional calls written for Keras mean the same here."""
+    base = inspect.signature(BaseConv.__init__).parameters
+    either, keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.VAR_KEYWORD
+    names = list(order) + [n for n in base if n not in order and n not in ("self", "groups")]
+    signature = inspect.Signature(
+        [base["self"]]
+        + [base[n].replace(kind=either) for n in names if base[n].kind is not keyword]
+        + [base["kwargs"]]
+    )
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs).arguments
+        bound.pop("self")
+        BaseConv.__init__(self, **bound.pop("kwargs", {}), **bound)
+
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
+    return __init__
+
+
+_TRANSPOSE_ORDER = ("filters", "kernel_size", "strides", "padding", "output_padding")
+
+
 class Conv1DTranspose(BaseConv):
     """Transposed 1-D convolution; kernel (kernel_size, filters, in_channels)."""
 
     rank = 1
     transpose = True
+    __init__ = _in_keras_order(*_TRANSPOSE_ORDER, "data_format", "dilation_rate")
 
 
 class Conv2DTranspose(BaseConv):
@@ -249,6 +277,7 @@ class Conv2DTranspose(BaseConv):
 
     rank = 2
     transpose = True
+    __init__ = _in_keras_order(*_TRANSPOSE_ORDER, "data_format", "dilation_rate")
 
 
 class Conv3DTranspose(BaseConv):
@@ -256,6 +285,7 @@ class Conv3DTranspose(BaseConv):
 
     rank = 3
     transpose = True
+    __init__ = _in_keras_order(*_TRANSPOSE_ORDER[:4], "data_format", "output_padding")
 
 
 class DepthwiseConv2D(BaseConv):

@@ -11,7 +11,7 @@ from ..naming import serialize
 
 # Hidden-layer activations fused into the linear/conv node. Not sigmoid or softmax: an output
 # layer's sigmoid/softmax must stay visible so cross-entropy can use its logits (stability).
-_FUSABLE = {ops.relu: "relu", ops.tanh: "tanh"}
+_FUSABLE = {ops.relu: "relu", activations.relu: "relu", ops.tanh: "tanh"}
 
 _OPTIONS = (
     "kernel_initializer",

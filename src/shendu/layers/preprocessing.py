@@ -233,7 +233,14 @@ class CategoryEncoding(Layer):
     def compute_output_dtype(self, input_dtype):
         return self.dtype
 
-    def call(self, inputs):
+    def call(self, inputs, count_weights=None):
+        """The encoding of integer ``inputs``; with ``output_mode="count"``,
+        ``count_weights`` (the shape of ``inputs``) weighs each token's count."""
+        if count_weights is not None and self.output_mode != "count":
+            raise ValueError(
+                "`count_weights` is not used when `output_mode` is not `'count'`. "
+                f"Received `count_weights={count_weights}`."
+            )
         x = _np(inputs).astype(np.int64)
         if x.size and (x.min() < 0 or x.max() >= self.num_tokens):
             raise ValueError(
@@ -246,8 +253,13 @@ class CategoryEncoding(Layer):
             return Tensor.wrap((x[..., None] == np.arange(self.num_tokens)).astype(self.dtype))
         x2 = x.reshape(x.shape[0], -1) if x.ndim > 1 else x[:, None]
         out = np.zeros((x2.shape[0], self.num_tokens), self.dtype)
+        if count_weights is None:
+            weights = np.ones(x2.shape, self.dtype)
+        else:
+            weights = np.broadcast_to(_np(count_weights).astype(self.dtype), x.shape)
+            weights = weights.reshape(x2.shape)
         for i, row in enumerate(x2):
-            np.add.at(out[i], row, 1.0)
+            np.add.at(out[i], row, weights[i])
         if self.output_mode == "multi_hot":
             out = np.minimum(out, 1.0)
         return Tensor.wrap(out)

@@ -26,6 +26,7 @@ from ..annotations import Array, TensorLike
 if TYPE_CHECKING:
     from .fused import FusedStorage
 from ..autograd.tensor import Tensor
+from ..naming import snake_case
 from . import schedules
 
 
@@ -121,7 +122,7 @@ class Optimizer:
         # gradients per variable (by id)
         self._accumulated_calls = 0
         self._accumulated: dict[int, Array] = {}
-        self.name = name or type(self).__name__.lower()
+        self.name = name or snake_case(type(self).__name__)  # Keras: "sgd", "rm_sprop"
         self._learning_rate = self._make_lr(learning_rate)
         self.iterations = 0
         self._variables: list = []

@@ -35,7 +35,7 @@ class ScheduleFreeAdamW(Optimizer):
         name: str | None = None,
         **kwargs: Any,
     ):
-        super().__init__(learning_rate=learning_rate, name=name or "schedule_free_adamw", **kwargs)
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if not 0 < beta_1 <= 1:
             raise ValueError(f"`beta_1` must be in (0, 1]. Received: beta_1={beta_1}")
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)

@@ -38,7 +38,7 @@ class ExponentialDecay(LearningRateSchedule):
         decay_steps: int,
         decay_rate: float,
         staircase: bool = False,
-        name: str | None = None,
+        name: str = "ExponentialDecay",
     ):
         if decay_steps <= 0:
             raise ValueError(
@@ -58,7 +58,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     """values[i] while step <= boundaries[i] (and values[-1] after the last boundary)."""
 
     def __init__(
-        self, boundaries: Sequence[int], values: Sequence[float], name: str | None = None
+        self, boundaries: Sequence[int], values: Sequence[float], name: str = "PiecewiseConstant"
     ):
         if len(values) != len(boundaries) + 1:
             raise ValueError(
@@ -84,7 +84,7 @@ class PolynomialDecay(LearningRateSchedule):
         end_learning_rate: float = 0.0001,
         power: float = 1.0,
         cycle: bool = False,
-        name: str | None = None,
+        name: str = "PolynomialDecay",
     ):
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.end_learning_rate, self.power = end_learning_rate, power
@@ -111,7 +111,7 @@ class InverseTimeDecay(LearningRateSchedule):
         decay_steps: int,
         decay_rate: float,
         staircase: bool = False,
-        name: str | None = None,
+        name: str = "InverseTimeDecay",
     ):
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
@@ -132,7 +132,7 @@ class CosineDecay(LearningRateSchedule):
         initial_learning_rate: float,
         decay_steps: int,
         alpha: float = 0.0,
-        name: str | None = None,
+        name: str = "CosineDecay",
         warmup_target: float | None = None,
         warmup_steps: int = 0,
     ):
@@ -161,7 +161,7 @@ class CosineDecayRestarts(LearningRateSchedule):
         t_mul: float = 2.0,
         m_mul: float = 1.0,
         alpha: float = 0.0,
-        name: str | None = None,
+        name: str = "SGDRDecay",
     ):
         self.initial_learning_rate = initial_learning_rate
         self.first_decay_steps = first_decay_steps
@@ -199,8 +199,16 @@ def get(identifier: Any) -> Any:
 
 
 def serialize(schedule: Any) -> dict:
-    """``{"class_name", "config"}`` of a schedule (``deserialize`` reads it back)."""
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    """A schedule as Keras writes it (module, class_name, config, registered_name);
+    ``deserialize`` reads it back."""
+    cls = type(schedule)
+    built_in = _TABLE.get(cls.__name__) is cls
+    return {
+        "module": "keras.optimizers.schedules" if built_in else cls.__module__,
+        "class_name": cls.__name__,
+        "config": schedule.get_config(),
+        "registered_name": None,
+    }
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Any:
