@@ -49,7 +49,7 @@ class Metric:
     def __init__(self, dtype=None, name=None):
         self.name = name or snake_case(type(self).__name__)
         self.dtype = dtype or backend.floatx()
-        self.variables: list = []  # state made by add_variable
+        self._state_variables: list = []  # state made by add_variable
         self._initial_values: list = []
         if type(self).reset_state.__module__ == __name__:
             # shendu's metrics keep their state in attributes set here; a user's
@@ -66,7 +66,7 @@ class Metric:
         value = initializers.get(initializer)(tuple(shape), dtype=dtype or self.dtype)
         value = np.asarray(getattr(value, "data", value), dtype=dtype or self.dtype)
         variable = Variable(value.copy(), trainable=False, name=name)
-        self.variables.append(variable)
+        self._state_variables.append(variable)
         self._initial_values.append(value)
         return variable
 
@@ -76,7 +76,7 @@ class Metric:
         return self.add_variable(shape, initializer or "zeros", dtype=dtype, name=name)
 
     def reset_state(self):
-        for variable, value in zip(self.variables, self._initial_values):
+        for variable, value in zip(self._state_variables, self._initial_values):
             variable.assign(value)
 
     def update_state(self, *args, **kwargs):
@@ -95,6 +95,74 @@ class Metric:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    @property
+    def variables(self) -> list:
+        """The metric's state: the variables ``add_variable`` made, else (shendu's own
+        metrics, which keep their state as numbers and arrays) copies of those values in
+        a fixed order (Mean: total, count, as Keras's). The stateless functions take and
+        give lists of this form."""
+        if self._state_variables:
+            return list(self._state_variables)
+        return [np.array(v, copy=True) for v in self.get_state().values()]
+
+    def _state_values(self) -> list:
+        return [
+            np.array(backend.to_numpy(getattr(v, "data", v)), copy=True) for v in self.variables
+        ]
+
+    def _load_state_values(self, values) -> None:
+        values = list(values)
+        if self._state_variables:
+            targets = self._state_variables
+            if len(values) != len(targets):
+                raise ValueError(
+                    f"Metric {self.name!r}: expected {len(targets)} metric variables. "
+                    f"Received: {len(values)}"
+                )
+            for variable, value in zip(targets, values):
+                variable.assign(getattr(value, "data", value))
+            return
+        names = list(self.get_state())
+        if len(values) != len(names):
+            raise ValueError(
+                f"Metric {self.name!r}: expected {len(names)} metric variables. "
+                f"Received: {len(values)}"
+            )
+        current = self.get_state()
+        state = {}
+        for name, value in zip(names, values):
+            value = backend.to_numpy(getattr(value, "data", value))
+            was = current[name]
+            state[name] = float(value) if isinstance(was, float) else np.array(value, copy=True)
+        self.set_state(state)
+
+    def _stateless(self, metric_variables, run):
+        """``run()`` on the state ``metric_variables`` (None: a fresh state); returns its
+        result and the state after it. The metric itself is left as it was."""
+        saved = self._state_values()
+        try:
+            if metric_variables is None:
+                self.reset_state()
+            else:
+                self._load_state_values(metric_variables)
+            result = run()
+            return result, self._state_values()
+        finally:
+            self._load_state_values(saved)
+
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """The state after ``update_state(*args, **kwargs)`` from ``metric_variables``
+        (Keras's functional form); the metric's own state does not change."""
+        return self._stateless(metric_variables, lambda: self.update_state(*args, **kwargs))[1]
+
+    def stateless_result(self, metric_variables):
+        """``result()`` of the state ``metric_variables``, the metric left unchanged."""
+        return self._stateless(metric_variables, self.result)[0]
+
+    def stateless_reset_state(self):
+        """The state ``reset_state()`` gives, the metric left unchanged."""
+        return self._stateless(None, lambda: None)[1]
 
     def get_state(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.startswith("_s_")}

@@ -51,6 +51,12 @@ THRESHOLDS = {
         "reloaded_acc": (GE, 0.91),  # Keras 0.958 (the reloaded model predicts the same)
         "ops_ok": (EQ, 4.0),
     },
+    "keras_behaviour_part3": {
+        "checks_passed": (EQ, 6),  # Keras 6
+        "test_accuracy": (GE, 0.92),  # Keras 0.981
+        "stateless_accuracy": (GE, 0.92),  # Keras 0.981 (equal to evaluate's, checked)
+        "tuned_accuracy": (GE, 0.92),  # Keras 0.975
+    },
     "knowledge_distillation": {
         "teacher_accuracy": (GE, 0.90),  # Keras 0.975
         "distilled_accuracy": (GE, 0.80),  # Keras 0.878

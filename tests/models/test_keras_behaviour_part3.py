@@ -173,3 +173,242 @@ def test_gradients_flow_through_utils_normalize():
     np.testing.assert_allclose(keras.utils.normalize(x).numpy(), [[0, 0], [0.6, 0.8]])
     array = keras.utils.normalize(np.array([[3.0, 4.0]]))  # NumPy in, NumPy out
     assert isinstance(array, np.ndarray)
+
+
+# ----------------------------------------------------------------- Keras 3.15's signatures
+
+
+def test_variable_takes_keras_arguments():
+    v = keras.Variable(initializer="ones", shape=(2,), dtype="float32", trainable=False)
+    assert v.numpy().tolist() == [1.0, 1.0] and v.dtype == "float32" and not v.trainable
+    assert keras.Variable(np.ones(2), dtype="float16").dtype == "float16"  # Keras 3.15
+    assert keras.Variable(3.0).dtype == "float32" and keras.Variable([1, 2]).dtype == "int32"
+    assert keras.Variable(keras.initializers.RandomNormal(seed=1), shape=(2, 3)).shape == (2, 3)
+    with pytest.raises(ValueError, match="an initializer needs a `shape`"):
+        keras.Variable("zeros")
+    with pytest.raises(ValueError, match=r"has shape \(2,\), but `shape` is \(3,\)"):
+        keras.Variable(np.ones(2), shape=(3,))
+
+
+def test_relu_activation_options_as_keras():
+    x = np.array([-3.0, -1.0, 0.0, 0.5, 1.0, 2.0, 9.0], "float32")
+    relu = keras.activations.relu
+    # Keras 3.15's values
+    assert relu(x, negative_slope=0.1).numpy().tolist() == pytest.approx(
+        [-0.3, -0.1, 0.0, 0.5, 1.0, 2.0, 9.0]
+    )
+    assert relu(x, max_value=5.0).numpy().tolist() == [0, 0, 0, 0.5, 1, 2, 5]
+    assert relu(x, threshold=1.0).numpy().tolist() == [0, 0, 0, 0, 0, 2, 9]
+    out = relu(x, negative_slope=0.1, max_value=5.0, threshold=1.0).numpy()
+    assert out.tolist() == pytest.approx([-0.4, -0.2, -0.1, -0.05, 0.0, 2.0, 5.0])
+    assert layers.ReLU(negative_slope=0.1, threshold=1.0)(x).numpy().tolist() == pytest.approx(
+        [-0.4, -0.2, -0.1, -0.05, 0.0, 2.0, 9.0]
+    )
+    assert keras.activations.get("relu") is relu
+    assert keras.activations.serialize(relu) == "relu"
+    assert testing.gradcheck(
+        lambda t: relu(t, negative_slope=0.2, max_value=1.5, threshold=0.3),
+        (np.array([-1.0, 0.1, 0.7, 2.0]),),
+    )
+
+
+def test_category_encoding_count_weights():
+    encode = layers.CategoryEncoding(num_tokens=4, output_mode="count")
+    weights = np.array([[0.5, 1.0, 2.0], [1.0, 1.0, 0.25]])
+    out = encode(np.array([[0, 1, 1], [2, 3, 3]]), count_weights=weights)
+    assert out.numpy().tolist() == [[0.5, 3.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.25]]  # Keras
+    with pytest.raises(ValueError, match="`count_weights` is not used"):
+        layers.CategoryEncoding(4)(np.array([[0, 1]]), count_weights=np.ones((1, 2)))
+
+
+def test_precision_and_recall_top_k_and_class_id():
+    y_true = np.array([[0, 0, 1, 1], [0, 1, 0, 1], [1, 0, 0, 0]])
+    y_pred = np.array([[0.1, 0.9, 0.8, 0.3], [0.2, 0.7, 0.6, 0.1], [0.5, 0.4, 0.3, 0.2]])
+    # Keras 3.15: (precision, recall, precision with sample weights [1, 2, 0.5])
+    expected = [
+        ({"top_k": 1}, (0.66667, 0.4, 0.71429)),
+        ({"top_k": 2}, (0.5, 0.6, 0.5)),
+        ({"class_id": 1}, (0.5, 1.0, 0.66667)),
+        ({"class_id": 3, "top_k": 2}, (0.0, 0.0, 0.0)),
+        ({"thresholds": [0.25, 0.5], "top_k": 3}, ([0.5, 0.5], [0.8, 0.4], [0.52941, 0.5])),
+        ({"thresholds": 0.35, "class_id": 0}, (1.0, 1.0, 1.0)),
+    ]
+    for kwargs, (precision, recall, weighted) in expected:
+        for cls, value in ((keras.metrics.Precision, precision), (keras.metrics.Recall, recall)):
+            metric = cls(**kwargs)
+            metric.update_state(y_true, y_pred)
+            np.testing.assert_allclose(metric.result().numpy(), value, atol=1e-5)
+        metric = keras.metrics.Precision(**kwargs)
+        metric.update_state(y_true, y_pred, sample_weight=np.array([1.0, 2.0, 0.5]))
+        np.testing.assert_allclose(metric.result().numpy(), weighted, atol=1e-5)
+    config = keras.metrics.Precision(top_k=2).get_config()
+    assert config["top_k"] == 2 and config["thresholds"] is None  # Keras 3.15
+    assert keras.metrics.Precision.from_config(config).top_k == 2
+
+
+def test_sparse_top_k_accuracy_from_sorted_ids():
+    metric = keras.metrics.SparseTopKCategoricalAccuracy(k=1, from_sorted_ids=True)
+    metric.update_state(np.array([2, 1]), np.array([[2, 0, 1], [0, 1, 2]]))
+    assert float(metric.result()) == 0.5  # Keras 3.15
+    values = keras.metrics.sparse_top_k_categorical_accuracy(
+        np.array([2, 1]), np.array([[2, 0, 1], [0, 1, 2]]), k=2, from_sorted_ids=True
+    )
+    assert np.asarray(values).tolist() == [1.0, 1.0]
+
+
+def test_layer_dtype_policy():
+    dense = layers.Dense(2, dtype="mixed_float16")
+    assert dense.dtype_policy.name == "mixed_float16"  # Keras 3.15
+    assert dense.variable_dtype == "float32"
+    assert layers.Dense(2).dtype_policy.name == "float32"
+    assert layers.Dense(2, dtype=keras.DTypePolicy("float64")).dtype == "float64"
+    assert keras.Input((2,), dtype="int32").dtype == "int32"
+
+
+def test_keras_names_and_orders():
+    names = [keras.optimizers.SGD().name, keras.optimizers.RMSprop().name]
+    assert names == ["sgd", "rm_sprop"]  # Keras 3.15
+    assert keras.optimizers.AdamW().name == "adam_w"
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.9)
+    assert keras.optimizers.schedules.serialize(schedule) == {  # Keras 3.15
+        "module": "keras.optimizers.schedules",
+        "class_name": "ExponentialDecay",
+        "config": {
+            "initial_learning_rate": 0.1,
+            "decay_steps": 10,
+            "decay_rate": 0.9,
+            "staircase": False,
+            "name": "ExponentialDecay",
+        },
+        "registered_name": None,
+    }
+    loss = keras.losses.BinaryCrossentropy(True)  # from_logits, by position as in Keras
+    assert loss.get_config()["from_logits"] is True
+    assert keras.losses.Huber().name == "huber_loss"
+    with pytest.raises(TypeError, match="Huber: got an unexpected keyword argument 'bogus'"):
+        keras.losses.Huber(bogus=1)
+    accuracy = keras.metrics.Accuracy("acc")  # name first, as in Keras
+    accuracy.update_state([1, 2], [1, 3])
+    assert accuracy.name == "acc" and float(accuracy.result()) == 0.5
+    up = layers.Conv2DTranspose(4, 3, 2, "same", 1)  # output_padding fifth, as in Keras
+    assert up(np.ones((1, 5, 5, 2), "float32")).shape == (1, 10, 10, 4)  # Keras 3.15
+
+
+# ----------------------------------------------------------------- the stateless API
+
+
+def _stateless_model():
+    return keras.Sequential(
+        [
+            keras.Input((3,)),
+            layers.Dense(2, kernel_initializer="ones", bias_initializer="zeros"),
+            layers.BatchNormalization(momentum=0.5),
+        ]
+    )
+
+
+def test_stateless_call_uses_the_given_values_and_leaves_the_model():
+    model = _stateless_model()
+    x = np.array([[1.0, 2.0, 3.0], [0.0, 1.0, -1.0]], "float32")
+    trainable = [np.full((3, 2), 0.5, "float32"), np.array([1.0, -1.0], "float32")]
+    trainable += [np.ones(2, "float32"), np.zeros(2, "float32")]
+    non_trainable = [np.zeros(2, "float32"), np.ones(2, "float32")]
+    out, after = model.stateless_call(trainable, non_trainable, x, training=True)
+    # Keras 3.15's figures
+    np.testing.assert_allclose(out.numpy(), [[0.99978] * 2, [-0.99978] * 2], atol=1e-5)
+    np.testing.assert_allclose(np.array(after), [[1.25, 0.25], [1.625, 1.625]], atol=1e-5)
+    assert model.layers[0].kernel.numpy().tolist() == [[1.0, 1.0]] * 3  # unchanged
+    assert model.layers[1].moving_mean.numpy().tolist() == [0.0, 0.0]
+    out, after = model.stateless_call(trainable, non_trainable, x)
+    np.testing.assert_allclose(out.numpy(), [[3.998, 1.999], [0.9995, -0.9995]], atol=1e-4)
+    with pytest.raises(ValueError, match="expected 4 trainable_variables. Received: 1"):
+        model.stateless_call(trainable[:1], non_trainable, x)
+
+
+def test_optimizer_stateless_apply():
+    model = _stateless_model()
+    model.build((None, 3))
+    optimizer = keras.optimizers.Adam(learning_rate=0.1)
+    optimizer.build(model.trainable_variables)
+    values = [np.full((3, 2), 0.5, "float32"), np.array([1.0, -1.0], "float32")]
+    values += [np.ones(2, "float32"), np.zeros(2, "float32")]
+    grads = [np.ones((3, 2), "float32"), np.array([0.5, -0.5], "float32")]
+    grads += [np.zeros(2, "float32"), np.ones(2, "float32")]
+    values, state = optimizer.stateless_apply(optimizer.variables, grads, values)
+    values, state = optimizer.stateless_apply(state, grads, values)
+    expected = [[[0.3, 0.3]] * 3, [0.8, -0.8], [1.0, 1.0], [-0.2, -0.2]]  # Keras 3.15
+    for value, want in zip(values, expected):
+        np.testing.assert_allclose(value, want, atol=1e-5)
+    assert int(state[0]) == 2 and optimizer.iterations == 0
+    assert model.layers[0].kernel.numpy().tolist() == [[1.0, 1.0]] * 3
+    with pytest.raises(ValueError, match="build the optimizer first"):
+        keras.optimizers.SGD().stateless_apply([], [], [])
+
+
+def test_metric_stateless_functions():
+    metric = keras.metrics.SparseCategoricalAccuracy()
+    y_true = np.array([0, 1, 2])
+    state = metric.stateless_update_state(metric.variables, y_true, np.eye(3)[[0, 2, 2]])
+    state = metric.stateless_update_state(state, y_true, np.eye(3)[[0, 1, 2]])
+    assert [float(v) for v in state] == [5.0, 6.0]  # Keras 3.15: total, count
+    assert float(metric.stateless_result(state)) == pytest.approx(5 / 6)
+    assert float(metric.result()) == 0.0  # the metric itself is untouched
+    assert [float(v) for v in metric.stateless_reset_state()] == [0.0, 0.0]
+
+    class Count(keras.metrics.Metric):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.n = self.add_weight(name="n", initializer="zeros", shape=())
+
+        def update_state(self, y):
+            self.n.assign(self.n + float(np.size(y)))
+
+        def result(self):
+            return self.n
+
+    count = Count()
+    state = count.stateless_update_state([np.array(2.0)], np.ones(3))
+    assert [float(v) for v in state] == [5.0] and float(count.result()) == 0.0  # Keras
+    with pytest.raises(ValueError, match="expected 1 metric variables. Received: 2"):
+        count.stateless_update_state([0.0, 0.0], np.ones(3))
+
+
+def test_state_tree_round_trip():
+    model = _stateless_model()
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
+    tree = model.get_state_tree("numpy_array")
+    name = model.name
+    # Keras 3.15's layout: branches, then the layer path
+    assert sorted(tree) == [
+        "metrics_variables",
+        "non_trainable_variables",
+        "optimizer_variables",
+        "trainable_variables",
+    ]
+    dense = model.layers[0].name
+    assert tree["trainable_variables"][name][dense]["kernel"].shape == (3, 2)
+    assert set(tree["metrics_variables"]["loss"]) == {"total", "count"}
+    assert int(tree["optimizer_variables"][model.optimizer.name]["iteration"]) == 1
+    copy = _stateless_model()
+    copy.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    copy.fit(np.zeros((4, 3)), np.zeros((4, 2)), verbose=0)
+    renamed = {
+        branch: {copy.name: values[name]} if branch.endswith("trainable_variables") else values
+        for branch, values in tree.items()
+    }
+    renamed["trainable_variables"][copy.name] = {
+        copy.layers[i].name: layer
+        for i, layer in enumerate(tree["trainable_variables"][name].values())
+    }
+    renamed["non_trainable_variables"][copy.name] = {
+        copy.layers[1].name: tree["non_trainable_variables"][name][model.layers[1].name]
+    }
+    renamed["optimizer_variables"] = {}
+    renamed["metrics_variables"] = {}
+    copy.set_state_tree(renamed)
+    np.testing.assert_allclose(
+        copy.predict(np.ones((2, 3)), verbose=0), model.predict(np.ones((2, 3)), verbose=0)
+    )
+    with pytest.raises(ValueError, match="the model has no state named"):
+        copy.set_state_tree({"trainable_variables": {"nothing": {"kernel": np.ones(1)}}})

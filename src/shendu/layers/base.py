@@ -520,6 +520,63 @@ class Layer(TrackedLayer):
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
 
+    def variable_paths(self) -> dict:
+        """Each variable's path as Keras writes it, by id: the names of the layers it is
+        nested in, from this one down, then its own ("sequential/dense/kernel")."""
+        paths: dict = {}
+        stack = [(self, self.name)]
+        while stack:
+            layer, prefix = stack.pop()
+            for v in layer._variables:
+                own = (v.path or "variable").rsplit("/", 1)[-1]
+                paths.setdefault(id(v), f"{prefix}/{own}")
+            stack.extend((sub, f"{prefix}/{sub.name}") for sub in reversed(layer._tracked_layers))
+        return paths
+
+    def stateless_call(
+        self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs
+    ):
+        """Call the layer with its variables set to the given values (Keras's functional
+        form), leaving the layer as it was: returns ``(outputs, non_trainable_variables)``
+        (the statistics after the call, e.g. BatchNormalization's in training), and the
+        losses the call added too with ``return_losses=True``.
+
+        The values are lists in the order of ``trainable_variables`` and
+        ``non_trainable_variables``. The call computes values: it records no graph (the
+        variables hold the given values only during it); differentiate ``layer(x)`` for
+        gradients.
+        """
+        trainable, non_trainable = self.trainable_variables, self.non_trainable_variables
+        for kind, given, expected in (
+            ("trainable_variables", trainable_variables, trainable),
+            ("non_trainable_variables", non_trainable_variables, non_trainable),
+        ):
+            if len(given) != len(expected):
+                raise ValueError(
+                    f"Layer {self.name!r}.stateless_call: expected {len(expected)} "
+                    f"{kind}. Received: {len(given)}"
+                )
+        targets = list(trainable) + list(non_trainable)
+        values = [getattr(v, "data", v) for v in list(trainable_variables)]
+        values += [getattr(v, "data", v) for v in list(non_trainable_variables)]
+        saved = [v.data.copy() for v in targets]
+        try:
+            for variable, value in zip(targets, values):
+                variable.assign(value)
+            token = GRAD_ENABLED.set(False)
+            try:
+                outputs = self(*args, **kwargs)
+            finally:
+                GRAD_ENABLED.reset(token)
+            after = [v.data.copy() for v in non_trainable]
+            losses = [loss for loss in self.losses] if return_losses else None
+        finally:
+            for variable, value in zip(targets, saved):
+                variable.data[...] = value
+        if return_losses:
+            return outputs, after, losses
+        return outputs, after
+
     def get_weights(self) -> list:
         return [backend.to_numpy(v.data).copy() for v in self.weights]
 

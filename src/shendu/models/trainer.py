@@ -255,6 +255,19 @@ class Trainer(_LayerForTypes):
         seen = {id(m) for m in out}
         return out + [m for m in cache[1] if id(m) not in seen]
 
+    def get_state_tree(self, value_format="backend_tensor") -> dict:
+        """Every variable, optimizer and metric state as one nested dict, as Keras's (see
+        ``models.state_tree``); ``value_format="numpy_array"`` gives NumPy arrays."""
+        from .state_tree import get_state_tree
+
+        return get_state_tree(self, value_format)
+
+    def set_state_tree(self, state_tree) -> None:
+        """Set the state a tree of ``get_state_tree``'s form names."""
+        from .state_tree import set_state_tree
+
+        set_state_tree(self, state_tree)
+
     @property
     def metrics_names(self) -> list[str]:
         return [m.name for m in self.metrics]

@@ -206,15 +206,45 @@ class Optimizer:
 
     @property
     def variables(self) -> list:
-        """The optimizer state as arrays, in a fixed order: iterations, then each slot."""
-        out = [np.array(self.iterations, dtype=np.int64)]
-        for slots in self._slots:
-            out.extend(slots.values())
-        out.extend(self._extra_state())
-        return out
+        """The optimizer state as arrays, in ``get_state``'s order: iterations, each
+        variable's slots, the moving averages, then a subclass's counters."""
+        return list(self.get_state().values())
 
-    def _extra_state(self):
-        return []
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """One update in Keras's functional form: from the state ``optimizer_variables``
+        (a list like ``variables``) and the values ``trainable_variables`` of the
+        variables this optimizer was built for, returns ``(new trainable values, new
+        optimizer state)``; the optimizer and its variables are left as they were."""
+        if not self.built:
+            raise ValueError(
+                f"{type(self).__name__}.stateless_apply: build the optimizer first "
+                "(optimizer.build(model.trainable_variables))"
+            )
+        variables, names = self._variables, list(self.get_state())
+        for kind, given, expected in (
+            ("optimizer_variables", optimizer_variables, names),
+            ("trainable_variables", trainable_variables, variables),
+        ):
+            if len(given) != len(expected):
+                raise ValueError(
+                    f"{type(self).__name__}.stateless_apply: expected {len(expected)} "
+                    f"{kind}. Received: {len(given)}"
+                )
+        saved_state = self.get_state()
+        saved_values = [v.data.copy() for v in variables]
+        saved_accumulation = (self._accumulated_calls, dict(self._accumulated))
+        try:
+            self.set_state(dict(zip(names, (_array(value) for value in optimizer_variables))))
+            for variable, value in zip(variables, trainable_variables):
+                variable.data[...] = _array(value)
+            self.apply(grads, variables)
+            new_values = [v.data.copy() for v in variables]
+            return new_values, self.variables
+        finally:
+            self.set_state(saved_state)
+            for variable, value in zip(variables, saved_values):
+                variable.data[...] = value
+            self._accumulated_calls, self._accumulated = saved_accumulation
 
     def get_state(self) -> dict:
         """Named copies of every state array (for saving and exact resume)."""

@@ -1,0 +1,145 @@
+"""A model's whole state as one nested dict, as Keras's ``Model.get_state_tree``.
+
+The tree has four branches: ``trainable_variables`` and ``non_trainable_variables``
+(nested by the layers' names: ``{"sequential": {"dense": {"kernel": ...}}}``),
+``optimizer_variables`` (``{optimizer name: {"iteration", "learning_rate", then
+"<variable path with _>_<slot>"}}``) and ``metrics_variables`` (``{metric name: {state
+name: value}}``). ``set_state_tree`` takes a tree of that form, whole or in part.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.tensor import Tensor
+
+_FORMATS = ("backend_tensor", "numpy_array")
+
+
+def _entries(model):
+    """[(branch, path parts, read(), write(value))] for every piece of state."""
+    paths = model.variable_paths()
+    entries = []
+    for branch, variables in (
+        ("trainable_variables", model.trainable_variables),
+        ("non_trainable_variables", model.non_trainable_variables),
+    ):
+        for v in variables:
+            entries.append((branch, paths[id(v)].split("/"), _reader(v), _writer(v)))
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and getattr(optimizer, "built", False):
+        entries.extend(_optimizer_entries(optimizer, paths))
+    for metric in getattr(model, "metrics", []):
+        if metric is None:
+            continue
+        names = _metric_state_names(metric)
+        for index, name in enumerate(names):
+            entries.append(
+                (
+                    "metrics_variables",
+                    [metric.name, name],
+                    lambda m=metric, i=index: m._state_values()[i],
+                    lambda value, m=metric, i=index: _set_metric_value(m, i, value),
+                )
+            )
+    return entries
+
+
+def _reader(variable):
+    return lambda: backend.to_numpy(variable.data).copy()
+
+
+def _writer(variable):
+    return lambda value: variable.assign(_array(value))
+
+
+def _array(value):
+    return backend.to_numpy(value.data) if isinstance(value, Tensor) else np.asarray(value)
+
+
+def _optimizer_entries(optimizer, paths):
+    arrays = optimizer.state_arrays()
+    out = [
+        (
+            "optimizer_variables",
+            [optimizer.name, "iteration"],
+            lambda: np.array(optimizer.iterations, dtype=np.int64),
+            lambda value: setattr(optimizer, "iterations", int(_array(value))),
+        ),
+        (
+            "optimizer_variables",
+            [optimizer.name, "learning_rate"],
+            lambda: np.array(optimizer.learning_rate, dtype=np.float32),
+            lambda value: setattr(optimizer, "learning_rate", float(_array(value))),
+        ),
+    ]
+    for index, (variable, slots) in enumerate(zip(optimizer.built_variables, optimizer._slots)):
+        owner = paths.get(id(variable), variable.path or f"variable_{index}").replace("/", "_")
+        for slot in slots:
+            array = arrays[f"{index}/{variable.path or 'var'}/{slot}"]
+            out.append(
+                (
+                    "optimizer_variables",
+                    [optimizer.name, f"{owner}_{slot}"],
+                    lambda a=array: backend.to_numpy(a).copy(),
+                    lambda value, a=array: a.__setitem__(Ellipsis, _array(value)),
+                )
+            )
+    return out
+
+
+def _metric_state_names(metric):
+    if metric._state_variables:
+        return [
+            (v.path or f"variable_{i}").rsplit("/", 1)[-1] for i, v in enumerate(metric.variables)
+        ]
+    return [name[len("_s_") :] for name in metric.get_state()]
+
+
+def _set_metric_value(metric, index, value):
+    values = metric._state_values()
+    values[index] = _array(value)
+    metric._load_state_values(values)
+
+
+def get_state_tree(model, value_format="backend_tensor"):
+    """The model's state as a nested dict (see the module's docstring)."""
+    if value_format not in _FORMATS:
+        raise ValueError(
+            f"`value_format` must be one of {_FORMATS}. Received: value_format={value_format!r}"
+        )
+    tree: dict = {}
+    for branch, parts, read, _ in _entries(model):
+        node = tree.setdefault(branch, {})
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        value = read()
+        node[parts[-1]] = (
+            Tensor.wrap(np.asarray(value)) if value_format == "backend_tensor" else value
+        )
+    return tree
+
+
+def set_state_tree(model, state_tree):
+    """Set every piece of state that ``state_tree`` names (a tree of ``get_state_tree``'s
+    form, whole or in part); a name the model does not have is refused before anything
+    changes."""
+    if not isinstance(state_tree, dict):
+        raise TypeError(f"`state_tree` must be a dict. Received: {type(state_tree).__name__}")
+    writers = {(branch, *parts): write for branch, parts, _, write in _entries(model)}
+    given = {}
+
+    def flatten(node, prefix):
+        for key, value in node.items():
+            if isinstance(value, dict):
+                flatten(value, prefix + (key,))
+            else:
+                given[prefix + (key,)] = value
+
+    flatten(state_tree, ())
+    unknown = sorted("/".join(key) for key in given if key not in writers)
+    if unknown:
+        raise ValueError(f"set_state_tree: the model has no state named {unknown}")
+    for key, value in given.items():
+        writers[key](value)
