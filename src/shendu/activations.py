@@ -115,11 +115,11 @@ def get(identifier):
     return fn
 
 
-def serialize(fn) -> str:
+def serialize(activation) -> str:
     for name, f in _TABLE.items():
-        if f is fn:
+        if f is activation:
             return name
-    return getattr(fn, "__name__", repr(fn))
+    return getattr(activation, "__name__", repr(activation))
 
 
 sigmoid = ops.sigmoid

@@ -44,8 +44,17 @@ class Callback:
     def on_train_end(self, logs=None): ...
     def on_epoch_begin(self, epoch, logs=None): ...
     def on_epoch_end(self, epoch, logs=None): ...
-    def on_train_batch_begin(self, batch, logs=None): ...
-    def on_train_batch_end(self, batch, logs=None): ...
+    def on_batch_begin(self, batch, logs=None): ...
+    def on_batch_end(self, batch, logs=None): ...
+
+    def on_train_batch_begin(self, batch, logs=None):
+        """As Keras: calls ``on_batch_begin`` (the Keras 2 name a callback may override)."""
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        """As Keras: calls ``on_batch_end``."""
+        self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs=None): ...
     def on_test_end(self, logs=None): ...
     def on_test_batch_begin(self, batch, logs=None): ...
@@ -450,11 +459,21 @@ class CSVLogger(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training when the loss becomes NaN or infinite."""
+    """Stop training when the loss becomes NaN or infinite; with ``raise_error=True``,
+    raise a RuntimeError there instead (no other callback's ``on_train_end`` runs)."""
 
-    def on_train_batch_end(self, batch, logs=None):
+    def __init__(self, raise_error: bool = False):
+        super().__init__()
+        self.raise_error = bool(raise_error)
+
+    def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
+            if self.raise_error:
+                raise RuntimeError(
+                    f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
+                    "Terminating training immediately."
+                )
             print(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
 

@@ -204,12 +204,12 @@ def is_nnx_enabled() -> bool:
     return False
 
 
-def set_backend(backend_name):
+def set_backend(backend):
     """shendu has one backend (NumPy, CuPy on a GPU): 'numpy' is accepted, others refused."""
-    if backend_name != "numpy":
+    if backend != "numpy":
         raise ValueError(
-            f"shendu runs on NumPy (CuPy on a GPU); it has no {backend_name!r} backend. "
-            "Received: backend=" + repr(backend_name)
+            f"shendu runs on NumPy (CuPy on a GPU); it has no {backend!r} backend. "
+            "Received: backend=" + repr(backend)
         )
 
 

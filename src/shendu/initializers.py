@@ -10,7 +10,8 @@ import math
 import numpy as np
 
 from . import backend
-from .naming import resolve, serialize
+from .naming import resolve
+from .naming import serialize as _serialize
 
 
 def _fans(shape, input_axes=None, output_axes=None):
@@ -386,6 +387,11 @@ orthogonal, identity, stft = Orthogonal, Identity, STFT
 def get(identifier):
     """An initializer from a name ('glorot_uniform'), a config dict, an instance or a callable."""
     return resolve(identifier, _TABLE, "initializer")
+
+
+def serialize(initializer):
+    """An initializer's config, as Keras writes it (``deserialize`` reads it back)."""
+    return _serialize(initializer)
 
 
 def deserialize(config, custom_objects=None):

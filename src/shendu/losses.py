@@ -455,12 +455,15 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def _loss_class(name, fn, doc, loss_name=None, **defaults):
+def _loss_class(name, fn, doc, loss_name=None, order=None, **defaults):
     """A Loss class around ``fn`` whose signature is Keras's: ``fn``'s options (``defaults``,
-    in order) first, then reduction, name, dtype, by keyword or by position. Its objects
-    are named ``loss_name`` (else the class name in snake case), as Keras names them."""
+    in order) first, then reduction, name, dtype (or the names in ``order``, where Keras
+    orders them otherwise), by keyword or by position. Its objects are named
+    ``loss_name`` (else the class name in snake case), as Keras names them."""
     either = inspect.Parameter.POSITIONAL_OR_KEYWORD
     options = {**defaults, "reduction": "sum_over_batch_size", "name": None, "dtype": None}
+    if order is not None:
+        options = {key: options[key] for key in order}
     signature = inspect.Signature(
         [inspect.Parameter("self", either)]
         + [inspect.Parameter(key, either, default=value) for key, value in options.items()]
@@ -539,6 +542,7 @@ _SparseCategoricalCrossentropy = _loss_class(
     "SparseCategoricalCrossentropy",
     sparse_categorical_crossentropy,
     "Sparse categorical cross-entropy.",
+    order=("from_logits", "ignore_class", "reduction", "axis", "name", "dtype"),
     from_logits=False,
     ignore_class=None,
     axis=-1,
@@ -576,7 +580,13 @@ CategoricalGeneralizedCrossEntropy = _loss_class(
     "Generalized cross-entropy (1 - p_y**q) / q of integer labels.",
     q=0.5,
 )
-Dice = _loss_class("Dice", dice, "1 - 2 sum(t p) / (sum(t) + sum(p)).", axis=None)
+Dice = _loss_class(
+    "Dice",
+    dice,
+    "1 - 2 sum(t p) / (sum(t) + sum(p)).",
+    order=("reduction", "name", "axis", "dtype"),
+    axis=None,
+)
 CTC = _loss_class("CTC", ctc, "Connectionist temporal classification (labels padded with 0).")
 
 
@@ -610,7 +620,13 @@ class Circle(Loss):
 
 
 Tversky = _loss_class(
-    "Tversky", tversky, "1 - TP / (TP + alpha FP + beta FN).", alpha=0.5, beta=0.5, axis=None
+    "Tversky",
+    tversky,
+    "1 - TP / (TP + alpha FP + beta FN).",
+    order=("alpha", "beta", "reduction", "name", "axis", "dtype"),
+    alpha=0.5,
+    beta=0.5,
+    axis=None,
 )
 
 _CLASSES = [
@@ -736,8 +752,9 @@ def get(identifier):
     raise TypeError(f"Could not interpret loss identifier: {identifier!r}")
 
 
-def deserialize(config, custom_objects=None):
+def deserialize(name, custom_objects=None):
     """A Loss from ``serialize``'s output (a name or ``{"class_name", "config"}``)."""
+    config = name
     if isinstance(config, str):
         return get(config)
     if not isinstance(config, dict) or "class_name" not in config:

@@ -8,6 +8,7 @@ the label shape as Keras does.
 from __future__ import annotations
 
 import functools
+import inspect
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class Metric:
         self._initial_values.append(value)
         return variable
 
-    def add_weight(self, shape=(), initializer="zeros", dtype=None, name=None):
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
         """Keras's documented name for ``add_variable`` (a state variable, zeros unless
         ``initializer`` says otherwise)."""
         return self.add_variable(shape, initializer or "zeros", dtype=dtype, name=name)
@@ -197,6 +198,9 @@ def _tensor_result(result):
 class Mean(Metric):
     """Weighted mean of the values seen: sum(w v) / sum(w)."""
 
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(dtype=dtype, name=name)
+
     def reset_state(self):
         self._s_total = 0.0
         self._s_count = 0.0
@@ -224,6 +228,9 @@ class Mean(Metric):
 
 class Sum(Metric):
     """Weighted sum of the values seen."""
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(dtype=dtype, name=name)
 
     def reset_state(self):
         self._s_total = 0.0
@@ -388,6 +395,9 @@ class MeanAbsoluteError(MeanMetricWrapper):
 
 class RootMeanSquaredError(Mean):
     """sqrt of the weighted mean of (y_true - y_pred)**2."""
+
+    def __init__(self, name="root_mean_squared_error", dtype=None):
+        super().__init__(dtype=dtype, name=name)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         super().update_state((_np(y_true) - _np(y_pred)) ** 2, sample_weight)
@@ -929,19 +939,50 @@ class R2Score(Metric):
         return float(np.mean(r2))
 
 
-def _loss_metric(name, fn, **kwargs):
-    def __init__(self, name=name, dtype=None, **kw):
-        LossMetric.__init__(self, fn, name=name, dtype=dtype, **{**kwargs, **kw})
+def _loss_metric(name, fn, **options):
+    """A LossMetric class of ``fn`` with Keras's signature: (name, dtype, then ``fn``'s
+    ``options`` with their defaults), by keyword or position."""
+    either = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    signature = inspect.Signature(
+        [inspect.Parameter("self", either)]
+        + [
+            inspect.Parameter(key, either, default=value)
+            for key, value in {"name": name, "dtype": None, **options}.items()
+        ]
+    )
 
+    def __init__(self, *args, **kwargs):
+        try:
+            bound = signature.bind(self, *args, **kwargs).arguments
+        except TypeError as error:
+            raise TypeError(f"{type(self).__name__}: {error}") from None
+        given = {**options, **{k: v for k, v in bound.items() if k != "self"}}
+        metric_name, dtype = given.pop("name", name), given.pop("dtype", None)
+        LossMetric.__init__(self, fn, name=metric_name, dtype=dtype, **given)
+
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
     return type("".join(p.title() for p in name.split("_")), (LossMetric,), {"__init__": __init__})
 
 
-BinaryCrossentropy = _loss_metric("binary_crossentropy", losses_mod.binary_crossentropy)
+BinaryCrossentropy = _loss_metric(
+    "binary_crossentropy",
+    losses_mod.binary_crossentropy,
+    from_logits=False,
+    label_smoothing=0,
+)
 CategoricalCrossentropy = _loss_metric(
-    "categorical_crossentropy", losses_mod.categorical_crossentropy
+    "categorical_crossentropy",
+    losses_mod.categorical_crossentropy,
+    from_logits=False,
+    label_smoothing=0,
+    axis=-1,
 )
 SparseCategoricalCrossentropy = _loss_metric(
-    "sparse_categorical_crossentropy", losses_mod.sparse_categorical_crossentropy
+    "sparse_categorical_crossentropy",
+    losses_mod.sparse_categorical_crossentropy,
+    from_logits=False,
+    ignore_class=None,
+    axis=-1,
 )
 KLDivergence = _loss_metric("kl_divergence", losses_mod.kl_divergence)
 Poisson = _loss_metric("poisson", losses_mod.poisson)
@@ -963,7 +1004,7 @@ def _cosine_similarity(y_true, y_pred, axis=-1):
     return -losses_mod.cosine_similarity(y_true, y_pred, axis=axis)
 
 
-CosineSimilarity = _loss_metric("cosine_similarity", _cosine_similarity)
+CosineSimilarity = _loss_metric("cosine_similarity", _cosine_similarity, axis=-1)
 
 _CLASSES = [
     Mean,

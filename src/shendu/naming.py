@@ -119,10 +119,15 @@ def registered_objects() -> dict:
     return _REGISTERED
 
 
-def get_registered_object(name, custom_objects=None):
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The object registered (or scoped) as ``name``: looked up in ``custom_objects``,
+    then the registrations and the active custom_object_scope, then ``module_objects``."""
     if custom_objects and name in custom_objects:
         return custom_objects[name]
-    return _REGISTERED.get(name)
+    found = _REGISTERED.get(name) or _Scope.objects.get(name)
+    if found is None and module_objects:
+        found = module_objects.get(name)
+    return found
 
 
 class _Scope:
@@ -133,8 +138,8 @@ class _Scope:
 class custom_object_scope:  # noqa: N801 - the Keras name
     """Within the block, configs may name the classes and functions in ``objects``."""
 
-    def __init__(self, objects=None, safe_mode=True):
-        self.objects, self.safe_mode = dict(objects or {}), safe_mode
+    def __init__(self, custom_objects=None, safe_mode=True):
+        self.objects, self.safe_mode = dict(custom_objects or {}), safe_mode
 
     def __enter__(self):
         self._saved = (_Scope.objects, _Scope.safe_mode)

@@ -426,16 +426,25 @@ class Layer(TrackedLayer):
     # --- weights ---
     def add_weight(
         self,
-        shape=(),
-        initializer="glorot_uniform",
+        shape=None,
+        initializer=None,
         dtype=None,
         trainable=True,
         regularizer=None,
         constraint=None,
         name=None,
+        autocast=True,
+        aggregation="none",
+        overwrite_with_gradient=False,
     ) -> Variable:
-        """Create a variable of ``shape`` from ``initializer`` and track it."""
-        shape = tuple(int(s) for s in shape)
+        """Create a variable of ``shape`` (None: a scalar) from ``initializer`` and track
+        it. As Keras, no initializer means glorot_uniform for a float variable and zeros
+        for another; ``autocast``, ``aggregation`` and ``overwrite_with_gradient`` are
+        taken for Keras's API and change nothing here (one process, one copy)."""
+        shape = () if shape is None else tuple(int(s) for s in shape)
+        if initializer is None:
+            kind = np.dtype(dtype or self.dtype).kind if dtype != "string" else "O"
+            initializer = "glorot_uniform" if kind == "f" else "zeros"
         init = initializers.get(initializer)
         limits = allocation.active()
         if limits is not None:  # rebuilding a model from a file: its weights overwrite these
@@ -458,6 +467,29 @@ class Layer(TrackedLayer):
         self._variables.append(var)
         structure_changed()
         return var
+
+    def add_variable(
+        self,
+        shape,
+        initializer,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+    ) -> Variable:
+        """Keras's other name for ``add_weight`` (shape and initializer required)."""
+        return self.add_weight(
+            shape,
+            initializer,
+            dtype=dtype,
+            trainable=trainable,
+            regularizer=regularizer,
+            constraint=constraint,
+            name=name,
+            autocast=autocast,
+        )
 
     @property
     def trainable(self) -> bool:

@@ -166,7 +166,7 @@ class RandomContrast(ImageAugmentation):
     """(x - mean) * f + mean per image and channel, f in [1 - factor, 1 + factor] (a pair
     (lower, upper) gives [1 - lower, 1 + upper], as Keras)."""
 
-    def __init__(self, factor, seed=None, value_range=(0, 255), data_format=None, **kwargs):
+    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(seed, data_format, **kwargs)
         self.factor = factor
         if np.isscalar(factor):

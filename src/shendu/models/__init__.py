@@ -34,10 +34,8 @@ def save_model(
     """Save ``model`` to ``filepath`` (see ``shendu.saving.save_model``; ``zipped=False``,
     Keras's unzipped folder, is refused)."""
     from ..saving import save_model as _save
-    from .trainer import refuse_unzipped
 
-    refuse_unzipped(zipped)
-    return _save(model, filepath, overwrite=overwrite, **kwargs)
+    return _save(model, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None) -> Model:

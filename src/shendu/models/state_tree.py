@@ -9,6 +9,8 @@ name: value}}``). ``set_state_tree`` takes a tree of that form, whole or in part
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import backend
@@ -78,15 +80,21 @@ def _optimizer_entries(optimizer, paths):
         owner = paths.get(id(variable), variable.path or f"variable_{index}").replace("/", "_")
         for slot in slots:
             array = arrays[f"{index}/{variable.path or 'var'}/{slot}"]
-            out.append(
-                (
-                    "optimizer_variables",
-                    [optimizer.name, f"{owner}_{slot}"],
-                    lambda a=array: backend.to_numpy(a).copy(),
-                    lambda value, a=array: a.__setitem__(Ellipsis, _array(value)),
-                )
-            )
+            read, write = _array_access(array)
+            out.append(("optimizer_variables", [optimizer.name, f"{owner}_{slot}"], read, write))
     return out
+
+
+def _array_access(array: Any) -> tuple:
+    """(read a copy, write in place) of one state array."""
+
+    def read() -> Any:
+        return backend.to_numpy(array).copy()
+
+    def write(value: Any) -> None:
+        array[...] = _array(value)
+
+    return read, write
 
 
 def _metric_state_names(metric):
@@ -103,7 +111,7 @@ def _set_metric_value(metric, index, value):
     metric._load_state_values(values)
 
 
-def get_state_tree(model, value_format="backend_tensor"):
+def get_state_tree(model: Any, value_format: str = "backend_tensor") -> dict:
     """The model's state as a nested dict (see the module's docstring)."""
     if value_format not in _FORMATS:
         raise ValueError(
@@ -121,7 +129,7 @@ def get_state_tree(model, value_format="backend_tensor"):
     return tree
 
 
-def set_state_tree(model, state_tree):
+def set_state_tree(model: Any, state_tree: dict) -> None:
     """Set every piece of state that ``state_tree`` names (a tree of ``get_state_tree``'s
     form, whole or in part); a name the model does not have is refused before anything
     changes."""

@@ -255,14 +255,14 @@ class Trainer(_LayerForTypes):
         seen = {id(m) for m in out}
         return out + [m for m in cache[1] if id(m) not in seen]
 
-    def get_state_tree(self, value_format="backend_tensor") -> dict:
+    def get_state_tree(self, value_format: str = "backend_tensor") -> dict:
         """Every variable, optimizer and metric state as one nested dict, as Keras's (see
         ``models.state_tree``); ``value_format="numpy_array"`` gives NumPy arrays."""
         from .state_tree import get_state_tree
 
         return get_state_tree(self, value_format)
 
-    def set_state_tree(self, state_tree) -> None:
+    def set_state_tree(self, state_tree: dict) -> None:
         """Set the state a tree of ``get_state_tree``'s form names."""
         from .state_tree import set_state_tree
 
@@ -815,16 +815,21 @@ class Trainer(_LayerForTypes):
         self,
         filepath: str | os.PathLike,
         overwrite: bool = True,
-        include_optimizer: bool = True,
         zipped: bool | None = None,
+        include_optimizer: bool = True,
     ) -> None:
         """Save to one file (``.shendu``, or Keras's ``.keras``; see ``shendu.saving``).
         ``zipped=False`` (Keras's unzipped folder) is refused: shendu writes one archive,
         atomically, so that no fault leaves half a model behind."""
         from ..saving import save_model
 
-        refuse_unzipped(zipped)
-        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+        save_model(
+            self,
+            filepath,
+            overwrite=overwrite,
+            zipped=zipped,
+            include_optimizer=include_optimizer,
+        )
 
     def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
         from ..saving import save_weights
@@ -835,15 +840,6 @@ class Trainer(_LayerForTypes):
         from ..saving import load_weights
 
         load_weights(self, filepath)
-
-
-def refuse_unzipped(zipped: bool | None) -> None:
-    """Refuse Keras's ``zipped=False`` (a folder instead of one archive)."""
-    if zipped is not None and not zipped:
-        raise ValueError(
-            "save: zipped=False (Keras's unzipped folder) is not supported: shendu writes "
-            "one archive, atomically. Omit `zipped` (or pass True)."
-        )
 
 
 @functools.cache

@@ -345,9 +345,9 @@ def saturate_cast(x, dtype):
     return cast(x, target)
 
 
-def polar(abs, angle):  # noqa: A002 - the Keras names
-    """abs * exp(i angle) as a complex array (no gradient)."""
-    r, a = np.asarray(data_of(as_tensor(abs))), np.asarray(data_of(as_tensor(angle)))
+def polar(abs_, angle):
+    """abs_ * exp(i angle) as a complex array (no gradient)."""
+    r, a = np.asarray(data_of(as_tensor(abs_))), np.asarray(data_of(as_tensor(angle)))
     return Tensor.wrap(r * np.exp(1j * a))
 
 

@@ -210,7 +210,12 @@ class Optimizer:
         variable's slots, the moving averages, then a subclass's counters."""
         return list(self.get_state().values())
 
-    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+    def stateless_apply(
+        self,
+        optimizer_variables: Sequence[TensorLike],
+        grads: Sequence[TensorLike | None],
+        trainable_variables: Sequence[TensorLike],
+    ) -> tuple[list, list]:
         """One update in Keras's functional form: from the state ``optimizer_variables``
         (a list like ``variables``) and the values ``trainable_variables`` of the
         variables this optimizer was built for, returns ``(new trainable values, new
@@ -572,12 +577,15 @@ class Optimizer:
             v.data[...] = avg
             avg[...] = held
 
-    def finalize_variable_values(self, variables: Sequence[Tensor] | None = None) -> None:
-        """Copy the moving averages into the variables (end of ``fit`` when ``use_ema``)."""
+    def finalize_variable_values(self, var_list: Sequence[Tensor] | None = None) -> None:
+        """Copy the moving averages into the variables (end of ``fit`` when ``use_ema``):
+        those of ``var_list`` when given, else all."""
         if not self.use_ema:
             return
+        chosen = None if var_list is None else {id(v) for v in var_list}
         for avg, v in zip(self._ema, self._variables):
-            v.data[...] = avg
+            if chosen is None or id(v) in chosen:
+                v.data[...] = avg
 
     def update(self, g: Array, w: Array, slots: dict, lr: float) -> None:
         raise NotImplementedError
@@ -633,9 +641,11 @@ class Optimizer:
         }
 
     @classmethod
-    def from_config(cls, config: dict) -> Optimizer:
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Optimizer:
+        """The optimizer of ``get_config``'s output; a schedule in it may be one of
+        ``custom_objects``."""
         config = dict(config)
         lr = config.get("learning_rate")
         if isinstance(lr, dict):
-            config["learning_rate"] = schedules.get(lr)
+            config["learning_rate"] = schedules.deserialize(lr, custom_objects)
         return cls(**config)

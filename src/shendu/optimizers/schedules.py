@@ -198,9 +198,10 @@ def get(identifier: Any) -> Any:
     return resolve(identifier, _TABLE, "learning rate schedule")
 
 
-def serialize(schedule: Any) -> dict:
+def serialize(learning_rate_schedule: Any) -> dict:
     """A schedule as Keras writes it (module, class_name, config, registered_name);
     ``deserialize`` reads it back."""
+    schedule = learning_rate_schedule
     cls = type(schedule)
     built_in = _TABLE.get(cls.__name__) is cls
     return {

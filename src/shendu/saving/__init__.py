@@ -105,10 +105,20 @@ def _check_path(filepath, suffix, overwrite):
     return path
 
 
+def refuse_unzipped(zipped: bool | None) -> None:
+    """Refuse Keras's ``zipped=False`` (a folder instead of one archive)."""
+    if zipped is not None and not zipped:
+        raise ValueError(
+            "save: zipped=False (Keras's unzipped folder) is not supported: shendu writes "
+            "one archive, atomically. Omit `zipped` (or pass True)."
+        )
+
+
 def save_model(
     model,
     filepath,
     overwrite=True,
+    zipped=None,
     include_optimizer=True,
     training_state=None,
     training_arrays=None,
@@ -122,7 +132,10 @@ def save_model(
     here, before anything is written. ``training_state`` (JSON-able: epoch, history, RNG
     states, callback states) and ``training_arrays`` (name -> array, e.g. EarlyStopping's
     best weights) are stored for exact resume (``callbacks.BackupAndRestore``).
+    ``zipped=False`` (Keras's unzipped folder) is refused: one archive, written
+    atomically, is what leaves no half-written model behind a fault.
     """
+    refuse_unzipped(zipped)
     if os.fspath(filepath).endswith(".keras"):  # Keras 3's format (saving.keras_writer)
         from .keras_writer import save_keras_model
 
