@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 
 import numpy as np
 
@@ -58,15 +59,18 @@ class Metric:
             # calls it from __init__)
             self.reset_state()
 
-    def add_variable(self, shape=(), initializer="zeros", dtype=None, name=None):
+    def add_variable(
+        self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None
+    ):
         """A state variable of the metric (not trained), reset to its initial value by the
-        default ``reset_state``."""
+        default ``reset_state``. ``aggregation`` (how Keras's replicas combine it) is
+        kept on the variable for Keras's API."""
         from . import initializers
         from .layers.base import Variable
 
         value = initializers.get(initializer)(tuple(shape), dtype=dtype or self.dtype)
         value = np.asarray(getattr(value, "data", value), dtype=dtype or self.dtype)
-        variable = Variable(value.copy(), trainable=False, name=name)
+        variable = Variable(value.copy(), trainable=False, name=name, aggregation=aggregation)
         self._state_variables.append(variable)
         self._initial_values.append(value)
         return variable
@@ -520,39 +524,158 @@ class Recall(_TopKConfusion):
 
 
 class AUC(_Confusion):
-    """Area under the ROC (or PR) curve, from counts at ``num_thresholds`` thresholds."""
+    """Area under the ROC, PR or PR-gain curve, from confusion counts at thresholds
+    (``num_thresholds`` evenly spaced in [0, 1], or ``thresholds``), as Keras.
 
-    def __init__(self, num_thresholds=200, curve="ROC", name=None, dtype=None, from_logits=False):
-        if curve not in ("ROC", "PR"):
-            raise ValueError(f"AUC: `curve` must be 'ROC' or 'PR'. Received: curve={curve!r}")
-        self.num_thresholds, self.curve, self.from_logits = num_thresholds, curve, from_logits
-        eps = 1e-7
-        inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+    Riemann sums over the thresholds: ``summation_method`` "interpolation" (trapezoids;
+    for PR, Davis and Goadrich's interpolation of precision between the points),
+    "minoring" or "majoring" (the lower or the upper of each pair). ``multi_label``:
+    one curve per label (column), averaged (weighted by ``label_weights`` when given);
+    else every label counts as one more example (``label_weights`` then weigh them).
+    """
+
+    _CURVES = ("ROC", "PR", "PRGAIN")
+    _SUMMATIONS = ("interpolation", "minoring", "majoring")
+
+    def __init__(
+        self,
+        num_thresholds=200,
+        curve="ROC",
+        summation_method="interpolation",
+        name=None,
+        dtype=None,
+        thresholds=None,
+        multi_label=False,
+        num_labels=None,
+        label_weights=None,
+        from_logits=False,
+    ):
+        curve = str(getattr(curve, "value", curve)).upper()
+        if curve not in self._CURVES:
+            raise ValueError(
+                f"AUC: `curve` must be one of {self._CURVES}. Received: curve={curve!r}"
+            )
+        summation = str(getattr(summation_method, "value", summation_method)).lower()
+        if summation not in self._SUMMATIONS:
+            raise ValueError(
+                f"AUC: `summation_method` must be one of {self._SUMMATIONS}. Received: "
+                f"summation_method={summation_method!r}"
+            )
+        if thresholds is not None:
+            inner = sorted(float(t) for t in thresholds)
+            num_thresholds = len(inner) + 2
+        else:
+            if num_thresholds <= 1:
+                raise ValueError(
+                    "Argument `num_thresholds` must be an integer > 1. "
+                    f"Received: num_thresholds={num_thresholds}"
+                )
+            inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        if num_labels and not multi_label:
+            raise ValueError("`num_labels` is needed only when `multi_label` is True.")
+        self.num_thresholds, self.curve, self.summation_method = num_thresholds, curve, summation
+        self.multi_label, self.num_labels = bool(multi_label), num_labels
+        self.label_weights = None if label_weights is None else np.asarray(label_weights, float)
+        self.from_logits = from_logits
+        self._given_thresholds = None if thresholds is None else inner
+        eps = backend.epsilon()
         super().__init__(thresholds=[-eps] + inner + [1 + eps], name=name or "auc", dtype=dtype)
 
+    def reset_state(self):
+        shape = (np.size(self.thresholds),)
+        if getattr(self, "multi_label", False):
+            shape += (self.num_labels or 1,)  # one column broadcasts to the labels seen
+        self._s_tp, self._s_fp = np.zeros(shape), np.zeros(shape)
+        self._s_tn, self._s_fn = np.zeros(shape), np.zeros(shape)
+
     def update_state(self, y_true, y_pred, sample_weight=None):
-        p = _np(y_pred)
+        p = _np(y_pred).astype(np.float64)
         if self.from_logits:
             p = 1 / (1 + np.exp(-p))
-        super().update_state(y_true, p, sample_weight)
+        t = np.broadcast_to(_np(y_true).astype(np.float64).reshape(p.shape), p.shape)
+        w = np.ones_like(p)
+        if sample_weight is not None:
+            w = w * _weights(sample_weight, p)
+        if self.multi_label:
+            if p.ndim != 2:
+                raise ValueError(
+                    "`y_pred` must have rank 2 when `multi_label=True`. Found rank "
+                    f"{p.ndim}. Full shape received for `y_pred`: {p.shape}"
+                )
+        elif self.label_weights is not None:
+            w = w * self.label_weights
+        positive = t > 0.5
+        above = p[None] > np.asarray(self.thresholds).reshape((-1,) + (1,) * p.ndim)
+        axes = (1,) if self.multi_label else tuple(range(1, p.ndim + 1))
+        self._s_tp = self._s_tp + (w * (above & positive)).sum(axes)
+        self._s_fp = self._s_fp + (w * (above & ~positive)).sum(axes)
+        self._s_tn = self._s_tn + (w * (~above & ~positive)).sum(axes)
+        self._s_fn = self._s_fn + (w * (~above & positive)).sum(axes)
+
+    def _by_label(self, terms):
+        if not self.multi_label:
+            return float(np.sum(terms))
+        per_label = np.sum(terms, axis=0)
+        if self.label_weights is None:
+            return float(np.mean(per_label))
+        total = np.sum(self.label_weights)
+        return float(np.sum(per_label * self.label_weights) / total) if total else 0.0
 
     def result(self):
         tp, fp, tn, fn = self._s_tp, self._s_fp, self._s_tn, self._s_fn
-        if self.curve == "ROC":
-            tpr = np.divide(tp, tp + fn, out=np.zeros_like(tp), where=(tp + fn) > 0)
-            fpr = np.divide(fp, fp + tn, out=np.zeros_like(fp), where=(fp + tn) > 0)
-            return float(np.sum((fpr[:-1] - fpr[1:]) * (tpr[:-1] + tpr[1:]) / 2))
-        precision = np.divide(tp, tp + fp, out=np.ones_like(tp), where=(tp + fp) > 0)
-        recall = np.divide(tp, tp + fn, out=np.zeros_like(tp), where=(tp + fn) > 0)
-        return float(np.sum((recall[:-1] - recall[1:]) * (precision[:-1] + precision[1:]) / 2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.curve == "PR" and self.summation_method == "interpolation":
+                return self._by_label(_interpolated_pr_terms(tp, fp, fn))
+            recall = _divide_no_nan(tp, tp + fn)
+            if self.curve == "ROC":
+                x, y = _divide_no_nan(fp, fp + tn), recall
+            elif self.curve == "PR":
+                x, y = recall, _divide_no_nan(tp, tp + fp)
+            else:  # PR gain
+                scale = _divide_no_nan(tp + fn, tn + fp)
+                x = np.maximum(np.where(tp == 0, 0.0, 1 - scale * _divide_no_nan(fn, tp)), 0)
+                y = np.where(tp == 0, 1.0, 1 - scale * _divide_no_nan(fp, tp))
+        if self.summation_method == "interpolation":
+            heights = (y[:-1] + y[1:]) / 2
+        elif self.summation_method == "minoring":
+            heights = np.minimum(y[:-1], y[1:])
+        else:
+            heights = np.maximum(y[:-1], y[1:])
+        return self._by_label((x[:-1] - x[1:]) * heights)
 
     def get_config(self):
         return {
             "num_thresholds": self.num_thresholds,
             "curve": self.curve,
+            "summation_method": self.summation_method,
             "name": self.name,
+            "dtype": self.dtype,
+            "thresholds": self._given_thresholds,
+            "multi_label": self.multi_label,
+            "num_labels": self.num_labels,
+            "label_weights": None if self.label_weights is None else self.label_weights.tolist(),
             "from_logits": self.from_logits,
         }
+
+
+def _divide_no_nan(a, b):
+    """a / b, 0 where b is 0 (Keras's divide_no_nan)."""
+    return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b != 0)
+
+
+def _interpolated_pr_terms(tp, fp, fn):
+    """Davis and Goadrich's PR-AUC pieces between consecutive thresholds: precision
+    interpolated along the straight line in (tp, tp + fp) between the two points."""
+    dtp = tp[:-1] - tp[1:]
+    predicted = tp + fp
+    dp = predicted[:-1] - predicted[1:]
+    slope = _divide_no_nan(dtp, np.maximum(dp, 0))
+    intercept = tp[1:] - slope * predicted[1:]
+    both = (predicted[:-1] > 0) & (predicted[1:] > 0)
+    ratio = np.where(both, _divide_no_nan(predicted[:-1], np.maximum(predicted[1:], 0)), 1.0)
+    with np.errstate(divide="ignore"):
+        log_ratio = np.log(np.where(ratio > 0, ratio, 1.0))
+    return _divide_no_nan(slope * (dtp + intercept * log_ratio), np.maximum(tp[1:] + fn[1:], 0))
 
 
 class _AtConstraint(_Confusion):
@@ -914,29 +1037,83 @@ class OneHotMeanIoU(MeanIoU):
 
 
 class R2Score(Metric):
-    """Coefficient of determination 1 - SS_res / SS_tot (uniform average over outputs)."""
+    """Coefficient of determination per output, 1 - SS_res / SS_tot, with sample weights:
+    SS_res = sum(w (t - p)**2), SS_tot = sum(w t**2) - sum(w t)**2 / sum(w); an infinite
+    score (SS_tot 0) counts 0, as Keras. ``class_aggregation``: "uniform_average" (the
+    mean over outputs), "variance_weighted_average" (weighted by SS_tot) or None (one
+    score per output). ``num_regressors`` p > 0 gives the adjusted score
+    1 - (1 - R2)(n - 1)/(n - p - 1), n counting every target value, as Keras counts."""
+
+    _AGGREGATIONS = (None, "uniform_average", "variance_weighted_average")
+
+    def __init__(
+        self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None
+    ):
+        if class_aggregation not in self._AGGREGATIONS:
+            raise ValueError(
+                "Invalid value for argument `class_aggregation`. Expected one of "
+                f"{self._AGGREGATIONS}. Received: class_aggregation={class_aggregation}"
+            )
+        if num_regressors < 0:
+            raise ValueError(
+                "Invalid value for argument `num_regressors`. Expected a value >= 0. "
+                f"Received: num_regressors={num_regressors}"
+            )
+        self.class_aggregation, self.num_regressors = class_aggregation, num_regressors
+        super().__init__(dtype=dtype, name=name)
 
     def reset_state(self):
         self._s_n = 0.0
-        self._s_sum = self._s_sumsq = self._s_res = 0.0
+        self._s_sum = self._s_sumsq = self._s_res = self._s_count = 0.0
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         t = _np(y_true).astype(np.float64)
         p = _np(y_pred).astype(np.float64)
         t = t.reshape(t.shape[0], -1)
         p = p.reshape(p.shape[0], -1)
-        self._s_n += t.shape[0]
-        self._s_sum = self._s_sum + t.sum(0)
-        self._s_sumsq = self._s_sumsq + (t * t).sum(0)
-        self._s_res = self._s_res + ((t - p) ** 2).sum(0)
+        w = np.ones_like(t) if sample_weight is None else _np(sample_weight).astype(np.float64)
+        if w.ndim == 1:
+            w = w[:, None]
+        w = np.broadcast_to(w, t.shape)
+        self._s_n += t.size
+        self._s_sum = self._s_sum + (w * t).sum(0)
+        self._s_sumsq = self._s_sumsq + (w * t * t).sum(0)
+        self._s_res = self._s_res + (w * (t - p) ** 2).sum(0)
+        self._s_count = self._s_count + w.sum(0)
 
     def result(self):
         if not self._s_n:
             return 0.0
-        mean = self._s_sum / self._s_n
-        tot = self._s_sumsq - self._s_n * mean * mean
-        r2 = 1 - np.divide(self._s_res, tot, out=np.zeros_like(tot), where=tot > 0)
-        return float(np.mean(r2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = self._s_sum / self._s_count
+            total = self._s_sumsq - self._s_sum * mean
+            raw = 1 - self._s_res / total
+        raw = np.where(np.isinf(raw), 0.0, raw)
+        if self.class_aggregation == "uniform_average":
+            score = np.mean(raw)
+        elif self.class_aggregation == "variance_weighted_average":
+            score = np.sum(total * raw) / np.sum(total)
+        else:
+            score = raw
+        n, regressors = self._s_n, self.num_regressors
+        if regressors and regressors >= n - 1:
+            warnings.warn(
+                "More independent predictors than datapoints in adjusted R2 score. "
+                "Falling back to standard R2 score."
+                if regressors > n - 1
+                else "Division by zero in Adjusted R2 score. Falling back to standard R2 score.",
+                stacklevel=2,
+            )
+        elif regressors:
+            score = 1 - (1 - score) * (n - 1) / (n - regressors - 1)
+        return score
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "class_aggregation": self.class_aggregation,
+            "num_regressors": self.num_regressors,
+        }
 
 
 def _loss_metric(name, fn, **options):

@@ -412,3 +412,63 @@ def test_state_tree_round_trip():
     )
     with pytest.raises(ValueError, match="the model has no state named"):
         copy.set_state_tree({"trainable_variables": {"nothing": {"kernel": np.ones(1)}}})
+
+
+def test_auc_and_r2_score_options_as_keras():
+    # the draws of one seeded stream, in the order Keras 3.15's run took them
+    rng = np.random.default_rng(0)
+    y = (rng.random(200) < 0.3).astype("float32")
+    p = np.clip(y * 0.3 + rng.random(200) * 0.7, 0, 1).astype("float32")
+    w = rng.random(200).astype("float32")
+    for curve, plain, weighted in (("ROC", 0.84874, 0.83717), ("PR", 0.75559, 0.72852)):
+        metric = keras.metrics.AUC(curve=curve)
+        metric.update_state(y, p)
+        assert float(metric.result()) == pytest.approx(plain, abs=2e-5)  # Keras 3.15
+        metric = keras.metrics.AUC(curve=curve)
+        metric.update_state(y, p, sample_weight=w)
+        assert float(metric.result()) == pytest.approx(weighted, abs=2e-5)
+    t = rng.random((50, 3)).astype("float32")
+    q = (t + 0.3 * rng.random((50, 3))).astype("float32")
+    metric = keras.metrics.R2Score()
+    metric.update_state(t, q)
+    assert float(metric.result()) == pytest.approx(0.61794, abs=2e-5)
+    metric = keras.metrics.R2Score()
+    metric.update_state(t, q, sample_weight=rng.random(50).astype("float32"))
+    assert float(metric.result()) == pytest.approx(0.57846, abs=2e-5)  # weights were ignored
+    for aggregation, value in (
+        (None, [0.6317, 0.68676, 0.57516]),
+        ("variance_weighted_average", 0.60838),
+    ):
+        metric = keras.metrics.R2Score(class_aggregation=aggregation, num_regressors=2)
+        metric.update_state(t, q, sample_weight=rng.random(50).astype("float32"))
+        np.testing.assert_allclose(np.asarray(metric.result()), value, atol=2e-5)
+    labels = (rng.random((60, 3)) < 0.4).astype("float32")
+    scores = np.clip(labels * 0.4 + rng.random((60, 3)) * 0.6, 0, 1).astype("float32")
+    expected = [
+        ({"multi_label": True}, 0.92026),
+        ({"multi_label": True, "label_weights": [1, 2, 0.5]}, 0.90671),
+        ({"label_weights": [1, 2, 0.5]}, 0.92718),
+        ({"multi_label": True, "curve": "PR"}, 0.925),
+        ({"summation_method": "minoring"}, 0.92059),
+        ({"summation_method": "majoring", "curve": "PR"}, 0.91331),
+        ({"curve": "PRGAIN"}, 0.87546),
+        ({"thresholds": [0.2, 0.5, 0.8]}, 0.86205),
+        (
+            {
+                "num_thresholds": 7,
+                "multi_label": True,
+                "num_labels": 3,
+                "curve": "PR",
+                "summation_method": "minoring",
+            },
+            0.65169,
+        ),
+    ]
+    for kwargs, value in expected:
+        metric = keras.metrics.AUC(**kwargs)
+        metric.update_state(labels, scores, sample_weight=rng.random(60).astype("float32"))
+        assert float(metric.result()) == pytest.approx(value, abs=2e-5), kwargs
+    with pytest.raises(ValueError, match="`num_labels` is needed only when `multi_label`"):
+        keras.metrics.AUC(num_labels=3)
+    with pytest.raises(ValueError, match="Invalid value for argument `class_aggregation`"):
+        keras.metrics.R2Score(class_aggregation="median")

@@ -94,14 +94,16 @@ class Variable(Tensor, TrackedVariable):
         aggregation="none",
         synchronization="auto",
         name=None,
+        layout=None,
         regularizer=None,
         constraint=None,
     ):
         """Keras's signature: ``initializer`` is a value (array, tensor, number) or an
         initializer (a name, an Initializer, a callable of ``(shape, dtype)``) drawn at
         ``shape``; ``dtype`` casts the value (floatx for an initializer when not given).
-        ``autocast``, ``aggregation`` and ``synchronization`` are kept for Keras's API;
-        one process holds one copy, so they change nothing here."""
+        ``autocast``, ``aggregation``, ``synchronization`` and ``layout`` (a device mesh's
+        sharding) are taken for Keras's API; one process holds one copy, so they change
+        nothing here."""
         value = _initial_value(initializer, shape, dtype)
         kind = value.dtype.kind if hasattr(value, "dtype") else np.asarray(value).dtype.kind
         differentiable = bool(trainable) and kind in "fc"
@@ -242,8 +244,11 @@ def _accepts(fn, name):
 def _to_tensor(x, dtype):
     """A layer's input as Tensors: float arrays and float Tensors in the layer's float
     ``dtype`` (Keras's autocast: float64 data into a float32 layer computes in float32);
-    integer and bool inputs keep their dtype (the layer's ops promote them, as Keras's)."""
+    integer and bool inputs keep their dtype (the layer's ops promote them, as Keras's).
+    ``dtype`` None (a layer made with ``autocast=False``): no cast."""
     if isinstance(x, Tensor):
+        if dtype is None:
+            return x
         if x.data.dtype.kind == "f" and x.data.dtype != dtype and np.dtype(dtype).kind == "f":
             from ..ops.arithmetic import cast
 
@@ -256,7 +261,7 @@ def _to_tensor(x, dtype):
     if isinstance(x, dict):
         return {k: _to_tensor(v, dtype) for k, v in x.items()}
     a = np.asarray(x) if not hasattr(x, "dtype") else x
-    if a.dtype.kind == "f" and a.dtype != np.dtype(dtype):
+    if dtype is not None and a.dtype.kind == "f" and a.dtype != np.dtype(dtype):
         a = a.astype(dtype)
     return Tensor.wrap(a)
 
@@ -329,12 +334,21 @@ class Layer(TrackedLayer):
     #: the layers set as attributes (or in lists), in order: what flatten_layers walks
     _tracked_layers: list
 
-    def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs):
+    def __init__(
+        self,
+        *,
+        activity_regularizer=None,
+        trainable=True,
+        dtype=None,
+        autocast=True,
+        name=None,
+        **kwargs,
+    ):
         input_shape = kwargs.pop("input_shape", None)
         input_dim = kwargs.pop("input_dim", None)
         batch_input_shape = kwargs.pop("batch_input_shape", None)
         batch_size = kwargs.pop("batch_size", None)
-        kwargs.pop("autocast", None)
+        self.autocast = bool(autocast)
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__}: unrecognized keyword arguments: {sorted(kwargs)}"
@@ -772,17 +786,18 @@ class Layer(TrackedLayer):
             kwargs["training"] = training
         else:  # unset: the call's own default applies (True for augmentations, as Keras)
             kwargs.pop("training", None)
+        cast_to = self.dtype if self.__dict__.get("autocast", True) else None
         if args:
             inputs = (
                 first
                 if (type(first) is Tensor and first.data.dtype == self.dtype)
                 or not self.converts_inputs
-                else _to_tensor(first, self.dtype)
+                else _to_tensor(first, cast_to)
             )
             if inputs is not first:
                 args = (inputs,) + args[1:]
         else:
-            inputs = kwargs["inputs"] = _to_tensor(kwargs["inputs"], self.dtype)
+            inputs = kwargs["inputs"] = _to_tensor(kwargs["inputs"], cast_to)
         mask = kwargs.get("mask") if self.call_has_mask else kwargs.pop("mask", None)
         if mask is None and (
             self.call_has_mask

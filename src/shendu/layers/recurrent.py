@@ -228,9 +228,13 @@ class _FusedRNN(_RecurrentWeights, Layer):
         stateful=False,
         unroll=False,
         seed=None,
+        use_cudnn="auto",
         **kwargs,
     ):
+        """Keras's arguments; ``unroll`` and ``use_cudnn`` are kept in the config and
+        change nothing (the fused kernel loops over time on any device)."""
         super().__init__(**kwargs)
+        self.use_cudnn = use_cudnn
         self.units = _positive_int(self, "units", units)
         if activation not in ("tanh", None) and activations.get(activation) is not ops.tanh:
             raise ValueError(
@@ -349,7 +353,9 @@ class _FusedRNN(_RecurrentWeights, Layer):
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
             "stateful": self.stateful,
+            "unroll": self.unroll,
             "seed": self.seed,
+            "use_cudnn": self.use_cudnn,
         }
 
 
@@ -733,12 +739,18 @@ class RNN(Layer):
         return_state=False,
         go_backwards=False,
         stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
         **kwargs,
     ):
+        """``zero_output_for_mask``: masked steps output zeros (else, as Keras's default,
+        the last unmasked step's output); ``unroll`` is kept for Keras's API (the loop is
+        Python's either way)."""
         super().__init__(**kwargs)
         self.cell = StackedRNNCells(cell) if isinstance(cell, (list, tuple)) else cell
         self.return_sequences, self.return_state = return_sequences, return_state
         self.go_backwards, self.stateful = go_backwards, stateful
+        self.unroll, self.zero_output_for_mask = bool(unroll), bool(zero_output_for_mask)
         self.supports_masking = True
 
     def expected_ndim(self):
@@ -783,7 +795,8 @@ class RNN(Layer):
             if m is not None:
                 keep = m[:, t][:, None]
                 new_states = [ops.where(keep, a, b) for a, b in zip(new_states, states)]
-                out = ops.where(keep, out, last if last is not None else out * 0)
+                carried = out * 0 if last is None or self.zero_output_for_mask else last
+                out = ops.where(keep, out, carried)
             states, last = new_states, out
             outputs.append(out)
         seq = ops.stack(outputs, axis=1) if self.return_sequences else last
@@ -801,6 +814,8 @@ class RNN(Layer):
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
             "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
         }
 
     @classmethod
