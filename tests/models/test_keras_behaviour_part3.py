@@ -1,6 +1,8 @@
 """Keras behaviour met in real programs (issue: Keras behaviour, part 3), written as Keras
 code; expected figures from Keras 3.15 (JAX) on the same code."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -472,3 +474,25 @@ def test_auc_and_r2_score_options_as_keras():
         keras.metrics.AUC(num_labels=3)
     with pytest.raises(ValueError, match="Invalid value for argument `class_aggregation`"):
         keras.metrics.R2Score(class_aggregation="median")
+
+
+def test_summary_options_print_as_keras():
+    inner = keras.Sequential(
+        [keras.Input((4,)), layers.Dense(3, name="d1"), layers.Dense(2, name="d2")],
+        name="inner",
+    )
+    inner.layers[0].trainable = False
+    model = keras.Sequential([keras.Input((4,)), inner, layers.Dense(1, name="out")], name="outer")
+    printed = []
+    model.summary(show_trainable=True, print_fn=printed.append)
+    model.summary(expand_nested=True, print_fn=printed.append)
+    model.summary(expand_nested=True, show_trainable=True, line_length=80, print_fn=printed.append)
+    model.summary(positions=[0.5, 0.8, 1.0], print_fn=printed.append)
+    path = os.path.join(os.path.dirname(__file__), "fixtures", "keras_summary_options.txt")
+    with open(path, encoding="utf-8") as f:
+        assert "\n".join(printed) + "\n" == f.read()  # Keras 3.15's print, character for character
+    only = []
+    model.summary(layer_range=["out", "out"], print_fn=only.append)
+    assert "out (Dense)" in only[0] and "inner (Sequential)" not in only[0]
+    with pytest.raises(ValueError, match="do not match the layer names"):
+        model.summary(layer_range=["nothing", "out"])

@@ -400,13 +400,23 @@ class Model(Trainer, Layer):
     def summary(
         self,
         line_length: int | None = None,
+        positions: list | None = None,
         print_fn: Callable[[str], Any] | None = None,
-        **kwargs: Any,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+        layer_range: list | None = None,
     ) -> None:
-        """Print the layer table in Keras 3's layout."""
+        """Print the layer table in Keras 3's layout (see ``summary.format_summary``)."""
         from .summary import format_summary
 
-        text = format_summary(self, line_length)
+        text = format_summary(
+            self,
+            line_length,
+            positions=positions,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            layer_range=layer_range,
+        )
         (print_fn or print)(text)
 
 
