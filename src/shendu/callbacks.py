@@ -133,7 +133,13 @@ class ProgbarLogger(Callback):
             if epochs and epochs > 0:
                 out.write(f"Epoch {epoch + 1}/{epochs}\n")
             out.flush()
-        self.bar = Progbar(self.params.get("steps"), verbose=self.verbose, stream=self.stream)
+        # the logs are running means already: shown as given (no averaging again)
+        self.bar = Progbar(
+            self.params.get("steps"),
+            verbose=self.verbose,
+            stateless_metrics=(),
+            stream=self.stream,
+        )
 
     def on_train_batch_end(self, batch, logs=None):
         if self.bar is not None:

@@ -496,3 +496,50 @@ def test_summary_options_print_as_keras():
     assert "out (Dense)" in only[0] and "inner (Sequential)" not in only[0]
     with pytest.raises(ValueError, match="do not match the layer names"):
         model.summary(layer_range=["nothing", "out"])
+
+
+def test_clone_model_clone_function_call_function_recursive():
+    inputs = keras.Input((4,), name="x")
+    h = layers.Dense(8, activation="relu", name="h")(inputs)
+    shared = layers.Dense(8, name="shared")
+    a = shared(h)
+    b = shared(a)
+    out = layers.Dense(2, name="out")(layers.Add(name="add")([a, b]))
+    model = keras.Model(inputs, out, name="f")
+    model.compile(optimizer="adam", loss="mse")
+
+    def swap(layer):  # was ignored: the clone kept relu
+        if isinstance(layer, layers.Dense) and layer.name == "h":
+            return layers.Dense(8, activation="tanh", name="h2")
+        return layer.__class__.from_config(layer.get_config())
+
+    calls = []
+
+    def call_fn(layer, *args, **kwargs):
+        calls.append(layer.name)
+        out = layer(*args, **kwargs)
+        if layer.name == "out":
+            out = layers.Activation("sigmoid", name="sig")(out)
+        return out
+
+    copy = keras.models.clone_model(model, clone_function=swap, call_function=call_fn)
+    # Keras 3.15's figures
+    assert [layer.name for layer in copy.layers] == ["x", "h2", "shared", "add", "out", "sig"]
+    assert calls == ["h2", "shared", "shared", "add", "out"]  # the shared layer cloned once
+    assert len(copy.weights) == 6 and copy.optimizer is not None  # compiled as the original
+    y = copy.predict(np.ones((2, 4)), verbose=0)
+    assert ((y > 0) & (y < 1)).all()
+    inner = keras.Sequential([keras.Input((3,), name="inp"), layers.Dense(2, name="d")], name="s")
+    outer = keras.Sequential([keras.Input((3,)), inner, layers.Dense(1, name="o")], name="outer")
+    names = []
+
+    def track(layer):
+        names.append(layer.name)
+        return layer.__class__.from_config(layer.get_config())
+
+    copy = keras.models.clone_model(outer, clone_function=track, recursive=True)
+    assert names == ["d", "o"] and copy.layers[0] is not inner
+    copy = keras.models.clone_model(model, input_tensors=keras.Input((4,), name="new_x"))
+    assert copy.output.shape == (None, 2)
+    with pytest.raises(ValueError, match="`call_function` argument is not supported with Seq"):
+        keras.models.clone_model(outer, call_function=call_fn)

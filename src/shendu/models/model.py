@@ -521,13 +521,19 @@ def _node_call(node: dict) -> tuple[list, dict]:
     return [first], dict(node.get("kwargs") or {})
 
 
-def clone_model(model: Model, input_tensors: Any = None, clone_function: Any = None) -> Model:
-    """A new model with the same architecture and freshly initialised weights (a
-    Sequential or functional model: one whose config lists its layers)."""
-    config = model.get_config()
-    if "layers" not in config:
-        raise ValueError("clone_model works on Sequential and functional models only")
-    return type(model).from_config(config)
+def clone_model(
+    model: Model,
+    input_tensors: Any = None,
+    clone_function: Any = None,
+    call_function: Any = None,
+    recursive: bool = False,
+    **kwargs: Any,
+) -> Model:
+    """A model of the same architecture with new layers and fresh weights (see
+    ``models.cloning``)."""
+    from .cloning import clone_model as _clone
+
+    return _clone(model, input_tensors, clone_function, call_function, recursive, **kwargs)
 
 
 __all__ = ["Model", "clone_model"]

@@ -665,7 +665,7 @@ class Trainer(_LayerForTypes):
         if verbose:
             from ..utils.progbar import Progbar
 
-            bar = Progbar(batches.steps, verbose=verbose)
+            bar = Progbar(batches.steps, verbose=verbose, stateless_metrics=())
         cb = callbacks_mod.CallbackList(
             callbacks or [], self, {"steps": batches.steps, "verbose": verbose}
         )

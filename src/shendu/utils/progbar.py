@@ -48,13 +48,39 @@ class Progbar:
         width: bar width in characters.
         verbose: 1 (bar), 2 (one line at the end), 0 (silent).
         interval: minimum seconds between redraws.
+        stateful_metrics: names shown as given; every other value is shown as its mean
+            over the steps so far (weighted by the steps each update covers), as Keras.
+        stateless_metrics: the other way round: only these are averaged (give one of
+            the two).
+        unit_name: the unit of the per-step time ("step").
         stream: where to write (default ``sys.stdout``).
     """
 
     def __init__(
-        self, target, width=BAR_WIDTH, verbose=1, interval=0.05, stream=None, unit_name="step"
+        self,
+        target,
+        width=BAR_WIDTH,
+        verbose=1,
+        interval=0.05,
+        stateful_metrics=None,
+        stateless_metrics=None,
+        unit_name="step",
+        stream=None,
     ):
         from ..config import is_interactive_logging_enabled
+
+        if stateful_metrics is not None and stateless_metrics is not None:
+            raise ValueError(
+                "Only one of `stateful_metrics` or `stateless_metrics` can be provided. "
+                "`stateful_metrics` is used to make metrics stateless by default (with an "
+                "exclusion list), while `stateless_metrics` is used to make metrics "
+                "stateful by default (with an exclusion list)."
+            )
+        self.stateful_metrics = (
+            None if stateless_metrics is not None else set(stateful_metrics or ())
+        )
+        self.stateless_metrics = None if stateless_metrics is None else set(stateless_metrics)
+        self._sums: dict = {}
 
         if verbose == 1 and not is_interactive_logging_enabled():
             verbose = 2  # one line per epoch instead of a redrawn bar
@@ -69,12 +95,26 @@ class Progbar:
         self.prev_len = 0
 
     def update(self, current, values=None, finalize=None):
-        """Record progress ``current`` and the latest ``values`` (a dict or pairs)."""
-        if values:
-            self.values.update(dict(values))
-        self.seen = current
+        """Record progress ``current`` and the latest ``values`` (a dict or pairs): the
+        averaged ones weigh by the steps since the last update; at the end (``finalize``)
+        every value is taken as given, as Keras."""
         if finalize is None:
             finalize = self.target is not None and current >= self.target
+        for key, value in dict(values or {}).items():
+            if self.stateful_metrics is not None:
+                averaged = key not in self.stateful_metrics
+            else:
+                averaged = key in self.stateless_metrics
+            if averaged and not finalize:
+                steps = max(current - self.seen, 1)
+                total, count = self._sums.get(key, (0.0, 0))
+                self._sums[key] = (total + value * steps, count + steps)
+                total, count = self._sums[key]
+                self.values[key] = total / count
+            else:
+                self._sums[key] = (value, 1)
+                self.values[key] = value
+        self.seen = current
         if self.verbose != 1:
             if finalize and self.verbose == 2:
                 self.stream.write(self._line(current, compact=True) + "\n")
