@@ -42,6 +42,7 @@ MODULES = [
     "callbacks",
     "datasets",
     "applications",
+    "distillation",
     "preprocessing",
     "visualization",
 ]
@@ -53,7 +54,6 @@ EXCLUDED = {
         "Quantizer": _QUANT,
         "quantizers": _QUANT,
         "distribution": "device meshes and sharding of a compiled multi-device backend",
-        "distillation": "Keras 3.14+ distillation API, out of scope for now",
         "export": "ExportArchive writes TensorFlow SavedModels",
         "legacy": "Keras 2 (tf.keras) compatibility shims",
         "src": "Keras's private implementation package",

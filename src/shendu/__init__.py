@@ -113,6 +113,7 @@ __all__ = [
     "backend",
     "callbacks",
     "datasets",
+    "distillation",
     "constraints",
     "enable_grad",
     "floatx",
@@ -138,7 +139,11 @@ __all__ = [
 ]
 
 
-_LAZY_SUBPACKAGES = ("applications", "visualization")  # imported on first use: import time
+_LAZY_SUBPACKAGES = (
+    "applications",
+    "distillation",
+    "visualization",
+)  # imported on first use: import time
 
 
 def __getattr__(name):
@@ -149,3 +154,8 @@ def __getattr__(name):
         globals()[name] = module
         return module
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    """The module's names, the subpackages imported on first use included."""
+    return sorted(set(globals()) | set(_LAZY_SUBPACKAGES))

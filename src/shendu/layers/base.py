@@ -482,6 +482,16 @@ class Layer(TrackedLayer):
         structure_changed()
         return var
 
+    def add_metric(self, *args, **kwargs):
+        """Removed in Keras 3, refused with Keras's message (a tracker metric held as an
+        attribute and updated in ``call`` or ``compute_loss`` does the same)."""
+        raise NotImplementedError(
+            "Layer `add_metric()` method is deprecated. Add your metric in "
+            "`Model.compile(metrics=[...])`, or create metric trackers in init() or build() "
+            "when subclassing the layer or model, then call `metric.update_state()` whenever "
+            "necessary."
+        )
+
     def add_variable(
         self,
         shape,
