@@ -543,3 +543,45 @@ def test_clone_model_clone_function_call_function_recursive():
     assert copy.output.shape == (None, 2)
     with pytest.raises(ValueError, match="`call_function` argument is not supported with Seq"):
         keras.models.clone_model(outer, call_function=call_fn)
+
+
+def test_lookup_layers_oov_methods_tf_idf_and_padding():
+    vocab, oov = [10, 20, 30], np.array([100, 300, 700, 1100, 1700, 2000])
+
+    def ids(layer, x):
+        return np.asarray(layer(x)).tolist()
+
+    # Keras 3.15's docstring and values
+    floormod = layers.IntegerLookup(vocabulary=vocab, num_oov_indices=4, oov_method="floormod")
+    assert ids(floormod, oov) == [0, 0, 0, 0, 0, 0]
+    farmhash = layers.IntegerLookup(vocabulary=vocab, num_oov_indices=4, oov_method="farmhash")
+    assert ids(farmhash, oov) == [3, 3, 2, 2, 0, 1]
+    salted = layers.IntegerLookup(
+        vocabulary=vocab, num_oov_indices=4, oov_method="farmhash", salt=7
+    )
+    assert ids(salted, oov) == [2, 0, 3, 2, 0, 0]
+    strings = layers.StringLookup(vocabulary=["a", "b"], num_oov_indices=3, salt=[1, 2])
+    assert ids(strings, np.array(["x", "y", "zz", "a"])) == [1, 1, 1, 3]
+    tf_idf = layers.StringLookup(
+        vocabulary=["a", "b", "c"], idf_weights=[0.5, 1.0, 2.0], output_mode="tf_idf"
+    )
+    out = tf_idf(np.array([["a", "a", "c", "x"], ["b", "x", "x", "c"]])).numpy()
+    np.testing.assert_allclose(out, [[7 / 6, 1.0, 0.0, 2.0], [7 / 3, 0.0, 1.0, 2.0]], rtol=1e-5)
+    adapted = layers.StringLookup(output_mode="tf_idf")
+    adapted.adapt(np.array([["a", "b", "a"], ["a", "c", "c"], ["b", "b", "d"]]))
+    assert adapted.get_vocabulary() == ["[UNK]", "b", "a", "c", "d"]
+    out = adapted(np.array([["a", "d", "x"]])).numpy()
+    np.testing.assert_allclose(out, [[0.8047, 0.0, 0.6931, 0.0, 0.9163]], atol=1e-4)
+    padded = layers.IntegerLookup(
+        vocabulary=[1, 2], output_mode="multi_hot", max_tokens=6, pad_to_max_tokens=True
+    )
+    assert ids(padded, np.array([[1, 5]])) == [[1, 1, 0, 0, 0, 0]]
+    assert ids(layers.StringLookup(vocabulary=["é"]), np.array([b"\xc3\xa9", b"x"])) == [1, 0]
+    with pytest.raises(ValueError, match="`salt` can only be used when `oov_method='farmhash'`"):
+        layers.IntegerLookup(vocabulary=vocab, salt=3)
+    with pytest.raises(ValueError, match="sparse=True needs TensorFlow's SparseTensor"):
+        layers.StringLookup(vocabulary=["a"], output_mode="multi_hot", sparse=True)
+    again = layers.StringLookup.from_config(tf_idf.get_config())
+    np.testing.assert_allclose(
+        again(np.array([["a", "x"]])).numpy(), tf_idf(np.array([["a", "x"]])).numpy()
+    )

@@ -3,6 +3,8 @@ are in ``image_preprocessing`` and the modules it names)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import ops
@@ -274,7 +276,15 @@ class CategoryEncoding(Layer):
 
 class _Lookup(Layer):
     """Vocabulary lookup: index 0.. num_oov_indices-1 for unknown tokens, then the
-    vocabulary (from a list or ``adapt``; never read from a path or URL)."""
+    vocabulary (from a list or ``adapt``; never read from a path or URL).
+
+    Unknown tokens spread over the OOV indices: strings by FarmHash64 of their bytes
+    (SipHash-2-4 with ``salt``), integers by ``token % num_oov_indices``
+    (``oov_method="floormod"``) or by the hash of their decimal text ("farmhash").
+    ``output_mode`` "one_hot", "multi_hot", "count" and "tf_idf" encode the ids (count
+    times the token's idf weight for tf_idf: from ``idf_weights``, or learnt by
+    ``adapt`` as log(1 + documents / (1 + documents holding the token)), the OOV index
+    taking their mean), ``max_tokens`` wide with ``pad_to_max_tokens``."""
 
     def __init__(
         self,
@@ -283,8 +293,13 @@ class _Lookup(Layer):
         mask_token=None,
         oov_token=None,
         vocabulary=None,
+        idf_weights=None,
         invert=False,
         output_mode="int",
+        sparse=False,
+        pad_to_max_tokens=False,
+        oov_method="floormod",
+        salt=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -294,19 +309,67 @@ class _Lookup(Layer):
                 f"vocabulary from a file path or URL. Received: {vocabulary!r}"
             )
         output_mode = "multi_hot" if output_mode == "binary" else output_mode  # Keras's alias
-        if output_mode not in ("int", "one_hot", "multi_hot", "count"):
+        output_mode = "tf_idf" if output_mode == "tf-idf" else output_mode
+        if output_mode not in ("int", "one_hot", "multi_hot", "count", "tf_idf"):
             raise ValueError(f"Unknown `output_mode`. Received: output_mode={output_mode!r}")
+        if sparse:
+            raise ValueError(
+                f"Layer {self.name!r}: sparse=True needs TensorFlow's SparseTensor (Keras "
+                "allows it on the TensorFlow backend only); shendu's outputs are dense"
+            )
+        if oov_method not in ("floormod", "farmhash"):
+            raise ValueError(
+                "Invalid value for argument `oov_method`. Expected one of ('floormod', "
+                f"'farmhash'). Received: oov_method={oov_method}"
+            )
+        if salt is not None:
+            if isinstance(self, IntegerLookup) and oov_method != "farmhash":
+                raise ValueError(
+                    "`salt` can only be used when `oov_method='farmhash'`. "
+                    f"Received: oov_method={oov_method}"
+                )
+            if isinstance(salt, int):
+                salt = [salt, salt]
+            elif not (isinstance(salt, (tuple, list)) and len(salt) == 2):
+                raise ValueError(
+                    "The `salt` argument for `IndexLookup` can only be a tuple of size 2 "
+                    f"integers, or a single integer. Received: salt={salt}."
+                )
+            salt = list(salt)
+        if pad_to_max_tokens and max_tokens is None:
+            raise ValueError("If pad_to_max_tokens is True, must set `max_tokens`.")
         self.max_tokens, self.num_oov_indices = max_tokens, num_oov_indices
         self.mask_token, self.oov_token, self.invert = mask_token, oov_token, invert
-        self.output_mode = output_mode
+        self.output_mode, self.sparse = output_mode, False
+        self.pad_to_max_tokens, self.oov_method, self.salt = pad_to_max_tokens, oov_method, salt
         self.vocabulary = None
+        self.idf_weights = None
         if vocabulary is not None:
-            self.set_vocabulary(vocabulary)
+            self.set_vocabulary(vocabulary, idf_weights)
+        elif idf_weights is not None:
+            raise ValueError("`idf_weights` can only be given with a `vocabulary`.")
 
-    def set_vocabulary(self, vocabulary):
+    def set_vocabulary(self, vocabulary, idf_weights=None):
         vocab = [self._key(v) for v in vocabulary]
         if len(set(vocab)) != len(vocab):
             raise ValueError(f"Layer {self.name!r}: the vocabulary has repeated entries")
+        if self.output_mode == "tf_idf":
+            if idf_weights is None:
+                raise ValueError(
+                    "`idf_weights` must be set if output_mode is 'tf_idf'. Received: "
+                    f"idf_weights={idf_weights}"
+                )
+            if len(idf_weights) != len(vocab):
+                raise ValueError(
+                    "`idf_weights` must be the same length as vocabulary. "
+                    f"len(idf_weights) is {len(idf_weights)}; len(vocabulary) is {len(vocab)}"
+                )
+            self.idf_weights = np.asarray(idf_weights, dtype=np.float64)
+        elif idf_weights is not None:
+            raise ValueError(
+                "`idf_weights` should only be set if output_mode is 'tf_idf'. Received: "
+                f"output_mode={self.output_mode} and idf_weights={idf_weights}"
+            )
         self.vocabulary = vocab
         offset = self.num_oov_indices + (1 if self.mask_token is not None else 0)
         self._index = {v: i + offset for i, v in enumerate(vocab)}
@@ -321,8 +384,9 @@ class _Lookup(Layer):
         return len(self.get_vocabulary())
 
     def adapt(self, data):
+        rows = [np.asarray(a) for a in _batches(data)]
         values, counts = np.unique(
-            np.concatenate([np.asarray(a).reshape(-1) for a in _batches(data)]), return_counts=True
+            np.concatenate([row.reshape(-1) for row in rows]), return_counts=True
         )
         # most frequent first; ties in descending token order, as Keras (TensorFlow) sorts
         order = sorted(range(len(values)), key=lambda i: (counts[i], values[i]), reverse=True)
@@ -332,14 +396,26 @@ class _Lookup(Layer):
             if self.max_tokens is None
             else self.max_tokens - self.num_oov_indices - (1 if self.mask_token is not None else 0)
         )
-        self.set_vocabulary(vocab[:limit])
+        vocab = vocab[:limit]
+        idf = None
+        if self.output_mode == "tf_idf":
+            documents = [
+                set(np.atleast_1d(document).reshape(-1).tolist())
+                for row in rows
+                for document in (row if row.ndim > 1 else row[None])
+            ]
+            holding = {token: sum(token in d for d in documents) for token in vocab}
+            idf = [math.log(1 + len(documents) / (1 + holding[token])) for token in vocab]
+        self.set_vocabulary(vocab, idf)
+
+    def _width(self):
+        return self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size()
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int" or self.invert:
             return tuple(input_shape)
-        return CategoryEncoding(self.vocabulary_size(), self.output_mode).compute_output_shape(
-            input_shape
-        )
+        mode = "count" if self.output_mode == "tf_idf" else self.output_mode
+        return CategoryEncoding(self._width(), mode).compute_output_shape(input_shape)
 
     def compute_output_dtype(self, input_dtype):
         if self.invert:
@@ -366,15 +442,23 @@ class _Lookup(Layer):
         ids = np.array(flat, dtype=np.int64).reshape(x.shape)
         if self.output_mode == "int":
             return Tensor.wrap(ids)
-        enc = CategoryEncoding(self.vocabulary_size(), self.output_mode)
-        return enc(ids)
+        if self.output_mode != "tf_idf":
+            return CategoryEncoding(self._width(), self.output_mode)(ids)
+        counts = _np(CategoryEncoding(self._width(), "count")(ids)).astype(np.float64)
+        weights = np.zeros(self._width())
+        first = mask_offset + self.num_oov_indices
+        weights[first : first + len(self.vocabulary)] = self.idf_weights
+        weights[mask_offset:first] = np.mean(self.idf_weights) if len(self.idf_weights) else 0
+        return Tensor.wrap((counts * weights).astype(self.dtype))
 
     def _oov_index(self, key):
-        """Which OOV index a token takes (Keras: strings by FarmHash, integers floor-mod)."""
+        """Which OOV index a token takes (see the class's docstring)."""
         if self.num_oov_indices <= 1:
             return 0
-        if isinstance(key, str):
-            return fingerprint64(key.encode("utf-8")) % self.num_oov_indices
+        if isinstance(key, str) or self.oov_method == "farmhash":
+            data = key.encode("utf-8") if isinstance(key, str) else token_bytes(key)
+            digest = fingerprint64(data) if self.salt is None else siphash64(data, self.salt)
+            return digest % self.num_oov_indices
         return key % self.num_oov_indices
 
     def get_config(self):
@@ -386,32 +470,115 @@ class _Lookup(Layer):
             "oov_token": self.oov_token,
             "invert": self.invert,
             "output_mode": self.output_mode,
+            "sparse": self.sparse,
+            "pad_to_max_tokens": self.pad_to_max_tokens,
+            "salt": self.salt,
             "vocabulary": None if self.vocabulary is None else list(self.vocabulary),
+            "idf_weights": None if self.idf_weights is None else self.idf_weights.tolist(),
         }
 
 
 class StringLookup(_Lookup):
-    """Strings -> integer ids (OOV id 1 by default, "[UNK]")."""
+    """Strings -> integer ids (OOV id 1 by default, "[UNK]"); bytes are decoded with
+    ``encoding``."""
 
     accepts_text = True
 
-    def __init__(self, oov_token="[UNK]", **kwargs):
-        super().__init__(oov_token=oov_token, **kwargs)
+    def __init__(
+        self,
+        max_tokens=None,
+        num_oov_indices=1,
+        mask_token=None,
+        oov_token="[UNK]",
+        vocabulary=None,
+        idf_weights=None,
+        invert=False,
+        output_mode="int",
+        pad_to_max_tokens=False,
+        sparse=False,
+        encoding="utf-8",
+        name=None,
+        salt=None,
+        **kwargs,
+    ):
+        self.encoding = encoding
+        super().__init__(
+            max_tokens=max_tokens,
+            num_oov_indices=num_oov_indices,
+            mask_token=mask_token,
+            oov_token=oov_token,
+            vocabulary=vocabulary,
+            idf_weights=idf_weights,
+            invert=invert,
+            output_mode=output_mode,
+            sparse=sparse,
+            pad_to_max_tokens=pad_to_max_tokens,
+            salt=salt,
+            name=name,
+            **kwargs,
+        )
 
-    @staticmethod
-    def _key(v):
-        return v.decode() if isinstance(v, bytes) else str(v)
+    def _key(self, v):
+        return v.decode(self.encoding) if isinstance(v, bytes) else str(v)
+
+    def get_config(self):
+        return {**super().get_config(), "encoding": self.encoding}
 
 
 class IntegerLookup(_Lookup):
     """Integers -> contiguous ids (OOV id 0 by default, token -1)."""
 
-    def __init__(self, oov_token=-1, **kwargs):
-        super().__init__(oov_token=oov_token, **kwargs)
+    def __init__(
+        self,
+        max_tokens=None,
+        num_oov_indices=1,
+        mask_token=None,
+        oov_token=-1,
+        vocabulary=None,
+        vocabulary_dtype="int64",
+        idf_weights=None,
+        invert=False,
+        output_mode="int",
+        sparse=False,
+        pad_to_max_tokens=False,
+        oov_method="floormod",
+        salt=None,
+        name=None,
+        **kwargs,
+    ):
+        if np.dtype(vocabulary_dtype).kind not in "iu":
+            raise ValueError(
+                "`vocabulary_dtype` must be an integer dtype ('int64' or 'int32'). "
+                f"Received: vocabulary_dtype={vocabulary_dtype}"
+            )
+        self.vocabulary_dtype = np.dtype(vocabulary_dtype).name
+        super().__init__(
+            max_tokens=max_tokens,
+            num_oov_indices=num_oov_indices,
+            mask_token=mask_token,
+            oov_token=oov_token,
+            vocabulary=vocabulary,
+            idf_weights=idf_weights,
+            invert=invert,
+            output_mode=output_mode,
+            sparse=sparse,
+            pad_to_max_tokens=pad_to_max_tokens,
+            oov_method=oov_method,
+            salt=salt,
+            name=name,
+            **kwargs,
+        )
 
     @staticmethod
     def _key(v):
         return int(v)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocabulary_dtype": self.vocabulary_dtype,
+            "oov_method": self.oov_method,
+        }
 
 
 def hash_bucket(token, num_bins, salt=None):
