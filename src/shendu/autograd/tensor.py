@@ -14,20 +14,25 @@ from .. import backend
 from ..annotations import Array, Axis, DTypeLike, TensorLike
 
 
-class _OpsOnFirstUse:
-    """Stands for ``shendu.ops`` until an operator first needs it (ops imports this module,
-    so it cannot be imported here at the top); then this module's ``_ops`` becomes the
-    package itself."""
+class _OpsNotRegistered:
+    """Stands for the ops package until it registers itself (``register_operators``):
+    the ops are a floor above this module and import it, so it never imports them."""
 
     def __getattr__(self, name):
-        global _ops
-        from .. import ops
+        raise RuntimeError(
+            f"Tensor operators need shendu.ops (for {name!r}); import shendu, which "
+            "registers them, before using them"
+        )
 
-        _ops = ops
-        return getattr(ops, name)
+
+_ops: Any = _OpsNotRegistered()
 
 
-_ops = _OpsOnFirstUse()
+def register_operators(ops_module: Any) -> None:
+    """Called once by ``shendu.ops`` when it is imported: the functions Tensor's operators
+    and methods (``+``, ``@``, ``.sum()``, ...) call."""
+    global _ops
+    _ops = ops_module
 
 
 _INT32 = np.iinfo(np.int32)

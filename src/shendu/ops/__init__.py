@@ -10,6 +10,7 @@ use (``__getattr__``), so that ``import shendu`` stays fast.
 """
 
 import importlib as _importlib
+import sys as _sys
 
 from .activation import (
     celu,
@@ -401,4 +402,9 @@ def __dir__():
 
 
 # last, so that no later import of the module ops/shape.py rebinds the name to it
+# Tensor's operators (+, @, .sum(), ...) call these functions: the ops floor registers
+# itself with the autograd floor below it, which never imports it.
+from ..autograd.tensor import register_operators as _register_operators  # noqa: E402
 from .core import shape  # noqa: E402  (keras.ops.shape, the function)
+
+_register_operators(_sys.modules[__name__])
