@@ -72,7 +72,7 @@ class RematScope:
         return False
 
 
-__version__ = "0.1.0"
+from .release import __version__  # noqa: E402
 
 
 def version() -> str:

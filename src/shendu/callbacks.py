@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from . import saving_registry as files
 from .utils.progbar import Progbar
 
 
@@ -350,9 +351,8 @@ class ModelCheckpoint(_StatefulMixin, _Monitor):
         if self.save_weights_only:
             self.model.save_weights(path)
         else:
-            from .saving import save_model
-
             state, arrays = training_state(self.model, epoch, self._siblings())
+            save_model = files.saving("save_model")
             save_model(self.model, path, training_state=state, training_arrays=arrays)
 
 
@@ -673,7 +673,8 @@ class BackupAndRestore(Callback):
 
     def on_train_begin(self, logs=None):
         from . import backend
-        from .saving import restore_into
+
+        restore_into = files.saving("restore_into")
 
         self._pending = None
         self._resume_epoch = None
@@ -722,9 +723,8 @@ class BackupAndRestore(Callback):
             self._save(epoch - 1)
 
     def _save(self, finished_epoch):
-        from .saving import save_model
-
         state, arrays = training_state(self.model, finished_epoch, self._siblings(), self)
+        save_model = files.saving("save_model")
         save_model(self.model, self.path, training_state=state, training_arrays=arrays)
 
     def on_train_end(self, logs=None):

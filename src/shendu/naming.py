@@ -96,6 +96,15 @@ def resolve(identifier, table: dict, kind: str, custom_objects=None, instantiate
 _REGISTERED: dict = {}
 
 
+def get_registered_name(obj):
+    """'package>name' for a registered class or function, else its own name."""
+    target = obj if isinstance(obj, type) or callable(obj) else type(obj)
+    for key, value in _REGISTERED.items():
+        if value is target and ">" in key:
+            return key
+    return getattr(target, "__name__", str(target))
+
+
 def register_serializable(package: str = "Custom", name: str | None = None):
     """Decorator: let configs (and saved models) refer to a user class by name.
 

@@ -210,7 +210,7 @@ def allreduce_gradients(model) -> None:
 
 
 def model_signature(model) -> str:
-    from .. import __version__
+    from ..release import __version__
 
     config = json.dumps(model.get_config(), sort_keys=True, default=str)
     variables = [(v.path.split("/")[-1], list(v.shape), str(v.dtype)) for v in model.weights]
@@ -223,7 +223,7 @@ def check_consistency(model) -> None:
     comm = init()
     if comm.Get_size() == 1:
         return
-    from .. import __version__
+    from ..release import __version__
 
     mine = (__version__, model_signature(model), len(model.weights))
     everyone = comm.allgather(mine)  # small strings only: the one pickled exchange

@@ -171,7 +171,7 @@ GlobalAvgPool3D, GlobalMaxPool3D = GlobalAveragePooling3D, GlobalMaxPooling3D
 
 def serialize(layer) -> dict:
     """``{"class_name", "config"}`` of a layer (``deserialize`` reads it back)."""
-    from ..saving.serialization import get_registered_name
+    from ..naming import get_registered_name
 
     name = type(layer).__name__
     registered = get_registered_name(type(layer))

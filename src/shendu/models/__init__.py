@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .. import saving_registry as files
 from ..layers import register_model_classes
 from .model import Model, clone_model
 from .sequential import Sequential
@@ -19,9 +20,8 @@ def load_model(
     safe_mode: bool = True,
 ) -> Model:  # noqa: A002
     """Load a model saved with ``model.save`` (see ``shendu.saving.load_model``)."""
-    from ..saving import load_model as _load
-
-    return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+    load = files.saving("load_model")
+    return load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
 
 
 def save_model(
@@ -33,9 +33,8 @@ def save_model(
 ) -> None:
     """Save ``model`` to ``filepath`` (see ``shendu.saving.save_model``; ``zipped=False``,
     Keras's unzipped folder, is refused)."""
-    from ..saving import save_model as _save
-
-    return _save(model, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+    save = files.saving("save_model")
+    return save(model, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None) -> Model:

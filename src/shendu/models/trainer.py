@@ -25,6 +25,7 @@ from .. import callbacks as callbacks_mod
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
+from .. import saving_registry as files
 from ..annotations import Structure
 from ..autograd.capture import active_observer
 from ..autograd.mode import GRAD_ENABLED, no_grad
@@ -821,8 +822,7 @@ class Trainer(_LayerForTypes):
         """Save to one file (``.shendu``, or Keras's ``.keras``; see ``shendu.saving``).
         ``zipped=False`` (Keras's unzipped folder) is refused: shendu writes one archive,
         atomically, so that no fault leaves half a model behind."""
-        from ..saving import save_model
-
+        save_model = files.saving("save_model")
         save_model(
             self,
             filepath,
@@ -832,14 +832,10 @@ class Trainer(_LayerForTypes):
         )
 
     def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
-        from ..saving import save_weights
-
-        save_weights(self, filepath, overwrite=overwrite)
+        files.saving("save_weights")(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: str | os.PathLike) -> None:
-        from ..saving import load_weights
-
-        load_weights(self, filepath)
+        files.saving("load_weights")(self, filepath)
 
 
 @functools.cache

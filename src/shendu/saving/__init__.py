@@ -617,3 +617,16 @@ __all__ = [
     "save_model",
     "save_weights",
 ]
+
+
+# the training floor below (model.save, load_weights, the checkpoint callbacks) calls these
+# through the registry: it never imports this floor
+from .. import saving_registry as _saving_registry  # noqa: E402
+
+_saving_registry.register_saving(
+    save_model=save_model,
+    load_model=load_model,
+    save_weights=save_weights,
+    load_weights=load_weights,
+    restore_into=restore_into,
+)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..naming import (
     _REGISTERED,
     custom_object_scope,
+    get_registered_name,
     get_registered_object,
     register_serializable,
     scoped_objects,
@@ -24,15 +25,6 @@ CustomObjectScope = custom_object_scope
 def register_keras_serializable(package="Custom", name=None):
     """Decorator: configs (and saved models) may name the class as ``package>name``."""
     return register_serializable(package=package, name=name)
-
-
-def get_registered_name(obj):
-    """'package>name' for a registered class or function, else its own name."""
-    target = obj if isinstance(obj, type) or callable(obj) else type(obj)
-    for key, value in _REGISTERED.items():
-        if value is target and ">" in key:
-            return key
-    return getattr(target, "__name__", str(target))
 
 
 def get_custom_objects():
