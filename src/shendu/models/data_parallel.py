@@ -138,3 +138,40 @@ class DataParallel:
         dist.barrier()  # rank 0 may have written files
         if os.environ.get("SHENDU_DISTRIBUTED_DEBUG"):
             dist.check_identical(model)
+
+
+class LocalTraining:
+    """The strategy of a one-process ``fit`` (the default): the same hooks as
+    ``DataParallel``, each doing what one process needs, so ``fit`` has one path."""
+
+    def batches(
+        self,
+        model: Trainer,
+        x: Structure,
+        y: Structure,
+        sample_weight: Structure,
+        batch_size: int | None,
+        shuffle: bool | str,
+        class_weight: dict | None,
+    ) -> Any:
+        """The data adapter over all the data (``steps_per_epoch`` is the EpochIterator's
+        business)."""
+        return model._make_batches(x, y, sample_weight, batch_size, shuffle, None, class_weight)
+
+    def verbose(self, verbose: int | str) -> int | str:
+        return verbose
+
+    def callbacks(self, callbacks: Sequence[Callback]) -> list[Callback]:
+        return list(callbacks)
+
+    def begin(self, model: Trainer, initial_epoch: int) -> int:
+        return initial_epoch
+
+    def reducing_gradients(self, optimizer: Any) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+    def epoch_logs(self, model: Trainer, logs: dict) -> dict:
+        return logs
+
+    def end_epoch(self, model: Trainer) -> None:
+        return None

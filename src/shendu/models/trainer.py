@@ -15,7 +15,6 @@ import itertools
 import os
 import warnings
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +32,7 @@ from ..autograd.tensor import Tensor
 from ..layers.tracking import metrics_of, structure_version
 from . import data as data_mod
 from .compiled_step import CompiledStep, eager_inference_call, eager_train_step
+from .data_parallel import LocalTraining
 from .epoch_iterator import RAN_OUT, EpochIterator, Executions
 from .step_replay import Recorder
 from .thread_tuning import BlasThreadTuner
@@ -509,14 +509,9 @@ class Trainer(_LayerForTypes):
             (x, y, sample_weight), validation_data = data_mod.split_validation(
                 x, y, sample_weight, validation_split
             )
-        strategy = self.distribute_strategy
-        if strategy is not None:
-            train = strategy.batches(self, x, y, sample_weight, batch_size, shuffle, class_weight)
-            verbose, callbacks = strategy.verbose(verbose), strategy.callbacks(callbacks or [])
-        else:
-            train = self._make_batches(  # steps_per_epoch is the EpochIterator's business
-                x, y, sample_weight, batch_size, shuffle, None, class_weight
-            )
+        strategy = self.distribute_strategy or LocalTraining()  # one path for both
+        train = strategy.batches(self, x, y, sample_weight, batch_size, shuffle, class_weight)
+        verbose, callbacks = strategy.verbose(verbose), strategy.callbacks(callbacks or [])
         val = self._validation_batches(
             validation_data, validation_batch_size or batch_size, validation_steps
         )
@@ -533,11 +528,9 @@ class Trainer(_LayerForTypes):
             self.optimizer.fuse_variables(self.trainable_weights)
         self.stop_training = False
         cb.on_train_begin()
-        initial_epoch = cb.starting_epoch(initial_epoch)
-        if strategy is not None:
-            initial_epoch = strategy.begin(self, initial_epoch)
+        initial_epoch = strategy.begin(self, cb.starting_epoch(initial_epoch))
         tuner = self.__dict__.setdefault("_blas_tuner", BlasThreadTuner())
-        reducing = strategy.reducing_gradients(self.optimizer) if strategy else nullcontext()
+        reducing = strategy.reducing_gradients(self.optimizer)
         logs = {}
         device = getattr(self, "device", None)
         # process-wide speed settings, in force while fit runs (shendu.heap, shendu.blas)
@@ -548,15 +541,12 @@ class Trainer(_LayerForTypes):
                 if epoch_logs is None:  # the data has run out (a generator): training ends
                     warnings.warn(RAN_OUT, UserWarning, stacklevel=2)
                     break
-                logs = epoch_logs
-                if strategy is not None:
-                    logs = strategy.epoch_logs(self, logs)
+                logs = strategy.epoch_logs(self, epoch_logs)
                 if val is not None and (epoch + 1) % validation_freq == 0:
                     val_logs = self._evaluate_batches(val, cb)  # None: no batches, no values
                     logs.update({f"val_{k}": v for k, v in (val_logs or {}).items()})
                 cb.on_epoch_end(epoch, logs)
-                if strategy is not None:
-                    strategy.end_epoch(self)
+                strategy.end_epoch(self)
                 if self.stop_training:
                     break
         self.optimizer.finalize_variable_values(self.trainable_weights)
@@ -619,22 +609,25 @@ class Trainer(_LayerForTypes):
             return batch
         return data_mod._map(batch, lambda a: backend.to_device_array(a, device))
 
-    def _evaluate_batches(self, batches, cb=None):
-        """The loss and metrics over ``batches`` (the validation of a fit, whose callbacks
-        ``cb`` see the ``on_test_*`` hooks as in Keras); None when there were no batches
-        (a pass with no data has no loss: not 0.0)."""
+    def _evaluate_batches(self, batches, cb=None, bar=None):
+        """The loss and metrics over one pass of ``batches``: the one test loop, of
+        ``evaluate`` and of a fit's validation (whose callbacks ``cb`` see the
+        ``on_test_*`` hooks, as in Keras); ``bar``: evaluate's progress bar. None when
+        there were no batches (a pass with no data has no loss: not 0.0)."""
         self.reset_metrics()
         logs = {}
         if cb is not None:
             cb.on_test_begin()
         step, runs = -1, self._executions()
-        with no_grad():
-            for step, batch in enumerate(batches.epoch()):
+        with no_grad(), heap.kept_for_reuse():  # freed batches reused (shendu.heap)
+            for step, batch in enumerate(EpochIterator(batches).epoch(0)):
                 if cb is not None and runs.begins(step):
                     cb.on_test_batch_begin(step)
                 logs = self.test_step(self._on_device(data_mod.pack(*batch)))
                 if cb is not None and runs.ends(step):
                     cb.on_test_batch_end(step, logs)
+                if bar is not None:
+                    bar.update(step + 1, logs, finalize=False)
         if cb is not None and runs.last_index(step + 1) is not None:
             cb.on_test_batch_end(runs.last_index(step + 1), logs)
         if step < 0:
@@ -670,27 +663,12 @@ class Trainer(_LayerForTypes):
         cb = callbacks_mod.CallbackList(
             callbacks or [], self, {"steps": batches.steps, "verbose": verbose}
         )
-        self.reset_metrics()
-        logs, i, runs = {}, -1, self._executions()
-        cb.on_test_begin()
-        with no_grad(), heap.kept_for_reuse():  # freed batches reused (shendu.heap)
-            for i, batch in enumerate(batches.epoch()):
-                if runs.begins(i):
-                    cb.on_test_batch_begin(i)
-                logs = self.test_step(self._on_device(data_mod.pack(*batch)))
-                if runs.ends(i):
-                    cb.on_test_batch_end(i, logs)
-                if bar is not None:
-                    bar.update(i + 1, logs, finalize=False)
-        if runs.last_index(i + 1) is not None:
-            cb.on_test_batch_end(runs.last_index(i + 1), logs)
-        if i < 0:
+        logs = self._evaluate_batches(batches, cb, bar)
+        if logs is None:
             raise ValueError(
                 "evaluate: the data produced no batches (an empty array or an exhausted "
                 "generator): there is nothing to compute the loss on"
             )
-        logs = self._metrics_result_or_logs(logs)
-        cb.on_test_end(logs)
         if bar is not None:
             bar.update(bar.seen, logs, finalize=True)
         if return_dict:
@@ -707,9 +685,7 @@ class Trainer(_LayerForTypes):
         callbacks: Sequence[Callback] | None = None,
     ) -> Any:
         """Model outputs for ``x`` as NumPy arrays, computed in batches without a graph."""
-        if callbacks:
-            return self._predict_with_callbacks(x, batch_size, steps, callbacks)
-        if data_mod.is_array_like(x):
+        if not callbacks and data_mod.is_array_like(x):
             if isinstance(x, Tensor) or isinstance(x, np.ndarray):
                 n = x.shape[0]
                 if n <= (batch_size or 32):  # one batch: no slicing or concatenation
@@ -717,38 +693,33 @@ class Trainer(_LayerForTypes):
                         out = self.predict_step(self._on_device(x))
                     return data_mod.as_numpy_structure(out)
         batches = self._make_batches(x, None, None, batch_size, False, steps, check_finite=False)
-        outs = []
-        with no_grad(), heap.kept_for_reuse():  # freed batches reused (shendu.heap)
-            for batch in batches.epoch():
-                outs.append(
-                    data_mod.as_numpy_structure(
-                        self.predict_step(self._on_device(data_mod.pack(*batch)))
-                    )
-                )
-        if not outs:
-            raise ValueError("predict: the input produced no batches")
-        return _concat(outs)
+        cb = callbacks_mod.CallbackList(
+            callbacks or [], self, {"steps": batches.steps, "verbose": 0}
+        )
+        return self._predict_batches(batches, cb)
 
-    def _predict_with_callbacks(self, x, batch_size, steps, callbacks):
-        """``predict`` calling the ``on_predict_*`` hooks (the batch's outputs in the
-        batch-end logs under ``"outputs"``, as Keras passes them)."""
-        batches = self._make_batches(x, None, None, batch_size, False, steps, check_finite=False)
-        cb = callbacks_mod.CallbackList(callbacks, self, {"steps": batches.steps, "verbose": 0})
+    def _predict_batches(self, batches, cb):
+        """The outputs over one pass of ``batches`` (predict's one loop), calling the
+        ``on_predict_*`` hooks (the batch's outputs in the batch-end logs under
+        ``"outputs"``, as Keras passes them)."""
         outs, i, runs = [], -1, self._executions()
-        cb.on_predict_begin()
-        with no_grad():
-            for i, batch in enumerate(batches.epoch()):
-                if runs.begins(i):
+        hooks = bool(cb.callbacks)
+        if hooks:
+            cb.on_predict_begin()
+        with no_grad(), heap.kept_for_reuse():  # freed batches reused (shendu.heap)
+            for i, batch in enumerate(EpochIterator(batches).epoch(0)):
+                if hooks and runs.begins(i):
                     cb.on_predict_batch_begin(i)
                 out = data_mod.as_numpy_structure(
                     self.predict_step(self._on_device(data_mod.pack(*batch)))
                 )
                 outs.append(out)
-                if runs.ends(i):
+                if hooks and runs.ends(i):
                     cb.on_predict_batch_end(i, {"outputs": out})
-        if runs.last_index(i + 1) is not None:
+        if hooks and runs.last_index(i + 1) is not None:
             cb.on_predict_batch_end(runs.last_index(i + 1), {"outputs": outs[-1]})
-        cb.on_predict_end()
+        if hooks:
+            cb.on_predict_end()
         if not outs:
             raise ValueError("predict: the input produced no batches")
         return _concat(outs)
