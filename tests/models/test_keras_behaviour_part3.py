@@ -585,3 +585,41 @@ def test_lookup_layers_oov_methods_tf_idf_and_padding():
     np.testing.assert_allclose(
         again(np.array([["a", "x"]])).numpy(), tf_idf(np.array([["a", "x"]])).numpy()
     )
+
+
+def test_resizing_and_center_crop_as_keras_and_differentiable():
+    # Keras 3.15's outputs on the same images (tests/layers/fixtures/keras_resizing.npz):
+    # bicubic, lanczos3 and crop_to_aspect_ratio differed (crop_to_aspect_ratio was
+    # ignored), pad_to_aspect_ratio, fill_value and antialias were refused
+    path = os.path.join(
+        os.path.dirname(__file__), "..", "layers", "fixtures", "keras_resizing.npz"
+    )
+    x = np.random.default_rng(0).random((2, 5, 7, 3)).astype("float32")
+    options = {
+        "{interpolation:bilinear}": {"interpolation": "bilinear"},
+        "{interpolation:nearest}": {"interpolation": "nearest"},
+        "{interpolation:bicubic}": {"interpolation": "bicubic"},
+        "{crop_to_aspect_ratio:True}": {"crop_to_aspect_ratio": True},
+        "{pad_to_aspect_ratio:True}": {"pad_to_aspect_ratio": True},
+        "{pad_to_aspect_ratio:True,fill_value:0.5}": {
+            "pad_to_aspect_ratio": True,
+            "fill_value": 0.5,
+        },
+        "{interpolation:lanczos3}": {"interpolation": "lanczos3"},
+        "{antialias:True}": {"antialias": True},
+    }
+    with np.load(path) as keras_outputs:
+        for key, kwargs in options.items():
+            out = layers.Resizing(8, 6, **kwargs)(x).numpy()
+            np.testing.assert_allclose(out, keras_outputs[key], atol=1e-5, err_msg=key)
+        np.testing.assert_allclose(layers.CenterCrop(4, 4)(x).numpy(), keras_outputs["center"])
+        np.testing.assert_allclose(
+            layers.CenterCrop(6, 9)(x).numpy(), keras_outputs["center_up"], atol=1e-5
+        )
+    inputs = keras.Input((5, 7, 3))
+    head = layers.Conv2D(2, 1)
+    model = keras.Model(inputs, layers.CenterCrop(3, 3)(layers.Resizing(10, 14)(head(inputs))))
+    model.compile(optimizer="sgd", loss="mse")
+    before = head.kernel.numpy().copy()
+    model.train_on_batch(x, np.ones((2, 3, 3, 2), "float32"))
+    assert not np.array_equal(head.kernel.numpy(), before)  # the gradient passed through

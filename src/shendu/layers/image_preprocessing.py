@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import ops
 from ..autograd.tensor import Tensor
 from .base import Layer
 from .image_augmentation import ImageAugmentation, as_array, check_image_size, sample
@@ -261,25 +262,60 @@ class RandomCrop(ImageAugmentation):
 
 
 class Resizing(Layer):
-    """Resize images to height x width (bilinear or nearest), always (not only training)."""
+    """Resize images to height x width, always (not only in training), with Keras's
+    ``ops.image.resize``: its interpolations (bilinear, nearest, bicubic, lanczos3,
+    lanczos5), ``antialias``, and ``crop_to_aspect_ratio`` (the largest centred crop of
+    the target's aspect ratio first) or ``pad_to_aspect_ratio`` (padding with
+    ``fill_value`` instead). Differentiable: a Resizing inside a network passes gradients."""
 
     def __init__(
-        self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, **kwargs
+        self,
+        height,
+        width,
+        interpolation="bilinear",
+        crop_to_aspect_ratio=False,
+        pad_to_aspect_ratio=False,
+        fill_mode="constant",
+        fill_value=0.0,
+        antialias=False,
+        data_format=None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
+        if crop_to_aspect_ratio and pad_to_aspect_ratio:
+            raise ValueError(
+                "Only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio` can be True. "
+                f"Received: crop_to_aspect_ratio={crop_to_aspect_ratio}, "
+                f"pad_to_aspect_ratio={pad_to_aspect_ratio}"
+            )
         self.height, self.width, self.interpolation = int(height), int(width), interpolation
-        self.crop_to_aspect_ratio = crop_to_aspect_ratio
+        self.crop_to_aspect_ratio, self.pad_to_aspect_ratio = (
+            crop_to_aspect_ratio,
+            pad_to_aspect_ratio,
+        )
+        self.fill_mode, self.fill_value, self.antialias = fill_mode, fill_value, antialias
+        self.data_format = data_format or "channels_last"
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
+        if self.data_format == "channels_first":
+            return shape[:-2] + (self.height, self.width)
         return shape[:-3] + (self.height, self.width) + shape[-1:]
 
     def call(self, inputs):
-        x = as_array(inputs)
-        single = x.ndim == 3
-        check_image_size(self, x[None] if single else x)
-        out = _resize(x[None] if single else x, self.height, self.width, self.interpolation)
-        return Tensor.wrap(out[0] if single else out)
+        images = as_array(inputs)
+        check_image_size(self, images[None] if images.ndim == 3 else images)
+        return ops.image.resize(
+            inputs,
+            (self.height, self.width),
+            interpolation=self.interpolation,
+            antialias=self.antialias,
+            crop_to_aspect_ratio=self.crop_to_aspect_ratio,
+            pad_to_aspect_ratio=self.pad_to_aspect_ratio,
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
+            data_format=self.data_format,
+        )
 
     def get_config(self):
         return {
@@ -288,32 +324,50 @@ class Resizing(Layer):
             "width": self.width,
             "interpolation": self.interpolation,
             "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+            "pad_to_aspect_ratio": self.pad_to_aspect_ratio,
+            "fill_mode": self.fill_mode,
+            "fill_value": self.fill_value,
+            "antialias": self.antialias,
+            "data_format": self.data_format,
         }
 
 
 class CenterCrop(Layer):
-    """The central height x width crop (resized up when the image is smaller)."""
+    """The central height x width crop; an image smaller than that is resized to it from
+    its largest central crop of the target's aspect ratio (Keras's ``smart_resize``).
+    Differentiable (slicing, or ``ops.image.resize``)."""
 
-    def __init__(self, height, width, **kwargs):
+    def __init__(self, height, width, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.height, self.width = int(height), int(width)
+        self.data_format = data_format or "channels_last"
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
+        if self.data_format == "channels_first":
+            return shape[:-2] + (self.height, self.width)
         return shape[:-3] + (self.height, self.width) + shape[-1:]
 
     def call(self, inputs):
-        x = as_array(inputs)
-        single = x.ndim == 3
-        x = x[None] if single else x
-        check_image_size(self, x)
-        h, w = x.shape[1:3]
+        x = inputs if isinstance(inputs, Tensor) else ops.convert_to_tensor(inputs)
+        first = self.data_format == "channels_first"
+        h, w = (x.shape[-2], x.shape[-1]) if first else (x.shape[-3], x.shape[-2])
+        check_image_size(self, np.empty((1, h, w, 1)))
         if h < self.height or w < self.width:
-            out = _resize(x, self.height, self.width, "bilinear")
-        else:
-            top, left = (h - self.height) // 2, (w - self.width) // 2
-            out = x[:, top : top + self.height, left : left + self.width]
-        return Tensor.wrap(out[0] if single else out)
+            return ops.image.resize(
+                x,
+                (self.height, self.width),
+                crop_to_aspect_ratio=True,
+                data_format=self.data_format,
+            )
+        top, left = (h - self.height) // 2, (w - self.width) // 2
+        rows, cols = slice(top, top + self.height), slice(left, left + self.width)
+        return x[..., rows, cols] if first else x[..., rows, cols, :]
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width}
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "data_format": self.data_format,
+        }
