@@ -41,6 +41,8 @@ class RandomShear(ImageAugmentation):
     s_y drawn per image from ``x_factor`` / ``y_factor`` (in [0, 1]; a number f gives
     [0, f]) and one random sign per image for both."""
 
+    moves_pixels = True
+
     def __init__(
         self,
         x_factor=0.0,
@@ -91,6 +93,8 @@ class RandomPerspective(ProbabilityAugmentation):
     coordinate, and warp the image so the corners land there (``perspective_transform``,
     constant fill), each image with a probability drawn from ``factor``."""
 
+    moves_pixels = True
+
     def __init__(
         self,
         factor=1.0,
@@ -135,6 +139,8 @@ class RandomElasticTransform(ProbabilityAugmentation):
     """Elastic distortion: a random displacement field, normal noise smoothed by a Gaussian
     of ``sigma = 0.05 s min(H, W)`` and scaled by ``alpha = 0.1 s max(H, W)``, with ``s``
     drawn once per batch from ``scale``; each image with a probability from ``factor``."""
+
+    moves_pixels = True
 
     def __init__(
         self,

@@ -105,6 +105,10 @@ class ImageAugmentation(Layer):
     #: whether the layer transforms at inference too (AutoContrast, as in Keras)
     always_applies = False
 
+    #: whether the layer moves pixels (flips, crops, affine and elastic maps, mixes):
+    #: bounding boxes and segmentation masks would have to move with them
+    moves_pixels = False
+
     def _rng(self):
         return self.generator if self.generator is not None else backend.generator()
 
@@ -149,6 +153,20 @@ class ImageAugmentation(Layer):
             labels = lab[0] if single else lab
         return (y[0] if single else y), labels
 
+    def refuse_moved_targets(self, inputs):
+        """Refuse a dict input whose bounding boxes or segmentation masks this layer would
+        leave behind when it moves the pixels (a silent wrong label otherwise)."""
+        carried = sorted({"bounding_boxes", "segmentation_masks"} & set(inputs))
+        if self.moves_pixels and carried:
+            raise ValueError(
+                f"Layer {self.name!r} moves pixels, and shendu does not move "
+                f"{' or '.join(carried)} with them yet (Keras does): they would no "
+                "longer match the images. Augment the images and their targets "
+                "together yourself, or use an augmentation that keeps pixels in place "
+                "(brightness, contrast, colour, noise). Received keys: "
+                f"{sorted(inputs)}"
+            )
+
     def call(self, inputs, training=True):
         if isinstance(inputs, dict):
             if "images" not in inputs:
@@ -158,6 +176,7 @@ class ImageAugmentation(Layer):
                 )
             if not (training or self.always_applies):
                 return dict(inputs)
+            self.refuse_moved_targets(inputs)
             images, labels = self._augment_batch(inputs["images"], inputs.get("labels"))
             out = dict(inputs)
             out["images"] = Tensor.wrap(images)

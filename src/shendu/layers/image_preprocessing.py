@@ -22,6 +22,8 @@ def _factor_range(factor, name):
 class RandomFlip(ImageAugmentation):
     """Flip images left-right and/or up-down with probability 1/2 each."""
 
+    moves_pixels = True
+
     def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
         super().__init__(seed, data_format, **kwargs)
         if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
@@ -46,6 +48,8 @@ class RandomFlip(ImageAugmentation):
 
 
 class _Affine(ImageAugmentation):
+    moves_pixels = True
+
     def __init__(
         self,
         fill_mode="reflect",
@@ -228,6 +232,8 @@ def _resize(x, height, width, interpolation):
 class RandomCrop(ImageAugmentation):
     """A random height x width crop when training; a resize to it at inference (Keras)."""
 
+    moves_pixels = True
+
     def __init__(self, height, width, seed=None, data_format=None, **kwargs):
         super().__init__(seed, data_format, **kwargs)
         self.height, self.width = int(height), int(width)
@@ -237,6 +243,9 @@ class RandomCrop(ImageAugmentation):
         return shape[:-3] + (self.height, self.width) + shape[-1:]
 
     def call(self, inputs, training=True):
+        if isinstance(inputs, dict):  # {"images", "labels"}: the labels stay as they are
+            self.refuse_moved_targets(inputs)  # inference resizes: pixels move there too
+            return {**inputs, "images": self.call(inputs["images"], training)}
         x = as_array(inputs)
         single = x.ndim == 3
         x = x[None] if single else x

@@ -35,6 +35,8 @@ class MixUp(ImageAugmentation):
     """MixUp (Zhang et al. 2018): ``x' = w x + (1 - w) x[p]`` and the same for the labels,
     ``p`` a random permutation of the batch and ``w ~ Beta(alpha, alpha)`` per sample."""
 
+    moves_pixels = True
+
     def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
         super().__init__(seed, data_format, **kwargs)
         if alpha <= 0:
@@ -61,6 +63,8 @@ class CutMix(ImageAugmentation):
     and ``w ~ Beta(a, a)`` per image, the box's sides are ``sqrt(1 - w)`` of the image's,
     placed uniformly; the labels mix by the area kept, ``l' = r l + (1 - r) l[p]`` with
     ``r = 1 - box area / image area``. A single image (rank 3) is left as it is."""
+
+    moves_pixels = True
 
     def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
         super().__init__(seed, data_format, **kwargs)
@@ -129,6 +133,8 @@ class RandAugment(ImageAugmentation):
     contrast, sharpness, solarization, posterization, auto-contrast, equalization), all at
     the strength ``factor``, is applied to the whole batch."""
 
+    moves_pixels = True
+
     def __init__(
         self,
         value_range=(0, 255),
@@ -172,6 +178,8 @@ class AugMix(ImageAugmentation):
     augmentations chosen at random (a step may be skipped), mixed with Dirichlet(alpha)
     weights ``m``; the result is ``w x + (1 - w) sum_i m_i chain_i(x)`` with
     ``w ~ Beta(alpha, alpha)``, clipped to ``value_range``."""
+
+    moves_pixels = True
 
     def __init__(
         self,
