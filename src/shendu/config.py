@@ -11,6 +11,7 @@ shendu's own ``set_kernels`` / ``kernels`` (the fused kernels' path, ``shendu.ke
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 from .backend import (
     backend,
@@ -23,7 +24,7 @@ from .backend import (
 )
 from .kernels.dispatch import kernels, set_kernels
 
-_STATE = {
+_STATE: dict[str, Any] = {
     "interactive_logging": True,
     "max_epochs": None,
     "max_steps_per_epoch": None,

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from typing import Any
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
@@ -41,7 +42,7 @@ MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
 TRIM_THRESHOLD_BYTES = 1024 * 1024 * 1024
 GLIBC_DEFAULT_BYTES = 128 * 1024  # glibc's default for both thresholds
 
-_state = {"configured": False, "depth": 0}
+_state: dict[str, Any] = {"configured": False, "depth": 0}
 
 
 def _glibc():

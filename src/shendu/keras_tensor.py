@@ -55,7 +55,7 @@ def symbolic_aware(name: str, fn):
             return _record(name, args, kwargs)
         return fn(*args, **kwargs)
 
-    op.__wrapped_op__ = fn
+    op.__wrapped_op__ = fn  # type: ignore[attr-defined]
     return op
 
 

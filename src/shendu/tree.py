@@ -38,7 +38,7 @@ def _rebuild(template, values):
         keys = sorted(template, key=_sort_key)
         rebuilt = dict(zip(keys, values))
         out = {k: rebuilt[k] for k in template}  # keep the original insertion order
-        return out if type(template) is dict else type(template)(out)
+        return out if type(template) is dict else type(template)(out)  # type: ignore[call-arg]
     if _is_namedtuple(template):
         return type(template)(*values)
     if isinstance(template, tuple):

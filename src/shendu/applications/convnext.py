@@ -114,6 +114,7 @@ def ConvNeXtBlock(projection_dim, drop_path_rate=0.0, layer_scale_init_value=1e-
         x = layers.Dense(projection_dim, name=f"{name}_pointwise_conv_2")(x)
         if layer_scale_init_value is not None:
             x = LayerScale(layer_scale_init_value, projection_dim, name=f"{name}_layer_scale")(x)
+        last: layers.Layer
         if drop_path_rate:
             last = StochasticDepth(drop_path_rate, name=f"{name}_stochastic_depth")
         else:

@@ -49,7 +49,7 @@ class _TfDataMethods:
         return _Take(self, count)
 
     def as_numpy_iterator(self):
-        return iter(self)
+        return iter(self)  # type: ignore[call-overload]  # every subclass defines __iter__
 
 
 class Dataset(_TfDataMethods):
@@ -175,7 +175,7 @@ class WindowDataset(_TfDataMethods):
 
     def __iter__(self):
         positions = self.positions
-        if self._shuffle:
+        if self._shuffle and self._rng is not None:
             positions = positions[self._rng.permutation(len(positions))]
         size = self.batch_size or 1
         for start in range(0, len(positions), size):
