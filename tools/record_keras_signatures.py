@@ -18,9 +18,13 @@ import os
 import sys
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 from keras_api_coverage import EXCLUDED, MODULES  # noqa: E402
+
+from signature_audit import _parameters as parameters  # noqa: E402  (the audit's reading)
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "keras_signatures.json")
 
@@ -34,41 +38,6 @@ METHOD_CLASSES = [
     "callbacks.Callback",
     "Variable",
 ]
-
-_KINDS = {
-    inspect.Parameter.POSITIONAL_ONLY: "positional",
-    inspect.Parameter.POSITIONAL_OR_KEYWORD: "either",
-    inspect.Parameter.VAR_POSITIONAL: "*args",
-    inspect.Parameter.KEYWORD_ONLY: "keyword",
-    inspect.Parameter.VAR_KEYWORD: "**kwargs",
-}
-
-
-def default_text(value):
-    """A default as JSON can hold it: numbers, strings, None, bools, tuples of them; any
-    other object by its type name (compared as "an object of that kind")."""
-    if value is inspect.Parameter.empty:
-        return "<required>"
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (tuple, list)) and all(
-        v is None or isinstance(v, (bool, int, float, str)) for v in value
-    ):
-        return list(value)
-    return f"<{type(value).__name__}>"
-
-
-def parameters(fn, drop_self):
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return None
-    out = []
-    for i, p in enumerate(signature.parameters.values()):
-        if drop_self and i == 0 and p.name in ("self", "cls"):
-            continue
-        out.append([p.name, _KINDS[p.kind], default_text(p.default)])
-    return out
 
 
 def record(obj):
