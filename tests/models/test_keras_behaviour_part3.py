@@ -616,6 +616,10 @@ def test_resizing_and_center_crop_as_keras_and_differentiable():
         np.testing.assert_allclose(
             layers.CenterCrop(6, 9)(x).numpy(), keras_outputs["center_up"], atol=1e-5
         )
+    pixels = (x * 255).astype("uint8")  # Keras 3.15: Resizing keeps uint8, CenterCrop casts
+    assert layers.Resizing(8, 6)(pixels).dtype == "uint8"
+    assert layers.CenterCrop(4, 4)(pixels).dtype == "float32"
+    assert layers.CenterCrop(6, 9)(pixels).dtype == "float32"
     inputs = keras.Input((5, 7, 3))
     head = layers.Conv2D(2, 1)
     model = keras.Model(inputs, layers.CenterCrop(3, 3)(layers.Resizing(10, 14)(head(inputs))))

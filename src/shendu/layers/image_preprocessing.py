@@ -357,8 +357,13 @@ class CenterCrop(Layer):
             return shape[:-2] + (self.height, self.width)
         return shape[:-3] + (self.height, self.width) + shape[-1:]
 
+    def compute_output_dtype(self, input_dtype):
+        return self.dtype  # the input is cast first, as Keras
+
     def call(self, inputs):
         x = inputs if isinstance(inputs, Tensor) else ops.convert_to_tensor(inputs)
+        if x.dtype != self.dtype:  # as Keras: in the layer's dtype (uint8 pixels -> float32)
+            x = ops.cast(x, self.dtype)
         first = self.data_format == "channels_first"
         h, w = (x.shape[-2], x.shape[-1]) if first else (x.shape[-3], x.shape[-2])
         check_image_size(self, np.empty((1, h, w, 1)))
