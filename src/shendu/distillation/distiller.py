@@ -95,9 +95,9 @@ class Distiller(Model):
     def _check_compatible(teacher, student):
         for kind in ("inputs", "outputs"):
             mine, theirs = getattr(teacher, kind, None), getattr(student, kind, None)
-            if not mine or not theirs or getattr(teacher, "_graph", None) is None:
+            if not mine or not theirs or getattr(teacher, "inputs", None) is None:
                 continue
-            if getattr(student, "_graph", None) is None:
+            if getattr(student, "inputs", None) is None:
                 continue
             for a, b in zip(flatten(mine), flatten(theirs)):
                 _check_shapes(tuple(a.shape), tuple(b.shape), kind[:-1])
@@ -117,7 +117,7 @@ class Distiller(Model):
                 names.append(name)
         if not names:
             return None
-        if getattr(model, "_graph", None) is None:
+        if getattr(model, "inputs", None) is None:
             raise ValueError(
                 f"Cannot create feature extractor for {model.name}. The model has no symbolic "
                 "inputs attribute."

@@ -75,7 +75,7 @@ class FeatureDistillation(DistillationLoss):
             subclassed = [
                 role
                 for role, model in (("teacher", teacher), ("student", student))
-                if getattr(model, "_graph", None) is None
+                if getattr(model, "inputs", None) is None
             ]
             if subclassed:
                 raise ValueError(

@@ -33,18 +33,8 @@ def _entries(model):
     if optimizer is not None and getattr(optimizer, "built", False):
         entries.extend(_optimizer_entries(optimizer, paths))
     for metric in getattr(model, "metrics", []):
-        if metric is None:
-            continue
-        names = _metric_state_names(metric)
-        for index, name in enumerate(names):
-            entries.append(
-                (
-                    "metrics_variables",
-                    [metric.name, name],
-                    lambda m=metric, i=index: m._state_values()[i],
-                    lambda value, m=metric, i=index: _set_metric_value(m, i, value),
-                )
-            )
+        if metric is not None:
+            entries.extend(_metric_entries(metric))
     return entries
 
 
@@ -61,7 +51,6 @@ def _array(value):
 
 
 def _optimizer_entries(optimizer, paths):
-    arrays = optimizer.state_arrays()
     out = [
         (
             "optimizer_variables",
@@ -76,12 +65,16 @@ def _optimizer_entries(optimizer, paths):
             lambda value: setattr(optimizer, "learning_rate", float(_array(value))),
         ),
     ]
-    for index, (variable, slots) in enumerate(zip(optimizer.built_variables, optimizer._slots)):
+    variables = optimizer.built_variables
+    for key, array in optimizer.state_arrays().items():
+        index, _, slot = key.partition("/")
+        if not index.isdigit():  # the moving averages ("ema/0"): not Keras's state
+            continue
+        variable = variables[int(index)]
+        slot = slot.rsplit("/", 1)[-1]
         owner = paths.get(id(variable), variable.path or f"variable_{index}").replace("/", "_")
-        for slot in slots:
-            array = arrays[f"{index}/{variable.path or 'var'}/{slot}"]
-            read, write = _array_access(array)
-            out.append(("optimizer_variables", [optimizer.name, f"{owner}_{slot}"], read, write))
+        read, write = _array_access(array)
+        out.append(("optimizer_variables", [optimizer.name, f"{owner}_{slot}"], read, write))
     return out
 
 
@@ -97,18 +90,34 @@ def _array_access(array: Any) -> tuple:
     return read, write
 
 
-def _metric_state_names(metric):
-    if metric._state_variables:
+def _metric_entries(metric):
+    """The state of a metric through its public API: the variables ``add_variable`` made
+    (by their names), else the numbers of ``get_state()`` (Mean: total, count)."""
+    variables = metric.variables
+    if variables and all(isinstance(v, Tensor) for v in variables):
         return [
-            (v.path or f"variable_{i}").rsplit("/", 1)[-1] for i, v in enumerate(metric.variables)
+            (
+                "metrics_variables",
+                [metric.name, (v.path or f"variable_{i}").rsplit("/", 1)[-1]],
+                _reader(v),
+                _writer(v),
+            )
+            for i, v in enumerate(variables)
         ]
-    return [name[len("_s_") :] for name in metric.get_state()]
+    out = []
+    for key in metric.get_state():
+        name = key[len("_s_") :] if key.startswith("_s_") else key
 
+        def read(m=metric, k=key):
+            return np.array(m.get_state()[k], copy=True)
 
-def _set_metric_value(metric, index, value):
-    values = metric._state_values()
-    values[index] = _array(value)
-    metric._load_state_values(values)
+        def write(value, m=metric, k=key):
+            was = m.get_state()[k]
+            value = _array(value)
+            m.set_state({k: float(value) if isinstance(was, float) else np.array(value)})
+
+        out.append(("metrics_variables", [metric.name, name], read, write))
+    return out
 
 
 def get_state_tree(model: Any, value_format: str = "backend_tensor") -> dict:
