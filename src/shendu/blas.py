@@ -1,32 +1,23 @@
-"""How long the BLAS's idle threads spin: shendu's setting for OpenBLAS (NumPy's wheels).
+"""OpenBLAS (NumPy's wheels) seen from shendu: its thread count, read and set through its
+own functions, per process or per thread, and the idle spin of its threads, read only.
 
 After each matrix product OpenBLAS keeps its worker threads spinning for 2**28 cycles (about
-0.1 s) waiting for the next one. Between two products a training step does elementwise work,
-copies and Python on the main thread; the spinning workers take the other cores from that work
-(and from ``shendu.parallel``'s threads, and from any other process). With the spin cut to
-2**18 cycles (about 0.1 ms: long enough to bridge the gaps between the products of an LSTM
-step, short enough to free the cores during the rest) the benchmark's steps ran faster and
-steadier (docs/benchmarks.md, "the BLAS spin").
-
-OpenBLAS reads its ``OPENBLAS_THREAD_TIMEOUT`` (the exponent) when it starts its threads.
-While ``fit`` runs (``short_spin()``) shendu has OpenBLAS read ``THREAD_TIMEOUT`` instead and
-restarts the idle threads; when ``fit`` returns, OpenBLAS reads the environment as it stands
-again (its default when the variable is unset) and the threads restart once more. The
-environment itself is never changed, and importing shendu changes nothing. A value you set
-in ``OPENBLAS_THREAD_TIMEOUT`` wins (28 is OpenBLAS's default). Other BLAS libraries (MKL,
-Accelerate) are left alone; so are other operating systems.
+0.1 s) waiting for the next one; ``OPENBLAS_THREAD_TIMEOUT`` (the exponent), read when the
+library loads, changes that. shendu used to have OpenBLAS read a shorter spin while ``fit``
+ran, by setting that variable for a moment: a ``setenv`` in a process whose other threads may
+be reading the environment, which C libraries do not allow. It no longer does: the
+environment is left alone, and a user who wants the short spin sets it before Python starts
+(``OPENBLAS_THREAD_TIMEOUT=18``; docs/guides/performance.md has the measurements). Other
+BLAS libraries (MKL, Accelerate) are left alone; so are other operating systems.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 
-THREAD_TIMEOUT = 18
-OPENBLAS_DEFAULT = 28  # what OpenBLAS uses when the variable is unset
-_ENV = "OPENBLAS_THREAD_TIMEOUT"
-_state = {"depth": 0, "set_local_threads": None, "set_threads": None, "get_threads": None}
+OPENBLAS_DEFAULT = 28  # the spin's exponent OpenBLAS uses when the variable is unset
+_state = {"set_local_threads": None, "set_threads": None, "get_threads": None}
 _SET_NAMES = ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_")
 _GET_NAMES = ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_")
 
@@ -43,7 +34,7 @@ def _openblas():
     for path in sorted(paths):
         try:
             lib = ctypes.CDLL(path)
-            lib.openblas_read_env, lib.blas_thread_shutdown_, lib.openblas_thread_timeout  # noqa: B018
+            lib.openblas_thread_timeout  # noqa: B018  (OpenBLAS, not another BLAS)
         except (OSError, AttributeError):
             continue
         return lib
@@ -94,46 +85,6 @@ def _library():
             _state["set_threads"] = _first_symbol(lib, _SET_NAMES)
             _state["get_threads"] = _first_symbol(lib, _GET_NAMES)
     return _state["lib"]
-
-
-def _read_timeout(lib, value) -> None:
-    """Have OpenBLAS read OPENBLAS_THREAD_TIMEOUT as ``value`` (None: as the environment has
-    it), and restart its idle threads with that spin. The environment is left as it was."""
-    if value is not None:
-        before = os.environ.get(_ENV)
-        os.environ[_ENV] = str(value)
-        try:
-            lib.openblas_read_env()
-        finally:
-            if before is None:
-                del os.environ[_ENV]
-            else:
-                os.environ[_ENV] = before
-    else:
-        lib.openblas_read_env()
-    lib.blas_thread_shutdown_()  # the threads restart with the new spin at the next product
-
-
-@contextlib.contextmanager
-def short_spin():
-    """Within the block (``fit``), OpenBLAS's idle threads spin 2**THREAD_TIMEOUT cycles
-    (see the module docstring), unless OPENBLAS_THREAD_TIMEOUT is set; after it, OpenBLAS's
-    own setting is back."""
-    lib = _library()
-    if lib is None or _ENV in os.environ or _state["depth"]:
-        _state["depth"] += 1
-        try:
-            yield
-        finally:
-            _state["depth"] -= 1
-        return
-    _state["depth"] += 1
-    _read_timeout(lib, THREAD_TIMEOUT)
-    try:
-        yield
-    finally:
-        _state["depth"] -= 1
-        _read_timeout(lib, None)
 
 
 def thread_timeout() -> int | None:

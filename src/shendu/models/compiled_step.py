@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,14 +52,37 @@ MAX_SEEN = 1024
 TOLERANCE = {2: 1e-2, 4: 1e-4, 8: 1e-10}
 
 
+@dataclass(frozen=True)
+class StepOwner:
+    """What a step needs from the model's trainer beyond the public Model API, handed over
+    with each step (the step reads nothing of the trainer behind its back):
+
+    - ``loss_tracker``: the mean of the batches' losses, weighted by their sizes;
+    - ``track_output_loss(i, value, batch_size)``: output ``i``'s loss tracker;
+    - ``losses_per_output``: the compiled loss of each output (None: none);
+    - ``runs_graph``: calling the model computes its graph and nothing else;
+    - ``own_training_step``: the model's class brings its train_step or compute_loss.
+    """
+
+    loss_tracker: Any
+    track_output_loss: Callable[[int, float, int], None]
+    losses_per_output: tuple
+    runs_graph: bool
+    own_training_step: bool
+
+
 def apply_step(
-    model: Trainer, loss_value: float, n_samples: int, backward: Callable[[], None]
+    model: Trainer,
+    owner: StepOwner,
+    loss_value: float,
+    n_samples: int,
+    backward: Callable[[], None],
 ) -> None:
     """The end of every training step, eager or replayed: track the loss, write the
     gradients (``backward()``, after clearing the old ones) and update the variables. A
     model without trainable variables (all frozen, or only ``add_loss`` layers) tracks the
     loss and updates nothing, as Keras's empty update."""
-    model._loss_tracker.update_state(loss_value, sample_weight=n_samples)
+    owner.loss_tracker.update_state(loss_value, sample_weight=n_samples)
     variables = model.trainable_weights
     if not variables:
         return
@@ -71,6 +95,7 @@ def apply_step(
 
 def eager_train_step(
     model: Trainer,
+    owner: StepOwner,
     x: Structure,
     y: Structure,
     sample_weight: Structure,
@@ -82,7 +107,7 @@ def eager_train_step(
     with observer if observer is not None else contextlib.nullcontext():
         y_pred = model(x, **training_flag(model))
         loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-    apply_step(model, loss.item(), data_mod.batch_size_of(x), loss.backward)
+    apply_step(model, owner, loss.item(), data_mod.batch_size_of(x), loss.backward)
     return y_pred, loss
 
 
@@ -153,40 +178,45 @@ class CompiledStep:
 
     # ------------------------------------------------------------------ training
     def train(
-        self, model: Trainer, x: Structure, y: Structure, sample_weight: Structure
+        self,
+        model: Trainer,
+        owner: StepOwner,
+        x: Structure,
+        y: Structure,
+        sample_weight: Structure,
     ) -> Structure:
         """One training step (replayed, checked, or eager and maybe recorded); returns
         y_pred."""
         self._check_structure()
         if self.replayable is None:
-            self.why_eager = why_not_replayable(model)
+            self.why_eager = why_not_replayable(model, owner)
             self.replayable = self.why_eager is None
         if not self.replayable or y is None:
-            return eager_train_step(model, x, y, sample_weight)[0]
+            return eager_train_step(model, owner, x, y, sample_weight)[0]
         batch_arrays = data_mod._leaves(x) + data_mod._leaves(y) + data_mod._leaves(sample_weight)
         signature = _signature(batch_arrays)
         tape = self._tape_for(self.tapes, self.seen, signature)
         if tape is False:
-            return eager_train_step(model, x, y, sample_weight)[0]
+            return eager_train_step(model, owner, x, y, sample_weight)[0]
         if tape is True:
-            return self._record(model, x, y, sample_weight, batch_arrays, signature)
+            return self._record(model, owner, x, y, sample_weight, batch_arrays, signature)
         if signature not in self.verified:
-            return self._check(model, tape, x, y, sample_weight, batch_arrays, signature)
+            return self._check(model, owner, tape, x, y, sample_weight, batch_arrays, signature)
         n = data_mod.batch_size_of(x)
         prediction, loss, output_losses, backward = tape.train_forward(batch_arrays)
         for i, value in output_losses:
-            model._track_output_loss(i, value, n)
-        apply_step(model, loss.item(), n, backward)
+            owner.track_output_loss(i, value, n)
+        apply_step(model, owner, loss.item(), n, backward)
         return prediction
 
-    def _record(self, model, x, y, sample_weight, batch_arrays, signature):
+    def _record(self, model, owner, x, y, sample_weight, batch_arrays, signature):
         recorder = Recorder()
         try:
-            y_pred, loss = eager_train_step(model, x, y, sample_weight, observer=recorder)
+            y_pred, loss = eager_train_step(model, owner, x, y, sample_weight, observer=recorder)
         except RecorderBusy:
             if recorder.entered:
                 raise
-            return eager_train_step(model, x, y, sample_weight)[0]
+            return eager_train_step(model, owner, x, y, sample_weight)[0]
         try:
             if model.losses:  # regularisers were refused: these came from add_loss
                 raise Refused("a layer added a loss during the step (add_loss)")
@@ -204,7 +234,7 @@ class CompiledStep:
         _store(self.tapes, self.verified, signature, tape)
         return y_pred
 
-    def _check(self, model, tape, x, y, sample_weight, batch_arrays, signature):
+    def _check(self, model, owner, tape, x, y, sample_weight, batch_arrays, signature):
         """The first replay of a tape, checked against the eager step on the same batch;
         the eager step's results are applied."""
         state = _MutableState(model, tape)
@@ -234,7 +264,9 @@ class CompiledStep:
             }
             difference.append(_difference(replayed, eager))
 
-        apply_step(model, eager_loss.item(), data_mod.batch_size_of(x), backward_and_compare)
+        apply_step(
+            model, owner, eager_loss.item(), data_mod.batch_size_of(x), backward_and_compare
+        )
         if difference[0] is None:
             self.verified.add(signature)
         else:
@@ -243,13 +275,13 @@ class CompiledStep:
         return y_pred
 
     # ------------------------------------------------------------------ inference
-    def predict(self, model: Trainer, x: Structure) -> Structure:
+    def predict(self, model: Trainer, owner: StepOwner, x: Structure) -> Structure:
         """``model(x, training=False)`` for a call without a graph (under no_grad):
         replayed, checked, or eager and maybe recorded, by the rules of training steps
         without the losses'. The tape holds the forward alone."""
         self._check_structure()
         if self.inference_replayable is None:
-            self.why_eager_inference = why_not_replayable(model, training=False)
+            self.why_eager_inference = why_not_replayable(model, owner, training=False)
             self.inference_replayable = self.why_eager_inference is None
         if not self.inference_replayable:
             return eager_inference_call(model, x)

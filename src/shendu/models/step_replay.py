@@ -79,6 +79,7 @@ from ..layers import base as layers_base
 
 if TYPE_CHECKING:
     from ..layers.base import Layer
+    from .compiled_step import StepOwner
     from .trainer import Trainer
 
 _NODE, _VARIABLE, _BATCH, _CONSTANT = range(4)
@@ -267,17 +268,20 @@ def _resolve(source, outputs, batch_arrays):
 # ----------------------------------------------------------------------------- making tapes
 
 
-def why_not_replayable(model: Trainer, training: bool | None = True) -> str | None:
+def why_not_replayable(
+    model: Trainer, owner: StepOwner, training: bool | None = True
+) -> str | None:
     """Why the model-level rules of the module docstring exclude ``model``, or None
-    (``training=False``: for an inference call, where the losses play no part)."""
+    (``training=False``: for an inference call, where the losses play no part). ``owner``
+    says what the trainer knows of it (``compiled_step.StepOwner``)."""
     cls = type(model)
-    if not model._call_runs_graph():
+    if not owner.runs_graph:
         return f"{cls.__name__} is a subclassed model (its own call)"
-    if training and model._overrides_training_step():
+    if training and owner.own_training_step:
         return f"{cls.__name__} overrides train_step or compute_loss"
     if cls.__call__ is not layers_base.Layer.__call__:
         return f"{cls.__name__} overrides __call__"
-    losses = [loss for loss in getattr(model, "_losses_per_output", ()) if loss is not None]
+    losses = [loss for loss in owner.losses_per_output if loss is not None]
     if training and not losses:
         return "the model has no loss"
     for loss in losses if training else ():

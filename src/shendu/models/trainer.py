@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import backend, blas, config, heap
+from .. import backend, config, heap
 from .. import callbacks as callbacks_mod
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
@@ -31,7 +31,7 @@ from ..autograd.mode import GRAD_ENABLED, no_grad
 from ..autograd.tensor import Tensor
 from ..layers.tracking import metrics_of, structure_version
 from . import data as data_mod
-from .compiled_step import CompiledStep, eager_inference_call, eager_train_step
+from .compiled_step import CompiledStep, StepOwner, eager_inference_call, eager_train_step
 from .data_parallel import LocalTraining
 from .epoch_iterator import RAN_OUT, EpochIterator, Executions
 from .step_replay import Recorder
@@ -372,10 +372,32 @@ class Trainer(_LayerForTypes):
         x, y, sample_weight = data_mod.unpack(data)
         compiled = self.__dict__.get("_compiled_step")
         if compiled is None:
-            y_pred = eager_train_step(self, x, y, sample_weight)[0]
+            y_pred = eager_train_step(self, self._step_owner(), x, y, sample_weight)[0]
         else:
-            y_pred = compiled.train(self, x, y, sample_weight)
+            y_pred = compiled.train(self, self._step_owner(), x, y, sample_weight)
         return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _step_owner(self) -> StepOwner:
+        """What the compiled step needs of this trainer, handed to it with each step (made
+        again when compile or building changes what it holds)."""
+        losses = tuple(self.__dict__.get("_losses_per_output", ()))
+        runs_graph = self._call_runs_graph()
+        owner = self.__dict__.get("_step_owner_made")
+        if (
+            owner is None
+            or owner.runs_graph != runs_graph
+            or owner.losses_per_output != losses
+            or owner.loss_tracker is not self._loss_tracker
+        ):
+            owner = StepOwner(
+                loss_tracker=self._loss_tracker,
+                track_output_loss=self._track_output_loss,
+                losses_per_output=losses,
+                runs_graph=runs_graph,
+                own_training_step=self._overrides_training_step(),
+            )
+            self.__dict__["_step_owner_made"] = owner
+        return owner
 
     def _call_runs_graph(self) -> bool:
         """Whether calling the model computes its graph and nothing else (``Model`` knows;
@@ -414,7 +436,7 @@ class Trainer(_LayerForTypes):
         compiled = self.__dict__.get("_compiled_step")
         if compiled is None or GRAD_ENABLED.get():
             return eager_inference_call(self, x)
-        return compiled.predict(self, x)
+        return compiled.predict(self, self._step_owner(), x)
 
     def test_step(self, data: Any) -> dict:
         x, y, sample_weight = data_mod.unpack(data)
@@ -533,9 +555,9 @@ class Trainer(_LayerForTypes):
         reducing = strategy.reducing_gradients(self.optimizer)
         logs = {}
         device = getattr(self, "device", None)
-        # process-wide speed settings, in force while fit runs (shendu.heap, shendu.blas)
+        # process-wide speed settings, in force while fit runs (shendu.heap, the thread tuner)
         epochs_of = EpochIterator(train, steps_per_epoch)
-        with heap.kept_for_reuse(), blas.short_spin(), tuner.fitting(device), reducing:
+        with heap.kept_for_reuse(), tuner.fitting(device), reducing:
             for epoch in range(initial_epoch, epochs):
                 epoch_logs = self._fit_epoch(epoch, epochs_of, cb, tuner)
                 if epoch_logs is None:  # the data has run out (a generator): training ends
