@@ -193,7 +193,7 @@ class CompiledStep:
             self.replayable = self.why_eager is None
         if not self.replayable or y is None:
             return eager_train_step(model, owner, x, y, sample_weight)[0]
-        batch_arrays = data_mod._leaves(x) + data_mod._leaves(y) + data_mod._leaves(sample_weight)
+        batch_arrays = data_mod.leaves(x) + data_mod.leaves(y) + data_mod.leaves(sample_weight)
         signature = _signature(batch_arrays)
         tape = self._tape_for(self.tapes, self.seen, signature)
         if tape is False:
@@ -285,7 +285,7 @@ class CompiledStep:
             self.inference_replayable = self.why_eager_inference is None
         if not self.inference_replayable:
             return eager_inference_call(model, x)
-        batch_arrays = [a.data if isinstance(a, Tensor) else a for a in data_mod._leaves(x)]
+        batch_arrays = [a.data if isinstance(a, Tensor) else a for a in data_mod.leaves(x)]
         if not all(hasattr(a, "shape") and hasattr(a, "dtype") for a in batch_arrays):
             return eager_inference_call(model, x)  # e.g. Python lists: converted in the call
         signature = _signature(batch_arrays)
@@ -366,9 +366,7 @@ def _flat_values(values):
 
 def _arrays_of(structure):
     """The arrays of a model output (Tensors in a list, tuple or dict), in order."""
-    return [
-        leaf.data if isinstance(leaf, Tensor) else leaf for leaf in data_mod._leaves(structure)
-    ]
+    return [leaf.data if isinstance(leaf, Tensor) else leaf for leaf in data_mod.leaves(structure)]
 
 
 def _difference(replayed, eager):

@@ -36,23 +36,26 @@ def is_array_like(x: Structure) -> bool:
     return hasattr(x, "__array__") and hasattr(x, "shape")
 
 
-def _map(x, fn):
+def map_leaves(x: Structure, fn) -> Structure:
+    """``x`` (an array, or lists, tuples and dicts of them; None stays None) with ``fn``
+    applied to each array, in the same structure (tuples become lists)."""
     if x is None:
         return None
     if isinstance(x, (list, tuple)):
-        return [_map(v, fn) for v in x]
+        return [map_leaves(v, fn) for v in x]
     if isinstance(x, dict):
-        return {k: _map(v, fn) for k, v in x.items()}
+        return {k: map_leaves(v, fn) for k, v in x.items()}
     return fn(x)
 
 
-def _leaves(x):
+def leaves(x: Structure) -> list:
+    """The arrays of ``x`` in order (dicts in their insertion order); None has none."""
     if x is None:
         return []
     if isinstance(x, (list, tuple)):
-        return [a for v in x for a in _leaves(v)]
+        return [a for v in x for a in leaves(v)]
     if isinstance(x, dict):
-        return [a for v in x.values() for a in _leaves(v)]
+        return [a for v in x.values() for a in leaves(v)]
     return [x]
 
 
@@ -94,17 +97,17 @@ def prepare(
     nan_in_x: bool = False,
 ) -> tuple[Structure, Structure, Structure, int]:
     """Validate and convert arrays; returns (x, y, sample_weight, n_samples)."""
-    x = _map(x, lambda a: to_array(a, "x", check_finite and not nan_in_x))
-    y = _map(y, lambda a: to_array(a, "y", check_finite))
-    sw = _map(sample_weight, lambda a: to_array(a, "sample_weight", check_finite))
+    x = map_leaves(x, lambda a: to_array(a, "x", check_finite and not nan_in_x))
+    y = map_leaves(y, lambda a: to_array(a, "y", check_finite))
+    sw = map_leaves(sample_weight, lambda a: to_array(a, "sample_weight", check_finite))
     sizes = {}
     for name, struct in (("x", x), ("y", y), ("sample_weight", sw)):
-        leaves = _leaves(struct)
-        for a in leaves:
+        arrays = leaves(struct)
+        for a in arrays:
             if a.ndim == 0:
                 raise ValueError(f"`{name}` must have a batch axis. Received a scalar")
-        if leaves:
-            sizes[name] = [a.shape[0] for a in leaves]
+        if arrays:
+            sizes[name] = [a.shape[0] for a in arrays]
     all_sizes = {s for v in sizes.values() for s in v}
     if len(all_sizes) > 1:
         detail = " ".join(f"'{k}' sizes: {', '.join(map(str, v))}" for k, v in sizes.items())
@@ -117,12 +120,12 @@ def prepare(
 
 
 def take(x: Structure, idx: Any) -> Structure:
-    return _map(x, lambda a: a[idx])
+    return map_leaves(x, lambda a: a[idx])
 
 
 def split_tail(struct: Structure, n_keep: int) -> tuple[Structure, Structure]:
     """(first n_keep samples, the rest) of every array."""
-    return _map(struct, lambda a: a[:n_keep]), _map(struct, lambda a: a[n_keep:])
+    return map_leaves(struct, lambda a: a[:n_keep]), map_leaves(struct, lambda a: a[n_keep:])
 
 
 def adapter(
@@ -375,11 +378,11 @@ def unpack(data: Any) -> tuple[Structure, Structure, Structure]:
 
 
 def batch_size_of(x: Structure) -> int:
-    leaves = _leaves(x)
-    return leaves[0].shape[0] if leaves else 0
+    arrays = leaves(x)
+    return arrays[0].shape[0] if arrays else 0
 
 
 def as_numpy_structure(out: Any) -> Structure:
     if isinstance(out, Tensor):
         return backend.to_numpy(out.data)
-    return _map(out, lambda t: backend.to_numpy(t.data) if isinstance(t, Tensor) else t)
+    return map_leaves(out, lambda t: backend.to_numpy(t.data) if isinstance(t, Tensor) else t)

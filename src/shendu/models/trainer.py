@@ -478,7 +478,7 @@ class Trainer(_LayerForTypes):
         if data_mod.is_array_like(x):
             text = any(
                 np.dtype(getattr(leaf, "dtype", np.float32)).kind == "O"
-                for leaf in data_mod._leaves(x)
+                for leaf in data_mod.leaves(x)
             )
             if text and not self._accepts_text():  # the layers are walked only for text
                 raise TypeError(
@@ -629,7 +629,7 @@ class Trainer(_LayerForTypes):
         device = getattr(self, "device", None) or backend.device()
         if device == "cpu":
             return batch
-        return data_mod._map(batch, lambda a: backend.to_device_array(a, device))
+        return data_mod.map_leaves(batch, lambda a: backend.to_device_array(a, device))
 
     def _evaluate_batches(self, batches, cb=None, bar=None):
         """The loss and metrics over one pass of ``batches``: the one test loop, of
