@@ -9,6 +9,7 @@ import os
 import sys
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -21,8 +22,8 @@ class Callback:
     to stop after the current epoch."""
 
     def __init__(self):
-        self.model = None
-        self.params = {}
+        self.model: Any = None  # the Model, once fit (or set_model) has given it
+        self.params: dict = {}
 
     def set_model(self, model):
         self.model = model
@@ -218,6 +219,16 @@ class EarlyStopping(_StatefulMixin, _Monitor):
 
     ``restore_best_weights`` puts back the best epoch's weights when it stops (or ends);
     ``start_from_epoch`` ignores the first epochs; ``baseline`` is a value to beat.
+
+    Args:
+        monitor: the logged quantity to watch ("val_loss").
+        min_delta: the least change that counts as an improvement.
+        patience: epochs without improvement before stopping.
+        verbose: 1 prints when it stops.
+        mode: "min", "max", or "auto" (from the quantity's name).
+        baseline: a value the quantity must beat.
+        restore_best_weights: put back the weights of the best epoch.
+        start_from_epoch: epochs to wait before watching.
     """
 
     def __init__(
@@ -297,6 +308,16 @@ class ModelCheckpoint(_StatefulMixin, _Monitor):
     to a temporary file and renamed into place. A full save (not weights only) also
     stores the optimizer state, the epoch, the history and every RNG state, as
     BackupAndRestore does.
+
+    Args:
+        filepath: where to save; may hold ``{epoch}`` and logged keys.
+        monitor: the logged quantity deciding the best model ("val_loss").
+        verbose: 1 prints each save.
+        save_best_only: save only when ``monitor`` improves.
+        save_weights_only: save the weights alone (``.weights.h5``).
+        mode: "min", "max", or "auto".
+        save_freq: "epoch", or a number of batches between saves.
+        initial_value_threshold: a value the first saved model must beat.
     """
 
     def __init__(
@@ -357,7 +378,18 @@ class ModelCheckpoint(_StatefulMixin, _Monitor):
 
 
 class ReduceLROnPlateau(_StatefulMixin, _Monitor):
-    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
+    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement.
+
+    Args:
+        monitor: the logged quantity to watch ("val_loss").
+        factor: the learning rate is multiplied by this.
+        patience: epochs without improvement before reducing.
+        verbose: 1 prints each reduction.
+        mode: "min", "max", or "auto".
+        min_delta: the least change that counts as an improvement.
+        cooldown: epochs to wait after a reduction.
+        min_lr: the lowest learning rate.
+    """
 
     def __init__(
         self,
@@ -516,7 +548,8 @@ def _stateful_callbacks(callbacks, exclude=None):
     """The ``callbacks`` (of the running fit) that carry state, by a key that does not
     depend on their position in the list: the class name and its count among those of its
     class."""
-    keyed, counts = {}, {}
+    keyed: dict[str, Any] = {}
+    counts: dict[str, int] = {}
     for cb in callbacks:
         if cb is exclude or not isinstance(cb, _StatefulMixin):
             continue
@@ -842,7 +875,7 @@ class TensorBoard(Callback):
         logs = logs or {}
         train = {k: v for k, v in logs.items() if not k.startswith("val_") and _is_scalar(v)}
         val = {k[4:]: v for k, v in logs.items() if k.startswith("val_") and _is_scalar(v)}
-        optimizer = getattr(self.model, "optimizer", None)
+        optimizer: Any = getattr(self.model, "optimizer", None)
         try:  # no optimizer, or a MultiOptimizer has no single learning rate
             train["learning_rate"] = float(optimizer.learning_rate)
         except AttributeError:

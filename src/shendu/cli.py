@@ -141,13 +141,16 @@ def _validation_split(y, fraction, seed, stratify):
             k = 0
         val.append(idx[:k])
         train.append(idx[k:])
-    train, val = rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(val))
-    if len(val) == 0 or len(train) == 0:
+    train_idx, val_idx = (
+        rng.permutation(np.concatenate(train)),
+        rng.permutation(np.concatenate(val)),
+    )
+    if len(val_idx) == 0 or len(train_idx) == 0:
         raise ValueError(
             f"--validation-split {fraction} leaves an empty training or validation set for "
             f"{n} rows"
         )
-    return train, val
+    return train_idx, val_idx
 
 
 def _finite_option(value, flag):

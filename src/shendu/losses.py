@@ -9,6 +9,7 @@ the number of per-sample values), "sum", "mean" (weighted mean) or None.
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import numpy as np
 
@@ -382,7 +383,7 @@ def reduce_weighted(values, sample_weight=None, reduction="sum_over_batch_size")
 class Loss:
     """Base class: ``__call__(y_true, y_pred, sample_weight=None)`` returns the reduced loss."""
 
-    fn = None
+    fn: Any = None  # a subclass's function of (y_true, y_pred), or None
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None, **fn_kwargs):
         if reduction not in REDUCTIONS:
@@ -549,7 +550,7 @@ _SparseCategoricalCrossentropy = _loss_class(
 )
 
 
-class SparseCategoricalCrossentropy(_SparseCategoricalCrossentropy):
+class SparseCategoricalCrossentropy(_SparseCategoricalCrossentropy):  # type: ignore[valid-type, misc]  # a class made by _loss_class
     """Sparse categorical cross-entropy, -log p[label]. With ``ignore_class``, the entries
     of that label count for nothing, and ``sum_over_batch_size`` averages over the others
     (Keras masks them: 4 tokens, 2 ignored, average over 2)."""

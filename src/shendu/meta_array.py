@@ -190,11 +190,10 @@ def _reshape(x, *shape, order="C", **kwargs):
 
 
 def _transpose(x, *axes):
-    if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
-        axes = axes[0]
-    if not axes:
-        axes = tuple(reversed(range(x.ndim)))
-    axes = _normalize_axis(tuple(axes), x.ndim)
+    given = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
+    if not given:
+        given = tuple(reversed(range(x.ndim)))
+    axes = _normalize_axis(tuple(given), x.ndim)
     if len(axes) != x.ndim or len(set(axes)) != x.ndim:
         raise ValueError("axes don't match array")
     return MetaArray(tuple(x.shape[a] for a in axes), x.dtype)
@@ -523,7 +522,7 @@ class MetaArray:
     def __ne__(self, other):
         return np.not_equal(self, other)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as ndarray
 
     def __iadd__(self, other):
         np.broadcast_shapes(self.shape, _shape(other))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +48,7 @@ class Metric:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "result" in cls.__dict__:
-            cls.result = _tensor_result(cls.__dict__["result"])
+            cls.result = _tensor_result(cls.__dict__["result"])  # type: ignore[method-assign]
 
     def __init__(self, dtype=None, name=None):
         self.name = name or snake_case(type(self).__name__)
@@ -195,7 +197,7 @@ def _tensor_result(result):
             array = array.astype(self.dtype)
         return Tensor.wrap(array)
 
-    as_tensor.__tensor_result__ = True
+    as_tensor.__tensor_result__ = True  # type: ignore[attr-defined]  # a marker
     return as_tensor
 
 
@@ -248,13 +250,17 @@ class Sum(Metric):
         return self._s_total
 
 
+# Keras's metrics of (y_true, y_pred) subclass Mean, whose update_state takes (values): the
+# overrides below are narrower than Mean's by design (mypy's override check is silenced there)
+
+
 class MeanMetricWrapper(Mean):
     """Mean over samples of ``fn(y_true, y_pred)`` (one value per sample)."""
 
-    fn = None
+    fn: Any = None  # a subclass's function of (y_true, y_pred), or None
 
     def __init__(self, fn=None, name=None, dtype=None, **kwargs):
-        self._fn = fn or type(self).fn
+        self._fn: Callable[..., Any] = fn or type(self).fn
         self._fn_kwargs = kwargs
         super().__init__(name=name, dtype=dtype)
 
@@ -270,9 +276,9 @@ class MeanMetricWrapper(Mean):
             MeanMetricWrapper.__init__(self, name=name, dtype=dtype)
 
         __init__.__qualname__ = f"{cls.__name__}.__init__"
-        cls.__init__ = __init__
+        cls.__init__ = __init__  # type: ignore[method-assign, assignment]
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true, y_pred, sample_weight=None):  # type: ignore[override]
         t, p = _np(y_true), _np(y_pred)
         if (
             type(self) is not SparseCategoricalAccuracy
@@ -403,7 +409,7 @@ class RootMeanSquaredError(Mean):
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(dtype=dtype, name=name)
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true, y_pred, sample_weight=None):  # type: ignore[override]
         super().update_state((_np(y_true) - _np(y_pred)) ** 2, sample_weight)
 
     def result(self):
@@ -413,7 +419,7 @@ class RootMeanSquaredError(Mean):
 class LossMetric(MeanMetricWrapper):
     """Mean of a loss function per sample (the loss-like metrics)."""
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true, y_pred, sample_weight=None):  # type: ignore[override]
         from .autograd.mode import no_grad
 
         with no_grad():
@@ -437,7 +443,8 @@ class _Confusion(Metric):
         self._s_tn = np.zeros(n)
         self._s_fn = np.zeros(n)
 
-    top_k = class_id = None
+    top_k: int | None = None
+    class_id: int | None = None
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         t, p = _np(y_true), _np(y_pred).astype(np.float64)
@@ -582,7 +589,7 @@ class AUC(_Confusion):
         super().__init__(thresholds=[-eps] + inner + [1 + eps], name=name or "auc", dtype=dtype)
 
     def reset_state(self):
-        shape = (np.size(self.thresholds),)
+        shape: tuple[int, ...] = (np.size(self.thresholds),)
         if getattr(self, "multi_label", False):
             shape += (self.num_labels or 1,)  # one column broadcasts to the labels seen
         self._s_tp, self._s_fp = np.zeros(shape), np.zeros(shape)
@@ -793,7 +800,11 @@ class FBetaScore(Metric):
         super().__init__(name=name, dtype=dtype)
 
     def reset_state(self):
-        self._s_tp = self._s_fp = self._s_fn = self._s_support = None
+        # the counts per class, None until the first update (arrays then)
+        self._s_tp: Any = None
+        self._s_fp: Any = None
+        self._s_fn: Any = None
+        self._s_support: Any = None
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         t = _np(y_true).astype(np.float64)
@@ -1064,7 +1075,11 @@ class R2Score(Metric):
 
     def reset_state(self):
         self._s_n = 0.0
-        self._s_sum = self._s_sumsq = self._s_res = self._s_count = 0.0
+        # sums per output column: 0.0 until the first update (arrays then)
+        self._s_sum: Any = 0.0
+        self._s_sumsq: Any = 0.0
+        self._s_res: Any = 0.0
+        self._s_count: Any = 0.0
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         t = _np(y_true).astype(np.float64)
@@ -1089,6 +1104,7 @@ class R2Score(Metric):
             total = self._s_sumsq - self._s_sum * mean
             raw = 1 - self._s_res / total
         raw = np.where(np.isinf(raw), 0.0, raw)
+        score: Any
         if self.class_aggregation == "uniform_average":
             score = np.mean(raw)
         elif self.class_aggregation == "variance_weighted_average":

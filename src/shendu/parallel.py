@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 MIN_ELEMENTS = 1 << 18
 MAX_THREADS = 8
 
-_state = {"threads": None, "pool": None, "limit": None}
+_state: dict[str, Any] = {"threads": None, "pool": None, "limit": None}
 _lock = threading.Lock()
 
 

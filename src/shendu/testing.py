@@ -8,6 +8,8 @@ input element); for large ones it checks random projections u^T J v.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .autograd import Tensor, grad
@@ -55,6 +57,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
     Args:
         fn: a function of Tensors returning a Tensor (or a tuple of Tensors).
         inputs: arrays or Tensors; every float array is checked.
+        eps: the step of the central finite differences.
+        atol: the absolute tolerance.
+        rtol: the tolerance relative to the numeric gradient.
+        seed: the seed of the random output weights (each output is contracted with one).
+        raise_exception: raise on a mismatch (False: return False).
+
     Returns:
         True when every checked entry agrees within ``atol + rtol * |numeric|``.
     Raises:
@@ -92,8 +100,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
             term = (y * Tensor(u.astype(y.dtype))).sum()
             total = term if total is None else total + term
         if total is None:
-            analytic = [np.zeros_like(a) for a in arrays if isinstance(a, np.ndarray)]
-            grads = [None] * len(leaves)
+            grads: Sequence[Tensor | None] = [None] * len(leaves)
         else:
             grads = grad(total, leaves, allow_unused=True)
         li = 0
@@ -115,10 +122,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
                 bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
                 if bad.any():
                     if raise_exception:
-                        j = np.unravel_index(np.argmax(np.abs(analytic - numeric)), a.shape)
+                        worst = np.argmax(np.abs(analytic - numeric))
+                        at = tuple(int(k) for k in np.unravel_index(worst, a.shape))
                         raise AssertionError(
-                            f"gradcheck: input {i} (shape {a.shape}) disagrees at {j}: "
-                            f"analytic {analytic[j]!r} vs numeric {numeric[j]!r}"
+                            f"gradcheck: input {i} (shape {a.shape}) disagrees at {at}: "
+                            f"analytic {float(analytic[at]):.6g} vs numeric "
+                            f"{float(numeric[at]):.6g}"
                         )
                     return False
             else:
@@ -152,6 +161,8 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         for y, u in zip(outs, us):
             term = (y * Tensor(u.astype(y.dtype))).sum()
             total = term if total is None else total + term
+        if total is None:
+            return ()
         gs = grad(total, leaves, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 

@@ -422,3 +422,18 @@ def test_transposed_product_sums_every_block_including_a_short_last_one(monkeypa
     got = _util.transposed_product(np, a, b)
     np.testing.assert_allclose(got, a.T @ b, rtol=1e-12)
     assert not np.array_equal(got, a[:56].T @ b[:56])  # the last 4 rows count
+
+
+def test_segment_max_and_min_of_bools_as_keras():
+    # Keras 3.15 (JAX): max [True, True, False], min [False, True, True] (empty segments
+    # hold the identity); shendu raised AttributeError on bools
+    data, ids = np.array([True, False, True]), np.array([0, 0, 1])
+    got_max = ops.segment_max(data, ids, num_segments=3)
+    got_min = ops.segment_min(data, ids, num_segments=3)
+    assert got_max.dtype == np.bool_ and got_max.data.tolist() == [True, True, False]
+    assert got_min.data.tolist() == [False, True, True]
+
+
+def test_rearrange_names_an_unmatched_parenthesis():
+    with pytest.raises(ValueError, match=r"rearrange: '\)' without its '\('"):
+        ops.rearrange(np.zeros((2, 3)), "a b) -> a b")

@@ -28,6 +28,8 @@ Ops run inside ``autograd.capture.capturing(observer)`` are also passed to the o
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..annotations import Array, TensorLike
 from .capture import current as _capture
 from .mode import GRAD_ENABLED
@@ -42,7 +44,9 @@ class Function:
     recording = False
     #: per input, whether its gradient is needed (set when recording)
     needs_input_grad: tuple = ()
-    inputs: tuple | None = None
+    #: the input Tensors, kept while the node is in a graph (None once released). Typed
+    #: Any: backward_graph reads them, where they are always there
+    inputs: Any = None
 
     def forward(self, *xs: Array) -> Array | tuple[Array, ...]:
         raise NotImplementedError
@@ -50,7 +54,10 @@ class Function:
     def backward(self, *gys: Array) -> Array | tuple[Array | None, ...] | None:
         raise NotImplementedError
 
-    def backward_graph(self, *gys: Tensor) -> Tensor | tuple[Tensor | None, ...] | None:
+    def backward_graph(self, *gys: Any) -> Any:
+        """The input gradients from the output gradients ``gys``, as Tensors computed with
+        shendu's ops (so that they can be differentiated again): a Tensor, or a tuple of
+        Tensors and None (one per input)."""
         raise RuntimeError(
             f"{type(self).__name__} is first-order only: its backward is not differentiable "
             "(create_graph=True). Compose it from elementwise ops to get higher orders."
@@ -60,7 +67,9 @@ class Function:
     def name(self) -> str:
         return type(self).__name__
 
-    def apply(self, *inputs: TensorLike) -> Tensor | tuple[Tensor, ...]:
+    def apply(self, *inputs: TensorLike) -> Any:
+        """The op on ``inputs``: a Tensor, or a tuple of Tensors for an op of several
+        outputs (typed Any: each op knows which it returns)."""
         arrays = []
         needs = []
         any_needs = False

@@ -19,6 +19,7 @@ import gzip
 import os
 import struct
 import zipfile
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ MAX_ARRAY_BYTES = 1 << 30
 #: the most a compressed member may expand
 BOMB_RATIO = 100
 
-_IDX_TYPES = {
+_IDX_TYPES: dict[int, Any] = {
     0x08: np.uint8,
     0x09: np.int8,
     0x0B: np.dtype(">i2"),

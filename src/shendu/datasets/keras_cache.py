@@ -120,7 +120,7 @@ def _word_index(name):
 
 def _module(name, load_data, **extra):
     module = types.ModuleType(f"shendu.datasets.{name}", f"keras.datasets.{name}")
-    module.load_data = load_data
+    setattr(module, "load_data", load_data)  # noqa: B010  (a module made at run time)
     for key, value in extra.items():
         setattr(module, key, value)
     return module

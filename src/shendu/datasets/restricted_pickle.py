@@ -20,6 +20,8 @@ import io
 import pickle
 import re
 import struct
+from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
 
@@ -88,6 +90,9 @@ def _reconstruct(cls, shape, dtype):
 
 
 class _Unpickler(pickle._Unpickler):  # noqa: SLF001
+    # set by the pure-Python unpickler when loading starts (not in its type stubs)
+    read: Callable[[int], bytes]
+    append: Callable[[Any], None]
     """The pure-Python unpickler: its memo is a dict, where the C one allocates an array as
     large as the largest memo index a file names (``LONG_BINPUT 1265918837`` in an
     80-byte file asked for gigabytes; found by fuzzing). About 2 s for IMDB's train set."""
@@ -107,7 +112,7 @@ class _Unpickler(pickle._Unpickler):  # noqa: SLF001
         self.append(bytearray(self.read(n)))
 
     dispatch = dict(pickle._Unpickler.dispatch)  # noqa: SLF001
-    dispatch[pickle.BYTEARRAY8[0]] = _bytearray8
+    dispatch[pickle.BYTEARRAY8[0]] = _bytearray8  # type: ignore[assignment]  # our subclass
 
     def find_class(self, module, name):
         if (module, name) in _RECONSTRUCT:
@@ -182,7 +187,7 @@ def _array(spec, what, depth, memo):
         raise DataFileError(f"{what}: an array without a dtype")
     if not (isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape)):
         raise DataFileError(f"{what}: an array of shape {shape!r}")
-    order = "F" if fortran else "C"
+    order: Literal["F", "C"] = "F" if fortran else "C"
     if dtype.name.startswith("O"):  # an object array: a list of plain values or lists
         count = int(np.prod(shape)) if shape else 1
         if not isinstance(data, list) or len(data) != count:
@@ -193,7 +198,7 @@ def _array(spec, what, depth, memo):
         return out.reshape(shape, order=order)
     dt = np.dtype(dtype.name)
     if dtype.order in "<>":
-        dt = dt.newbyteorder(dtype.order)
+        dt = dt.newbyteorder("<" if dtype.order == "<" else ">")
     nbytes = declared_bytes(shape, dt, what, "an array")
     if not isinstance(data, bytes) or len(data) != nbytes:
         held = len(data) if isinstance(data, bytes) else type(data).__name__

@@ -110,7 +110,8 @@ def _describe_missing(tokens):
 
 def _profile(name, values, keep):
     """The column's kind and statistics, and the raw tokens read as missing."""
-    present, missing = [], collections.Counter()
+    present: list = []
+    missing: collections.Counter = collections.Counter()
     for v in values:
         if _is_missing(v):
             missing[v] += 1
@@ -171,7 +172,7 @@ def _numeric(name, arr, n_rows, keep):
     }
 
 
-_COLUMN_FIELDS = {
+_COLUMN_FIELDS: dict[str, dict[str, type]] = {
     "numeric": {"median": float, "mean": float, "std": float},
     "categorical": {"categories": list, "most_frequent": str},
     "dropped": {"reason": str},
@@ -186,7 +187,7 @@ def _check_column(c, i):
     """A column description read from a file: its kind, and each field of that kind."""
     if not isinstance(c, dict) or not isinstance(c.get("name"), str):
         raise ValueError(f"column {i} is not a description with a 'name'")
-    fields = _COLUMN_FIELDS.get(c.get("kind"))
+    fields = _COLUMN_FIELDS.get(str(c.get("kind")))
     if fields is None:
         raise ValueError(f"column {c['name']!r} has kind {c.get('kind')!r}")
     for key, kind in fields.items():
@@ -198,7 +199,7 @@ def _check_column(c, i):
             if kind is float
             else isinstance(value, kind)
         )
-        if not ok or (key == "std" and value <= 0):
+        if not ok or (key == "std" and value is not None and value <= 0):
             raise ValueError(f"column {c['name']!r}: {key!r} is {value!r}")
     if c["kind"] == "categorical" and not all(isinstance(v, str) for v in c["categories"]):
         raise ValueError(f"column {c['name']!r}: 'categories' must be strings")

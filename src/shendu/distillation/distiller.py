@@ -128,7 +128,8 @@ class Distiller(Model):
             outputs[name] = model.get_layer(name=name).output
         return Model(model.inputs, outputs, name=f"{model.name}_multi_feature_extractor")
 
-    def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
+    # the three signatures below are Keras's Distiller's, narrower than Model's
+    def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):  # type: ignore[override]
         """Compile with the student's supervised ``loss`` (required)."""
         if loss is None:
             raise ValueError("'loss' cannot be `None`.")
@@ -138,7 +139,7 @@ class Distiller(Model):
         self._student_loss_config = loss
         super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
 
-    def call(self, inputs, training=None, **kwargs):
+    def call(self, inputs, training=None, **kwargs):  # type: ignore[override]
         return self.student(inputs, training=training, **kwargs)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -208,7 +209,7 @@ class Distiller(Model):
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config):  # type: ignore[override]
         config = dict(config)
         config["teacher"] = deserialize_keras_object(config["teacher"])
         config["student"] = deserialize_keras_object(config["student"])

@@ -30,10 +30,11 @@ import sys
 import time
 import traceback
 import warnings
+from typing import Any
 
 import numpy as np
 
-_COMM = None
+_COMM: Any = None  # the MPI communicator, once init() has made it
 _LAUNCHER_VARS = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID", "PMIX_RANK")
 WAIT_WARNING_S = float(os.environ.get("SHENDU_WAIT_WARNING_S", 60.0))
 _ARRIVAL_TAG = 7077

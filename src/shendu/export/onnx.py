@@ -11,6 +11,7 @@ raises a ValueError that names it.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -137,7 +138,6 @@ def _conv(g, layer, x, in_shape):
     if layer.data_format != "channels_last":
         raise ValueError(f"ONNX export: layer {layer.name!r}: only channels_last is supported")
     rank = layer.rank
-    kernel = _w(layer.kernel) if hasattr(layer, "kernel") else None
     if isinstance(layer, conv_layers.DepthwiseConv2D):
         k = _w(layer.depthwise_kernel)  # (kh, kw, c, m)
         c, m = k.shape[2], k.shape[3]
@@ -146,6 +146,7 @@ def _conv(g, layer, x, in_shape):
     elif isinstance(layer, conv_layers.SeparableConv2D):
         raise ValueError(f"ONNX export: layer {layer.name!r} (SeparableConv2D) has no converter")
     else:
+        kernel = _w(layer.kernel)
         groups = layer.groups if not layer.transpose else 1
     spatial = in_shape[1 : rank + 1]
     xn = _to_nchw(g, x, rank)
@@ -225,7 +226,7 @@ def _lstm_like(g, layer, x, kind):
             if b is None
             else np.concatenate([b[order], np.zeros(4 * units, np.float32)])
         )
-        attrs = {}
+        attrs: dict[str, Any] = {}
     elif kind == "GRU":
         if not layer.reset_after:
             raise ValueError(f"ONNX export: GRU {layer.name!r} needs reset_after=True")

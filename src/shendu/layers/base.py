@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -306,9 +307,12 @@ class Layer(TrackedLayer):
     """Base class of all layers.
 
     Args:
+        activity_regularizer: a penalty on the layer's output, added to the loss.
         trainable: whether the layer's weights are updated by training.
+        dtype: the variables' dtype, or a dtype policy (the default float dtype when
+            omitted).
+        autocast: cast floating inputs to the compute dtype (False: keep them).
         name: unique name (derived from the class name when omitted).
-        dtype: the variables' dtype (the default float dtype when omitted).
 
     Keyword arguments ``input_shape``, ``input_dim`` and ``batch_input_shape`` give the
     input shape (without the batch axis) so that a Sequential model can build before it
@@ -320,7 +324,7 @@ class Layer(TrackedLayer):
     call_has_training = None
     call_has_mask = None
     #: an InputSpec (or a list of them) that every call's inputs must satisfy
-    input_spec = None
+    input_spec: Any = None
     #: True on built-in layers whose ``call`` only applies ops to its inputs and weights
     #: (no random numbers drawn in Python, no state updated, no branch on input values):
     #: their training steps may be recorded and replayed (``shendu.models.step_replay``)
@@ -331,6 +335,12 @@ class Layer(TrackedLayer):
     #: models (shendu.models.trainer): a top-level inference call under no_grad may be
     #: replayed (shendu.models.step_replay)
     _replays_inference = False
+
+    def _inference_call(self, x):
+        """The replayed inference call of a layer whose ``_replays_inference`` is True
+        (models define it)."""
+        raise NotImplementedError(f"{type(self).__name__} does not replay inference calls")
+
     #: the layers set as attributes (or in lists), in order: what flatten_layers walks
     _tracked_layers: list
 
@@ -544,7 +554,7 @@ class Layer(TrackedLayer):
         """Every variable in Keras's order: the layer's own (as created), then each nested
         layer's the same way, depth first (so a model with BatchNormalization lists each
         layer's moving statistics beside its other weights, as Keras's ``get_weights``)."""
-        out = []
+        out: list = []
         for layer in self.flatten_layers():
             out.extend(layer._variables)
         return _dedupe(out)
@@ -556,7 +566,7 @@ class Layer(TrackedLayer):
             return list(cache[1])
         if not self._trainable:
             return []
-        out = []
+        out: list = []
         for layer in self.flatten_layers():
             if layer._trainable:
                 out.extend(v for v in layer._variables if v.trainable)
@@ -749,7 +759,7 @@ class Layer(TrackedLayer):
         if _build_takes_shape(type(self)):
             self.build(_with_none_batch(build_arg))
         else:  # Keras allows ``def build(self)``: weights that need no input shape
-            self.build()
+            self.build()  # type: ignore[call-arg]  # a user's build without the shape
         self.built = True
 
     def _expects_list(self):

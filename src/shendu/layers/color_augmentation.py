@@ -205,7 +205,7 @@ class RandomColorDegeneration(_ValueRange):
         self.factor = parse_factor(factor)
 
     def random_transformation(self, images):
-        return batch_uniform(self._rng(), *self.factor, (len(images), 1, 1, 1))
+        return batch_uniform(self._rng(), self.factor[0], self.factor[1], (len(images), 1, 1, 1))
 
     def transform_images(self, images, factor):
         out = images + factor * (_grey(images) - images)
@@ -225,7 +225,7 @@ class RandomSaturation(_ValueRange):
         self.factor = parse_factor(factor)
 
     def random_transformation(self, images):
-        f = batch_uniform(self._rng(), *self.factor, len(images))
+        f = batch_uniform(self._rng(), self.factor[0], self.factor[1], len(images))
         return f / (1 - f + 1e-7)
 
     def transform_images(self, images, scale):
@@ -288,7 +288,7 @@ class RandomSharpness(_ValueRange):
         self.factor = parse_factor(factor, (0, 1))
 
     def random_transformation(self, images):
-        return batch_uniform(self._rng(), *self.factor, len(images))
+        return batch_uniform(self._rng(), self.factor[0], self.factor[1], len(images))
 
     def transform_images(self, images, factor):
         sharpness = (factor * 2).reshape(-1, 1, 1, 1)

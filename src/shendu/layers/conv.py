@@ -222,6 +222,28 @@ class Conv2D(BaseConv):
     >>> import numpy as np, shendu
     >>> shendu.layers.Conv2D(4, 3)(np.zeros((1, 8, 8, 3))).shape
     (1, 6, 6, 4)
+
+    Args:
+        filters: the number of output channels.
+        kernel_size: the window's height and width (an int for both).
+        strides: the step of the window (an int or a pair).
+        padding: "valid" (no padding) or "same" (the output as large as the input divided
+            by the strides).
+        data_format: "channels_last" (batch, height, width, channels), the default, or
+            "channels_first".
+        dilation_rate: spacing between the window's taps (an int or a pair).
+        groups: input channels are split into this many groups, each convolved alone.
+        activation: a name or a callable applied to the output; None is linear.
+        use_bias: whether to add a bias per filter.
+        kernel_initializer: initializer of the kernel ("glorot_uniform").
+        bias_initializer: initializer of the bias ("zeros").
+        kernel_regularizer: penalty on the kernel added to the loss.
+        bias_regularizer: penalty on the bias.
+        activity_regularizer: penalty on the output.
+        kernel_constraint: projection applied to the kernel after each update.
+        bias_constraint: projection applied to the bias.
+        output_padding: for transposed convolutions only (None here).
+        **kwargs: the Layer options (name, dtype, trainable, input_shape).
     """
 
     rank = 2

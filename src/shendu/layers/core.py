@@ -131,6 +131,13 @@ class Dropout(Layer):
     """Sets a fraction ``rate`` of inputs to 0 when training, scaling the rest by 1/(1-rate).
 
     Identity at inference. ``seed`` fixes this layer's own generator.
+
+    Args:
+        rate: the fraction of inputs set to 0, in [0, 1).
+        noise_shape: the shape of the mask, 1 where one draw is shared along an axis
+            (e.g. ``(batch, 1, features)`` drops the same features at every step).
+        seed: an integer seed of the layer's own generator.
+        **kwargs: the Layer options (name, dtype, trainable).
     """
 
     replay_safe = True
@@ -215,7 +222,7 @@ class Reshape(Layer):
         return ops.reshape(inputs, (inputs.shape[0],) + self.target_shape)
 
     def compute_output_shape(self, input_shape):
-        target = self.target_shape
+        target: tuple[int | None, ...] = self.target_shape
         if -1 in target:
             size = product(input_shape[1:])
             known = product([s for s in target if s != -1])

@@ -44,7 +44,7 @@ def parse_factor(factor, bounds=(-1.0, 1.0), name="factor"):
     if isinstance(factor, (int, float, np.integer, np.floating)) and not isinstance(factor, bool):
         if factor < bounds[0] or factor > bounds[1]:
             raise ValueError(message)
-        return max(-abs(factor), bounds[0]), abs(factor)
+        return max(-abs(float(factor)), bounds[0]), abs(float(factor))
     raise ValueError(message)
 
 

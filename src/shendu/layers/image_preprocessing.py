@@ -13,7 +13,7 @@ from .image_augmentation import ImageAugmentation, as_array, check_image_size, s
 
 
 def _factor_range(factor, name):
-    lo, hi = (-factor, factor) if np.isscalar(factor) else tuple(factor)
+    lo, hi = (-factor, factor) if isinstance(factor, (int, float, np.number)) else tuple(factor)
     if lo > hi:
         raise ValueError(f"`{name}` lower bound exceeds the upper bound. Received: {factor}")
     return float(lo), float(hi)
@@ -49,6 +49,11 @@ class RandomFlip(ImageAugmentation):
 
 class _Affine(ImageAugmentation):
     moves_pixels = True
+
+    def params(self, n, h, w):
+        """The random transformation of ``n`` images of ``h`` x ``w`` (each layer defines
+        it)."""
+        raise NotImplementedError
 
     def __init__(
         self,

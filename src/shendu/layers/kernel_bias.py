@@ -6,6 +6,9 @@ arguments (Keras names and defaults), creates the two weights, and serializes th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from .. import activations, constraints, initializers, ops, regularizers
 from ..naming import serialize
 
@@ -25,6 +28,9 @@ _OPTIONS = (
 
 class KernelBiasMixin:
     """``activation``, ``use_bias`` and the kernel/bias initializers, regularizers, constraints."""
+
+    if TYPE_CHECKING:  # given by the Layer this is mixed into
+        add_weight: Callable[..., Any]
 
     def _set_kernel_bias_options(
         self,

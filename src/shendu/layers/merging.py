@@ -14,6 +14,10 @@ from .shapes import broadcast
 class _Merge(Layer):
     replay_safe = True  # see Layer.replay_safe
 
+    def _merge(self, a, b):
+        """Two inputs merged into one (each merge layer defines it)."""
+        raise NotImplementedError
+
     def _expects_list(self):
         return True
 

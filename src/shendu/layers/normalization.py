@@ -14,6 +14,22 @@ class BatchNormalization(Layer):
     moving = moving * momentum + batch * (1 - momentum). Inference uses the moving
     statistics (non-trainable weights). Weights, in Keras's order: gamma, beta,
     moving_mean, moving_variance.
+
+    Args:
+        axis: the features axis (the channels, -1 by default).
+        momentum: the moving statistics' momentum.
+        epsilon: added to the variance before its square root.
+        center: learn the offset beta.
+        scale: learn the scale gamma.
+        beta_initializer: initializer of beta ("zeros").
+        gamma_initializer: initializer of gamma ("ones").
+        moving_mean_initializer: initializer of the moving mean ("zeros").
+        moving_variance_initializer: initializer of the moving variance ("ones").
+        beta_regularizer: penalty on beta.
+        gamma_regularizer: penalty on gamma.
+        beta_constraint: projection applied to beta after each update.
+        gamma_constraint: projection applied to gamma after each update.
+        **kwargs: the Layer options (name, dtype, trainable).
     """
 
     # the moving statistics are updated inside the normalisation node

@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import json
 from pathlib import Path
+from typing import Any
 
 from ..keras_tensor import KerasTensor, register_operation_recorder
 from ..naming import snake_case, unique_name
@@ -233,7 +234,7 @@ class TensorOperation(Layer):
         return to_keras_call(self.op, node.args, node.kwargs)
 
     def get_config(self):
-        config = {"name": self.name, "op": self.op}
+        config: dict[str, Any] = {"name": self.name, "op": self.op}
         if self.arguments is not None:
             config["arguments"] = self.arguments
         return config

@@ -4,6 +4,7 @@ are in ``image_preprocessing`` and the modules it names)."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,10 @@ class Normalization(Layer):
         self.accepts_nan = impute_nan  # fit then lets NaN through to this layer
         self.input_mean = None if mean is None else np.asarray(mean, dtype=self.dtype)
         self.input_variance = None if variance is None else np.asarray(variance, dtype=self.dtype)
-        self.adapt_mean = self.adapt_variance = self.count = None
+        # the adapted statistics (variables once built)
+        self.adapt_mean: Any = None
+        self.adapt_variance: Any = None
+        self.count: Any = None
 
     def _feature_axis(self, ndim):
         axis = self.axis[0] if isinstance(self.axis, (tuple, list)) else self.axis
@@ -286,6 +290,10 @@ class _Lookup(Layer):
     ``adapt`` as log(1 + documents / (1 + documents holding the token)), the OOV index
     taking their mean), ``max_tokens`` wide with ``pad_to_max_tokens``."""
 
+    def _key(self, v):
+        """A vocabulary entry as the lookup keeps it (each lookup defines it)."""
+        raise NotImplementedError
+
     def __init__(
         self,
         max_tokens=None,
@@ -343,7 +351,7 @@ class _Lookup(Layer):
         self.output_mode, self.sparse = output_mode, False
         self.pad_to_max_tokens, self.oov_method, self.salt = pad_to_max_tokens, oov_method, salt
         self.vocabulary = None
-        self.idf_weights = None
+        self.idf_weights: Any = None  # an array of weights with tf_idf
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
         elif idf_weights is not None:

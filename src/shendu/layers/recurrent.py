@@ -8,6 +8,9 @@ ordinary ops. Masks from ``Embedding(mask_zero=True)`` or ``Masking`` skip steps
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .. import activations, backend, constraints, initializers, ops, regularizers
@@ -22,6 +25,15 @@ class Embedding(Layer):
     """Integer indices -> dense vectors: embeddings (input_dim, output_dim).
 
     With ``mask_zero=True`` index 0 is padding and a mask flows to the next layers.
+
+    Args:
+        input_dim: the size of the vocabulary (indices run from 0 to ``input_dim - 1``).
+        output_dim: the size of each vector.
+        embeddings_initializer: initializer of the table ("uniform").
+        embeddings_regularizer: penalty on the table added to the loss.
+        embeddings_constraint: projection applied to the table after each update.
+        mask_zero: index 0 is padding: a mask flows to the next layers.
+        **kwargs: the Layer options (name, dtype, trainable, input_length for old code).
     """
 
     replay_safe = True
@@ -117,6 +129,10 @@ class _RecurrentWeights:
     initializer, regularizer and constraint options for each (shared by LSTM/GRU/SimpleRNN
     and their cells)."""
 
+    if TYPE_CHECKING:  # given by the Layer this is mixed into, and its constructor
+        add_weight: Callable[..., Any]
+        use_bias: bool
+
     def _weight_options(
         self,
         kernel_initializer="glorot_uniform",
@@ -204,6 +220,11 @@ class _FusedRNN(_RecurrentWeights, Layer):
 
     gates = 1
     n_states = 1
+
+    def _run(self, x, states, m, rm):
+        """The fused op over the whole sequence: (outputs, *final states) (each layer
+        defines it)."""
+        raise NotImplementedError
 
     def __init__(
         self,
@@ -390,6 +411,15 @@ class LSTM(_FusedRNN):
     >>> import numpy as np, shendu
     >>> shendu.layers.LSTM(8)(np.zeros((2, 5, 3))).shape
     (2, 8)
+
+    Args:
+        units: the size of the hidden and cell states.
+        unit_forget_bias: start the forget gate's bias at 1.
+        **kwargs: the options every recurrent layer takes, as Keras names them:
+            activation ("tanh"), recurrent_activation ("sigmoid"), use_bias, the kernel,
+            recurrent and bias initializers, regularizers and constraints, dropout,
+            recurrent_dropout, return_sequences, return_state, go_backwards, stateful,
+            unroll, and the Layer options.
     """
 
     gates, n_states = 4, 2
@@ -914,7 +944,7 @@ class TimeDistributed(Wrapper):
         super().__init__(layer, **kwargs)
         self.supports_masking = True
 
-    def build(self, input_shape):
+    def build(self, input_shape=None):
         self.layer._build_from_shapes((None,) + tuple(input_shape[2:]))
 
     def compute_output_shape(self, input_shape):

@@ -29,7 +29,7 @@ class SpectralNormalization(Wrapper):
             )
         self.power_iterations = power_iterations
 
-    def build(self, input_shape):
+    def build(self, input_shape=None):
         super().build(input_shape)
         if hasattr(self.layer, "kernel"):
             self.kernel = self.layer.kernel

@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import math
 import re
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,7 @@ class TextVectorization(Layer):
         self.output_mode, self.output_sequence_length = output_mode, output_sequence_length
         self.pad_to_max_tokens, self.encoding = bool(pad_to_max_tokens), encoding
         self.vocabulary: list[str] | None = None
-        self.idf_weights: np.ndarray | None = None
+        self.idf_weights: Any = None  # an array of weights with tf_idf
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
         self.built = True
@@ -121,7 +122,7 @@ class TextVectorization(Layer):
             words = [text]
         if not self.ngrams:
             return words
-        out = []
+        out: list = []
         for n in self.ngrams:
             out.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
         return out

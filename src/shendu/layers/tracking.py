@@ -168,7 +168,7 @@ class TrackedList(list):
     def extend(self, values):
         super().extend(self._add(v) for v in list(values))
 
-    def __iadd__(self, values):
+    def __iadd__(self, values):  # type: ignore[misc]  # list's own pairing, as list
         self.extend(values)
         return self
 

@@ -12,7 +12,7 @@ iterable is taken as a stream of ready batches (``StreamBatches``: a generator, 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,7 @@ def is_array_like(x: Structure) -> bool:
     return hasattr(x, "__array__") and hasattr(x, "shape")
 
 
-def map_leaves(x: Structure, fn) -> Structure:
+def map_leaves(x: Structure, fn: Callable[[Any], Any]) -> Structure:
     """``x`` (an array, or lists, tuples and dicts of them; None stays None) with ``fn``
     applied to each array, in the same structure (tuples become lists)."""
     if x is None:

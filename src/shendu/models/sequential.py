@@ -32,6 +32,12 @@ class Sequential(Model):
     >>> model = shendu.models.Sequential([Dense(8, activation="relu", input_dim=4), Dense(3)])
     >>> model.count_params()
     67
+
+    Args:
+        layers: the layers, in order (an ``Input`` first gives the model its input shape
+            and builds it at once).
+        trainable: whether the model's weights are trained.
+        name: the model's name (default "sequential", numbered when taken).
     """
 
     def __init__(

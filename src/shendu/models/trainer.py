@@ -88,6 +88,22 @@ class Trainer(_LayerForTypes):
         for Keras code and change nothing: shendu has no XLA compiler (its training steps
         are recorded and replayed, ``models.step_replay``) and scales a float16 loss
         only through ``mixed_precision.LossScaleOptimizer``.
+
+        Args:
+            optimizer: an Optimizer, or its name ("rmsprop", "adam", "sgd", ...).
+            loss: a Loss, a loss function or its name; a list or dict of them for a model of
+                several outputs (None for an output that has no loss).
+            loss_weights: a list or dict of floats: each output's loss is multiplied by its
+                weight before they are summed.
+            metrics: metrics (objects, functions or names such as "accuracy") computed on each
+                batch; a list, or a list or dict per output.
+            weighted_metrics: metrics computed with the batch's ``sample_weight``.
+            run_eagerly: True runs every step through the layers' Python code (no recorded
+                step replayed).
+            steps_per_execution: how many steps make one group for the batch callbacks.
+            jit_compile: accepted for Keras code; changes nothing.
+            auto_scale_loss: accepted for Keras code; changes nothing.
+            distribute: None, or "mpi" for data-parallel training over the MPI ranks.
         """
         if distribute not in (None, "mpi"):
             raise ValueError(
@@ -524,7 +540,29 @@ class Trainer(_LayerForTypes):
         and hooks: the callbacks (with History and the progress bar) in one list, the
         thread tuner (``models.thread_tuning``) and, with ``compile(distribute="mpi")``,
         the data-parallel strategy (``models.data_parallel``). A callback may move the
-        starting epoch (``Callback.starting_epoch``: BackupAndRestore resumes)."""
+        starting epoch (``Callback.starting_epoch``: BackupAndRestore resumes).
+
+        Args:
+            x: the inputs: an array (or a list or dict of arrays for several inputs), a
+                generator or a data pipeline yielding ``(x, y)`` or ``(x, y, sample_weight)``.
+            y: the targets, as ``x`` (None when ``x`` yields them).
+            batch_size: samples per step (default 32; not with generators and pipelines).
+            epochs: the epoch to stop after (counted from 0, with ``initial_epoch``).
+            verbose: "auto" or 1: a progress bar; 2: one line per epoch; 0: silent.
+            callbacks: Callbacks called during training (History and the progress bar are added).
+            validation_split: the fraction of the arrays, taken from the end before shuffling,
+                held out for validation.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight)``, or a
+                pipeline, evaluated at the end of each epoch.
+            shuffle: shuffle the arrays before each epoch.
+            class_weight: a dict class index -> weight multiplying each sample's loss.
+            sample_weight: an array of per-sample weights (or per time step).
+            initial_epoch: the epoch to start from (to resume training).
+            steps_per_epoch: batches per epoch; the data runs on across epochs, as in Keras.
+            validation_steps: batches per validation pass.
+            validation_batch_size: the batch size of validation (default ``batch_size``).
+            validation_freq: validate every this many epochs.
+        """
         self._require_compiled("fit")
         epochs, steps_per_epoch = _epoch_limits(epochs, steps_per_epoch)
         if validation_split and validation_data is None:
@@ -672,7 +710,18 @@ class Trainer(_LayerForTypes):
         callbacks: Sequence[Callback] | None = None,
         return_dict: bool = False,
     ) -> Any:
-        """Loss and metrics on the data: a scalar, a list (loss first) or a dict."""
+        """Loss and metrics on the data: a scalar, a list (loss first) or a dict.
+
+        Args:
+            x: the inputs, as in ``fit``.
+            y: the targets, as in ``fit``.
+            batch_size: samples per step (default 32).
+            verbose: "auto" or 1: a progress bar; 0: silent.
+            sample_weight: an array of per-sample weights.
+            steps: how many batches to evaluate (default: all).
+            callbacks: Callbacks called during evaluation.
+            return_dict: return a dict of the metrics' names and values.
+        """
         self._require_compiled("evaluate")
         batches = self._make_batches(x, y, sample_weight, batch_size, False, steps)
         if verbose == "auto":
@@ -706,7 +755,15 @@ class Trainer(_LayerForTypes):
         steps: int | None = None,
         callbacks: Sequence[Callback] | None = None,
     ) -> Any:
-        """Model outputs for ``x`` as NumPy arrays, computed in batches without a graph."""
+        """Model outputs for ``x`` as NumPy arrays, computed in batches without a graph.
+
+        Args:
+            x: the inputs: an array, a list or dict of arrays, a generator or a pipeline.
+            batch_size: samples per step (default 32).
+            verbose: "auto" or 1: a progress bar; 0: silent.
+            steps: how many batches to predict (default: all).
+            callbacks: Callbacks called during prediction.
+        """
         if not callbacks and data_mod.is_array_like(x):
             if isinstance(x, Tensor) or isinstance(x, np.ndarray):
                 n = x.shape[0]

@@ -51,6 +51,10 @@ def sum_to(x, shape):
 class _Binary(Function):
     op_name = "op"
 
+    def compute(self, a, b):
+        """The op on two arrays (each binary op defines it)."""
+        raise NotImplementedError
+
     def forward(self, a, b):
         try:
             y = self.compute(a, b)
@@ -277,6 +281,14 @@ class Unary(Function):
     in first-order backward and ``shendu.ops`` in graph mode, so the same formula
     gives the differentiable derivative.
     """
+
+    def f(self, xp, x):
+        """The op on ``x`` with the array module ``xp`` (each op defines it)."""
+        raise NotImplementedError
+
+    def df(self, xp, x, y):
+        """The derivative at ``x`` (``y = f(x)``), with ``xp`` (each op defines it)."""
+        raise NotImplementedError
 
     def forward(self, x):
         y = self.f(backend.array_module(x), x)

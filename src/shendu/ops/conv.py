@@ -10,6 +10,8 @@ add per kernel position. 1-D ops run as 2-D ops with a height of 1.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import backend
@@ -399,7 +401,7 @@ def _conv3d(x, k, s, padding, d, groups):
             f"conv: the input's depth {depth} is smaller than the (dilated) window "
             f"{(kd - 1) * d[0] + 1}"
         )
-    y = None
+    y: Any = None
     for i in range(kd):
         start = i * d[0]
         planes = reshape(x[:, start : start + (od - 1) * s[0] + 1 : s[0]], (n * od, h, w, c))
@@ -583,7 +585,7 @@ def _conv_transpose3d(x, k, s, padding, d, output_padding):
     full_d = (depth - 1) * s[0] + (kd - 1) * d[0] + 1
     span = (depth - 1) * s[0] + 1  # the slices' results, s_d apart
     planes = reshape(x, (n * depth,) + tuple(x.shape[2:]))
-    total = None
+    total: Any = None
     for i in range(kd):
         yi = ConvTranspose2D(s[1:], d[1:], tuple(outs), tuple(crops)).apply(planes, k[i])
         yi = reshape(yi, (n, depth) + tuple(yi.shape[1:]))

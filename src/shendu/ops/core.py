@@ -131,8 +131,8 @@ def vectorize(pyfunc, *, excluded=None, signature=None):
     vec = np.vectorize(pyfunc, excluded=excluded or set(), signature=signature)
 
     def wrapped(*args, **kwargs):
-        args = [data_of(a) if isinstance(a, Tensor) else a for a in args]
-        out = vec(*args, **kwargs)
+        arrays = [data_of(a) if isinstance(a, Tensor) else a for a in args]
+        out = vec(*arrays, **kwargs)
         if isinstance(out, tuple):
             return tuple(Tensor.wrap(np.asarray(o)) for o in out)
         return Tensor.wrap(np.asarray(out))
@@ -293,6 +293,8 @@ def jvp(fun, primals, tangents, has_aux=False):
             if total is None
             else grad([total], [u], allow_unused=True)[0]
         )
+    if tangent_out is None:  # the output does not depend on the tangent's direction
+        tangent_out = Tensor.wrap(np.zeros(out.shape, out.dtype))
     result = (out.detach(), tangent_out.detach())
     return result + (aux,) if has_aux else result
 
@@ -340,8 +342,8 @@ def saturate_cast(x, dtype):
             hi = float(np.nextafter(np.float64(hi), -np.inf)) if hi > 2**53 else hi
         x = clip(x, lo, hi)
     elif target.kind == "f" and x.dtype.kind == "f" and target.itemsize < x.dtype.itemsize:
-        info = np.finfo(target)
-        x = clip(x, float(info.min), float(info.max))
+        finfo = np.finfo(target)
+        x = clip(x, float(finfo.min), float(finfo.max))
     return cast(x, target)
 
 
@@ -434,15 +436,19 @@ def rearrange(tensor, pattern, **axes_lengths):
 
 
 def _parse_axes(side):
-    groups, current, depth = [], None, 0
+    groups: list = []
+    current: list = []
+    depth = 0
     for token in side.replace("(", " ( ").replace(")", " ) ").split():
         if token == "(":
             if depth:
                 raise ValueError("rearrange: nested parentheses are not supported")
             depth, current = 1, []
         elif token == ")":
+            if not depth:
+                raise ValueError(f"rearrange: ')' without its '(' in {side!r}")
             groups.append(tuple(current))
-            depth, current = 0, None
+            depth, current = 0, []
         elif depth:
             current.append(token)
         else:

@@ -43,9 +43,9 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     blank = logprobs[:, :, mask_index : mask_index + 1]  # (B, T, 1)
     repeat = np.zeros((batch, n), dtype)
     repeat[:, :-1] = labels[:, :-1] == labels[:, 1:]
-    phi = np.full((batch, n + 1), _LOG_EPS, dtype)
-    phi[:, 0] = 0.0
-    phi = as_tensor(phi)
+    phi0 = np.full((batch, n + 1), _LOG_EPS, dtype)
+    phi0[:, 0] = 0.0
+    phi = as_tensor(phi0)
     emit_state = as_tensor(np.full((batch, n), _LOG_EPS, dtype))
     pad = (np.arange(steps)[None, :] >= o_len[:, None]).astype(dtype)  # (B, T)
 
@@ -97,9 +97,9 @@ def _logsumexp2(a, b):
 
 def _beam_search(logprobs, length, beam_width, top_paths, blank):
     """CTC prefix beam search over one sequence: (prefix, log probability) pairs."""
-    beams = {(): (0.0, -np.inf)}  # prefix -> (log p ending in blank, log p ending in label)
+    beams: dict = {(): (0.0, -np.inf)}  # prefix -> (log p ending in blank, log p ending in label)
     for t in range(length):
-        nxt = {}
+        nxt: dict = {}
         row = logprobs[t]
         for prefix, (p_b, p_nb) in beams.items():
             total = _logsumexp2(p_b, p_nb)

@@ -90,9 +90,9 @@ def promote(*operands, float_result=False, weak_scalars=True, bools="bool"):
     arithmetic op that Keras computes on bools in int32 (power, mod, floor_divide)."""
     if not any(isinstance(x, Tensor) for x in operands):  # the first array is the tensor
         first = next((i for i, x in enumerate(operands) if hasattr(x, "dtype")), 0)
-        operands = list(operands)
-        x = operands[first]
-        operands[first] = Tensor(x if hasattr(x, "dtype") else constant_array(x))
+        given = operands[first]
+        tensor = Tensor(given if hasattr(given, "dtype") else constant_array(given))
+        operands = operands[:first] + (tensor,) + operands[first + 1 :]
     dtype = result_dtype(*operands, float_result=float_result)
     if dtype == np.bool_ and bools != "bool":
         dtype = np.dtype(bools)
@@ -103,7 +103,7 @@ def promote(*operands, float_result=False, weak_scalars=True, bools="bool"):
             # a scalar beside Tensors of ``dtype``: a Python number, which NumPy keeps weak
             # (and a recorded step keeps as a constant)
             if dtype.kind == "f" and not isinstance(x, complex):
-                out.append(float(x))
+                out.append(float(x))  # type: ignore[arg-type]  # a real number here
                 continue
             if dtype.kind in "iu" and isinstance(x, numbers.Integral) and _fits(int(x), dtype):
                 out.append(int(x) if not isinstance(x, (bool, np.bool_)) else x)

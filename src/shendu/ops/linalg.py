@@ -175,7 +175,7 @@ def _parse_einsum(subscripts, shapes):
             raise ValueError(f"einsum: repeated indices in one operand are not supported: {t!r}")
         expanded.append(t)
     if out is None:
-        counts = {}
+        counts: dict = {}
         for t in expanded:
             for c in t:
                 counts[c] = counts.get(c, 0) + 1
@@ -225,7 +225,7 @@ class Einsum(Function):
 
     def backward(self, gy):
         xp = backend.array_module(gy)
-        grads = []
+        grads: list = []
         for i, x in enumerate(self.xs):
             if not self.needs_input_grad[i]:
                 grads.append(None)
@@ -237,7 +237,7 @@ class Einsum(Function):
         return tuple(grads)
 
     def backward_graph(self, gy):
-        grads = []
+        grads: list = []
         for i, x in enumerate(self.inputs):
             spec, target = self._grad_spec(i)
             others = [v for j, v in enumerate(self.inputs) if j != i]
@@ -250,7 +250,7 @@ def einsum(subscripts, *operands):
     """Einstein summation over any number of operands (no repeated index within one operand)."""
     ts = [as_tensor(o) for o in promote_products(*operands)]
     terms, out = _parse_einsum(subscripts, [t.shape for t in ts])
-    sizes = {}
+    sizes: dict = {}
     for t, x in zip(terms, ts):
         for c, n in zip(t, x.shape):
             if sizes.setdefault(c, n) != n and n != 1 and sizes[c] != 1:

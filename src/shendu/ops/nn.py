@@ -8,6 +8,8 @@ softmax output layer trained with categorical cross-entropy is as stable as
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import backend
@@ -472,6 +474,7 @@ class Normalize(Function):
             return self._forward_rows(x, gamma, beta)
         if self.last_axis:
             self.ones_n = xp.full(n, 1.0 / n, dtype=x.dtype)
+        mu: Any
         if self.rms:
             mu = None
             var = self._mean_of_product(x, x)

@@ -14,6 +14,8 @@ These fused ops are first-order only.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import backend, blas, parallel
@@ -146,6 +148,22 @@ class _Recurrent(Function):
             gh_seq[-1] += g_out
         return gh_seq
 
+    def _param_grads(self, xp, xt, w, u, has_b, dz_all, h_prev, dh0, dc0):
+        """The gradients of every input from the gates' pre-activation gradients
+        ``dz_all`` (LSTM and SimpleRNN; GRU's recurrent product differs): x and W from
+        dz W^T and x^T dz, U from h_prev^T dz, b from the column sums of dz."""
+        t_len, n, f_in = xt.shape
+        dz2 = dz_all.reshape(t_len * n, dz_all.shape[-1])
+        needs = self.needs_input_grad
+        k = 1 + self.n_states  # position of the kernel among the inputs
+        gx, gw = self._input_grads(xp, xt, w, dz2, needs[0], needs[k])
+        gu = _recurrent_kernel_grad(xp, h_prev, dz_all, u.shape) if needs[k + 1] else None
+        gb = column_sums(xp, dz2) if has_b and needs[k + 2] else None
+        grads: tuple = (gx, dh0 if needs[1] else None)
+        if self.n_states == 2:
+            grads += (dc0 if needs[2] else None,)
+        return grads + (gw, gu, gb)
+
 
 class LSTM(_Recurrent):
     """Keras LSTM (gates i, f, c, o; tanh and sigmoid) over a whole sequence.
@@ -202,19 +220,6 @@ class LSTM(_Recurrent):
             xp, xt, w, u, has_b, dz_all, h_prev if h_prev is not None else (h0, hs), dh0, dc0
         )
 
-    def _param_grads(self, xp, xt, w, u, has_b, dz_all, h_prev, dh0, dc0):
-        t_len, n, f_in = xt.shape
-        dz2 = dz_all.reshape(t_len * n, dz_all.shape[-1])
-        needs = self.needs_input_grad
-        k = 1 + self.n_states  # position of the kernel among the inputs
-        gx, gw = self._input_grads(xp, xt, w, dz2, needs[0], needs[k])
-        gu = _recurrent_kernel_grad(xp, h_prev, dz_all, u.shape) if needs[k + 1] else None
-        gb = column_sums(xp, dz2) if has_b and needs[k + 2] else None
-        grads = (gx, dh0 if needs[1] else None)
-        if self.n_states == 2:
-            grads += (dc0 if needs[2] else None,)
-        return grads + (gw, gu, gb)
-
 
 class GRU(_Recurrent):
     """Keras GRU (gates z, r, h) with ``reset_after`` (the Keras 3 default) or before.
@@ -247,7 +252,7 @@ class GRU(_Recurrent):
             xw += b_in
         h = h0 = _state(xp, h0, n, units, x.dtype)
         hs = xp.empty((t_len, n, units), dtype=x.dtype)
-        saved = []
+        saved: Any = []
         u_zr, u_h = u[:, : 2 * units], u[:, 2 * units :]
         for t in range(t_len):  # reset before: hh = tanh(xw_h + (r h) U_h)
             hu = h @ u_zr
@@ -404,7 +409,7 @@ class SimpleRNN(_Recurrent):
         u_t = xp.ascontiguousarray(u.T)
         args = (gh_seq, dh0, u_t, acts, dz_all, mask, rm)
         _over_rows(xp, SIMPLE_RNN_BACKWARD, args, n, dz_all.size)
-        return LSTM._param_grads(self, xp, xt, w, u, has_b, dz_all, states, dh0, None)
+        return self._param_grads(xp, xt, w, u, has_b, dz_all, states, dh0, None)
 
 
 def _mask_array(mask, n, t_len):

@@ -27,8 +27,12 @@ class SegmentReduce(Function):
         self.data, self.valid = data, valid
         out = np.full((self.num_segments,) + data.shape[1:], _IDENTITY[self.kind], data.dtype)
         if data.dtype.kind in "iub" and self.kind in ("max", "min"):
-            info = np.iinfo(data.dtype) if data.dtype.kind != "b" else None
-            out = np.full(out.shape, info.min if self.kind == "max" else info.max, data.dtype)
+            if data.dtype.kind == "b":  # the identities of max and min over bools
+                low, high = 0, 1  # False, True
+            else:
+                info = np.iinfo(data.dtype)
+                low, high = info.min, info.max
+            out = np.full(out.shape, low if self.kind == "max" else high, data.dtype)
         _UFUNC[self.kind].at(out, self.ids[valid], data[valid])
         self.out = out
         return out

@@ -180,7 +180,7 @@ def unstack(x, num=None, axis=0):
     n = x.shape[axis]
     if num is not None and num != n:
         raise ValueError(f"unstack: `num` is {num} but axis {axis} has size {n}")
-    index = [slice(None)] * x.ndim
+    index: list = [slice(None)] * x.ndim
     out = []
     for i in range(n):
         index[axis] = i

@@ -544,7 +544,7 @@ def roll(x, shift, axis=None):
         return reshape(roll(reshape(x, (-1,)), shift, 0), x.shape)
     shifts = [shift] if isinstance(shift, int) else list(shift)
     axes = [axis] if isinstance(axis, int) else list(axis)
-    index = [slice(None)] * x.ndim
+    index: list = [slice(None)] * x.ndim
     for s, a in zip(shifts, axes):
         n = x.shape[a]
         index[a] = (np.arange(n) - s) % n if n else np.arange(0)

@@ -232,7 +232,7 @@ def istft(
     for i in range(frames_count):
         norm[i * sequence_stride : i * sequence_stride + fft_length] += win.astype(np.float64) ** 2
     norm = np.where(norm > 1e-10, norm, 1.0).astype(re.dtype)
-    signal = signal / norm
+    frames = signal / norm
     start = fft_length // 2 if center else 0
     if length is not None:
         end = start + length
@@ -240,7 +240,7 @@ def istft(
         end = total - fft_length // 2
     else:
         end = total
-    return signal[..., start:end]
+    return frames[..., start:end]
 
 
 __all__ = ["extract_sequences", "fft", "fft2", "ifft2", "irfft", "istft", "rfft", "stft"]

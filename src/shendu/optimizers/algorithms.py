@@ -25,6 +25,15 @@ class SGD(Optimizer):
     Without momentum: w <- w - lr * g.
     With momentum: m <- momentum * m - lr * g; w <- w + m
     (Nesterov: w <- w + momentum * m - lr * g).
+
+    Args:
+        learning_rate: a float, or a schedule of the iteration count.
+        momentum: the momentum (0: plain gradient descent).
+        nesterov: use Nesterov momentum.
+        name: the optimizer's name (Keras's default when None).
+        **kwargs: the options of every optimizer: weight_decay, clipnorm, clipvalue,
+            global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            loss_scale_factor, gradient_accumulation_steps.
     """
 
     def __init__(
@@ -59,6 +68,17 @@ class Adam(Optimizer):
     m <- m + (1 - b1)(g - m); v <- v + (1 - b2)(g^2 - v);
     w <- w - lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps).
     With amsgrad, v_hat <- max(v_hat, v) replaces v in the last line.
+
+    Args:
+        learning_rate: a float, or a schedule of the iteration count.
+        beta_1: decay of the first moment.
+        beta_2: decay of the second moment.
+        epsilon: added to the square root of the second moment.
+        amsgrad: use the maximum of the second moments seen.
+        name: the optimizer's name (Keras's default when None).
+        **kwargs: the options of every optimizer: weight_decay, clipnorm, clipvalue,
+            global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            loss_scale_factor, gradient_accumulation_steps.
     """
 
     def __init__(
@@ -97,7 +117,20 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (default 0.004): w <- w - lr * wd * w, then Adam."""
+    """Adam with decoupled weight decay (default 0.004): w <- w - lr * wd * w, then Adam.
+
+    Args:
+        learning_rate: a float, or a schedule of the iteration count.
+        weight_decay: the decoupled decay rate (multiplied by the learning rate).
+        beta_1: decay of the first moment.
+        beta_2: decay of the second moment.
+        epsilon: added to the square root of the second moment.
+        amsgrad: use the maximum of the second moments seen.
+        name: the optimizer's name (Keras's default when None).
+        **kwargs: the options of every optimizer: weight_decay, clipnorm, clipvalue,
+            global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            loss_scale_factor, gradient_accumulation_steps.
+    """
 
     def __init__(
         self,

@@ -79,7 +79,7 @@ def check_h5(h5, path, max_tensor_bytes):
     bytes of the datasets, each counted once."""
     h5py = _h5py()
     total, seen, stack = 0, 0, [(h5, "", 0)]
-    first_path = {}  # each HDF5 object (by its address in the file) and where it was met
+    first_path: dict = {}  # each HDF5 object (by its address in the file) and where it was met
     while stack:
         group, where, depth = stack.pop()
         if depth > MAX_H5_DEPTH:
@@ -406,7 +406,7 @@ def _functional_config(cfg):
         layers.append(out)
 
     def leaves(x):  # Keras's inputs or outputs (one, a list, a dict, nested): references
-        out = []
+        out: list = []
         try:
             map_refs(x, out.append)
         except ValueError:

@@ -24,6 +24,8 @@ own state through them at its path (``hook_layers``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..naming import snake_case
 
 #: layers whose weights Keras keeps in their ``cell``
@@ -74,7 +76,7 @@ def model_groups(model) -> list[tuple[str, list]]:
     return [(path, variables) for path, variables, _ in _walk_model(model, "")]
 
 
-def hook_layers(model) -> list[tuple[str, object]]:
+def hook_layers(model) -> list[tuple[str, Any]]:
     """``(path, layer)`` for every layer of ``model`` whose class defines Keras's state or
     asset hooks: its own state is kept by them at ``path`` (weights in ``<path>/vars``,
     assets under ``assets/<path>``)."""

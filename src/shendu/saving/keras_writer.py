@@ -26,6 +26,7 @@ import datetime
 import io
 import json
 import zipfile
+from typing import Any
 
 import numpy as np
 
@@ -244,7 +245,10 @@ def _operation_entry(model, layer, calls):
 
 
 def _functional_config(model, graph) -> dict:
-    entries, by_layer, node_index, calls = [], {}, {}, {}
+    entries: list = []
+    by_layer: dict = {}
+    node_index: dict = {}
+    calls: dict = {}
     for layer in graph.layers:
         if type(layer).__name__ == "InputLayer":
             entry = _input_layer_config(layer.output)
@@ -340,7 +344,7 @@ def _input_layer_config(tensor) -> dict:
 
 #: config entries of shendu's layers that Keras's layers do not take, with the value that
 #: means "as Keras": written files leave them out; another value cannot be expressed
-SHENDU_ONLY = {
+SHENDU_ONLY: dict[str, dict[str, Any]] = {
     "Conv1DTranspose": {"groups": 1},
     "Conv2DTranspose": {"groups": 1},
     "Conv3DTranspose": {"groups": 1},

@@ -369,7 +369,7 @@ def text_dataset_from_directory(
 def audio_dataset_from_directory(*args, **kwargs):
     """Not provided: shendu reads no audio formats (NumPy only). Load the audio with a
     library of your choice and pass arrays (or ``timeseries_dataset_from_array``)."""
-    raise NotImplementedError(audio_dataset_from_directory.__doc__.strip())
+    raise NotImplementedError(str(audio_dataset_from_directory.__doc__).strip())
 
 
 __all__ = [

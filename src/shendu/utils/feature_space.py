@@ -289,7 +289,7 @@ class FeatureSpace(layers.Layer):
         if isinstance(preprocessor, layers.CategoryEncoding):
             return preprocessor.num_tokens
         if isinstance(preprocessor, layers.Discretization):
-            return len(preprocessor.bin_boundaries) + 1
+            return len(preprocessor.bin_boundaries or ()) + 1
         if isinstance(preprocessor, (layers.HashedCrossing, layers.Hashing)):
             return preprocessor.num_bins
         raise ValueError(
@@ -349,7 +349,7 @@ class FeatureSpace(layers.Layer):
             )
         self._check_if_adapted()
         self.get_encoded_features()
-        single = all(np.ndim(getattr(v, "data", v)) == 0 for v in data.values())
+        single = all(np.ndim(v.data if isinstance(v, Tensor) else v) == 0 for v in data.values())
         out = self._encode({n: _column(data[n]) for n in self.features})
         if not single:
             return out

@@ -104,7 +104,7 @@ class Progbar:
             if self.stateful_metrics is not None:
                 averaged = key not in self.stateful_metrics
             else:
-                averaged = key in self.stateless_metrics
+                averaged = key in (self.stateless_metrics or ())
             if averaged and not finalize:
                 steps = max(current - self.seen, 1)
                 total, count = self._sums.get(key, (0.0, 0))

@@ -166,8 +166,8 @@ def plot_bounding_box_gallery(
         from matplotlib import patches
 
         legend_handles = [
-            patches.Patch(color=np.array(true_color) / 255.0, label="Ground Truth"),
-            patches.Patch(color=np.array(pred_color) / 255.0, label="Prediction"),
+            patches.Patch(color=tuple(np.array(true_color) / 255.0), label="Ground Truth"),
+            patches.Patch(color=tuple(np.array(pred_color) / 255.0), label="Prediction"),
         ]
     if y_true is not None or y_pred is not None:
         value_range = (0, 255)  # drawing made uint8 images
