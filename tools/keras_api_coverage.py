@@ -28,6 +28,7 @@ MODULES = [
     "tree",
     "backend",
     "utils",
+    "utils.bounding_boxes",
     "saving",
     "models",
     "initializers",
@@ -61,7 +62,6 @@ EXCLUDED = {
     },
     "utils": {
         "legacy": "Keras 2 (tf.keras) compatibility shims",
-        "bounding_boxes": "bounding-box format conversions of the KerasCV-derived layers",
     },
     "layers": {
         "FlaxLayer": _BACKEND_SPECIFIC,

@@ -9,6 +9,13 @@ Inputs are images ``(N, H, W, C)`` or one image ``(H, W, C)`` (``channels_first`
 to the last axis and back), or Keras's dict ``{"images": ..., "labels": ...}`` whose labels
 the mixing layers (MixUp, CutMix) mix as they mix the images; other keys pass through.
 
+A dict may also carry ``"bounding_boxes"`` (``{"boxes": (N, k, 4), "labels": (N, k)}`` in
+the layer's ``bounding_box_format``) and ``"segmentation_masks"`` (N, H, W, 1): the layers
+that move pixels move them too (``transform_bounding_boxes``, and the masks by the image
+transformation with nearest sampling). Boxes are then clipped to the image and a box left
+with no area gets the label -1, as Keras does. A layer that moves pixels and cannot move
+them refuses such a dict rather than return targets that no longer match the images.
+
 As in Keras, ``call`` defaults to ``training=True``: a layer called on its own augments;
 ``predict``/``evaluate`` and ``training=False`` leave the images as they are. The layers
 are not differentiable (they transform data, not parameters) and compute in float32 (the
@@ -84,6 +91,100 @@ def check_image_size(layer, images):
         )
 
 
+def box_format_of(kwargs):
+    """The ``bounding_box_format`` of a layer's keyword arguments (taken out of them), as
+    Keras's image layers take it: one of the formats of ``utils.bounding_boxes``, or None."""
+    from ..utils.bounding_boxes import SUPPORTED_FORMATS
+
+    box_format = kwargs.pop("bounding_box_format", None)
+    if box_format is not None and str(box_format).lower() not in SUPPORTED_FORMATS:
+        raise ValueError(
+            f"`bounding_box_format` must be one of {SUPPORTED_FORMATS}. "
+            f"Received: bounding_box_format={box_format!r}"
+        )
+    return None if box_format is None else str(box_format).lower()
+
+
+def boxes_in(layer, bounding_boxes, single, height, width):
+    """The dict's boxes as ``xyxy`` float arrays in pixels (N, k, 4) and their labels
+    (N, k) (None when the dict has none), for images of ``height`` x ``width``."""
+    from ..utils import bounding_boxes as bb
+
+    if layer.bounding_box_format is None:
+        raise ValueError(
+            "You passed an input with a 'bounding_boxes' key, but you didn't specify a "
+            f"bounding box format. Pass a `bounding_box_format` argument to your "
+            f"{type(layer).__name__} layer, e.g. `bounding_box_format='xyxy'`."
+        )
+    if not isinstance(bounding_boxes, dict) or "boxes" not in bounding_boxes:
+        raise ValueError(
+            "`bounding_boxes` must be a dict with 'boxes' (and 'labels'). Received: "
+            f"{type(bounding_boxes).__name__}"
+            + (f" with keys {sorted(bounding_boxes)}" if isinstance(bounding_boxes, dict) else "")
+        )
+    boxes = np.asarray(as_array(bounding_boxes["boxes"]), dtype=np.float32)
+    if boxes.ndim != (2 if single else 3) or boxes.shape[-1] != 4:
+        expected = "(k, 4) for one image" if single else "(batch, k, 4)"
+        raise ValueError(
+            f"Layer {layer.name!r}: bounding_boxes['boxes'] must have shape {expected}. "
+            f"Received: shape {boxes.shape}"
+        )
+    labels = bounding_boxes.get("labels")
+    labels = None if labels is None else np.asarray(as_array(labels))
+    if single:
+        boxes = boxes[None]
+        labels = None if labels is None else labels[None]
+    xyxy = bb.convert_format(boxes, layer.bounding_box_format, "xyxy", height, width)
+    return np.asarray(xyxy.data, dtype=np.float32), labels
+
+
+def boxes_out(layer, given, boxes, labels, single, height, width):
+    """The moved ``xyxy`` boxes clipped to the output image (a box left with no area gets
+    the label -1) and converted back to the layer's format, in the dict given."""
+    from ..utils import bounding_boxes as bb
+
+    boxes = np.clip(boxes, 0.0, [width, height, width, height]).astype(np.float32)
+    if labels is not None:
+        area = (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
+        labels = np.where(area > 0, labels, -1).astype(labels.dtype, copy=False)
+    boxes = np.asarray(
+        bb.convert_format(boxes, "xyxy", layer.bounding_box_format, height, width).data
+    )
+    out = dict(given)
+    out["boxes"] = Tensor.wrap(boxes[0] if single else boxes)
+    if labels is not None:
+        out["labels"] = Tensor.wrap(labels[0] if single else labels)
+    return out
+
+
+def carry_targets(layer, inputs, out, move_boxes, move_masks):
+    """Into ``out`` (the output dict, holding the transformed images): the input dict's
+    bounding boxes moved by ``move_boxes(xyxy boxes (N, k, 4), height, width)`` and its
+    segmentation masks by ``move_masks(masks (N, H, W, C))``, in the layer's data format,
+    one image or a batch as the images came."""
+    last = getattr(layer, "data_format", "channels_last") == "channels_first"
+
+    def batch_last(x, single):
+        x = x[None] if single else x
+        return np.moveaxis(x, -3, -1) if last else x
+
+    in_images = as_array(inputs["images"])
+    single = in_images.ndim == 3
+    in_h, in_w = batch_last(in_images, single).shape[1:3]
+    height, width = batch_last(as_array(out["images"]), single).shape[1:3]
+    if "bounding_boxes" in inputs:
+        boxes, labels = boxes_in(layer, inputs["bounding_boxes"], single, in_h, in_w)
+        moved = np.asarray(move_boxes(boxes, in_h, in_w), dtype=np.float32)
+        out["bounding_boxes"] = boxes_out(
+            layer, inputs["bounding_boxes"], moved, labels, single, height, width
+        )
+    if "segmentation_masks" in inputs:
+        masks = as_array(inputs["segmentation_masks"])
+        moved = np.asarray(move_masks(batch_last(masks, single))).astype(masks.dtype, copy=False)
+        moved = np.moveaxis(moved, -1, -3) if last else moved
+        out["segmentation_masks"] = Tensor.wrap(moved[0] if single else moved)
+
+
 class ImageAugmentation(Layer):
     """Base of the image augmentation layers (see the module docstring).
 
@@ -92,6 +193,7 @@ class ImageAugmentation(Layer):
     layers also ``transform_labels(labels, transformation)``."""
 
     def __init__(self, seed=None, data_format=None, **kwargs):
+        self.bounding_box_format = box_format_of(kwargs)
         super().__init__(**kwargs)
         if data_format not in (None, "channels_last", "channels_first"):
             raise ValueError(
@@ -126,14 +228,29 @@ class ImageAugmentation(Layer):
     def transform_labels(self, labels, transformation):
         return labels
 
+    def transform_bounding_boxes(self, boxes, transformation, height, width):
+        """``xyxy`` boxes in pixels (N, k, 4) of images of ``height`` x ``width`` moved as
+        ``transform_images`` moves the pixels (not clipped). Layers that move pixels define
+        it; None here: the layer leaves boxes where they are (or cannot move them)."""
+        return None
+
+    def transform_segmentation_masks(self, masks, transformation):
+        """Masks (N, H, W, C) moved as the images, sampled at the nearest pixel. Layers
+        that move pixels define it; None here."""
+        return None
+
+    def _moves(self, name):
+        return getattr(type(self), name) is not getattr(ImageAugmentation, name)
+
     def _to_last(self, x):
         return np.moveaxis(x, -3, -1) if self.data_format == "channels_first" else x
 
     def _from_last(self, x):
         return np.moveaxis(x, -1, -3) if self.data_format == "channels_first" else x
 
-    def _augment_batch(self, images, labels=None):
-        """(images, labels) augmented: images as given (rank 3 or 4, own data format)."""
+    def _augment_batch(self, images, labels=None, kept=None):
+        """(images, labels) augmented: images as given (rank 3 or 4, own data format).
+        ``kept`` (a dict) receives the transformation and whether one image came."""
         x = as_array(images)
         if x.ndim not in (3, 4):
             raise ValueError(
@@ -144,6 +261,8 @@ class ImageAugmentation(Layer):
         x = self._to_last(x[None] if single else x).astype(self.dtype, copy=False)
         check_image_size(self, x)
         transformation = self.random_transformation(x)
+        if kept is not None:
+            kept.update(transformation=transformation, single=single, size=x.shape[1:3])
         y = self.transform_images(x, transformation).astype(self.dtype, copy=False)
         y = self._from_last(y)
         if labels is not None:
@@ -156,7 +275,11 @@ class ImageAugmentation(Layer):
     def refuse_moved_targets(self, inputs):
         """Refuse a dict input whose bounding boxes or segmentation masks this layer would
         leave behind when it moves the pixels (a silent wrong label otherwise)."""
-        carried = sorted({"bounding_boxes", "segmentation_masks"} & set(inputs))
+        movers = {
+            "bounding_boxes": "transform_bounding_boxes",
+            "segmentation_masks": "transform_segmentation_masks",
+        }
+        carried = sorted(k for k in movers if k in inputs and not self._moves(movers[k]))
         if self.moves_pixels and carried:
             raise ValueError(
                 f"Layer {self.name!r} moves pixels, and shendu does not move "
@@ -177,16 +300,29 @@ class ImageAugmentation(Layer):
             if not (training or self.always_applies):
                 return dict(inputs)
             self.refuse_moved_targets(inputs)
-            images, labels = self._augment_batch(inputs["images"], inputs.get("labels"))
+            kept: dict = {}
+            images, labels = self._augment_batch(inputs["images"], inputs.get("labels"), kept)
             out = dict(inputs)
             out["images"] = Tensor.wrap(images)
             if labels is not None:
                 out["labels"] = Tensor.wrap(labels)
+            if self.moves_pixels:
+                self._carry_targets(inputs, out, kept["transformation"], kept["single"])
             return out
         if not (training or self.always_applies):
             return inputs
         images, _ = self._augment_batch(inputs)
         return Tensor.wrap(images)
+
+    def _carry_targets(self, inputs, out, transformation, single):
+        """Move the dict's boxes and masks with the pixels (``out`` holds the images)."""
+        carry_targets(
+            self,
+            inputs,
+            out,
+            lambda boxes, h, w: self.transform_bounding_boxes(boxes, transformation, h, w),
+            lambda masks: self.transform_segmentation_masks(masks, transformation),
+        )
 
     #: whether the class takes a ``seed`` (the deterministic ones do not, as in Keras)
     takes_seed = True
@@ -195,6 +331,8 @@ class ImageAugmentation(Layer):
         config = {**super().get_config(), "data_format": self.data_format}
         if self.takes_seed:
             config["seed"] = self.seed
+        if self.bounding_box_format is not None:
+            config["bounding_box_format"] = self.bounding_box_format
         return config
 
 

@@ -9,6 +9,7 @@ from ..config import (
 )
 from ..lazy import lazy_attributes
 from ..naming import custom_object_scope, get_registered_object
+from . import bounding_boxes
 from .numerical import normalize, pad_sequences, to_categorical
 from .progbar import Progbar
 
@@ -172,6 +173,7 @@ __all__ = [
     "Config",
     "CustomObjectScope",
     "Progbar",
+    "bounding_boxes",
     "clear_session",
     "custom_object_scope",
     "deserialize_keras_object",
