@@ -24,6 +24,12 @@ CASES = [
     ("graph_convolution.py", "accuracy", lambda v: v >= 0.8),
     ("reinforcement_dqn.py", "average_return", lambda v: v >= 60),
     ("segmentation_unet.py", "unet_iou", lambda v: v >= 0.7),  # quick 0.81, baseline 0.36
+    ("detection_centernet.py", "map_50", lambda v: v >= 0.75),  # quick 0.93, baseline 0.10
+    ("dna_motif.py", "network_auc", lambda v: v >= 0.85),  # quick 0.91, 3-mer baseline 0.78
+    ("dna_motif.py", "motif_match", lambda v: v >= 7),  # the planted 8 bases: 8 in quick
+    ("multimodal_fusion.py", "fusion_gain", lambda v: v >= 0.05),  # quick 0.098 over 0.788
+    ("medical_phantoms.py", "cnn_accuracy", lambda v: v >= 0.85),  # quick 0.93, base 0.80
+    ("medical_phantoms.py", "generated_recognised", lambda v: v >= 0.5),  # quick 0.76, 1/3
 ]
 
 
