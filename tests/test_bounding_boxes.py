@@ -146,6 +146,7 @@ def _pixel_box(image):
         layers.RandomCrop(30, 36, seed=3, bounding_box_format="xyxy"),
         layers.Resizing(20, 60, interpolation="nearest", bounding_box_format="xyxy"),
         layers.CenterCrop(30, 30, bounding_box_format="xyxy"),
+        layers.RandomShear(0.3, 0.2, fill_mode="constant", seed=3, bounding_box_format="xyxy"),
     ],
     ids=lambda layer: type(layer).__name__,
 )

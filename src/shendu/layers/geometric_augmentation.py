@@ -67,15 +67,29 @@ class RandomShear(ImageAugmentation):
         shear_x = rng.uniform(*self.x_factor, size=n)
         return shear_x * sign, shear_y * sign
 
-    def transform_images(self, images, transformation):
+    def transform_images(self, images, transformation, interpolation=None):
         shear_x, shear_y = transformation
         one, zero = np.ones_like(shear_x), np.zeros_like(shear_x)
         matrix = np.stack([one, shear_x, zero, shear_y, one, zero, zero, zero], axis=1)
+        how = interpolation or self.interpolation
         return as_array(
-            ops.image.affine_transform(
-                images, matrix, self.interpolation, self.fill_mode, self.fill_value
-            )
+            ops.image.affine_transform(images, matrix, how, self.fill_mode, self.fill_value)
         )
+
+    def transform_segmentation_masks(self, masks, transformation):
+        return self.transform_images(masks, transformation, interpolation="nearest")
+
+    def transform_bounding_boxes(self, boxes, transformation, height, width):
+        """Corners through the inverse of the sampling map: (x, y) = M^-1 (x_in, y_in) with
+        M = [[1, s_x], [s_y, 1]], and the box around them."""
+        shear_x, shear_y = (t[:, None, None] for t in transformation)
+        x1, y1, x2, y2 = (boxes[..., i].astype(np.float64) for i in range(4))
+        xs, ys = np.stack([x1, x2, x1, x2], -1), np.stack([y1, y1, y2, y2], -1)
+        det = 1.0 - shear_x * shear_y
+        new_x, new_y = (xs - shear_x * ys) / det, (ys - shear_y * xs) / det
+        return np.stack(
+            [new_x.min(-1), new_y.min(-1), new_x.max(-1), new_y.max(-1)], axis=-1
+        ).astype(np.float32)
 
     def get_config(self):
         return {
