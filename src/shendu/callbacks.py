@@ -4,6 +4,7 @@ ReduceLROnPlateau, LearningRateScheduler, CSVLogger, TerminateOnNaN, LambdaCallb
 from __future__ import annotations
 
 import csv
+import inspect
 import math
 import os
 import sys
@@ -68,7 +69,13 @@ class Callback:
 
 
 class CallbackList:
-    """Calls each hook on every callback, in order."""
+    """Calls each hook on every callback, in order.
+
+    Args:
+        callbacks: the Callbacks, called in this order.
+        model: the model given to each (set_model).
+        params: the run's parameters given to each (set_params: epochs, steps, verbose).
+    """
 
     def __init__(self, callbacks, model, params):
         self.callbacks = list(callbacks)
@@ -120,7 +127,12 @@ class History(Callback):
 
 
 class ProgbarLogger(Callback):
-    """Prints ``Epoch i/N`` and the progress bar (verbose 1) or one line per epoch (2)."""
+    """Prints ``Epoch i/N`` and the progress bar (verbose 1) or one line per epoch (2).
+
+    Args:
+        verbose: 1: a progress bar; 2: one line per epoch.
+        stream: where to write (standard output when None).
+    """
 
     def __init__(self, verbose=1, stream=None):
         super().__init__()
@@ -316,7 +328,7 @@ class ModelCheckpoint(_StatefulMixin, _Monitor):
         save_best_only: save only when ``monitor`` improves.
         save_weights_only: save the weights alone (``.weights.h5``).
         mode: "min", "max", or "auto".
-        save_freq: "epoch", or a number of batches between saves.
+        save_freq: "epoch" (a save after each epoch; a number of batches is refused).
         initial_value_threshold: a value the first saved model must beat.
     """
 
@@ -443,7 +455,12 @@ class ReduceLROnPlateau(_StatefulMixin, _Monitor):
 
 
 class LearningRateScheduler(Callback):
-    """Set the learning rate at each epoch start: ``schedule(epoch, lr) -> new lr``."""
+    """Set the learning rate at each epoch start: ``schedule(epoch, lr) -> new lr``.
+
+    Args:
+        schedule: a function (epoch, lr) -> the new learning rate (or of the epoch alone).
+        verbose: 1 prints each change.
+    """
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
@@ -451,7 +468,7 @@ class LearningRateScheduler(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         lr = self.model.optimizer.learning_rate
-        new = self.schedule(epoch, lr)
+        new = self.schedule(epoch, lr) if _takes_two(self.schedule) else self.schedule(epoch)
         if not isinstance(new, (float, int, np.floating)):
             raise ValueError(
                 f"LearningRateScheduler: the schedule must return a float. Received: {new!r}"
@@ -465,8 +482,26 @@ class LearningRateScheduler(Callback):
             logs["learning_rate"] = self.model.optimizer.learning_rate
 
 
+def _takes_two(function) -> bool:
+    """Whether ``function`` can be called with two positional arguments (Keras's schedules
+    take (epoch, lr); its older ones, still accepted, take the epoch alone)."""
+    try:
+        inspect.signature(function).bind(0, 0.0)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a builtin): call it as Keras's new API does
+        return True
+    return True
+
+
 class CSVLogger(Callback):
-    """Append one CSV row per epoch (epoch and the logs) to ``filename``."""
+    """Append one CSV row per epoch (epoch and the logs) to ``filename``.
+
+    Args:
+        filename: the CSV file.
+        separator: the field separator.
+        append: append to an existing file instead of replacing it.
+    """
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
@@ -498,7 +533,11 @@ class CSVLogger(Callback):
 
 class TerminateOnNaN(Callback):
     """Stop training when the loss becomes NaN or infinite; with ``raise_error=True``,
-    raise a RuntimeError there instead (no other callback's ``on_train_end`` runs)."""
+    raise a RuntimeError there instead (no other callback's ``on_train_end`` runs).
+
+    Args:
+        raise_error: raise a RuntimeError instead of stopping quietly.
+    """
 
     def __init__(self, raise_error: bool = False):
         super().__init__()
@@ -517,7 +556,17 @@ class TerminateOnNaN(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback from functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+    """A callback from functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``.
+
+    Args:
+        on_epoch_begin: a function (epoch, logs).
+        on_epoch_end: a function (epoch, logs).
+        on_train_begin: a function (logs).
+        on_train_end: a function (logs).
+        on_train_batch_begin: a function (batch, logs).
+        on_train_batch_end: a function (batch, logs).
+        **kwargs: any other hook by its name (``on_test_end=...``).
+    """
 
     def __init__(
         self,
@@ -594,7 +643,15 @@ class RemoteMonitor(Callback):
     """POST each epoch's logs to ``root + path`` (the URL the user gives; nothing else is
     ever contacted): as a form field ``field`` holding the JSON of the logs, or as a JSON
     body with ``send_as_json``. An unreachable server is a warning, not an error (Keras's
-    behaviour); the standard library sends it (no ``requests`` needed)."""
+    behaviour); the standard library sends it (no ``requests`` needed).
+
+    Args:
+        root: the server's URL.
+        path: the path posted to.
+        field: the form field holding the logs' JSON.
+        headers: extra HTTP headers (a dict).
+        send_as_json: send the logs as a JSON body instead of a form.
+    """
 
     def __init__(
         self,
@@ -637,7 +694,11 @@ class SwapEMAWeights(Callback):
     """Evaluate (and predict) with the optimizer's moving averages of the weights
     (``use_ema=True``): they are swapped into the model for the test and swapped back after.
     With ``swap_on_epoch=True`` they are also in the model between the end of an epoch and
-    the start of the next, so a checkpoint written at the epoch's end holds them."""
+    the start of the next, so a checkpoint written at the epoch's end holds them.
+
+    Args:
+        swap_on_epoch: keep the moving averages in the model between epochs too.
+    """
 
     def __init__(self, swap_on_epoch: bool = False):
         super().__init__()
@@ -685,6 +746,11 @@ class BackupAndRestore(Callback):
     next epoch, so an interrupted run ends with the same weights and history, bit for
     bit, as an uninterrupted one. The backup is removed when training ends (unless
     ``delete_checkpoint=False``). Resume is per epoch, not per batch.
+
+    Args:
+        backup_dir: the folder of the backup file.
+        save_freq: "epoch" (the only resume point; a number of batches is refused).
+        delete_checkpoint: remove the backup when training ends.
     """
 
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
@@ -783,6 +849,17 @@ class TensorBoard(Callback):
     (``<weight path>/histogram``). ``write_steps_per_second`` adds ``steps_per_second``.
     shendu writes no graph (``write_graph`` is accepted), and no weight images, profiles or
     embeddings (those options warn).
+
+    Args:
+        log_dir: the folder of the event files.
+        histogram_freq: write weight histograms every this many epochs (0: never).
+        write_graph: accepted; no graph is written.
+        write_images: accepted with a warning; no images are written.
+        write_steps_per_second: add ``steps_per_second`` to the scalars.
+        update_freq: "epoch", "batch", or a number of batches between batch scalars.
+        profile_batch: accepted with a warning when set; no profiles are written.
+        embeddings_freq: accepted with a warning when set; no embeddings are written.
+        embeddings_metadata: accepted; unused.
     """
 
     def __init__(

@@ -89,6 +89,20 @@ def test_reduce_lr_on_plateau_and_scheduler():
         )
 
 
+def test_learning_rate_scheduler_takes_keras_old_one_argument_schedules():
+    # Keras calls schedule(epoch, lr), and schedule(epoch) when the schedule takes one
+    # argument (its older API); shendu raised TypeError on the latter
+    m = _model(lr=0.1)
+    m.fit(
+        X,
+        Y,
+        epochs=3,
+        verbose=0,
+        callbacks=[callbacks.LearningRateScheduler(lambda epoch: 0.2 / (epoch + 1))],
+    )
+    assert m.optimizer.learning_rate == pytest.approx(0.2 / 3)
+
+
 def test_csv_logger_lambda_and_terminate_on_nan(tmp_path):
     path = tmp_path / "log.csv"
     seen = []

@@ -23,6 +23,20 @@ class MultiHeadAttention(Layer):
     (heads, key_dim), key/..., value/kernel (d, heads, value_dim), value/bias,
     attention_output/kernel (heads, value_dim, d_out), attention_output/bias (d_out).
     ``attention_axes`` other than the sequence axis is not supported.
+
+    Args:
+        num_heads: the number of attention heads.
+        key_dim: the size of each head's queries and keys.
+        value_dim: the size of each head's values (key_dim when None).
+        dropout: the fraction of attention weights dropped (training only).
+        use_bias: whether the projections have biases.
+        output_shape: the size of the output's last axis (the query's when None).
+        attention_axes: the axes attended over (all but batch, heads and features when None).
+        kernel_initializer: initializer of the projections' kernels.
+        bias_initializer: initializer of the projections' biases.
+        seed: the seed of the dropout.
+        **kwargs: the Layer options (name, dtype, trainable; the kernels' and biases'
+            regularizers and constraints are not taken yet).
     """
 
     # masks (also the causal one) are arrays made in Python, which keep a step eager

@@ -210,7 +210,29 @@ class _Shape:
 
 
 class Conv1D(BaseConv):
-    """1-D convolution over (batch, steps, channels); padding valid, same or causal."""
+    """1-D convolution over (batch, steps, channels); padding valid, same or causal.
+
+    Args:
+        filters: the number of output channels.
+        kernel_size: the window's length (an int, or one per spatial axis).
+        strides: the step of the window.
+        padding: "valid" (no padding), "same" (the output as long as the input divided by the
+            strides) or, for Conv1D, "causal" (padding on the left only).
+        data_format: "channels_last" (batch, steps, channels), the default, or "channels_first".
+        dilation_rate: spacing between the window's taps.
+        groups: input channels are split into this many groups, each convolved alone.
+        activation: a name or a callable applied to the output; None is linear.
+        use_bias: whether to add a bias per filter.
+        kernel_initializer: initializer of the kernel ("glorot_uniform").
+        bias_initializer: initializer of the bias ("zeros").
+        kernel_regularizer: penalty on the kernel added to the loss.
+        bias_regularizer: penalty on the bias.
+        activity_regularizer: penalty on the output.
+        kernel_constraint: projection applied to the kernel after each update.
+        bias_constraint: projection applied to the bias.
+        output_padding: for transposed convolutions only (None here).
+        **kwargs: the Layer options (name, dtype, trainable, input_shape).
+    """
 
     rank = 1
 
@@ -295,7 +317,28 @@ class Conv1DTranspose(BaseConv):
 
 
 class Conv2DTranspose(BaseConv):
-    """Transposed 2-D convolution; kernel (kh, kw, filters, in_channels)."""
+    """Transposed 2-D convolution; kernel (kh, kw, filters, in_channels).
+
+    Args:
+        filters: the number of output channels.
+        kernel_size: the window's height and width (an int for both).
+        strides: the upsampling step (an int or a pair).
+        padding: "valid" or "same" (the output the input's size times the strides).
+        output_padding: extra rows and columns on the output's far side (each below the stride);
+            None: as the padding implies.
+        data_format: "channels_last", the default, or "channels_first".
+        dilation_rate: spacing between the window's taps.
+        activation: a name or a callable applied to the output; None is linear.
+        use_bias: whether to add a bias per filter.
+        kernel_initializer: initializer of the kernel ("glorot_uniform").
+        bias_initializer: initializer of the bias ("zeros").
+        kernel_regularizer: penalty on the kernel added to the loss.
+        bias_regularizer: penalty on the bias.
+        activity_regularizer: penalty on the output.
+        kernel_constraint: projection applied to the kernel after each update.
+        bias_constraint: projection applied to the bias.
+        **kwargs: the Layer options (name, dtype, trainable, input_shape).
+    """
 
     rank = 2
     transpose = True

@@ -109,7 +109,12 @@ class Dense(KernelBiasMixin, Layer):
 
 
 class Activation(Layer):
-    """Applies an activation function: y = activation(x)."""
+    """Applies an activation function: y = activation(x).
+
+    Args:
+        activation: a name ("relu", "softmax", ...) or a callable.
+        **kwargs: the Layer options (name, dtype, trainable, input_shape).
+    """
 
     replay_safe = True
 
@@ -174,7 +179,13 @@ class Dropout(Layer):
 
 
 class Flatten(Layer):
-    """Flattens every axis but the batch axis: (batch, d1, d2, ...) -> (batch, d1*d2*...)."""
+    """Flattens every axis but the batch axis: (batch, d1, d2, ...) -> (batch, d1*d2*...).
+
+    Args:
+        data_format: "channels_last" or "channels_first" (channels first: the input is moved to
+            channels last before flattening, as Keras).
+        **kwargs: the Layer options (name, dtype, trainable, input_shape).
+    """
 
     replay_safe = True
 
@@ -196,7 +207,12 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
-    """Reshapes to ``(batch,) + target_shape``; one entry may be -1."""
+    """Reshapes to ``(batch,) + target_shape``; one entry may be -1.
+
+    Args:
+        target_shape: the shape without the batch axis; one entry may be -1 (inferred).
+        **kwargs: the Layer options (name, dtype, trainable, input_shape).
+    """
 
     replay_safe = True
 

@@ -27,7 +27,14 @@ def _factor_range(factor, name):
 
 
 class RandomFlip(ImageAugmentation):
-    """Flip images left-right and/or up-down with probability 1/2 each."""
+    """Flip images left-right and/or up-down with probability 1/2 each.
+
+    Args:
+        mode: "horizontal", "vertical" or "horizontal_and_vertical".
+        seed: the seed of the layer's own generator.
+        data_format: "channels_last", the default, or "channels_first".
+        **kwargs: the Layer options, and ``bounding_box_format`` for dict inputs with boxes.
+    """
 
     moves_pixels = True
 

@@ -107,7 +107,12 @@ class Minimum(_Merge):
 
 
 class Concatenate(_Merge):
-    """Concatenation of the inputs along ``axis`` (default -1)."""
+    """Concatenation of the inputs along ``axis`` (default -1).
+
+    Args:
+        axis: the axis joined along.
+        **kwargs: the Layer options (name, dtype, trainable, input_shape).
+    """
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

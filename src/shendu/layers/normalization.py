@@ -147,7 +147,19 @@ class BatchNormalization(Layer):
 
 
 class LayerNormalization(Layer):
-    """Normalise each sample over ``axis``: gamma (x - mean) / sqrt(var + eps) + beta."""
+    """Normalise each sample over ``axis``: gamma (x - mean) / sqrt(var + eps) + beta.
+
+    Args:
+        axis: the axis (or axes) normalised over, per sample.
+        epsilon: added to the variance before its square root.
+        center: learn the offset beta.
+        scale: learn the scale gamma.
+        rms_scaling: divide by the root mean square instead (no mean subtracted, no beta).
+        beta_initializer: initializer of beta ("zeros").
+        gamma_initializer: initializer of gamma ("ones").
+        **kwargs: the Layer options (name, dtype, trainable; beta's and gamma's regularizers
+            and constraints are not taken yet).
+    """
 
     replay_safe = True
 

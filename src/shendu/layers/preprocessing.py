@@ -34,7 +34,16 @@ class Normalization(Layer):
 
     As Keras: statistics given to the constructor are constants (in the config); otherwise
     the layer holds three non-trainable weights, ``mean`` (zeros), ``variance`` (ones) and
-    ``count``, that ``adapt`` sets (so a saved model keeps them as weights)."""
+    ``count``, that ``adapt`` sets (so a saved model keeps them as weights).
+
+    Args:
+        axis: the feature axis (or axes) with their own mean and variance (None: one for all).
+        mean: the mean (with ``variance``), else learnt by ``adapt``.
+        variance: the variance (with ``mean``).
+        invert: undo the normalisation instead (x * sqrt(var) + mean).
+        impute_nan: a shendu addition: a NaN input becomes 0 after normalisation (the mean).
+        **kwargs: the Layer options (name, dtype, trainable, input_shape).
+    """
 
     replay_safe = True
 

@@ -451,7 +451,18 @@ class LSTM(_FusedRNN):
 
 
 class GRU(_FusedRNN):
-    """Gated recurrent unit; ``reset_after=True`` (Keras 3's default) has bias (2, 3 units)."""
+    """Gated recurrent unit; ``reset_after=True`` (Keras 3's default) has bias (2, 3 units).
+
+    Args:
+        units: the size of the hidden state.
+        reset_after: apply the reset gate after the recurrent product (Keras's default, the
+            cuDNN form; its bias then has two rows).
+        **kwargs: the options every recurrent layer takes, as Keras names them:
+            activation ("tanh"), recurrent_activation ("sigmoid"), use_bias, the kernel,
+            recurrent and bias initializers, regularizers and constraints, dropout,
+            recurrent_dropout, return_sequences, return_state, go_backwards, stateful,
+            unroll, and the Layer options.
+    """
 
     gates = 3
 
@@ -481,7 +492,33 @@ class GRU(_FusedRNN):
 
 
 class SimpleRNN(_FusedRNN):
-    """Fully connected recurrence: h' = tanh(x W + h U + b)."""
+    """Fully connected recurrence: h' = tanh(x W + h U + b).
+
+    Args:
+        units: the size of the hidden state.
+        activation: the state's activation ("tanh").
+        recurrent_activation: accepted for Keras code; a simple RNN has no gates.
+        use_bias: whether to add a bias.
+        kernel_initializer: initializer of the input kernel ("glorot_uniform").
+        recurrent_initializer: initializer of the recurrent kernel ("orthogonal").
+        bias_initializer: initializer of the bias ("zeros").
+        kernel_regularizer: penalty on the input kernel.
+        recurrent_regularizer: penalty on the recurrent kernel.
+        bias_regularizer: penalty on the bias.
+        kernel_constraint: projection of the input kernel after each update.
+        recurrent_constraint: projection of the recurrent kernel after each update.
+        bias_constraint: projection of the bias after each update.
+        dropout: the fraction of the inputs dropped (training only).
+        recurrent_dropout: the fraction of the state dropped in the recurrence (training only).
+        return_sequences: return every step's output (batch, steps, units), not the last one.
+        return_state: also return the final state.
+        go_backwards: read the sequence in reverse.
+        stateful: carry the final state of a batch into the next one.
+        unroll: accepted for Keras code (the loop is fused either way).
+        seed: the seed of the dropout masks.
+        use_cudnn: accepted for Keras code (no cuDNN here).
+        **kwargs: the Layer options (name, dtype, trainable, input_shape).
+    """
 
     def _run(self, x, states, m, rm):
         return ops.simple_rnn(
@@ -864,7 +901,14 @@ class _ZerosShape:
 
 class Bidirectional(Layer):
     """Runs a recurrent layer forwards and a copy backwards; merges with ``merge_mode``
-    ('concat', 'sum', 'mul', 'ave' or None for a list)."""
+    ('concat', 'sum', 'mul', 'ave' or None for a list).
+
+    Args:
+        layer: the recurrent layer run forwards (a copy runs backwards).
+        merge_mode: how the two outputs combine: "concat", "sum", "mul", "ave", or None (a list).
+        backward_layer: the backward layer, when it should differ from the copy.
+        **kwargs: the Layer options (name, dtype, trainable, input_shape).
+    """
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
         super().__init__(**kwargs)

@@ -159,6 +159,16 @@ class Adamax(Optimizer):
     """Adam with the infinity norm.
 
     m <- m + (1 - b1)(g - m); u <- max(b2 u, |g|); w <- w - lr / (1 - b1^t) * m / (u + eps).
+
+    Args:
+        learning_rate: a float, or a schedule of the iteration count.
+        beta_1: decay of the first moment.
+        beta_2: decay of the infinity norm u.
+        epsilon: added to u.
+        name: the optimizer's name (Keras's default when None).
+        **kwargs: the options of every optimizer: weight_decay, clipnorm, clipvalue,
+            global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            loss_scale_factor, gradient_accumulation_steps.
     """
 
     slot_names = ("m", "u")
@@ -199,6 +209,16 @@ class Nadam(Optimizer):
     m <- m + (1 - b1)(g - m); v <- v + (1 - b2)(g^2 - v);
     m_hat = mu_{t+1} m / (1 - P_t mu_{t+1}) + (1 - mu_t) g / (1 - P_t);
     v_hat = v / (1 - b2^t); w <- w - lr * m_hat / (sqrt(v_hat) + eps).
+
+    Args:
+        learning_rate: a float, or a schedule of the iteration count.
+        beta_1: decay of the first moment (before Nesterov's schedule).
+        beta_2: decay of the second moment.
+        epsilon: added to the square root of the second moment.
+        name: the optimizer's name (Keras's default when None).
+        **kwargs: the options of every optimizer: weight_decay, clipnorm, clipvalue,
+            global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            loss_scale_factor, gradient_accumulation_steps.
     """
 
     slot_names = ("momentum", "velocity")
@@ -249,7 +269,17 @@ class Nadam(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """a <- a + g^2 (a starts at initial_accumulator_value); w <- w - lr * g / sqrt(a + eps)."""
+    """a <- a + g^2 (a starts at initial_accumulator_value); w <- w - lr * g / sqrt(a + eps).
+
+    Args:
+        learning_rate: a float, or a schedule of the iteration count.
+        initial_accumulator_value: the starting value of each accumulator a.
+        epsilon: added to a under the square root.
+        name: the optimizer's name (Keras's default when None).
+        **kwargs: the options of every optimizer: weight_decay, clipnorm, clipvalue,
+            global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            loss_scale_factor, gradient_accumulation_steps.
+    """
 
     def __init__(
         self,
@@ -285,7 +315,20 @@ class Adagrad(Optimizer):
 class RMSprop(Optimizer):
     """v <- rho v + (1 - rho) g^2 (centred: minus the square of the running mean of g);
     step = lr * g / sqrt(v + eps); with momentum: m <- momentum * m + step, w <- w - m;
-    else w <- w - step."""
+    else w <- w - step.
+
+    Args:
+        learning_rate: a float, or a schedule of the iteration count.
+        rho: decay of the running mean of g^2.
+        momentum: the momentum of the steps (0: none).
+        epsilon: added to v under the square root.
+        centered: subtract the square of the running mean of g (the variance instead of the
+            second moment).
+        name: the optimizer's name (Keras's default when None).
+        **kwargs: the options of every optimizer: weight_decay, clipnorm, clipvalue,
+            global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            loss_scale_factor, gradient_accumulation_steps.
+    """
 
     def __init__(
         self,
@@ -327,7 +370,17 @@ class RMSprop(Optimizer):
 
 class Adadelta(Optimizer):
     """a <- rho a + (1 - rho) g^2; d = -sqrt(b + eps) / sqrt(a + eps) * g;
-    b <- rho b + (1 - rho) d^2; w <- w + lr * d."""
+    b <- rho b + (1 - rho) d^2; w <- w + lr * d.
+
+    Args:
+        learning_rate: a float, or a schedule of the iteration count.
+        rho: decay of the running means of g^2 and of the squared steps.
+        epsilon: added under both square roots.
+        name: the optimizer's name (Keras's default when None).
+        **kwargs: the options of every optimizer: weight_decay, clipnorm, clipvalue,
+            global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            loss_scale_factor, gradient_accumulation_steps.
+    """
 
     slot_names = ("accumulated_grad", "accumulated_delta_var")
 
@@ -357,7 +410,17 @@ class Adadelta(Optimizer):
 
 
 class Lion(Optimizer):
-    """w <- w - lr * sign(b1 m + (1 - b1) g); m <- b2 m + (1 - b2) g."""
+    """w <- w - lr * sign(b1 m + (1 - b1) g); m <- b2 m + (1 - b2) g.
+
+    Args:
+        learning_rate: a float, or a schedule of the iteration count.
+        beta_1: the interpolation between momentum and gradient inside the sign.
+        beta_2: decay of the momentum.
+        name: the optimizer's name (Keras's default when None).
+        **kwargs: the options of every optimizer: weight_decay, clipnorm, clipvalue,
+            global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            loss_scale_factor, gradient_accumulation_steps.
+    """
 
     slot_names = ("momentum",)
 
@@ -389,6 +452,19 @@ class Ftrl(Optimizer):
     g' = g + 2 * l2_shrinkage * w; n_new = n + g^2;
     z <- z + g' - (n_new^p - n^p) / lr * w;
     w <- (clip(z, -l1, l1) - z) / (n_new^p / lr + 2 * (l2 + beta / (2 lr))); n <- n_new.
+
+    Args:
+        learning_rate: a float, or a schedule of the iteration count.
+        learning_rate_power: -p, the power of the accumulator in the rate (<= 0).
+        initial_accumulator_value: the starting value of the accumulator n.
+        l1_regularization_strength: l1, the L1 penalty (weights with |z| <= l1 are 0).
+        l2_regularization_strength: l2, the L2 penalty.
+        l2_shrinkage_regularization_strength: the L2 shrinkage added to the gradient.
+        beta: added to the denominator as beta / (2 lr).
+        name: the optimizer's name (Keras's default when None).
+        **kwargs: the options of every optimizer: weight_decay, clipnorm, clipvalue,
+            global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            loss_scale_factor, gradient_accumulation_steps.
     """
 
     slot_names = ("accumulator", "linear")
@@ -465,6 +541,16 @@ class Lamb(Optimizer):
     u = (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps);
     w <- w - lr * r * u, r = ||w|| / ||u|| (1 when either norm is 0).
     The norms are over the whole variable, so the rule is not elementwise.
+
+    Args:
+        learning_rate: a float, or a schedule of the iteration count.
+        beta_1: decay of the first moment.
+        beta_2: decay of the second moment.
+        epsilon: added to the square root of the second moment.
+        name: the optimizer's name (Keras's default when None).
+        **kwargs: the options of every optimizer: weight_decay, clipnorm, clipvalue,
+            global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            loss_scale_factor, gradient_accumulation_steps.
     """
 
     slot_names = ("momentum", "velocity")
@@ -512,6 +598,18 @@ class Adafactor(Optimizer):
     rank >= 2: r <- b r + (1 - b) mean(G, -1); c <- b c + (1 - b) mean(G, -2);
     v = (r / mean(r)) outer c; else v <- b v + (1 - b) G;
     u = g / sqrt(v); w <- w - alpha * u / max(1, rms(u) / clip_threshold).
+
+    Args:
+        learning_rate: a float, or a schedule of the iteration count.
+        beta_2_decay: the decay exponent of the second-moment rate b = 1 - t^decay.
+        epsilon_1: added to g^2.
+        epsilon_2: the least RMS of the weights in the relative step.
+        clip_threshold: updates are clipped to this RMS.
+        relative_step: cap the rate at 1 / sqrt(t).
+        name: the optimizer's name (Keras's default when None).
+        **kwargs: the options of every optimizer: weight_decay, clipnorm, clipvalue,
+            global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            loss_scale_factor, gradient_accumulation_steps.
     """
 
     def __init__(
