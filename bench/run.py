@@ -532,9 +532,8 @@ def main():
 
     print(
         f"shendu's choices: elementwise work on {shendu.parallel.num_threads()} threads; "
-        f"OpenBLAS idle spin 2**{shendu.blas.thread_timeout()} cycles "
-        f"(OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}); "
-        "during fit, freed memory kept for reuse"
+        f"during fit, OpenBLAS idle spin 2**{shendu.blas.THREAD_TIMEOUT} cycles (else "
+        f"2**{shendu.blas.thread_timeout()}) and freed memory kept for reuse"
     )
     print(f"shendu's kernels: {kernels_line(shendu)}")
     if torch_ok:

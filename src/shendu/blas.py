@@ -1,23 +1,46 @@
 """OpenBLAS (NumPy's wheels) seen from shendu: its thread count, read and set through its
-own functions, per process or per thread, and the idle spin of its threads, read only.
+own functions, per process or per thread, and how long its idle threads spin.
 
 After each matrix product OpenBLAS keeps its worker threads spinning for 2**28 cycles (about
-0.1 s) waiting for the next one; ``OPENBLAS_THREAD_TIMEOUT`` (the exponent), read when the
-library loads, changes that. shendu used to have OpenBLAS read a shorter spin while ``fit``
-ran, by setting that variable for a moment: a ``setenv`` in a process whose other threads may
-be reading the environment, which C libraries do not allow. It no longer does: the
-environment is left alone, and a user who wants the short spin sets it before Python starts
-(``OPENBLAS_THREAD_TIMEOUT=18``; docs/guides/performance.md has the measurements). Other
-BLAS libraries (MKL, Accelerate) are left alone; so are other operating systems.
+0.1 s) waiting for the next one. Between two products a training step does elementwise work,
+copies and Python on the main thread; the spinning workers take the other cores from that
+work (and from ``shendu.parallel``'s threads, and from any other process). With the spin cut
+to 2**18 cycles (about 0.1 ms: long enough to bridge the gaps between the products of an
+LSTM step, short enough to free the cores during the rest) the benchmark's convolution and
+recurrent steps ran faster (docs/guides/performance.md has the figures).
+
+OpenBLAS reads the spin's exponent from ``OPENBLAS_THREAD_TIMEOUT`` when it loads, into a
+setting its function ``openblas_thread_timeout`` returns. While ``fit`` runs
+(``short_spin()``) shendu writes ``THREAD_TIMEOUT`` into that setting and restarts the idle
+threads; when ``fit`` returns, the setting is put back and the threads restart once more.
+The setting is found through the accessor's own code (on x86-64, ``mov eax, [rip + d];
+ret``: the setting is at the address it reads) and the write is checked through the
+accessor; where that cannot be done (another processor, another build) nothing changes.
+The environment is never written (``setenv`` in a process whose other threads may read the
+environment is unsafe in C), and importing shendu changes nothing. A value you set in
+``OPENBLAS_THREAD_TIMEOUT`` wins (28 is OpenBLAS's default). Other BLAS libraries (MKL,
+Accelerate) are left alone; so are other operating systems.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import platform
 import sys
+from typing import Any
 
+THREAD_TIMEOUT = 18
 OPENBLAS_DEFAULT = 28  # the spin's exponent OpenBLAS uses when the variable is unset
-_state = {"set_local_threads": None, "set_threads": None, "get_threads": None}
+_ENV = "OPENBLAS_THREAD_TIMEOUT"
+#: x86-64 code of an accessor returning a global int: mov eax, [rip + disp32]; ret
+_LOAD_AND_RETURN = (b"\x8b\x05", 0xC3)
+_state: dict[str, Any] = {
+    "depth": 0,
+    "set_local_threads": None,
+    "set_threads": None,
+    "get_threads": None,
+}
 _SET_NAMES = ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_")
 _GET_NAMES = ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_")
 
@@ -34,7 +57,7 @@ def _openblas():
     for path in sorted(paths):
         try:
             lib = ctypes.CDLL(path)
-            lib.openblas_thread_timeout  # noqa: B018  (OpenBLAS, not another BLAS)
+            lib.openblas_thread_timeout, lib.blas_thread_shutdown_  # noqa: B018
         except (OSError, AttributeError):
             continue
         return lib
@@ -85,6 +108,66 @@ def _library():
             _state["set_threads"] = _first_symbol(lib, _SET_NAMES)
             _state["get_threads"] = _first_symbol(lib, _GET_NAMES)
     return _state["lib"]
+
+
+def _timeout_setting(lib):
+    """OpenBLAS's thread-timeout setting as a ctypes int (None when it cannot be found):
+    the int its accessor ``openblas_thread_timeout`` loads, read from the accessor's code
+    (see the module docstring) and checked against what the accessor returns."""
+    import ctypes
+
+    if "timeout_setting" in _state:
+        return _state["timeout_setting"]
+    setting = None
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        address = ctypes.cast(lib.openblas_thread_timeout, ctypes.c_void_p).value
+        code = ctypes.string_at(address, 7) if address else b""
+        opcode, ret = _LOAD_AND_RETURN
+        if address and len(code) == 7 and code[:2] == opcode and code[6] == ret:
+            offset = int.from_bytes(code[2:6], "little", signed=True)
+            candidate = ctypes.c_int.from_address(address + 6 + offset)
+            if candidate.value == lib.openblas_thread_timeout():
+                setting = candidate
+    _state["timeout_setting"] = setting
+    return setting
+
+
+def _set_timeout(lib, setting, value) -> bool:
+    """Write ``value`` into the setting, check it through the accessor, and restart the
+    idle threads so that they spin with it; False (and nothing changed) when the check
+    fails."""
+    before = setting.value
+    setting.value = value
+    if lib.openblas_thread_timeout() != value:
+        setting.value = before
+        return False
+    lib.blas_thread_shutdown_()  # the threads restart with the new spin at the next product
+    return True
+
+
+@contextlib.contextmanager
+def short_spin():
+    """Within the block (``fit``), OpenBLAS's idle threads spin 2**THREAD_TIMEOUT cycles
+    (see the module docstring), unless OPENBLAS_THREAD_TIMEOUT is set; after it, OpenBLAS's
+    own setting is back. The environment is not touched."""
+    lib = _library()
+    setting = None if lib is None or _ENV in os.environ else _timeout_setting(lib)
+    if setting is None or _state["depth"]:
+        _state["depth"] += 1
+        try:
+            yield
+        finally:
+            _state["depth"] -= 1
+        return
+    before = setting.value
+    _state["depth"] += 1
+    changed = _set_timeout(lib, setting, THREAD_TIMEOUT)
+    try:
+        yield
+    finally:
+        _state["depth"] -= 1
+        if changed:
+            _set_timeout(lib, setting, before)
 
 
 def thread_timeout() -> int | None:

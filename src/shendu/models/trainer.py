@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import backend, config, heap
+from .. import backend, blas, config, heap
 from .. import callbacks as callbacks_mod
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
@@ -593,9 +593,9 @@ class Trainer(_LayerForTypes):
         reducing = strategy.reducing_gradients(self.optimizer)
         logs = {}
         device = getattr(self, "device", None)
-        # process-wide speed settings, in force while fit runs (shendu.heap, the thread tuner)
+        # process-wide speed settings, in force while fit runs (shendu.heap, shendu.blas)
         epochs_of = EpochIterator(train, steps_per_epoch)
-        with heap.kept_for_reuse(), tuner.fitting(device), reducing:
+        with heap.kept_for_reuse(), blas.short_spin(), tuner.fitting(device), reducing:
             for epoch in range(initial_epoch, epochs):
                 epoch_logs = self._fit_epoch(epoch, epochs_of, cb, tuner)
                 if epoch_logs is None:  # the data has run out (a generator): training ends
