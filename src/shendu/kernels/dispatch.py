@@ -18,12 +18,15 @@ on first use per argument types, with ``cache=True`` (numba keeps the machine co
 the module, or in the user's cache directory when the package's folder is read-only; when
 neither can be written the loop compiles on every start, with a warning), ``nogil=True``
 (``shendu.parallel``'s threads run them side by side), ``error_model="numpy"`` and the
-fast-math flags that keep NaN and infinity semantics (no ``nnan``/``ninf``).
+fast-math flags that keep NaN and infinity semantics (no ``nnan``/``ninf``). A loop about
+to compile (no cache of it yet) says so once on standard error: the first fit with the
+extra waits a few seconds there, once per machine.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import types
 import warnings
 from collections.abc import Callable
@@ -177,6 +180,19 @@ def _recompiled_without_cache(kernel: Kernel, compiled: Any, err: BaseException)
     return jit(kernel.loop, kernel.helpers, kernel._linked, cache=False)
 
 
+def _will_compile(compiled: Any) -> str:
+    """Why the first call of a numba dispatcher compiles its loop ("" when it loads it):
+    numba has no cache of it yet, or keeps none. A cache made for other argument types
+    counts as a cache (the message is a hint, not a promise)."""
+    cache_file = getattr(getattr(compiled, "_cache", None), "_cache_file", None)
+    index = getattr(cache_file, "_index_path", None)
+    if index is None:
+        return "numba, with no cache here: every run compiles it"
+    if not os.path.exists(index):
+        return "numba, once: later runs load it from the cache"
+    return ""
+
+
 def _largest(args) -> int:
     """The size of the largest array among ``args``."""
     return max((a.size for a in args if isinstance(a, np.ndarray)), default=0)
@@ -226,6 +242,7 @@ class Kernel:
         self.linked = linked
         self._compiled: Callable | None = None
         self._linked: Any = _UNSET
+        self._announced = False
         Kernel.registry[name] = self
 
     def available(self) -> bool:
@@ -255,6 +272,15 @@ class Kernel:
     def __call__(self, *args):
         if self.runs_compiled(*args):
             compiled = self.compiled()
+            if not self._announced:
+                self._announced = True
+                compiles = _will_compile(compiled)
+                if compiles:
+                    print(
+                        f"shendu: compiling the {self.name} kernel for this machine ({compiles})",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             try:
                 return compiled(*args)
             except Exception as err:
