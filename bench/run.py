@@ -20,6 +20,11 @@ pair (XLA's idle threads spin after a run and slowed whatever ran next): each wo
 model is built by the same code for shendu and for Keras (``lib.layers.Dense(...)``), and
 the last column is shendu's speed against it.
 
+``--loaded`` runs the whole suite beside one competing process (a busy loop started and
+stopped by the suite itself), as on a shared machine or a laptop doing something else: the
+1-thread column is then measured even without PyTorch, and each row says how shendu's
+default compares with its one-thread setting.
+
 Run it where both are importable, e.g.
     python -m venv .bench && .bench/bin/pip install torch==2.13.0 -e '.[bench]'
     .bench/bin/python bench/run.py [--quick]
@@ -496,7 +501,7 @@ def fmt_row(name, ours, theirs, unit, keras_vals=None, keras_ok=False, ours_one_
         return f"{med:9.4g} [{min(values):.3g}-{max(values):.3g}]".rjust(26)
 
     line = f"{name:34s} {cell(ours)}"
-    if theirs:
+    if theirs or ours_one_thread:
         line += f" {cell(ours_one_thread)}"
     for vals in theirs:
         line += f" {cell(vals)}"
@@ -514,7 +519,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a one-minute pass")
     parser.add_argument("--only", default="ABCDEFG", help="workload letters to run")
+    parser.add_argument(
+        "--loaded", action="store_true", help="beside one competing busy process (started here)"
+    )
     args = parser.parse_args()
+    competitor = competing_process() if args.loaded else None
+    try:
+        run_suite(args)
+    finally:
+        if competitor is not None:
+            competitor.kill()
+            competitor.wait()
+
+
+def competing_process():
+    """One busy loop in another process: a core's worth of load, as another program."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def run_suite(args):
     quick = args.quick
     repeats = 5
     torch_ok = have_torch()
@@ -547,10 +570,14 @@ def main():
         print(f"Keras {keras.__version__} on {keras.backend.backend()} (default threads)")
     else:
         print(f"Keras is not importable ({why_not}): no Keras column")
-    thread_settings = [None, 1] if torch_ok else [None]
+    one_thread = torch_ok or args.loaded  # the 1-thread column
+    thread_settings = [None, 1] if one_thread else [None]
+    if args.loaded:
+        print("loaded: one competing busy process runs beside the suite")
     header = f"{'workload':34s} {'shendu (default threads)':>26s}"
-    if torch_ok:
+    if one_thread:
         header += f" {'shendu (1 thread)':>26s}"
+    if torch_ok:
         header += f" {'torch (default threads)':>26s} {'torch (1 thread)':>26s}"
     if keras is not None:
         header += f" {'keras (default threads)':>26s}"
@@ -622,6 +649,9 @@ def main():
         )
         if choice:
             print(f"{'  shendu default threads:':34s} {choice}")
+        if ours_vals and ours_one_thread:
+            default_vs_one = _speed(ours_vals, ours_one_thread, unit)
+            print(f"{'  shendu default / 1 thread':34s} {default_vs_one:25.2f}x")
         results[letter] = {
             "shendu": ours_vals,
             "shendu_1_thread": ours_one_thread,

@@ -39,6 +39,22 @@ def test_rows_without_the_optional_columns(bench):
     assert row.split()[-2:] == ["2.00x", "s"]
 
 
+def test_the_one_thread_column_without_pytorch(bench):
+    # --loaded measures shendu's 1-thread setting even where PyTorch is missing
+    row = bench.fmt_row("B", [100.0] * 3, [], "samples/s", None, False, [120.0] * 3)
+    assert "120 [120-120]" in row and "x" not in row.replace("samples/s", "")
+
+
+def test_the_loaded_mode_starts_a_competitor_and_stops_it(bench):
+    competitor = bench.competing_process()
+    try:
+        assert competitor.poll() is None  # running
+    finally:
+        competitor.kill()
+        competitor.wait()
+    assert competitor.poll() is not None
+
+
 @pytest.mark.parametrize("name", ["iris", "mlp", "cnn", "lstm", "transformer"])
 def test_each_workload_builds_and_trains_with_shendu(bench, name):
     run, samples = getattr(bench, name)("shendu", 0.02 if name == "iris" else 1)
