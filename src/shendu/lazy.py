@@ -10,13 +10,15 @@ from collections.abc import Callable
 def lazy_attributes(namespace: dict, table: dict, package: str) -> tuple[Callable, Callable]:
     """``(__getattr__, __dir__)`` for a module whose names in ``table`` (name -> module
     beside it in ``package``) are imported on first use, then kept in ``namespace`` (the
-    module's ``globals()``); ``dir()`` lists them from the start."""
+    module's ``globals()``); ``dir()`` lists them from the start. A name mapped to itself
+    is the module of that name (a submodule imported on first use)."""
 
     def __getattr__(name: str):  # noqa: N807
         module = table.get(name)
         if module is None:
             raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f".{module}", package), name)
+        imported = importlib.import_module(f".{module}", package)
+        value = imported if module == name else getattr(imported, name)
         namespace[name] = value
         return value
 

@@ -250,7 +250,7 @@ class ImageAugmentation(Layer):
 
     def _augment_batch(self, images, labels=None, kept=None):
         """(images, labels) augmented: images as given (rank 3 or 4, own data format).
-        ``kept`` (a dict) receives the transformation and whether one image came."""
+        ``kept`` (a dict) receives the transformation drawn."""
         x = as_array(images)
         if x.ndim not in (3, 4):
             raise ValueError(
@@ -262,7 +262,7 @@ class ImageAugmentation(Layer):
         check_image_size(self, x)
         transformation = self.random_transformation(x)
         if kept is not None:
-            kept.update(transformation=transformation, single=single, size=x.shape[1:3])
+            kept["transformation"] = transformation
         y = self.transform_images(x, transformation).astype(self.dtype, copy=False)
         y = self._from_last(y)
         if labels is not None:
@@ -307,14 +307,14 @@ class ImageAugmentation(Layer):
             if labels is not None:
                 out["labels"] = Tensor.wrap(labels)
             if self.moves_pixels:
-                self._carry_targets(inputs, out, kept["transformation"], kept["single"])
+                self._carry_targets(inputs, out, kept["transformation"])
             return out
         if not (training or self.always_applies):
             return inputs
         images, _ = self._augment_batch(inputs)
         return Tensor.wrap(images)
 
-    def _carry_targets(self, inputs, out, transformation, single):
+    def _carry_targets(self, inputs, out, transformation):
         """Move the dict's boxes and masks with the pixels (``out`` holds the images)."""
         carry_targets(
             self,

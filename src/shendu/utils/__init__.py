@@ -9,7 +9,6 @@ from ..config import (
 )
 from ..lazy import lazy_attributes
 from ..naming import custom_object_scope, get_registered_object
-from . import bounding_boxes
 from .numerical import normalize, pad_sequences, to_categorical
 from .progbar import Progbar
 
@@ -17,6 +16,7 @@ CustomObjectScope = custom_object_scope
 
 #: names imported on first use (``import shendu`` stays fast)
 _LAZY = {
+    "bounding_boxes": "bounding_boxes",  # the submodule (keras.utils.bounding_boxes)
     "FeatureSpace": "feature_space",
     **{
         name: "dataset_utils"
@@ -173,7 +173,6 @@ __all__ = [
     "Config",
     "CustomObjectScope",
     "Progbar",
-    "bounding_boxes",
     "clear_session",
     "custom_object_scope",
     "deserialize_keras_object",
