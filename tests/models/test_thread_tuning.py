@@ -6,14 +6,18 @@ import pytest
 import shendu
 from shendu import blas, parallel
 from shendu.models.thread_tuning import (
+    CLOSE_SPACING,
+    LOAD_CHECK_S,
     PROBE_SPACING,
     PROBE_STEPS,
     REPROBE_MIN_S,
     REPROBE_S,
+    WARMUP_STEPS,
     BlasThreadTuner,
 )
 
 PROBE_TOTAL = 2 * (PROBE_STEPS + 1)  # a block per candidate, its first step not counted
+FIRST_PROBE = PROBE_TOTAL + WARMUP_STEPS - 1  # a model's first fit: more steps uncounted
 
 
 class FakeMachine:
@@ -24,6 +28,7 @@ class FakeMachine:
         self.now = 0.0
         self.step_s = step_s or {2: 1.0, 1: 2.0}
         self.history = []
+        self.others = 0.0  # other programs' cores
         monkeypatch.setattr(blas, "num_threads", lambda: self.threads)
         monkeypatch.setattr(blas, "set_num_threads", self._set)
         monkeypatch.setattr(parallel, "limit_threads", lambda n: self.history.append(("p", n)))
@@ -36,6 +41,12 @@ class FakeMachine:
     def clock(self):
         return self.now
 
+    def load(self):
+        return self.others
+
+    def tuner(self):
+        return BlasThreadTuner(clock=self.clock, load=self.load)
+
     def run(self, tuner, steps):
         for _ in range(steps):
             tuner.begin_step()
@@ -46,9 +57,9 @@ class FakeMachine:
 def probed(monkeypatch, step_s=None):
     """A fake machine and a tuner that has finished its first probe there."""
     machine = FakeMachine(monkeypatch, step_s=step_s)
-    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner = machine.tuner()
     tuner.begin_fit()
-    machine.run(tuner, PROBE_TOTAL)
+    machine.run(tuner, FIRST_PROBE)
     return machine, tuner
 
 
@@ -88,7 +99,7 @@ def test_nothing_is_tuned_when_it_should_not_be(monkeypatch, case):
         monkeypatch.setenv("SHENDU_BLAS_THREADS", "fixed")
     if case == "gpu":
         monkeypatch.setattr(shendu.backend, "device", lambda: "gpu")
-    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner = machine.tuner()
     tuner.begin_fit("gpu" if case == "gpu model" else None)
     machine.run(tuner, 3 * PROBE_STEPS)
     tuner.end_fit()
@@ -120,9 +131,9 @@ def test_the_step_after_a_switch_is_not_counted(monkeypatch):
         return set_threads(n)
 
     monkeypatch.setattr(blas, "set_num_threads", switching_is_slow)
-    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner = machine.tuner()
     tuner.begin_fit()
-    for _ in range(PROBE_TOTAL):
+    for _ in range(FIRST_PROBE):
         tuner.begin_step()
         machine.now += machine.step_s[machine.threads] + penalty["next"]
         penalty["next"] = 0.0
@@ -147,7 +158,7 @@ def test_all_threads_must_win_by_the_margin(monkeypatch, one_thread_s, expected)
 
 def test_the_first_step_of_each_fit_is_not_counted(monkeypatch):
     machine = FakeMachine(monkeypatch)  # 2 threads twice as fast, fits of 3 steps
-    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner = machine.tuner()
     for _ in range(2 * PROBE_TOTAL):
         tuner.begin_fit()
         for i in range(3):
@@ -189,10 +200,10 @@ def test_probe_intervals_double_while_the_choice_holds_up_to_reprobe_s(monkeypat
 
 def test_long_steps_are_probed_at_most_a_tenth_of_the_time(monkeypatch):
     machine = FakeMachine(monkeypatch, step_s={2: 1.0, 1: 2.0})  # a probe takes about 15 s
-    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner = machine.tuner()
     tuner.begin_fit()
     start = machine.now
-    machine.run(tuner, PROBE_TOTAL)
+    machine.run(tuner, FIRST_PROBE)
     spent = machine.now - start
     assert not tuner.probing
     assert tuner.interval == PROBE_SPACING * spent
@@ -202,9 +213,9 @@ def test_one_thread_is_probed_first_so_a_passing_load_does_not_decide(monkeypatc
     """Another program's threads spin for the first steps of a fit: that slows all threads,
     not one. Probed first, one thread takes those steps, and all threads win afterwards."""
     machine = FakeMachine(monkeypatch, step_s={2: 0.002, 1: 0.004})
-    tuner = BlasThreadTuner(clock=machine.clock)
+    tuner = machine.tuner()
     tuner.begin_fit()
-    for i in range(PROBE_TOTAL):
+    for i in range(FIRST_PROBE):
         tuner.begin_step()
         spinning = i < PROBE_STEPS + 1  # the first block's worth of steps
         machine.now += (
@@ -213,3 +224,57 @@ def test_one_thread_is_probed_first_so_a_passing_load_does_not_decide(monkeypatc
         tuner.end_step()
     assert [h for h in machine.history if h[0] == "blas"][0] == ("blas", 1)
     assert not tuner.probing and tuner.choice == 2
+
+
+def test_a_close_call_is_probed_again_soon(monkeypatch):
+    """Medians within CLOSE of each other: a few noisy steps decided, so the next probe
+    comes after CLOSE_SPACING (not PROBE_SPACING) times the probe's duration."""
+    machine = FakeMachine(monkeypatch, step_s={2: 1.0, 1: 1.1})  # a probe takes about 15 s
+    tuner = machine.tuner()
+    tuner.begin_fit()
+    start = machine.now
+    machine.run(tuner, FIRST_PROBE)
+    assert not tuner.probing and tuner.choice == 1  # within the margin: one thread
+    assert tuner.interval == CLOSE_SPACING * (machine.now - start)
+    first = tuner.interval
+    machine.now = start = tuner.next_probe
+    machine.run(tuner, PROBE_TOTAL)  # the same close call again: the interval is not doubled
+    assert tuner.choice == 1 and tuner.interval == CLOSE_SPACING * (machine.now - start) < first
+
+
+def test_other_programs_starting_start_a_probe_at_once(monkeypatch):
+    machine, tuner = probed(monkeypatch, {2: 0.002, 1: 0.004})
+    for _ in range(3):  # the choice holds: the intervals grow to 4 s
+        machine.now = tuner.next_probe
+        machine.run(tuner, PROBE_TOTAL)
+    assert tuner.choice == 2 and tuner.interval == 8.0
+    machine.run(tuner, int(LOAD_CHECK_S / 0.002) + 1)  # steady: no probe
+    assert not tuner.probing
+    changed, next_probe = machine.now, tuner.next_probe
+    machine.others = 1.0  # another program takes a core: two threads now lose
+    machine.step_s = {2: 0.008, 1: 0.004}
+    machine.run(tuner, int(LOAD_CHECK_S / 0.008) + 1 + PROBE_TOTAL)
+    assert tuner.choice == 1 and machine.threads == 1
+    assert machine.now - changed < 2 * LOAD_CHECK_S < next_probe - changed
+
+
+@pytest.mark.parametrize("others", [0.3, None])
+def test_a_small_or_unmeasured_load_change_starts_no_probe(monkeypatch, others):
+    machine, tuner = probed(monkeypatch, {2: 0.002, 1: 0.004})
+    next_probe = tuner.next_probe
+    machine.others = others
+    machine.run(tuner, int((next_probe - machine.now) / 0.002) - 1)
+    assert not tuner.probing and machine.now < next_probe
+
+
+def test_a_models_first_steps_are_not_counted(monkeypatch):
+    """Its memory and replayed step are set up then: WARMUP_STEPS slow steps do not count."""
+    machine = FakeMachine(monkeypatch, step_s={2: 0.002, 1: 0.004})
+    tuner = machine.tuner()
+    tuner.begin_fit()
+    for i in range(FIRST_PROBE):
+        tuner.begin_step()
+        machine.now += 1.0 if i < WARMUP_STEPS else machine.step_s[machine.threads]
+        tuner.end_step()
+    assert not tuner.probing and tuner.choice == 2
+    assert max(max(t) for t in tuner.times.values()) < 0.01

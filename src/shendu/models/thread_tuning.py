@@ -18,8 +18,18 @@ tenth of the time. All threads are dropped at once when a step
 takes over ``CUT_SHORT`` times one thread's median, so a probe on a loaded machine costs two
 slow steps. (Alternating the count every step was
 tried first: the switches slowed the multi-threaded steps so much that one thread won on an
-idle machine.) The thread counts in force before ``fit`` are restored when it returns. The
-measurements behind these choices are in docs/benchmarks.md ("the thread tuner").
+idle machine.) The thread counts in force before ``fit`` are restored when it returns.
+
+Two things make a probe come sooner (#33, measured in docs/benchmarks.md, "Round 3"): a
+close call, whose medians are within ``CLOSE`` (1.25x) of each other, is probed again after
+``CLOSE_SPACING`` times the probe's duration (at least ``REPROBE_MIN_S``), because a few
+steps of noise decide it (a loaded machine's one-thread probe once measured 95.5 ms against
+63 ms for the same steps later, and two threads were kept at 0.68x); and other programs'
+use of the cores (``models.cpu_load``, read every ``LOAD_CHECK_S``) moving by ``LOAD_SHIFT``
+(half a core) since the decision starts a probe at once: a program starting or stopping
+changes which count is faster. A model's first ``WARMUP_STEPS`` steps (its memory and
+replayed step being set up) are not counted either. The measurements behind these choices
+are in docs/benchmarks.md ("the thread tuner").
 
 Nothing is tuned when the BLAS already runs one thread (a user's ``threadpoolctl`` limit or
 ``OPENBLAS_NUM_THREADS=1`` is respected), when the BLAS is not OpenBLAS, when the model
@@ -35,6 +45,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from .. import backend, blas, parallel
+from .cpu_load import OtherProgramsLoad
 
 PROBE_STEPS = 4
 BLOCK = PROBE_STEPS + 1  # a block of steps per candidate; its first step is not counted
@@ -45,6 +56,11 @@ CUT_SHORT = 2.0  # an alternative whose step takes this many times the current m
 # All threads must beat one thread by 10%: on a loaded machine they can lose 2-3x, on an idle
 # one a single thread loses 1.2-1.6x, so a near tie goes to the safe side.
 MARGIN = 0.9
+CLOSE = 1.25  # medians within this ratio: a close call, probed again soon
+CLOSE_SPACING = 2.0  # ...after this many times the probe's duration (at least REPROBE_MIN_S)
+LOAD_CHECK_S = 1.0  # how often other programs' use of the cores is read between probes
+LOAD_SHIFT = 0.5  # cores: other programs' use moving this much since a probe starts one
+WARMUP_STEPS = 3  # a model's first fit does not count this many steps (the first fit: 1)
 
 
 def on_gpu(device: str | None = None) -> bool:
@@ -55,8 +71,17 @@ def on_gpu(device: str | None = None) -> bool:
 class BlasThreadTuner:
     """Probes all threads and one thread in blocks of steps and keeps the faster count."""
 
-    def __init__(self, clock: Callable[[], float] = time.perf_counter):
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.perf_counter,
+        load: Callable[[], float | None] | None = None,
+    ):
         self.clock = clock
+        # other programs' cores since the last call (None: not measurable here)
+        self.load = load if load is not None else OtherProgramsLoad().read
+        self.probe_load: float | None = None  # other programs' cores during the last probe
+        self.next_load_check = 0.0
+        self.warmup = WARMUP_STEPS  # steps of the next fit not counted
         self.candidates: list[int] = []  # thread counts: [all, 1]
         self.choice: int | None = None
         self.times: dict[int, list[float]] = {}
@@ -66,7 +91,6 @@ class BlasThreadTuner:
         self.probe_began: float | None = None
         self.current: int | None = None
         self.started = 0.0
-        self.fresh = False
         self.counted = False
         self.order: list[int] = []
         self.probe_step = 0
@@ -96,7 +120,9 @@ class BlasThreadTuner:
             self.choice = full
             self._start_probe()
         self._use(self.choice if not self.probing else self.order[self._block()])
-        self.fresh = True  # the first step of a fit is not counted either (data, caches)
+        # the first step of a fit is not counted either (data, caches), nor the first few of
+        # a model's first fit (its memory and replayed step being set up)
+        self.warmup = max(self.warmup, 1)
 
     def _use(self, n):
         blas.set_num_threads(n)
@@ -110,6 +136,7 @@ class BlasThreadTuner:
         self.times = {c: [] for c in self.candidates}
         self.probe_step = 0
         self.probe_began = None  # set by the probe's first step
+        self.load()  # other programs' use is measured over the probe
         # one thread first: another program's threads still spinning when a fit starts slow
         # the multi-threaded steps, not the one-threaded ones (docs/benchmarks.md, "the
         # thread tuner"), so the all-threads block comes once that has passed; all threads
@@ -120,7 +147,7 @@ class BlasThreadTuner:
         if not self.candidates:
             return
         now = self.clock()
-        if not self.probing and now >= self.next_probe:
+        if not self.probing and (now >= self.next_probe or self._load_moved(now)):
             self._start_probe()
         if self.probing:
             if self.probe_began is None:
@@ -129,11 +156,22 @@ class BlasThreadTuner:
             # not counted
             self.current = self.order[self._block()]
             first_of_block = self.probe_step % BLOCK == 0
-            self.counted = not first_of_block and not self.fresh
+            self.counted = not first_of_block and not self.warmup
             if first_of_block:
                 self._use(self.current)
             self.started = now
-        self.fresh = False
+        self.warmup = max(0, self.warmup - 1)
+
+    def _load_moved(self, now):
+        """Whether other programs' use of the cores has moved by ``LOAD_SHIFT`` since the
+        last probe (read at most every ``LOAD_CHECK_S``)."""
+        if now < self.next_load_check:
+            return False
+        self.next_load_check = now + LOAD_CHECK_S
+        cores = self.load()
+        if cores is None or self.probe_load is None:
+            return False
+        return abs(cores - self.probe_load) >= LOAD_SHIFT
 
     def end_step(self) -> None:
         if not self.candidates or not self.probing:
@@ -153,15 +191,20 @@ class BlasThreadTuner:
                 return
         if self.probe_step >= BLOCK * len(self.candidates):
             full, one = self.candidates
-            faster = statistics.median(self.times[full]) < MARGIN * statistics.median(
-                self.times[one]
-            )
-            self._decide(now, full if faster else one)
+            full_s = statistics.median(self.times[full])
+            one_s = statistics.median(self.times[one])
+            close = max(full_s, one_s) < CLOSE * min(full_s, one_s)
+            self._decide(now, full if full_s < MARGIN * one_s else one, close)
 
-    def _decide(self, now, choice):
+    def _decide(self, now, choice, close=False):
         began = now if self.probe_began is None else self.probe_began
-        floor = max(REPROBE_MIN_S, PROBE_SPACING * (now - began))
-        if self.interval is None or choice != self.choice:
+        self.probe_load = self.load()
+        self.next_load_check = now + LOAD_CHECK_S
+        spacing = CLOSE_SPACING if close else PROBE_SPACING
+        floor = max(REPROBE_MIN_S, spacing * (now - began))
+        if close:
+            self.interval = floor  # a few steps of noise decided it: probed again soon
+        elif self.interval is None or choice != self.choice:
             self.interval = floor  # a new choice is checked again soon
         else:
             self.interval = max(floor, min(REPROBE_S, 2 * self.interval))
