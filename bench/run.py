@@ -8,6 +8,13 @@ Workloads (issue "Fast"):
   E  Transformer encoder block: d_model 128, 4 heads, sequence 64, batch 32
   F  inference: B's MLP predict on 10,000 samples; single-sample latency of the Iris model
   G  `import shendu` wall time; peak RSS of A and C (each in a fresh process)
+  H  ResNet-20 on 32x32x3, batch 128 (bench/larger.py)
+  I  GPT-style language model: 4 blocks, d_model 256, causal attention over 256 tokens
+  W  B's MLP at widths 256 to 4,096: samples/s and the fraction of the GEMM peak
+  M  peak memory of training C, H and I (each library in a fresh process)
+
+A full run is ABCDEFG; the larger workloads run when named (``--only HIWM``), as they take
+several minutes with both peers on a 2-core machine.
 
 Each timed pair runs interleaved (shendu, torch, shendu, torch, ...) after a warm-up,
 at least 5 repeats; the table shows medians, min-max and shendu's speed relative to
@@ -29,7 +36,8 @@ Run it where both are importable, e.g.
     python -m venv .bench && .bench/bin/pip install torch==2.13.0 -e '.[bench]'
     .bench/bin/python bench/run.py [--quick]
     .bench/bin/pip install keras jax   # optional: the Keras column
-Without torch, only shendu's column is printed (and Keras's, when it is importable).
+Without torch, only shendu's column is printed (and Keras's, when it is importable);
+``--shendu-only`` leaves both peers out where they are importable.
 """
 
 from __future__ import annotations
@@ -46,11 +54,18 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import larger  # noqa: E402  (bench/larger.py: the larger workloads, #33)
+
+#: set by --shendu-only: the peers are left out even where they are importable
+PEERS = {"off": False}
 
 
 def keras_module():
     """Keras 3 on the JAX backend (KERAS_BACKEND is set to jax unless already set), or None
     with the reason it could not be imported: an optional third column."""
+    if PEERS["off"]:
+        return None, "--shendu-only"
     os.environ.setdefault("KERAS_BACKEND", "jax")
     try:
         import keras
@@ -86,6 +101,8 @@ def kernels_line(shendu):
 
 
 def have_torch():
+    if PEERS["off"]:
+        return False
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -96,15 +113,51 @@ def have_torch():
 # ----------------------------------------------------------------------------- workloads
 
 #: training steps per timed run of B-E (a full run, and --quick)
-STEPS = {"B": 20, "C": 8, "D": 6, "E": 8}
-QUICK_STEPS = {"B": 4, "C": 2, "D": 2, "E": 2}
+STEPS = {"B": 20, "C": 8, "D": 6, "E": 8, "H": 2, "I": 2}
+QUICK_STEPS = {"B": 4, "C": 2, "D": 2, "E": 2, "H": 1, "I": 1}
 #: B's MLP 784-512-512-10: a training step does 6 FLOPs per parameter and sample
 MLP_PARAMS = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
 
 
-def peak_fraction(samples_per_s, peak_gflops):
-    """B's training speed as a fraction of the GEMM peak: 6 x params FLOPs per sample."""
-    return 6 * MLP_PARAMS * samples_per_s / (peak_gflops * 1e9)
+def peak_fraction(samples_per_s, peak_gflops, flops_per_sample=6 * MLP_PARAMS):
+    """Training speed as a fraction of the GEMM peak: the products' FLOPs per sample (B's:
+    6 x params) at that speed against the 2048^3 product's GFLOP/s."""
+    return flops_per_sample * samples_per_s / (peak_gflops * 1e9)
+
+
+def products_per_sample(letter):
+    """The products' FLOPs per sample of a training step of a workload (None: not counted)."""
+    if letter == "B":
+        return 6 * MLP_PARAMS
+    if letter == "H":
+        return larger.resnet20_flops_per_sample()
+    if letter == "I":
+        return larger.gpt_flops_per_sample()
+    if letter.startswith("W"):
+        return larger.mlp_flops_per_sample(int(letter[1:]))
+    return None
+
+
+def print_peak_fractions(letter, flops, peak, ours, theirs, keras_vals):
+    """The fraction of the GEMM peak each library's median speed reaches: how much of the
+    step the products would take at the peak; the rest is memory-bound passes and overhead."""
+    label = "B" if letter == "B" else letter[0]
+    print(
+        f"{'  ' + label + ' as a fraction of GEMM peak':34s} "
+        f"{peak_fraction(statistics.median(ours), peak, flops):26.1%}  (2048^3 matmul: "
+        f"{peak:.1f} GFLOP/s)"
+    )
+    if theirs:
+        best = max(statistics.median(v) for v in theirs)
+        print(
+            f"{'  PyTorch on ' + label + ', fraction of peak':34s} "
+            f"{peak_fraction(best, peak, flops):26.1%}"
+        )
+    if keras_vals:
+        print(
+            f"{'  Keras on ' + label + ', fraction of peak':34s} "
+            f"{peak_fraction(statistics.median(keras_vals), peak, flops):26.1%}"
+        )
 
 
 def iris_data():
@@ -378,6 +431,39 @@ def torch_transformer(steps):
     return _torch_runner(Net(), x, y, 32, steps, torch.nn.MSELoss()), 32 * steps
 
 
+def larger_workload(builder, torch_builder, batch):
+    """A larger workload (bench/larger.py) as the suite's pair of runner makers:
+    ``ours(lib, steps)`` for shendu or Keras and ``theirs(steps)`` for PyTorch."""
+
+    def ours(lib, steps):
+        model, x, y = builder(library(lib), batch * steps)
+        return _fit_runner(model, x, y, batch, steps), batch * steps
+
+    def theirs(steps):
+        model, x, y, loss = torch_builder(batch * steps)
+        return _torch_runner(model, x, y, batch, steps, loss), batch * steps
+
+    return ours, theirs
+
+
+RESNET = larger_workload(larger.resnet20, larger.torch_resnet20, larger.RESNET_BATCH)
+GPT = larger_workload(larger.gpt, larger.torch_gpt, larger.GPT_BATCH)
+
+
+def width_workload(width):
+    return larger_workload(
+        lambda lib, n: larger.mlp_of_width(lib, width, n),
+        lambda n: larger.torch_mlp_of_width(width, n),
+        128,
+    )
+
+
+def width_steps(width, quick):
+    """Steps per timed run of the width sweep: about B's products per run at every width."""
+    ratio = larger.mlp_flops_per_sample(512) / larger.mlp_flops_per_sample(width)
+    return max(2, round((4 if quick else 20) * ratio))
+
+
 # ----------------------------------------------------------------------------- timing
 
 
@@ -522,7 +608,13 @@ def main():
     parser.add_argument(
         "--loaded", action="store_true", help="beside one competing busy process (started here)"
     )
+    parser.add_argument(
+        "--shendu-only",
+        action="store_true",
+        help="leave PyTorch and Keras out (shendu's default against its 1-thread setting)",
+    )
     args = parser.parse_args()
+    PEERS["off"] = args.shendu_only
     competitor = competing_process() if args.loaded else None
     try:
         run_suite(args)
@@ -563,6 +655,8 @@ def run_suite(args):
         import torch
 
         print(f"PyTorch {torch.__version__}, default threads {torch.get_num_threads()}")
+    elif PEERS["off"]:
+        print("PyTorch and Keras left out (--shendu-only)")
     else:
         print("PyTorch is not importable: shendu's column only")
     keras, why_not = keras_module()
@@ -570,7 +664,7 @@ def run_suite(args):
         print(f"Keras {keras.__version__} on {keras.backend.backend()} (default threads)")
     else:
         print(f"Keras is not importable ({why_not}): no Keras column")
-    one_thread = torch_ok or args.loaded  # the 1-thread column
+    one_thread = torch_ok or args.loaded or args.shendu_only  # the 1-thread column
     thread_settings = [None, 1] if one_thread else [None]
     if args.loaded:
         print("loaded: one competing busy process runs beside the suite")
@@ -601,10 +695,19 @@ def run_suite(args):
             steps["E"],
             "samples/s",
         ),
+        "H": ("H ResNet-20 32x32x3 b128", *RESNET, steps["H"], "samples/s"),
+        "I": ("I GPT 4x d256 T256 b8", *GPT, steps["I"], "samples/s"),
     }
+    for width in larger.WIDTHS:
+        cases[f"W{width}"] = (
+            f"W MLP 784-{width}-{width}-10 b128",
+            *width_workload(width),
+            width_steps(width, quick),
+            "samples/s",
+        )
     peak = None
     for letter, (name, ours_fn, torch_fn, size, unit) in cases.items():
-        if letter not in args.only:
+        if letter[0] not in args.only:
             continue
         ours_vals, ours_one_thread, theirs_vals, keras_vals = None, None, [], None
         choice = None
@@ -658,23 +761,12 @@ def run_suite(args):
             "torch": theirs_vals,
             "keras": keras_vals,
         }
-        if letter == "B":
-            peak = gemm_peak_gflops()
-            frac = peak_fraction(statistics.median(ours_vals), peak)
-            print(
-                f"{'  B as a fraction of GEMM peak':34s} {frac:26.1%}  (2048^3 matmul: "
-                f"{peak:.1f} GFLOP/s)"
-            )
-            if torch_ok:
-                best = max(statistics.median(v) for v in theirs_vals)
-                print(
-                    f"{'  PyTorch on B, fraction of peak':34s} {peak_fraction(best, peak):26.1%}"
-                )
-            if keras_vals:
-                print(
-                    f"{'  Keras on B, fraction of peak':34s} "
-                    f"{peak_fraction(statistics.median(keras_vals), peak):26.1%}"
-                )
+        flops = products_per_sample(letter)
+        if flops:
+            peak = peak or gemm_peak_gflops()
+            print_peak_fractions(letter, flops, peak, ours_vals, theirs_vals, keras_vals)
+    if "M" in args.only:
+        memory_table(torch_ok, keras is not None)
     if "F" in args.only:
         inference(torch_ok)
     if "G" in args.only:
@@ -722,6 +814,49 @@ def run_suite(args):
     if os.environ.get("BENCH_JSON"):
         with open(os.environ["BENCH_JSON"], "w") as f:
             json.dump(results, f)
+
+
+MEMORY_STEPS = 3
+
+
+def _status_mib(field):
+    """A field of this process's /proc/self/status (VmRSS, VmHWM) in MiB."""
+    with open("/proc/self/status") as f:
+        line = next(line for line in f if line.startswith(field + ":"))
+    return int(line.split()[1]) / 1024
+
+
+def memory_probe(letter, lib):
+    """In a fresh process: build workload ``letter`` (C, H or I) with ``lib`` (shendu, keras
+    or torch), run a fit of MEMORY_STEPS steps, and print the resident memory before the fit
+    and the process's peak after it (MiB)."""
+    if lib == "torch":
+        run, _ = {"C": torch_cnn, "H": RESNET[1], "I": GPT[1]}[letter](MEMORY_STEPS)
+    else:
+        run, _ = {"C": cnn, "H": RESNET[0], "I": GPT[0]}[letter](lib, MEMORY_STEPS)
+    before = _status_mib("VmRSS")
+    run()
+    print("MEMORY", before, _status_mib("VmHWM"))
+
+
+def memory_table(torch_ok, keras_ok):
+    """Peak memory of training C, H and I: each library in a fresh process, the memory its
+    fit added to what import, data and model held (the process's whole peak beside it)."""
+    libs = ["shendu"] + (["torch"] if torch_ok else []) + (["keras"] if keras_ok else [])
+    print(f"{'M peak memory of training (MiB)':34s} " + " ".join(f"{n:>26s}" for n in libs))
+    for letter, name in (("C", "C mnist_convnet"), ("H", "H ResNet-20"), ("I", "I GPT")):
+        cells = []
+        for lib in libs:
+            code = (
+                "import sys; sys.path.insert(0, 'bench'); import run; "
+                f"run.memory_probe({letter!r}, {lib!r})"
+            )
+            out = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+            ).stdout
+            before, peak = map(float, out.split("MEMORY")[-1].split())
+            cells.append(f"+{peak - before:.0f} (peak {peak:.0f})")
+        print(f"{'  ' + name:34s} " + " ".join(f"{c:>26s}" for c in cells), flush=True)
 
 
 def inference(torch_ok):

@@ -5,6 +5,7 @@ import importlib.util
 import os
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -153,3 +154,84 @@ def test_the_header_names_the_kernels_path(bench):
     finally:
         dispatch._state.clear()
         dispatch._state.update(before)
+
+
+def test_the_larger_workloads_build_and_train_with_shendu(bench):
+    import shendu
+
+    for build in (bench.larger.resnet20, bench.larger.gpt):
+        model, x, y = build(shendu, 4)
+        history = model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+        assert np.isfinite(history.history["loss"][0])
+    model, x, y = bench.larger.mlp_of_width(shendu, 256, 8)
+    assert model.count_params() == 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10
+
+
+def _conv_and_dense_macs(model):
+    """Multiply-adds per sample of a model's Conv2D and Dense layers, from their shapes."""
+    import shendu
+
+    macs = 0
+    for layer in model.layers:
+        if isinstance(layer, shendu.layers.Conv2D):
+            h, w, filters = layer.output.shape[1:]
+            macs += h * w * filters * int(np.prod(layer.kernel.shape[:3]))
+        elif isinstance(layer, shendu.layers.Dense):
+            macs += int(np.prod(layer.kernel.shape))
+    return macs
+
+
+def test_the_larger_workloads_products_are_counted_from_their_layers(bench):
+    import shendu
+
+    resnet, _, _ = bench.larger.resnet20(shendu, 1)
+    assert bench.larger.resnet20_flops_per_sample() == 6 * _conv_and_dense_macs(resnet)
+    mlp, _, _ = bench.larger.mlp_of_width(shendu, 1024, 1)
+    assert bench.larger.mlp_flops_per_sample(1024) == 6 * _conv_and_dense_macs(mlp)
+    gpt, _, _ = bench.larger.gpt(shendu, 1)
+    L = bench.larger
+    weights = sum(  # every kernel of a product: not embeddings, norms or biases
+        int(np.prod(w.shape))
+        for w in gpt.trainable_weights
+        if len(w.shape) >= 2 and not w.path.endswith(("embeddings", "bias"))
+    )
+    attention = L.GPT_BLOCKS * 2 * L.GPT_T * L.GPT_D
+    assert L.gpt_flops_per_sample() == 6 * L.GPT_T * (weights + attention)
+
+
+def test_the_width_sweep_keeps_each_runs_products_near_bs(bench):
+    flops = {
+        w: bench.width_steps(w, False) * bench.larger.mlp_flops_per_sample(w)
+        for w in bench.larger.WIDTHS
+    }
+    assert bench.width_steps(512, False) == bench.STEPS["B"]
+    for width, f in flops.items():
+        assert 0.5 < f / flops[512] < 4, width  # 4,096: the floor of 2 steps a run
+
+
+def test_the_peak_fraction_line_of_each_counted_workload(bench, capsys):
+    assert bench.products_per_sample("C") is None
+    flops = bench.products_per_sample("W1024")
+    assert flops == bench.larger.mlp_flops_per_sample(1024)
+    # 1,000 samples/s of 1e8 FLOPs each on a 200 GFLOP/s peak: half of it
+    bench.print_peak_fractions("W1024", 1e8, 200.0, [1000.0], [[500.0], [800.0]], [400.0])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [
+        ["W", "as"],
+        ["PyTorch", "on"],
+        ["Keras", "on"],
+    ]
+    assert [line.split()[-1] for line in lines[1:]] == ["40.0%", "20.0%"]
+    assert "50.0%" in lines[0]
+
+
+def test_the_memory_probe_reports_the_fits_memory(bench, capsys):
+    bench.memory_probe("C", "shendu")
+    before, peak = map(float, capsys.readouterr().out.split("MEMORY")[-1].split())
+    assert 0 < before <= peak
+
+
+def test_the_shendu_only_mode_leaves_the_peers_out(bench, monkeypatch):
+    monkeypatch.setitem(bench.PEERS, "off", True)
+    assert not bench.have_torch()
+    assert bench.keras_module() == (None, "--shendu-only")
