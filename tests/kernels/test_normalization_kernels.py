@@ -1,5 +1,5 @@
-"""Layer normalisation's numba loops against their NumPy references, and the op on both
-paths (values and gradients)."""
+"""Layer and batch normalisation's numba loops against their NumPy references, and the ops
+on both paths (values and gradients)."""
 
 import numpy as np
 import pytest
@@ -90,3 +90,86 @@ def test_layer_normalization_layer_trains_equal_on_both_paths(kernel_mode):
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("affine", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows,n", [(1, 2), (5, 7), (300, 16)])
+def test_batch_norm_loops_equal_their_references(rows, n, dtype, affine):
+    x, gamma, beta, gy = _case(rows, n, dtype, affine)
+    outs = []
+    for forward, backward in (
+        (K.BATCH_NORM_FORWARD.reference, K.BATCH_NORM_BACKWARD.reference),
+        (K.BATCH_NORM_FORWARD.compiled(), K.BATCH_NORM_BACKWARD.compiled()),
+    ):
+        y, xhat = np.empty_like(x), np.empty_like(x)
+        mean, var, inv = (np.empty(n, dtype) for _ in range(3))
+        forward(x, gamma, beta, 1e-3, y, xhat, mean, var, inv)
+        gx = np.empty_like(x)
+        dgamma, dbeta = np.empty(n if affine else 0, dtype), np.empty(n if affine else 0, dtype)
+        backward(gy, xhat, inv, gamma, gx, dgamma, dbeta)
+        outs.append((y, xhat, mean, var, inv, gx, dgamma, dbeta))
+    # the statistics themselves, from their definitions
+    np.testing.assert_allclose(outs[1][2], x.mean(0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(outs[1][3], x.var(0), rtol=1e-5, atol=1e-6)
+    tol = 3e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+
+
+def _batch_norm(mode, select, shape, dtype=np.float32):
+    select(mode)
+    r = np.random.default_rng(3)
+    x = Tensor((r.standard_normal(shape) * 2 + 0.5).astype(dtype), requires_grad=True)
+    gamma = Tensor(r.standard_normal(shape[-1]).astype(dtype), requires_grad=True)
+    beta = Tensor(r.standard_normal(shape[-1]).astype(dtype), requires_grad=True)
+    y, mean, var = nn.batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3)
+    (y * Tensor(r.standard_normal(shape).astype(dtype))).sum().backward()
+    grads = [np.asarray(getattr(t.grad, "data", t.grad)) for t in (x, gamma, beta)]
+    return [y.data, mean.data, var.data, *grads]
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (3, 5, 5, 8), (2, 7, 3)])
+def test_batch_norm_op_equal_on_both_paths(shape, kernel_mode):
+    ref = _batch_norm("numpy", kernel_mode, shape)
+    got = _batch_norm("numba", kernel_mode, shape)
+    for a, b in zip(ref, got):
+        np.testing.assert_allclose(b, a, rtol=3e-5, atol=3e-6)
+    x = np.random.default_rng(3).standard_normal(shape) * 2 + 0.5
+    np.testing.assert_allclose(ref[1], x.reshape(-1, shape[-1]).mean(0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["numpy", "numba"])
+def test_batch_norm_gradients_on_both_paths(mode, kernel_mode):
+    kernel_mode(mode)
+    r = np.random.default_rng(4)
+    x = r.standard_normal((4, 3, 3, 5))
+    g, b = r.standard_normal(5), r.standard_normal(5)
+    from shendu.testing import gradcheck
+
+    assert gradcheck(lambda v, gg, bb: nn.batch_norm_train(v, gg, bb, axis=-1)[0], (x, g, b))
+
+
+def test_batch_normalization_layer_trains_equal_on_both_paths(kernel_mode):
+    weights = []
+    for mode in ("numpy", "numba"):
+        kernel_mode(mode)
+        shendu.set_random_seed(2)
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((32, 6, 6, 3)).astype(np.float32)
+        y = rng.integers(0, 4, 32)
+        model = shendu.Sequential(
+            [
+                shendu.layers.Input((6, 6, 3)),
+                shendu.layers.Conv2D(8, 3, use_bias=False),
+                shendu.layers.BatchNormalization(),
+                shendu.layers.Activation("relu"),
+                shendu.layers.GlobalAveragePooling2D(),
+                shendu.layers.Dense(4),
+            ]
+        )
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False)
+        weights.append(model.get_weights())  # moving mean and variance among them
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)

@@ -15,7 +15,12 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..kernels.normalization import LAYER_NORM_BACKWARD, LAYER_NORM_FORWARD
+from ..kernels.normalization import (
+    BATCH_NORM_BACKWARD,
+    BATCH_NORM_FORWARD,
+    LAYER_NORM_BACKWARD,
+    LAYER_NORM_FORWARD,
+)
 from ..lazy import lazy_attributes
 from ._util import as_tensor, data_of, normalize_axis, sum_to_shape
 from .activation import Sigmoid, _sigmoid
@@ -465,6 +470,41 @@ class Normalize(Function):
                 out.append(g.reshape(shape) if needs[k] else None)
         return tuple(out)
 
+    def _forward_columns(self, x, gamma, beta):
+        """Batch norm over every axis but the last, as columns (kernels.normalization)."""
+        xp, n = self.xp, x.shape[-1]
+        x2 = xp.ascontiguousarray(x.reshape(-1, n))
+        params = [_vector(xp, p, n, x.dtype) for p in (gamma, beta)]
+        y, xhat = xp.empty_like(x2), xp.empty_like(x2)
+        mean, var, inv = (xp.empty(n, dtype=x.dtype) for _ in range(3))
+        BATCH_NORM_FORWARD(x2, *params, self.epsilon, y, xhat, mean, var, inv)
+        stat_shape = (1,) * (x.ndim - 1) + (n,)
+        self.mean, self.var = mean.reshape(stat_shape), var.reshape(stat_shape)
+        if self.recording:
+            self.xhat, self.inv, self.gamma = xhat, inv, params[0]
+            self.param_shapes = (np.shape(gamma), np.shape(beta))
+        self._update_moving(mean, var)
+        return y.reshape(x.shape)
+
+    def _backward_columns(self, gy):
+        xp, n = self.xp, gy.shape[-1]
+        needs = self.needs_input_grad
+        gy2 = xp.ascontiguousarray(gy.reshape(-1, n))
+        gx = xp.empty_like(gy2)
+        grads = [xp.empty(n if len(needs) > k and needs[k] else 0, dtype=gy.dtype) for k in (1, 2)]
+        BATCH_NORM_BACKWARD(gy2, self.xhat, self.inv, self.gamma, gx, *grads)
+        out = [gx.reshape(gy.shape)]
+        for k, (g, shape) in enumerate(zip(grads, self.param_shapes), start=1):
+            if len(needs) > k:
+                out.append(g.reshape(shape) if needs[k] else None)
+        return tuple(out)
+
+    def _update_moving(self, mu, var):
+        if self.moving is not None:
+            moving_mean, moving_var, m = self.moving
+            moving_mean.data[...] = moving_mean.data * m + mu.reshape(-1) * (1 - m)
+            moving_var.data[...] = moving_var.data * m + var.reshape(-1) * (1 - m)
+
     def forward(self, x, gamma=None, beta=None):
         xp = self.xp = backend.array_module(x)
         n = x.shape[-1] if x.ndim else 1
@@ -472,6 +512,18 @@ class Normalize(Function):
         self.rows = self.last_axis and self.moving is None and _row_params(gamma, beta, n)
         if self.rows:
             return self._forward_rows(x, gamma, beta)
+        # batch norm, channels last: statistics per channel over every other axis
+        self.columns = (
+            not self.rms
+            and x.ndim >= 2
+            and x.size > 0
+            and x.dtype.kind == "f"
+            and x.dtype.itemsize >= 4  # float16 keeps NumPy's reductions, which widen
+            and self.axes == tuple(range(x.ndim - 1))
+            and _row_params(gamma, beta, n)
+        )
+        if self.columns:
+            return self._forward_columns(x, gamma, beta)
         if self.last_axis:
             self.ones_n = xp.full(n, 1.0 / n, dtype=x.dtype)
         mu: Any
@@ -494,10 +546,7 @@ class Normalize(Function):
         if self.recording:
             self.xhat, self.inv, self.gamma = xhat, inv, gamma
             self.param_shapes = (np.shape(gamma), np.shape(beta))
-        if self.moving is not None:
-            moving_mean, moving_var, m = self.moving
-            moving_mean.data[...] = moving_mean.data * m + mu.reshape(-1) * (1 - m)
-            moving_var.data[...] = moving_var.data * m + var.reshape(-1) * (1 - m)
+        self._update_moving(mu, var)
         return y.astype(x.dtype, copy=False)
 
     def _param_grad(self, gy, other, shape):
@@ -512,6 +561,8 @@ class Normalize(Function):
     def backward(self, gy):
         if self.rows:
             return self._backward_rows(gy)
+        if self.columns:
+            return self._backward_columns(gy)
         xhat, inv = self.xhat, self.inv
         needs = self.needs_input_grad
         g = gy * self.gamma if self.gamma is not None else gy

@@ -1,0 +1,291 @@
+"""Convolution by tiles: im2col one cache-sized tile at a time, each tile's product at once.
+
+``ops.conv`` multiplies the im2col matrix ``cols`` (one row per output pixel: its window's
+KH*KW*C values) by the kernel ``W`` (KH*KW*C, C_out). Whole, ``cols`` is KH*KW times the
+input (75 MB for a 3x3 convolution of 128 images of 32x32x16), written once, read by the
+forward product and again by the weight gradient, and kept between them; with few channels
+those products are bound by that memory traffic, not by arithmetic. These loops take the
+output pixels of samples a..e-1 a tile of rows at a time (about ``TILE_BYTES`` of ``cols``),
+gather the tile's windows from the input (zeros where a window overhangs the padding), and
+call the BLAS product on it while it is in cache (``kernels.cblas``):
+
+  forward         y[tile] = cols[tile] @ W (+ b, then ReLU when asked), in place
+  weight grad     dW += cols[tile]^T @ g[tile]
+  input grad      gcols = g[tile] @ W^T, each row added back over its window of dx
+
+Nothing of ``cols`` outlives a tile: backward recomputes the tiles from the input. A call
+covers whole samples, so blocks of samples run side by side on threads (``ops.conv``), each
+writing only its samples' rows (the weight gradient into its own ``dw``).
+
+Arguments shared by the three: ``geometry`` = (KH, KW, SH, SW, DH, DW, PT, PL), a tuple of
+ints (kernel size, strides, dilation, padding before the rows and the columns); ``tile`` a
+scratch (rows, KH*KW*C) float32 array owned by the calling thread. Only float32 runs here
+(the BLAS product is ``sgemm``); ``reference`` computes the same with NumPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from .cblas import NO_TRANS, ROW_MAJOR, TRANS, sgemm
+from .dispatch import Kernel
+
+F32 = np.float32
+_ZERO, _ONE = F32(0.0), F32(1.0)
+# A tile holds about TILE_BYTES of cols, and at least MIN_TILE_ROWS rows: with 64 rows the
+# 3x3 convolutions of 16-64 channels ran 4-12% faster than with 128 KiB tiles (113-227
+# rows) or 1,024 rows (ResNet-20's shapes, one thread); narrow cols (a first layer's 9 or 27
+# columns) get more rows, so that each product is not dominated by its call.
+TILE_BYTES = 32 * 1024
+MIN_TILE_ROWS = 64
+
+
+def tile_rows(k: int) -> int:
+    """Rows of a tile of ``k`` columns: about TILE_BYTES of float32, at least 64."""
+    return max(MIN_TILE_ROWS, TILE_BYTES // (4 * k))
+
+
+# Runs of at least this many values are copied as slices (numba's slice copy is vectorised,
+# its per-element loop here was not: 4.6 against 9.9 ms for ResNet-20's first stage);
+# shorter ones (a 1-channel input's 3 values) element by element, where slices cost more.
+SLICE_RUN = 16
+
+
+def gather_tile(x, geometry, n, oh, ow, out_w, count, tile):
+    """tile[t] = the window of output pixel (n, oh, ow + t...), walking along the rows of
+    sample n's output for ``count`` pixels (wrapping to the next output row): KH*KW*C values
+    per row, zeros where the window lies on the padding. A window's row inside the input is
+    one contiguous run of KW*C values (without dilation of the columns), copied as such.
+    Returns the next pixel's (oh, ow)."""
+    kh, kw, sh, sw, dh, dw, pt, pl = geometry
+    h, w, c = x.shape[1], x.shape[2], x.shape[3]
+    x1 = x.reshape(x.size)
+    t1 = tile.reshape(tile.size)
+    k = tile.shape[1]
+    run = kw * c
+    for t in range(count):
+        dst = t * k
+        left = ow * sw - pl
+        inside = dw == 1 and left >= 0 and left + kw <= w
+        for i in range(kh):
+            hi = oh * sh + i * dh - pt
+            if hi < 0 or hi >= h:
+                t1[dst : dst + run] = _ZERO
+            elif inside:
+                src = ((n * h + hi) * w + left) * c
+                if run >= SLICE_RUN:
+                    t1[dst : dst + run] = x1[src : src + run]
+                else:
+                    for q in range(run):
+                        t1[dst + q] = x1[src + q]
+            else:
+                for j in range(kw):
+                    wi = left + j * dw
+                    at = dst + j * c
+                    if 0 <= wi < w:
+                        src = ((n * h + hi) * w + wi) * c
+                        for q in range(c):
+                            t1[at + q] = x1[src + q]
+                    else:
+                        for q in range(c):
+                            t1[at + q] = _ZERO
+            dst += run
+        ow += 1
+        if ow == out_w:
+            ow = 0
+            oh += 1
+    return oh, ow
+
+
+def scatter_tile(gx, geometry, n, oh, ow, out_w, count, tile):
+    """The adjoint of ``gather_tile``: each row's values added back over its window of gx
+    (padding positions dropped). Returns the next pixel's (oh, ow)."""
+    kh, kw, sh, sw, dh, dw, pt, pl = geometry
+    h, w, c = gx.shape[1], gx.shape[2], gx.shape[3]
+    g1 = gx.reshape(gx.size)
+    t1 = tile.reshape(tile.size)
+    k = tile.shape[1]
+    run = kw * c
+    for t in range(count):
+        src = t * k
+        left = ow * sw - pl
+        inside = dw == 1 and left >= 0 and left + kw <= w
+        for i in range(kh):
+            hi = oh * sh + i * dh - pt
+            if 0 <= hi < h:
+                if inside:
+                    dst = ((n * h + hi) * w + left) * c
+                    if run >= SLICE_RUN:
+                        g1[dst : dst + run] += t1[src : src + run]
+                    else:
+                        for q in range(run):
+                            g1[dst + q] += t1[src + q]
+                else:
+                    for j in range(kw):
+                        wi = left + j * dw
+                        if 0 <= wi < w:
+                            dst = ((n * h + hi) * w + wi) * c
+                            at = src + j * c
+                            for q in range(c):
+                                g1[dst + q] += t1[at + q]
+            src += run
+        ow += 1
+        if ow == out_w:
+            ow = 0
+            oh += 1
+    return oh, ow
+
+
+HELPERS = (gather_tile, scatter_tile)
+
+
+def _reference_cols(x, geometry, out_hw, a, e):
+    """cols of samples a..e-1 with NumPy: (pixels, KH*KW*C)."""
+    xp = backend.array_module(x)
+    kh, kw, sh, sw, dh, dw, pt, pl = (int(v) for v in geometry)
+    oh, ow = out_hw
+    h, w = x.shape[1:3]
+    pb = max((oh - 1) * sh + (kh - 1) * dh + 1 - h - pt, 0)
+    pr = max((ow - 1) * sw + (kw - 1) * dw + 1 - w - pl, 0)
+    xpad = xp.pad(x[a:e], [(0, 0), (pt, pb), (pl, pr), (0, 0)])
+    parts = [
+        xpad[:, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw]
+        for i in range(kh)
+        for j in range(kw)
+    ]
+    return xp.concatenate(parts, axis=-1).reshape((e - a) * oh * ow, kh * kw * x.shape[-1])
+
+
+def _forward_reference(x, w2, b, relu, geometry, y, tile, a, e):
+    oh, ow, cout = y.shape[1:]
+    out = _reference_cols(x, geometry, (oh, ow), a, e) @ w2
+    if b.size:
+        out += b
+    if relu:
+        backend.array_module(out).maximum(out, 0, out=out)
+    y[a:e] = out.reshape(e - a, oh, ow, cout)
+
+
+def _forward_loop(x, w2, b, relu, geometry, y, tile, a, e):
+    out_h, out_w, cout = y.shape[1], y.shape[2], y.shape[3]
+    k = w2.shape[0]
+    rows = tile.shape[0]
+    y2 = y.reshape(y.shape[0] * out_h * out_w, cout)
+    for n in range(a, e):
+        oh, ow = 0, 0
+        first = n * out_h * out_w
+        done = 0
+        while done < out_h * out_w:
+            count = min(rows, out_h * out_w - done)
+            oh, ow = gather_tile(x, geometry, n, oh, ow, out_w, count, tile)
+            out = y2[first + done : first + done + count]
+            sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, count, cout, k, _ONE, tile.ctypes, k,
+                  w2.ctypes, cout, _ZERO, out.ctypes, cout)  # fmt: skip
+            if b.size or relu:
+                for t in range(count):
+                    for o in range(cout):
+                        v = out[t, o]
+                        if b.size:
+                            v += b[o]
+                        if relu and v < 0:
+                            v = _ZERO
+                        out[t, o] = v
+            done += count
+
+
+CONV_FORWARD = Kernel(
+    "conv_forward", _forward_reference, _forward_loop, (F32,), HELPERS, lambda: _linked()
+)
+"""y[a:e] = cols[a:e] @ W (+ b; ReLU when ``relu``), a tile of cols at a time."""
+
+
+def _weight_grad_reference(x, g2, geometry, out_hw, dw, tile, a, e):
+    pixels = out_hw[0] * out_hw[1]
+    dw += _reference_cols(x, geometry, out_hw, a, e).T @ g2[a * pixels : e * pixels]
+
+
+def _weight_grad_loop(x, g2, geometry, out_hw, dw, tile, a, e):
+    out_h, out_w = out_hw[0], out_hw[1]
+    k, cout = dw.shape[0], dw.shape[1]
+    rows = tile.shape[0]
+    for n in range(a, e):
+        oh, ow = 0, 0
+        first = n * out_h * out_w
+        done = 0
+        while done < out_h * out_w:
+            count = min(rows, out_h * out_w - done)
+            oh, ow = gather_tile(x, geometry, n, oh, ow, out_w, count, tile)
+            g = g2[first + done : first + done + count]
+            sgemm(ROW_MAJOR, TRANS, NO_TRANS, k, cout, count, _ONE, tile.ctypes, k,
+                  g.ctypes, cout, _ONE, dw.ctypes, cout)  # fmt: skip
+            done += count
+
+
+CONV_WEIGHT_GRAD = Kernel(
+    "conv_weight_grad",
+    _weight_grad_reference,
+    _weight_grad_loop,
+    (F32,),
+    HELPERS,
+    lambda: _linked(),
+)
+"""dw += cols[a:e]^T @ g[a:e] (g: the gradient on the output, one row per output pixel)."""
+
+
+def _input_grad_reference(g2, w2t, geometry, gx, tile, a, e, out_hw):
+    xp = backend.array_module(g2)
+    kh, kw, sh, sw, dh, dw, pt, pl = (int(v) for v in geometry)
+    oh, ow = out_hw
+    pixels = oh * ow
+    h, w, c = gx.shape[1:]
+    gcols = (g2[a * pixels : e * pixels] @ w2t).reshape(e - a, oh, ow, kh, kw, c)
+    pb = max((oh - 1) * sh + (kh - 1) * dh + 1 - h - pt, 0)
+    pr = max((ow - 1) * sw + (kw - 1) * dw + 1 - w - pl, 0)
+    gpad = xp.zeros((e - a, h + pt + pb, w + pl + pr, c), dtype=gx.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            gpad[:, rows, cols] += gcols[:, :, :, i, j]
+    gx[a:e] = gpad[:, pt : pt + h, pl : pl + w]
+
+
+def _input_grad_loop(g2, w2t, geometry, gx, tile, a, e, out_hw):
+    out_h, out_w = out_hw[0], out_hw[1]
+    cout, k = w2t.shape[0], w2t.shape[1]
+    rows = tile.shape[0]
+    per_sample = gx.shape[1] * gx.shape[2] * gx.shape[3]
+    g1 = gx.reshape(gx.size)
+    for n in range(a, e):
+        g1[n * per_sample : (n + 1) * per_sample] = _ZERO
+        oh, ow = 0, 0
+        first = n * out_h * out_w
+        done = 0
+        while done < out_h * out_w:
+            count = min(rows, out_h * out_w - done)
+            g = g2[first + done : first + done + count]
+            sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, count, k, cout, _ONE, g.ctypes, cout,
+                  w2t.ctypes, k, _ZERO, tile.ctypes, k)  # fmt: skip
+            oh, ow = scatter_tile(gx, geometry, n, oh, ow, out_w, count, tile)
+            done += count
+
+
+CONV_INPUT_GRAD = Kernel(
+    "conv_input_grad",
+    _input_grad_reference,
+    _input_grad_loop,
+    (F32,),
+    HELPERS,
+    lambda: _linked(),
+)
+"""gx[a:e] = the windows' gradients g[a:e] @ W^T added back over the input (col2im)."""
+
+
+def _linked():
+    from . import cblas
+
+    function = cblas.sgemm_function()
+    if function is None:
+        return None
+    return {"sgemm": function}
