@@ -1,7 +1,7 @@
 """Layer and batch normalisation of (rows, n) arrays, forward and backward.
 
-Layer normalisation, over the last axis: per row, with s = 1 / sqrt(var + eps) and xhat = (x - mean) s (RMS: mean taken as 0):
-y = gamma xhat + beta; backward, with g = gy gamma,
+Layer normalisation, over the last axis: per row, with s = 1 / sqrt(var + eps) and
+xhat = (x - mean) s (RMS: mean taken as 0): y = gamma xhat + beta; backward, with g = gy gamma,
 dx = s (g - mean(g) - xhat mean(g xhat)) (RMS: without the mean(g) term),
 dgamma = sum over rows of gy xhat, dbeta = sum over rows of gy.
 NumPy makes about ten passes over the rows (means as matrix-vector products); the loops
