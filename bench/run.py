@@ -113,8 +113,8 @@ def have_torch():
 # ----------------------------------------------------------------------------- workloads
 
 #: training steps per timed run of B-E (a full run, and --quick)
-STEPS = {"B": 20, "C": 8, "D": 6, "E": 8, "H": 2, "I": 2}
-QUICK_STEPS = {"B": 4, "C": 2, "D": 2, "E": 2, "H": 1, "I": 1}
+STEPS = {"B": 20, "C": 8, "D": 6, "E": 8, "H": 6, "I": 6}
+QUICK_STEPS = {"B": 4, "C": 2, "D": 2, "E": 2, "H": 2, "I": 2}
 #: B's MLP 784-512-512-10: a training step does 6 FLOPs per parameter and sample
 MLP_PARAMS = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
 

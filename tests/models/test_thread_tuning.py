@@ -278,3 +278,25 @@ def test_a_models_first_steps_are_not_counted(monkeypatch):
         tuner.end_step()
     assert not tuner.probing and tuner.choice == 2
     assert max(max(t) for t in tuner.times.values()) < 0.01
+
+
+def test_the_interval_counts_the_probes_steps_not_the_time_between_fits(monkeypatch):
+    """Fits of 3 steps with 50 s of other work between them (another library's run): the
+    probe's cost is its steps' time, so the next probe is not pushed back by the gaps."""
+    machine = FakeMachine(monkeypatch, step_s={2: 0.01, 1: 0.02})
+    tuner = machine.tuner()
+    spent = 0.0
+    while True:
+        tuner.begin_fit()
+        for _ in range(3):
+            tuner.begin_step()
+            machine.now += machine.step_s[machine.threads]
+            spent += machine.step_s[machine.threads]
+            tuner.end_step()
+        tuner.end_fit()
+        if not tuner.probing:
+            break
+        machine.now += 50.0
+    assert tuner.choice == 2
+    assert tuner.interval == pytest.approx(max(REPROBE_MIN_S, PROBE_SPACING * spent))
+    assert tuner.interval < 50.0

@@ -10,7 +10,7 @@ threads only if their median step time is at most ``MARGIN`` (90%) of one thread
 thread is probed first: a passing load such as another library's threads still spinning
 slows the multi-threaded steps, not the one-threaded ones, and passes during that block. It
 probes again after an interval that starts at ``REPROBE_MIN_S``
-(1 s, or ``PROBE_SPACING`` times the probe's own duration when that is longer) and doubles
+(1 s, or ``PROBE_SPACING`` times the time of the probe's steps when that is longer) and doubles
 while the choice holds, up to ``REPROBE_S`` (30 s); a changed choice starts the intervals
 over. So a load that passes (another library's threads still spinning when ``fit`` starts)
 costs about a second of the slower setting instead of 30 s, and probing takes at most a
@@ -22,7 +22,7 @@ idle machine.) The thread counts in force before ``fit`` are restored when it re
 
 Two things make a probe come sooner (#33, measured in docs/benchmarks.md, "Round 3"): a
 close call, whose medians are within ``CLOSE`` (1.25x) of each other, is probed again after
-``CLOSE_SPACING`` times the probe's duration (at least ``REPROBE_MIN_S``), because a few
+``CLOSE_SPACING`` times the time of the probe's steps (at least ``REPROBE_MIN_S``), because a few
 steps of noise decide it (a loaded machine's one-thread probe once measured 95.5 ms against
 63 ms for the same steps later, and two threads were kept at 0.68x); and other programs'
 use of the cores (``models.cpu_load``, read every ``LOAD_CHECK_S``) moving by ``LOAD_SHIFT``
@@ -51,13 +51,13 @@ PROBE_STEPS = 4
 BLOCK = PROBE_STEPS + 1  # a block of steps per candidate; its first step is not counted
 REPROBE_MIN_S = 1.0  # the first interval before probing again (doubling up to REPROBE_S)
 REPROBE_S = 30.0
-PROBE_SPACING = 10.0  # an interval is at least this many times the probe's duration
+PROBE_SPACING = 10.0  # an interval is at least this many times the probe's steps' time
 CUT_SHORT = 2.0  # an alternative whose step takes this many times the current median stops
 # All threads must beat one thread by 10%: on a loaded machine they can lose 2-3x, on an idle
 # one a single thread loses 1.2-1.6x, so a near tie goes to the safe side.
 MARGIN = 0.9
 CLOSE = 1.25  # medians within this ratio: a close call, probed again soon
-CLOSE_SPACING = 2.0  # ...after this many times the probe's duration (at least REPROBE_MIN_S)
+CLOSE_SPACING = 2.0  # ...after this many times its steps' time (at least REPROBE_MIN_S)
 LOAD_CHECK_S = 1.0  # how often other programs' use of the cores is read between probes
 LOAD_SHIFT = 0.5  # cores: other programs' use moving this much since a probe starts one
 WARMUP_STEPS = 3  # a model's first fit does not count this many steps (the first fit: 1)
@@ -88,7 +88,7 @@ class BlasThreadTuner:
         self.probing = False
         self.next_probe = 0.0
         self.interval: float | None = None  # seconds from the last decision to the next probe
-        self.probe_began: float | None = None
+        self.probe_spent = 0.0  # seconds of steps taken during the current probe
         self.current: int | None = None
         self.started = 0.0
         self.counted = False
@@ -135,7 +135,7 @@ class BlasThreadTuner:
         self.probing = True
         self.times = {c: [] for c in self.candidates}
         self.probe_step = 0
-        self.probe_began = None  # set by the probe's first step
+        self.probe_spent = 0.0
         self.load()  # other programs' use is measured over the probe
         # one thread first: another program's threads still spinning when a fit starts slow
         # the multi-threaded steps, not the one-threaded ones (docs/benchmarks.md, "the
@@ -150,8 +150,6 @@ class BlasThreadTuner:
         if not self.probing and (now >= self.next_probe or self._load_moved(now)):
             self._start_probe()
         if self.probing:
-            if self.probe_began is None:
-                self.probe_began = now
             # the block's first step, right after switching (threads waking, caches), is
             # not counted
             self.current = self.order[self._block()]
@@ -177,6 +175,9 @@ class BlasThreadTuner:
         if not self.candidates or not self.probing:
             return
         now = self.clock()
+        # the probe's cost is its steps' time, not the wall time since it began: between
+        # two fits the program may do other work (another library's run, a data pass)
+        self.probe_spent += now - self.started
         current = self.order[self._block()] if self.current is None else self.current
         if self.counted:
             self.times[current].append(now - self.started)
@@ -197,11 +198,10 @@ class BlasThreadTuner:
             self._decide(now, full if full_s < MARGIN * one_s else one, close)
 
     def _decide(self, now, choice, close=False):
-        began = now if self.probe_began is None else self.probe_began
         self.probe_load = self.load()
         self.next_load_check = now + LOAD_CHECK_S
         spacing = CLOSE_SPACING if close else PROBE_SPACING
-        floor = max(REPROBE_MIN_S, spacing * (now - began))
+        floor = max(REPROBE_MIN_S, spacing * self.probe_spent)
         if close:
             self.interval = floor  # a few steps of noise decided it: probed again soon
         elif self.interval is None or choice != self.choice:
