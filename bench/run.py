@@ -458,10 +458,16 @@ def width_workload(width):
     )
 
 
+#: the fewest steps a timed run of the width sweep takes: with 2, the runs of widths 2,048
+#: and 4,096 were mostly the tuner's first probe (its one-thread block, a step of each fit)
+MIN_WIDTH_STEPS = 6
+
+
 def width_steps(width, quick):
-    """Steps per timed run of the width sweep: about B's products per run at every width."""
+    """Steps per timed run of the width sweep: about B's products per run, and at least
+    MIN_WIDTH_STEPS (2 with --quick)."""
     ratio = larger.mlp_flops_per_sample(512) / larger.mlp_flops_per_sample(width)
-    return max(2, round((4 if quick else 20) * ratio))
+    return max(2 if quick else MIN_WIDTH_STEPS, round((4 if quick else 20) * ratio))
 
 
 # ----------------------------------------------------------------------------- timing
