@@ -47,6 +47,13 @@ class FakeMachine:
     def tuner(self):
         return BlasThreadTuner(clock=self.clock, load=self.load)
 
+    def train_until_probe_is_due(self, tuner):
+        """Training time passes up to the tuner's next probe (its steps not simulated one
+        by one): the clock and the tuner's training time move together."""
+        gap = tuner.next_probe - tuner.trained
+        self.now += gap
+        tuner.trained += gap
+
     def run(self, tuner, steps):
         for _ in range(steps):
             tuner.begin_step()
@@ -144,7 +151,9 @@ def test_the_step_after_a_switch_is_not_counted(monkeypatch):
 def test_a_clearly_slower_alternative_is_cut_short(monkeypatch):
     machine, tuner = probed(monkeypatch, {2: 10.0, 1: 1.0})
     assert tuner.choice == 1
-    machine.now = tuner.next_probe  # the next probe: 1 thread first, then 2 threads for 2 steps
+    machine.train_until_probe_is_due(
+        tuner
+    )  # the next probe: 1 thread first, then 2 threads for 2 steps
     machine.run(tuner, PROBE_STEPS + 1 + 2)
     assert not tuner.probing and tuner.choice == 1
     assert len(tuner.times[2]) == 1
@@ -188,12 +197,12 @@ def test_probe_intervals_double_while_the_choice_holds_up_to_reprobe_s(monkeypat
     intervals = []
     for _ in range(8):
         intervals.append(tuner.interval)
-        machine.now = tuner.next_probe
+        machine.train_until_probe_is_due(tuner)
         machine.run(tuner, PROBE_TOTAL)
         assert not tuner.probing and tuner.choice == 2
     assert intervals == [1.0, 2.0, 4.0, 8.0, 16.0, REPROBE_S, REPROBE_S, REPROBE_S]
     machine.step_s = {2: 0.008, 1: 0.004}  # busy: the choice changes, intervals start over
-    machine.now = tuner.next_probe
+    machine.train_until_probe_is_due(tuner)
     machine.run(tuner, PROBE_TOTAL)
     assert tuner.choice == 1 and tuner.interval == REPROBE_MIN_S
 
@@ -237,7 +246,8 @@ def test_a_close_call_is_probed_again_soon(monkeypatch):
     assert not tuner.probing and tuner.choice == 1  # within the margin: one thread
     assert tuner.interval == CLOSE_SPACING * (machine.now - start)
     first = tuner.interval
-    machine.now = start = tuner.next_probe
+    machine.train_until_probe_is_due(tuner)
+    start = machine.now
     machine.run(tuner, PROBE_TOTAL)  # the same close call again: the interval is not doubled
     assert tuner.choice == 1 and tuner.interval == CLOSE_SPACING * (machine.now - start) < first
 
@@ -245,17 +255,17 @@ def test_a_close_call_is_probed_again_soon(monkeypatch):
 def test_other_programs_starting_start_a_probe_at_once(monkeypatch):
     machine, tuner = probed(monkeypatch, {2: 0.002, 1: 0.004})
     for _ in range(3):  # the choice holds: the intervals grow to 4 s
-        machine.now = tuner.next_probe
+        machine.train_until_probe_is_due(tuner)
         machine.run(tuner, PROBE_TOTAL)
     assert tuner.choice == 2 and tuner.interval == 8.0
     machine.run(tuner, int(LOAD_CHECK_S / 0.002) + 1)  # steady: no probe
     assert not tuner.probing
-    changed, next_probe = machine.now, tuner.next_probe
+    changed, next_probe = tuner.trained, tuner.next_probe
     machine.others = 1.0  # another program takes a core: two threads now lose
     machine.step_s = {2: 0.008, 1: 0.004}
     machine.run(tuner, int(LOAD_CHECK_S / 0.008) + 1 + PROBE_TOTAL)
     assert tuner.choice == 1 and machine.threads == 1
-    assert machine.now - changed < 2 * LOAD_CHECK_S < next_probe - changed
+    assert tuner.trained - changed < 2 * LOAD_CHECK_S < next_probe - changed
 
 
 @pytest.mark.parametrize("others", [0.3, None])
@@ -300,3 +310,21 @@ def test_the_interval_counts_the_probes_steps_not_the_time_between_fits(monkeypa
     assert tuner.choice == 2
     assert tuner.interval == pytest.approx(max(REPROBE_MIN_S, PROBE_SPACING * spent))
     assert tuner.interval < 50.0
+
+
+def test_time_between_fits_does_not_bring_the_next_probe_on(monkeypatch):
+    """Fits separated by long pauses (evaluation, another library's runs): the interval is
+    counted in training time, so a probe does not start at every fit."""
+    machine, tuner = probed(monkeypatch, {2: 0.01, 1: 0.02})
+    probes = 0
+    for _ in range(20):  # 20 fits of 5 steps (1 s of training), 100 s apart
+        machine.now += 100.0
+        tuner.begin_fit()
+        for _ in range(5):
+            probes += not tuner.probing and tuner.trained >= tuner.next_probe
+            tuner.begin_step()
+            machine.now += machine.step_s[machine.threads]
+            tuner.end_step()
+        tuner.end_fit()
+    assert tuner.trained == pytest.approx(0.01 * (FIRST_PROBE + 100), rel=0.3)
+    assert probes <= 3  # at 1, 2 (and 4) s of training, not at each of the 20 fits

@@ -9,7 +9,8 @@ thread, not counting the first step of each block (threads waking, caches) or of
 threads only if their median step time is at most ``MARGIN`` (90%) of one thread's. One
 thread is probed first: a passing load such as another library's threads still spinning
 slows the multi-threaded steps, not the one-threaded ones, and passes during that block. It
-probes again after an interval that starts at ``REPROBE_MIN_S``
+probes again after an interval of training (time spent in steps: whatever the program does
+between two fits does not count) that starts at ``REPROBE_MIN_S``
 (1 s, or ``PROBE_SPACING`` times the time of the probe's steps when that is longer) and doubles
 while the choice holds, up to ``REPROBE_S`` (30 s); a changed choice starts the intervals
 over. So a load that passes (another library's threads still spinning when ``fit`` starts)
@@ -86,7 +87,8 @@ class BlasThreadTuner:
         self.choice: int | None = None
         self.times: dict[int, list[float]] = {}
         self.probing = False
-        self.next_probe = 0.0
+        self.next_probe = 0.0  # in seconds of training (``trained``)
+        self.trained = 0.0  # seconds spent in steps by this tuner's fits
         self.interval: float | None = None  # seconds from the last decision to the next probe
         self.probe_spent = 0.0  # seconds of steps taken during the current probe
         self.current: int | None = None
@@ -147,7 +149,9 @@ class BlasThreadTuner:
         if not self.candidates:
             return
         now = self.clock()
-        if not self.probing and (now >= self.next_probe or self._load_moved(now)):
+        self.started = now
+        due = self.trained >= self.next_probe
+        if not self.probing and (due or self._load_moved(now)):
             self._start_probe()
         if self.probing:
             # the block's first step, right after switching (threads waking, caches), is
@@ -157,7 +161,6 @@ class BlasThreadTuner:
             self.counted = not first_of_block and not self.warmup
             if first_of_block:
                 self._use(self.current)
-            self.started = now
         self.warmup = max(0, self.warmup - 1)
 
     def _load_moved(self, now):
@@ -172,11 +175,15 @@ class BlasThreadTuner:
         return abs(cores - self.probe_load) >= LOAD_SHIFT
 
     def end_step(self) -> None:
-        if not self.candidates or not self.probing:
+        if not self.candidates:
             return
         now = self.clock()
-        # the probe's cost is its steps' time, not the wall time since it began: between
-        # two fits the program may do other work (another library's run, a data pass)
+        # intervals and a probe's cost are counted in time spent in steps, not wall time:
+        # between two fits the program may do other work (another library's run, a data
+        # pass), which would otherwise bring probes on at every fit or push them back
+        self.trained += now - self.started
+        if not self.probing:
+            return
         self.probe_spent += now - self.started
         current = self.order[self._block()] if self.current is None else self.current
         if self.counted:
@@ -211,7 +218,7 @@ class BlasThreadTuner:
         self.choice = choice
         self._use(choice)
         self.probing = False
-        self.next_probe = now + self.interval
+        self.next_probe = self.trained + self.interval
 
     def end_fit(self) -> None:
         """Called when fit returns: the BLAS gets back the thread count it had before."""
