@@ -46,10 +46,28 @@ def tile_rows(k: int) -> int:
     return max(MIN_TILE_ROWS, TILE_BYTES // (4 * k))
 
 
-# Runs of at least this many values are copied as slices (numba's slice copy is vectorised,
-# its per-element loop here was not: 4.6 against 9.9 ms for ResNet-20's first stage);
-# shorter ones (a 1-channel input's 3 values) element by element, where slices cost more.
-SLICE_RUN = 16
+def copy_run(dst, at, src, start, count):
+    """dst[at:at + count] = src[start:start + count], as a loop over two views: numba
+    vectorises it (a slice assignment cost 2x as much, an indexed loop over the whole
+    arrays more)."""
+    d = dst[at : at + count]
+    v = src[start : start + count]
+    for q in range(count):
+        d[q] = v[q]
+
+
+def add_run(dst, at, src, start, count):
+    """dst[at:at + count] += src[start:start + count] (as ``copy_run``)."""
+    d = dst[at : at + count]
+    v = src[start : start + count]
+    for q in range(count):
+        d[q] += v[q]
+
+
+def zero_run(dst, at, count):
+    d = dst[at : at + count]
+    for q in range(count):
+        d[q] = _ZERO
 
 
 def gather_tile(x, geometry, n, oh, ow, out_w, count, tile):
@@ -71,25 +89,16 @@ def gather_tile(x, geometry, n, oh, ow, out_w, count, tile):
         for i in range(kh):
             hi = oh * sh + i * dh - pt
             if hi < 0 or hi >= h:
-                t1[dst : dst + run] = _ZERO
+                zero_run(t1, dst, run)
             elif inside:
-                src = ((n * h + hi) * w + left) * c
-                if run >= SLICE_RUN:
-                    t1[dst : dst + run] = x1[src : src + run]
-                else:
-                    for q in range(run):
-                        t1[dst + q] = x1[src + q]
+                copy_run(t1, dst, x1, ((n * h + hi) * w + left) * c, run)
             else:
                 for j in range(kw):
                     wi = left + j * dw
-                    at = dst + j * c
                     if 0 <= wi < w:
-                        src = ((n * h + hi) * w + wi) * c
-                        for q in range(c):
-                            t1[at + q] = x1[src + q]
+                        copy_run(t1, dst + j * c, x1, ((n * h + hi) * w + wi) * c, c)
                     else:
-                        for q in range(c):
-                            t1[at + q] = _ZERO
+                        zero_run(t1, dst + j * c, c)
             dst += run
         ow += 1
         if ow == out_w:
@@ -115,20 +124,12 @@ def scatter_tile(gx, geometry, n, oh, ow, out_w, count, tile):
             hi = oh * sh + i * dh - pt
             if 0 <= hi < h:
                 if inside:
-                    dst = ((n * h + hi) * w + left) * c
-                    if run >= SLICE_RUN:
-                        g1[dst : dst + run] += t1[src : src + run]
-                    else:
-                        for q in range(run):
-                            g1[dst + q] += t1[src + q]
+                    add_run(g1, ((n * h + hi) * w + left) * c, t1, src, run)
                 else:
                     for j in range(kw):
                         wi = left + j * dw
                         if 0 <= wi < w:
-                            dst = ((n * h + hi) * w + wi) * c
-                            at = src + j * c
-                            for q in range(c):
-                                g1[dst + q] += t1[at + q]
+                            add_run(g1, ((n * h + hi) * w + wi) * c, t1, src + j * c, c)
             src += run
         ow += 1
         if ow == out_w:
@@ -137,7 +138,7 @@ def scatter_tile(gx, geometry, n, oh, ow, out_w, count, tile):
     return oh, ow
 
 
-HELPERS = (gather_tile, scatter_tile)
+HELPERS = (copy_run, add_run, zero_run, gather_tile, scatter_tile)
 
 
 def _reference_cols(x, geometry, out_hw, a, e):
@@ -258,7 +259,7 @@ def _input_grad_loop(g2, w2t, geometry, gx, tile, a, e, out_hw):
     per_sample = gx.shape[1] * gx.shape[2] * gx.shape[3]
     g1 = gx.reshape(gx.size)
     for n in range(a, e):
-        g1[n * per_sample : (n + 1) * per_sample] = _ZERO
+        zero_run(g1, n * per_sample, per_sample)
         oh, ow = 0, 0
         first = n * out_h * out_w
         done = 0
