@@ -180,7 +180,7 @@ cnn.fit(
     x_train,
     y_train,
     class_weight=weights,
-    epochs=10 if args.quick else 20,
+    epochs=14 if args.quick else 20,
     batch_size=64,
     verbose=0,
 )
