@@ -106,10 +106,18 @@ def _install_excepthook():
             f"{_COMM.Get_size()} ranks\n{text}"
         )
         sys.stderr.flush()
+        # the launcher forwards each rank's output through its own pipes; aborting at once
+        # could end the job before the message is through them (seen as a run that failed
+        # with an empty standard error on a busy machine)
+        time.sleep(ABORT_GRACE_S)
         _COMM.Abort(1)
         previous(exc_type, exc, tb)
 
     sys.excepthook = abort
+
+
+#: seconds a failing rank waits after printing its error before aborting the job
+ABORT_GRACE_S = 0.5
 
 
 def _wait(request, what, arrivals=None):
