@@ -6,6 +6,7 @@ import pytest
 import shendu
 from shendu import blas, parallel
 from shendu.models.thread_tuning import (
+    BLOCK,
     CLOSE_SPACING,
     LOAD_CHECK_S,
     PROBE_SPACING,
@@ -328,3 +329,27 @@ def test_time_between_fits_does_not_bring_the_next_probe_on(monkeypatch):
         tuner.end_fit()
     assert tuner.trained == pytest.approx(0.01 * (FIRST_PROBE + 100), rel=0.3)
     assert probes <= 3  # at 1, 2 (and 4) s of training, not at each of the 20 fits
+
+
+def test_a_busy_machine_keeps_one_thread_without_timing_all_threads(monkeypatch):
+    """Another program holds the second core (1.0 core read during the one-thread block):
+    all threads are not run at all; when it stops, a probe times them and they win."""
+    machine = FakeMachine(monkeypatch, step_s={2: 0.02, 1: 0.01})
+    machine.others = 1.0
+    tuner = machine.tuner()
+    tuner.begin_fit()
+    machine.run(tuner, FIRST_PROBE - BLOCK)  # the warm-up and the one-thread block
+    assert not tuner.probing and tuner.choice == 1
+    assert tuner.times[2] == [] and ("blas", 2) not in machine.history
+    machine.others, machine.step_s = 0.0, {2: 0.005, 1: 0.01}  # the program stops
+    machine.run(tuner, int(LOAD_CHECK_S / 0.01) + 1 + PROBE_TOTAL)
+    assert tuner.choice == 2 and machine.threads == 2
+
+
+def test_a_light_load_still_times_all_threads(monkeypatch):
+    machine = FakeMachine(monkeypatch, step_s={2: 0.005, 1: 0.01})
+    machine.others = 0.5  # below BUSY_SHARE of the second core
+    tuner = machine.tuner()
+    tuner.begin_fit()
+    machine.run(tuner, FIRST_PROBE)
+    assert tuner.choice == 2 and len(tuner.times[2]) == PROBE_STEPS

@@ -28,7 +28,10 @@ steps of noise decide it (a loaded machine's one-thread probe once measured 95.5
 63 ms for the same steps later, and two threads were kept at 0.68x); and other programs'
 use of the cores (``models.cpu_load``, read every ``LOAD_CHECK_S``) moving by ``LOAD_SHIFT``
 (half a core) since the decision starts a probe at once: a program starting or stopping
-changes which count is faster. A model's first ``WARMUP_STEPS`` steps (its memory and
+changes which count is faster. When other programs already hold the cores the other
+threads would need (``BUSY_SHARE`` of them, read over the one-thread block), the probe keeps
+one thread without timing all threads: that block would cost a few steps 1.3-4x slower. A
+model's first ``WARMUP_STEPS`` steps (its memory and
 replayed step being set up) are not counted either. The measurements behind these choices
 are in docs/benchmarks.md ("the thread tuner").
 
@@ -62,6 +65,10 @@ CLOSE_SPACING = 2.0  # ...after this many times its steps' time (at least REPROB
 LOAD_CHECK_S = 1.0  # how often other programs' use of the cores is read between probes
 LOAD_SHIFT = 0.5  # cores: other programs' use moving this much since a probe starts one
 WARMUP_STEPS = 3  # a model's first fit does not count this many steps (the first fit: 1)
+# Other programs using this share of the cores beyond one (during the one-thread block) make
+# the probe keep one thread without running all threads: on the 2-core machine, one busy
+# program reads as 1.0 core there, and all threads ran 1.3-4x slower beside it.
+BUSY_SHARE = 0.75
 
 
 def on_gpu(device: str | None = None) -> bool:
@@ -197,6 +204,15 @@ class BlasThreadTuner:
             if self.times[current][-1] > CUT_SHORT * statistics.median(first):
                 self._decide(now, self.order[0])  # clearly slower: stop probing it
                 return
+        if self.probe_step == BLOCK and self.counted:  # the one-thread block has ended
+            cores = self.load()
+            full = self.candidates[0]
+            if cores is not None and cores >= BUSY_SHARE * (full - 1):
+                # other programs hold the cores the other threads would need: all threads
+                # would lose (1.3-4x measured), so they are not run; a shift of the load
+                # starts the next probe
+                self._decide(now, 1, load=cores)
+                return
         if self.probe_step >= BLOCK * len(self.candidates):
             full, one = self.candidates
             full_s = statistics.median(self.times[full])
@@ -204,8 +220,8 @@ class BlasThreadTuner:
             close = max(full_s, one_s) < CLOSE * min(full_s, one_s)
             self._decide(now, full if full_s < MARGIN * one_s else one, close)
 
-    def _decide(self, now, choice, close=False):
-        self.probe_load = self.load()
+    def _decide(self, now, choice, close=False, load=None):
+        self.probe_load = self.load() if load is None else load
         self.next_load_check = now + LOAD_CHECK_S
         spacing = CLOSE_SPACING if close else PROBE_SPACING
         floor = max(REPROBE_MIN_S, spacing * self.probe_spent)
