@@ -70,12 +70,13 @@ def zero_run(dst, at, count):
         d[q] = _ZERO
 
 
-def gather_tile(x, geometry, n, oh, ow, out_w, count, tile):
-    """tile[t] = the window of output pixel (n, oh, ow + t...), walking along the rows of
-    sample n's output for ``count`` pixels (wrapping to the next output row): KH*KW*C values
-    per row, zeros where the window lies on the padding. A window's row inside the input is
-    one contiguous run of KW*C values (without dilation of the columns), copied as such.
-    Returns the next pixel's (oh, ow)."""
+def walk_tile(x, geometry, n, oh, ow, out_w, count, tile, scatter):
+    """The windows of ``count`` output pixels of sample n from (oh, ow), walking along its
+    output rows (wrapping to the next row), against the tile's rows: KH*KW*C values each.
+    Gather (``scatter`` False): tile[t] = the window, zeros where it lies on the padding.
+    Scatter, its adjoint: each tile row added back over its window of x (padding positions
+    dropped). A window's row inside the input is one contiguous run of KW*C values (without
+    dilation of the columns), moved as such. Returns the next pixel's (oh, ow)."""
     kh, kw, sh, sw, dh, dw, pt, pl = geometry
     h, w, c = x.shape[1], x.shape[2], x.shape[3]
     x1 = x.reshape(x.size)
@@ -83,23 +84,32 @@ def gather_tile(x, geometry, n, oh, ow, out_w, count, tile):
     k = tile.shape[1]
     run = kw * c
     for t in range(count):
-        dst = t * k
+        at = t * k
         left = ow * sw - pl
         inside = dw == 1 and left >= 0 and left + kw <= w
         for i in range(kh):
             hi = oh * sh + i * dh - pt
             if hi < 0 or hi >= h:
-                zero_run(t1, dst, run)
+                if not scatter:
+                    zero_run(t1, at, run)
             elif inside:
-                copy_run(t1, dst, x1, ((n * h + hi) * w + left) * c, run)
+                start = ((n * h + hi) * w + left) * c
+                if scatter:
+                    add_run(x1, start, t1, at, run)
+                else:
+                    copy_run(t1, at, x1, start, run)
             else:
                 for j in range(kw):
                     wi = left + j * dw
                     if 0 <= wi < w:
-                        copy_run(t1, dst + j * c, x1, ((n * h + hi) * w + wi) * c, c)
-                    else:
-                        zero_run(t1, dst + j * c, c)
-            dst += run
+                        start = ((n * h + hi) * w + wi) * c
+                        if scatter:
+                            add_run(x1, start, t1, at + j * c, c)
+                        else:
+                            copy_run(t1, at + j * c, x1, start, c)
+                    elif not scatter:
+                        zero_run(t1, at + j * c, c)
+            at += run
         ow += 1
         if ow == out_w:
             ow = 0
@@ -107,38 +117,7 @@ def gather_tile(x, geometry, n, oh, ow, out_w, count, tile):
     return oh, ow
 
 
-def scatter_tile(gx, geometry, n, oh, ow, out_w, count, tile):
-    """The adjoint of ``gather_tile``: each row's values added back over its window of gx
-    (padding positions dropped). Returns the next pixel's (oh, ow)."""
-    kh, kw, sh, sw, dh, dw, pt, pl = geometry
-    h, w, c = gx.shape[1], gx.shape[2], gx.shape[3]
-    g1 = gx.reshape(gx.size)
-    t1 = tile.reshape(tile.size)
-    k = tile.shape[1]
-    run = kw * c
-    for t in range(count):
-        src = t * k
-        left = ow * sw - pl
-        inside = dw == 1 and left >= 0 and left + kw <= w
-        for i in range(kh):
-            hi = oh * sh + i * dh - pt
-            if 0 <= hi < h:
-                if inside:
-                    add_run(g1, ((n * h + hi) * w + left) * c, t1, src, run)
-                else:
-                    for j in range(kw):
-                        wi = left + j * dw
-                        if 0 <= wi < w:
-                            add_run(g1, ((n * h + hi) * w + wi) * c, t1, src + j * c, c)
-            src += run
-        ow += 1
-        if ow == out_w:
-            ow = 0
-            oh += 1
-    return oh, ow
-
-
-HELPERS = (copy_run, add_run, zero_run, gather_tile, scatter_tile)
+HELPERS = (copy_run, add_run, zero_run, walk_tile)
 
 
 def _reference_cols(x, geometry, out_hw, a, e):
@@ -179,7 +158,7 @@ def _forward_loop(x, w2, b, relu, geometry, y, tile, a, e):
         done = 0
         while done < out_h * out_w:
             count = min(rows, out_h * out_w - done)
-            oh, ow = gather_tile(x, geometry, n, oh, ow, out_w, count, tile)
+            oh, ow = walk_tile(x, geometry, n, oh, ow, out_w, count, tile, False)
             out = y2[first + done : first + done + count]
             sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, count, cout, k, _ONE, tile.ctypes, k,
                   w2.ctypes, cout, _ZERO, out.ctypes, cout)  # fmt: skip
@@ -216,7 +195,7 @@ def _weight_grad_loop(x, g2, geometry, out_hw, dw, tile, a, e):
         done = 0
         while done < out_h * out_w:
             count = min(rows, out_h * out_w - done)
-            oh, ow = gather_tile(x, geometry, n, oh, ow, out_w, count, tile)
+            oh, ow = walk_tile(x, geometry, n, oh, ow, out_w, count, tile, False)
             g = g2[first + done : first + done + count]
             sgemm(ROW_MAJOR, TRANS, NO_TRANS, k, cout, count, _ONE, tile.ctypes, k,
                   g.ctypes, cout, _ONE, dw.ctypes, cout)  # fmt: skip
@@ -268,7 +247,7 @@ def _input_grad_loop(g2, w2t, geometry, gx, tile, a, e, out_hw):
             g = g2[first + done : first + done + count]
             sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, count, k, cout, _ONE, g.ctypes, cout,
                   w2t.ctypes, k, _ZERO, tile.ctypes, k)  # fmt: skip
-            oh, ow = scatter_tile(gx, geometry, n, oh, ow, out_w, count, tile)
+            oh, ow = walk_tile(gx, geometry, n, oh, ow, out_w, count, tile, True)
             done += count
 
 
