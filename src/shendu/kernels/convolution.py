@@ -70,14 +70,15 @@ def zero_run(dst, at, count):
         d[q] = _ZERO
 
 
-def walk_tile(x, geometry, n, oh, ow, out_w, count, tile, scatter):
-    """The windows of ``count`` output pixels of sample n from (oh, ow), walking along its
-    output rows (wrapping to the next row), against the tile's rows: KH*KW*C values each.
+def walk_tile(x, geometry, n, first, out_w, count, tile, scatter):
+    """The windows of ``count`` output pixels of sample n from its pixel ``first`` (row-major
+    over the output's out_w columns), against the tile's rows: KH*KW*C values each.
     Gather (``scatter`` False): tile[t] = the window, zeros where it lies on the padding.
     Scatter, its adjoint: each tile row added back over its window of x (padding positions
     dropped). A window's row inside the input is one contiguous run of KW*C values (without
-    dilation of the columns), moved as such. Returns the next pixel's (oh, ow)."""
+    dilation of the columns), moved as such."""
     kh, kw, sh, sw, dh, dw, pt, pl = geometry
+    oh, ow = first // out_w, first % out_w
     h, w, c = x.shape[1], x.shape[2], x.shape[3]
     x1 = x.reshape(x.size)
     t1 = tile.reshape(tile.size)
@@ -114,10 +115,30 @@ def walk_tile(x, geometry, n, oh, ow, out_w, count, tile, scatter):
         if ow == out_w:
             ow = 0
             oh += 1
-    return oh, ow
 
 
 HELPERS = (copy_run, add_run, zero_run, walk_tile)
+
+
+def _linked():
+    """The loops' link to the BLAS product (None without OpenBLAS: the references run)."""
+    from . import cblas
+
+    function = cblas.sgemm_function()
+    if function is None:
+        return None
+    return {"sgemm": function}
+
+
+def _far_pads(geometry, out_hw, hw):
+    """The padding after the rows and after the columns that the windows of an (oh, ow)
+    output reach beyond an (h, w) input."""
+    kh, kw, sh, sw, dh, dw, pt, pl = (int(v) for v in geometry)
+    (oh, ow), (h, w) = out_hw, hw
+    return (
+        max((oh - 1) * sh + (kh - 1) * dh + 1 - h - pt, 0),
+        max((ow - 1) * sw + (kw - 1) * dw + 1 - w - pl, 0),
+    )
 
 
 def _reference_cols(x, geometry, out_hw, a, e):
@@ -125,9 +146,7 @@ def _reference_cols(x, geometry, out_hw, a, e):
     xp = backend.array_module(x)
     kh, kw, sh, sw, dh, dw, pt, pl = (int(v) for v in geometry)
     oh, ow = out_hw
-    h, w = x.shape[1:3]
-    pb = max((oh - 1) * sh + (kh - 1) * dh + 1 - h - pt, 0)
-    pr = max((ow - 1) * sw + (kw - 1) * dw + 1 - w - pl, 0)
+    pb, pr = _far_pads(geometry, out_hw, x.shape[1:3])
     xpad = xp.pad(x[a:e], [(0, 0), (pt, pb), (pl, pr), (0, 0)])
     parts = [
         xpad[:, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw]
@@ -152,14 +171,12 @@ def _forward_loop(x, w2, b, relu, geometry, y, tile, a, e):
     k = w2.shape[0]
     rows = tile.shape[0]
     y2 = y.reshape(y.shape[0] * out_h * out_w, cout)
+    pixels = out_h * out_w
     for n in range(a, e):
-        oh, ow = 0, 0
-        first = n * out_h * out_w
-        done = 0
-        while done < out_h * out_w:
-            count = min(rows, out_h * out_w - done)
-            oh, ow = walk_tile(x, geometry, n, oh, ow, out_w, count, tile, False)
-            out = y2[first + done : first + done + count]
+        for start in range(0, pixels, rows):
+            count = min(rows, pixels - start)
+            walk_tile(x, geometry, n, start, out_w, count, tile, False)
+            out = y2[n * pixels + start : n * pixels + start + count]
             sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, count, cout, k, _ONE, tile.ctypes, k,
                   w2.ctypes, cout, _ZERO, out.ctypes, cout)  # fmt: skip
             if b.size or relu:
@@ -171,12 +188,9 @@ def _forward_loop(x, w2, b, relu, geometry, y, tile, a, e):
                         if relu and v < 0:
                             v = _ZERO
                         out[t, o] = v
-            done += count
 
 
-CONV_FORWARD = Kernel(
-    "conv_forward", _forward_reference, _forward_loop, (F32,), HELPERS, lambda: _linked()
-)
+CONV_FORWARD = Kernel("conv_forward", _forward_reference, _forward_loop, (F32,), HELPERS, _linked)
 """y[a:e] = cols[a:e] @ W (+ b; ReLU when ``relu``), a tile of cols at a time."""
 
 
@@ -189,17 +203,14 @@ def _weight_grad_loop(x, g2, geometry, out_hw, dw, tile, a, e):
     out_h, out_w = out_hw[0], out_hw[1]
     k, cout = dw.shape[0], dw.shape[1]
     rows = tile.shape[0]
+    pixels = out_h * out_w
     for n in range(a, e):
-        oh, ow = 0, 0
-        first = n * out_h * out_w
-        done = 0
-        while done < out_h * out_w:
-            count = min(rows, out_h * out_w - done)
-            oh, ow = walk_tile(x, geometry, n, oh, ow, out_w, count, tile, False)
-            g = g2[first + done : first + done + count]
+        for start in range(0, pixels, rows):
+            count = min(rows, pixels - start)
+            walk_tile(x, geometry, n, start, out_w, count, tile, False)
+            g = g2[n * pixels + start : n * pixels + start + count]
             sgemm(ROW_MAJOR, TRANS, NO_TRANS, k, cout, count, _ONE, tile.ctypes, k,
                   g.ctypes, cout, _ONE, dw.ctypes, cout)  # fmt: skip
-            done += count
 
 
 CONV_WEIGHT_GRAD = Kernel(
@@ -208,7 +219,7 @@ CONV_WEIGHT_GRAD = Kernel(
     _weight_grad_loop,
     (F32,),
     HELPERS,
-    lambda: _linked(),
+    _linked,
 )
 """dw += cols[a:e]^T @ g[a:e] (g: the gradient on the output, one row per output pixel)."""
 
@@ -220,8 +231,7 @@ def _input_grad_reference(g2, w2t, geometry, gx, tile, a, e, out_hw):
     pixels = oh * ow
     h, w, c = gx.shape[1:]
     gcols = (g2[a * pixels : e * pixels] @ w2t).reshape(e - a, oh, ow, kh, kw, c)
-    pb = max((oh - 1) * sh + (kh - 1) * dh + 1 - h - pt, 0)
-    pr = max((ow - 1) * sw + (kw - 1) * dw + 1 - w - pl, 0)
+    pb, pr = _far_pads(geometry, out_hw, (h, w))
     gpad = xp.zeros((e - a, h + pt + pb, w + pl + pr, c), dtype=gx.dtype)
     for i in range(kh):
         for j in range(kw):
@@ -237,18 +247,15 @@ def _input_grad_loop(g2, w2t, geometry, gx, tile, a, e, out_hw):
     rows = tile.shape[0]
     per_sample = gx.shape[1] * gx.shape[2] * gx.shape[3]
     g1 = gx.reshape(gx.size)
+    pixels = out_h * out_w
     for n in range(a, e):
         zero_run(g1, n * per_sample, per_sample)
-        oh, ow = 0, 0
-        first = n * out_h * out_w
-        done = 0
-        while done < out_h * out_w:
-            count = min(rows, out_h * out_w - done)
-            g = g2[first + done : first + done + count]
+        for start in range(0, pixels, rows):
+            count = min(rows, pixels - start)
+            g = g2[n * pixels + start : n * pixels + start + count]
             sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, count, k, cout, _ONE, g.ctypes, cout,
                   w2t.ctypes, k, _ZERO, tile.ctypes, k)  # fmt: skip
-            oh, ow = walk_tile(gx, geometry, n, oh, ow, out_w, count, tile, True)
-            done += count
+            walk_tile(gx, geometry, n, start, out_w, count, tile, True)
 
 
 CONV_INPUT_GRAD = Kernel(
@@ -257,15 +264,6 @@ CONV_INPUT_GRAD = Kernel(
     _input_grad_loop,
     (F32,),
     HELPERS,
-    lambda: _linked(),
+    _linked,
 )
 """gx[a:e] = the windows' gradients g[a:e] @ W^T added back over the input (col2im)."""
-
-
-def _linked():
-    from . import cblas
-
-    function = cblas.sgemm_function()
-    if function is None:
-        return None
-    return {"sgemm": function}
