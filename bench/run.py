@@ -774,7 +774,7 @@ def run_suite(args):
     if "M" in args.only:
         memory_table(torch_ok, keras is not None)
     if "F" in args.only:
-        inference(torch_ok)
+        inference(torch_ok, keras is not None)
     if "G" in args.only:
         imports = []
         for _ in range(3 if quick else 5):
@@ -865,11 +865,15 @@ def memory_table(torch_ok, keras_ok):
         print(f"{'  ' + name:34s} " + " ".join(f"{c:>26s}" for c in cells), flush=True)
 
 
-def inference(torch_ok):
+def inference(torch_ok, keras_ok=False):
+    """F: predict on 10,000 samples of B's MLP and one-sample latency, against PyTorch at its
+    default threads; each figure under its column of the table's header (shendu's one-thread
+    and Keras's columns left blank)."""
     import shendu
     from shendu import layers as L
     from shendu.autograd.mode import no_grad
 
+    skip_keras = f" {'':26s}" if keras_ok else ""
     x, _ = mlp_data(10000)
     m = shendu.Sequential(
         [
@@ -900,7 +904,7 @@ def inference(torch_ok):
 
         theirs = [_timed(tpredict) for _ in range(5)]
         line += (
-            f" {statistics.median(theirs):26.4f} {'':26s} "
+            f" {'':26s} {statistics.median(theirs):26.4f} {'':26s}{skip_keras} "
             f"{statistics.median(theirs) / statistics.median(ours):8.2f}x"
         )
     print(line + "  s")
@@ -947,7 +951,7 @@ def inference(torch_ok):
             for _ in range(200):
                 tcall()
             tt = min(_timed(lambda k=n, f=tcall: [f() for _ in range(k)]) for _ in range(3)) / n
-            line += f" {tt * 1e6:26.1f} {'':26s} {tt / t:8.2f}x"
+            line += f" {'':26s} {tt * 1e6:26.1f} {'':26s}{skip_keras} {tt / t:8.2f}x"
         print(line + "  us")
 
 

@@ -179,3 +179,86 @@ def test_blas_single_threaded_block_restores_the_global_setting():
     with shendu.blas.single_threaded():
         assert set_local(1) == 1  # inside: this thread uses one BLAS thread
     assert set_local(0) == before  # afterwards: the global count again
+
+
+def test_split_elements_covers_every_element_on_threads(threads):
+    threads(3)
+    from shendu.ops._util import split_elements
+
+    x = np.arange(parallel.MIN_PASS_ELEMENTS + 7, dtype=np.float32).reshape(-1, 1)
+    calls = []
+
+    def double(v, out):
+        calls.append(v.size)
+        np.multiply(v, 2, out=out)
+
+    out = split_elements(np, double, np.empty_like(x), x)
+    np.testing.assert_array_equal(out, x * 2)
+    assert len(calls) == 6 and sum(calls) == x.size  # two slices per thread
+
+
+def test_split_elements_runs_whole_when_small_or_not_contiguous(threads):
+    threads(2)
+    from shendu.ops._util import split_elements
+
+    big = np.ones((2, parallel.MIN_PASS_ELEMENTS), np.float32)
+    cases = [
+        (np.ones(parallel.MIN_PASS_ELEMENTS - 1, np.float32),),  # too small
+        (big[:, ::2],),  # a strided view
+        (big, big[:1]),  # shapes that only broadcast
+    ]
+    for inputs in cases:
+        calls = []
+
+        def add(*arrays, calls=calls):
+            calls.append(arrays[0].shape)
+            return np.add(*arrays) if len(arrays) == 3 else np.copyto(arrays[1], arrays[0])
+
+        out = np.empty(inputs[0].shape, np.float32)
+        split_elements(np, add, out, *inputs)
+        assert calls == [inputs[0].shape]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_and_add_split_over_threads_equal_numpy(threads, dtype):
+    """ReLU forward and backward and the addition of two arrays run by slices on threads
+    for large arrays: the same bits as NumPy's whole-array expressions."""
+    rng = np.random.default_rng(5)
+    shape = (4, parallel.MIN_PASS_ELEMENTS // 4 + 3)
+    x = rng.standard_normal(shape).astype(dtype)
+    x[0, :9] = [0.0, -0.0, np.nan, np.inf, -np.inf, 1e-42, -1e-42, 3.0, -3.0]
+    gy = rng.standard_normal(shape).astype(dtype)
+    b = rng.standard_normal(shape).astype(dtype)
+    threads(2)
+    t = shendu.tensor(x, requires_grad=True)
+    y = ops.relu(t)
+    y.backward(shendu.tensor(gy))
+    np.testing.assert_array_equal(y.numpy(), np.maximum(x, 0))
+    np.testing.assert_array_equal(t.grad.numpy(), gy * (x > 0))
+    assert y.dtype == dtype and t.grad.dtype == dtype
+    s = ops.add(shendu.tensor(x), shendu.tensor(b))
+    np.testing.assert_array_equal(s.numpy(), x + b)
+    assert s.dtype == dtype
+
+
+def test_batch_norm_on_threads_equals_one_thread(threads):
+    """Batch norm's passes split over threads give the same bits as on one thread (its
+    column sums are added by fixed blocks of rows)."""
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal((16, 32, 32, 16)) * 2 + 1).astype(np.float32)  # 2**18 rows x 16
+    x = np.concatenate([x] * 4)  # above MIN_PASS_ELEMENTS
+    gamma = rng.standard_normal(16).astype(np.float32)
+    beta = rng.standard_normal(16).astype(np.float32)
+    gy = rng.standard_normal(x.shape).astype(np.float32)
+    results = []
+    for n in (1, 2):
+        threads(n)
+        ts = [shendu.tensor(v, requires_grad=True) for v in (x, gamma, beta)]
+        y, mean, var = ops.nn.batch_norm_train(*ts, axis=-1, epsilon=1e-3)
+        y.backward(shendu.tensor(gy))
+        stats = [np.asarray(getattr(v, "data", v)) for v in (mean, var)]
+        results.append([y.numpy(), *stats] + [t.grad.numpy() for t in ts])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    exact = x.reshape(-1, 16).astype(np.float64).mean(0)
+    np.testing.assert_allclose(results[0][1].ravel(), exact, rtol=1e-6)

@@ -92,29 +92,74 @@ def test_layer_normalization_layer_trains_equal_on_both_paths(kernel_mode):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
 
 
+def _batch_norm_passes(kernels, x, gamma, beta, gy, block_rows, splits):
+    """Batch norm forward and backward by the ops' passes, each pass's range cut at
+    ``splits`` (as threads would take it)."""
+    sums_k, normalize, grad_sums, input_grad = kernels
+    rows, n = x.shape
+    dtype = x.dtype
+    blocks = -(-rows // block_rows)
+
+    def over(fn, total):
+        bounds = [0, *(b for b in splits if b < total), total]
+        for a, e in zip(bounds, bounds[1:]):
+            fn(a, e)
+
+    sums = np.empty((blocks, n))
+    over(lambda a, e: sums_k(x, np.zeros(n, dtype), False, sums, block_rows, a, e), blocks)
+    mean = (sums.sum(0) / rows).astype(dtype)
+    over(lambda a, e: sums_k(x, mean, True, sums, block_rows, a, e), blocks)
+    var = (sums.sum(0) / rows).astype(dtype)
+    inv = (1 / np.sqrt(var.astype(np.float64) + 1e-3)).astype(dtype)
+    y, xhat = np.empty_like(x), np.empty_like(x)
+    over(lambda a, e: normalize(x, mean, inv, gamma, beta, y, xhat, a, e), rows)
+    sums1, sums2 = np.empty((blocks, n)), np.empty((blocks, n))
+    over(lambda a, e: grad_sums(gy, xhat, sums1, sums2, block_rows, a, e), blocks)
+    s1, s2 = sums1.sum(0), sums2.sum(0)
+    scale = inv * gamma if gamma.size else inv
+    m1, m2 = (s1 / rows).astype(dtype), (s2 / rows).astype(dtype)
+    gx = np.empty_like(x)
+    over(lambda a, e: input_grad(gy, xhat, scale, m1, m2, gx, a, e), rows)
+    return y, xhat, mean, var, inv, gx, s1, s2
+
+
+BATCH_NORM_KERNELS = (
+    K.BATCH_COLUMN_SUMS,
+    K.BATCH_NORMALIZE,
+    K.BATCH_GRADIENT_SUMS,
+    K.BATCH_NORM_INPUT_GRAD,
+)
+
+
 @pytest.mark.parametrize("affine", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("rows,n", [(1, 2), (5, 7), (300, 16)])
 def test_batch_norm_loops_equal_their_references(rows, n, dtype, affine):
     x, gamma, beta, gy = _case(rows, n, dtype, affine)
-    outs = []
-    for forward, backward in (
-        (K.BATCH_NORM_FORWARD.reference, K.BATCH_NORM_BACKWARD.reference),
-        (K.BATCH_NORM_FORWARD.compiled(), K.BATCH_NORM_BACKWARD.compiled()),
-    ):
-        y, xhat = np.empty_like(x), np.empty_like(x)
-        mean, var, inv = (np.empty(n, dtype) for _ in range(3))
-        forward(x, gamma, beta, 1e-3, y, xhat, mean, var, inv)
-        gx = np.empty_like(x)
-        dgamma, dbeta = np.empty(n if affine else 0, dtype), np.empty(n if affine else 0, dtype)
-        backward(gy, xhat, inv, gamma, gx, dgamma, dbeta)
-        outs.append((y, xhat, mean, var, inv, gx, dgamma, dbeta))
+    outs = [
+        _batch_norm_passes([k.reference for k in BATCH_NORM_KERNELS], x, gamma, beta, gy, 64, ()),
+        _batch_norm_passes([k.compiled() for k in BATCH_NORM_KERNELS], x, gamma, beta, gy, 64, ()),
+    ]
     # the statistics themselves, from their definitions
     np.testing.assert_allclose(outs[1][2], x.mean(0), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(outs[1][3], x.var(0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(outs[1][6], gy.sum(0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(outs[1][7], (gy * outs[1][1]).sum(0), rtol=1e-5, atol=1e-5)
     tol = 3e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(*outs):
         np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_batch_norm_passes_give_the_same_bits_however_the_ranges_are_cut(compiled):
+    """The ops split each pass over threads; the blocks' partial sums are added in block
+    order, so where the ranges are cut changes nothing."""
+    x, gamma, beta, gy = _case(300, 16, np.float32, True)
+    kernels = [k.compiled() if compiled else k.reference for k in BATCH_NORM_KERNELS]
+    whole = _batch_norm_passes(kernels, x, gamma, beta, gy, 32, ())
+    cut = _batch_norm_passes(kernels, x, gamma, beta, gy, 32, (1, 4, 7, 150, 299))
+    for a, b in zip(whole, cut):
+        np.testing.assert_array_equal(b, a)
 
 
 def _batch_norm(mode, select, shape, dtype=np.float32):

@@ -115,46 +115,58 @@ dbeta = sum gy (over rows)."""
 # channels, channels last): mean, var = mean((x - mean)^2), s = 1 / sqrt(var + eps),
 # xhat = (x - mean) s, y = gamma xhat + beta. Backward, with S1 = sum gy and
 # S2 = sum gy xhat over the rows: dx = gamma s (gy - S1 / rows - xhat S2 / rows),
-# dgamma = S2, dbeta = S1. The loops make three passes forward and two backward, summing
-# in float64; NumPy's make about nine and twelve.
+# dgamma = S2, dbeta = S1. Three passes forward (the sums, the squared deviations, the
+# normalisation) and two backward (the sums, dx); NumPy's make about nine and twelve.
+#
+# The passes run on ranges, so that ``ops.nn`` can split them over threads: the sums by
+# blocks of ``block_rows`` rows, each block's float64 partial sums in a row of ``sums`` (the
+# caller adds the blocks in order, so the result does not depend on how many threads took
+# them), the elementwise passes by rows a..e-1.
 
 
-def _batch_forward_reference(x, gamma, beta, eps, y, xhat, mean, var, inv):
+def _column_sums_reference(x, shift, square, sums, block_rows, a, e):
     xp = backend.array_module(x)
-    rows = x.shape[0]
-    ones = xp.full(rows, 1.0 / rows, dtype=x.dtype)
-    mean[...] = ones @ x
-    xp.subtract(x, mean, out=xhat)
-    xp.multiply(xhat, xhat, out=y)  # y as scratch for the squares
-    var[...] = ones @ y
-    inv[...] = 1.0 / xp.sqrt(var + eps)
-    xhat *= inv
-    y[...] = xhat
-    if gamma.size:
-        y *= gamma
-    if beta.size:
-        y += beta
+    for b in range(a, e):
+        d = x[b * block_rows : (b + 1) * block_rows] - shift
+        if square:
+            d = d * d
+        sums[b] = d.sum(axis=0, dtype=xp.float64)
 
 
-def _batch_forward_loop(x, gamma, beta, eps, y, xhat, mean, var, inv):
+def _column_sums_loop(x, shift, square, sums, block_rows, a, e):
     rows, n = x.shape
-    acc = np.zeros(n, dtype=np.float64)
-    for r in range(rows):
-        xr = x[r]
+    for b in range(a, e):
+        acc = sums[b]
         for j in range(n):
-            acc[j] += xr[j]
-    for j in range(n):
-        mean[j] = acc[j] / rows
-        acc[j] = 0.0
-    for r in range(rows):
-        xr = x[r]
-        for j in range(n):
-            d = xr[j] - mean[j]
-            acc[j] += d * d
-    for j in range(n):
-        var[j] = acc[j] / rows
-        inv[j] = 1 / np.sqrt(var[j] + eps)
-    for r in range(rows):
+            acc[j] = 0.0
+        for r in range(b * block_rows, min((b + 1) * block_rows, rows)):
+            xr = x[r]
+            for j in range(n):
+                d = xr[j] - shift[j]
+                if square:
+                    d = d * d
+                acc[j] += d
+
+
+BATCH_COLUMN_SUMS = Kernel("batch_column_sums", _column_sums_reference, _column_sums_loop)
+"""sums[b] = the float64 column sums of (x - shift) (squared when ``square``) over block b's
+rows, for blocks a..e-1 of ``block_rows`` rows."""
+
+
+def _normalize_reference(x, mean, inv, gamma, beta, y, xhat, a, e):
+    xp = backend.array_module(x)
+    xp.subtract(x[a:e], mean, out=xhat[a:e])
+    xhat[a:e] *= inv
+    y[a:e] = xhat[a:e]
+    if gamma.size:
+        y[a:e] *= gamma
+    if beta.size:
+        y[a:e] += beta
+
+
+def _normalize_loop(x, mean, inv, gamma, beta, y, xhat, a, e):
+    n = x.shape[1]
+    for r in range(a, e):
         xr, xh, yr = x[r], xhat[r], y[r]
         for j in range(n):
             v = (xr[j] - mean[j]) * inv[j]
@@ -166,57 +178,52 @@ def _batch_forward_loop(x, gamma, beta, eps, y, xhat, mean, var, inv):
             yr[j] = v
 
 
-BATCH_NORM_FORWARD = Kernel("batch_norm_forward", _batch_forward_reference, _batch_forward_loop)
-"""Per column: mean, var, s = 1 / sqrt(var + eps), xhat = (x - mean) s, y = gamma xhat +
-beta."""
+BATCH_NORMALIZE = Kernel("batch_normalize", _normalize_reference, _normalize_loop)
+"""Rows a..e-1: xhat = (x - mean) s, y = gamma xhat + beta (s = ``inv``)."""
 
 
-def _batch_backward_reference(gy, xhat, inv, gamma, gx, dgamma, dbeta):
+def _gradient_sums_reference(gy, xhat, sums1, sums2, block_rows, a, e):
     xp = backend.array_module(gy)
-    rows = gy.shape[0]
-    ones = xp.ones(rows, dtype=gy.dtype)
-    s1 = ones @ gy
-    xp.multiply(gy, xhat, out=gx)  # gx as scratch for gy xhat
-    s2 = ones @ gx
-    scale = inv * gamma if gamma.size else inv
-    xp.multiply(xhat, s2 / rows, out=gx)
-    xp.subtract(gy, gx, out=gx)
-    gx -= s1 / rows
-    gx *= scale
-    if dgamma.size:
-        dgamma[...] = s2
-    if dbeta.size:
-        dbeta[...] = s1
+    for b in range(a, e):
+        rows = slice(b * block_rows, (b + 1) * block_rows)
+        sums1[b] = gy[rows].sum(axis=0, dtype=xp.float64)
+        sums2[b] = (gy[rows] * xhat[rows]).sum(axis=0, dtype=xp.float64)
 
 
-def _batch_backward_loop(gy, xhat, inv, gamma, gx, dgamma, dbeta):
+def _gradient_sums_loop(gy, xhat, sums1, sums2, block_rows, a, e):
     rows, n = gy.shape
-    s1 = np.zeros(n, dtype=np.float64)
-    s2 = np.zeros(n, dtype=np.float64)
-    for r in range(rows):
-        gr, xh = gy[r], xhat[r]
+    for b in range(a, e):
+        s1, s2 = sums1[b], sums2[b]
         for j in range(n):
-            s1[j] += gr[j]
-            s2[j] += gr[j] * xh[j]
-    m1 = np.empty(n, dtype=gy.dtype)
-    m2 = np.empty(n, dtype=gy.dtype)
-    scale = np.empty(n, dtype=gy.dtype)
-    for j in range(n):
-        m1[j] = s1[j] / rows
-        m2[j] = s2[j] / rows
-        scale[j] = inv[j] * gamma[j] if gamma.size else inv[j]
-    for r in range(rows):
+            s1[j] = 0.0
+            s2[j] = 0.0
+        for r in range(b * block_rows, min((b + 1) * block_rows, rows)):
+            gr, xh = gy[r], xhat[r]
+            for j in range(n):
+                s1[j] += gr[j]
+                s2[j] += gr[j] * xh[j]
+
+
+BATCH_GRADIENT_SUMS = Kernel("batch_gradient_sums", _gradient_sums_reference, _gradient_sums_loop)
+"""sums1[b], sums2[b] = the float64 column sums of gy and of gy xhat over block b's rows."""
+
+
+def _input_grad_reference(gy, xhat, scale, m1, m2, gx, a, e):
+    xp = backend.array_module(gy)
+    xp.multiply(xhat[a:e], m2, out=gx[a:e])
+    xp.subtract(gy[a:e], gx[a:e], out=gx[a:e])
+    gx[a:e] -= m1
+    gx[a:e] *= scale
+
+
+def _input_grad_loop(gy, xhat, scale, m1, m2, gx, a, e):
+    n = gy.shape[1]
+    for r in range(a, e):
         gr, xh, out = gy[r], xhat[r], gx[r]
         for j in range(n):
             out[j] = scale[j] * (gr[j] - m1[j] - xh[j] * m2[j])
-    for j in range(dgamma.size):
-        dgamma[j] = s2[j]
-    for j in range(dbeta.size):
-        dbeta[j] = s1[j]
 
 
-BATCH_NORM_BACKWARD = Kernel(
-    "batch_norm_backward", _batch_backward_reference, _batch_backward_loop
-)
-"""dx = gamma s (gy - mean(gy) - xhat mean(gy xhat)); dgamma = sum gy xhat, dbeta = sum gy
-(over rows)."""
+BATCH_NORM_INPUT_GRAD = Kernel("batch_norm_input_grad", _input_grad_reference, _input_grad_loop)
+"""Rows a..e-1: dx = scale (gy - m1 - xhat m2), with scale = gamma s, m1 = S1 / rows and
+m2 = S2 / rows."""

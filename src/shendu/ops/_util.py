@@ -163,6 +163,29 @@ def broadcast_error(op, a, b, err):
     )
 
 
+def split_elements(xp, fn, out, *inputs):
+    """``fn(*inputs, out)`` for an elementwise ``fn`` (a ufunc, or a function of the same
+    form), over slices of the flattened arrays side by side on ``shendu.parallel``'s threads
+    when every array is a C-contiguous NumPy array of ``out``'s shape and there are at least
+    ``parallel.MIN_PASS_ELEMENTS``; whole otherwise. Returns ``out``.
+    """
+    same = all(type(a) is np.ndarray and a.shape == out.shape for a in (out, *inputs))
+    if (
+        xp is not np
+        or out.size < parallel.MIN_PASS_ELEMENTS
+        or not same
+        or not all(a.flags.c_contiguous for a in (out, *inputs))
+    ):
+        fn(*inputs, out)
+        return out
+    flat = [a.reshape(-1) for a in inputs]
+    flat_out = out.reshape(-1)
+    parallel.for_chunks(
+        lambda a, e: fn(*(v[a:e] for v in flat), flat_out[a:e]), out.size, out.size
+    )
+    return out
+
+
 def split_batch(xp, fn, n, size, own_products=False):
     """Run ``fn(start, stop)`` over a batch of ``n`` samples, split over threads for NumPy
     work of ``size`` elements (``shendu.parallel``); CuPy runs it whole (its kernels are

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import parallel
 from ..kernels.activations import GELU_BACKWARD, GELU_FORWARD
+from ._util import split_elements
 from .arithmetic import Unary, _unary
 
 SELU_ALPHA = 1.6732632423543772
@@ -59,6 +60,15 @@ class Softsign(Unary):
         return r * r
 
 
+def _relu_into(x, out):
+    np.maximum(x, 0, out=out)
+
+
+def _through_relu_into(gy, x, out):
+    """out = gy * (x > 0) (the mask a slice at a time, in cache)."""
+    np.multiply(gy, x > 0, out=out)
+
+
 class Relu(Unary):
     """y = max(x, 0).  dy/dx = 1 where x > 0, else 0."""
 
@@ -70,6 +80,20 @@ class Relu(Unary):
 
     def df(self, xp, x, y):
         return x > 0
+
+    def forward(self, x):
+        if type(x) is not np.ndarray or x.dtype.kind != "f":
+            return super().forward(x)
+        y = split_elements(np, _relu_into, np.empty_like(x), x)
+        if self.recording:
+            self.x, self.y = x, y
+        return y
+
+    def backward(self, gy):
+        x = self.x
+        if type(gy) is not np.ndarray or type(x) is not np.ndarray or gy.dtype != x.dtype:
+            return super().backward(gy)
+        return split_elements(np, _through_relu_into, np.empty_like(gy), gy, x)
 
     def backward_graph(self, gy):
         (x,) = self.inputs

@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._util import broadcast_error, data_of, shape_of, sum_to_shape
+from ._util import broadcast_error, data_of, shape_of, split_elements, sum_to_shape
 from .dtypes import numeric_dtype, promote
 
 
@@ -71,6 +71,9 @@ class Add(_Binary):
     op_name = "add"
 
     def compute(self, a, b):
+        if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape:
+            if a.dtype == b.dtype and a.dtype.kind == "f":
+                return split_elements(np, np.add, np.empty_like(a), a, b)
         return a + b
 
     def backward(self, gy):

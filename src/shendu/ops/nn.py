@@ -12,12 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..kernels.normalization import (
-    BATCH_NORM_BACKWARD,
-    BATCH_NORM_FORWARD,
+    BATCH_COLUMN_SUMS,
+    BATCH_GRADIENT_SUMS,
+    BATCH_NORM_INPUT_GRAD,
+    BATCH_NORMALIZE,
     LAYER_NORM_BACKWARD,
     LAYER_NORM_FORWARD,
 )
@@ -471,13 +473,35 @@ class Normalize(Function):
         return tuple(out)
 
     def _forward_columns(self, x, gamma, beta):
-        """Batch norm over every axis but the last, as columns (kernels.normalization)."""
+        """Batch norm over every axis but the last, as columns (kernels.normalization): the
+        column sums by blocks of rows, then the normalisation by rows, each pass split over
+        threads (``_over_rows``)."""
         xp, n = self.xp, x.shape[-1]
         x2 = xp.ascontiguousarray(x.reshape(-1, n))
+        rows = x2.shape[0]
         params = [_vector(xp, p, n, x.dtype) for p in (gamma, beta)]
         y, xhat = xp.empty_like(x2), xp.empty_like(x2)
-        mean, var, inv = (xp.empty(n, dtype=x.dtype) for _ in range(3))
-        BATCH_NORM_FORWARD(x2, *params, self.epsilon, y, xhat, mean, var, inv)
+        blocks = -(-rows // SUM_BLOCK_ROWS)
+        sums = xp.empty((blocks, n), dtype=xp.float64)
+
+        def column_means(shift, square):
+            _over_rows(
+                xp,
+                lambda a, e: BATCH_COLUMN_SUMS(x2, shift, square, sums, SUM_BLOCK_ROWS, a, e),
+                blocks,
+                x2.size,
+            )
+            return sums.sum(axis=0) / rows
+
+        mean = column_means(xp.zeros(n, dtype=x.dtype), False).astype(x.dtype)
+        var = column_means(mean, True).astype(x.dtype)
+        inv = (1.0 / xp.sqrt(var.astype(xp.float64) + self.epsilon)).astype(x.dtype)
+        _over_rows(
+            xp,
+            lambda a, e: BATCH_NORMALIZE(x2, mean, inv, *params, y, xhat, a, e),
+            rows,
+            x2.size,
+        )
         stat_shape = (1,) * (x.ndim - 1) + (n,)
         self.mean, self.var = mean.reshape(stat_shape), var.reshape(stat_shape)
         if self.recording:
@@ -490,13 +514,29 @@ class Normalize(Function):
         xp, n = self.xp, gy.shape[-1]
         needs = self.needs_input_grad
         gy2 = xp.ascontiguousarray(gy.reshape(-1, n))
+        rows = gy2.shape[0]
+        blocks = -(-rows // SUM_BLOCK_ROWS)
+        sums1, sums2 = (xp.empty((blocks, n), dtype=xp.float64) for _ in range(2))
+        _over_rows(
+            xp,
+            lambda a, e: BATCH_GRADIENT_SUMS(gy2, self.xhat, sums1, sums2, SUM_BLOCK_ROWS, a, e),
+            blocks,
+            gy2.size,
+        )
+        s1, s2 = sums1.sum(axis=0), sums2.sum(axis=0)
         gx = xp.empty_like(gy2)
-        grads = [xp.empty(n if len(needs) > k and needs[k] else 0, dtype=gy.dtype) for k in (1, 2)]
-        BATCH_NORM_BACKWARD(gy2, self.xhat, self.inv, self.gamma, gx, *grads)
+        scale = self.inv * self.gamma if self.gamma.size else self.inv
+        m1, m2 = (s1 / rows).astype(gy.dtype), (s2 / rows).astype(gy.dtype)
+        _over_rows(
+            xp,
+            lambda a, e: BATCH_NORM_INPUT_GRAD(gy2, self.xhat, scale, m1, m2, gx, a, e),
+            rows,
+            gy2.size,
+        )
         out = [gx.reshape(gy.shape)]
-        for k, (g, shape) in enumerate(zip(grads, self.param_shapes), start=1):
+        for k, (s, shape) in enumerate(zip((s2, s1), self.param_shapes), start=1):
             if len(needs) > k:
-                out.append(g.reshape(shape) if needs[k] else None)
+                out.append(s.astype(gy.dtype).reshape(shape) if needs[k] else None)
         return tuple(out)
 
     def _update_moving(self, mu, var):
@@ -578,6 +618,21 @@ class Normalize(Function):
         if len(needs) > 2:
             out.append(self._param_grad(gy, None, self.param_shapes[1]) if needs[2] else None)
         return tuple(out)
+
+
+# Batch norm's column sums are taken by blocks of this many rows, each block's partial sums
+# in float64, added in block order: the same result on any number of threads.
+SUM_BLOCK_ROWS = 1024
+
+
+def _over_rows(xp, fn, n_rows, size):
+    """``fn(a, e)`` over ranges of ``n_rows``, side by side on ``shendu.parallel``'s threads
+    for a NumPy pass over ``size`` >= ``parallel.MIN_PASS_ELEMENTS`` elements; whole
+    otherwise, and for CuPy (its kernels are parallel already)."""
+    if xp is np and size >= parallel.MIN_PASS_ELEMENTS:
+        parallel.for_chunks(fn, n_rows, size)
+    else:
+        fn(0, n_rows)
 
 
 def _row_params(gamma, beta, n):
