@@ -169,33 +169,35 @@ def split_elements(xp, fn, out, *inputs):
     when every array is a C-contiguous NumPy array of ``out``'s shape and there are at least
     ``parallel.MIN_PASS_ELEMENTS``; whole otherwise. Returns ``out``.
     """
-    same = all(type(a) is np.ndarray and a.shape == out.shape for a in (out, *inputs))
-    if (
-        xp is not np
-        or out.size < parallel.MIN_PASS_ELEMENTS
-        or not same
-        or not all(a.flags.c_contiguous for a in (out, *inputs))
-    ):
+    arrays = (out, *inputs)
+    same = all(type(a) is np.ndarray and a.shape == out.shape for a in arrays)
+    if xp is not np or not same or not all(a.flags.c_contiguous for a in arrays):
         fn(*inputs, out)
         return out
     flat = [a.reshape(-1) for a in inputs]
     flat_out = out.reshape(-1)
-    parallel.for_chunks(
-        lambda a, e: fn(*(v[a:e] for v in flat), flat_out[a:e]), out.size, out.size
+    split_batch(
+        np,
+        lambda a, e: fn(*(v[a:e] for v in flat), flat_out[a:e]),
+        out.size,
+        out.size,
+        min_size=parallel.MIN_PASS_ELEMENTS,
     )
     return out
 
 
-def split_batch(xp, fn, n, size, own_products=False):
+def split_batch(xp, fn, n, size, own_products=False, min_size=None):
     """Run ``fn(start, stop)`` over a batch of ``n`` samples, split over threads for NumPy
-    work of ``size`` elements (``shendu.parallel``); CuPy runs it whole (its kernels are
-    already parallel).
+    work of ``size`` elements, at least ``min_size`` (``parallel.MIN_ELEMENTS`` by default;
+    ``parallel.MIN_PASS_ELEMENTS`` for a single pass over memory); CuPy runs it whole (its
+    kernels are already parallel).
 
     ``own_products``: each block does its own matrix products (attention's
     per-sample products), which then run on single-threaded BLAS so that the blocks, not the
     BLAS, use the cores.
     """
-    if xp is not np or n < 2 or size < parallel.MIN_ELEMENTS or parallel.active_threads() < 2:
+    least = parallel.MIN_ELEMENTS if min_size is None else min_size
+    if xp is not np or n < 2 or size < least or parallel.active_threads() < 2:
         fn(0, n)  # whole, on this thread, with the BLAS's own threads
         return
     block = fn

@@ -24,7 +24,7 @@ from ..kernels.normalization import (
     LAYER_NORM_FORWARD,
 )
 from ..lazy import lazy_attributes
-from ._util import as_tensor, data_of, normalize_axis, sum_to_shape
+from ._util import as_tensor, data_of, normalize_axis, split_batch, sum_to_shape
 from .activation import Sigmoid, _sigmoid
 from .arithmetic import clip, exp, log, multiply, sum_to
 from .dtypes import float_tensor, promote
@@ -33,6 +33,20 @@ from .reduction import sum as _sum
 from .shape import reshape
 
 EPSILON = 1e-7
+# Batch norm's column sums are taken by blocks of this many rows, each block's partial sums
+# in float64, added in block order: the same result on any number of threads.
+SUM_BLOCK_ROWS = 1024
+
+
+def _over_rows(xp, fn, n_rows, size):
+    """``fn(a, e)`` over ranges of ``n_rows``, split over threads for a single NumPy pass
+    over ``size`` elements (``split_batch`` with ``parallel.MIN_PASS_ELEMENTS``)."""
+    split_batch(xp, fn, n_rows, size, min_size=parallel.MIN_PASS_ELEMENTS)
+
+
+def _sum_blocks(rows):
+    """The number of SUM_BLOCK_ROWS blocks covering ``rows`` rows."""
+    return -(-rows // SUM_BLOCK_ROWS)
 
 
 def _log_softmax_array(xp, z, axis=-1):
@@ -481,7 +495,7 @@ class Normalize(Function):
         rows = x2.shape[0]
         params = [_vector(xp, p, n, x.dtype) for p in (gamma, beta)]
         y, xhat = xp.empty_like(x2), xp.empty_like(x2)
-        blocks = -(-rows // SUM_BLOCK_ROWS)
+        blocks = _sum_blocks(rows)
         sums = xp.empty((blocks, n), dtype=xp.float64)
 
         def column_means(shift, square):
@@ -515,7 +529,7 @@ class Normalize(Function):
         needs = self.needs_input_grad
         gy2 = xp.ascontiguousarray(gy.reshape(-1, n))
         rows = gy2.shape[0]
-        blocks = -(-rows // SUM_BLOCK_ROWS)
+        blocks = _sum_blocks(rows)
         sums1, sums2 = (xp.empty((blocks, n), dtype=xp.float64) for _ in range(2))
         _over_rows(
             xp,
@@ -618,21 +632,6 @@ class Normalize(Function):
         if len(needs) > 2:
             out.append(self._param_grad(gy, None, self.param_shapes[1]) if needs[2] else None)
         return tuple(out)
-
-
-# Batch norm's column sums are taken by blocks of this many rows, each block's partial sums
-# in float64, added in block order: the same result on any number of threads.
-SUM_BLOCK_ROWS = 1024
-
-
-def _over_rows(xp, fn, n_rows, size):
-    """``fn(a, e)`` over ranges of ``n_rows``, side by side on ``shendu.parallel``'s threads
-    for a NumPy pass over ``size`` >= ``parallel.MIN_PASS_ELEMENTS`` elements; whole
-    otherwise, and for CuPy (its kernels are parallel already)."""
-    if xp is np and size >= parallel.MIN_PASS_ELEMENTS:
-        parallel.for_chunks(fn, n_rows, size)
-    else:
-        fn(0, n_rows)
 
 
 def _row_params(gamma, beta, n):
